@@ -1,0 +1,1 @@
+"""Declarative inputs shared by several functions: named message templates (:mod:`.templates`)."""
