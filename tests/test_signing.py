@@ -29,7 +29,10 @@ def test_v3_vectors(vector: dict) -> None:
     body = vector["body"].encode()
     assert signing.sha256_hex(body) == vector["headers"]["x-acs-content-sha256"]
     canonical, signed = signing.canonical_request_v3(
-        vector["method"], vector["query"], vector["headers"], signing.sha256_hex(body),
+        vector["method"],
+        vector["query"],
+        vector["headers"],
+        signing.sha256_hex(body),
         signed_header_names=list(vector["headers"]),
     )
     assert canonical == vector["canonical_request"]

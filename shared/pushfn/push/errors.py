@@ -84,9 +84,7 @@ class ServiceError(PushError):
         self.retryable = retryable
         self.maybe_sent = maybe_sent
         self.retry_after = retry_after
-        super().__init__(
-            f"{code}: {message} (HTTP {http_status}, RequestId {request_id or 'unknown'})"
-        )
+        super().__init__(f"{code}: {message} (HTTP {http_status}, RequestId {request_id or 'unknown'})")
 
 
 class ThrottledError(ServiceError):
@@ -145,15 +143,24 @@ AUTH_CODES = frozenset(
 )
 
 
-def classify(code: str, message: str, *, http_status: int, request_id: str | None,
-             retry_after: float | None = None) -> ServiceError:
+def classify(
+    code: str, message: str, *, http_status: int, request_id: str | None, retry_after: float | None = None
+) -> ServiceError:
     """Turn a CloudPush error body into the right :class:`ServiceError` subclass."""
     if code.startswith("Throttling"):
-        return ThrottledError(code, message, request_id=request_id, http_status=http_status,
-                              retryable=True, retry_after=retry_after)
+        return ThrottledError(
+            code, message, request_id=request_id, http_status=http_status, retryable=True, retry_after=retry_after
+        )
     if http_status >= 500 or code in {"InternalError", "ServiceUnavailable", "UnknownError"}:
-        return ServerError(code, message, request_id=request_id, http_status=http_status,
-                           retryable=True, maybe_sent=True, retry_after=retry_after)
+        return ServerError(
+            code,
+            message,
+            request_id=request_id,
+            http_status=http_status,
+            retryable=True,
+            maybe_sent=True,
+            retry_after=retry_after,
+        )
     if code == "SignatureNonceUsed":
         # Re-signing with a fresh nonce is safe: the service refused this one before acting on it.
         return AuthError(code, message, request_id=request_id, http_status=http_status, retryable=True)

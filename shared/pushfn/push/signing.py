@@ -50,9 +50,7 @@ def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
 
 def sign_rpc_v2(method: str, params: Mapping[str, str], secret: str) -> str:
     """Base64 HMAC-SHA1 signature, key ``secret + "&"``."""
-    digest = hmac.new(
-        f"{secret}&".encode(), rpc_string_to_sign(method, params).encode(), hashlib.sha1
-    ).digest()
+    digest = hmac.new(f"{secret}&".encode(), rpc_string_to_sign(method, params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -1,0 +1,396 @@
+"""The CloudPush client: validate, sign, send, retry where safe, and report typed errors.
+
+Retry rules (DESIGN.md §4):
+
+- connection never made, 5xx / ``InternalError`` / ``ServiceUnavailable``, ``Throttling.*`` (HTTP 400
+  on this API) and ``SignatureNonceUsed`` are retried with exponential backoff and jitter;
+- a failure after the request left (read timeout, connection dropped) is *ambiguous*: it is retried
+  only when the request carries an ``IdempotentToken`` — CloudPush drops repeats of a token for
+  15 minutes — or the action is naturally idempotent (queries, bind/unbind);
+- anything else (a refused parameter, a bad signature) is raised at once.
+
+``Push`` and ``MassPush`` get a fresh random ``IdempotentToken`` per call unless the caller passes
+one, so even a plain ``client.push(...)`` survives a lost answer without pushing twice. Callers
+that retry across processes (the idempotency guard) pass a token derived from their own key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pushfn.logs import get_logger, mask, mask_list
+from pushfn.push import signing
+from pushfn.push._config import Retry, Timeout
+from pushfn.push.credentials import (
+    Credentials,
+    CredentialsProvider,
+    default_chain,
+    default_config_file,
+    read_ini_section,
+)
+from pushfn.push.errors import (
+    ConfigurationError,
+    FieldProblem,
+    InvalidRequestError,
+    PushError,
+    ServiceError,
+    ThrottledError,
+    classify,
+)
+from pushfn.push.transport import PreparedRequest, RawResponse, RequestsTransport, Transport
+
+log = get_logger("pushfn.push")
+
+API_VERSION = "2016-08-01"
+DEFAULT_ENDPOINT = "https://cloudpush.aliyuncs.com"
+DEFAULT_REGION = "cn-hangzhou"
+SIGNATURE_VERSIONS = ("v2", "v3")
+
+#: Actions whose repetition cannot push twice: safe to retry after an ambiguous failure.
+NATURALLY_IDEMPOTENT = frozenset(
+    {
+        "CancelPush",
+        "CheckDevice",
+        "CheckDevices",
+        "QueryDeviceInfo",
+        "QueryDevicesByAccount",
+        "QueryDevicesByAlias",
+        "QueryAliases",
+        "QueryTags",
+        "ListTags",
+        "QueryPushStatByMsg",
+        "QueryPushStatByApp",
+        "QueryPushRecords",
+        "ListSummaryApps",
+        "BindAlias",
+        "UnbindAlias",
+        "BindTag",
+        "UnbindTag",
+        "RemoveTag",
+        "CheckCertificate",
+    }
+)
+#: Actions that accept an ``IdempotentToken``.
+TOKEN_ACTIONS = frozenset({"Push", "MassPush"})
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DEVICE_ID_RE = re.compile(r"\b[0-9a-fA-F]{32}\b")
+_SERVER_STRING_TO_SIGN = "server string to sign is:"
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    action: str
+    request_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PushResult:
+    message_id: str
+    request_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"MessageId": self.message_id, "RequestId": self.request_id}
+
+
+@dataclass(frozen=True)
+class MassPushResult:
+    message_ids: list[str]
+    request_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"MessageIds": list(self.message_ids), "RequestId": self.request_id}
+
+
+def _utc_timestamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _encode(params: Mapping[str, str]) -> str:
+    return "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in params.items())
+
+
+def scrub(text: str) -> str:
+    """Remove what must never reach a log: the server's string-to-sign (it echoes every target) and device ids."""
+    head, sep, _ = text.partition(_SERVER_STRING_TO_SIGN)
+    text = head.rstrip() if sep else text
+    return _DEVICE_ID_RE.sub(lambda m: mask(m.group(0)), text)
+
+
+def validate_endpoint(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"PUSH_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigurationError(f"PUSH_ENDPOINT must not carry a path or query, got {endpoint!r}")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("PUSH_ENDPOINT uses plain HTTP to a non-loopback host; CloudPush requires HTTPS")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class PushClient:
+    """Thread-safe CloudPush client; build one per process and reuse it (keep-alive)."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str = DEFAULT_ENDPOINT,
+        app_key: int | str | None = None,
+        credentials: CredentialsProvider | None = None,
+        region_id: str = DEFAULT_REGION,
+        signature_version: str = "v2",
+        timeout: Timeout | None = None,
+        retry: Retry | None = None,
+        transport: Transport | None = None,
+        auto_idempotent_token: bool = True,
+        clock: Any = time.time,
+    ) -> None:
+        if signature_version not in SIGNATURE_VERSIONS:
+            raise ConfigurationError(f"signature_version must be 'v2' or 'v3', got {signature_version!r}")
+        self.endpoint = validate_endpoint(endpoint)
+        self.app_key = _app_key(app_key)
+        self.region_id = region_id
+        self.signature_version = signature_version
+        self.timeout = timeout or Timeout()
+        self.retry = retry or Retry()
+        self._credentials = credentials or default_chain()
+        self._transport = transport or RequestsTransport()
+        self._auto_token = auto_idempotent_token
+        self._clock = clock
+        self._host = urlsplit(self.endpoint).netloc
+
+    # --- construction from configuration ---------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, context: Any = None, **overrides: Any) -> PushClient:
+        """Read the documented settings (README, "Configuration"); ``overrides`` win over the environment."""
+        env = os.environ if env is None else env
+        ini = read_ini_section(Path(env.get("PUSHFN_CONFIG_FILE") or default_config_file()), "push_config")
+
+        def setting(name: str, default: str | None = None) -> str | None:
+            return env.get(name) or ini.get(name.lower()) or default
+
+        kwargs: dict[str, Any] = {
+            "endpoint": setting("PUSH_ENDPOINT", DEFAULT_ENDPOINT),
+            "app_key": setting("PUSH_APP_KEY"),
+            "region_id": setting("PUSH_REGION_ID", DEFAULT_REGION),
+            "signature_version": (setting("PUSH_SIGNATURE_VERSION", "v2") or "v2").lower(),
+            "credentials": default_chain(context=context, env=env),
+            "timeout": Timeout(
+                connect=_float_setting(setting("PUSH_CONNECT_TIMEOUT"), 5.0, "PUSH_CONNECT_TIMEOUT"),
+                read=_float_setting(setting("PUSH_READ_TIMEOUT"), 10.0, "PUSH_READ_TIMEOUT"),
+            ),
+            "retry": Retry(max_attempts=int(_float_setting(setting("PUSH_MAX_ATTEMPTS"), 4, "PUSH_MAX_ATTEMPTS"))),
+        }
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
+    # --- high-level actions ------------------------------------------------------------------------
+
+    def push(self, request: Any, *, idempotent_token: str | None = None) -> PushResult:
+        resp = self.call("Push", request, idempotent_token=idempotent_token)
+        return PushResult(str(resp.data.get("MessageId", "")), resp.request_id)
+
+    def mass_push(self, request: Any, *, idempotent_token: str | None = None) -> MassPushResult:
+        resp = self.call("MassPush", request, idempotent_token=idempotent_token)
+        ids = resp.data.get("MessageIds", {})
+        if isinstance(ids, dict):
+            ids = ids.get("MessageId", [])
+        return MassPushResult([str(i) for i in ids], resp.request_id)
+
+    def call(self, action: str, request: Any, *, idempotent_token: str | None = None) -> ApiResponse:
+        """Validate ``request`` (a mapping or a model) for ``action`` and send it."""
+        query, form = self._wire_params(action, request, idempotent_token)
+        return self._send(action, query, form)
+
+    def prepare(self, action: str, request: Any, *, idempotent_token: str | None = None) -> PreparedRequest:
+        """Validate and sign without sending (``pushfn push --dry-run``)."""
+        query, form = self._wire_params(action, request, idempotent_token)
+        return self._sign(action, query, form, self._credentials.get_credentials())
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> PushClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _wire_params(self, action: str, request: Any, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        from pushfn.push.models import parse_request  # pydantic models load on first use
+
+        model = parse_request(action, request, app_key=self.app_key)
+        query, form = dict(model.to_query()), dict(model.to_form())
+        if action in TOKEN_ACTIONS:
+            token = token or query.get("IdempotentToken") or (str(uuid.uuid4()) if self._auto_token else None)
+            if token is not None:
+                if not _UUID_RE.match(token):
+                    raise InvalidRequestError(
+                        [FieldProblem("IdempotentToken", "format", "must be a 36-character UUID")], action
+                    )
+                query["IdempotentToken"] = token
+        elif token is not None:
+            raise InvalidRequestError(
+                [FieldProblem("IdempotentToken", "unsupported", f"{action} does not take an IdempotentToken")],
+                action,
+            )
+        return query, form
+
+    def _sign(self, action: str, query: dict[str, str], form: dict[str, str], creds: Credentials) -> PreparedRequest:
+        now = _utc_timestamp(self._clock())
+        nonce = uuid.uuid4().hex
+        body = _encode(form).encode() if form else b""
+        headers: dict[str, str] = {"accept": "application/json", "user-agent": "pushfn/0.1"}
+        if form:
+            headers["content-type"] = "application/x-www-form-urlencoded"
+        if self.signature_version == "v2":
+            params = {
+                **query,
+                "Action": action,
+                "Version": API_VERSION,
+                "Format": "JSON",
+                "RegionId": self.region_id,
+                "AccessKeyId": creds.access_key_id,
+                "SignatureMethod": "HMAC-SHA1",
+                "SignatureVersion": "1.0",
+                "SignatureNonce": nonce,
+                "Timestamp": now,
+            }
+            if creds.security_token:
+                params["SecurityToken"] = creds.security_token
+            params["Signature"] = signing.sign_rpc_v2("POST", {**params, **form}, creds.access_key_secret)
+            return PreparedRequest("POST", f"{self.endpoint}/?{_encode(params)}", headers, body, action)
+        headers.update(
+            {
+                "host": self._host,
+                "x-acs-action": action,
+                "x-acs-version": API_VERSION,
+                "x-acs-date": now,
+                "x-acs-signature-nonce": nonce,
+                "x-acs-content-sha256": signing.sha256_hex(body),
+            }
+        )
+        if creds.security_token:
+            headers["x-acs-security-token"] = creds.security_token
+            headers["x-acs-accesskey-id"] = creds.access_key_id
+        canonical, signed = signing.canonical_request_v3("POST", query, headers, headers["x-acs-content-sha256"])
+        headers["Authorization"] = signing.v3_authorization(
+            creds.access_key_id, signed, signing.sign_v3(creds.access_key_secret, canonical)
+        )
+        url = f"{self.endpoint}/" + (f"?{_encode(query)}" if query else "")
+        return PreparedRequest("POST", url, headers, body, action)
+
+    def _send(self, action: str, query: dict[str, str], form: dict[str, str]) -> ApiResponse:
+        safe = action in NATURALLY_IDEMPOTENT or "IdempotentToken" in query
+        targets = mask_list(query.get("TargetValue", "")) if "TargetValue" in query else None
+        maybe_sent = False
+        attempt = 0
+        while True:
+            attempt += 1
+            prepared = self._sign(action, query, form, self._credentials.get_credentials())
+            started = time.perf_counter()
+            try:
+                raw = self._transport.send(prepared, self.timeout)
+                response = self._read(action, raw)
+            except PushError as exc:
+                maybe_sent = maybe_sent or exc.maybe_sent
+                retry = attempt < self.retry.max_attempts and exc.retryable and (safe or not exc.maybe_sent)
+                fields = {
+                    "action": action,
+                    "attempt": attempt,
+                    "error": type(exc).__name__,
+                    "code": getattr(exc, "code", None),
+                    "retrying": retry,
+                }
+                if not retry:
+                    log.warning("push call failed", extra={"fields": fields})
+                    if maybe_sent:
+                        exc.maybe_sent = True
+                    raise
+                delay = self.retry.delay(
+                    attempt, throttled=isinstance(exc, ThrottledError), retry_after=getattr(exc, "retry_after", None)
+                )
+                log.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
+                self.retry.sleep(delay)
+                continue
+            log.info(
+                "push call ok",
+                extra={
+                    "fields": {
+                        "action": action,
+                        "request_id": response.request_id,
+                        "attempt": attempt,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "targets": targets,
+                    }
+                },
+            )
+            return response
+
+    def _read(self, action: str, raw: RawResponse) -> ApiResponse:
+        try:
+            data = json.loads(raw.body.decode("utf-8")) if raw.body else {}
+        except (UnicodeDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict):
+            if 200 <= raw.status < 300:
+                raise ServiceError(
+                    "InvalidResponse",
+                    "the service answered with a body that is not JSON",
+                    http_status=raw.status,
+                    maybe_sent=True,
+                )
+            raise classify(
+                "HttpError", f"HTTP {raw.status} without a JSON error body", http_status=raw.status, request_id=None
+            )
+        request_id = str(data.get("RequestId", ""))
+        if 200 <= raw.status < 300 and "Code" not in data:
+            return ApiResponse(action, request_id, data)
+        raise classify(
+            str(data.get("Code", f"HTTP{raw.status}")),
+            scrub(str(data.get("Message", ""))),
+            http_status=raw.status,
+            request_id=request_id or None,
+            retry_after=_retry_after(raw.headers),
+        )
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "x-acs-retry-after":  # milliseconds, as the new SDK reads it
+            try:
+                return max(0.0, float(value) / 1000.0)
+            except ValueError:
+                return None
+    return None
+
+
+def _app_key(value: int | str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"PUSH_APP_KEY must be an integer, got {value!r}") from None
+
+
+def _float_setting(value: str | None, default: float, name: str) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {value!r}") from None

@@ -1,0 +1,379 @@
+"""Where the AccessKey comes from: a chain of providers, first match wins.
+
+Order (DESIGN.md §4): explicit → ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN`` →
+``PUSH_ACCESS_KEY_ID/_SECRET`` (the seed's names) → the function context's role credentials (FC
+Python ≤ 3.10 runtimes; 3.12 puts them in the environment instead) → an INI file with a
+``[push_config]`` section (the seed's format) → a credentials URI → ECS RAM-role metadata.
+
+Role credentials expire; :class:`RefreshingProvider` refreshes them before they do. Secrets never
+appear in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import threading
+import time
+from calendar import timegm
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pushfn.logs import get_logger, mask
+from pushfn.push.errors import CredentialsError
+
+log = get_logger(__name__)
+
+#: Refresh role credentials this long before they expire (the official SDK uses 15 minutes).
+REFRESH_MARGIN_SECONDS = 15 * 60
+#: ECS metadata service (reachable only inside an ECS instance).
+ECS_METADATA_URL = "http://100.100.100.200"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    #: Epoch seconds when temporary credentials stop working; ``None`` for long-term keys.
+    expiration: float | None = None
+    #: Which provider produced them, for diagnostics (``env``, ``fc-context``, ``ecs-ram-role``…).
+    source: str = "explicit"
+
+    def __post_init__(self) -> None:
+        if not self.access_key_id or not self.access_key_secret:
+            raise CredentialsError(f"{self.source}: AccessKeyId and AccessKeySecret must both be set")
+
+    def __repr__(self) -> str:
+        sts = ", sts" if self.security_token else ""
+        return f"Credentials({mask(self.access_key_id)}, source={self.source}{sts})"
+
+
+class CredentialsProvider(Protocol):
+    """Anything that can hand out current credentials (``None``: not configured here)."""
+
+    def get_credentials(self) -> Credentials | None: ...
+
+
+class StaticCredentials:
+    """Fixed keys given in code or configuration."""
+
+    def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
+        self._credentials = Credentials(access_key_id, access_key_secret, security_token or None)
+
+    def get_credentials(self) -> Credentials:
+        return self._credentials
+
+    def __repr__(self) -> str:
+        return f"StaticCredentials({mask(self._credentials.access_key_id)})"
+
+
+class EnvironmentCredentials:
+    """Keys from environment variables; read on every call, so a rotated value is picked up."""
+
+    def __init__(
+        self,
+        id_var: str,
+        secret_var: str,
+        token_var: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        source: str = "env",
+    ) -> None:
+        self._vars = (id_var, secret_var, token_var)
+        self._env = env
+        self._source = source
+
+    def get_credentials(self) -> Credentials | None:
+        env = os.environ if self._env is None else self._env
+        id_var, secret_var, token_var = self._vars
+        key_id, secret = env.get(id_var, ""), env.get(secret_var, "")
+        if not key_id and not secret:
+            return None
+        if not key_id or not secret:
+            missing = id_var if not key_id else secret_var
+            raise CredentialsError(f"{self._source}: {missing} is empty while its pair is set")
+        token = env.get(token_var, "") if token_var else ""
+        return Credentials(key_id, secret, token or None, source=self._source)
+
+
+class FunctionContextCredentials:
+    """The role credentials FC passes in ``context.credentials`` (Python 3.6–3.10 runtimes)."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def get_credentials(self) -> Credentials | None:
+        creds = getattr(self._context, "credentials", None)
+        key_id = getattr(creds, "access_key_id", None) or getattr(creds, "accessKeyId", None)
+        secret = getattr(creds, "access_key_secret", None) or getattr(creds, "accessKeySecret", None)
+        if not key_id or not secret:
+            return None
+        token = getattr(creds, "security_token", None) or getattr(creds, "securityToken", None)
+        return Credentials(key_id, secret, token or None, source="fc-context")
+
+
+class IniFileCredentials:
+    """The seed's INI file: section ``[push_config]`` with ``PUSH_ACCESS_KEY_ID`` and ``PUSH_ACCESS_KEY_SECRET``."""
+
+    SECTION = "push_config"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path)
+
+    def get_credentials(self) -> Credentials | None:
+        values = read_ini_section(self._path, self.SECTION)
+        if not values:
+            return None
+        key_id, secret = values.get("push_access_key_id", ""), values.get("push_access_key_secret", "")
+        if not key_id and not secret:
+            return None
+        if not key_id or not secret:
+            raise CredentialsError(f"{self._path}: [push_config] needs both PUSH_ACCESS_KEY_ID and _SECRET")
+        token = values.get("push_security_token") or None
+        return Credentials(key_id, secret, token, source=f"ini:{self._path.name}")
+
+
+def read_ini_section(path: Path, section: str) -> dict[str, str]:
+    """The section's keys (lower-cased by configparser); empty when the file or section is absent."""
+    if not path.is_file():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise CredentialsError(f"{path}: not a valid INI file ({type(exc).__name__})") from None
+    return dict(parser[section]) if parser.has_section(section) else {}
+
+
+# --- temporary credentials that must be refreshed ------------------------------------------------
+
+
+def parse_expiration(value: str) -> float:
+    """``2024-01-15T08:30:00Z`` → epoch seconds."""
+    try:
+        return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        raise CredentialsError(f"unreadable credential Expiration {value!r}") from None
+
+
+def credentials_from_document(doc: Any, source: str) -> Credentials:
+    """The JSON shape both the ECS metadata service and credential URIs return."""
+    if not isinstance(doc, dict) or doc.get("Code", "Success") != "Success":
+        code = doc.get("Code") if isinstance(doc, dict) else None
+        raise CredentialsError(f"{source}: credential document refused (Code={code!r})")
+    try:
+        return Credentials(
+            doc["AccessKeyId"],
+            doc["AccessKeySecret"],
+            doc.get("SecurityToken") or None,
+            expiration=parse_expiration(doc["Expiration"]) if doc.get("Expiration") else None,
+            source=source,
+        )
+    except KeyError as exc:
+        raise CredentialsError(f"{source}: credential document lacks {exc.args[0]}") from None
+
+
+class RefreshingProvider:
+    """Caches temporary credentials and fetches new ones shortly before they expire.
+
+    One thread refreshes while the others wait on the lock; if a refresh fails while the cached
+    credentials are still valid, those are served (the official SDK's "allow stale" behaviour).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Credentials],
+        *,
+        margin_seconds: float = REFRESH_MARGIN_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._fetch = fetch
+        self._margin = margin_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: Credentials | None = None
+
+    def _fresh(self, creds: Credentials | None) -> bool:
+        return creds is not None and (creds.expiration is None or creds.expiration - self._margin > self._clock())
+
+    def get_credentials(self) -> Credentials:
+        cached = self._cached
+        if self._fresh(cached):
+            return cached  # type: ignore[return-value]
+        with self._lock:
+            if self._fresh(self._cached):
+                return self._cached  # type: ignore[return-value]
+            try:
+                self._cached = self._fetch()
+                log.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
+            except CredentialsError:
+                stale = self._cached
+                if stale is not None and stale.expiration is not None and stale.expiration > self._clock():
+                    log.warning("credential refresh failed; serving cached credentials until they expire")
+                    return stale
+                raise
+            return self._cached
+
+
+def _http_get_json(
+    url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 1.0, method: str = "GET"
+) -> Any:
+    import requests  # local: the common paths (env keys) never need it at import time
+
+    try:
+        resp = requests.request(method, url, headers=dict(headers or {}), timeout=timeout)
+    except requests.RequestException as exc:
+        raise CredentialsError(f"credential source unreachable ({type(exc).__name__})") from None
+    if resp.status_code != 200:
+        raise CredentialsError(f"credential source answered HTTP {resp.status_code}")
+    if method == "PUT":
+        return resp.text
+    try:
+        return resp.json()
+    except ValueError:
+        text = resp.text.strip()
+        return text
+
+
+class UriCredentials(RefreshingProvider):
+    """``ALIBABA_CLOUD_CREDENTIALS_URI``: a GET returns the same JSON document as the ECS metadata service."""
+
+    def __init__(self, uri: str, **kwargs: Any) -> None:
+        super().__init__(lambda: credentials_from_document(_http_get_json(uri), "credentials-uri"), **kwargs)
+
+
+class EcsRamRoleCredentials(RefreshingProvider):
+    """The ECS instance's RAM role, through the metadata service (IMDSv2 token, then v1 fallback)."""
+
+    def __init__(
+        self,
+        role_name: str | None = None,
+        *,
+        base_url: str = ECS_METADATA_URL,
+        imdsv1_allowed: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._role = role_name
+        self._base = base_url.rstrip("/")
+        self._imdsv1 = imdsv1_allowed
+        super().__init__(self._fetch_role_credentials, **kwargs)
+
+    def _token_headers(self) -> dict[str, str]:
+        try:
+            token = _http_get_json(
+                f"{self._base}/latest/api/token",
+                headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "21600"},
+                method="PUT",
+            )
+            return {"X-aliyun-ecs-metadata-token": str(token)}
+        except CredentialsError:
+            if not self._imdsv1:
+                raise
+            return {}
+
+    def _fetch_role_credentials(self) -> Credentials:
+        headers = self._token_headers()
+        role = self._role
+        if not role:
+            listing = _http_get_json(f"{self._base}/latest/meta-data/ram/security-credentials/", headers=headers)
+            role = str(listing).strip().splitlines()[0] if listing else ""
+            if not role:
+                raise CredentialsError("ecs-ram-role: the instance has no RAM role attached")
+        doc = _http_get_json(f"{self._base}/latest/meta-data/ram/security-credentials/{role}", headers=headers)
+        return credentials_from_document(doc, "ecs-ram-role")
+
+
+class ChainProvider:
+    """Asks each provider in order; the first that has credentials wins (and is remembered)."""
+
+    def __init__(self, providers: Sequence[CredentialsProvider]) -> None:
+        self._providers = list(providers)
+        self._last: CredentialsProvider | None = None
+
+    @property
+    def providers(self) -> list[CredentialsProvider]:
+        return list(self._providers)
+
+    def get_credentials(self) -> Credentials:
+        if self._last is not None:
+            creds = self._last.get_credentials()
+            if creds is not None:
+                return creds
+        for provider in self._providers:
+            creds = provider.get_credentials()
+            if creds is not None:
+                self._last = provider
+                return creds
+        raise CredentialsError(
+            "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
+            "(or PUSH_ACCESS_KEY_ID/_SECRET), run with a role, or add a [push_config] INI file"
+        )
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_chain(
+    *,
+    explicit: CredentialsProvider | None = None,
+    context: Any = None,
+    env: Mapping[str, str] | None = None,
+) -> ChainProvider:
+    """The documented chain. ECS metadata is consulted only when asked for.
+
+    Unlike the official chain, the metadata probe is opt-in (``ALIBABA_CLOUD_ECS_METADATA=<role>`` or
+    ``ALIBABA_CLOUD_ECS_METADATA_ENABLED=true``): elsewhere (laptops, FC, Lambda) it could only fail,
+    after a one-second timeout on every cold start.
+    """
+    env = os.environ if env is None else env
+    providers: list[CredentialsProvider] = []
+    if explicit is not None:
+        providers.append(explicit)
+    providers.append(
+        EnvironmentCredentials(
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+            env=env,
+            source="env",
+        )
+    )
+    providers.append(
+        EnvironmentCredentials(
+            "PUSH_ACCESS_KEY_ID",
+            "PUSH_ACCESS_KEY_SECRET",
+            None,
+            env=env,
+            source="env-push",
+        )
+    )
+    if context is not None:
+        providers.append(FunctionContextCredentials(context))
+    ini = env.get("PUSHFN_CONFIG_FILE") or str(default_config_file())
+    providers.append(IniFileCredentials(ini))
+    if env.get("ALIBABA_CLOUD_CREDENTIALS_URI"):
+        providers.append(UriCredentials(env["ALIBABA_CLOUD_CREDENTIALS_URI"]))
+    role = env.get("ALIBABA_CLOUD_ECS_METADATA")
+    if (role or _truthy(env.get("ALIBABA_CLOUD_ECS_METADATA_ENABLED"))) and not _truthy(
+        env.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+    ):
+        providers.append(
+            EcsRamRoleCredentials(role or None, imdsv1_allowed=not _truthy(env.get("ALIBABA_CLOUD_IMDSV1_DISABLED")))
+        )
+    return ChainProvider(providers)
+
+
+def default_config_file() -> Path:
+    """``~/.config/pushfn/config.ini`` (or under ``$XDG_CONFIG_HOME``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "pushfn" / "config.ini"
+
+
+def describe(document: Mapping[str, Any]) -> str:
+    """A log-safe one-liner for a credential document (used in diagnostics)."""
+    return json.dumps({"AccessKeyId": mask(document.get("AccessKeyId")), "Expiration": document.get("Expiration")})
