@@ -1,0 +1,76 @@
+"""Fixtures every test folder shares: an isolated environment, the emulator, and a client for it.
+
+The emulator is a real HTTP server on loopback, started once per session and reset before each
+test that uses it, so tests exercise the real wire format at little cost.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pushfn.push import PushClient, Retry, StaticCredentials, Timeout
+
+#: The team folder's reference, beside the repository; tests that read its samples skip without it.
+REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+_SCRUBBED_PREFIXES = ("ALIBABA_CLOUD_", "PUSH_", "PUSHFN_", "AWS_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's keys, config files or cloud settings, and none probes ECS metadata."""
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("PUSHFN_CONFIG_FILE", str(home / "no-config.ini"))
+    monkeypatch.setenv("PUSHFN_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[object]:
+    from pushfn.emulator import Emulator
+
+    emulator = Emulator(host="127.0.0.1", port=0)
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def emulator(_emulator_server: object) -> object:
+    """The running emulator with fresh state (pushes, devices, faults, nonces, tokens)."""
+    _emulator_server.reset()  # type: ignore[attr-defined]
+    return _emulator_server
+
+
+#: Fast backoff so retry tests do not sleep for real; same policy shape as production.
+FAST_RETRY = Retry(max_attempts=4, backoff=0.01, throttle_backoff=0.02, max_backoff=0.05)
+
+
+def make_client(emulator: object, **overrides: object) -> PushClient:
+    kwargs: dict[str, object] = {
+        "endpoint": emulator.url,  # type: ignore[attr-defined]
+        "app_key": emulator.app_key,  # type: ignore[attr-defined]
+        "credentials": StaticCredentials(emulator.access_key_id, emulator.access_key_secret),  # type: ignore[attr-defined]
+        "timeout": Timeout(connect=2.0, read=5.0),
+        "retry": FAST_RETRY,
+    }
+    kwargs.update(overrides)
+    return PushClient(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def push_client(emulator: object) -> Iterator[PushClient]:
+    client = make_client(emulator)
+    try:
+        yield client
+    finally:
+        client.close()
