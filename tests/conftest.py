@@ -68,6 +68,21 @@ def make_client(emulator: object, **overrides: object) -> PushClient:
 
 
 @pytest.fixture
+def client_factory(emulator: object) -> Iterator[object]:
+    """``client_factory(**overrides)`` builds a client for the emulator; all are closed after the test."""
+    made: list[PushClient] = []
+
+    def build(target: object = None, **overrides: object) -> PushClient:
+        client = make_client(target or emulator, **overrides)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
 def push_client(emulator: object) -> Iterator[PushClient]:
     client = make_client(emulator)
     try:

@@ -1,0 +1,349 @@
+"""PushClient against the emulator over real HTTP on loopback, plus retry rules on a mock transport."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pushfn.push import (
+    AmbiguousResponseError,
+    AuthError,
+    ConnectError,
+    InvalidRequestError,
+    MockTransport,
+    PreparedRequest,
+    PushClient,
+    RawResponse,
+    Retry,
+    ServerError,
+    ServiceError,
+    StaticCredentials,
+    ThrottledError,
+    Timeout,
+)
+from pushfn.push.transport import RequestsTransport
+
+DEVICE = "e2ba19de97604f55b165576736477b74"
+OTHER = "92a1da34bdfd4c9692714917ce22d53d"
+NOTICE = {
+    "Target": "DEVICE",
+    "TargetValue": f"{DEVICE},{OTHER}",
+    "DeviceType": "ANDROID",
+    "PushType": "NOTICE",
+    "Title": "Order shipped",
+    "Body": "Your parcel is on its way",
+}
+
+
+class CountingTransport:
+    """The real transport, counting what it sends (to see retries from the outside)."""
+
+    def __init__(self) -> None:
+        self.inner = RequestsTransport()
+        self.sent: list[PreparedRequest] = []
+
+    def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+        self.sent.append(request)
+        return self.inner.send(request, timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def counting(emulator: object, client_factory) -> Iterator[tuple[PushClient, CountingTransport]]:
+    transport = CountingTransport()
+    client = client_factory(None, transport=transport)
+    yield client, transport
+    client.close()
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_push_succeeds_and_is_recorded(emulator, version: str, client_factory) -> None:
+    emulator.register_device(DEVICE)
+    emulator.register_device(OTHER)
+    with client_factory(None, signature_version=version) as client:
+        result = client.push(NOTICE)
+    pushes = emulator.pushes()
+    assert len(pushes) == 1
+    assert pushes[0]["message_id"] == result.message_id and result.request_id
+    assert pushes[0]["params"]["Title"] == "Order shipped"
+    assert sorted(pushes[0]["devices"]) == sorted([DEVICE, OTHER])
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_sts_credentials_are_accepted(version: str, client_factory) -> None:
+    from pushfn.emulator import Emulator
+
+    with Emulator(host="127.0.0.1", port=0, security_tokens={"STS.NTempKey": ("sts-secret", "sts-token")}) as emu:
+        sts = StaticCredentials("STS.NTempKey", "sts-secret", "sts-token")
+        with client_factory(emu, credentials=sts, signature_version=version) as client:
+            assert client.push(NOTICE).message_id
+        wrong = StaticCredentials("STS.NTempKey", "sts-secret", "other-token")
+        with (
+            client_factory(emu, credentials=wrong, signature_version=version) as client,
+            pytest.raises(AuthError) as info,
+        ):
+            client.push(NOTICE)
+        assert info.value.code.startswith("InvalidSecurityToken")
+        assert len(emu.pushes()) == 1
+
+
+def test_internal_error_then_success_is_retried(emulator, counting) -> None:
+    client, transport = counting
+    emulator.add_fault("internal_error", count=1)
+    result = client.push(NOTICE)
+    assert len(transport.sent) == 2
+    assert [p["message_id"] for p in emulator.pushes()] == [result.message_id]
+
+
+def test_throttling_is_retried_with_growing_backoff(emulator, client_factory) -> None:
+    sleeps: list[float] = []
+    retry = Retry(max_attempts=4, backoff=0.01, throttle_backoff=0.02, jitter=False, sleep=sleeps.append)
+    emulator.add_fault("throttle", count=2)
+    with client_factory(None, retry=retry) as client:
+        result = client.push(NOTICE)
+    assert sleeps == [0.02, 0.04]  # throttle base, doubled; no jitter for a deterministic check
+    assert len(emulator.pushes()) == 1 and result.message_id
+
+
+def test_throttling_exhausts_retries_with_a_typed_error(emulator, client_factory) -> None:
+    emulator.add_fault("throttle", count=10)
+    with client_factory(None) as client, pytest.raises(ThrottledError) as info:
+        client.push(NOTICE)
+    assert info.value.code == "Throttling.User" and info.value.http_status == 400 and info.value.retryable
+    assert emulator.pushes() == []
+
+
+def test_service_validation_error_is_not_retried(emulator, counting) -> None:
+    client, transport = counting
+    # Bypass our own validation to see the service's: a 201-byte title.
+    query = {**NOTICE, "AppKey": str(emulator.app_key), "Title": "x" * 201}
+    with pytest.raises(ServiceError) as info:
+        client._send("Push", query, {})
+    assert len(transport.sent) == 1
+    assert info.value.http_status == 400 and not info.value.retryable and "Title" in info.value.code
+    assert emulator.pushes() == []
+
+
+def test_unknown_app_key_is_refused_with_the_service_code(emulator, client_factory) -> None:
+    with client_factory(None, app_key=99999999) as client, pytest.raises(ServiceError) as info:
+        client.push(NOTICE)
+    assert "AppKey" in info.value.code and info.value.request_id
+
+
+@pytest.mark.parametrize("fault", ["latency", "drop"])
+def test_lost_answer_is_retried_with_the_same_token_and_pushes_once(emulator, fault: str, counting) -> None:
+    client, transport = counting
+    client.timeout = Timeout(connect=2.0, read=0.5)
+    emulator.add_fault(fault, count=1, latency_ms=1500)
+    result = client.push(NOTICE)
+    assert len(transport.sent) == 2
+    tokens = {_query(p)["IdempotentToken"] for p in transport.sent}
+    assert len(tokens) == 1  # the retry carried the same IdempotentToken
+    pushes = emulator.pushes()
+    assert len(pushes) == 1 and pushes[0]["message_id"] == result.message_id
+
+
+def test_lost_answer_without_token_is_not_retried(emulator, client_factory) -> None:
+    emulator.add_fault("drop", count=1)
+    with client_factory(None, auto_idempotent_token=False) as client, pytest.raises(AmbiguousResponseError) as info:
+        client.push(NOTICE)
+    assert info.value.maybe_sent
+    assert len(emulator.pushes()) == 1  # it did reach the service: a blind retry would have pushed twice
+
+
+def test_explicit_token_dedupes_across_calls(push_client, emulator) -> None:
+    token = "6f1c1d52-3d1c-4f7a-9a43-2b0b6c1f0e11"
+    first = push_client.push(NOTICE, idempotent_token=token)
+    second = push_client.push(NOTICE, idempotent_token=token)
+    assert first.message_id == second.message_id and len(emulator.pushes()) == 1
+
+
+def test_wrong_secret_is_a_clear_auth_error_without_leaks(emulator, caplog, client_factory) -> None:
+    caplog.set_level(logging.DEBUG)
+    with (
+        client_factory(None, credentials=StaticCredentials(emulator.access_key_id, "wrong-secret")) as client,
+        pytest.raises(AuthError) as info,
+    ):
+        client.push(NOTICE)
+    assert info.value.code == "SignatureDoesNotMatch" and info.value.request_id
+    text = str(info.value) + caplog.text
+    assert "server string to sign" not in text and DEVICE not in text and "wrong-secret" not in text
+
+
+def test_expired_timestamp_is_refused(emulator, client_factory) -> None:
+    with client_factory(None, clock=lambda: time.time() - 20 * 60) as client, pytest.raises(AuthError) as info:
+        client.push(NOTICE)
+    assert info.value.code == "InvalidTimeStamp.Expired"
+
+
+def test_unknown_access_key_is_refused(emulator, client_factory) -> None:
+    with (
+        client_factory(None, credentials=StaticCredentials("nobody", "x")) as client,
+        pytest.raises(AuthError) as info,
+    ):
+        client.push(NOTICE)
+    assert info.value.code == "InvalidAccessKeyId.NotFound"
+
+
+def test_reused_nonce_is_refused_and_the_client_re_signs(emulator, push_client, client_factory) -> None:
+    prepared = push_client.prepare("Push", NOTICE)
+    transport = RequestsTransport()
+    first = transport.send(prepared, Timeout())
+    replay = transport.send(prepared, Timeout())
+    assert first.status == 200
+    assert replay.status == 400 and json.loads(replay.body)["Code"] == "SignatureNonceUsed"
+
+    class ReplayOnce:
+        """A proxy that replays an old request once: the service refuses the nonce, we re-sign."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+            self.calls += 1
+            return transport.send(prepared if self.calls == 1 else request, timeout)
+
+        def close(self) -> None:
+            return None
+
+    proxy = ReplayOnce()
+    with client_factory(None, transport=proxy) as client:
+        assert client.push(NOTICE).message_id
+    assert proxy.calls == 2
+
+
+def test_connection_refused_is_a_connect_error_never_sent() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    client = PushClient(
+        endpoint=f"http://127.0.0.1:{port}",
+        app_key=1,
+        credentials=StaticCredentials("a", "b"),
+        retry=Retry(max_attempts=2, backoff=0.001),
+    )
+    with pytest.raises(ConnectError) as info:
+        client.push(NOTICE)
+    assert not info.value.maybe_sent
+
+
+def test_mass_push_and_device_association(push_client, emulator) -> None:
+    emulator.register_device(DEVICE)
+    push_client.call("BindAlias", {"DeviceId": DEVICE, "AliasName": "alice"})
+    aliases = push_client.call("QueryAliases", {"DeviceId": DEVICE}).data
+    assert [a["AliasName"] for a in aliases["AliasInfos"]["AliasInfo"]] == ["alice"]
+    result = push_client.mass_push(
+        {
+            "PushTask": [
+                {**NOTICE, "Target": "ALIAS", "TargetValue": "alice", "Title": "Hi Alice"},
+                {**NOTICE, "Title": "Hi all"},
+            ]
+        }
+    )
+    assert len(result.message_ids) == 2
+    recorded = emulator.pushes()
+    assert recorded[0]["action"] == "MassPush" or len(recorded) == 2
+
+
+def test_invalid_input_never_reaches_the_network() -> None:
+    transport = MockTransport(lambda req: RawResponse(200, body=b'{"RequestId":"x","MessageId":"1"}'))
+    client = PushClient(
+        endpoint="http://127.0.0.1:1", app_key=1, credentials=StaticCredentials("a", "b"), transport=transport
+    )
+    with pytest.raises(InvalidRequestError) as info:
+        client.push({**NOTICE, "Title": "x" * 201})
+    assert info.value.problems[0].field == "Title"
+    with pytest.raises(InvalidRequestError):
+        client.push(NOTICE, idempotent_token="not-a-uuid")
+    assert transport.requests == []
+
+
+def _mock_client(responses: list[RawResponse], **kwargs: object) -> tuple[PushClient, MockTransport]:
+    queue = list(responses)
+    transport = MockTransport(lambda req: queue.pop(0))
+    client = PushClient(
+        endpoint="https://cloudpush.aliyuncs.com",
+        app_key=23267207,
+        credentials=StaticCredentials("a", "b"),
+        transport=transport,
+        retry=Retry(max_attempts=3, backoff=0, throttle_backoff=0),
+        **kwargs,
+    )  # type: ignore[arg-type]
+    return client, transport
+
+
+def _error(status: int, code: str) -> RawResponse:
+    return RawResponse(status, body=json.dumps({"Code": code, "Message": "m", "RequestId": "r"}).encode())
+
+
+OK = RawResponse(200, body=b'{"RequestId":"r1","MessageId":"42"}')
+
+
+def test_server_error_without_token_is_not_blindly_retried() -> None:
+    client, transport = _mock_client([_error(500, "InternalError"), OK], auto_idempotent_token=False)
+    with pytest.raises(ServerError) as info:
+        client.push(NOTICE)
+    assert len(transport.requests) == 1 and info.value.maybe_sent
+
+
+def test_server_error_with_token_is_retried() -> None:
+    client, transport = _mock_client([_error(503, "ServiceUnavailable"), OK])
+    assert client.push(NOTICE).message_id == "42" and len(transport.requests) == 2
+
+
+def test_ambiguity_is_remembered_when_a_later_attempt_is_refused() -> None:
+    client, _ = _mock_client([_error(500, "InternalError"), _error(400, "InvalidParameter")])
+    with pytest.raises(ServiceError) as info:
+        client.push(NOTICE)
+    assert info.value.code == "InvalidParameter" and info.value.maybe_sent
+
+
+def test_retry_after_header_is_honoured() -> None:
+    sleeps: list[float] = []
+    throttled = RawResponse(
+        400,
+        {"x-acs-retry-after": "300"},
+        json.dumps({"Code": "Throttling.User", "Message": "m", "RequestId": "r"}).encode(),
+    )
+    client, _ = _mock_client([throttled, OK])
+    client.retry = Retry(max_attempts=3, backoff=0, throttle_backoff=0, sleep=sleeps.append)
+    client.push(NOTICE)
+    assert sleeps == [0.3]
+
+
+def test_non_json_success_is_a_typed_error() -> None:
+    client, _ = _mock_client([RawResponse(200, body=b"<html>proxy</html>")], auto_idempotent_token=False)
+    with pytest.raises(ServiceError) as info:
+        client.push(NOTICE)
+    assert info.value.code == "InvalidResponse"
+
+
+def test_v2_wire_format_matches_the_sdk_shape() -> None:
+    client, transport = _mock_client([OK])
+    client.push(NOTICE)
+    query = _query(transport.requests[0])
+    for name, value in {
+        "Action": "Push",
+        "Version": "2016-08-01",
+        "Format": "JSON",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "RegionId": "cn-hangzhou",
+        "AppKey": "23267207",
+    }.items():
+        assert query[name] == value
+    assert "Signature" in query and transport.requests[0].method == "POST"
+
+
+def _query(prepared: PreparedRequest) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(prepared.url).query, keep_blank_values=True))
