@@ -1,0 +1,105 @@
+"""Keys: validation, scoping, payload hashing and the provider-side token.
+
+A key is checked *before* any lookup (IETF draft: validate the format first), then scoped as
+``function#scope#key`` so two functions, or two callers, using the same key never see each other's
+record. Function names and scopes may not contain ``#``, which keeps that composite unambiguous.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pushfn.idempotency.exceptions import IdempotencyKeyError
+from pushfn.logs import mask
+
+MAX_KEY_LENGTH = 255
+MAX_NAME_LENGTH = 128
+SEPARATOR = "#"
+#: Scope used when a function has no notion of caller (timers, queues owned by one team).
+DEFAULT_SCOPE = "-"
+
+#: Fixed namespace of every IdempotentToken: changing it would make in-flight retries push again.
+TOKEN_NAMESPACE = uuid.UUID("5d0f6b3e-6c0a-4e43-9d2c-7b1d7f1c9a55")
+
+
+def validate_key(key: object) -> str:
+    """1–255 printable characters (no control characters, no newline)."""
+    if not isinstance(key, str):
+        raise IdempotencyKeyError("idempotency key must be a string")
+    if not key or not key.strip():
+        raise IdempotencyKeyError("idempotency key is empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyError(f"idempotency key is longer than {MAX_KEY_LENGTH} characters ({len(key)})")
+    if not key.isprintable():
+        raise IdempotencyKeyError(f"idempotency key {mask(key)} contains non-printable characters")
+    return key
+
+
+def validate_name(value: object, what: str) -> str:
+    """Function names and scopes: 1–128 printable characters without ``#``."""
+    if not isinstance(value, str) or not value.strip():
+        raise IdempotencyKeyError(f"idempotency {what} is empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise IdempotencyKeyError(f"idempotency {what} is longer than {MAX_NAME_LENGTH} characters")
+    if not value.isprintable() or SEPARATOR in value:
+        raise IdempotencyKeyError(f"idempotency {what} {mask(value)} must be printable and contain no '#'")
+    return value
+
+
+def scoped_key(function_name: str, scope: str, key: str) -> str:
+    return SEPARATOR.join(
+        (validate_name(function_name, "function name"), validate_name(scope, "scope"), validate_key(key))
+    )
+
+
+def split_scoped_key(value: str) -> tuple[str, str, str]:
+    """Inverse of :func:`scoped_key` (for operators pasting a stored key into ``pushfn store show``)."""
+    parts = value.split(SEPARATOR, 2)
+    if len(parts) != 3:
+        raise IdempotencyKeyError("a scoped key looks like FUNCTION#SCOPE#KEY")
+    function_name, scope, key = parts
+    scoped_key(function_name, scope, key)
+    return function_name, scope, key
+
+
+def idempotent_token(function_name: str, scope: str, key: str) -> str:
+    """Deterministic UUID for CloudPush's ``IdempotentToken``: every retry of a key sends the same one."""
+    return str(uuid.uuid5(TOKEN_NAMESPACE, scoped_key(function_name, scope, key)))
+
+
+def select_fields(payload: Any, fields: Iterable[str] | None) -> Any:
+    """The declared subset of ``payload`` that the hash covers (dotted paths; absent ones hash as null).
+
+    Hashing a whole platform event would make a changed header look like a new request (Powertools'
+    "choosing a payload subset"), so functions declare which fields define "the same push".
+    """
+    if fields is None:
+        return payload
+    data = _plain(payload)
+    selected: dict[str, Any] = {}
+    for path in fields:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        selected[path] = value
+    return selected
+
+
+def payload_hash(payload: Any) -> str:
+    """sha256 of canonical JSON (sorted keys, no spaces): equal data always gives the same hash."""
+    canonical = json.dumps(_plain(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Pydantic models and dataclasses become their JSON form; everything else must already be JSON."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value

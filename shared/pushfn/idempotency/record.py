@@ -1,0 +1,74 @@
+"""The stored record and its two states.
+
+``EXPIRED`` is never stored: like Powertools, a record is expired when its ``expiry`` has passed, whatever
+its status, and stores treat such a row as absent. Units follow Powertools too: ``expiry`` is epoch
+*seconds* (it doubles as the DynamoDB TTL attribute), ``in_progress_expiry`` epoch *milliseconds*.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """One key's state. ``key`` is the scoped key ``function#scope#key``."""
+
+    key: str
+    status: Status
+    expiry: int
+    payload_hash: str
+    token: str
+    in_progress_expiry: int | None = None
+    result: dict[str, Any] | None = None
+
+    def is_expired(self, now: float) -> bool:
+        return self.expiry < int(now)
+
+    def is_stale_in_progress(self, now: float) -> bool:
+        """An in-progress record whose owner has certainly stopped (its function timed out or died)."""
+        return (
+            self.status is Status.IN_PROGRESS
+            and self.in_progress_expiry is not None
+            and self.in_progress_expiry < int(now * 1000)
+        )
+
+    def may_be_replaced_by(self, new: IdempotencyRecord, now: float) -> bool:
+        """The rule every store's conditional put expresses (absence is checked by the store).
+
+        A stale in-progress record is taken over only by the *same* payload: the retry reuses the
+        provider-side token, and a different payload under that token would be silently dropped.
+        """
+        return self.is_expired(now) or (self.is_stale_in_progress(now) and self.payload_hash == new.payload_hash)
+
+    def completed(self, result: dict[str, Any], expiry: int) -> IdempotencyRecord:
+        return replace(self, status=Status.COMPLETED, result=result, expiry=expiry, in_progress_expiry=None)
+
+    def result_json(self) -> str | None:
+        return None if self.result is None else dump_result(self.result)
+
+
+def dump_result(result: dict[str, Any]) -> str:
+    return json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def load_result(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else json.loads(text)
+
+
+def parse_status(value: str) -> Status:
+    """Unknown statuses mean another program wrote the row: fail loudly rather than guess."""
+    from pushfn.idempotency.exceptions import IdempotencyStoreError
+
+    try:
+        return Status(value)
+    except ValueError:
+        raise IdempotencyStoreError(f"unknown idempotency record status {value!r}") from None

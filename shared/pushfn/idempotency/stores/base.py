@@ -1,0 +1,98 @@
+"""The abstract store: the public verbs and error translation; backends implement four small methods.
+
+Backends (template methods, as in Powertools' ``BasePersistenceLayer``):
+
+``_put_record(record, now)``
+    Write ``record`` (IN_PROGRESS) only if the key is absent, expired at ``now``, or an in-progress
+    record whose in-progress expiry has passed *and* whose payload hash equals the new one. Otherwise
+    raise :class:`IdempotencyRecordExistsError` carrying the record that won, if the store can return it.
+``_get_record(key)``
+    The stored record or ``None`` (strongly consistent read).
+``_update_record(record)``
+    Overwrite the record (used to save COMPLETED).
+``_delete_record(key)``
+    Delete the record *if it is still IN_PROGRESS*: a completed record is never deleted.
+
+Anything a backend raises that is not an :class:`IdempotencyError` becomes an
+:class:`IdempotencyStoreError`, so callers catch one class for "the store is down".
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pushfn.idempotency.exceptions import IdempotencyError, IdempotencyStoreError
+from pushfn.idempotency.record import IdempotencyRecord
+
+T = TypeVar("T")
+
+
+class IdempotencyStore(abc.ABC):
+    """Where idempotency records live. Subclasses must be safe to share between threads."""
+
+    #: Short name for messages ("sqlite", "dynamodb" …).
+    kind: str = "store"
+
+    # --- public verbs (used by the guard) ----------------------------------------------------------
+
+    def put_in_progress(self, record: IdempotencyRecord, now: float) -> None:
+        self._call("put", lambda: self._put_record(record, now))
+
+    def get(self, key: str) -> IdempotencyRecord | None:
+        return self._call("get", lambda: self._get_record(key))
+
+    def save(self, record: IdempotencyRecord) -> None:
+        self._call("update", lambda: self._update_record(record))
+
+    def delete_in_progress(self, key: str) -> None:
+        self._call("delete", lambda: self._delete_record(key))
+
+    def init(self) -> str:
+        """Create what the store needs (file, schema, table). Safe to run twice. Returns a summary."""
+        return self._call("init", self._init)
+
+    def describe(self) -> str:
+        """Where the records are, without secrets (for messages and ``pushfn store``)."""
+        return self.kind
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to release
+        """Release connections (optional)."""
+
+    # --- backend hooks -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _put_record(self, record: IdempotencyRecord, now: float) -> None: ...
+
+    @abc.abstractmethod
+    def _get_record(self, key: str) -> IdempotencyRecord | None: ...
+
+    @abc.abstractmethod
+    def _update_record(self, record: IdempotencyRecord) -> None: ...
+
+    @abc.abstractmethod
+    def _delete_record(self, key: str) -> None: ...
+
+    def _init(self) -> str:
+        return f"{self.describe()}: nothing to create"
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _call(self, verb: str, action: Callable[[], T]) -> T:
+        with self._translate(verb):
+            return action()
+
+    @contextmanager
+    def _translate(self, verb: str) -> Iterator[None]:
+        try:
+            yield
+        except IdempotencyError:
+            raise
+        except Exception as exc:
+            # The type and the driver's message say what went wrong (unreachable, read-only,
+            # throttled); they never contain credentials.
+            raise IdempotencyStoreError(
+                f"idempotency store {self.describe()} failed to {verb}: {type(exc).__name__}: {exc}"
+            ) from exc

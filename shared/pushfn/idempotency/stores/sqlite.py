@@ -1,0 +1,176 @@
+"""SQLite store: the embedded default for one machine.
+
+The conditional put is one statement, an UPSERT whose ``DO UPDATE … WHERE`` only fires when the stored
+row is expired or a stale in-progress record for the same payload; ``changes() == 0`` means a live
+record won. It runs inside ``BEGIN IMMEDIATE`` so the row read back after a lost put is the one that
+won (what DynamoDB's ``ALL_OLD`` gives). WAL lets readers run beside the writer; the busy timeout makes
+concurrent threads and processes queue for the write lock instead of failing.
+
+Each thread of each process gets its own connection: sqlite3 connections must not cross threads, and
+must never be inherited across ``fork``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
+from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
+from pushfn.idempotency.stores.base import IdempotencyStore
+
+TABLE = "idempotency"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    id                 TEXT PRIMARY KEY,   -- function#scope#key
+    status             TEXT NOT NULL,      -- IN_PROGRESS | COMPLETED
+    expiry             INTEGER NOT NULL,   -- epoch seconds
+    in_progress_expiry INTEGER,            -- epoch milliseconds
+    payload_hash       TEXT NOT NULL,
+    token              TEXT NOT NULL,      -- CloudPush IdempotentToken
+    result             TEXT                -- JSON
+)
+"""
+
+PUT = f"""
+INSERT INTO {TABLE} (id, status, expiry, in_progress_expiry, payload_hash, token, result)
+VALUES (:id, :status, :expiry, :in_progress_expiry, :payload_hash, :token, NULL)
+ON CONFLICT(id) DO UPDATE SET
+    status = excluded.status, expiry = excluded.expiry, in_progress_expiry = excluded.in_progress_expiry,
+    payload_hash = excluded.payload_hash, token = excluded.token, result = NULL
+WHERE {TABLE}.expiry < :now
+   OR ({TABLE}.status = 'IN_PROGRESS' AND {TABLE}.in_progress_expiry IS NOT NULL
+       AND {TABLE}.in_progress_expiry < :now_ms AND {TABLE}.payload_hash = excluded.payload_hash)
+"""
+
+COLUMNS = "id, status, expiry, in_progress_expiry, payload_hash, token, result"
+
+
+class SqliteStore(IdempotencyStore):
+    """Records in one SQLite file. ``read_only`` opens it with ``mode=ro`` (a read-only mount)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path}" + ("?mode=ro" if self.read_only else "")
+
+    # --- backend hooks -----------------------------------------------------------------------------
+
+    def _put_record(self, record: IdempotencyRecord, now: float) -> None:
+        params = {
+            "id": record.key,
+            "status": record.status.value,
+            "expiry": record.expiry,
+            "in_progress_expiry": record.in_progress_expiry,
+            "payload_hash": record.payload_hash,
+            "token": record.token,
+            "now": int(now),
+            "now_ms": int(now * 1000),
+        }
+        with self._write() as conn:
+            if conn.execute(PUT, params).rowcount == 0:
+                raise IdempotencyRecordExistsError(self._select(conn, record.key))
+
+    def _get_record(self, key: str) -> IdempotencyRecord | None:
+        return self._select(self._connection(), key)
+
+    def _update_record(self, record: IdempotencyRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.key,
+                    record.status.value,
+                    record.expiry,
+                    record.in_progress_expiry,
+                    record.payload_hash,
+                    record.token,
+                    None if record.result is None else dump_result(record.result),
+                ),
+            )
+
+    def _delete_record(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute(f"DELETE FROM {TABLE} WHERE id = ? AND status = ?", (key, Status.IN_PROGRESS.value))
+
+    def _init(self) -> str:
+        with self._write() as conn:
+            purged = conn.execute(f"DELETE FROM {TABLE} WHERE expiry < ?", (int(time.time()),)).rowcount
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return f"{self.describe()}: table {TABLE!r} ready (journal_mode={mode}, {purged} expired rows purged)"
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- connections -------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        conn = self._connect()
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "ro" if self.read_only else "rwc"
+        uri = f"file:{quote(str(self.path))}?mode={mode}"
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken up front
+        # and a concurrent writer waits (busy timeout) instead of failing on lock upgrade.
+        conn = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            # Also after a failed COMMIT: a connection left inside a transaction is unusable.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _select(conn: sqlite3.Connection, key: str) -> IdempotencyRecord | None:
+        row = conn.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        key, status, expiry, in_progress_expiry, payload_hash, token, result = row
+        return IdempotencyRecord(
+            key=key,
+            status=parse_status(status),
+            expiry=int(expiry),
+            in_progress_expiry=None if in_progress_expiry is None else int(in_progress_expiry),
+            payload_hash=payload_hash,
+            token=token,
+            result=load_result(result),
+        )
