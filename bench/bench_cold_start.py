@@ -1,0 +1,75 @@
+"""Cold start: a fresh Python process imports the client and sends one push to the emulator.
+
+Compares pushfn with the official ``aliyun-python-sdk-core`` + ``aliyun-python-sdk-push`` doing the
+same in the same run. Prints wall time and peak RSS for each, and the ratios (target: ≤ 0.6).
+
+    python bench/bench_cold_start.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from _common import ROOT, start_emulator, summary
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {shared!r}); sys.path.insert(0, {bench!r})
+t0 = time.perf_counter()
+import _common
+if {variant!r} == "pushfn":
+    client = _common.ours_client({url!r}); message_id = _common.ours_push(client)
+else:
+    client = _common.official_client(); message_id = _common.official_push(client, {host_port!r})
+elapsed = time.perf_counter() - t0
+print(json.dumps({{"ms": elapsed * 1000, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "message_id": message_id}}))
+"""
+
+
+def run_child(variant: str, url: str) -> dict[str, float]:
+    code = CHILD.format(shared=str(ROOT / "shared"), bench=str(ROOT / "bench"), variant=variant, url=url,
+                        host_port=url.split("//", 1)[1])
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"})
+    wall_ms = (time.perf_counter() - started) * 1000
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"wall_ms": wall_ms, "inproc_ms": result["ms"], "rss_mb": result["rss_kb"] / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    emulator = start_emulator()
+    try:
+        results: dict[str, list[dict[str, float]]] = {"pushfn": [], "official": []}
+        for variant in results:  # warm the OS page cache and .pyc files once, unmeasured
+            run_child(variant, emulator.url)
+        for _ in range(args.runs):  # interleave so drift affects both alike
+            for variant in results:
+                results[variant].append(run_child(variant, emulator.url))
+    finally:
+        emulator.stop()
+    print(f"cold start, {args.runs} fresh processes each (import client + sign + send one push)")
+    med = {}
+    for variant, rows in results.items():
+        for key in ("wall_ms", "inproc_ms", "rss_mb"):
+            values = [r[key] for r in rows]
+            med[(variant, key)] = statistics.median(values)
+            print(f"  {variant:9s} {key:10s} {summary(values)}")
+    for key, label in (("wall_ms", "wall time (process)"), ("inproc_ms", "import+push in process"),
+                       ("rss_mb", "peak memory")):
+        ratio = med[("pushfn", key)] / med[("official", key)]
+        print(f"ratio pushfn/official {label:24s} {ratio:5.2f}  (target <= 0.60)")
+
+
+if __name__ == "__main__":
+    main()
