@@ -1,0 +1,63 @@
+"""``parse_request``: action name + mapping (or model) -> validated request model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from pushfn.push.errors import FieldProblem, InvalidRequestError
+from pushfn.push.models._base import ApiRequest
+from pushfn.push.models._errors import invalid_request
+from pushfn.push.models._naming import suggest
+from pushfn.push.models._push import MassPush, Push
+
+REQUEST_TYPES: dict[str, type[ApiRequest]] = {model.action: model for model in (Push, MassPush)}
+
+
+def parse_request(
+    action: str,
+    data: Mapping[str, Any] | ApiRequest,
+    *,
+    app_key: int | None = None,
+    now: datetime | None = None,
+) -> ApiRequest:
+    """Validate ``data`` as the parameters of ``action``.
+
+    ``app_key`` fills ``AppKey`` when the data has none. ``now`` is the reference time of the
+    PushTime/ExpireTime rules (default: the current time). Raises :class:`InvalidRequestError`
+    listing every problem, each naming the API field (``Title``, ``PushTask.3.Title``).
+    """
+    model = REQUEST_TYPES.get(action)
+    if model is None:
+        hint = suggest(action, REQUEST_TYPES)
+        message = f"unknown or unsupported action {action!r}" + (f"; did you mean {hint!r}?" if hint else "")
+        raise InvalidRequestError([FieldProblem("Action", "unknown_action", message)], action)
+    if isinstance(data, ApiRequest):
+        if not isinstance(data, model):
+            message = f"a {type(data).__name__} request cannot be sent as {action}"
+            raise InvalidRequestError([FieldProblem("Action", "mismatch", message)], action)
+        # Re-validate from the wire form: applies app_key and the time rules against `now`.
+        data = data.model_dump(by_alias=True, exclude_none=True)
+    if not isinstance(data, Mapping):
+        message = f"parameters must be a mapping; got {type(data).__name__}"
+        raise InvalidRequestError([FieldProblem("(request)", "type", message)], action)
+
+    params = dict(data)
+    if app_key is not None and "AppKey" not in params and "app_key" not in params:
+        params["AppKey"] = app_key
+    problems: list[FieldProblem] = []
+    if params.get("AppKey", params.get("app_key")) is None:
+        problems.append(FieldProblem("AppKey", "required", "is required (pass it, or configure the client's app key)"))
+        params.pop("AppKey", None)
+        params.pop("app_key", None)
+    context = {"now": now if now is not None else datetime.now(timezone.utc)}
+    try:
+        request = model.model_validate(params, context=context)
+    except ValidationError as exc:
+        raise InvalidRequestError(problems + invalid_request(exc, model).problems, action) from exc
+    if problems:
+        raise InvalidRequestError(problems, action)
+    return request

@@ -1,0 +1,159 @@
+"""The 114 parameters a ``Push`` shares with each ``MassPush`` task (reference §3.1, §3.2).
+
+One line per parameter: snake_case name (alias = API name), type, documented limits. Rules that
+span several parameters live in ``_push_rules``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pushfn.push.models._base import WireModel
+from pushfn.push.models._push_rules import push_problems
+from pushfn.push.models._rules import NOT_EMPTY, Problem, between, each_in, max_bytes, max_chars, max_items, one_of
+from pushfn.push.models._types import (
+    SEND_CHANNELS,
+    CommaList,
+    DeviceType,
+    JobKey,
+    JsonArray,
+    JsonMap,
+    JsonText,
+    PushType,
+    StrMap,
+    Target,
+    TargetValue,
+    UtcDateTime,
+    ZeroOrOne,
+)
+
+Title = Annotated[str, NOT_EMPTY, max_bytes(200)]
+Body = Annotated[str, NOT_EMPTY]
+
+
+class PushFields(WireModel):
+    # --- common (13 here; AppKey and IdempotentToken belong to the request) -------------------
+    device_type: DeviceType
+    push_type: PushType
+    target: Target
+    target_value: TargetValue
+    title: Title | None = None
+    body: Body | None = None
+    job_key: JobKey | None = None
+    push_time: UtcDateTime | None = None
+    expire_time: UtcDateTime | None = None
+    store_offline: bool | None = None
+    send_channels: Annotated[CommaList, each_in(SEND_CHANNELS)] | None = None
+    send_speed: int | None = None  # deprecated by the service, still accepted
+    trim: bool | None = None
+
+    # --- iOS (22) ----------------------------------------------------------------------------
+    ios_apns_env: Literal["DEV", "PRODUCT"] | None = None
+    ios_badge: int | None = None
+    ios_badge_auto_increment: bool | None = None
+    ios_ext_parameters: JsonMap | None = None
+    ios_interruption_level: Literal["passive", "active", "time-sensitive", "critical"] | None = None
+    ios_live_activity_attributes: JsonText | None = None
+    ios_live_activity_attributes_type: str | None = None
+    ios_live_activity_content_state: JsonText | None = None
+    ios_live_activity_dismissal_date: int | None = None  # unix seconds
+    ios_live_activity_event: Literal["start", "update", "end"] | None = None
+    ios_live_activity_id: str | None = None
+    ios_live_activity_stale_date: int | None = None  # unix seconds
+    ios_music: str | None = None  # "" means silent, so empty is allowed
+    ios_mutable_content: bool | None = None
+    ios_notification_category: str | None = None
+    ios_notification_collapse_id: str | None = None
+    ios_notification_thread_id: str | None = None
+    ios_relevance_score: Annotated[float, between(0, 1)] | None = None
+    ios_remind: bool | None = None
+    ios_remind_body: str | None = None
+    ios_silent_notification: bool | None = None
+    ios_subtitle: str | None = None
+
+    # --- HarmonyOS (20) ----------------------------------------------------------------------
+    harmony_action: str | None = None
+    harmony_action_type: Literal["APP_HOME_PAGE", "APP_CUSTOM_PAGE"] | None = None
+    harmony_badge_add_num: int | None = None
+    harmony_badge_set_num: int | None = None
+    harmony_category: str | None = None
+    harmony_ext_parameters: JsonMap | None = None
+    harmony_extension_extra_data: str | None = None
+    harmony_extension_push: bool | None = None
+    harmony_image_url: str | None = None
+    harmony_inbox_content: Annotated[JsonArray, max_items(3, "lines")] | None = None
+    harmony_live_view_payload: JsonText | None = None
+    harmony_notification_slot_type: str | None = None
+    harmony_notify_id: int | None = None
+    harmony_receipt_id: str | None = None
+    harmony_remind: bool | None = None
+    harmony_remind_body: str | None = None
+    harmony_remind_title: str | None = None
+    harmony_render_style: Literal["NORMAL", "MULTI_LINE"] | None = None
+    harmony_test_message: bool | None = None
+    harmony_uri: str | None = None
+
+    # --- Android (59) ------------------------------------------------------------------------
+    android_activity: str | None = None
+    android_badge_add_num: Annotated[int, between(1, 99)] | None = None
+    android_badge_class: str | None = None
+    android_badge_set_num: Annotated[int, between(0, 99)] | None = None
+    android_big_body: Annotated[str, max_bytes(1000)] | None = None
+    android_big_picture_url: str | None = None
+    android_big_title: Annotated[str, max_bytes(200)] | None = None
+    android_ext_parameters: JsonMap | None = None
+    android_honor_target_user_type: ZeroOrOne | None = None
+    android_huawei_business_type: ZeroOrOne | None = None
+    android_huawei_live_notification_payload: JsonText | None = None
+    android_huawei_receipt_id: str | None = None
+    android_huawei_target_user_type: ZeroOrOne | None = None
+    android_image_url: str | None = None
+    android_inbox_body: Annotated[JsonArray, max_items(5, "lines")] | None = None
+    android_meizu_notice_msg_type: ZeroOrOne | None = None
+    android_message_huawei_category: str | None = None
+    android_message_huawei_urgency: Literal["HIGH", "NORMAL"] | None = None
+    android_message_oppo_category: str | None = None
+    android_message_oppo_notify_level: Annotated[int, one_of(1, 2, 16)] | None = None
+    android_message_vivo_category: str | None = None
+    android_music: str | None = None
+    android_notification_bar_priority: Annotated[int, between(-2, 2)] | None = None
+    android_notification_bar_type: Annotated[int, between(1, 100)] | None = None
+    android_notification_channel: str | None = None
+    android_notification_group: str | None = None
+    android_notification_honor_channel: str | None = None
+    android_notification_huawei_channel: str | None = None
+    android_notification_notify_id: int | None = None
+    android_notification_thread_id: str | None = None
+    android_notification_vivo_channel: str | None = None
+    android_notification_xiaomi_channel: str | None = None
+    android_notify_type: Literal["VIBRATE", "SOUND", "BOTH", "NONE"] | None = None
+    android_open_type: Literal["APPLICATION", "ACTIVITY", "URL", "NONE"] | None = None
+    android_open_url: str | None = None
+    android_oppo_delete_intent_data: JsonText | None = None
+    android_oppo_intelligent_intent: JsonText | None = None
+    android_oppo_intent_env: ZeroOrOne | None = None
+    android_oppo_private_content_parameters: StrMap | None = None
+    android_oppo_private_msg_template_id: str | None = None
+    android_oppo_private_title_parameters: StrMap | None = None
+    android_popup_activity: str | None = None
+    android_popup_body: Annotated[str, max_chars(200)] | None = None
+    android_popup_title: Annotated[str, max_chars(50)] | None = None
+    android_remind: bool | None = None
+    android_render_style: Annotated[int, between(0, 3)] | None = None
+    android_target_user_type: ZeroOrOne | None = None
+    android_vivo_live_message: JsonText | None = None
+    android_vivo_push_mode: ZeroOrOne | None = None
+    android_vivo_receipt_id: str | None = None
+    android_xiao_mi_activity: str | None = None  # deprecated -> AndroidPopupActivity
+    android_xiao_mi_notify_body: str | None = None  # deprecated -> AndroidPopupBody
+    android_xiao_mi_notify_title: str | None = None  # deprecated -> AndroidPopupTitle
+    android_xiaomi_big_picture_url: str | None = None  # deprecated
+    android_xiaomi_focus_param: JsonText | None = None
+    android_xiaomi_focus_pics: JsonText | None = None
+    android_xiaomi_image_url: str | None = None  # deprecated
+    android_xiaomi_template_id: str | None = None
+    android_xiaomi_template_params: JsonText | None = None
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        return push_problems(self, now)

@@ -1,0 +1,45 @@
+"""How parameter values travel: every value is a string on the wire.
+
+Both official Python SDKs send booleans as ``True``/``False`` (``str()``); the docs say
+``true``/``false``, so that is what we send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+WIRE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def compact_json(value: Any) -> str:
+    """JSON without spaces and with readable non-ASCII text (CJK counts 3 bytes, not 6)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def format_utc(moment: datetime) -> str:
+    """``YYYY-MM-DDThh:mm:ssZ`` in UTC, the only time format the API takes."""
+    return moment.astimezone(timezone.utc).strftime(WIRE_TIME_FORMAT)
+
+
+def join_commas(values: Sequence[str]) -> str:
+    return ",".join(values)
+
+
+def to_wire(value: Any) -> str:
+    """One already-serialised parameter value as the string that is sent."""
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return format_utc(value)
+    return compact_json(value)
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
