@@ -1,0 +1,115 @@
+"""Which failures are permanent and which transient — one table for every job.
+
+*Permanent* means the input itself is at fault and a retry would fail the same way: a spec that does
+not validate, a request the service refused with a 4xx, a key reused with another payload. Those are
+reported (and dead-lettered) and never retried.
+
+*Transient* means the input is fine and the world was not: throttling, a 5xx, the network, the same
+key still in flight elsewhere, the idempotency store unreachable. Those go back to the platform.
+
+Deliberately transient although the service answered 4xx: authentication failures
+(``SignatureDoesNotMatch``, ``InvalidAccessKeyId.*``) and missing configuration. The message is not
+at fault; dead-lettering every message while the credentials are wrong would turn one config slip
+into a mass re-drive. The platform's own retry limit (SQS ``maxReceiveCount``, MNS retry strategy)
+still bounds them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pushfn.logs import mask
+from pushfn.push.errors import (
+    AuthError,
+    ConfigurationError,
+    CredentialsError,
+    InvalidRequestError,
+    ServerError,
+    ServiceError,
+    ThrottledError,
+    TransportError,
+)
+
+
+class Status(str, enum.Enum):
+    SUCCESS = "success"
+    PERMANENT = "permanent"
+    TRANSIENT = "transient"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why something failed, safe to log: no device ids, no secrets."""
+
+    status: Status
+    reason: str
+    error: str
+    message: str
+    code: str | None = None
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.status.value,
+            "reason": self.reason,
+            "error": self.error,
+            "message": self.message,
+        }
+        if self.code:
+            data["code"] = self.code
+        if self.problems:
+            data["problems"] = self.problems
+        return data
+
+
+def classify(exc: BaseException) -> Failure:
+    """Map any exception raised while planning or sending a push to a :class:`Failure`."""
+    from pushfn.idempotency.exceptions import (
+        IdempotencyError,
+        IdempotencyInProgressError,
+        IdempotencyKeyError,
+        IdempotencyPayloadMismatchError,
+    )
+
+    name = type(exc).__name__
+    text = safe_text(str(exc))
+    if isinstance(exc, InvalidRequestError):
+        problems = [p.as_dict() for p in exc.problems]
+        return Failure(Status.PERMANENT, "invalid_spec", name, text, problems=problems)
+    if isinstance(exc, IdempotencyPayloadMismatchError):
+        return Failure(Status.PERMANENT, "payload_mismatch", name, text)
+    if isinstance(exc, IdempotencyKeyError):
+        return Failure(Status.PERMANENT, "invalid_key", name, text)
+    if isinstance(exc, IdempotencyInProgressError):
+        return Failure(Status.TRANSIENT, "in_progress", name, text)
+    if isinstance(exc, IdempotencyError):
+        return Failure(Status.TRANSIENT, "idempotency_store", name, text)
+    if isinstance(exc, ThrottledError):
+        return Failure(Status.TRANSIENT, "throttled", name, text, code=exc.code)
+    if isinstance(exc, ServerError):
+        return Failure(Status.TRANSIENT, "server_error", name, text, code=exc.code)
+    if isinstance(exc, AuthError):
+        return Failure(Status.TRANSIENT, "auth", name, text, code=exc.code)
+    if isinstance(exc, ServiceError):
+        status = Status.TRANSIENT if exc.retryable else Status.PERMANENT
+        return Failure(
+            status, "service_refused" if status is Status.PERMANENT else "service_error", name, text, code=exc.code
+        )
+    if isinstance(exc, TransportError):
+        return Failure(Status.TRANSIENT, "network", name, text)
+    if isinstance(exc, (ConfigurationError, CredentialsError)):
+        return Failure(Status.TRANSIENT, "configuration", name, text)
+    # A bug or an unforeseen library error: the message may be fine, so let the platform retry it
+    # (bounded by its retry limit) rather than throw it away.
+    return Failure(Status.TRANSIENT, "unexpected", name, text)
+
+
+_HEX_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
+
+
+def safe_text(text: str, limit: int = 500) -> str:
+    """Mask anything shaped like a device id (32 hex digits) and cap the length."""
+    return _HEX_ID.sub(lambda m: mask(m.group(0)), text)[:limit]

@@ -1,0 +1,258 @@
+"""Queue messages → pushes, each message on its own.
+
+For every message: parse the body (:mod:`pushfn.specs.envelope`), plan the requests (relative
+times resolve against the message's send time), push them through the guard, and classify the
+message as a whole:
+
+- **success** — every push sent or replayed;
+- **permanent** — the body is invalid, or the service refused a push (4xx): a structured log line,
+  a dead letter when :data:`~pushfn.jobs.dead_letter.DEAD_LETTER_ENV` is set, and the message is
+  *not* handed back — it would fail the same way forever;
+- **transient** — throttling, 5xx, network, key in flight: handed back to the platform for a retry.
+
+Keys (``queue_push`` namespace): the body's explicit ``key`` (scope ``key``, so producers can dedupe
+across queues), else a chunk's own ``chunk:<source>:<etag>:<n>`` (scope ``key`` too), else the
+message id (scope = the queue, since ids are unique only within one). An MNS STREAM message carries
+no id at all; it is keyed by a digest of its body for one hour only (scope ``content``) — long enough
+to absorb MNS's redeliveries, short enough that the same reminder sent again tomorrow still goes out.
+Give such messages an explicit ``key`` for anything stricter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
+from pushfn.jobs.errors import DeadLetterError, RetryLaterError
+from pushfn.jobs.outcomes import Failure, Status, classify, safe_text
+from pushfn.jobs.runner import ItemResult, overall_status, run_planned
+from pushfn.logs import get_logger, mask
+from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
+from pushfn.specs.push_spec import PlannedPush, resolve_mass_push, resolve_push_spec
+from pushfn.specs.relative_time import format_time
+from pushfn.triggers.queue import SQS, QueueBatch, QueueMessage, parse_queue_event, sqs_response
+
+FUNCTION_NAME = "queue_push"
+#: How long a body-digest key (no message id, no explicit key) blocks an identical message.
+CONTENT_KEY_SECONDS = 3600
+
+logger = get_logger("pushfn.jobs.queued")
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    """The fate of one message. ``items`` are the per-push results (empty when the body was invalid)."""
+
+    message_id: str | None
+    key: str | None
+    status: Status
+    failure: Failure | None = None
+    items: list[ItemResult] = field(default_factory=list)
+    dead_letter: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "status": self.status.value,
+            "items": [i.as_dict() for i in self.items],
+        }
+        if self.failure is not None:
+            data["failure"] = self.failure.as_dict()
+        if self.dead_letter is not None:
+            data["dead_letter"] = self.dead_letter
+        return data
+
+
+def handle_queue_event(event: object, context: Any = None) -> Any:
+    """The ``queue_push`` handler: SQS → partial batch reply; MNS → summary, or a raise to retry."""
+    from pushfn.runtime import get_runtime
+
+    batch = parse_queue_event(event)
+    runtime = get_runtime(context)
+    outcomes = process_batch(
+        batch,
+        guard=runtime.guard(FUNCTION_NAME),
+        client=runtime.client,
+        dead_letter=dead_letter_from_env(),
+        context=context,
+    )
+    return reply(batch, outcomes)
+
+
+def process_batch(
+    batch: QueueBatch,
+    *,
+    guard: Any,
+    client: Any,
+    dead_letter: DeadLetterSink | None = None,
+    context: Any = None,
+) -> list[MessageOutcome]:
+    """Every message is processed, whatever happened to the ones before it."""
+    return [
+        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context) for m in batch.messages
+    ]
+
+
+def reply(batch: QueueBatch, outcomes: Sequence[MessageOutcome]) -> Any:
+    """The platform's answer: SQS lists the transient failures; MNS can only retry by a raise."""
+    transient = [o for o in outcomes if o.status is Status.TRANSIENT]
+    if batch.platform == SQS:
+        return sqs_response([o.message_id for o in transient if o.message_id])
+    if transient:
+        raise RetryLaterError(
+            f"{len(transient)} of {len(outcomes)} message(s)",
+            [f"{o.message_id or 'message'}: {o.failure.reason if o.failure else 'unknown'}" for o in transient],
+            message_ids=[o.message_id for o in transient],
+        )
+    return {
+        "processed": len(outcomes),
+        "succeeded": sum(o.status is Status.SUCCESS for o in outcomes),
+        "failed_permanently": sum(o.status is Status.PERMANENT for o in outcomes),
+    }
+
+
+def process_message(
+    message: QueueMessage,
+    *,
+    guard: Any,
+    client: Any,
+    dead_letter: DeadLetterSink | None = None,
+    context: Any = None,
+) -> MessageOutcome:
+    """Parse, plan and push one message; never raises (every failure becomes an outcome)."""
+    key: str | None = None
+    try:
+        job = parse_job(message.body)
+        key, scope, lifetime = message_key(job, message)
+        planned = plan(job, message, app_key=getattr(client, "app_key", None))
+    except Exception as exc:  # invalid body, or a template file that cannot be read
+        return _finish(message, key, [], classify(exc), dead_letter)
+
+    items = run_planned(
+        planned,
+        guard=guard,
+        client=client,
+        key=key,
+        scope=scope,
+        context=context,
+        expires_after_seconds=lifetime,
+    )
+    status = overall_status(items)
+    failure = next((i.failure for i in items if i.failure is not None and i.failure.status is status), None)
+    return _finish(message, key, items, failure, dead_letter)
+
+
+def message_key(job: QueueJob, message: QueueMessage) -> tuple[str, str, int | None]:
+    """``(key, scope, lifetime override)`` — see the module docstring."""
+    if job.key:
+        return job.key, "key", None
+    if isinstance(job, ChunkJob):
+        return _fit(job.default_key()), "key", None
+    if message.message_id:
+        return _fit(message.message_id), _scope(message.source), None
+    return content_key(message), "content", CONTENT_KEY_SECONDS
+
+
+def content_key(message: QueueMessage) -> str:
+    return "sha256:" + hashlib.sha256(message.body.encode("utf-8")).hexdigest()
+
+
+def plan(job: QueueJob, message: QueueMessage, *, app_key: int | None) -> list[PlannedPush]:
+    """Validated requests for a job; relative times resolve against the message's send time."""
+    reference = message.sent_time or datetime.now(timezone.utc)
+    if isinstance(job, MassPushJob):
+        return [resolve_mass_push(job.mass_push, reference=reference, app_key=app_key)]
+    if isinstance(job, ChunkJob):
+        if job.action == "MassPush":
+            return [resolve_mass_push(job.params, reference=reference, app_key=app_key)]
+        return resolve_push_spec(job.params, reference=reference, app_key=app_key)
+    return resolve_push_spec(job.push, reference=reference, app_key=app_key)
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def _finish(
+    message: QueueMessage,
+    key: str | None,
+    items: list[ItemResult],
+    failure: Failure | None,
+    dead_letter: DeadLetterSink | None,
+) -> MessageOutcome:
+    if failure is None:
+        return MessageOutcome(message.message_id, key, Status.SUCCESS, items=items)
+    if failure.status is Status.TRANSIENT:
+        _log(logging.WARNING, "queue_push.transient_failure", "message will be retried", message, key, failure)
+        return MessageOutcome(message.message_id, key, Status.TRANSIENT, failure, items)
+    where = None
+    if dead_letter is not None:
+        letter = DeadLetter(
+            function=FUNCTION_NAME,
+            message_id=message.message_id,
+            key=key or content_key(message),
+            source=message.source,
+            failure=failure.as_dict(),
+            body=message.body,
+            failed_at=format_time(datetime.now(timezone.utc)),
+        )
+        try:
+            where = dead_letter.write(letter)
+        except DeadLetterError as exc:
+            # Deleting a message we could not park would lose it: hand it back instead.
+            lost = Failure(Status.TRANSIENT, "dead_letter_unavailable", type(exc).__name__, safe_text(str(exc)))
+            _log(
+                logging.ERROR,
+                "queue_push.dead_letter_failed",
+                "dead letter not written; message will be retried",
+                message,
+                key,
+                lost,
+            )
+            return MessageOutcome(message.message_id, key, Status.TRANSIENT, lost, items)
+    _log(
+        logging.ERROR,
+        "queue_push.permanent_failure",
+        "message failed permanently; not retried",
+        message,
+        key,
+        failure,
+        dead_letter=where and (dead_letter.describe() if dead_letter else None),
+    )
+    return MessageOutcome(message.message_id, key, Status.PERMANENT, failure, items, dead_letter=where)
+
+
+def _log(
+    level: int,
+    event: str,
+    text: str,
+    message: QueueMessage,
+    key: str | None,
+    failure: Failure,
+    **extra: Any,
+) -> None:
+    fields = {
+        "event": event,
+        "function": FUNCTION_NAME,
+        "message_id": message.message_id,
+        "key": mask(key) if key else None,
+        "source": message.source,
+        **failure.as_dict(),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    logger.log(level, "%s (%s): %s", text, failure.reason, failure.message, extra={"fields": fields})
+
+
+def _scope(source: str) -> str:
+    """The guard's scope must be ≤128 printable characters without ``#``."""
+    cleaned = "".join(c if c.isprintable() and c != "#" else "_" for c in source) or "queue"
+    return cleaned if len(cleaned) <= 128 else "sha256:" + hashlib.sha256(cleaned.encode()).hexdigest()[:64]
+
+
+def _fit(key: str) -> str:
+    """Keys longer than the guard allows (with room for ``#index``) are replaced by their digest."""
+    return key if len(key) <= 240 else "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -1,0 +1,140 @@
+"""One timer tick: the schedule's spec → pushes, each at most once per (schedule, scheduled time, item).
+
+Keys: ``<trigger name>#<scheduled time, ISO UTC>`` for a single push and ``…#<index>`` for each list
+item, in the ``scheduled_push`` function's namespace (scope ``schedule``). Relative times resolve
+against the scheduled time, so a redelivered or late tick plans exactly the same requests and
+the guard replays the ones already sent.
+
+Failure policy (see :mod:`pushfn.jobs.outcomes` for the classes):
+
+- the spec does not validate (or the event is unusable) → one structured log line naming the field
+  and rule, and a normal return: a retry would fail the same way;
+- an item refused permanently by the service → logged, the other items still go out, normal return;
+- a transient failure → the items after it are not attempted and :class:`RetryLaterError` is raised
+  so the platform retries; the retry replays the finished items and resumes at the failed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pushfn.jobs.errors import RetryLaterError
+from pushfn.jobs.outcomes import Status, classify
+from pushfn.jobs.runner import FAILED, ItemResult, run_planned
+from pushfn.logs import get_logger
+from pushfn.push.errors import InvalidRequestError
+from pushfn.specs.push_spec import resolve_push_spec
+from pushfn.specs.relative_time import format_time
+from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event
+
+FUNCTION_NAME = "scheduled_push"
+SCOPE = "schedule"
+#: Room left for ``#<index>`` under the guard's 255-character key limit.
+_MAX_BASE_KEY = 240
+
+logger = get_logger("pushfn.jobs.scheduled")
+
+
+def handle_timer_event(event: object, context: Any = None) -> dict[str, Any]:
+    """The ``scheduled_push`` handler: FC timer or EventBridge event in, summary out (or a raise to retry)."""
+    from pushfn.runtime import get_runtime
+
+    try:
+        invocation = parse_timer_event(event)
+    except InvalidRequestError as exc:
+        return _invalid(None, exc)
+    runtime = get_runtime(context)
+    return run_tick(invocation, guard=runtime.guard(FUNCTION_NAME), client=runtime.client, context=context)
+
+
+def tick_key(invocation: ScheduledInvocation) -> str:
+    """``name#2024-05-01T08:00:00Z``; a very long name is replaced by its digest to fit the key limit."""
+    when = format_time(invocation.scheduled_time)
+    name = invocation.trigger_name
+    if len(name) + len(when) + 1 > _MAX_BASE_KEY:
+        name = "sha256:" + hashlib.sha256(name.encode("utf-8")).hexdigest()
+    return f"{name}#{when}"
+
+
+def run_tick(
+    invocation: ScheduledInvocation,
+    *,
+    guard: Any,
+    client: Any,
+    context: Any = None,
+    templates: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Plan and send the tick's pushes; see the module docstring for what is raised and when."""
+    key = tick_key(invocation)
+    try:
+        planned = resolve_push_spec(
+            invocation.payload,
+            reference=invocation.scheduled_time,
+            app_key=getattr(client, "app_key", None),
+            templates=templates,
+        )
+    except InvalidRequestError as exc:
+        return _invalid(invocation, exc)
+
+    results = run_planned(planned, guard=guard, client=client, key=key, scope=SCOPE, context=context)
+    summary = _summary(invocation, key, results)
+    for item in results:
+        if item.state == FAILED and item.failure is not None and item.failure.status is Status.PERMANENT:
+            _log_failure(invocation, item, "scheduled push refused permanently; not retried")
+    transient = next((r for r in results if r.failure is not None and r.failure.status is Status.TRANSIENT), None)
+    if transient is not None:
+        _log_failure(invocation, transient, "scheduled push failed transiently; the tick will be retried")
+        assert transient.failure is not None
+        raise RetryLaterError(
+            f"tick {key}", [f"item {transient.index}: {transient.failure.reason} ({transient.failure.error})"]
+        ) from transient.error
+    return summary
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def _summary(invocation: ScheduledInvocation, key: str, results: list[ItemResult]) -> dict[str, Any]:
+    failed = [r for r in results if r.state == FAILED]
+    return {
+        "status": "partial" if failed else "ok",
+        "trigger": invocation.trigger_name,
+        "scheduled_time": format_time(invocation.scheduled_time),
+        "key": key,
+        "items": [r.as_dict() for r in results],
+    }
+
+
+def _invalid(invocation: ScheduledInvocation | None, exc: InvalidRequestError) -> dict[str, Any]:
+    failure = classify(exc)
+    fields = {
+        "event": "scheduled_push.invalid",
+        "function": FUNCTION_NAME,
+        "trigger": invocation.trigger_name if invocation else None,
+        "scheduled_time": format_time(invocation.scheduled_time) if invocation else None,
+        **failure.as_dict(),
+    }
+    logger.error("invalid schedule payload, not retried: %s", failure.message, extra={"fields": fields})
+    return {
+        "status": "invalid",
+        "trigger": fields["trigger"],
+        "scheduled_time": fields["scheduled_time"],
+        "problems": failure.problems,
+    }
+
+
+def _log_failure(invocation: ScheduledInvocation, item: ItemResult, message: str) -> None:
+    assert item.failure is not None
+    level = logging.ERROR if item.failure.status is Status.PERMANENT else logging.WARNING
+    fields = {
+        "event": f"scheduled_push.{item.failure.status.value}_failure",
+        "function": FUNCTION_NAME,
+        "trigger": invocation.trigger_name,
+        "scheduled_time": format_time(invocation.scheduled_time),
+        "index": item.index,
+        **item.failure.as_dict(),
+    }
+    logger.log(level, "%s: %s", message, item.failure.message, extra={"fields": fields})

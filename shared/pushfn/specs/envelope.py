@@ -1,0 +1,155 @@
+"""The body of a queued push job: a versioned envelope, or a bare spec.
+
+Shapes a queue message body may take (JSON)::
+
+    {"kind": "push", "version": 1, "key": "optional-idempotency-key",
+     "push": <push spec: one Push request, a list of them, or a template reference>}
+
+    {"kind": "mass_push", "version": 1, "key": "...",
+     "mass_push": {"PushTask": [{<MassPush task>}, ...]}}          # AppKey filled when absent
+
+    {"kind": "chunk", "version": 1, "key": "...",                   # produced by the file function
+     "job": {"source": "<bucket>/<object key>", "etag": "<etag>", "chunk": 3, "chunks": 12},
+     "action": "Push" | "MassPush",
+     "params": {<the request for that chunk: Push params with TargetValue = the chunk's targets,
+                 or MassPush params with one task per personalised row>}}
+
+A body without ``kind`` is taken as ``kind: push`` (a bare push spec, object or list), or as
+``kind: mass_push`` when it is an object carrying ``PushTask`` (any spelling).
+
+``key`` is the idempotency key. Without it the queue adapter keys on the message id, and a chunk
+on ``chunk:<source>:<etag>:<chunk>`` — the same chunk re-queued after a restart is not sent twice.
+An unknown ``kind`` or ``version`` is a permanent failure with a clear reason: a consumer must never
+guess at a shape a newer producer invented.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pushfn.push.errors import FieldProblem, InvalidRequestError
+
+#: Envelope versions this consumer understands, per kind.
+SUPPORTED_VERSIONS = {"push": (1,), "mass_push": (1,), "chunk": (1,)}
+
+_Key = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    key: _Key | None = None
+
+
+class PushJob(_Envelope):
+    """Send one push, or a list of them in order."""
+
+    kind: Literal["push"] = "push"
+    push: dict[str, Any] | list[Any]
+
+
+class MassPushJob(_Envelope):
+    """One MassPush call (up to 100 personalised tasks)."""
+
+    kind: Literal["mass_push"] = "mass_push"
+    mass_push: dict[str, Any]
+
+
+class ChunkRef(BaseModel):
+    """Where a chunk came from: enough to name it uniquely and to find it in the file's report."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    source: str = Field(min_length=1, max_length=1100)
+    etag: str = Field(min_length=1, max_length=200)
+    chunk: int = Field(ge=0)
+    chunks: int | None = Field(default=None, ge=1)
+
+
+class ChunkJob(_Envelope):
+    """One chunk of a target-list file, fanned out by the file function."""
+
+    kind: Literal["chunk"] = "chunk"
+    job: ChunkRef
+    action: Literal["Push", "MassPush"] = "Push"
+    params: dict[str, Any]
+
+    def default_key(self) -> str:
+        return f"chunk:{self.job.source}:{self.job.etag}:{self.job.chunk}"
+
+
+QueueJob = Union[PushJob, MassPushJob, ChunkJob]  # noqa: UP007 - a runtime object for TypeAdapter
+
+_ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discriminator="kind")])
+
+
+def parse_job(body: str | bytes) -> QueueJob:
+    """Parse a message body into a job; raise :class:`InvalidRequestError` naming the bad field."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise InvalidRequestError(
+            [FieldProblem("body", "json", f"the message body is not JSON ({_short(exc)})")], "Push"
+        ) from None
+    return job_from_data(data)
+
+
+def job_from_data(data: object) -> QueueJob:
+    """A decoded JSON body → job; see the module docstring for the accepted shapes."""
+    if isinstance(data, list):
+        return PushJob(version=1, push=data)
+    if not isinstance(data, dict):
+        raise InvalidRequestError(
+            [FieldProblem("body", "type", "the message body must be a JSON object or list")], "Push"
+        )
+    if "kind" not in data:
+        if any(isinstance(k, str) and k.replace("_", "").lower() in ("pushtask", "pushtasks") for k in data):
+            return MassPushJob(version=1, mass_push=data)
+        return PushJob(version=1, push=data)
+    kind = data.get("kind")
+    if kind not in SUPPORTED_VERSIONS:
+        raise InvalidRequestError(
+            [
+                FieldProblem(
+                    "kind",
+                    "unknown_kind",
+                    f"unknown job kind {str(kind)[:40]!r}; this consumer knows {sorted(SUPPORTED_VERSIONS)}",
+                )
+            ],
+            "Push",
+        )
+    version = data.get("version")
+    if version not in SUPPORTED_VERSIONS[kind]:
+        raise InvalidRequestError(
+            [
+                FieldProblem(
+                    "version",
+                    "missing" if version is None else "unsupported_version",
+                    f"{kind} jobs need a version this consumer supports {list(SUPPORTED_VERSIONS[kind])}"
+                    + ("" if version is None else f", got {str(version)[:20]!r}"),
+                )
+            ],
+            "Push",
+        )
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidRequestError(problems_from_validation(exc), "Push") from None
+
+
+def problems_from_validation(exc: ValidationError) -> list[FieldProblem]:
+    """pydantic errors → FieldProblems; input values are never echoed (they may be device ids)."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        # The first location element is the discriminator tag ("push", "chunk"): not a field.
+        loc = [str(part) for part in error.get("loc", ())[1:]]
+        problems.append(FieldProblem(".".join(loc) or "body", error.get("type", "invalid"), error.get("msg", "")))
+    return problems
+
+
+def _short(exc: Exception) -> str:
+    return str(exc)[:120]

@@ -1,0 +1,188 @@
+"""Timer adapter: FC timer triggers and AWS EventBridge schedules → one :class:`ScheduledInvocation`.
+
+Three event shapes arrive at the scheduled function:
+
+- **FC timer** — ``{"triggerTime": "2023-12-26T07:49:00Z", "triggerName": "...", "payload": "..."}``
+  (bytes on FC). ``payload`` is always a string: a JSON spec arrives double-encoded.
+- **EventBridge rule** — ``{"detail-type": "Scheduled Event", "source": "aws.events", "time": ...,
+  "resources": ["arn:aws:events:...:rule/<name>"], "detail": {}}``. A rule's envelope has no room for
+  a spec, so it is looked up by rule name in :data:`SCHEDULES_ENV` (a non-empty ``detail`` is used
+  as the spec, which lets ``PutEvents`` drive the function too).
+- **EventBridge Scheduler** — no envelope: the schedule's ``Input`` verbatim. Write it with the
+  context attributes, e.g. ``{"schedule_arn": "<aws.scheduler.schedule-arn>", "scheduled_time":
+  "<aws.scheduler.scheduled-time>", "spec": {...}}``. The name is the last part of ``schedule_arn``,
+  else ``schedule``, else ``job``; the spec is ``spec`` or ``payload`` (a string is decoded as JSON),
+  else looked up by name in :data:`SCHEDULES_ENV`. ``execution_id`` changes per attempt, so it is
+  never part of the key.
+
+The scheduled time (not the arrival time) names the run, so a redelivered or late tick is the same
+run. Anything unusable raises :class:`~pushfn.push.errors.InvalidRequestError`: a retry cannot fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.specs.relative_time import parse_instant
+
+#: ``{schedule or rule name: push spec}`` for schedules whose event cannot carry one (inline JSON or a path).
+SCHEDULES_ENV = "PUSHFN_SCHEDULES"
+
+FC_TIMER = "fc_timer"
+EVENTBRIDGE_RULE = "eventbridge_rule"
+EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
+
+#: Marks a spec that is absent, as opposed to a ``null`` one.
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class ScheduledInvocation:
+    """One tick: which schedule, for which instant, with which (decoded, not yet validated) spec."""
+
+    trigger_name: str
+    scheduled_time: datetime
+    payload: Any
+    source: str
+
+
+def parse_timer_event(event: object, *, env: Mapping[str, str] | None = None) -> ScheduledInvocation:
+    """Recognise the event shape and normalise it; raise :class:`InvalidRequestError` if unusable."""
+    data = _as_json(event)
+    if not isinstance(data, dict):
+        raise _invalid("event", "shape", "a timer event must be a JSON object")
+    if "triggerTime" in data and "triggerName" in data:
+        return _fc_timer(data)
+    if data.get("detail-type") == "Scheduled Event":
+        return _eventbridge_rule(data, env)
+    if "scheduled_time" in data:
+        return _scheduler_input(data, env)
+    raise _invalid(
+        "event",
+        "shape",
+        "not an FC timer event (triggerTime/triggerName), an EventBridge 'Scheduled Event', or a "
+        "Scheduler input with scheduled_time",
+    )
+
+
+def load_schedules(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``{name: spec}`` table from :data:`SCHEDULES_ENV`; empty when unset."""
+    text = (env if env is not None else os.environ).get(SCHEDULES_ENV, "").strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        try:
+            text = Path(text).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(f"{SCHEDULES_ENV}: cannot read {text!r}: {exc.strerror}") from None
+    try:
+        table = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{SCHEDULES_ENV}: not valid JSON ({exc})") from None
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{SCHEDULES_ENV}: must be a JSON object of {{name: spec}}")
+    return table
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+
+def _fc_timer(data: Mapping[str, Any]) -> ScheduledInvocation:
+    name = _name(data.get("triggerName"), "triggerName")
+    when = _instant(data.get("triggerTime"), "triggerTime")
+    payload = data.get("payload")
+    spec = _decode_payload(payload, "payload") if isinstance(payload, str) else payload
+    return ScheduledInvocation(name, when, spec, FC_TIMER)
+
+
+def _eventbridge_rule(data: Mapping[str, Any], env: Mapping[str, str] | None) -> ScheduledInvocation:
+    resources = data.get("resources")
+    arn = resources[0] if isinstance(resources, list) and resources else None
+    name = _name(_last_part(arn) if isinstance(arn, str) else None, "resources[0]")
+    when = _instant(data.get("time"), "time")
+    detail = data.get("detail")
+    spec = detail if detail else _configured_spec(name, env)
+    return ScheduledInvocation(name, when, spec, EVENTBRIDGE_RULE)
+
+
+def _scheduler_input(data: Mapping[str, Any], env: Mapping[str, str] | None) -> ScheduledInvocation:
+    raw_name = next(
+        (data[k] for k in ("schedule_arn", "schedule", "job") if isinstance(data.get(k), str) and data[k]),
+        None,
+    )
+    name = _name(_last_part(raw_name) if raw_name else None, "schedule_arn")
+    when = _instant(data.get("scheduled_time"), "scheduled_time")
+    for key in ("spec", "payload"):
+        if key in data:
+            value = data[key]
+            spec = _decode_payload(value, key) if isinstance(value, str) else value
+            break
+    else:
+        spec = _configured_spec(name, env)
+    return ScheduledInvocation(name, when, spec, EVENTBRIDGE_SCHEDULER)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _as_json(event: object) -> object:
+    if isinstance(event, (bytes, bytearray)):
+        event = bytes(event).decode("utf-8", errors="replace")
+    if isinstance(event, str):
+        try:
+            return json.loads(event)
+        except ValueError:
+            raise _invalid("event", "json", "the timer event is not JSON") from None
+    return event
+
+
+def _decode_payload(text: str, field: str) -> Any:
+    """FC delivers the configured payload as a string; a spec is JSON inside it."""
+    if not text.strip():
+        raise _invalid(field, "missing", "the payload is empty; configure a JSON push spec")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _invalid(field, "json", f"the payload is not JSON ({str(exc)[:80]})") from None
+
+
+def _configured_spec(name: str, env: Mapping[str, str] | None) -> Any:
+    table = load_schedules(env)
+    if name not in table:
+        raise _invalid("spec", "missing", f"the event carries no push spec and {SCHEDULES_ENV} has none for {name!r}")
+    return table[name]
+
+
+def _name(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(field, "missing", "cannot tell which schedule fired")
+    return value.strip()
+
+
+def _instant(value: object, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise _invalid(field, "missing", "the scheduled time is missing")
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise _invalid(field, "format", f"not an ISO-8601 time: {value[:40]!r}") from None
+
+
+def _last_part(arn: str) -> str:
+    """``arn:aws:events:…:rule/nightly`` → ``nightly``; ``arn:aws:scheduler:…:schedule/grp/name`` →
+    ``grp/name`` (names are unique only within a group or event bus). A plain name stays as it is."""
+    if not arn.startswith("arn:") or arn.count(":") < 5:
+        return arn
+    resource = arn.split(":", 5)[5]
+    return resource.split("/", 1)[1] if "/" in resource else resource
+
+
+def _invalid(field: str, rule: str, message: str) -> InvalidRequestError:
+    return InvalidRequestError([FieldProblem(field, rule, message)], "Push")
