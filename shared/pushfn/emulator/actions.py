@@ -1,0 +1,335 @@
+"""One handler per API action: checked parameters in, the response fields of reference §5 out.
+
+A handler runs with the state lock held, after authentication and fault injection; it raises
+:class:`ApiError` for any refusal and returns the response body without ``RequestId`` (the
+pipeline adds it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pushfn.emulator.auth import Caller
+from pushfn.emulator.errors import ApiError, invalid
+from pushfn.emulator.fields import PUSH_FIELDS, TASK_FIELDS
+from pushfn.emulator.limits import CheckedPush, check_push, check_task_fields, split_tasks
+from pushfn.emulator.params import Params
+from pushfn.emulator.registry import AppRegistry
+from pushfn.emulator.state import EmulatorState
+from pushfn.emulator.tags import MAX_TAG_CHARS
+from pushfn.emulator.timefmt import format_api_time
+
+MAX_CHECK_DEVICES = 100
+MAX_ALIASES_PER_CALL = 10
+MAX_ALIAS_BYTES = 128
+MAX_TAGS_PER_CALL = 10
+MAX_CLIENT_KEYS = 1000
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    state: EmulatorState
+    action: str
+    app_key: int | None  # None only for actions without an AppKey (ListSummaryApps)
+    caller: Caller
+    request_id: str
+    now: float
+
+    @property
+    def app(self) -> AppRegistry:
+        assert self.app_key is not None
+        return self.state.registry.app(self.app_key)
+
+
+Handler = Callable[[ActionContext, Params], dict[str, Any]]
+
+
+# --- pushes ------------------------------------------------------------------------------------
+
+
+def _idempotent_token(p: Params) -> str | None:
+    token = p.get("IdempotentToken") or None
+    if token is not None:
+        try:
+            valid = len(token) == 36 and str(uuid.UUID(token)) == token.lower()
+        except ValueError:
+            valid = False
+        if not valid:
+            raise invalid("IdempotentToken", "Format", "IdempotentToken must be a 36-character UUID.")
+    return token
+
+
+def _record(
+    ctx: ActionContext, checked: CheckedPush, known: frozenset[str], token: str | None, task: int | None
+) -> str:
+    app = ctx.app
+    devices = app.resolve(checked.target, checked.target_values, checked.tag_expression, checked.device_type)
+    message_id = ctx.state.next_message_id()
+    params = checked.params if task is None else {"AppKey": str(ctx.app_key), **checked.params}
+    ctx.state.record_push(
+        {
+            "action": ctx.action,
+            "message_id": message_id,
+            "request_id": ctx.request_id,
+            "time": format_api_time(ctx.now),
+            "app_key": ctx.app_key,
+            "task_index": task,
+            "params": dict(params),
+            "devices": devices,
+            "device_count": len(devices),
+            "device_type": checked.device_type,
+            "push_type": checked.push_type,
+            "target": checked.target,
+            "target_value": checked.params.get("TargetValue"),
+            "title": checked.params.get("Title"),
+            "body": checked.params.get("Body"),
+            "push_time": checked.params.get("PushTime"),
+            "cancelled": False,
+            "idempotent_token": token,
+            "signature_version": ctx.caller.signature_version,
+            "access_key_id": ctx.caller.access_key_id,
+            # Unknown names are ignored, as CloudPush ignores them; listed so a test can catch IOSBadge.
+            "ignored_params": sorted(set(checked.params) - known),
+        }
+    )
+    return message_id
+
+
+def push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    token = _idempotent_token(p)
+    checked = check_push(p, ctx.now)
+    replay = ctx.state.replay(ctx.app_key, token, ctx.now)
+    if replay is not None:
+        return replay
+    if checked.target == "ALL":
+        ctx.state.check_full_push(ctx.app_key, checked.device_type, checked.push_type, ctx.now)
+    data = {"MessageId": _record(ctx, checked, PUSH_FIELDS, token, None)}
+    ctx.state.remember(ctx.app_key, token, data, ctx.now)
+    return data
+
+
+def mass_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    token = _idempotent_token(p)
+    tasks = split_tasks(p.values)
+    if not tasks:
+        raise ApiError("MissingPushTask", "PushTask is mandatory for this action.")
+    checked = []
+    for task in tasks:
+        check_task_fields(task)
+        checked.append(check_push(task, ctx.now, in_task=True))
+    replay = ctx.state.replay(ctx.app_key, token, ctx.now)
+    if replay is not None:
+        return replay
+    ids = [_record(ctx, c, TASK_FIELDS, token, n) for n, c in enumerate(checked, start=1)]
+    data = {"MessageIds": {"MessageId": ids}}
+    ctx.state.remember(ctx.app_key, token, data, ctx.now)
+    return data
+
+
+def _message_records(ctx: ActionContext, p: Params) -> tuple[str, list[dict[str, Any]]]:
+    p.required("MessageId")
+    message_id = str(p.integer("MessageId"))
+    records = [r for r in ctx.state.messages.get(message_id, []) if r["app_key"] == ctx.app_key]
+    return message_id, records
+
+
+def cancel_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    message_id, records = _message_records(ctx, p)
+    if not records:
+        raise invalid("MessageId", "NotFound", f"No push with MessageId {message_id} in this app.")
+    for record in records:
+        scheduled = record["push_time"] and record["push_time"] > format_api_time(ctx.now)
+        if not scheduled or record["cancelled"]:
+            raise invalid("MessageId", "Status", "Only a scheduled push that has not been sent can be cancelled.")
+    for record in records:
+        record["cancelled"] = True
+    return {}
+
+
+def query_push_stat_by_msg(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    message_id, records = _message_records(ctx, p)
+    stats = []
+    for record in records:
+        pending = record["cancelled"] or (record["push_time"] or "") > format_api_time(ctx.now)
+        sent = 0 if pending else record["device_count"]
+        stats.append(
+            {
+                "MessageId": message_id,
+                "AcceptCount": record["device_count"],
+                "SentCount": sent,
+                "ReceivedCount": sent,
+                "OpenedCount": 0,
+                "DeletedCount": 0,
+                "SmsSentCount": 0,
+                "SmsSkipCount": 0,
+                "SmsFailedCount": 0,
+                "SmsReceiveSuccessCount": 0,
+                "SmsReceiveFailedCount": 0,
+            }
+        )
+    return {"PushStats": {"PushStat": stats}}
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def check_devices(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    ids = p.items("DeviceIds")
+    if len(ids) > MAX_CHECK_DEVICES:
+        raise invalid("DeviceIds", "CountExceed", f"At most {MAX_CHECK_DEVICES} device ids per call.")
+    infos = [{"DeviceId": d, "Available": d in ctx.app.devices} for d in ids]
+    return {"DeviceCheckInfos": {"DeviceCheckInfo": infos}}
+
+
+def check_device(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    return {"Available": p.required("DeviceId") in ctx.app.devices}
+
+
+def query_device_info(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    device = ctx.app.require(p.required("DeviceId"))
+    return {
+        "DeviceInfo": {
+            "DeviceId": device.device_id,
+            "DeviceType": device.device_type,
+            "Account": device.account or "",
+            "Alias": ",".join(sorted(device.aliases)),
+            "Tags": ",".join(sorted(device.tags)),
+            "Online": device.online,
+            "PushEnabled": True,
+            "LastOnlineTime": format_api_time(ctx.now),
+            "Brand": "",
+            "Model": "",
+            "DeviceToken": "",
+            "PhoneNumber": "",
+        }
+    }
+
+
+def query_devices_by_account(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    return {"DeviceIds": {"DeviceId": ctx.app.by_account(p.required("Account"))}}
+
+
+# --- aliases -----------------------------------------------------------------------------------
+
+
+def _alias_names(p: Params, name: str = "AliasName") -> list[str]:
+    aliases = p.items(name)
+    if not aliases:
+        raise ApiError(f"Missing{name}", f"{name} is mandatory for this action.")
+    if len(aliases) > MAX_ALIASES_PER_CALL:
+        raise invalid(name, "CountExceed", f"At most {MAX_ALIASES_PER_CALL} aliases per call.")
+    if any(len(a.encode()) > MAX_ALIAS_BYTES for a in aliases):
+        raise invalid(name, "BytesExceed", f"An alias is limited to {MAX_ALIAS_BYTES} bytes.")
+    return aliases
+
+
+def bind_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    aliases = _alias_names(p)
+    ctx.app.bind_alias(p.required("DeviceId"), aliases)
+    return {}
+
+
+def unbind_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    device_id = p.required("DeviceId")
+    aliases = None if p.boolean("UnbindAll") else _alias_names(p)
+    ctx.app.unbind_alias(device_id, aliases)
+    return {}
+
+
+def query_aliases(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    device = ctx.app.require(p.required("DeviceId"))
+    return {"AliasInfos": {"AliasInfo": [{"AliasName": a} for a in sorted(device.aliases)]}}
+
+
+def query_devices_by_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    return {"DeviceIds": {"DeviceId": ctx.app.by_alias(p.required("Alias"))}}
+
+
+# --- tags --------------------------------------------------------------------------------------
+
+
+def _tag_names(p: Params, limit: int = MAX_TAGS_PER_CALL) -> list[str]:
+    tags = p.items("TagName")
+    if not tags:
+        raise ApiError("MissingTagName", "TagName is mandatory for this action.")
+    if len(tags) > limit:
+        raise invalid("TagName", "CountExceed", f"At most {limit} tags per call.")
+    if any(len(t) > MAX_TAG_CHARS for t in tags):
+        raise invalid("TagName", "LengthExceed", f"A tag name is limited to {MAX_TAG_CHARS} characters.")
+    return tags
+
+
+def _client_keys(p: Params, limit: int) -> list[str]:
+    # CloudPush once also tagged accounts and aliases; today KeyType is DEVICE only (reference §4).
+    p.enum("KeyType", ("DEVICE",)) or p.required("KeyType")
+    keys = p.items("ClientKey")
+    if not keys:
+        raise ApiError("MissingClientKey", "ClientKey is mandatory for this action.")
+    if len(keys) > limit:
+        raise invalid("ClientKey", "CountExceed", f"At most {limit} client keys per call.")
+    return keys
+
+
+def bind_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    keys, tags = _client_keys(p, MAX_CLIENT_KEYS), _tag_names(p)
+    ctx.app.bind_tag(keys, tags)
+    return {}
+
+
+def unbind_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    keys, tags = _client_keys(p, MAX_CLIENT_KEYS), _tag_names(p)
+    ctx.app.unbind_tag(keys, tags)
+    return {}
+
+
+def query_tags(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    (key,) = _client_keys(p, 1)
+    device = ctx.app.require(key)
+    return {"TagInfos": {"TagInfo": [{"TagName": t} for t in sorted(device.tags)]}}
+
+
+def list_tags(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    return {"TagInfos": {"TagInfo": [{"TagName": t} for t in sorted(ctx.app.tags)]}}
+
+
+def remove_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    (tag,) = _tag_names(p, limit=1)
+    ctx.app.remove_tag(tag)
+    return {}
+
+
+def list_summary_apps(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    apps = [{"AppKey": key, "AppName": f"emulator-app-{key}"} for key in ctx.state.app_keys]
+    return {"SummaryAppInfos": {"SummaryAppInfo": apps}}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    handler: Handler
+    needs_app_key: bool = True
+
+
+#: Every action the emulator answers; names are case-sensitive, like the service's.
+ACTIONS: dict[str, ActionSpec] = {
+    "Push": ActionSpec(push),
+    "MassPush": ActionSpec(mass_push),
+    "CancelPush": ActionSpec(cancel_push),
+    "QueryPushStatByMsg": ActionSpec(query_push_stat_by_msg),
+    "CheckDevices": ActionSpec(check_devices),
+    "CheckDevice": ActionSpec(check_device),
+    "QueryDeviceInfo": ActionSpec(query_device_info),
+    "QueryDevicesByAccount": ActionSpec(query_devices_by_account),
+    "BindAlias": ActionSpec(bind_alias),
+    "UnbindAlias": ActionSpec(unbind_alias),
+    "QueryAliases": ActionSpec(query_aliases),
+    "QueryDevicesByAlias": ActionSpec(query_devices_by_alias),
+    "BindTag": ActionSpec(bind_tag),
+    "UnbindTag": ActionSpec(unbind_tag),
+    "QueryTags": ActionSpec(query_tags),
+    "ListTags": ActionSpec(list_tags),
+    "RemoveTag": ActionSpec(remove_tag),
+    "ListSummaryApps": ActionSpec(list_summary_apps, needs_app_key=False),
+}

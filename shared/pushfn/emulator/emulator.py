@@ -1,0 +1,191 @@
+"""The public face: :class:`Emulator` (start, stop, inspect, script faults) and :func:`serve`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, TextIO
+
+from pushfn.emulator import control
+from pushfn.emulator.auth import Credential
+from pushfn.emulator.errors import EmulatorError
+from pushfn.emulator.server import EmulatorHTTPServer
+from pushfn.emulator.settings import DEFAULT_HOST, DEFAULT_SERVE_PORT, EmulatorSettings
+from pushfn.emulator.state import EmulatorState
+from pushfn.emulator.timefmt import Clock
+
+
+class Emulator:
+    """A CloudPush emulator on a real loopback HTTP port.
+
+    ``access_key_id`` / ``access_key_secret`` / ``app_keys`` default to the environment
+    (``PUSHFN_EMULATOR_ACCESS_KEY_ID``, ``..._SECRET``, ``PUSHFN_EMULATOR_APP_KEY``), then to
+    ``testid`` / ``testsecret`` / ``(23267207,)``. ``security_tokens`` adds STS keys:
+    ``{access_key_id: (secret, token)}``; requests with those keys must carry that token.
+    ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
+    ``clock`` (epoch seconds) is for tests of the 15-minute windows.
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        app_keys: Iterable[int] | None = None,
+        security_tokens: Mapping[str, tuple[str, str]] | None = None,
+        clock: Clock | None = None,
+        qps_limits: Mapping[str, float] | None = None,
+        log_requests: bool = False,
+    ) -> None:
+        env = EmulatorSettings.from_env()
+        self.settings = EmulatorSettings(
+            access_key_id=access_key_id or env.access_key_id,
+            access_key_secret=access_key_secret or env.access_key_secret,
+            app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else env.app_keys,
+        )
+        if not self.settings.app_keys:
+            raise EmulatorError("at least one app key is required")
+        credentials = {self.settings.access_key_id: Credential(self.settings.access_key_secret)}
+        for key_id, (secret, token) in (security_tokens or {}).items():
+            credentials[key_id] = Credential(secret, token)
+        self.state = EmulatorState(credentials, self.settings.app_keys, clock, qps_limits)
+        self._address = (host, int(port))
+        self._log_requests = log_requests
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            raise EmulatorError("the emulator is already running")
+        self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="pushfn-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise EmulatorError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def host(self) -> str:
+        return self._address[0]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port`` — what the official SDKs take as their endpoint."""
+        return self.url.removeprefix("http://")
+
+    # --- state --------------------------------------------------------------------------------
+
+    def pushes(self) -> list[dict[str, Any]]:
+        """Every accepted push, oldest first (one record per MassPush task); copies."""
+        return self.state.snapshot()
+
+    def reset(self, keep_devices: bool = False) -> None:
+        """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept)."""
+        self.state.reset(keep_devices=keep_devices)
+
+    def register_device(
+        self,
+        device_id: str,
+        account: str | None = None,
+        aliases: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        device_type: str = "ANDROID",
+        app_key: int | None = None,
+        online: bool = True,
+    ) -> dict[str, Any]:
+        return control.register_device(self.state, device_id, account, aliases, tags, device_type, app_key, online)
+
+    def devices(self, app_key: int | None = None) -> list[dict[str, Any]]:
+        return control.list_devices(self.state, app_key)
+
+    def add_fault(
+        self,
+        kind: str,
+        count: int = 1,
+        rate: float | None = None,
+        latency_ms: int = 0,
+        actions: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """Next ``count`` matching requests, or each with probability ``rate`` (until reset).
+
+        Kinds: ``internal_error`` (500, not processed), ``throttle`` (400 Throttling.User, not
+        processed), ``latency`` (processed, answered ``latency_ms`` late), ``drop`` (processed,
+        connection closed without an answer). ``actions`` limits the fault to those API actions.
+        """
+        return control.add_fault(self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions)
+
+    def clear_faults(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def set_qps_limit(self, action: str, qps: float | None) -> None:
+        with self.state.lock:
+            if qps is None:
+                self.state.qps_limits.pop(action, None)
+            else:
+                self.state.qps_limits[action] = float(qps)
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_SERVE_PORT,
+    access_key_id: str | None = None,
+    access_key_secret: str | None = None,
+    app_keys: Iterable[int] | None = None,
+    log_requests: bool = True,
+    out: TextIO | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Run an emulator in the foreground until Ctrl-C (or ``stop_event``), printing where it is."""
+    out = out or sys.stdout
+    stop_event = stop_event or threading.Event()
+    emulator = Emulator(host, port, access_key_id, access_key_secret, app_keys, log_requests=log_requests).start()
+    try:
+        settings = emulator.settings
+        out.write(
+            f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
+            f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
+            f"  control API: {emulator.url}/_emulator/pushes | reset | devices | faults — Ctrl-C to stop\n"
+        )
+        out.flush()
+        while not stop_event.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()

@@ -1,0 +1,45 @@
+"""The one error the emulator raises on purpose: an API error answered to the client.
+
+Every check (auth, limits, registry) raises :class:`ApiError`; the server turns it into the JSON
+error body CloudPush sends (``RequestId, HostId, Code, Message, Recommend``) with its HTTP status.
+"""
+
+from __future__ import annotations
+
+from pushfn.errors import PushfnError
+
+
+class EmulatorError(PushfnError):
+    """Base class of the emulator's own errors (bad control-API input, misuse of the class)."""
+
+
+class ApiError(EmulatorError):
+    """A CloudPush error answer: ``code`` and ``message`` as the real service words them."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def missing(param: str) -> ApiError:
+    return ApiError(f"Missing{param}", f"{param} is mandatory for this action.")
+
+
+def invalid(param: str, rule: str, message: str) -> ApiError:
+    """``Invalid<Param>.<Rule>`` — the per-API code pattern the Push API pages show (400)."""
+    return ApiError(f"Invalid{param}.{rule}", message)
+
+
+def throttled(message: str) -> ApiError:
+    # CloudPush throttles with HTTP 400 (not 429), code Throttling.User: see reference §6.
+    return ApiError("Throttling.User", message)
+
+
+def internal_error() -> ApiError:
+    return ApiError(
+        "InternalError",
+        "The request processing has failed due to some unknown error, exception or failure.",
+        500,
+    )

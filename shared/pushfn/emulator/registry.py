@@ -1,0 +1,178 @@
+"""The device registry: which devices an app has, and their account, aliases and tags.
+
+Targets resolve against it the way CloudPush resolves them: DEVICE lists the ids themselves,
+ACCOUNT / ALIAS / TAG / ALL select registered devices, always filtered by the push's DeviceType.
+Not thread-safe on its own: the emulator state holds the one lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pushfn.emulator.errors import ApiError, EmulatorError
+from pushfn.emulator.tags import TagNode, evaluate
+
+DEVICE_TYPES = {"android": "ANDROID", "ios": "iOS", "harmony": "HARMONY"}
+MAX_ALIASES_PER_DEVICE = 128
+MAX_DEVICES_PER_ALIAS = 128
+MAX_DEVICES_PER_ACCOUNT = 10_000
+
+
+def normalise_device_type(value: str) -> str:
+    try:
+        return DEVICE_TYPES[value.lower()]
+    except (KeyError, AttributeError):
+        raise EmulatorError(f"device_type must be ANDROID, iOS or HARMONY, got {value!r}") from None
+
+
+@dataclass
+class Device:
+    device_id: str
+    device_type: str = "ANDROID"
+    account: str | None = None
+    aliases: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    online: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device_id": self.device_id,
+            "device_type": self.device_type,
+            "account": self.account,
+            "aliases": sorted(self.aliases),
+            "tags": sorted(self.tags),
+            "online": self.online,
+        }
+
+
+class AppRegistry:
+    """Devices of one AppKey."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, Device] = {}
+        #: Tags known to the app: bound at least once and not removed (what ListTags lists).
+        self.tags: set[str] = set()
+
+    # --- registration (control API) -------------------------------------------------------------
+
+    def register(
+        self,
+        device_id: str,
+        *,
+        account: str | None = None,
+        aliases: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        device_type: str = "ANDROID",
+        online: bool = True,
+    ) -> Device:
+        if not isinstance(device_id, str) or not device_id:
+            raise EmulatorError("device_id must be a non-empty string")
+        device = Device(
+            device_id,
+            normalise_device_type(device_type),
+            account or None,
+            set(aliases),
+            set(tags),
+            online,
+        )
+        self.devices[device_id] = device
+        self.tags |= device.tags
+        return device
+
+    def require(self, device_id: str) -> Device:
+        device = self.devices.get(device_id)
+        if device is None:
+            raise ApiError("InvalidDeviceId.NotFound", f"The device {device_id!r} does not exist in this app.")
+        return device
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def by_account(self, account: str) -> list[str]:
+        return sorted(d.device_id for d in self.devices.values() if d.account == account)
+
+    def by_alias(self, alias: str) -> list[str]:
+        return sorted(d.device_id for d in self.devices.values() if alias in d.aliases)
+
+    def with_tag(self, tag: str) -> set[str]:
+        return {d.device_id for d in self.devices.values() if tag in d.tags}
+
+    # --- association actions -----------------------------------------------------------------
+
+    def bind_alias(self, device_id: str, aliases: list[str]) -> None:
+        device = self.require(device_id)
+        new = [a for a in aliases if a not in device.aliases]
+        if len(device.aliases) + len(new) > MAX_ALIASES_PER_DEVICE:
+            raise ApiError("InvalidAliasName.CountExceed", f"A device has at most {MAX_ALIASES_PER_DEVICE} aliases.")
+        for alias in new:
+            if len(self.by_alias(alias)) >= MAX_DEVICES_PER_ALIAS:
+                raise ApiError(
+                    "InvalidAliasName.CountExceed",
+                    f"An alias is bound to at most {MAX_DEVICES_PER_ALIAS} devices.",
+                )
+        device.aliases.update(new)
+
+    def unbind_alias(self, device_id: str, aliases: list[str] | None) -> None:
+        device = self.require(device_id)
+        if aliases is None:
+            device.aliases.clear()
+        else:
+            device.aliases.difference_update(aliases)
+
+    def bind_tag(self, device_ids: list[str], tags: list[str]) -> None:
+        devices = [self.require(d) for d in device_ids]
+        for device in devices:
+            device.tags.update(tags)
+        self.tags.update(tags)
+
+    def unbind_tag(self, device_ids: list[str], tags: list[str]) -> None:
+        for device in [self.require(d) for d in device_ids]:
+            device.tags.difference_update(tags)
+
+    def remove_tag(self, tag: str) -> None:
+        for device in self.devices.values():
+            device.tags.discard(tag)
+        self.tags.discard(tag)
+
+    # --- target resolution -------------------------------------------------------------------
+
+    def _of_type(self, device_type: str) -> list[Device]:
+        return [d for d in self.devices.values() if device_type == "ALL" or d.device_type == device_type]
+
+    def resolve(self, target: str, values: list[str], tag_expression: TagNode | None, device_type: str) -> list[str]:
+        """Device ids a push reaches, in a stable order, without duplicates."""
+        eligible = {d.device_id for d in self._of_type(device_type)}
+        if target == "DEVICE":
+            # CloudPush accepts ids it has never seen (they just receive nothing); only a registered
+            # device of another platform is left out, as the real DeviceType filter would.
+            kept = [v for v in values if v in eligible or v not in self.devices]
+            return list(dict.fromkeys(kept))
+        if target == "ACCOUNT":
+            found = [d for account in values for d in self.by_account(account)]
+        elif target == "ALIAS":
+            found = [d for alias in values for d in self.by_alias(alias)]
+        elif target == "TAG" and tag_expression is not None:
+            found = sorted(evaluate(tag_expression, self.with_tag, eligible))
+        elif target == "ALL":
+            found = sorted(eligible)
+        else:  # TBD: targets come later through ContinuouslyPush
+            found = []
+        return [d for d in dict.fromkeys(found) if d in eligible]
+
+
+class Registry:
+    """One :class:`AppRegistry` per AppKey the emulator serves."""
+
+    def __init__(self, app_keys: Iterable[int]) -> None:
+        self.apps: dict[int, AppRegistry] = {int(k): AppRegistry() for k in app_keys}
+
+    def app(self, app_key: int) -> AppRegistry:
+        try:
+            return self.apps[app_key]
+        except KeyError:
+            raise EmulatorError(f"unknown app key {app_key}") from None
+
+    def clear(self) -> None:
+        for key in self.apps:
+            self.apps[key] = AppRegistry()

@@ -1,0 +1,125 @@
+"""Everything the emulator remembers, behind one lock.
+
+Pushes, the device registry, used nonces, idempotent tokens, rate windows and faults live here;
+the HTTP handlers hold :attr:`EmulatorState.lock` while they read or change any of it, so the
+emulator is safe under a threaded server without finer-grained locking to get wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from itertools import count
+from typing import Any
+
+from pushfn.emulator.auth import Authenticator, Credential
+from pushfn.emulator.errors import throttled
+from pushfn.emulator.faults import FaultPlan
+from pushfn.emulator.registry import Registry
+from pushfn.emulator.timefmt import Clock, system_clock
+
+#: "same token within 15 min ⇒ only one push, later calls get the first result" (reference §4).
+IDEMPOTENCY_WINDOW_SECONDS = 15 * 60
+#: Target=ALL: ≥ 1 s between two full pushes of one DeviceType; ≤ 10 notices / 30 messages per 10 min.
+FULL_PUSH_MIN_INTERVAL_SECONDS = 1.0
+FULL_PUSH_WINDOW_SECONDS = 10 * 60
+FULL_PUSH_MAX_PER_WINDOW = {"NOTICE": 10, "MESSAGE": 30}
+#: First MessageId handed out; real ones are numeric strings too.
+FIRST_MESSAGE_ID = 500_000_000_001
+
+
+class EmulatorState:
+    def __init__(
+        self,
+        credentials: Mapping[str, Credential],
+        app_keys: Iterable[int],
+        clock: Clock | None = None,
+        qps_limits: Mapping[str, float] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock: Clock = clock or system_clock
+        self.app_keys = tuple(int(k) for k in app_keys)
+        self.auth = Authenticator(credentials)
+        self.registry = Registry(self.app_keys)
+        self.faults = FaultPlan()
+        self.qps_limits: dict[str, float] = dict(qps_limits or {})
+        self._clear_history()
+
+    def _clear_history(self) -> None:
+        self.pushes: list[dict[str, Any]] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.tokens: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self._last_full_push: dict[tuple[int, str], float] = {}
+        self._full_push_times: dict[tuple[int, str, str], deque[float]] = {}
+        self._action_times: dict[str, deque[float]] = {}
+        self._message_ids = count(FIRST_MESSAGE_ID)
+
+    def reset(self, keep_devices: bool = False) -> None:
+        with self.lock:
+            self._clear_history()
+            self.auth.reset()
+            self.faults.clear()
+            if not keep_devices:
+                self.registry.clear()
+
+    # --- pushes -------------------------------------------------------------------------------
+
+    def next_message_id(self) -> str:
+        return str(next(self._message_ids))
+
+    def record_push(self, record: dict[str, Any]) -> None:
+        self.pushes.append(record)
+        self.messages.setdefault(record["message_id"], []).append(record)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.pushes)
+
+    # --- IdempotentToken ----------------------------------------------------------------------
+
+    def replay(self, app_key: int, token: str | None, now: float) -> dict[str, Any] | None:
+        """The first answer given for this token within the window, else ``None``."""
+        if not token:
+            return None
+        entry = self.tokens.get((app_key, token))
+        if entry is None:
+            return None
+        first_time, data = entry
+        if now - first_time > IDEMPOTENCY_WINDOW_SECONDS:
+            del self.tokens[(app_key, token)]
+            return None
+        return copy.deepcopy(data)
+
+    def remember(self, app_key: int, token: str | None, data: dict[str, Any], now: float) -> None:
+        if token:
+            self.tokens[(app_key, token)] = (now, copy.deepcopy(data))
+
+    # --- rate limits --------------------------------------------------------------------------
+
+    def check_full_push(self, app_key: int, device_type: str, push_type: str, now: float) -> None:
+        """Target=ALL rules (reference §4); answers Throttling.User like the service."""
+        last = self._last_full_push.get((app_key, device_type))
+        if last is not None and 0 <= now - last < FULL_PUSH_MIN_INTERVAL_SECONDS:
+            raise throttled(f"Two full pushes (Target=ALL) of DeviceType {device_type} must be 1 second apart.")
+        times = self._full_push_times.setdefault((app_key, device_type, push_type), deque())
+        while times and now - times[0] >= FULL_PUSH_WINDOW_SECONDS:
+            times.popleft()
+        limit = FULL_PUSH_MAX_PER_WINDOW[push_type]
+        if len(times) >= limit:
+            raise throttled(f"At most {limit} full-push {push_type.lower()}s per 10 minutes.")
+        times.append(now)
+        self._last_full_push[(app_key, device_type)] = now
+
+    def check_qps(self, action: str, now: float) -> None:
+        """Optional per-action limit (requests per rolling second), set by the tester."""
+        limit = self.qps_limits.get(action)
+        if limit is None:
+            return
+        times = self._action_times.setdefault(action, deque())
+        while times and now - times[0] >= 1.0:
+            times.popleft()
+        if len(times) >= limit:
+            raise throttled(f"Request was denied due to user flow control ({action}: {limit:g} per second).")
+        times.append(now)
