@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,11 @@ from pushfn.idempotency import IdempotencyGuard, IdempotencyInProgressError, Ide
 from pushfn.idempotency.config import IdempotencyConfig
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
 from pushfn.idempotency.record import IdempotencyRecord, Status
+
+if TYPE_CHECKING:
+    from idempotency_support import FakeClock
+
+    from pushfn.idempotency import IdempotencyStore
 
 KEY = "http_push#tenant-a#order-42"
 HASH_A = "a" * 64
@@ -34,7 +40,7 @@ def in_progress(
     )
 
 
-def lost_to(store, record: IdempotencyRecord, now: float) -> IdempotencyRecord:  # type: ignore[no-untyped-def]
+def lost_to(store: IdempotencyStore, record: IdempotencyRecord, now: float) -> IdempotencyRecord:
     """Put ``record`` expecting to lose; return the winning record (from the error or a read)."""
     with pytest.raises(IdempotencyRecordExistsError) as lost:
         store.put_in_progress(record, now)
@@ -43,21 +49,21 @@ def lost_to(store, record: IdempotencyRecord, now: float) -> IdempotencyRecord: 
     return winner
 
 
-def test_new_key_is_written(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_new_key_is_written(store: IdempotencyStore, clock: FakeClock) -> None:
     record = in_progress(clock.now)
     store.put_in_progress(record, clock.now)
     assert store.get(KEY) == record
     assert store.get("http_push#tenant-a#other") is None
 
 
-def test_live_in_progress_blocks_a_second_put(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_live_in_progress_blocks_a_second_put(store: IdempotencyStore, clock: FakeClock) -> None:
     first = in_progress(clock.now)
     store.put_in_progress(first, clock.now)
     clock.advance(30)
     assert lost_to(store, in_progress(clock.now), clock.now) == first
 
 
-def test_completed_record_blocks_and_is_returned_for_replay(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_completed_record_blocks_and_is_returned_for_replay(store: IdempotencyStore, clock: FakeClock) -> None:
     record = in_progress(clock.now)
     store.put_in_progress(record, clock.now)
     done = record.completed({"MessageId": "m-1", "RequestId": "r-1", "nested": {"n": [1, 2]}}, expiry=record.expiry)
@@ -70,7 +76,7 @@ def test_completed_record_blocks_and_is_returned_for_replay(store, clock) -> Non
     assert store.get(KEY) == done
 
 
-def test_expired_record_is_replaced_even_with_another_payload(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_expired_record_is_replaced_even_with_another_payload(store: IdempotencyStore, clock: FakeClock) -> None:
     old = in_progress(clock.now, lifetime=10)
     store.put_in_progress(old, clock.now)
     store.save(old.completed({"MessageId": "m-1"}, expiry=old.expiry))
@@ -80,7 +86,7 @@ def test_expired_record_is_replaced_even_with_another_payload(store, clock) -> N
     assert store.get(KEY) == new
 
 
-def test_record_is_live_until_its_expiry_second_has_passed(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_record_is_live_until_its_expiry_second_has_passed(store: IdempotencyStore, clock: FakeClock) -> None:
     old = in_progress(clock.now, lifetime=10, window_ms=60_000_000)
     store.put_in_progress(old, clock.now)
     clock.advance(10)  # now == expiry: still live
@@ -89,7 +95,7 @@ def test_record_is_live_until_its_expiry_second_has_passed(store, clock) -> None
     store.put_in_progress(in_progress(clock.now), clock.now)
 
 
-def test_stale_in_progress_is_taken_over_by_the_same_payload(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_stale_in_progress_is_taken_over_by_the_same_payload(store: IdempotencyStore, clock: FakeClock) -> None:
     crashed = in_progress(clock.now, window_ms=5_000)
     store.put_in_progress(crashed, clock.now)
     clock.advance(4)
@@ -100,7 +106,7 @@ def test_stale_in_progress_is_taken_over_by_the_same_payload(store, clock) -> No
     assert store.get(KEY) == retry
 
 
-def test_stale_in_progress_is_not_taken_over_by_another_payload(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_stale_in_progress_is_not_taken_over_by_another_payload(store: IdempotencyStore, clock: FakeClock) -> None:
     """The retry would reuse the provider token; another payload under it would be silently dropped."""
     crashed = in_progress(clock.now, window_ms=5_000)
     store.put_in_progress(crashed, clock.now)
@@ -108,7 +114,7 @@ def test_stale_in_progress_is_not_taken_over_by_another_payload(store, clock) ->
     assert lost_to(store, in_progress(clock.now, payload_hash=HASH_B), clock.now) == crashed
 
 
-def test_delete_after_definite_failure_frees_the_key(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_delete_after_definite_failure_frees_the_key(store: IdempotencyStore, clock: FakeClock) -> None:
     store.put_in_progress(in_progress(clock.now), clock.now)
     store.delete_in_progress(KEY)
     assert store.get(KEY) is None
@@ -116,7 +122,7 @@ def test_delete_after_definite_failure_frees_the_key(store, clock) -> None:  # t
     store.delete_in_progress("http_push#tenant-a#never-written")  # deleting nothing is fine
 
 
-def test_delete_never_removes_a_completed_record(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_delete_never_removes_a_completed_record(store: IdempotencyStore, clock: FakeClock) -> None:
     record = in_progress(clock.now)
     store.put_in_progress(record, clock.now)
     done = record.completed({"MessageId": "m-1"}, expiry=record.expiry)
@@ -125,7 +131,7 @@ def test_delete_never_removes_a_completed_record(store, clock) -> None:  # type:
     assert store.get(KEY) == done
 
 
-def test_expiry_fields_round_trip_in_their_units(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_fields_round_trip_in_their_units(store: IdempotencyStore, clock: FakeClock) -> None:
     record = in_progress(clock.now, lifetime=86_400, window_ms=905_000)
     store.put_in_progress(record, clock.now)
     stored = store.get(KEY)
@@ -134,25 +140,25 @@ def test_expiry_fields_round_trip_in_their_units(store, clock) -> None:  # type:
     assert stored.in_progress_expiry == int(clock.now * 1000) + 905_000  # epoch milliseconds
 
 
-def test_keys_are_independent(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_independent(store: IdempotencyStore, clock: FakeClock) -> None:
     for key in ("http_push#tenant-a#k", "http_push#tenant-b#k", "queue_push#tenant-a#k", "http_push#tenant-a#K"):
         store.put_in_progress(in_progress(clock.now, key=key), clock.now)
     assert store.get("http_push#tenant-b#k") is not None
 
 
-def test_unicode_and_long_keys_round_trip(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_unicode_and_long_keys_round_trip(store: IdempotencyStore, clock: FakeClock) -> None:
     key = "file_push#-#" + "uploads/报告 ü.csv/" + "x" * 220
     record = in_progress(clock.now, key=key)
     store.put_in_progress(record, clock.now)
     assert store.get(key) == record
 
 
-def test_init_is_safe_to_run_twice(store) -> None:  # type: ignore[no-untyped-def]
+def test_init_is_safe_to_run_twice(store: IdempotencyStore) -> None:
     assert isinstance(store.init(), str)
     assert isinstance(store.init(), str)
 
 
-def test_concurrent_puts_have_exactly_one_winner(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_puts_have_exactly_one_winner(store: IdempotencyStore, clock: FakeClock) -> None:
     barrier = threading.Barrier(32)
     winners: list[int] = []
     losers: list[IdempotencyRecord | None] = []
@@ -183,7 +189,7 @@ def test_concurrent_puts_have_exactly_one_winner(store, clock) -> None:  # type:
 # --- the guard over every store --------------------------------------------------------------------
 
 
-def test_guard_flow_over_every_store(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_guard_flow_over_every_store(store: IdempotencyStore, clock: FakeClock) -> None:
     guard = IdempotencyGuard(store, IdempotencyConfig(), function_name="http_push", clock=clock, sleep=clock.sleep)
     calls: list[str] = []
 
@@ -203,7 +209,7 @@ def test_guard_flow_over_every_store(store, clock) -> None:  # type: ignore[no-u
     assert len(calls) == 2
 
 
-def test_guard_reports_live_in_progress_over_every_store(store, clock) -> None:  # type: ignore[no-untyped-def]
+def test_guard_reports_live_in_progress_over_every_store(store: IdempotencyStore, clock: FakeClock) -> None:
     guard = IdempotencyGuard(store, IdempotencyConfig(), function_name="http_push", clock=clock)
 
     def nested(token: str) -> dict[str, str]:

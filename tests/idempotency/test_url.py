@@ -1,0 +1,95 @@
+"""PUSHFN_IDEMPOTENCY_URL picks the store; cloud SDKs are imported only by the store that needs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pushfn.idempotency import IdempotencyConfigError, store_from_env, store_from_url
+from pushfn.idempotency.stores import DynamoDBStore, MemoryStore, SqliteStore, TablestoreStore
+from pushfn.idempotency.url import default_sqlite_path
+
+
+def test_sqlite_urls(tmp_path: Path) -> None:
+    absolute = store_from_url(f"sqlite:///{tmp_path}/a.db")
+    assert isinstance(absolute, SqliteStore) and absolute.path == tmp_path / "a.db"
+    assert absolute.describe() == f"sqlite:///{tmp_path}/a.db"
+    relative = store_from_url("sqlite:///data/b.db")
+    assert isinstance(relative, SqliteStore) and relative.path == Path("data/b.db")
+    read_only = store_from_url(f"sqlite:///{tmp_path}/a.db?mode=ro")
+    assert isinstance(read_only, SqliteStore) and read_only.read_only
+
+
+def test_default_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
+    assert default_sqlite_path({"PUSHFN_DATA_DIR": str(tmp_path)}) == tmp_path / "idempotency.db"
+    assert default_sqlite_path({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "pushfn" / "idempotency.db"
+    assert default_sqlite_path({}) == Path.home() / ".local/share/pushfn/idempotency.db"
+    store = store_from_env({"PUSHFN_DATA_DIR": str(tmp_path)})
+    assert isinstance(store, SqliteStore) and store.path == tmp_path / "idempotency.db"
+    same = store_from_env({"PUSHFN_IDEMPOTENCY_URL": "sqlite:///", "PUSHFN_DATA_DIR": str(tmp_path)})
+    assert isinstance(same, SqliteStore) and same.path == store.path
+
+
+def test_other_stores() -> None:
+    dynamodb = store_from_url("dynamodb://pushfn-idempotency")
+    assert isinstance(dynamodb, DynamoDBStore) and dynamodb.table_name == "pushfn-idempotency"
+    tablestore = store_from_url("tablestore://my-instance/idempotency")
+    assert isinstance(tablestore, TablestoreStore)
+    assert (tablestore.instance_name, tablestore.table_name) == ("my-instance", "idempotency")
+    assert isinstance(store_from_url("memory://"), MemoryStore)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "idempotency.db",
+        "redis://localhost",
+        "sqlite://host/file.db",
+        "sqlite:///x.db?mode=wat",
+        "sqlite:///x.db?cache=shared",
+        "dynamodb://",
+        "dynamodb://a/b",
+        "tablestore://instance-only",
+        "tablestore://a/b/c",
+    ],
+)
+def test_bad_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(IdempotencyConfigError):
+        store_from_url(url)
+
+
+def test_tablestore_needs_endpoint_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pushfn.idempotency import IdempotencyStoreError
+
+    store = store_from_url("tablestore://inst/table")
+    with pytest.raises(IdempotencyStoreError, match="PUSHFN_TABLESTORE_ENDPOINT"):
+        store.get("f#-#k")
+    monkeypatch.setenv("PUSHFN_TABLESTORE_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(IdempotencyStoreError, match="ALIBABA_CLOUD_ACCESS_KEY_ID"):
+        store.get("f#-#k")
+
+
+def test_dynamodb_honours_aws_endpoint_url_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = DynamoDBStore("t").client
+    assert client.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert client.meta.region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{tmp}/x.db", "memory://"])
+def test_local_stores_import_no_cloud_sdk(tmp_path: Path, url: str) -> None:
+    code = (
+        "import sys\n"
+        "from pushfn.idempotency import IdempotencyGuard, store_from_url\n"
+        f"store = store_from_url({url.format(tmp=tmp_path)!r})\n"
+        "IdempotencyGuard(store, function_name='f').run('k', operation=lambda t: {'ok': 1})\n"
+        "print(sorted(m for m in ('boto3', 'botocore', 'tablestore') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
