@@ -1,0 +1,80 @@
+"""The HTTP push function: routes, auth, idempotency and problem details behind every HTTP trigger.
+
+::
+
+    from pushfn.http import handler          # FC 2.0 WSGI, FC 3.0, API Gateway v1/v2, Function URL
+    from pushfn.http import create_app       # HttpRequest -> HttpResponse, for tests and `pushfn serve`
+
+Settings come from the environment once per process (:mod:`pushfn.http.settings`); the push client
+and the idempotency store come from :func:`pushfn.runtime.get_runtime`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pushfn.http.app import HttpApp
+from pushfn.http.auth import sign_webhook
+from pushfn.http.problems import HttpProblem
+from pushfn.http.settings import HttpSettings, hash_api_key
+from pushfn.logs import get_logger
+from pushfn.push.errors import ConfigurationError
+from pushfn.triggers.http import HttpRequest, HttpResponse, http_handler
+
+__all__ = [
+    "HttpApp",
+    "HttpSettings",
+    "create_app",
+    "default_app",
+    "handler",
+    "hash_api_key",
+    "reset_default_app",
+    "sign_webhook",
+]
+
+logger = get_logger("pushfn.http")
+_app: HttpApp | None = None
+_lock = threading.Lock()
+
+
+def create_app(settings: HttpSettings | None = None, *, runtime: Any = None, **kwargs: Any) -> HttpApp:
+    """An app with ``settings`` (default: from the environment) and ``runtime`` (default: the process one)."""
+    return HttpApp(settings if settings is not None else HttpSettings.from_env(), runtime=runtime, **kwargs)
+
+
+def default_app() -> HttpApp:
+    """The process-wide app, built from the environment on first use (the cold start)."""
+    global _app
+    if _app is None:
+        with _lock:
+            if _app is None:
+                _app = create_app()
+    return _app
+
+
+def reset_default_app() -> None:
+    """Forget the process-wide app, so the next request re-reads the environment (tests)."""
+    global _app
+    _app = None
+
+
+def _serve(request: HttpRequest) -> HttpResponse:
+    try:
+        app = default_app()
+    except ConfigurationError as exc:
+        # Settings are the operator's, not the caller's: log the reason, answer without details.
+        logger.error("http settings invalid: %s", exc, extra={"fields": {"error": "ConfigurationError"}})
+        return HttpProblem(500, "misconfigured", "The function is misconfigured", "see the function log").to_response()
+    return app(request)
+
+
+def _max_body_bytes() -> int:
+    try:
+        return default_app().settings.max_body_bytes
+    except ConfigurationError:
+        return HttpSettings().max_body_bytes
+
+
+#: ``handler(event_or_environ, context_or_start_response)`` for every HTTP trigger.
+handler = http_handler(_serve, max_body_bytes=_max_body_bytes)

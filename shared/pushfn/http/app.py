@@ -1,0 +1,247 @@
+"""The HTTP application: route matching, authentication, error translation and one log line per call.
+
+No web framework: a small route table (:data:`pushfn.http.routes.ROUTES`) and a dispatcher, so the
+function imports fast and behaves the same behind every trigger. Errors are translated here, once:
+
+==========================================  =========================================
+raised                                      answer
+==========================================  =========================================
+:class:`HttpProblem`                        as given (400, 401, 404, 405, 409, 413, 415, 422…)
+``InvalidRequestError``                     400 naming each field and rule
+``ThrottledError``                          503 + ``Retry-After``, with Code and RequestId
+other ``ServiceError``                      502 with the service's Code and RequestId
+``ConnectError``                            502 (nothing was sent; retry is safe)
+``AmbiguousResponseError``                  504 (may have been sent; retry with the same key)
+``ConfigurationError``/``CredentialsError`` 500 "misconfigured" (the operator's mistake)
+anything else                               500, no details (the type is logged)
+==========================================  =========================================
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from pushfn.http import problems
+from pushfn.http.auth import Principal, authenticate
+from pushfn.http.idempotency import fingerprint, request_key, run_once
+from pushfn.http.parsing import check_json_media_type, check_size, parse_json_object
+from pushfn.http.problems import HttpProblem, retry_after_header
+from pushfn.http.routes import ROUTES, Route
+from pushfn.http.settings import HttpSettings
+from pushfn.logs import get_logger, mask
+from pushfn.push.errors import (
+    AmbiguousResponseError,
+    ConfigurationError,
+    CredentialsError,
+    InvalidRequestError,
+    PushError,
+    ServiceError,
+    ThrottledError,
+    TransportError,
+)
+from pushfn.triggers.http import HttpRequest, HttpResponse
+
+logger = get_logger("pushfn.http")
+
+#: Idempotency records of this function live under this name (scoped further per tenant).
+FUNCTION_NAME = "http_push"
+_COMMON_HEADERS = {"Cache-Control": "no-store"}
+
+
+@dataclass
+class Call:
+    """One request being answered: what handlers need, and what the log line reports."""
+
+    request: HttpRequest
+    route: Route
+    params: dict[str, str]
+    principal: Principal
+    app: HttpApp
+    log: dict[str, Any] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        check_json_media_type(self.request)
+        return parse_json_object(self.request.body)
+
+    def client(self) -> Any:
+        return self.app.runtime(self.request).client
+
+    def templates(self) -> Mapping[str, Any]:
+        return self.app.templates()
+
+    def once(
+        self, canonical: Mapping[str, Any], send: Callable[[str | None], dict[str, Any]], **_: Any
+    ) -> HttpResponse:
+        """Run ``send`` at most once for this request's key (or its fingerprint, for a short window)."""
+        settings = self.app.settings
+        key = request_key(self.request, self.principal)
+        ttl = settings.idempotency_ttl_seconds
+        if key is None:
+            if settings.dedupe_seconds <= 0:
+                answer = send(None)
+                return HttpResponse.json(answer["status"], answer["body"])
+            key, ttl = fingerprint(canonical), settings.dedupe_seconds
+        self.log["key"] = mask(key)
+        guard = self.app.runtime(self.request).guard(FUNCTION_NAME)
+        response = run_once(
+            guard,
+            key=key,
+            scope=self.principal.tenant,
+            payload=canonical,
+            operation=send,
+            context=self.request.context,
+            expires_after_seconds=ttl,
+        )
+        self.log["replayed"] = "Idempotent-Replayed" in response.headers
+        return response
+
+
+class HttpApp:
+    """``HttpRequest -> HttpResponse`` for every route; one instance per process."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        runtime: Any = None,
+        routes: Iterable[Route] = ROUTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.routes = tuple(routes)
+        self._runtime = runtime
+        self._clock = clock
+        self._templates: Mapping[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def runtime(self, request: HttpRequest) -> Any:
+        if self._runtime is not None:
+            return self._runtime
+        from pushfn.runtime import get_runtime
+
+        return get_runtime(request.context)
+
+    def templates(self) -> Mapping[str, Any]:
+        if self._templates is None:
+            from pushfn.specs.templates import load_templates
+
+            with self._lock:
+                if self._templates is None:
+                    self._templates = load_templates(self.settings.templates_source or "")
+        return self._templates
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        log: dict[str, Any] = {"platform": request.platform, "method": request.method, "route": None}
+        try:
+            response = self._dispatch(request, log)
+        except HttpProblem as problem:
+            response = problem.to_response()
+        except Exception as exc:  # the edge: whatever escaped becomes a problem, never a stack trace
+            response = translate(exc).to_response()
+            log["error"] = type(exc).__name__
+        response = HttpResponse(response.status, {**response.headers, **_COMMON_HEADERS}, response.body)
+        log.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
+        if request.request_id:
+            log["request_id"] = request.request_id
+        logger.info("http %s %s -> %s", request.method, log["route"] or "?", response.status, extra={"fields": log})
+        return response
+
+    def _dispatch(self, request: HttpRequest, log: dict[str, Any]) -> HttpResponse:
+        route, params = self.match(request.method, request.path)
+        log["route"] = route.pattern
+        check_size(request, self.settings.max_body_bytes)
+        principal = Principal("public", "none") if route.public else authenticate(request, self.settings, self._clock())
+        log.update(tenant=principal.tenant, auth=principal.method)
+        call = Call(request, route, params, principal, self, log)
+        return route.handler(call)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route for ``method path`` with its decoded path parameters; 404 / 405 otherwise."""
+        path = self._strip_base(path)
+        segments = tuple(path.strip("/").split("/")) if path.strip("/") else ()
+        allowed: set[str] = set()
+        for route in self.routes:
+            params = _match_segments(route.segments, segments)
+            if params is None:
+                continue
+            if route.method == method:
+                return route, params
+            allowed.add(route.method)
+        if allowed:
+            raise problems.method_not_allowed(method, allowed)
+        raise problems.not_found(path)
+
+    def _strip_base(self, path: str) -> str:
+        base = self.settings.base_path
+        if base and (path == base or path.startswith(base + "/")):
+            return path[len(base) :] or "/"
+        return path
+
+
+def _match_segments(pattern: tuple[str, ...], segments: tuple[str, ...]) -> dict[str, str] | None:
+    if len(pattern) != len(segments):
+        return None
+    params: dict[str, str] = {}
+    for expected, actual in zip(pattern, segments, strict=True):
+        if expected.startswith("{") and expected.endswith("}"):
+            value = unquote(actual)
+            if not value:
+                return None
+            params[expected[1:-1]] = value
+        elif expected != actual:
+            return None
+    return params
+
+
+def translate(exc: BaseException) -> HttpProblem:
+    """The problem answer for an exception raised while handling a request."""
+    if isinstance(exc, HttpProblem):
+        return exc
+    if isinstance(exc, InvalidRequestError):
+        return problems.invalid_request(exc.problems)
+    if isinstance(exc, ThrottledError):
+        return HttpProblem(
+            503,
+            "throttled",
+            "CloudPush is throttling this app",
+            f"{exc.code}: retry later",
+            headers=retry_after_header(exc.retry_after),
+            code=exc.code,
+            requestId=exc.request_id,
+        )
+    if isinstance(exc, ServiceError):
+        return HttpProblem(
+            502,
+            "service-refused",
+            "CloudPush refused the request",
+            f"{exc.code}: {exc.message}"[:500],
+            code=exc.code,
+            requestId=exc.request_id,
+        )
+    if isinstance(exc, AmbiguousResponseError):
+        return HttpProblem(
+            504,
+            "outcome-unknown",
+            "CloudPush did not answer",
+            "the push may have been sent; retry with the same Idempotency-Key to get its outcome without a duplicate",
+            headers=retry_after_header(5),
+        )
+    if isinstance(exc, TransportError):
+        return HttpProblem(
+            502,
+            "service-unreachable",
+            "CloudPush could not be reached",
+            "nothing was sent; retry later",
+            headers=retry_after_header(1),
+        )
+    if isinstance(exc, (ConfigurationError, CredentialsError)):
+        return HttpProblem(500, "misconfigured", "The function is misconfigured", "the operator must fix its settings")
+    if isinstance(exc, PushError):
+        return HttpProblem(502, "push-failed", "The push failed", type(exc).__name__)
+    return HttpProblem(500, "internal-error", "Internal error", "the error was logged")

@@ -1,0 +1,151 @@
+"""``Idempotency-Key`` over HTTP, per draft-ietf-httpapi-idempotency-key-header.
+
+* same key, same body, first request finished → its stored answer, with ``Idempotent-Replayed: true``;
+* same key while the first request is still running → ``409 Conflict`` (retry later, no change needed);
+* same key, different body → ``422 Unprocessable Content``;
+* keys are scoped per tenant, so two callers can never see each other's answers.
+
+The key is ``Idempotency-Key`` (an SF String ``"..."``; a bare token is accepted too), else the
+``webhook-id`` of a signed webhook. Without either, a hash of the canonical request is the key for a
+short window (``PUSHFN_HTTP_DEDUPE_SECONDS``): a client retrying a timed-out call does not push twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pushfn.http.auth import Principal
+from pushfn.http.problems import HttpProblem, retry_after_header
+from pushfn.idempotency.exceptions import (
+    IdempotencyError,
+    IdempotencyInProgressError,
+    IdempotencyKeyError,
+    IdempotencyPayloadMismatchError,
+)
+from pushfn.push.errors import FieldProblem
+from pushfn.triggers.http import HttpRequest, HttpResponse
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+#: What the guard stores for one answered request: ``{"status": 202, "body": {...}}``.
+StoredAnswer = dict[str, Any]
+
+
+def bad_key(message: str) -> HttpProblem:
+    return HttpProblem(
+        400,
+        "invalid-idempotency-key",
+        "Invalid Idempotency-Key",
+        message,
+        errors=[FieldProblem(HEADER, "format", message)],
+    )
+
+
+def parse_key(value: str | None) -> str | None:
+    """The key from an ``Idempotency-Key`` header value; ``None`` if absent, 400 if malformed."""
+    if value is None:
+        return None
+    value = value.strip()
+    quoted = value.startswith('"')
+    if quoted:
+        value = _sf_string(value)
+    if not value:
+        raise bad_key("the key is empty")
+    if len(value) > MAX_KEY_LENGTH:
+        raise bad_key(f"the key is longer than {MAX_KEY_LENGTH} characters")
+    if not all(" " <= ch <= "~" for ch in value):
+        raise bad_key("the key must be printable ASCII")
+    if "," in value and not quoted:
+        # A comma means two header fields were joined (FC / API Gateway do that): the draft allows one.
+        raise bad_key("send exactly one Idempotency-Key")
+    return value
+
+
+def _sf_string(value: str) -> str:
+    """RFC 8941 sf-string: ``"`` … ``"``, with ``\\"`` and ``\\\\`` the only escapes."""
+    out: list[str] = []
+    escaped = False
+    for index, ch in enumerate(value[1:], start=1):
+        if escaped:
+            if ch not in '"\\':
+                raise bad_key('only \\" and \\\\ may be escaped in a quoted key')
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            if value[index + 1 :].strip():
+                raise bad_key("send exactly one Idempotency-Key")
+            return "".join(out)
+        else:
+            out.append(ch)
+    raise bad_key("the quoted key has no closing quote")
+
+
+def request_key(request: HttpRequest, principal: Principal) -> str | None:
+    """The caller-chosen key: ``Idempotency-Key``, else the signed ``webhook-id``."""
+    key = parse_key(request.headers.get(HEADER))
+    return key if key is not None else principal.webhook_id
+
+
+def fingerprint(canonical: Mapping[str, Any]) -> str:
+    """Key of a request sent without one: a hash of its canonical (validated, wire-form) parameters."""
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "request-sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run_once(
+    guard: Any,
+    *,
+    key: str,
+    scope: str,
+    payload: Mapping[str, Any],
+    operation: Callable[[str], StoredAnswer],
+    context: Any,
+    expires_after_seconds: int,
+) -> HttpResponse:
+    """Run ``operation`` at most once for (scope, key) and answer with its stored status and body."""
+    try:
+        outcome = guard.run(
+            key,
+            scope=scope,
+            payload=dict(payload),
+            operation=operation,
+            context=context,
+            expires_after_seconds=expires_after_seconds,
+        )
+    except IdempotencyKeyError as exc:
+        raise bad_key(str(exc)) from None
+    except IdempotencyInProgressError as exc:
+        raise HttpProblem(
+            409,
+            "request-in-progress",
+            "A request with this key is still in progress",
+            "retry the same request later; it will get the first request's answer",
+            headers=retry_after_header(getattr(exc, "retry_after", None)),
+        ) from None
+    except IdempotencyPayloadMismatchError:
+        raise HttpProblem(
+            422,
+            "idempotency-key-reused",
+            "The key was used with a different request",
+            "an idempotency key (or webhook-id) may only be reused with the same request body; use a new key",
+            errors=[FieldProblem(HEADER, "payload_mismatch", "already used with a different request")],
+        ) from None
+    except IdempotencyError:
+        # The store is unreachable or inconsistent: nothing was pushed, so a retry is safe.
+        raise HttpProblem(
+            503,
+            "idempotency-store-unavailable",
+            "Duplicate protection is unavailable",
+            "nothing was sent; retry shortly",
+            headers=retry_after_header(1),
+        ) from None
+    answer = outcome.result
+    headers = {REPLAYED: "true"} if outcome.replayed else {}
+    return HttpResponse.json(int(answer["status"]), answer["body"], headers)

@@ -1,0 +1,132 @@
+"""RFC 9457 problem details: every error answer of the HTTP function, in one shape.
+
+::
+
+    {"type": "urn:pushfn:problem:invalid-request", "title": "The request is invalid", "status": 400,
+     "detail": "2 fields failed validation",
+     "errors": [{"field": "iOSBadge", "rule": "type", "message": "..."}]}
+
+Handlers raise :class:`HttpProblem`; the app turns it into an ``application/problem+json`` answer.
+Nothing here ever carries a stack trace, a secret or a full device id.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pushfn.errors import PushfnError
+from pushfn.push.errors import FieldProblem
+from pushfn.triggers.http import HttpResponse
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_PREFIX = "urn:pushfn:problem:"
+
+
+class HttpProblem(PushfnError):
+    """An error answer: status, a stable ``slug`` (the problem type), a title, and field errors."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: Iterable[FieldProblem] = (),
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extensions = {k: v for k, v in extensions.items() if v is not None}
+        super().__init__(f"{status} {slug}: {detail or title}")
+
+    @property
+    def type(self) -> str:
+        return _TYPE_PREFIX + self.slug
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        if self.errors:
+            body["errors"] = [problem.as_dict() for problem in self.errors]
+        body.update(self.extensions)
+        return body
+
+    def to_response(self) -> HttpResponse:
+        response = HttpResponse.json(self.status, self.to_dict(), self.headers)
+        return HttpResponse(response.status, {**response.headers, "Content-Type": PROBLEM_JSON}, response.body)
+
+
+def retry_after_header(seconds: float | None, default: int = 1) -> dict[str, str]:
+    """``Retry-After`` in whole seconds (HTTP allows no fractions), at least one."""
+    value = default if seconds is None or seconds <= 0 else math.ceil(seconds)
+    return {"Retry-After": str(max(1, int(value)))}
+
+
+# --- the problems clients cause ---------------------------------------------------------------
+
+
+def invalid_request(problems: Iterable[FieldProblem], detail: str | None = None) -> HttpProblem:
+    problems = list(problems)
+    if detail is None:
+        detail = "; ".join(str(p) for p in problems[:5]) or "the request is invalid"
+    return HttpProblem(400, "invalid-request", "The request is invalid", detail, errors=problems)
+
+
+def malformed_json(message: str, rule: str = "json") -> HttpProblem:
+    return HttpProblem(
+        400, "malformed-json", "The body is not valid JSON", message, errors=[FieldProblem("body", rule, message)]
+    )
+
+
+def unsupported_media_type(got: str | None) -> HttpProblem:
+    detail = f"send Content-Type: application/json (got {got!r})" if got else "send Content-Type: application/json"
+    return HttpProblem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        detail,
+        errors=[FieldProblem("Content-Type", "media_type", detail)],
+        headers={"Accept-Post": "application/json"},
+    )
+
+
+def payload_too_large(limit: int) -> HttpProblem:
+    detail = f"the body is larger than {limit} bytes"
+    return HttpProblem(
+        413, "payload-too-large", "Payload too large", detail, errors=[FieldProblem("body", "max_bytes", detail)]
+    )
+
+
+def unauthorized(detail: str, rule: str, field: str = "Authorization") -> HttpProblem:
+    return HttpProblem(
+        401,
+        "unauthorized",
+        "Authentication failed",
+        detail,
+        errors=[FieldProblem(field, rule, detail)],
+        headers={"WWW-Authenticate": 'Bearer realm="pushfn"'},
+    )
+
+
+def not_found(path: str) -> HttpProblem:
+    return HttpProblem(404, "not-found", "No such route", f"no route for {path[:200]}")
+
+
+def method_not_allowed(method: str, allowed: Iterable[str]) -> HttpProblem:
+    allow = ", ".join(sorted(allowed))
+    return HttpProblem(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        f"{method} is not allowed here; use {allow}",
+        headers={"Allow": allow},
+    )

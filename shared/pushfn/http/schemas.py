@@ -1,0 +1,119 @@
+"""Bodies and answers of the HTTP routes that are not CloudPush requests themselves.
+
+``Push`` and ``MassPush`` bodies are the request models of :mod:`pushfn.push.models`; these small
+models cover the rest (templates, device association) and document the answers in ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+AliasName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$")]
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$")]
+PlaceholderValue = Annotated[str, StringConstraints(max_length=4096)] | int | float | bool
+
+
+class TemplatePush(BaseModel):
+    """Render a configured template; every other key (``target``, ``TargetValue``…) overrides its params."""
+
+    model_config = ConfigDict(extra="allow", title="TemplatePush")
+
+    template: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    params: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], PlaceholderValue] = Field(
+        default_factory=dict
+    )
+
+
+class AliasesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Aliases")
+
+    aliases: Annotated[list[AliasName], Field(min_length=1, max_length=10)]
+
+
+class UnbindAliasesBody(BaseModel):
+    """Either some ``aliases`` or ``all: true``."""
+
+    model_config = ConfigDict(extra="forbid", title="UnbindAliases")
+
+    aliases: Annotated[list[AliasName], Field(min_length=1, max_length=10)] | None = None
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> UnbindAliasesBody:
+        if self.all == (self.aliases is not None):
+            raise ValueError("give either 'aliases' or 'all': true, not both or neither")
+        return self
+
+
+class TagsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Tags")
+
+    tags: Annotated[list[TagName], Field(min_length=1, max_length=10)]
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(title="Accepted")
+
+    messageId: str
+    requestId: str
+
+
+class MassAccepted(BaseModel):
+    model_config = ConfigDict(title="MassAccepted")
+
+    messageIds: list[str]
+    requestId: str
+
+
+class Done(BaseModel):
+    model_config = ConfigDict(title="Done")
+
+    requestId: str
+
+
+class AliasList(BaseModel):
+    model_config = ConfigDict(title="AliasList")
+
+    aliases: list[str]
+    requestId: str
+
+
+class TagList(BaseModel):
+    model_config = ConfigDict(title="TagList")
+
+    tags: list[str]
+    requestId: str
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(title="Health")
+
+    status: str
+    version: str
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(title="FieldError")
+
+    field: str
+    rule: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with ``errors`` naming each failing field and rule."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+    code: str | None = Field(default=None, description="CloudPush error Code (502/503 from the service)")
+    requestId: str | None = Field(default=None, description="CloudPush RequestId of the refused call")
