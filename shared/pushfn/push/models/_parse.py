@@ -10,11 +10,12 @@ from pydantic import ValidationError
 
 from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.push.models._base import ApiRequest
+from pushfn.push.models._devices import DEVICE_REQUESTS
 from pushfn.push.models._errors import invalid_request
 from pushfn.push.models._naming import suggest
 from pushfn.push.models._push import MassPush, Push
 
-REQUEST_TYPES: dict[str, type[ApiRequest]] = {model.action: model for model in (Push, MassPush)}
+REQUEST_TYPES: dict[str, type[ApiRequest]] = {model.action: model for model in (Push, MassPush, *DEVICE_REQUESTS)}
 
 
 def parse_request(

@@ -1,0 +1,195 @@
+"""Requests about devices, aliases, tags and past pushes (reference §3, §4 "Account / alias / tag").
+
+List-valued parameters take a list or a comma-separated string and are sent comma-joined.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pushfn.push.models._base import ApiRequest
+from pushfn.push.models._rules import (
+    Problem,
+    between,
+    each_max_bytes,
+    each_max_chars,
+    max_bytes,
+    max_items,
+)
+from pushfn.push.models._types import (
+    CommaList,
+    KeyType,
+    ListTarget,
+    NonEmptyStr,
+    TargetValue,
+    UtcDateTime,
+)
+
+MessageId = Annotated[int, between(1, 2**63 - 1)]
+Account = Annotated[NonEmptyStr, max_bytes(64)]
+Alias = Annotated[NonEmptyStr, max_bytes(128)]
+AliasNames = Annotated[CommaList, max_items(10, "aliases"), each_max_bytes(128)]
+TagNames = Annotated[CommaList, max_items(10, "tags"), each_max_chars(128)]
+
+
+class CancelPush(ApiRequest):
+    action: ClassVar[str] = "CancelPush"
+    message_id: MessageId
+
+
+class QueryPushStatByMsg(ApiRequest):
+    action: ClassVar[str] = "QueryPushStatByMsg"
+    message_id: MessageId
+
+
+class CheckDevice(ApiRequest):
+    action: ClassVar[str] = "CheckDevice"
+    device_id: NonEmptyStr
+
+
+class CheckDevices(ApiRequest):
+    action: ClassVar[str] = "CheckDevices"
+    device_ids: Annotated[CommaList, max_items(100, "device ids")]
+
+
+class QueryDeviceInfo(ApiRequest):
+    action: ClassVar[str] = "QueryDeviceInfo"
+    device_id: NonEmptyStr
+
+
+class QueryDevicesByAccount(ApiRequest):
+    action: ClassVar[str] = "QueryDevicesByAccount"
+    account: Account
+
+
+class BindAlias(ApiRequest):
+    action: ClassVar[str] = "BindAlias"
+    device_id: NonEmptyStr
+    alias_name: AliasNames
+
+
+class UnbindAlias(ApiRequest):
+    action: ClassVar[str] = "UnbindAlias"
+    device_id: NonEmptyStr
+    alias_name: AliasNames | None = None
+    unbind_all: bool | None = None
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        if self.alias_name is None and not self.unbind_all:
+            return [Problem("AliasName", "required", "is required unless UnbindAll=true")]
+        return []
+
+
+class QueryAliases(ApiRequest):
+    action: ClassVar[str] = "QueryAliases"
+    device_id: NonEmptyStr
+
+
+class QueryDevicesByAlias(ApiRequest):
+    action: ClassVar[str] = "QueryDevicesByAlias"
+    alias: Alias
+
+
+class BindTag(ApiRequest):
+    action: ClassVar[str] = "BindTag"
+    client_key: Annotated[CommaList, max_items(1000, "client keys")]
+    key_type: KeyType
+    tag_name: TagNames
+
+
+class UnbindTag(ApiRequest):
+    action: ClassVar[str] = "UnbindTag"
+    client_key: Annotated[CommaList, max_items(1000, "client keys")]
+    key_type: KeyType
+    tag_name: TagNames
+
+
+class QueryTags(ApiRequest):
+    action: ClassVar[str] = "QueryTags"
+    client_key: NonEmptyStr  # one device, account or alias
+    key_type: KeyType
+
+
+class ListTags(ApiRequest):
+    action: ClassVar[str] = "ListTags"
+
+
+class RemoveTag(ApiRequest):
+    action: ClassVar[str] = "RemoveTag"
+    tag_name: Annotated[TagNames, max_items(1, "tag (remove one tag per call)")]
+
+
+class BindPhone(ApiRequest):
+    action: ClassVar[str] = "BindPhone"
+    device_id: NonEmptyStr
+    phone_number: NonEmptyStr
+
+
+class UnbindPhone(ApiRequest):
+    action: ClassVar[str] = "UnbindPhone"
+    device_id: NonEmptyStr
+
+
+class CheckCertificate(ApiRequest):
+    action: ClassVar[str] = "CheckCertificate"
+
+
+class ContinuouslyPush(ApiRequest):
+    """Send a ``Target=TBD`` message to a batch of targets (MessageId is a string here)."""
+
+    action: ClassVar[str] = "ContinuouslyPush"
+    message_id: NonEmptyStr
+    target: ListTarget
+    target_value: TargetValue
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        items = self.target_value.split(",")
+        if any(not item for item in items):
+            return [Problem("TargetValue", "format", "has an empty item; separate values with single commas")]
+        if len(items) > 1000:
+            return [Problem("TargetValue", "max_items", f"takes at most 1000 values; got {len(items)}")]
+        return []
+
+
+class CompleteContinuouslyPush(ApiRequest):
+    action: ClassVar[str] = "CompleteContinuouslyPush"
+    message_id: NonEmptyStr
+
+
+class QueryDeviceStat(ApiRequest):
+    action: ClassVar[str] = "QueryDeviceStat"
+    start_time: UtcDateTime
+    end_time: UtcDateTime
+    query_type: Literal["NEW", "TOTAL"]
+    device_type: Literal["iOS", "ANDROID", "ALL"] | None = None
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        if self.end_time < self.start_time:
+            return [Problem("EndTime", "range", "must not be before StartTime")]
+        return []
+
+
+DEVICE_REQUESTS: tuple[type[ApiRequest], ...] = (
+    CancelPush,
+    QueryPushStatByMsg,
+    CheckDevice,
+    CheckDevices,
+    QueryDeviceInfo,
+    QueryDevicesByAccount,
+    BindAlias,
+    UnbindAlias,
+    QueryAliases,
+    QueryDevicesByAlias,
+    BindTag,
+    UnbindTag,
+    QueryTags,
+    ListTags,
+    RemoveTag,
+    BindPhone,
+    UnbindPhone,
+    CheckCertificate,
+    ContinuouslyPush,
+    CompleteContinuouslyPush,
+    QueryDeviceStat,
+)
