@@ -64,9 +64,9 @@ def component_schemas() -> dict[str, Any]:
     )
     defs: dict[str, Any] = top.get("$defs", {})
     for name in ("Push", "MassPush"):
-        # AppKey is filled from the function's configuration; callers may leave it out.
-        required = [field for field in defs[name].get("required", []) if field != "AppKey"]
-        defs[name]["required"] = required
+        # AppKey comes from the function's configuration (a different one is refused).
+        defs[name]["properties"].pop("AppKey", None)
+        defs[name]["required"] = [field for field in defs[name].get("required", []) if field != "AppKey"]
     defs["PushBody"] = {
         "title": "PushBody",
         "description": "Push parameters (API names such as iOSBadge, or snake_case), or a named template.",

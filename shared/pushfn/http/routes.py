@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pushfn import __version__
 from pushfn.http import schemas
 from pushfn.http.parsing import validate
+from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def push(call: Call) -> HttpResponse:
     client = call.client()
     from pushfn.push.models import parse_request
 
+    _check_app_key(data, client.app_key)
     request = parse_request("Push", data, app_key=client.app_key)
 
     def send(token: str | None) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def mass_push(call: Call) -> HttpResponse:
     client = call.client()
     from pushfn.push.models import parse_request
 
+    _check_app_key(data, client.app_key)
     request = parse_request("MassPush", data, app_key=client.app_key)
 
     def send(token: str | None) -> dict[str, Any]:
@@ -82,6 +85,14 @@ def mass_push(call: Call) -> HttpResponse:
         return {"status": 202, "body": {"messageIds": list(result.message_ids), "requestId": result.request_id}}
 
     return call.once({**request.to_query(), **request.to_form()}, send)
+
+
+def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
+    """The function pushes for its configured app only: a caller cannot borrow its credentials for another."""
+    for name in ("AppKey", "app_key"):
+        if name in data and str(data[name]) != str(configured):
+            message = "is set by the function's configuration; leave it out"
+            raise InvalidRequestError([FieldProblem(name, "not_allowed", message)], "Push")
 
 
 # --- device association --------------------------------------------------------------------------
