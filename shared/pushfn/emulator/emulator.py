@@ -64,7 +64,7 @@ class Emulator:
             raise EmulatorError("the emulator is already running")
         self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="pushfn-emulator", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="pushfn-emulator", daemon=True
         )
         self._thread.start()
         return self
