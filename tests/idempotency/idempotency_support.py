@@ -51,3 +51,9 @@ def use_moto(monkeypatch: pytest.MonkeyPatch, server: MotoServer) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def emulator_identity(emulator: object) -> tuple[str, int, str, str]:
+    """(url, app_key, access_key_id, secret) of a running Emulator, from its settings."""
+    settings = emulator.settings  # type: ignore[attr-defined]
+    return emulator.url, settings.app_keys[0], settings.access_key_id, settings.access_key_secret  # type: ignore[attr-defined]
