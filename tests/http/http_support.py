@@ -72,9 +72,9 @@ class HttpEnv:
         return [p for p in self.emulator.pushes() if p.get("action") in ("Push", "MassPush")]
 
 
-def make_client(emulator: Any) -> PushClient:
+def make_client(emulator: Any, endpoint: str | None = None) -> PushClient:
     return PushClient(
-        endpoint=emulator.url,
+        endpoint=endpoint or emulator.url,
         app_key=getattr(emulator, "app_key", 23267207),
         credentials=StaticCredentials(
             getattr(emulator, "access_key_id", "testid"), getattr(emulator, "access_key_secret", "testsecret")
