@@ -108,3 +108,33 @@ def wrap_client(runtime: ClockedRuntime) -> Callable[[Callable[[Any], Any]], Clo
         return wrapped
 
     return install
+
+
+class FaultAfterPushes:
+    """Wraps the real client: after ``after`` pushes went through, injects an emulator fault (over the
+    emulator's own API) so the *next* real request fails. Everything else is the real client."""
+
+    def __init__(self, client: Any, emulator: Any, *, after: int, kind: str, count: int = 1) -> None:
+        self._client, self._emulator = client, emulator
+        self._after, self._kind, self._count = after, kind, count
+        self.sent = 0
+
+    def push(self, request: Any, **kwargs: Any) -> Any:
+        result = self._client.push(request, **kwargs)
+        self.sent += 1
+        if self.sent == self._after:
+            self._emulator.add_fault(self._kind, count=self._count)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def fault_after_pushes(emulator: Any, wrap_client: Any) -> Callable[..., None]:
+    """``fault_after_pushes(1, "throttle")``: the request after the first successful push fails."""
+
+    def arm(after: int, kind: str, count: int = 1) -> None:
+        wrap_client(lambda real: FaultAfterPushes(real, emulator, after=after, kind=kind, count=count))
+
+    return arm

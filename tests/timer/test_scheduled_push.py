@@ -33,26 +33,6 @@ def _item(target: str, **extra: Any) -> dict[str, Any]:
     return {**BASE, "TargetValue": target, **extra}
 
 
-class FaultAfterPushes:
-    """Wraps the real client: after ``after`` pushes went through, injects an emulator fault (over the
-    emulator's own API), so the *next* real request fails. Everything else is the real client."""
-
-    def __init__(self, client: Any, emulator: Any, *, after: int, kind: str, count: int = 1) -> None:
-        self._client, self._emulator = client, emulator
-        self._after, self._kind, self._count = after, kind, count
-        self.sent = 0
-
-    def push(self, request: Any, **kwargs: Any) -> Any:
-        result = self._client.push(request, **kwargs)
-        self.sent += 1
-        if self.sent == self._after:
-            self._emulator.add_fault(self._kind, count=self._count)
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-
 def test_fc_timer_tick_pushes_with_times_relative_to_the_scheduled_time(emulator, runtime):
     when = _next_minute()
     spec = {**BASE, "push_time": "+5m", "expire_after": "24h", "StoreOffline": True}
@@ -92,10 +72,10 @@ def test_a_late_redelivery_computes_the_same_request_and_is_replayed(emulator, r
     assert len(emulator.pushes()) == 2
 
 
-def test_a_list_that_fails_half_way_resumes_where_it_stopped(emulator, wrap_client):
+def test_a_list_that_fails_half_way_resumes_where_it_stopped(emulator, runtime, fault_after_pushes):
     when = _next_minute()
     event = fc_timer_event([_item("a"), _item("b"), _item("c")], trigger_name="fanout", trigger_time=when)
-    wrap_client(lambda real: FaultAfterPushes(real, emulator, after=1, kind="throttle"))
+    fault_after_pushes(1, "throttle")
 
     with pytest.raises(RetryLaterError) as exc:
         handler(event, None)

@@ -15,6 +15,7 @@ treats the message as transient, because deleting it would lose it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -81,7 +82,8 @@ class DirectorySink(DeadLetterSink):
             temporary.write_text(letter.to_json() + "\n", encoding="utf-8")
             os.replace(temporary, target)
         except OSError as exc:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
             raise DeadLetterError(f"cannot write dead letter to {self.directory}: {exc.strerror}") from exc
         return str(target)
 

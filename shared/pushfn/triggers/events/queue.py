@@ -107,6 +107,7 @@ def mns_queue_cloudevent(
     strip_padding: bool = False,
     queue: str = "fc-example",
     time: str = "2022-07-21T10:07:31.525Z",
+    publish_time: str = "2022-07-21T10:07:32.019Z",
 ) -> dict[str, Any]:
     """One EventBridge CloudEvent for an MNS queue message.
 
@@ -128,7 +129,7 @@ def mns_queue_cloudevent(
         "subject": f"acs:mns:cn-shenzhen:15812231xxxxxxxx:queues/{queue}",
         "time": time,
         "aliyunaccountid": "15812231xxxxxxxx",
-        "aliyunpublishtime": time,
+        "aliyunpublishtime": publish_time,
         "aliyunoriginalaccountid": "15812231xxxxxxxx",
         "aliyuneventbusname": "MNS-python3-mns-queue-trigger-trigger-5h3jxxxx",
         "aliyunregionid": "cn-shenzhen",

@@ -1,0 +1,140 @@
+"""Fixtures of the queue-push tests: the reference samples and a runtime wired to the emulator.
+
+The runtime is real end to end: a push client over HTTP to the emulator on loopback and an SQLite
+idempotency store in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
+from pushfn.idempotency.stores.sqlite import SqliteStore
+from pushfn.push import NO_RETRY, PushClient, StaticCredentials, Timeout
+from pushfn.runtime import Runtime, reset_runtime, set_runtime
+
+EVENTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "events"
+
+
+@pytest.fixture
+def sample() -> Callable[[str], bytes]:
+    """``sample(name)`` → the raw bytes of a reference event; the test is skipped without the folder."""
+
+    def load(name: str) -> bytes:
+        path = EVENTS_DIR / name
+        if not path.is_file():
+            pytest.skip(f"reference sample {name} not found under {EVENTS_DIR} (team folder absent)")
+        return path.read_bytes()
+
+    return load
+
+
+@pytest.fixture
+def sample_json(sample: Callable[[str], bytes]) -> Callable[[str], Any]:
+    return lambda name: json.loads(sample(name))
+
+
+def emulator_client(emulator: Any, **overrides: Any) -> PushClient:
+    """A client for the emulator. Its own retries are off by default so a single injected fault
+    reaches the job, which is what these tests are about."""
+    settings = emulator.settings
+    kwargs: dict[str, Any] = {
+        "endpoint": emulator.url,
+        "app_key": settings.app_keys[0],
+        "credentials": StaticCredentials(settings.access_key_id, settings.access_key_secret),
+        "timeout": Timeout(connect=2.0, read=5.0),
+        "retry": NO_RETRY,
+    }
+    kwargs.update(overrides)
+    return PushClient(**kwargs)
+
+
+class Clock:
+    """The guard's clock, moved by hand: lets a test step past an in-progress window without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class ClockedRuntime(Runtime):
+    """The real runtime, except that its guards read :attr:`clock`."""
+
+    def __init__(self, *, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self._clocked: dict[str, IdempotencyGuard] = {}
+
+    def guard(self, function_name: str) -> IdempotencyGuard:
+        if function_name not in self._clocked:
+            self._clocked[function_name] = IdempotencyGuard(
+                self.store, IdempotencyConfig(), function_name=function_name, clock=self.clock
+            )
+        return self._clocked[function_name]
+
+
+@pytest.fixture
+def runtime(emulator: Any, tmp_path: Path) -> Iterator[ClockedRuntime]:
+    """The process runtime the handlers use, pointed at the emulator, with a fresh SQLite store."""
+    client = emulator_client(emulator)
+    rt = ClockedRuntime(clock=Clock(), client=client, store=SqliteStore(tmp_path / "idempotency.db"))
+    set_runtime(rt)
+    try:
+        yield rt
+    finally:
+        reset_runtime()
+        client.close()
+
+
+@pytest.fixture
+def wrap_client(runtime: ClockedRuntime) -> Callable[[Callable[[Any], Any]], ClockedRuntime]:
+    """``wrap_client(lambda real: Wrapper(real))`` installs a runtime whose client is wrapped (same
+    store, same clock) — for tests that must act between two real requests."""
+
+    def install(wrap: Callable[[Any], Any]) -> ClockedRuntime:
+        wrapped = ClockedRuntime(clock=runtime.clock, client=wrap(runtime.client), store=runtime.store)
+        set_runtime(wrapped)
+        return wrapped
+
+    return install
+
+
+class FaultAfterPushes:
+    """Wraps the real client: after ``after`` pushes went through, injects an emulator fault (over the
+    emulator's own API) so the *next* real request fails. Everything else is the real client."""
+
+    def __init__(self, client: Any, emulator: Any, *, after: int, kind: str, count: int = 1) -> None:
+        self._client, self._emulator = client, emulator
+        self._after, self._kind, self._count = after, kind, count
+        self.sent = 0
+
+    def push(self, request: Any, **kwargs: Any) -> Any:
+        result = self._client.push(request, **kwargs)
+        self.sent += 1
+        if self.sent == self._after:
+            self._emulator.add_fault(self._kind, count=self._count)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def fault_after_pushes(emulator: Any, wrap_client: Any) -> Callable[..., None]:
+    """``fault_after_pushes(1, "throttle")``: the request after the first successful push fails."""
+
+    def arm(after: int, kind: str, count: int = 1) -> None:
+        wrap_client(lambda real: FaultAfterPushes(real, emulator, after=after, kind=kind, count=count))
+
+    return arm
