@@ -17,7 +17,7 @@ def test_register_adds_store_commands_to_a_parent_parser() -> None:
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["store", "show", "k", "--function", "http_push", "--scope", "t"])
     assert (args.key, args.function_name, args.scope) == ("k", "http_push", "t")
-    assert callable(args.func)
+    assert callable(args.run)
 
 
 def test_init_twice_then_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,3 +77,11 @@ def test_init_and_show_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch,
     IdempotencyGuard(store, function_name="queue_push").run("m-1", operation=lambda t: {"MessageId": "x"})
     assert main(["store", "--url", url, "show", "m-1", "--function", "queue_push"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "COMPLETED"
+
+
+def test_the_pushfn_command_has_the_store_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pushfn.cli import main as pushfn_main
+
+    url = f"sqlite:///{tmp_path}/idempotency.db"
+    assert pushfn_main(["store", "--url", url, "init"]) == 0
+    assert pushfn_main(["store", "--url", url, "show", "nothing", "--function", "http_push"]) == 1

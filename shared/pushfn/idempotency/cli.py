@@ -1,7 +1,7 @@
 """``pushfn store init`` and ``pushfn store show KEY``: the operator's view of the idempotency store.
 
-The main CLI calls :func:`register` with its sub-parsers; each command sets ``func`` and returns an
-exit code. ``python -m pushfn.idempotency.cli store …`` runs the same commands on their own.
+The main CLI calls :func:`register` with its sub-parsers; each command sets ``run`` (the main CLI's
+convention) and returns an exit code. ``python -m pushfn.idempotency.cli store …`` runs the same commands on their own.
 Exit codes: 0 ok, 1 record not found, 2 bad key or arguments, 3 store error.
 """
 
@@ -37,13 +37,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     commands.required = True
 
     init = commands.add_parser("init", help="create the file/table the configured store needs (safe twice)")
-    init.set_defaults(func=cmd_init)
+    init.set_defaults(run=cmd_init)
 
     show = commands.add_parser("show", help="print one record as JSON (for investigating a duplicate)")
     show.add_argument("key", help="the idempotency key, or a stored FUNCTION#SCOPE#KEY")
     show.add_argument("--function", dest="function_name", help="function name (e.g. http_push)")
     show.add_argument("--scope", default=keys.DEFAULT_SCOPE, help="caller scope (default: %(default)s)")
-    show.set_defaults(func=cmd_show)
+    show.set_defaults(run=cmd_show)
     return store
 
 
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pushfn")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    return int(args.run(args))
 
 
 if __name__ == "__main__":
