@@ -155,3 +155,17 @@ def test_query_device_stat_times() -> None:
     params = {"StartTime": "2024-01-01T00:00:00Z", "EndTime": "2024-01-10T00:00:00Z", "QueryType": "NEW"}
     assert query("QueryDeviceStat", params)["EndTime"] == "2024-01-10T00:00:00Z"
     assert fails("QueryDeviceStat", {**params, "EndTime": "2023-12-31T00:00:00Z"}) == [("EndTime", "range")]
+
+
+def test_statistics_queries() -> None:
+    period = {"StartTime": "2024-01-01T00:00:00Z", "EndTime": "2024-02-01T00:00:00Z"}
+    assert query("QueryPushStatByApp", {**period, "Granularity": "DAY"})["Granularity"] == "DAY"
+    too_long = {**period, "EndTime": "2024-02-01T00:00:01Z", "Granularity": "DAY"}
+    assert fails("QueryPushStatByApp", too_long) == [("EndTime", "range")]
+    assert query("QueryUniqueDeviceStat", {**period, "Granularity": "MONTH"})["StartTime"] == "2024-01-01T00:00:00Z"
+    records = {**period, "Page": 10_000, "PageSize": 100, "PushType": "LIVE_ACTIVITY", "Target": "TAG"}
+    assert query("QueryPushRecords", records)["PageSize"] == "100"
+    assert fails("QueryPushRecords", {**records, "PageSize": 101, "Page": 0}) == [
+        ("Page", "range"),
+        ("PageSize", "range"),
+    ]

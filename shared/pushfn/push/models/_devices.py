@@ -1,11 +1,11 @@
-"""Requests about devices, aliases, tags and past pushes (reference §3, §4 "Account / alias / tag").
+"""Requests about devices, aliases, tags, continuous pushes and statistics (reference §3, §4 "Account / alias / tag").
 
 List-valued parameters take a list or a comma-separated string and are sent comma-joined.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from pushfn.push.models._base import ApiRequest
@@ -22,6 +22,7 @@ from pushfn.push.models._types import (
     KeyType,
     ListTarget,
     NonEmptyStr,
+    Target,
     TargetValue,
     UtcDateTime,
 )
@@ -165,9 +166,51 @@ class QueryDeviceStat(ApiRequest):
     device_type: Literal["iOS", "ANDROID", "ALL"] | None = None
 
     def rule_problems(self, now: datetime) -> list[Problem]:
-        if self.end_time < self.start_time:
-            return [Problem("EndTime", "range", "must not be before StartTime")]
-        return []
+        return _period_problems(self.start_time, self.end_time)
+
+
+def _period_problems(start: datetime, end: datetime, max_days: int | None = None) -> list[Problem]:
+    if end < start:
+        return [Problem("EndTime", "range", "must not be before StartTime")]
+    if max_days is not None and end - start > timedelta(days=max_days):
+        return [Problem("EndTime", "range", f"must be at most {max_days} days after StartTime")]
+    return []
+
+
+class QueryPushRecords(ApiRequest):
+    action: ClassVar[str] = "QueryPushRecords"
+    start_time: UtcDateTime
+    end_time: UtcDateTime
+    keyword: str | None = None
+    next_token: str | None = None  # deprecated by the service; use Page
+    page: Annotated[int, between(1, 10_000)] | None = None
+    page_size: Annotated[int, between(1, 100)] | None = None
+    push_type: Literal["MESSAGE", "NOTICE", "LIVE_ACTIVITY"] | None = None
+    source: Literal["API", "CONSOLE", "OpenAPIExplorer"] | None = None
+    target: Target | None = None
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        return _period_problems(self.start_time, self.end_time)
+
+
+class QueryPushStatByApp(ApiRequest):
+    action: ClassVar[str] = "QueryPushStatByApp"
+    start_time: UtcDateTime
+    end_time: UtcDateTime
+    granularity: Literal["DAY"]
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        return _period_problems(self.start_time, self.end_time, max_days=31)
+
+
+class QueryUniqueDeviceStat(ApiRequest):
+    action: ClassVar[str] = "QueryUniqueDeviceStat"
+    start_time: UtcDateTime
+    end_time: UtcDateTime
+    granularity: Literal["DAY", "MONTH"]
+
+    def rule_problems(self, now: datetime) -> list[Problem]:
+        return _period_problems(self.start_time, self.end_time)
 
 
 DEVICE_REQUESTS: tuple[type[ApiRequest], ...] = (
@@ -192,4 +235,7 @@ DEVICE_REQUESTS: tuple[type[ApiRequest], ...] = (
     ContinuouslyPush,
     CompleteContinuouslyPush,
     QueryDeviceStat,
+    QueryPushRecords,
+    QueryPushStatByApp,
+    QueryUniqueDeviceStat,
 )

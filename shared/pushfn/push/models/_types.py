@@ -23,7 +23,6 @@ from pushfn.push.models._rules import (
     UUID_TO_STR,
     between,
     matches,
-    max_chars,
     one_of,
 )
 from pushfn.push.models._wire import compact_json, format_utc, join_commas
@@ -45,7 +44,6 @@ CommaList = Annotated[list[str], SPLIT_COMMAS, NO_EMPTY_ITEM, PlainSerializer(jo
 
 AppKey = Annotated[int, between(1, 2**63 - 1)]
 NonEmptyStr = Annotated[str, NOT_EMPTY]
-TagName = Annotated[str, NOT_EMPTY, max_chars(128)]
 #: Documented as 0 (official / production, the default) or 1 (test).
 ZeroOrOne = Annotated[int, one_of(0, 1)]
 JobKey = Annotated[str, matches(r"[A-Za-z0-9_-]{1,32}", "letters, digits, '_' or '-', at most 32 characters")]
