@@ -58,6 +58,7 @@ class Caller:
         common: Mapping[str, Any] | None = None,
         sign_with: Mapping[str, str] | None = None,
         omit: tuple[str, ...] = (),
+        timeout: float = 10,
     ) -> requests.Response:
         query = {
             "Action": action,
@@ -81,7 +82,7 @@ class Caller:
         query["Signature"] = signing.sign_rpc_v2(method, signed, secret)
         for name in omit:  # taken out after signing, as a client that forgets a parameter would
             query.pop(name, None)
-        return self.session.request(method, self.emu.url + "/", params=query, data=body or None, timeout=10)
+        return self.session.request(method, self.emu.url + "/", params=query, data=body or None, timeout=timeout)
 
     def v3(
         self,

@@ -45,6 +45,8 @@ class EmulatorState:
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
         self.qps_limits: dict[str, float] = dict(qps_limits or {})
+        # Never restarted, not even by reset: a MessageId is never handed out twice.
+        self._message_ids = count(FIRST_MESSAGE_ID)
         self._clear_history()
 
     def _clear_history(self) -> None:
@@ -54,7 +56,6 @@ class EmulatorState:
         self._last_full_push: dict[tuple[int, str], float] = {}
         self._full_push_times: dict[tuple[int, str, str], deque[float]] = {}
         self._action_times: dict[str, deque[float]] = {}
-        self._message_ids = count(FIRST_MESSAGE_ID)
 
     def reset(self, keep_devices: bool = False) -> None:
         with self.lock:

@@ -1,0 +1,156 @@
+"""Accepted pushes: response shapes, push records, IdempotentToken, Target=ALL pacing, QPS limits."""
+
+from __future__ import annotations
+
+import http.client
+import uuid
+
+from emulator_support import APP_KEY, OTHER_APP_KEY, error_code, notice
+
+from pushfn.emulator.timefmt import format_api_time
+
+
+def test_push_answer_and_record(api, emu, clock) -> None:
+    response = api.v2("Push", notice(StoreOffline="True", JobKey="job-1"))
+    body = response.json()
+    assert response.status_code == 200 and set(body) == {"RequestId", "MessageId"}
+    assert body["MessageId"].isdigit()
+    (record,) = emu.pushes()
+    assert record["action"] == "Push" and record["message_id"] == body["MessageId"]
+    assert record["request_id"] == body["RequestId"] and record["time"] == format_api_time(clock.now)
+    assert record["devices"] == ["d1"] and record["device_count"] == 1
+    assert record["title"] == "Order shipped" and record["target"] == "DEVICE"
+    assert record["params"]["StoreOffline"] == "True" and record["params"]["AppKey"] == str(APP_KEY)
+    # signature and routing parameters are not business data
+    assert not {"Signature", "SignatureNonce", "AccessKeyId", "Timestamp", "Action"} & set(record["params"])
+
+
+def test_message_ids_are_distinct_numeric_strings(api) -> None:
+    ids = {api.v2("Push", notice()).json()["MessageId"] for _ in range(5)}
+    assert len(ids) == 5 and all(i.isdigit() for i in ids)
+
+
+def test_mass_push_answer_and_one_record_per_task(api, emu) -> None:
+    form = {}
+    for n in (1, 2):
+        form.update({f"PushTask.{n}.{k}": v for k, v in notice(TargetValue=f"d{n}", Title=f"T{n}").items()})
+    response = api.v2("MassPush", form=form)
+    ids = response.json()["MessageIds"]["MessageId"]
+    assert response.status_code == 200 and len(ids) == 2
+    records = emu.pushes()
+    assert [r["message_id"] for r in records] == ids
+    assert [(r["task_index"], r["title"], r["devices"]) for r in records] == [(1, "T1", ["d1"]), (2, "T2", ["d2"])]
+    assert records[0]["params"]["Title"] == "T1" and records[0]["params"]["AppKey"] == str(APP_KEY)
+
+
+def test_idempotent_token_returns_the_first_result_for_15_minutes(api, emu, clock) -> None:
+    token = str(uuid.uuid4())
+    first = api.v2("Push", notice(IdempotentToken=token)).json()
+    clock.advance(14 * 60)
+    again = api.v3("Push", notice(IdempotentToken=token, Title="changed")).json()
+    assert again["MessageId"] == first["MessageId"] and again["RequestId"] != first["RequestId"]
+    assert len(emu.pushes()) == 1
+    clock.advance(2 * 60)  # past the window: a new push
+    later = api.v2("Push", notice(IdempotentToken=token)).json()
+    assert later["MessageId"] != first["MessageId"]
+    assert len(emu.pushes()) == 2
+
+
+def test_idempotent_token_is_scoped_per_app_key(api, emu) -> None:
+    token = str(uuid.uuid4())
+    a = api.v2("Push", notice(IdempotentToken=token)).json()["MessageId"]
+    b = api.v2("Push", notice(IdempotentToken=token), app_key=OTHER_APP_KEY).json()["MessageId"]
+    assert a != b and len(emu.pushes()) == 2
+
+
+def test_idempotent_mass_push_and_failed_first_attempt(api, emu) -> None:
+    token = str(uuid.uuid4())
+    bad = {f"PushTask.1.{k}": v for k, v in notice(Title="x" * 201).items()}
+    assert api.v2("MassPush", {"IdempotentToken": token}, form=bad).status_code == 400  # not remembered
+    good = {f"PushTask.1.{k}": v for k, v in notice().items()}
+    first = api.v2("MassPush", {"IdempotentToken": token}, form=good).json()
+    again = api.v2("MassPush", {"IdempotentToken": token}, form=good).json()
+    assert first["MessageIds"] == again["MessageIds"]
+    assert len(emu.pushes()) == 1
+
+
+def test_reset_forgets_tokens(api, emu) -> None:
+    token = str(uuid.uuid4())
+    first = api.v2("Push", notice(IdempotentToken=token)).json()["MessageId"]
+    emu.reset()
+    assert api.v2("Push", notice(IdempotentToken=token)).json()["MessageId"] != first
+
+
+def test_full_pushes_of_one_device_type_are_one_second_apart(api, emu, clock) -> None:
+    everyone = notice(Target="ALL", TargetValue="ALL")
+    assert api.v2("Push", everyone).status_code == 200
+    clock.advance(0.5)
+    assert error_code(api.v2("Push", everyone)) == (400, "Throttling.User")
+    assert api.v2("Push", {**everyone, "DeviceType": "iOS"}).status_code == 200  # another type
+    assert api.v2("Push", everyone, app_key=OTHER_APP_KEY).status_code == 200  # another app
+    clock.advance(0.5)
+    assert api.v2("Push", everyone).status_code == 200
+    assert len(emu.pushes()) == 4
+
+
+def test_at_most_10_full_push_notices_per_10_minutes(api, clock) -> None:
+    everyone = notice(Target="ALL", TargetValue="ALL")
+    for _ in range(10):
+        assert api.v2("Push", everyone).status_code == 200
+        clock.advance(1)
+    assert error_code(api.v2("Push", everyone)) == (400, "Throttling.User")
+    assert api.v2("Push", {**everyone, "PushType": "MESSAGE"}).status_code == 200  # messages: 30
+    clock.advance(600)
+    assert api.v2("Push", everyone).status_code == 200
+
+
+def test_configurable_qps_limit_answers_throttling(api, emu, clock) -> None:
+    emu.set_qps_limit("Push", 2)
+    assert api.v2("Push", notice()).status_code == 200
+    assert api.v2("Push", notice()).status_code == 200
+    throttled = api.v2("Push", notice())
+    assert error_code(throttled) == (400, "Throttling.User")
+    assert api.v2("CheckDevice", {"DeviceId": "d1"}).status_code == 200  # other actions unaffected
+    clock.advance(1)
+    assert api.v2("Push", notice()).status_code == 200
+    emu.set_qps_limit("Push", None)
+    assert all(api.v2("Push", notice()).status_code == 200 for _ in range(3))
+
+
+def test_cancel_push_only_a_scheduled_one(api, emu, clock) -> None:
+    scheduled = api.v2("Push", notice(PushTime=format_api_time(clock.now + 3600))).json()["MessageId"]
+    immediate = api.v2("Push", notice()).json()["MessageId"]
+    assert api.v2("CancelPush", {"MessageId": scheduled}).status_code == 200
+    assert emu.pushes()[0]["cancelled"] is True
+    assert error_code(api.v2("CancelPush", {"MessageId": scheduled})) == (400, "InvalidMessageId.Status")
+    assert error_code(api.v2("CancelPush", {"MessageId": immediate})) == (400, "InvalidMessageId.Status")
+    assert error_code(api.v2("CancelPush", {"MessageId": "123"})) == (400, "InvalidMessageId.NotFound")
+    assert error_code(api.v2("CancelPush", {"MessageId": "abc"})) == (400, "InvalidMessageId.Format")
+    assert error_code(api.v2("CancelPush", {})) == (400, "MissingMessageId")
+
+
+def test_query_push_stat_by_msg(api, emu) -> None:
+    emu.register_device("d1")
+    message_id = api.v2("Push", notice(TargetValue="d1,d2")).json()["MessageId"]
+    (stat,) = api.v2("QueryPushStatByMsg", {"MessageId": message_id}).json()["PushStats"]["PushStat"]
+    assert stat["MessageId"] == message_id and stat["AcceptCount"] == 2 and stat["SentCount"] == 2
+    assert api.v2("QueryPushStatByMsg", {"MessageId": "1"}).json()["PushStats"]["PushStat"] == []
+
+
+def test_list_summary_apps_needs_no_app_key(api) -> None:
+    body = api.v2("ListSummaryApps", app_key=None).json()
+    assert [a["AppKey"] for a in body["SummaryAppInfos"]["SummaryAppInfo"]] == [APP_KEY, OTHER_APP_KEY]
+
+
+def test_keep_alive_one_connection_serves_many_answers(emu) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+    try:
+        sockets = set()
+        for route in ("/", "/_emulator/pushes", "/_emulator/devices", "/?Action=Push"):
+            connection.request("GET", route)
+            response = connection.getresponse()
+            assert int(response.headers["Content-Length"]) == len(response.read())
+            sockets.add(id(connection.sock))
+        assert len(sockets) == 1 and connection.sock is not None
+    finally:
+        connection.close()
