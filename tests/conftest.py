@@ -58,8 +58,8 @@ FAST_RETRY = Retry(max_attempts=4, backoff=0.01, throttle_backoff=0.02, max_back
 def make_client(emulator: object, **overrides: object) -> PushClient:
     kwargs: dict[str, object] = {
         "endpoint": emulator.url,  # type: ignore[attr-defined]
-        "app_key": emulator.app_key,  # type: ignore[attr-defined]
-        "credentials": StaticCredentials(emulator.access_key_id, emulator.access_key_secret),  # type: ignore[attr-defined]
+        "app_key": emulator.settings.app_keys[0],  # type: ignore[attr-defined]
+        "credentials": StaticCredentials(emulator.settings.access_key_id, emulator.settings.access_key_secret),  # type: ignore[attr-defined]
         "timeout": Timeout(connect=2.0, read=5.0),
         "retry": FAST_RETRY,
     }

@@ -29,9 +29,9 @@ BASE = [
 @pytest.fixture
 def configured(emulator, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PUSH_ENDPOINT", emulator.url)
-    monkeypatch.setenv("PUSH_APP_KEY", str(emulator.app_key))
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", emulator.access_key_id)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emulator.access_key_secret)
+    monkeypatch.setenv("PUSH_APP_KEY", str(emulator.settings.app_keys[0]))
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", emulator.settings.access_key_id)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emulator.settings.access_key_secret)
     monkeypatch.setenv("PUSH_MAX_ATTEMPTS", "2")
     return emulator
 

@@ -91,8 +91,14 @@ def _run_push(args: argparse.Namespace) -> int:
     request = _request_from_args(args)
     if request is None:
         return EXIT_BAD_INPUT
-    for option, name in (("target", "Target"), ("target_value", "TargetValue"), ("device_type", "DeviceType"),
-                         ("push_type", "PushType"), ("title", "Title"), ("body", "Body")):
+    for option, name in (
+        ("target", "Target"),
+        ("target_value", "TargetValue"),
+        ("device_type", "DeviceType"),
+        ("push_type", "PushType"),
+        ("title", "Title"),
+        ("body", "Body"),
+    ):
         value = getattr(args, option)
         if value is not None:
             request[name] = value
@@ -110,7 +116,11 @@ def _request_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     request: dict[str, Any] = {}
     if args.json:
         try:
-            text = sys.stdin.read() if args.json == "-" else open(args.json, encoding="utf-8").read()
+            if args.json == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.json, encoding="utf-8") as handle:
+                    text = handle.read()
             loaded = json.loads(text)
         except (OSError, ValueError) as exc:
             _err(f"--json {args.json}: cannot read a JSON object ({exc})")
@@ -140,8 +150,11 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
 
     overrides = {
         k: v
-        for k, v in {"endpoint": args.endpoint, "app_key": args.app_key,
-                     "signature_version": args.signature_version}.items()
+        for k, v in {
+            "endpoint": args.endpoint,
+            "app_key": args.app_key,
+            "signature_version": args.signature_version,
+        }.items()
         if v is not None
     }
     try:
@@ -165,8 +178,10 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
         _err(str(exc))
         return EXIT_BAD_INPUT
     except ServiceError as exc:
-        _err(f"CloudPush refused {action}: {exc.code}: {exc.message} (HTTP {exc.http_status}, "
-             f"RequestId {exc.request_id or 'unknown'})")
+        _err(
+            f"CloudPush refused {action}: {exc.code}: {exc.message} (HTTP {exc.http_status}, "
+            f"RequestId {exc.request_id or 'unknown'})"
+        )
         return EXIT_REFUSED
     except TransportError as exc:
         sent = " — it may have been sent" if exc.maybe_sent else ""
@@ -195,8 +210,13 @@ def describe_prepared(prepared: Any) -> dict[str, Any]:
 def _run_emulator(args: argparse.Namespace) -> int:
     from pushfn.emulator import serve
 
-    serve(host=args.host, port=args.port, access_key_id=args.access_key_id,
-          access_key_secret=args.access_key_secret, app_key=args.app_key)
+    serve(
+        host=args.host,
+        port=args.port,
+        access_key_id=args.access_key_id,
+        access_key_secret=args.access_key_secret,
+        app_keys=(args.app_key,) if args.app_key else None,
+    )
     return EXIT_OK
 
 
@@ -209,18 +229,26 @@ def _run_demo(args: argparse.Namespace) -> int:
         emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=("demo",), tags=("news",))
         client = PushClient(
             endpoint=emulator.url,
-            app_key=emulator.app_key,
-            credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
+            app_key=emulator.settings.app_keys[0],
+            credentials=StaticCredentials(emulator.settings.access_key_id, emulator.settings.access_key_secret),
         )
         with client:
-            result = client.push({
-                "Target": "ALIAS", "TargetValue": "demo", "DeviceType": "ANDROID", "PushType": "NOTICE",
-                "Title": "Hello from pushfn", "Body": "Signed, validated and delivered to the local emulator.",
-            })
+            result = client.push(
+                {
+                    "Target": "ALIAS",
+                    "TargetValue": "demo",
+                    "DeviceType": "ANDROID",
+                    "PushType": "NOTICE",
+                    "Title": "Hello from pushfn",
+                    "Body": "Signed, validated and delivered to the local emulator.",
+                }
+            )
         pushes = emulator.pushes()
     print(f"MessageId: {result.message_id}")
-    print(f"RequestId: {result.request_id}  (emulator recorded {len(pushes)} push, "
-          f"{len(pushes[0]['devices']) if pushes else 0} device)")
+    print(
+        f"RequestId: {result.request_id}  (emulator recorded {len(pushes)} push, "
+        f"{len(pushes[0]['devices']) if pushes else 0} device)"
+    )
     return EXIT_OK
 
 

@@ -122,7 +122,7 @@ def test_throttling_exhausts_retries_with_a_typed_error(emulator, client_factory
 def test_service_validation_error_is_not_retried(emulator, counting) -> None:
     client, transport = counting
     # Bypass our own validation to see the service's: a 201-byte title.
-    query = {**NOTICE, "AppKey": str(emulator.app_key), "Title": "x" * 201}
+    query = {**NOTICE, "AppKey": str(emulator.settings.app_keys[0]), "Title": "x" * 201}
     with pytest.raises(ServiceError) as info:
         client._send("Push", query, {})
     assert len(transport.sent) == 1
@@ -167,7 +167,7 @@ def test_explicit_token_dedupes_across_calls(push_client, emulator) -> None:
 def test_wrong_secret_is_a_clear_auth_error_without_leaks(emulator, caplog, client_factory) -> None:
     caplog.set_level(logging.DEBUG)
     with (
-        client_factory(None, credentials=StaticCredentials(emulator.access_key_id, "wrong-secret")) as client,
+        client_factory(None, credentials=StaticCredentials(emulator.settings.access_key_id, "wrong-secret")) as client,
         pytest.raises(AuthError) as info,
     ):
         client.push(NOTICE)

@@ -10,6 +10,7 @@ Network errors are translated here into the two cases that matter for a push:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -42,12 +43,32 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+class _QueryScrubber(logging.Filter):
+    """urllib3 logs every request line at DEBUG, query string included — and a V2 query carries the
+    targets and the STS SecurityToken. Keep the line, drop the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                a.split("?", 1)[0] + "?…" if isinstance(a, str) and "?" in a else a for a in record.args
+            )
+        return True
+
+
+def _scrub_urllib3_logs() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _QueryScrubber) for f in logger.filters):
+        logger.addFilter(_QueryScrubber())
+
+
 class RequestsTransport:
     """One ``requests.Session`` per transport: connections are reused across pushes."""
 
     def __init__(self, session: object | None = None, *, pool_maxsize: int = 16) -> None:
         import requests
         from requests.adapters import HTTPAdapter
+
+        _scrub_urllib3_logs()
 
         if session is None:
             session = requests.Session()
