@@ -174,6 +174,13 @@ def test_service_refusal_is_502_with_code_and_request_id(http_env: HttpEnv) -> N
     assert "not-the-secret" not in json.dumps(data)
 
 
+def test_service_rejecting_the_callers_data_is_400_with_code_and_request_id(http_env: HttpEnv) -> None:
+    raw = handler(fc3_event("GET", "/devices/ffffffffffffffffffffffffffffffff/aliases", None, bearer()), None)
+    data = problem((raw["statusCode"], {k.lower(): v for k, v in raw["headers"].items()}, json.loads(raw["body"])), 400)
+    assert data["code"] == "InvalidDeviceId.NotFound" and data["requestId"]
+    assert rules(data) == {("DeviceId", "NotFound")}
+
+
 def test_service_internal_error_is_502_with_code(http_env: HttpEnv) -> None:
     http_env.emulator.add_fault("internal_error", count=10)
     data = problem(post(push_body()), 502)

@@ -59,9 +59,7 @@ def test_no_configuration_means_no_templates() -> None:
 
 def test_overrides_replace_either_spelling_and_are_not_rendered() -> None:
     templates = {"t": {"target": "DEVICE", "ios_badge": 1, "Title": "x"}}
-    params = render_template(
-        templates, "t", {}, overrides={"Target": "ALIAS", "iOSBadge": 5, "Body": "{raw}"}
-    )
+    params = render_template(templates, "t", {}, overrides={"Target": "ALIAS", "iOSBadge": 5, "Body": "{raw}"})
     assert params == {"Title": "x", "Target": "ALIAS", "iOSBadge": 5, "Body": "{raw}"}
 
 
@@ -95,9 +93,7 @@ def test_params_must_be_an_object() -> None:
     assert _problems(exc) == {("params", "type")}
 
 
-@pytest.mark.parametrize(
-    "text", ["{a.b}", "{a[0]}", "{a!r}", "{a:>10}", "{}", "{0}", "lone { brace", "lone }"]
-)
+@pytest.mark.parametrize("text", ["{a.b}", "{a[0]}", "{a!r}", "{a:>10}", "{}", "{0}", "lone { brace", "lone }"])
 def test_anything_but_a_bare_slot_is_refused_at_load_time(text: str) -> None:
     with pytest.raises(ConfigurationError, match="bare"):
         compile_template("t", {"Body": text})

@@ -8,8 +8,9 @@ raised                                      answer
 ==========================================  =========================================
 :class:`HttpProblem`                        as given (400, 401, 404, 405, 409, 413, 415, 422…)
 ``InvalidRequestError``                     400 naming each field and rule
+``ServiceError`` ``Invalid<Param>.<Rule>``  400 with the service's Code and RequestId (the caller's data)
 ``ThrottledError``                          503 + ``Retry-After``, with Code and RequestId
-other ``ServiceError``                      502 with the service's Code and RequestId
+other ``ServiceError``                      502 with the service's Code and RequestId (auth, quota, 5xx)
 ``ConnectError``                            502 (nothing was sent; retry is safe)
 ``AmbiguousResponseError``                  504 (may have been sent; retry with the same key)
 ``ConfigurationError``/``CredentialsError`` 500 "misconfigured" (the operator's mistake)
@@ -36,10 +37,13 @@ from pushfn.http.settings import HttpSettings
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import (
     AmbiguousResponseError,
+    AuthError,
     ConfigurationError,
     CredentialsError,
+    FieldProblem,
     InvalidRequestError,
     PushError,
+    ServerError,
     ServiceError,
     ThrottledError,
     TransportError,
@@ -199,6 +203,15 @@ def _match_segments(pattern: tuple[str, ...], segments: tuple[str, ...]) -> dict
     return params
 
 
+def _callers_fault(exc: ServiceError) -> bool:
+    """``Invalid<Param>.<Rule>`` / ``Missing<Param>`` about the caller's data (an unknown device, a bad
+    tag): the caller must change the request, so it is a 4xx. Credentials, the app key, quotas and
+    server errors are not the caller's doing: those stay 502."""
+    if isinstance(exc, (AuthError, ServerError)) or exc.code.startswith(("InvalidAppKey", "InvalidAccessKey")):
+        return False
+    return exc.code.startswith(("Invalid", "Missing")) and (exc.http_status or 400) < 500
+
+
 def translate(exc: BaseException) -> HttpProblem:
     """The problem answer for an exception raised while handling a request."""
     if isinstance(exc, HttpProblem):
@@ -212,6 +225,17 @@ def translate(exc: BaseException) -> HttpProblem:
             "CloudPush is throttling this app",
             f"{exc.code}: retry later",
             headers=retry_after_header(exc.retry_after),
+            code=exc.code,
+            requestId=exc.request_id,
+        )
+    if isinstance(exc, ServiceError) and _callers_fault(exc):
+        field, _, rule = exc.code.removeprefix("Invalid").removeprefix("Missing").partition(".")
+        return HttpProblem(
+            400,
+            "service-rejected",
+            "CloudPush rejected the request",
+            f"{exc.code}: {exc.message}"[:500],
+            errors=[FieldProblem(field or "body", rule or exc.code, exc.message[:300])],
             code=exc.code,
             requestId=exc.request_id,
         )

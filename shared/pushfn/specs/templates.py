@@ -85,8 +85,7 @@ def load_templates(source: str | None = None, *, env: Mapping[str, str] | None =
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigurationError(
-                f"{TEMPLATES_ENV}: cannot read template file {str(path)!r}: "
-                f"{exc.strerror or type(exc).__name__}"
+                f"{TEMPLATES_ENV}: cannot read template file {str(path)!r}: {exc.strerror or type(exc).__name__}"
             ) from None
     try:
         raw = json.loads(text)
@@ -113,11 +112,7 @@ def render_template(
     if not isinstance(name, str) or name not in templates:
         known = ", ".join(sorted(templates)) or "none configured"
         raise InvalidRequestError(
-            [
-                FieldProblem(
-                    "template", "unknown_template", f"no template named {str(name)[:64]!r} (known: {known})"
-                )
-            ],
+            [FieldProblem("template", "unknown_template", f"no template named {str(name)[:64]!r} (known: {known})")],
             action="Push",
         )
     template = templates[name]
@@ -170,14 +165,10 @@ def _check_values(slots: frozenset[str], values: Mapping[str, Any]) -> list[Fiel
     ]
     for key in sorted(values, key=str):
         if key not in slots:
-            problems.append(
-                FieldProblem(f"params.{str(key)[:64]}", "unknown", "the template has no such placeholder")
-            )
+            problems.append(FieldProblem(f"params.{str(key)[:64]}", "unknown", "the template has no such placeholder"))
         elif values[key] is None or not isinstance(values[key], _SCALARS):
             problems.append(
-                FieldProblem(
-                    f"params.{key}", "type", "a placeholder value must be a string, number or boolean"
-                )
+                FieldProblem(f"params.{key}", "type", "a placeholder value must be a string, number or boolean")
             )
     return problems
 
