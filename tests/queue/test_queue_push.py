@@ -250,3 +250,13 @@ def test_a_dead_letter_that_cannot_be_written_keeps_the_message(emulator, runtim
 def test_an_unknown_event_shape_raises(runtime):
     with pytest.raises(ValueError):
         handler({"unexpected": True}, None)
+
+
+def test_an_explicit_key_reused_for_another_push_is_refused_not_sent(emulator, runtime, dead_dir):
+    first = {"kind": "push", "version": 1, "key": "k-7", "push": _push("one")}
+    other = {"kind": "push", "version": 1, "key": "k-7", "push": _push("two")}
+    reply = handler(sqs_event([SqsRecord(first, message_id="a"), SqsRecord(other, message_id="b")]), None)
+    assert _failed(reply) == []  # a retry would be refused the same way
+    assert _targets(emulator) == ["one"]
+    [letter] = _letters(dead_dir)
+    assert (letter["message_id"], letter["failure"]["reason"]) == ("b", "payload_mismatch")
