@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from pushfn.http.problems import HttpProblem, unauthorized
+from pushfn.http.problems import unauthorized
 from pushfn.http.settings import HttpSettings, hash_api_key
 from pushfn.triggers.http import HttpRequest
 
@@ -125,7 +125,6 @@ __all__ = [
     "ANONYMOUS_TENANT",
     "WEBHOOK_HEADERS",
     "WEBHOOK_TENANT",
-    "HttpProblem",
     "Principal",
     "authenticate",
     "hash_api_key",

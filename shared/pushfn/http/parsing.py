@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pushfn.http.problems import (
-    HttpProblem,
     invalid_request,
     malformed_json,
     payload_too_large,
@@ -127,7 +126,6 @@ def _json_type(value: Any) -> str:
 
 
 __all__ = [
-    "HttpProblem",
     "check_json_media_type",
     "check_size",
     "parse_json_object",
