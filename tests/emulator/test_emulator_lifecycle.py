@@ -1,0 +1,108 @@
+"""Settings from the environment, start/stop, ``serve``, and thread safety under concurrent calls."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from emulator_support import Caller, FakeClock, notice
+
+from pushfn.emulator import Emulator, EmulatorError, EmulatorSettings, serve
+
+
+def test_settings_defaults_and_environment(monkeypatch) -> None:
+    assert EmulatorSettings.from_env({}) == EmulatorSettings("testid", "testsecret", (23267207,))
+    env = {
+        "PUSHFN_EMULATOR_ACCESS_KEY_ID": "k",
+        "PUSHFN_EMULATOR_ACCESS_KEY_SECRET": "s",
+        "PUSHFN_EMULATOR_APP_KEY": "1, 2",
+    }
+    assert EmulatorSettings.from_env(env) == EmulatorSettings("k", "s", (1, 2))
+    with pytest.raises(EmulatorError):
+        EmulatorSettings.from_env({"PUSHFN_EMULATOR_APP_KEY": "abc"})
+    shown = repr(EmulatorSettings.from_env({**env, "PUSHFN_EMULATOR_ACCESS_KEY_SECRET": "hush-hush"}))
+    assert "hush-hush" not in shown  # the secret stays out of reprs and logs
+
+
+def test_environment_configures_the_emulator_and_arguments_win(monkeypatch) -> None:
+    monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_ID", "envid")
+    monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_SECRET", "envsecret")
+    monkeypatch.setenv("PUSHFN_EMULATOR_APP_KEY", "42")
+    clock = FakeClock()
+    with Emulator(clock=clock) as emu:
+        caller = Caller(emu, clock)
+        assert caller.v2("Push", notice(), key_id="envid", secret="envsecret", app_key=42).status_code == 200
+        assert caller.v2("Push", notice(), app_key=42).json()["Code"] == "InvalidAccessKeyId.NotFound"
+    with Emulator(access_key_id="argid", app_keys=(7,), clock=clock) as emu:
+        assert emu.settings.access_key_id == "argid" and emu.settings.app_keys == (7,)
+        assert emu.settings.access_key_secret == "envsecret"
+
+
+def test_start_stop_and_properties() -> None:
+    emu = Emulator()
+    with pytest.raises(EmulatorError):
+        _ = emu.url  # not running
+    emu.start()
+    port = emu.port
+    try:
+        assert emu.url == f"http://127.0.0.1:{emu.port}" and emu.endpoint == f"127.0.0.1:{emu.port}"
+        with pytest.raises(EmulatorError):
+            emu.start()
+        assert requests.get(emu.url + "/_emulator/health", timeout=5).json() == {"ok": True}
+    finally:
+        emu.stop()
+    emu.stop()  # idempotent
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/", timeout=1)  # the port is closed
+
+
+def test_serve_prints_the_url_and_stops_on_request() -> None:
+    out, stop = io.StringIO(), threading.Event()
+    thread = threading.Thread(target=serve, kwargs={"port": 0, "out": out, "stop_event": stop, "log_requests": False})
+    thread.start()
+    try:
+        for _ in range(200):
+            if "http://" in out.getvalue():
+                break
+            time.sleep(0.01)
+        url = out.getvalue().split("CloudPush emulator on ", 1)[1].split()[0]
+        assert requests.get(url + "/_emulator/pushes", timeout=5).json() == {"pushes": []}
+        assert "AccessKeyId testid" in out.getvalue() and "testsecret" not in out.getvalue()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_concurrent_duplicates_of_one_token_push_once(emu, clock) -> None:
+    token = str(uuid.uuid4())
+
+    def push(_: int) -> str:
+        caller = Caller(emu, clock)
+        try:
+            return caller.v2("Push", notice(IdempotentToken=token)).json()["MessageId"]
+        finally:
+            caller.session.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        message_ids = set(pool.map(push, range(16)))
+    assert len(message_ids) == 1 and len(emu.pushes()) == 1
+
+
+def test_concurrent_reuse_of_one_nonce_succeeds_once(emu, clock) -> None:
+    def push(_: int) -> int:
+        caller = Caller(emu, clock)
+        try:
+            return caller.v2("Push", notice(), nonce="shared-nonce").status_code
+        finally:
+            caller.session.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(push, range(16)))
+    assert statuses == [200] + [400] * 15
+    assert len(emu.pushes()) == 1
