@@ -180,3 +180,15 @@ def test_new_sdk_sees_the_error_code(emu, algorithm) -> None:
         client.check_device(models.CheckDeviceRequest(app_key=APP_KEY, device_id="x"))
     assert getattr(caught.value, "code", None) == "SignatureDoesNotMatch"
     assert getattr(caught.value, "status_code", None) in (400, None)
+
+
+def test_old_sdk_do_action_gets_xml_like_the_integration_guide_expects(emu, device) -> None:
+    """The guide's code calls the deprecated ``do_action`` (which sends ``Format=None``) and parses
+    ``<MessageId>`` with a regex: the emulator answers XML there, as the service's default."""
+    import re
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        body = _old_client(emu).do_action(_old_push()).decode("utf-8")
+    assert re.findall("<MessageId>(.*)?</MessageId>", body) == [emu.pushes()[0]["message_id"]]

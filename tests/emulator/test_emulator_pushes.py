@@ -154,3 +154,18 @@ def test_keep_alive_one_connection_serves_many_answers(emu) -> None:
         assert len(sockets) == 1 and connection.sock is not None
     finally:
         connection.close()
+
+
+def test_v2_answers_xml_unless_format_is_json(api, emu) -> None:
+    response = api.v2("Push", notice(), common={"Format": "XML"})
+    assert response.headers["Content-Type"].startswith("text/xml")
+    message_id = emu.pushes()[0]["message_id"]
+    assert f"<PushResponse><RequestId>{response.headers['x-acs-request-id']}</RequestId>" in response.text
+    assert f"<MessageId>{message_id}</MessageId></PushResponse>" in response.text
+    form = {f"PushTask.{n}.{k}": v for n in (1, 2) for k, v in notice().items()}
+    mass = api.v2("MassPush", form=form, common={"Format": None})  # no Format: the documented default is XML
+    assert mass.text.count("<MessageId>") == 2 and "<MessageIds><MessageId>" in mass.text
+    error = api.v2("Push", notice(Title="<&>" * 100), common={"Format": "xml"})
+    assert error.status_code == 400 and "<Error><RequestId>" in error.text
+    assert "<Code>InvalidTitle.BytesExceed</Code>" in error.text
+    assert api.v2("Push", notice(), common={"Format": "json"}).json()["MessageId"]

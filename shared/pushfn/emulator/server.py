@@ -22,11 +22,11 @@ from urllib.parse import parse_qs, urlsplit
 from pushfn.emulator import control, service
 from pushfn.emulator.errors import ApiError, EmulatorError
 from pushfn.emulator.inbox import render_inbox
+from pushfn.emulator.render import JSON_TYPE, render
 from pushfn.emulator.state import EmulatorState
 from pushfn.emulator.wire import WireRequest
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
-JSON_TYPE = "application/json;charset=utf-8"
 CONTROL_PREFIX = "/_emulator/"
 
 
@@ -142,8 +142,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "latency":
             self.server.stopping.wait(fault.latency_ms / 1000)
-        extra = {"x-acs-request-id": str(outcome.body.get("RequestId", ""))}
-        self._send_json(outcome.status, outcome.body, extra)
+        payload, content_type = render(outcome.body, outcome.root, outcome.xml)
+        self._send(outcome.status, payload, content_type, {"x-acs-request-id": str(outcome.body.get("RequestId", ""))})
 
     # --- control routes -----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pushfn.emulator.errors import ApiError, internal_error, throttled
 from pushfn.emulator.faults import Fault
 from pushfn.emulator.fields import COMMON_PARAMS
 from pushfn.emulator.params import Params
+from pushfn.emulator.render import wants_xml
 from pushfn.emulator.state import EmulatorState
 from pushfn.emulator.wire import WireRequest
 
@@ -29,6 +30,8 @@ class Outcome:
     status: int
     body: dict[str, Any]
     fault: Fault | None = None  # a latency/drop fault to apply once the answer is ready
+    root: str = "Error"  # XML root element: "<Action>Response" on success
+    xml: bool = False
 
 
 def new_request_id() -> str:
@@ -48,6 +51,7 @@ def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, 
 def handle(state: EmulatorState, request: WireRequest) -> Outcome:
     request_id = new_request_id()
     fault: Fault | None = None
+    xml = wants_xml(request)
     try:
         with state.lock:
             now = state.clock()
@@ -63,9 +67,9 @@ def handle(state: EmulatorState, request: WireRequest) -> Outcome:
             params = Params({k: v for k, v in request.params.items() if k not in COMMON_PARAMS})
             app_key = _app_key(state, params) if spec.needs_app_key else None
             data = spec.handler(ActionContext(state, action, app_key, caller, request_id, now), params)
-        return Outcome(200, {"RequestId": request_id, **data}, fault)
+        return Outcome(200, {"RequestId": request_id, **data}, fault, f"{action}Response", xml)
     except ApiError as error:
-        return Outcome(error.status, error_body(error, request_id, request.headers.get("host")), fault)
+        return Outcome(error.status, error_body(error, request_id, request.headers.get("host")), fault, xml=xml)
 
 
 def _route(request: WireRequest) -> str:
