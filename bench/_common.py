@@ -24,7 +24,7 @@ PUSH = {
 }
 
 
-def start_emulator():  # noqa: ANN201 - returns pushfn.emulator.Emulator
+def start_emulator():
     from pushfn.emulator import Emulator
 
     emulator = Emulator(host="127.0.0.1", port=0)
@@ -32,23 +32,23 @@ def start_emulator():  # noqa: ANN201 - returns pushfn.emulator.Emulator
     return emulator
 
 
-def ours_client(url: str):  # noqa: ANN201
+def ours_client(url: str):
     from pushfn.push import PushClient, StaticCredentials
 
     return PushClient(endpoint=url, app_key=APP_KEY, credentials=StaticCredentials("testid", "testsecret"))
 
 
-def ours_push(client) -> str:  # noqa: ANN001
+def ours_push(client) -> str:
     return client.push(PUSH).message_id
 
 
-def official_client():  # noqa: ANN201
+def official_client():
     from aliyunsdkcore.client import AcsClient
 
     return AcsClient("testid", "testsecret", "cn-hangzhou")
 
 
-def official_push(client, host_port: str) -> str:  # noqa: ANN001
+def official_push(client, host_port: str) -> str:
     import json
 
     from aliyunsdkcore.acs_exception.exceptions import ClientException  # noqa: F401 - same import cost as users pay

@@ -34,11 +34,21 @@ print(json.dumps({{"ms": elapsed * 1000, "rss_kb": resource.getrusage(resource.R
 
 
 def run_child(variant: str, url: str) -> dict[str, float]:
-    code = CHILD.format(shared=str(ROOT / "shared"), bench=str(ROOT / "bench"), variant=variant, url=url,
-                        host_port=url.split("//", 1)[1])
+    code = CHILD.format(
+        shared=str(ROOT / "shared"),
+        bench=str(ROOT / "bench"),
+        variant=variant,
+        url=url,
+        host_port=url.split("//", 1)[1],
+    )
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"},
+    )
     wall_ms = (time.perf_counter() - started) * 1000
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {"wall_ms": wall_ms, "inproc_ms": result["ms"], "rss_mb": result["rss_kb"] / 1024}
@@ -65,8 +75,11 @@ def main() -> None:
             values = [r[key] for r in rows]
             med[(variant, key)] = statistics.median(values)
             print(f"  {variant:9s} {key:10s} {summary(values)}")
-    for key, label in (("wall_ms", "wall time (process)"), ("inproc_ms", "import+push in process"),
-                       ("rss_mb", "peak memory")):
+    for key, label in (
+        ("wall_ms", "wall time (process)"),
+        ("inproc_ms", "import+push in process"),
+        ("rss_mb", "peak memory"),
+    ):
         ratio = med[("pushfn", key)] / med[("official", key)]
         print(f"ratio pushfn/official {label:24s} {ratio:5.2f}  (target <= 0.60)")
 

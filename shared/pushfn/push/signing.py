@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -28,8 +29,14 @@ V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986 encoding as Alibaba specifies it: space → %20, ``*`` → %2A, ``~`` kept."""
+    # Most names and many values need no escaping; skipping quote() for them halves signing time.
+    if _UNRESERVED.fullmatch(value):
+        return value
     return quote(value, safe="~")
 
 

@@ -82,14 +82,19 @@ class RequestsTransport:
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
         import requests
 
+        # The URL and body are already encoded exactly as they were signed. Building the
+        # PreparedRequest by hand skips requests' re-parse of the (long) query string, which cost
+        # about a third of a push's CPU, and guarantees nothing re-encodes the signed bytes.
+        prepared = requests.PreparedRequest()
+        prepared.method = request.method
+        prepared.url = request.url
+        prepared.headers = requests.structures.CaseInsensitiveDict(request.headers)
+        prepared.headers["Content-Length"] = str(len(request.body))
+        prepared.body = request.body or None
+        prepared.hooks = {"response": []}
         try:
-            resp = self._session.request(  # type: ignore[attr-defined]
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=request.body or None,
-                timeout=timeout.as_tuple(),
-                allow_redirects=False,
+            resp = self._session.send(  # type: ignore[attr-defined]
+                prepared, timeout=timeout.as_tuple(), allow_redirects=False
             )
         except requests.exceptions.ConnectTimeout:
             raise ConnectError(f"{request.action}: connection timed out (nothing was sent)") from None

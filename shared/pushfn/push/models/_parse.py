@@ -10,12 +10,39 @@ from pydantic import ValidationError
 
 from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.push.models._base import ApiRequest
-from pushfn.push.models._devices import DEVICE_REQUESTS
 from pushfn.push.models._errors import invalid_request
 from pushfn.push.models._naming import suggest
-from pushfn.push.models._push import MassPush, Push
 
-REQUEST_TYPES: dict[str, type[ApiRequest]] = {model.action: model for model in (Push, MassPush, *DEVICE_REQUESTS)}
+
+def _push_models() -> dict[str, type[ApiRequest]]:
+    from pushfn.push.models._push import MassPush, Push
+
+    return {Push.action: Push, MassPush.action: MassPush}
+
+
+def _device_models() -> dict[str, type[ApiRequest]]:
+    from pushfn.push.models._devices import DEVICE_REQUESTS
+
+    return {model.action: model for model in DEVICE_REQUESTS}
+
+
+def _model_for(action: str) -> type[ApiRequest] | None:
+    # Building a model's schema is the costly part of a cold start: a function that only pushes
+    # never builds the device-association models, and vice versa.
+    if action in ("Push", "MassPush"):
+        return _push_models()[action]
+    return _device_models().get(action)
+
+
+def request_types() -> dict[str, type[ApiRequest]]:
+    """Every supported action and its model (builds them all)."""
+    return {**_push_models(), **_device_models()}
+
+
+def __getattr__(name: str) -> object:
+    if name == "REQUEST_TYPES":
+        return request_types()
+    raise AttributeError(name)
 
 
 def parse_request(
@@ -31,9 +58,9 @@ def parse_request(
     PushTime/ExpireTime rules (default: the current time). Raises :class:`InvalidRequestError`
     listing every problem, each naming the API field (``Title``, ``PushTask.3.Title``).
     """
-    model = REQUEST_TYPES.get(action)
+    model = _model_for(action)
     if model is None:
-        hint = suggest(action, REQUEST_TYPES)
+        hint = suggest(action, request_types())
         message = f"unknown or unsupported action {action!r}" + (f"; did you mean {hint!r}?" if hint else "")
         raise InvalidRequestError([FieldProblem("Action", "unknown_action", message)], action)
     if isinstance(data, ApiRequest):
