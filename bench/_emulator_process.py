@@ -18,10 +18,11 @@ class EmulatorProcess:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        shared = str(ROOT / "shared")
         code = (
-            "import sys; sys.path.insert(0, %r)\n"
+            f"import sys; sys.path.insert(0, {shared!r})\n"
             "from pushfn.emulator import serve\n"
-            "serve(host='127.0.0.1', port=%d, log_requests=False)\n" % (str(ROOT / "shared"), self.port)
+            f"serve(host='127.0.0.1', port={self.port}, log_requests=False)\n"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, env={**os.environ})
         deadline = time.monotonic() + 10
