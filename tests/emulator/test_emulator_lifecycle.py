@@ -106,3 +106,14 @@ def test_concurrent_reuse_of_one_nonce_succeeds_once(emu, clock) -> None:
         statuses = sorted(pool.map(push, range(16)))
     assert statuses == [200] + [400] * 15
     assert len(emu.pushes()) == 1
+
+
+def test_request_log_names_action_and_outcome_but_no_device_id(capsys) -> None:
+    clock = FakeClock()
+    with Emulator(clock=clock, log_requests=True) as emu:
+        caller = Caller(emu, clock)
+        caller.v2("Push", notice(TargetValue="e2ba19de97604f55b165576736477b74"))
+        caller.v2("Push", notice(), secret="wrong")
+    err = capsys.readouterr().err
+    assert "emulator: POST Push -> 200 OK" in err and "-> 400 SignatureDoesNotMatch" in err
+    assert "e2ba19de97604f55b165576736477b74" not in err and "Signature=" not in err

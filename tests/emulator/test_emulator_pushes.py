@@ -74,6 +74,14 @@ def test_idempotent_mass_push_and_failed_first_attempt(api, emu) -> None:
     assert len(emu.pushes()) == 1
 
 
+def test_idempotent_token_is_scoped_per_action(api, emu) -> None:
+    token = str(uuid.uuid4())
+    assert api.v2("Push", notice(IdempotentToken=token)).json()["MessageId"]
+    form = {f"PushTask.1.{k}": v for k, v in notice().items()}
+    mass = api.v2("MassPush", {"IdempotentToken": token}, form=form).json()
+    assert len(mass["MessageIds"]["MessageId"]) == 1 and len(emu.pushes()) == 2
+
+
 def test_reset_forgets_tokens(api, emu) -> None:
     token = str(uuid.uuid4())
     first = api.v2("Push", notice(IdempotentToken=token)).json()["MessageId"]

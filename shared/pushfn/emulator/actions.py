@@ -101,13 +101,13 @@ def _record(
 def push(ctx: ActionContext, p: Params) -> dict[str, Any]:
     token = _idempotent_token(p)
     checked = check_push(p, ctx.now)
-    replay = ctx.state.replay(ctx.app_key, token, ctx.now)
+    replay = ctx.state.replay(ctx.app_key, ctx.action, token, ctx.now)
     if replay is not None:
         return replay
     if checked.target == "ALL":
         ctx.state.check_full_push(ctx.app_key, checked.device_type, checked.push_type, ctx.now)
     data = {"MessageId": _record(ctx, checked, PUSH_FIELDS, token, None)}
-    ctx.state.remember(ctx.app_key, token, data, ctx.now)
+    ctx.state.remember(ctx.app_key, ctx.action, token, data, ctx.now)
     return data
 
 
@@ -120,12 +120,12 @@ def mass_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
     for task in tasks:
         check_task_fields(task)
         checked.append(check_push(task, ctx.now, in_task=True))
-    replay = ctx.state.replay(ctx.app_key, token, ctx.now)
+    replay = ctx.state.replay(ctx.app_key, ctx.action, token, ctx.now)
     if replay is not None:
         return replay
     ids = [_record(ctx, c, TASK_FIELDS, token, n) for n, c in enumerate(checked, start=1)]
     data = {"MessageIds": {"MessageId": ids}}
-    ctx.state.remember(ctx.app_key, token, data, ctx.now)
+    ctx.state.remember(ctx.app_key, ctx.action, token, data, ctx.now)
     return data
 
 

@@ -72,8 +72,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:
+        # The default line holds the whole query string (device ids, signatures): never written.
+        pass
+
+    def _log_call(self, request_line: str, status: int, code: str) -> None:
         if self.server.log_requests:
-            sys.stderr.write(f"emulator: {format % args}\n")
+            sys.stderr.write(f"emulator: {request_line} -> {status} {code}\n")
 
     # --- routing ------------------------------------------------------------------------------
 
@@ -142,6 +146,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "latency":
             self.server.stopping.wait(fault.latency_ms / 1000)
+        action = (self.headers.get("x-acs-action") or parse_qs(query).get("Action", ["-"])[0])[:64]
+        action = "".join(c if c.isprintable() else "?" for c in action)  # no forged log lines
+        self._log_call(f"{self.command} {action}", outcome.status, str(outcome.body.get("Code", "OK")))
         payload, content_type = render(outcome.body, outcome.root, outcome.xml)
         self._send(outcome.status, payload, content_type, {"x-acs-request-id": str(outcome.body.get("RequestId", ""))})
 

@@ -52,7 +52,7 @@ class EmulatorState:
     def _clear_history(self) -> None:
         self.pushes: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
-        self.tokens: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self.tokens: dict[tuple[int, str, str], tuple[float, dict[str, Any]]] = {}
         self._last_full_push: dict[tuple[int, str], float] = {}
         self._full_push_times: dict[tuple[int, str, str], deque[float]] = {}
         self._action_times: dict[str, deque[float]] = {}
@@ -80,22 +80,26 @@ class EmulatorState:
 
     # --- IdempotentToken ----------------------------------------------------------------------
 
-    def replay(self, app_key: int, token: str | None, now: float) -> dict[str, Any] | None:
-        """The first answer given for this token within the window, else ``None``."""
+    def replay(self, app_key: int, action: str, token: str | None, now: float) -> dict[str, Any] | None:
+        """The first answer given for this token within the window, else ``None``.
+
+        Scoped per AppKey and per action, so a Push token reused on MassPush cannot replay an
+        answer of the wrong shape."""
         if not token:
             return None
-        entry = self.tokens.get((app_key, token))
+        key = (app_key, action, token)
+        entry = self.tokens.get(key)
         if entry is None:
             return None
         first_time, data = entry
         if now - first_time > IDEMPOTENCY_WINDOW_SECONDS:
-            del self.tokens[(app_key, token)]
+            del self.tokens[key]
             return None
         return copy.deepcopy(data)
 
-    def remember(self, app_key: int, token: str | None, data: dict[str, Any], now: float) -> None:
+    def remember(self, app_key: int, action: str, token: str | None, data: dict[str, Any], now: float) -> None:
         if token:
-            self.tokens[(app_key, token)] = (now, copy.deepcopy(data))
+            self.tokens[(app_key, action, token)] = (now, copy.deepcopy(data))
 
     # --- rate limits --------------------------------------------------------------------------
 
