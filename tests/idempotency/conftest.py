@@ -26,7 +26,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from fake_tablestore import FakeOTSClient  # noqa: E402
-from idempotency_support import FakeClock, MotoServer, emulator_identity, start_moto, use_moto  # noqa: E402
+from idempotency_support import FakeClock, MotoServer, start_moto, use_moto  # noqa: E402
 
 _tables = itertools.count()
 
@@ -105,22 +105,3 @@ def private_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def push_client(emulator: object) -> Iterator[object]:
-    """A PushClient for the emulator, built from the emulator's settings (short timeouts, fast retry)."""
-    from pushfn.push import PushClient, Retry, StaticCredentials, Timeout
-
-    url, app_key, key_id, secret = emulator_identity(emulator)
-    client = PushClient(
-        endpoint=url,
-        app_key=app_key,
-        credentials=StaticCredentials(key_id, secret),
-        timeout=Timeout(connect=2.0, read=5.0),
-        retry=Retry(max_attempts=3, backoff=0.01, throttle_backoff=0.02, max_backoff=0.05),
-    )
-    try:
-        yield client
-    finally:
-        client.close()
