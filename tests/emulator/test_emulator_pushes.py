@@ -177,3 +177,36 @@ def test_v2_answers_xml_unless_format_is_json(api, emu) -> None:
     assert error.status_code == 400 and "<Error><RequestId>" in error.text
     assert "<Code>InvalidTitle.BytesExceed</Code>" in error.text
     assert api.v2("Push", notice(), common={"Format": "json"}).json()["MessageId"]
+
+
+def test_chunked_form_body_is_read(api, emu) -> None:
+    from urllib.parse import urlencode
+
+    from pushfn.push import signing
+
+    params = {k: v for k, v in notice().items() if k != "Body"}
+    response = api.v2("Push", params, form={"Body": "chunked body"})  # reference: plain body works
+    assert response.status_code == 200
+    # the same request again, its form body streamed in chunks
+    query = _query(response.request.url)
+    query["SignatureNonce"] = "chunked-nonce"
+    query.pop("Signature")
+    form = {"Body": "chunked body"}
+    query["Signature"] = signing.sign_rpc_v2("POST", {**query, **form}, "testsecret")
+    encoded = urlencode(form).encode()
+    chunked = api.session.post(
+        api.emu.url + "/",
+        params=query,
+        data=iter([encoded[:5], encoded[5:]]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=5,
+    )
+    assert chunked.request.headers.get("Transfer-Encoding") == "chunked"
+    assert chunked.status_code == 200, chunked.text
+    assert [p["body"] for p in emu.pushes()] == ["chunked body", "chunked body"]
+
+
+def _query(url: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))

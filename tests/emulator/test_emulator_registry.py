@@ -8,6 +8,7 @@ import pytest
 from emulator_support import APP_KEY, OTHER_APP_KEY, error_code, notice
 
 from pushfn.emulator import Emulator
+from pushfn.emulator.server import is_loopback_client
 
 
 @pytest.fixture
@@ -149,3 +150,13 @@ def test_control_api_rejects_malformed_json(api, emu) -> None:
 def test_unknown_path_is_api_not_found(api, emu) -> None:
     response = api.session.post(f"{emu.url}/v1/push", timeout=5)
     assert error_code(response) == (404, "InvalidApi.NotFound")
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("::ffff:127.0.0.1", True),
+     ("192.0.2.2", False), ("fd00::2", False), ("::ffff:10.0.0.1", False), ("nonsense", False)],
+)  # fmt: skip
+def test_control_api_is_for_loopback_clients_only(address, allowed) -> None:
+    # Unit-level: the suite never listens beyond 127.0.0.1, so no remote client can be simulated.
+    assert is_loopback_client(address) is allowed

@@ -30,6 +30,16 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 CONTROL_PREFIX = "/_emulator/"
 
 
+def is_loopback_client(address: str) -> bool:
+    """Whether a peer address is this machine (IPv4-mapped IPv6 included, for dual-stack binds)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -155,7 +165,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     # --- control routes -----------------------------------------------------------------------
 
     def _control(self, route: str, query: str, body: bytes) -> None:
-        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+        if not is_loopback_client(str(self.client_address[0])):
             self._send_json(HTTPStatus.FORBIDDEN, {"error": "the control API answers loopback clients only"})
             return
         emulator_routes = {
