@@ -6,9 +6,11 @@ test that uses it, so tests exercise the real wire format at little cost.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,24 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("PUSHFN_CONFIG_FILE", str(home / "no-config.ini"))
     monkeypatch.setenv("PUSHFN_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def sample() -> Callable[[str], bytes]:
+    """``sample("fc_timer.json")`` → the raw bytes of a reference event (skips without the team folder)."""
+
+    def load(name: str) -> bytes:
+        path = REFERENCE_DIR / "events" / name
+        if not path.is_file():
+            pytest.skip(f"reference sample {name} not found under {path.parent} (team folder absent)")
+        return path.read_bytes()
+
+    return load
+
+
+@pytest.fixture
+def sample_json(sample: Callable[[str], bytes]) -> Callable[[str], Any]:
+    return lambda name: json.loads(sample(name))
 
 
 @pytest.fixture(scope="session")

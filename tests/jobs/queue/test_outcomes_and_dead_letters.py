@@ -32,7 +32,7 @@ from pushfn.push.errors import (
     classify as classify_service,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Fixtures of the scheduled-push tests: the reference samples and a runtime wired to the emulator.
+"""Fixtures of the scheduled- and queue-push tests: a runtime wired to the emulator.
 
 The runtime is real end to end: a push client over HTTP to the emulator on loopback and an SQLite
 idempotency store in the test's temporary folder.
@@ -6,7 +6,6 @@ idempotency store in the test's temporary folder.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,26 +17,6 @@ from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
 from pushfn.idempotency.stores.sqlite import SqliteStore
 from pushfn.push import NO_RETRY, PushClient, StaticCredentials, Timeout
 from pushfn.runtime import Runtime, reset_runtime, set_runtime
-
-EVENTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "events"
-
-
-@pytest.fixture
-def sample() -> Callable[[str], bytes]:
-    """``sample(name)`` → the raw bytes of a reference event; the test is skipped without the folder."""
-
-    def load(name: str) -> bytes:
-        path = EVENTS_DIR / name
-        if not path.is_file():
-            pytest.skip(f"reference sample {name} not found under {EVENTS_DIR} (team folder absent)")
-        return path.read_bytes()
-
-    return load
-
-
-@pytest.fixture
-def sample_json(sample: Callable[[str], bytes]) -> Callable[[str], Any]:
-    return lambda name: json.loads(sample(name))
 
 
 def emulator_client(emulator: Any, **overrides: Any) -> PushClient:
