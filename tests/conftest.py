@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pushfn.push import PushClient, Retry, StaticCredentials, Timeout
+from pushfn.push import PushClient, Retry, Timeout
 
 #: The team folder's reference, beside the repository; tests that read its samples skip without it.
 REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -76,15 +76,8 @@ FAST_RETRY = Retry(max_attempts=4, backoff=0.01, throttle_backoff=0.02, max_back
 
 
 def make_client(emulator: object, **overrides: object) -> PushClient:
-    kwargs: dict[str, object] = {
-        "endpoint": emulator.url,  # type: ignore[attr-defined]
-        "app_key": emulator.settings.app_keys[0],  # type: ignore[attr-defined]
-        "credentials": StaticCredentials(emulator.settings.access_key_id, emulator.settings.access_key_secret),  # type: ignore[attr-defined]
-        "timeout": Timeout(connect=2.0, read=5.0),
-        "retry": FAST_RETRY,
-    }
-    kwargs.update(overrides)
-    return PushClient(**kwargs)  # type: ignore[arg-type]
+    kwargs: dict[str, object] = {"timeout": Timeout(connect=2.0, read=5.0), "retry": FAST_RETRY, **overrides}
+    return emulator.client(**kwargs)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

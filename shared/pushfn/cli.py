@@ -223,16 +223,10 @@ def _run_emulator(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     """Start the embedded emulator on a free port and push to it through the real, signing client."""
     from pushfn.emulator import Emulator
-    from pushfn.push import PushClient, StaticCredentials
 
     with Emulator(host="127.0.0.1", port=0) as emulator:
         emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=("demo",), tags=("news",))
-        client = PushClient(
-            endpoint=emulator.url,
-            app_key=emulator.settings.app_keys[0],
-            credentials=StaticCredentials(emulator.settings.access_key_id, emulator.settings.access_key_secret),
-        )
-        with client:
+        with emulator.client() as client:
             result = client.push(
                 {
                     "Target": "ALIAS",

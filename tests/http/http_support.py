@@ -14,7 +14,7 @@ import pytest
 
 from pushfn.http import hash_api_key, reset_default_app, sign_webhook
 from pushfn.http.settings import webhook_secret_bytes
-from pushfn.push import PushClient, Retry, StaticCredentials, Timeout
+from pushfn.push import PushClient, Retry, Timeout
 
 #: Standard Webhooks secret (current) and a plain one still accepted during rotation.
 SECRET = "whsec_" + base64.b64encode(b"pushfn-test-webhook-secret-32-by").decode()
@@ -73,12 +73,8 @@ class HttpEnv:
 
 
 def make_client(emulator: Any, endpoint: str | None = None) -> PushClient:
-    return PushClient(
+    return emulator.client(
         endpoint=endpoint or emulator.url,
-        app_key=getattr(emulator, "app_key", 23267207),
-        credentials=StaticCredentials(
-            getattr(emulator, "access_key_id", "testid"), getattr(emulator, "access_key_secret", "testsecret")
-        ),
         timeout=Timeout(connect=2.0, read=5.0),
         retry=Retry(max_attempts=3, backoff=0.01, throttle_backoff=0.02, max_backoff=0.05),
     )

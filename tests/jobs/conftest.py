@@ -15,23 +15,14 @@ import pytest
 
 from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
 from pushfn.idempotency.stores.sqlite import SqliteStore
-from pushfn.push import NO_RETRY, PushClient, StaticCredentials, Timeout
+from pushfn.push import NO_RETRY, PushClient, Timeout
 from pushfn.runtime import Runtime, reset_runtime, set_runtime
 
 
 def emulator_client(emulator: Any, **overrides: Any) -> PushClient:
     """A client for the emulator. Its own retries are off by default so a single injected fault
     reaches the job, which is what these tests are about."""
-    settings = emulator.settings
-    kwargs: dict[str, Any] = {
-        "endpoint": emulator.url,
-        "app_key": settings.app_keys[0],
-        "credentials": StaticCredentials(settings.access_key_id, settings.access_key_secret),
-        "timeout": Timeout(connect=2.0, read=5.0),
-        "retry": NO_RETRY,
-    }
-    kwargs.update(overrides)
-    return PushClient(**kwargs)
+    return emulator.client(**{"timeout": Timeout(connect=2.0, read=5.0), "retry": NO_RETRY, **overrides})
 
 
 class Clock:

@@ -108,6 +108,23 @@ class Emulator:
         """``host:port`` — what the official SDKs take as their endpoint."""
         return self.url.removeprefix("http://")
 
+    def client(self, **overrides: Any) -> Any:
+        """A :class:`pushfn.push.PushClient` signed with this emulator's own keys and AppKey.
+
+        ``overrides`` are passed to ``PushClient`` (``timeout``, ``retry``, ``signature_version``,
+        ``credentials``…). Imported lazily: the emulator itself never needs the client.
+        """
+        from pushfn.push import PushClient, StaticCredentials
+
+        settings = self.settings
+        kwargs: dict[str, Any] = {
+            "endpoint": self.url,
+            "app_key": settings.app_keys[0],
+            "credentials": StaticCredentials(settings.access_key_id, settings.access_key_secret),
+        }
+        kwargs.update(overrides)
+        return PushClient(**kwargs)
+
     # --- state --------------------------------------------------------------------------------
 
     def pushes(self) -> list[dict[str, Any]]:
