@@ -16,8 +16,8 @@ import pytest
 
 from pushfn.push import PushClient, Retry, Timeout
 
-#: The team folder's reference, beside the repository; tests that read its samples skip without it.
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+#: Published sample events (sources in its README): the suite reads nothing outside the repository.
+EVENTS_DIR = Path(__file__).resolve().parent / "fixtures" / "events"
 
 _SCRUBBED_PREFIXES = ("ALIBABA_CLOUD_", "PUSH_", "PUSHFN_", "AWS_")
 
@@ -36,13 +36,10 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 @pytest.fixture
 def sample() -> Callable[[str], bytes]:
-    """``sample("fc_timer.json")`` → the raw bytes of a reference event (skips without the team folder)."""
+    """``sample("fc_timer.json")`` → the raw bytes of a published sample event in ``tests/fixtures/events``."""
 
     def load(name: str) -> bytes:
-        path = REFERENCE_DIR / "events" / name
-        if not path.is_file():
-            pytest.skip(f"reference sample {name} not found under {path.parent} (team folder absent)")
-        return path.read_bytes()
+        return (EVENTS_DIR / name).read_bytes()
 
     return load
 

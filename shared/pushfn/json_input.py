@@ -1,0 +1,206 @@
+"""Where JSON from outside enters pushfn: one decoder, one set of bounds, for every input path.
+
+Every document a caller, a platform or an operator hands us — an HTTP body, a queue message, a timer
+payload, a templates or schedules file, ``pushfn push --json``, a tag expression or ext-parameters map
+inside a field — goes through :func:`decode_json`. Values that arrive already decoded (a Lambda event
+is parsed by the runtime before our handler sees it) go through :func:`check_json_value`. Both apply
+the same rules, so a poison document is refused the same way, with the same words, wherever it enters:
+
+==================  =====================================================================================
+rule                refused
+==================  =====================================================================================
+``encoding``        bytes that are not UTF-8 (a leading BOM is dropped, with or without ``utf-8-sig``)
+``json``            malformed JSON, ``NaN`` / ``Infinity`` (not JSON, RFC 8259 §6)
+``duplicate_key``   an object naming a key twice (parsers disagree on which value wins, RFC 8259 §4)
+``depth``           arrays and objects nested deeper than :data:`MAX_DEPTH`
+``max_length``      a string (value or key) longer than :data:`MAX_STRING_CHARS` characters
+``number``          an integer outside the signed 64-bit range, or a number that overflows a double
+``text``            a string holding a lone UTF-16 surrogate (``"\\ud800"``), which is not Unicode text
+                    and cannot be encoded to UTF-8 for signing
+==================  =====================================================================================
+
+The bounds are far above anything CloudPush accepts (its largest text field is a few KB, its tag
+expressions nest two deep) and far below what hurts: Python's recursion limit, the 4,300-digit
+integer-conversion limit, memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pushfn.errors import PushfnError
+
+#: Deepest nesting of arrays and objects accepted (the document itself is depth 1).
+MAX_DEPTH = 32
+#: Longest string, value or key, in characters.
+MAX_STRING_CHARS = 65_536
+#: Integers are accepted in the signed 64-bit range, the widest any CloudPush parameter uses.
+MIN_INT = -(2**63)
+MAX_INT = 2**63 - 1
+# Checked on the digits before int() runs, so a 5,000-digit literal costs nothing.
+_MAX_INT_DIGITS = len(str(MAX_INT))
+
+
+class JsonInputError(PushfnError, ValueError):
+    """A JSON document (or decoded value) broke one of the rules in this module's table.
+
+    ``rule`` is the table's name for it; ``path`` locates the offending value with dots
+    (``PushTask.3.Title``; ``""`` for the document itself), in the form field problems use.
+    """
+
+    def __init__(self, message: str, rule: str, path: str = "") -> None:
+        self.rule = rule
+        self.path = path
+        self.detail = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def decode_json(data: bytes | bytearray | memoryview | str) -> Any:
+    """Decode one JSON document from UTF-8 bytes or text, applying every rule of this module.
+
+    Returns the value (``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` or ``None``).
+    Raises :class:`JsonInputError` naming the rule broken and, where known, the path.
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError(f"not UTF-8 text (invalid byte at offset {exc.start})", "encoding") from None
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise JsonInputError(f"expected JSON text, got {type(data).__name__}", "json")
+    text = text.removeprefix("\ufeff")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
+    except JsonInputError:
+        raise
+    except RecursionError:
+        raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels", "depth") from None
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "json") from None
+    except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError for everything we know of
+        raise JsonInputError(f"not valid JSON: {exc}", "json") from None
+    check_json_value(value)
+    return value
+
+
+def check_json_value(value: Any, path: str = "") -> Any:
+    """Apply the depth, string, number and text rules to an already decoded value; return it unchanged.
+
+    Accepts only JSON's types (``dict`` with ``str`` keys, ``list``/``tuple``, ``str``, ``int``,
+    ``float``, ``bool``, ``None``). Iterative, so a value nested a million deep costs no recursion.
+    Raises :class:`JsonInputError`.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            check_text(item, where)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not MIN_INT <= item <= MAX_INT:
+                raise JsonInputError("integer outside the signed 64-bit range", "number", where)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise JsonInputError("number is not finite", "number", where)
+        elif isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels", "depth", where)
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise JsonInputError("object keys must be strings", "json", where)
+                child_path = f"{where}.{key}" if where else key
+                check_text(key, child_path)
+                stack.append((child, child_path, depth + 1))
+        elif isinstance(item, (list, tuple)):
+            if depth > MAX_DEPTH:
+                raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels", "depth", where)
+            for index, child in enumerate(item):
+                stack.append((child, f"{where}.{index}" if where else str(index), depth + 1))
+        else:
+            raise JsonInputError(f"{type(item).__name__} is not a JSON type", "json", where)
+    return value
+
+
+def check_text(value: str, path: str = "") -> str:
+    """A string's own rules: at most :data:`MAX_STRING_CHARS` characters, no lone surrogates."""
+    if len(value) > MAX_STRING_CHARS:
+        raise JsonInputError(f"string longer than {MAX_STRING_CHARS} characters ({len(value)})", "max_length", path)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JsonInputError(
+                f"contains a lone surrogate (U+{ord(value[exc.start]):04X} at character {exc.start}), "
+                "which is not Unicode text",
+                "text",
+                path,
+            ) from None
+    return value
+
+
+def describe_json_type(value: Any) -> str:
+    """``"an object"``, ``"an array"``, ``"a string"``, ``"a number"``, ``"a boolean"`` or ``"null"``."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise JsonInputError(f"duplicate key {key[:64]!r}", "duplicate_key")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JsonInputError(f"{name} is not valid JSON", "json")
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+        raise JsonInputError("integer outside the signed 64-bit range", "number")
+    number = int(digits)
+    if not MIN_INT <= number <= MAX_INT:
+        raise JsonInputError("integer outside the signed 64-bit range", "number")
+    return number
+
+
+def _finite_float(digits: str) -> float:
+    number = float(digits)
+    if not math.isfinite(number):
+        raise JsonInputError(f"number {digits[:32]} overflows a double", "number")
+    return number
+
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_INT",
+    "MAX_STRING_CHARS",
+    "MIN_INT",
+    "JsonInputError",
+    "check_json_value",
+    "check_text",
+    "decode_json",
+    "describe_json_type",
+]
