@@ -123,7 +123,10 @@ def test_arbitrary_input_decodes_or_raises_json_input_error(data):
 @settings(max_examples=200, deadline=None)
 @given(
     st.recursive(
-        st.none() | st.booleans() | st.integers(MIN_INT, MAX_INT) | st.floats(allow_nan=False, allow_infinity=False)
+        st.none()
+        | st.booleans()
+        | st.integers(MIN_INT, MAX_INT)
+        | st.floats(allow_nan=False, allow_infinity=False)
         # Surrogates are not Unicode text: the strategy's text is always encodable.
         | st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
         lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
