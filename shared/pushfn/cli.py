@@ -1,145 +1,296 @@
 """``pushfn`` command line: send pushes, run the emulator, inspect the idempotency store.
 
-Exit codes: 0 sent, 2 bad input (names the field and the rule), 3 the service refused (Code and
-RequestId shown), 4 network failure. argparse only: the CLI starts fast and needs nothing extra.
+Exit codes (``push``, ``call``, ``emulator devices``): 0 sent, 2 bad input (names the field or the
+setting and the rule), 3 the service refused (Code and RequestId shown), 4 network failure (names
+the endpoint). ``store`` adds 1 "no record" (see :mod:`pushfn.idempotency.cli`). Every error is one
+line on stderr starting with ``pushfn:``; log records appear only with ``--verbose``. argparse
+only: the CLI starts fast and needs nothing extra.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import math
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
-from pushfn.logs import mask
+from pushfn import __version__
+from pushfn.logs import JsonFormatter, mask
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 #: Demo device registered in the embedded emulator by ``pushfn demo``.
 DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
 
+#: Largest ``--json`` document read (CloudPush requests are a few KB; this also stops ``/dev/zero``).
+MAX_JSON_FILE_BYTES = 1 << 20
+
+#: Settings read as numbers: ``name -> (integer?, lowest accepted, highest accepted)``.
+NUMERIC_SETTINGS: dict[str, tuple[bool, float, float]] = {
+    "PUSH_CONNECT_TIMEOUT": (False, 0.001, 3600.0),
+    "PUSH_READ_TIMEOUT": (False, 0.001, 3600.0),
+    "PUSH_MAX_ATTEMPTS": (True, 1, 100),
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``pushfn`` command; returns its exit code (argparse errors exit 2 through ``SystemExit``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    return int(args.run(args) or 0)
+    with _logging(getattr(args, "verbose", False)):
+        try:
+            return int(args.run(args) or 0)
+        except KeyboardInterrupt:
+            _err("interrupted")
+            return EXIT_INTERRUPTED
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse with one-line ``pushfn: …`` errors, like every other error of the command.
+
+    ``epilog_factory`` builds the epilog only when help is shown: ``pushfn call``'s list of actions
+    needs every request model, which costs more than the rest of the CLI's start-up.
+    """
+
+    def __init__(self, *args: Any, epilog_factory: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._epilog_factory = epilog_factory
+
+    def format_help(self) -> str:
+        if self._epilog_factory is not None:
+            self.epilog, self._epilog_factory = self._epilog_factory(), None
+        return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.partition(" ")[2]
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_BAD_INPUT, f"pushfn: {where}{message} (see '{self.prog} --help')\n")
+
+
+def supported_actions_help() -> str:
+    """``pushfn call --help``'s list: each action with its required parameters."""
+    from pushfn.push.models import request_types
+
+    lines = ["supported actions (required parameters; AppKey comes from PUSH_APP_KEY / --app-key):"]
+    for action, model in request_types().items():
+        required = [f.alias or n for n, f in model.model_fields.items() if f.is_required()]
+        optional = [f.alias or n for n, f in model.model_fields.items() if not f.is_required() and n != "app_key"]
+        extra = ""
+        if optional:
+            extra = f" [+ {', '.join(optional)}]" if len(optional) <= 4 else f" [+ {len(optional)} optional]"
+        lines.append(f"  {action:<26}{', '.join(required) or '-'}{extra}")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pushfn", description="Send mobile pushes through Alibaba Cloud Push.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    """The whole ``pushfn`` parser (the ``store`` commands come from :mod:`pushfn.idempotency.cli`)."""
+    parser = CliParser(
+        prog="pushfn",
+        description="Send mobile pushes through Alibaba Cloud Push, run its local emulator, inspect the "
+        "idempotency store.",
+        epilog="exit codes: 0 ok, 1 no record (store show), 2 bad input, 3 the service refused, 4 network failure",
+    )
+    parser.add_argument("--version", action="version", version=f"pushfn {__version__}", help="print the version")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser, help="one of:")
 
-    push = sub.add_parser("push", help="send one Push (validated before anything is sent)")
+    push = sub.add_parser(
+        "push",
+        help="send one Push (validated before anything is sent)",
+        description="Send one Push. Options, --param and --json combine; an option and a --param naming the "
+        "same parameter is refused.",
+        epilog="exit codes: 0 sent, 2 bad input, 3 the service refused, 4 network failure",
+    )
     _add_connection_options(push)
-    push.add_argument("--target", help="DEVICE, ACCOUNT, ALIAS, TAG, ALL or TBD")
-    push.add_argument("--target-value", help="comma-separated targets, a tag expression, or ALL")
-    push.add_argument("--device-type", help="ANDROID, iOS, HARMONY or ALL")
-    push.add_argument("--push-type", help="NOTICE or MESSAGE")
-    push.add_argument("--title")
-    push.add_argument("--body")
+    push.add_argument("--target", help="DEVICE, ACCOUNT, ALIAS, TAG, ALL or TBD (the Target parameter)")
+    push.add_argument("--target-value", help="comma-separated targets, a tag expression, or ALL (TargetValue)")
+    push.add_argument("--device-type", help="ANDROID, iOS, HARMONY or ALL (DeviceType)")
+    push.add_argument("--push-type", help="NOTICE (a notification) or MESSAGE (in-app message) (PushType)")
+    push.add_argument("--title", help="the Title (required for Android notices)")
+    push.add_argument("--body", help="the Body text")
     _add_request_options(push)
     push.set_defaults(run=_run_push, action="Push")
 
-    call = sub.add_parser("call", help="call any supported action (BindAlias, QueryTags, MassPush, …)")
-    call.add_argument("action", help="the CloudPush action name, e.g. BindAlias")
+    call = sub.add_parser(
+        "call",
+        help="call any supported action (BindAlias, QueryAliases, MassPush, …; see pushfn call --help)",
+        description="Call one CloudPush action with parameters from --param and/or --json.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog_factory=supported_actions_help,
+    )
+    call.add_argument("action", help="the CloudPush action name, e.g. BindAlias (listed below)")
     _add_connection_options(call)
     _add_request_options(call)
     call.set_defaults(run=_run_call)
 
-    emulator = sub.add_parser("emulator", help="run the local CloudPush emulator")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=9100)
-    emulator.add_argument("--access-key-id", help="default testid (env PUSHFN_EMULATOR_ACCESS_KEY_ID)")
-    emulator.add_argument("--access-key-secret", help="default testsecret (env PUSHFN_EMULATOR_ACCESS_KEY_SECRET)")
-    emulator.add_argument("--app-key", type=int, help="default 23267207 (env PUSHFN_EMULATOR_APP_KEY)")
-    emulator.set_defaults(run=_run_emulator)
+    _add_emulator_commands(sub)
 
-    demo = sub.add_parser("demo", help="start the embedded emulator and send one push to it")
+    demo = sub.add_parser(
+        "demo",
+        help="start the embedded emulator and send one push to it",
+        description="Start an emulator on a free loopback port, register a demo device, push to it through "
+        "the real signing client, print the MessageId, stop. Needs no configuration.",
+    )
     demo.set_defaults(run=_run_demo)
 
-    try:
-        from pushfn.idempotency.cli import register as register_store
-    except ImportError:  # the store commands arrive with the idempotency package
-        register_store = None
-    if register_store is not None:
-        register_store(sub)
+    from pushfn.idempotency.cli import register as register_store
+
+    register_store(sub)
     return parser
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--endpoint", help="CloudPush URL (env PUSH_ENDPOINT)")
-    p.add_argument("--app-key", help="AppKey (env PUSH_APP_KEY)")
-    p.add_argument("--signature-version", choices=("v2", "v3"), help="env PUSH_SIGNATURE_VERSION")
+    p.add_argument("--endpoint", type=_endpoint, help="CloudPush URL (default: env PUSH_ENDPOINT, else the service)")
+    p.add_argument("--app-key", type=_app_key, help="the app's AppKey (default: env PUSH_APP_KEY)")
+    p.add_argument("--signature-version", choices=("v2", "v3"), help="v2 HMAC-SHA1 or v3 ACS3 (default: env or v2)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the client's log lines (JSON) to stderr")
 
 
 def _add_request_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="any other parameter")
-    p.add_argument("--json", metavar="FILE", help="the whole request as a JSON object ('-' for stdin)")
-    p.add_argument("--idempotent-token", help="a UUID: repeats within 15 minutes push once")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one request parameter, API or snake_case name (repeat it; each name once)",
+    )
+    p.add_argument(
+        "--json",
+        metavar="FILE",
+        help="the request as a JSON object ('-' for stdin; UTF-8, a BOM is fine); options and --param override "
+        "its keys",
+    )
+    p.add_argument("--idempotent-token", help="a UUID (Push, MassPush): repeats within 15 minutes push once")
     p.add_argument("--dry-run", action="store_true", help="validate and print the signed request; send nothing")
 
 
-# --- commands ------------------------------------------------------------------------------------
+def _endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = "" if "@" in value else f", got {value!r}"  # user:password@ must not be echoed
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL such as https://cloudpush.aliyuncs.com{shown}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise argparse.ArgumentTypeError("expected scheme://host[:port] only (no path, query or user)")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port in {value!r}") from None
+    return value
+
+
+def _app_key(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"expected the app's numeric AppKey, got {value!r}")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port 0–65535 (0 = any free port), got {value!r}")
+    return int(value)
+
+
+# --- push / call ---------------------------------------------------------------------------------
 
 
 def _run_push(args: argparse.Namespace) -> int:
-    request = _request_from_args(args)
+    options = {
+        "Target": args.target,
+        "TargetValue": args.target_value,
+        "DeviceType": args.device_type,
+        "PushType": args.push_type,
+        "Title": args.title,
+        "Body": args.body,
+    }
+    request = _request_from_args(args, {name: v for name, v in options.items() if v is not None})
     if request is None:
         return EXIT_BAD_INPUT
-    for option, name in (
-        ("target", "Target"),
-        ("target_value", "TargetValue"),
-        ("device_type", "DeviceType"),
-        ("push_type", "PushType"),
-        ("title", "Title"),
-        ("body", "Body"),
-    ):
-        value = getattr(args, option)
-        if value is not None:
-            request[name] = value
     return _execute("Push", request, args)
 
 
 def _run_call(args: argparse.Namespace) -> int:
-    request = _request_from_args(args)
+    request = _request_from_args(args, {})
     if request is None:
         return EXIT_BAD_INPUT
     return _execute(args.action, request, args)
 
 
-def _request_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
+def _request_from_args(args: argparse.Namespace, options: Mapping[str, str]) -> dict[str, Any] | None:
+    """``--json``, then ``--param``, then the named options; ``None`` after reporting a problem."""
+    from pushfn.json_input import JsonInputError, check_json_value
+
     request: dict[str, Any] = {}
     if args.json:
-        try:
-            if args.json == "-":
-                text = sys.stdin.read()
-            else:
-                with open(args.json, encoding="utf-8") as handle:
-                    text = handle.read()
-            loaded = json.loads(text)
-        except (OSError, ValueError) as exc:
-            _err(f"--json {args.json}: cannot read a JSON object ({exc})")
-            return None
-        if not isinstance(loaded, dict):
-            _err(f"--json {args.json}: the file must hold a JSON object, not {type(loaded).__name__}")
+        loaded = _read_json_file(args.json)
+        if loaded is None:
             return None
         request.update(loaded)
+    given: dict[str, str] = {}
     for item in args.param:
         name, sep, value = item.partition("=")
-        if not sep or not name:
-            _err(f"--param {item!r}: expected NAME=VALUE")
+        if not sep or not name.strip():
+            _err(f"--param {item!r}: expected NAME=VALUE (rule: format)")
             return None
-        request[name] = value
+        if name in given:
+            _err(f"--param {name} given twice (rule: duplicate)")
+            return None
+        given[name] = value
+    for name in options:
+        if name in given:
+            _err(f"{name} given both as an option and as --param (rule: duplicate)")
+            return None
+    request.update(given)
+    request.update(options)
+    try:
+        # Command-line text that was not valid UTF-8 arrives as lone surrogates: refuse it by name.
+        check_json_value(request)
+    except JsonInputError as exc:
+        _err(f"invalid {exc.path or '(request)'}: {exc.detail} (rule: {exc.rule})")
+        return None
     return request
+
+
+def _read_json_file(name: str) -> dict[str, Any] | None:
+    from pushfn.json_input import JsonInputError, decode_json, describe_json_type
+
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_JSON_FILE_BYTES + 1)
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_JSON_FILE_BYTES + 1)
+    except OSError as exc:
+        _err(f"--json {name}: cannot read the file ({exc.strerror or type(exc).__name__})")
+        return None
+    if len(data) > MAX_JSON_FILE_BYTES:
+        _err(f"--json {name}: larger than {MAX_JSON_FILE_BYTES} bytes (rule: max_size)")
+        return None
+    try:
+        loaded = decode_json(data)
+    except JsonInputError as exc:
+        where = f" at {exc.path}" if exc.path else ""
+        _err(f"--json {name}{where}: {exc.detail} (rule: {exc.rule})")
+        return None
+    if not isinstance(loaded, dict):
+        _err(f"--json {name}: must hold a JSON object, not {describe_json_type(loaded)} (rule: type)")
+        return None
+    return loaded
 
 
 def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> int:
     from pushfn.push import PushClient
+    from pushfn.push.client import TOKEN_ACTIONS
     from pushfn.push.errors import (
         ConfigurationError,
         CredentialsError,
@@ -148,6 +299,10 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
         TransportError,
     )
 
+    problem = check_settings(os.environ)
+    if problem:
+        _err(problem)
+        return EXIT_BAD_INPUT
     overrides = {
         k: v
         for k, v in {
@@ -157,38 +312,141 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
         }.items()
         if v is not None
     }
+    token = args.idempotent_token
+    if token is None and action in TOKEN_ACTIONS and "IdempotentToken" not in request:
+        # Chosen here rather than by the client, so a "may have been sent" error can name it.
+        token = str(uuid.uuid4())
+    endpoint = "the endpoint"
     try:
         with PushClient.from_env(**overrides) as client:
+            endpoint = host_port(client.endpoint)
             if args.dry_run:
-                prepared = client.prepare(action, request, idempotent_token=args.idempotent_token)
+                prepared = client.prepare(action, request, idempotent_token=token)
                 print(json.dumps(describe_prepared(prepared), indent=2, ensure_ascii=False))
                 return EXIT_OK
             if action == "Push":
-                result: Any = client.push(request, idempotent_token=args.idempotent_token).to_dict()
+                result: Any = client.push(request, idempotent_token=token).to_dict()
             elif action == "MassPush":
-                result = client.mass_push(request, idempotent_token=args.idempotent_token).to_dict()
+                result = client.mass_push(request, idempotent_token=token).to_dict()
             else:
-                resp = client.call(action, request, idempotent_token=args.idempotent_token)
+                resp = client.call(action, request, idempotent_token=token)
                 result = {"RequestId": resp.request_id, **resp.data}
     except InvalidRequestError as exc:
-        for problem in exc.problems:
-            _err(f"invalid {problem.field}: {problem.message} (rule: {problem.rule})")
+        for p in exc.problems:
+            _err(f"invalid {p.field}: {_problem_message(p.field, p.rule, p.message)} (rule: {p.rule})")
         return EXIT_BAD_INPUT
     except (ConfigurationError, CredentialsError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
+    except (ValueError, OverflowError) as exc:  # a setting the checks above did not foresee
+        _err(f"configuration: {exc}")
+        return EXIT_BAD_INPUT
     except ServiceError as exc:
         _err(
             f"CloudPush refused {action}: {exc.code}: {exc.message} (HTTP {exc.http_status}, "
-            f"RequestId {exc.request_id or 'unknown'})"
+            f"RequestId {exc.request_id or 'unknown'}){_maybe_sent(exc, token)}"
         )
         return EXIT_REFUSED
     except TransportError as exc:
-        sent = " — it may have been sent" if exc.maybe_sent else ""
-        _err(f"network failure: {exc}{sent}")
+        _err(f"network failure talking to {endpoint}: {exc}{_maybe_sent(exc, token)}")
         return EXIT_NETWORK
     print(json.dumps(result, ensure_ascii=False))
     return EXIT_OK
+
+
+def _problem_message(field: str, rule: str, message: str) -> str:
+    if field == "AppKey" and rule == "required":
+        return "is required: set PUSH_APP_KEY or pass --app-key (or put PUSH_APP_KEY in the [push_config] INI file)"
+    if field == "Action" and rule == "unknown_action":
+        return f"{message} (pushfn call --help lists the supported actions)"
+    return message
+
+
+def _maybe_sent(exc: Exception, token: str | None) -> str:
+    if not getattr(exc, "maybe_sent", False):
+        return ""
+    if token:
+        return (
+            f" — it may have been sent; to retry without a duplicate, pass --idempotent-token {token} within 15 minutes"
+        )
+    return " — it may have been sent"
+
+
+def host_port(endpoint: str) -> str:
+    """``https://user:pw@host/…?q`` → ``host:443``: where a network error happened, without secrets."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or "?"
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def check_settings(env: Mapping[str, str]) -> str | None:
+    """The first problem with the client's settings, as a one-line message naming the setting, or ``None``.
+
+    ``PushClient.from_env`` would report some of these with the parameter's Python name, or not at all
+    (a ``PUSHFN_CONFIG_FILE`` that does not exist is silently skipped, as the functions need).
+    """
+    from pushfn.push.credentials import read_ini_section
+    from pushfn.push.errors import CredentialsError
+
+    ini: dict[str, str] = {}
+    explicit = env.get("PUSHFN_CONFIG_FILE")
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which does not exist"
+        if not path.is_file():
+            return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which is not a file"
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            return f"PUSHFN_CONFIG_FILE {str(path)!r} cannot be read ({exc.strerror or type(exc).__name__})"
+    else:
+        from pushfn.push.credentials import default_config_file
+
+        path = default_config_file()
+    try:
+        ini = read_ini_section(path, "push_config")
+    except CredentialsError as exc:
+        return f"config file {exc}"
+    if explicit and not ini:
+        return f"PUSHFN_CONFIG_FILE {str(path)!r} has no [push_config] section"
+
+    def setting(name: str) -> tuple[str, str] | None:
+        if env.get(name):
+            return env[name], name
+        if ini.get(name.lower()):
+            return ini[name.lower()], f"{name} in {path}"
+        return None
+
+    for name, (integer, low, high) in NUMERIC_SETTINGS.items():
+        found = setting(name)
+        if found is None:
+            continue
+        value, where = found
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or not low <= number <= high or (integer and not number.is_integer()):
+            kind = "a whole number" if integer else "a number of seconds"
+            return f"{where}={value!r}: must be {kind} from {low:g} to {high:g}"
+    for name, check in (("PUSH_APP_KEY", _app_key), ("PUSH_ENDPOINT", _endpoint)):
+        found = setting(name)
+        if found is not None:
+            try:
+                check(found[0].strip())
+            except argparse.ArgumentTypeError as exc:
+                return f"{found[1]}: {exc}"
+    found = setting("PUSH_SIGNATURE_VERSION")
+    if found is not None and found[0].lower() not in ("v2", "v3"):
+        return f"{found[1]}={found[0]!r}: must be v2 or v3"
+    return None
 
 
 def describe_prepared(prepared: Any) -> dict[str, Any]:
@@ -207,17 +465,164 @@ def describe_prepared(prepared: Any) -> dict[str, Any]:
     }
 
 
-def _run_emulator(args: argparse.Namespace) -> int:
-    from pushfn.emulator import serve
+# --- emulator ------------------------------------------------------------------------------------
 
-    serve(
-        host=args.host,
-        port=args.port,
-        access_key_id=args.access_key_id,
-        access_key_secret=args.access_key_secret,
-        app_keys=(args.app_key,) if args.app_key else None,
+
+def _add_emulator_commands(sub: Any) -> None:
+    emulator = sub.add_parser(
+        "emulator",
+        help="run the local CloudPush emulator, or register devices in a running one",
+        description="Without a sub-command: run the emulator in the foreground until Ctrl-C. "
+        "'pushfn emulator devices add|list' talk to a running emulator's control API.",
     )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    emulator.add_argument("--port", type=_port, default=9100, help="TCP port (default: %(default)s; 0 = any free port)")
+    emulator.add_argument(
+        "--access-key-id", help="accepted AccessKeyId (default: env PUSHFN_EMULATOR_ACCESS_KEY_ID or testid)"
+    )
+    emulator.add_argument(
+        "--access-key-secret",
+        help="accepted AccessKeySecret (default: env PUSHFN_EMULATOR_ACCESS_KEY_SECRET or testsecret)",
+    )
+    emulator.add_argument(
+        "--app-key", type=_app_key, help="the AppKey served (default: env PUSHFN_EMULATOR_APP_KEY or 23267207)"
+    )
+    emulator.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="DEVICE_ID",
+        help="register an ANDROID device at start-up (repeat for more)",
+    )
+    emulator.set_defaults(run=_run_emulator)
+
+    commands = emulator.add_subparsers(
+        dest="emulator_command", metavar="{devices}", parser_class=CliParser, help="optional: act on a running emulator"
+    )
+    devices = commands.add_parser("devices", help="register or list devices in a running emulator")
+    device_commands = devices.add_subparsers(
+        dest="devices_command", metavar="{add,list}", required=True, parser_class=CliParser, help="one of:"
+    )
+
+    add = device_commands.add_parser(
+        "add",
+        help="register devices (POST /_emulator/devices)",
+        description="Register devices in the emulator at --endpoint / PUSH_ENDPOINT, so pushes and device "
+        "calls (BindAlias, QueryAliases, …) can find them.",
+    )
+    add.add_argument("device_ids", nargs="+", metavar="DEVICE_ID", help="device id(s) to register")
+    add.add_argument("--account", help="account bound to the device(s)")
+    add.add_argument("--alias", action="append", default=[], help="alias bound to the device(s) (repeatable)")
+    add.add_argument("--tag", action="append", default=[], help="tag bound to the device(s) (repeatable)")
+    add.add_argument("--device-type", default="ANDROID", help="ANDROID, iOS or HARMONY (default: %(default)s)")
+    add.add_argument("--endpoint", type=_endpoint, help="the emulator's URL (default: env PUSH_ENDPOINT)")
+    add.add_argument("--app-key", type=_app_key, help="which served AppKey (default: the emulator's first)")
+    add.set_defaults(run=_run_devices_add)
+
+    listing = device_commands.add_parser("list", help="print the registered devices (GET /_emulator/devices)")
+    listing.add_argument("--endpoint", type=_endpoint, help="the emulator's URL (default: env PUSH_ENDPOINT)")
+    listing.set_defaults(run=_run_devices_list)
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    import time
+
+    from pushfn.emulator import Emulator
+
+    try:
+        emulator = Emulator(
+            args.host,
+            args.port,
+            args.access_key_id,
+            args.access_key_secret,
+            (args.app_key,) if args.app_key else None,
+            log_requests=True,
+        ).start()
+    except OSError as exc:
+        _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port")
+        return EXIT_BAD_INPUT
+    try:
+        for device_id in args.device:
+            emulator.register_device(device_id)
+        settings = emulator.settings
+        print(
+            f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
+            f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
+            + (f"  devices: {', '.join(args.device)}\n" if args.device else "")
+            + f"  control API: {emulator.url}/_emulator/pushes | reset | devices | faults — Ctrl-C to stop",
+            flush=True,
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        emulator.stop()
+
+
+def _run_devices_add(args: argparse.Namespace) -> int:
+    devices = [
+        {
+            "device_id": device_id,
+            "account": args.account,
+            "aliases": args.alias,
+            "tags": args.tag,
+            "device_type": args.device_type,
+            **({"app_key": args.app_key} if args.app_key else {}),
+        }
+        for device_id in args.device_ids
+    ]
+    answer = _control(args, "POST", "devices", {"devices": devices})
+    if isinstance(answer, int):
+        return answer
+    for device in answer.get("registered", []):
+        print(json.dumps(device, ensure_ascii=False))
     return EXIT_OK
+
+
+def _run_devices_list(args: argparse.Namespace) -> int:
+    answer = _control(args, "GET", "devices", None)
+    if isinstance(answer, int):
+        return answer
+    for device in answer.get("devices", []):
+        print(json.dumps(device, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _control(args: argparse.Namespace, method: str, route: str, body: Any) -> dict[str, Any] | int:
+    """One call to the emulator's control API; an exit code after reporting a problem."""
+    import requests
+
+    endpoint = args.endpoint or os.environ.get("PUSH_ENDPOINT")
+    if not endpoint:
+        _err("no emulator given: set PUSH_ENDPOINT (e.g. http://127.0.0.1:9100) or pass --endpoint")
+        return EXIT_BAD_INPUT
+    try:
+        _endpoint(endpoint)
+    except argparse.ArgumentTypeError as exc:
+        _err(f"PUSH_ENDPOINT: {exc}")
+        return EXIT_BAD_INPUT
+    url = f"{endpoint.rstrip('/')}/_emulator/{route}"
+    where = host_port(endpoint)
+    try:
+        with requests.Session() as session:
+            session.trust_env = False  # a proxy from the environment must not see loopback control calls
+            resp = session.request(method, url, json=body, timeout=(5, 30))
+    except requests.RequestException as exc:
+        _err(f"network failure talking to {where}: {type(exc).__name__} — is 'pushfn emulator' running there?")
+        return EXIT_NETWORK
+    try:
+        answer = resp.json()
+    except ValueError:
+        answer = None
+    if resp.status_code != 200 or not isinstance(answer, dict):
+        detail = answer.get("error") if isinstance(answer, dict) else None
+        _err(
+            f"the emulator at {where} refused {method} /_emulator/{route}: "
+            f"HTTP {resp.status_code}: {detail or 'not an emulator?'}"
+        )
+        return EXIT_REFUSED
+    return answer
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -246,8 +651,34 @@ def _run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- output --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _logging(verbose: bool) -> Iterator[None]:
+    """Log records go to stderr only with ``--verbose``.
+
+    Without a handler, Python's last-resort handler would print every warning ("push call failed")
+    as a stray line before the command's own, clearer, error message.
+    """
+    logger = logging.getLogger("pushfn")
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
+    if verbose:
+        handler.setFormatter(JsonFormatter())
+    previous = logger.level
+    logger.addHandler(handler)
+    if verbose:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
 def _err(message: str) -> None:
-    print(f"pushfn: {message}", file=sys.stderr)
+    """One line on stderr, ``pushfn: …`` (newlines in ``message`` would forge extra lines)."""
+    print(f"pushfn: {' '.join(message.splitlines())}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

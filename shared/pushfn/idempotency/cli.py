@@ -1,8 +1,11 @@
-"""``pushfn store init`` and ``pushfn store show KEY``: the operator's view of the idempotency store.
+"""``pushfn store init|list|show``: the operator's view of the idempotency store.
 
 The main CLI calls :func:`register` with its sub-parsers; each command sets ``run`` (the main CLI's
-convention) and returns an exit code. ``python -m pushfn.idempotency.cli store …`` runs the same commands on their own.
-Exit codes: 0 ok, 1 record not found, 2 bad key or arguments, 3 store error.
+convention) and returns an exit code. ``python -m pushfn.idempotency.cli store …`` runs the same commands.
+
+Exit codes: 0 ok, 1 no record (like ``grep``), 2 bad input (key, URL, option, or an operation the
+store does not support), 3 the store failed or refused, 4 the store could not be reached. Errors
+are one line on stderr starting with ``pushfn:``.
 """
 
 from __future__ import annotations
@@ -10,72 +13,250 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from pushfn.idempotency import keys
-from pushfn.idempotency.exceptions import IdempotencyError, IdempotencyKeyError
+from pushfn.idempotency.exceptions import (
+    IdempotencyConfigError,
+    IdempotencyError,
+    IdempotencyKeyError,
+    IdempotencyStoreError,
+)
 from pushfn.idempotency.record import IdempotencyRecord
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.idempotency.url import ENV_URL, store_from_env, store_from_url
 from pushfn.logs import mask
 
+EXIT_OK = 0
 EXIT_NOT_FOUND = 1
-EXIT_BAD_KEY = 2
+EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
+EXIT_UNREACHABLE = 4
+#: Former name of :data:`EXIT_BAD_INPUT`.
+EXIT_BAD_KEY = EXIT_BAD_INPUT
 
 #: Result fields whose values are masked in ``store show`` (device ids, accounts, secrets).
 SENSITIVE = ("device", "target", "account", "alias", "secret", "password", "credential", "authorization")
 
+#: Exception class names (of the driver error behind an :class:`IdempotencyStoreError`) meaning
+#: "could not reach the store" rather than "the store answered with an error".
+NETWORK_ERRORS = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "TimeoutError",
+        "gaierror",
+        "OTSClientError",
+    }
+)
+
+DEFAULT_LIST_LIMIT = 50
+
+EXIT_CODES_HELP = "exit codes: 0 ok, 1 no record, 2 bad input, 3 the store failed, 4 the store is unreachable"
+
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``store init`` and ``store show`` to an ``argparse`` sub-parsers object."""
-    store = subparsers.add_parser("store", help="inspect or prepare the idempotency store")
-    store.add_argument("--url", help=f"store URL (default: ${ENV_URL}, else a SQLite file in the data dir)")
-    commands = store.add_subparsers(dest="store_command", metavar="{init,show}")
+    """Add ``store init|list|show`` to an ``argparse`` sub-parsers object."""
+    store = subparsers.add_parser(
+        "store",
+        help="inspect or prepare the idempotency store",
+        description="Inspect or prepare the idempotency store (PUSHFN_IDEMPOTENCY_URL).",
+        epilog=EXIT_CODES_HELP,
+    )
+    store.add_argument(
+        "--url",
+        help=f"store URL: sqlite:///FILE, dynamodb://TABLE, tablestore://INSTANCE/TABLE "
+        f"(default: ${ENV_URL}, else a SQLite file in the data dir)",
+    )
+    commands = store.add_subparsers(dest="store_command", metavar="{init,list,show}", help="one of:")
     commands.required = True
 
-    init = commands.add_parser("init", help="create the file/table the configured store needs (safe twice)")
+    init = commands.add_parser(
+        "init",
+        help="create the file/table the configured store needs (safe twice)",
+        description="Create the file/table the store needs. Safe to run twice.",
+        epilog=EXIT_CODES_HELP,
+    )
     init.set_defaults(run=cmd_init)
 
-    show = commands.add_parser("show", help="print one record as JSON (for investigating a duplicate)")
-    show.add_argument("key", help="the idempotency key, or a stored FUNCTION#SCOPE#KEY")
-    show.add_argument("--function", dest="function_name", help="function name (e.g. http_push)")
-    show.add_argument("--scope", default=keys.DEFAULT_SCOPE, help="caller scope (default: %(default)s)")
+    listing = commands.add_parser(
+        "list",
+        help="list records: key (masked), status, expiry",
+        description="List records as FUNCTION#SCOPE#KEY (the key masked unless --full-keys), status and "
+        "expiry (UTC), sorted by key. SQLite, DynamoDB (a Scan) and memory stores; not Tablestore.",
+        epilog=EXIT_CODES_HELP,
+    )
+    listing.add_argument(
+        "--function", dest="function_name", metavar="NAME", help="only this function's records (e.g. http_push)"
+    )
+    listing.add_argument("--scope", help="only this scope (tenant, schedule, queue…); needs --function")
+    listing.add_argument(
+        "--limit", type=_positive, default=DEFAULT_LIST_LIMIT, help="at most this many records (default: %(default)s)"
+    )
+    listing.add_argument(
+        "--full-keys", action="store_true", help="print keys unmasked (they may hold order or device ids)"
+    )
+    listing.add_argument("--json", action="store_true", help="print one JSON object per record instead of a table")
+    listing.set_defaults(run=cmd_list)
+
+    show = commands.add_parser(
+        "show",
+        help="print one record as JSON (for investigating a duplicate)",
+        description="Print one record as JSON. KEY is either the stored FUNCTION#SCOPE#KEY (as logged), or "
+        "the plain idempotency key: then --function and --scope narrow the search; left out, every "
+        "function and every scope is searched (by listing the store).",
+        epilog=EXIT_CODES_HELP,
+    )
+    show.add_argument("key", help="the plain idempotency key, or the stored FUNCTION#SCOPE#KEY")
+    show.add_argument(
+        "--function",
+        dest="function_name",
+        metavar="NAME",
+        help="the function that used the key: http_push, scheduled_push or queue_push (default: any)",
+    )
+    show.add_argument(
+        "--scope",
+        help="the caller scope: an HTTP tenant, 'schedule', a queue… (default: any; "
+        f"'{keys.DEFAULT_SCOPE}' is the guard's own default)",
+    )
     show.set_defaults(run=cmd_show)
     return store
+
+
+def _positive(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000000, got {value!r}")
+    return int(value)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     try:
         print(_store(args).init())
     except IdempotencyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_STORE
-    return 0
+        return _failed(exc)
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    try:
+        prefix = _prefix(args.function_name, args.scope)
+    except IdempotencyKeyError as exc:
+        return _failed(exc)
+    try:
+        store = _store(args)
+        records = store.list_records(prefix, args.limit)
+    except NotImplementedError as exc:
+        _err(f"store list: {exc}")
+        return EXIT_BAD_INPUT
+    except IdempotencyError as exc:
+        return _failed(exc)
+    now = time.time()
+    rows = [_list_view(record, now, full_key=args.full_keys) for record in records]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        width = max([len(r["key"]) for r in rows] + [3])
+        print(f"{'KEY':<{width}}  {'STATUS':<11}  EXPIRES (UTC)")
+        for r in rows:
+            print(f"{r['key']:<{width}}  {r['status']:<11}  {r['expiry']}{' (expired)' if r['expired'] else ''}")
+    return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     try:
-        if args.function_name:
-            scoped = keys.scoped_key(args.function_name, args.scope, args.key)
-        else:
-            scoped = keys.scoped_key(*keys.split_scoped_key(args.key))
+        scoped = _direct_key(args)
     except IdempotencyKeyError as exc:
-        print(f"error: {exc} (give --function, or the stored FUNCTION#SCOPE#KEY)", file=sys.stderr)
-        return EXIT_BAD_KEY
+        return _failed(exc)
     try:
         store = _store(args)
-        record = store.get(scoped)
+        if scoped is not None:
+            record = store.get(scoped)
+            where = repr(scoped)
+        else:
+            matches = _search(store, args.key, args.function_name, args.scope)
+            if len(matches) > 1:
+                found = ", ".join(sorted(r.key.rsplit(keys.SEPARATOR, 1)[0] for r in matches))
+                _err(f"{len(matches)} records have this key ({found}): choose one with --function and --scope")
+                return EXIT_BAD_INPUT
+            record = matches[0] if matches else None
+            where = f"key {mask(args.key)} (function {args.function_name or 'any'}, scope {args.scope or 'any'})"
+    except NotImplementedError as exc:
+        _err(f"store show: {exc}: give --function and --scope, or the stored FUNCTION#SCOPE#KEY")
+        return EXIT_BAD_INPUT
     except IdempotencyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_STORE
+        return _failed(exc)
     if record is None:
-        print(f"no record for {scoped!r} in {store.describe()}", file=sys.stderr)
+        _err(f"no record for {where} in {store.describe()}")
         return EXIT_NOT_FOUND
     print(json.dumps(record_view(record), indent=2, ensure_ascii=False))
-    return 0
+    return EXIT_OK
+
+
+def _direct_key(args: argparse.Namespace) -> str | None:
+    """The scoped key to read directly, or ``None`` when the store must be searched.
+
+    Raises :class:`IdempotencyKeyError` for a key, function name or scope that breaks the rules.
+    """
+    keys.validate_key(args.key)
+    if args.function_name is not None:
+        keys.validate_name(args.function_name, "function name")
+    if args.scope is not None:
+        keys.validate_name(args.scope, "scope")
+    if args.function_name is not None and args.scope is not None:
+        return keys.scoped_key(args.function_name, args.scope, args.key)
+    if args.function_name is None and args.scope is None:
+        try:
+            return keys.scoped_key(*keys.split_scoped_key(args.key))
+        except IdempotencyKeyError:
+            return None  # a plain key: search every function and scope
+    return None
+
+
+def _search(store: IdempotencyStore, key: str, function_name: str | None, scope: str | None) -> list[IdempotencyRecord]:
+    prefix = _prefix(function_name, scope if function_name else None)
+    matches = []
+    for record in store.list_records(prefix):
+        parts = record.key.split(keys.SEPARATOR, 2)
+        if len(parts) == 3 and parts[2] == key and (scope is None or parts[1] == scope):
+            matches.append(record)
+    return matches
+
+
+def _prefix(function_name: str | None, scope: str | None) -> str:
+    if scope is not None and function_name is None:
+        raise IdempotencyKeyError("--scope needs --function")
+    if function_name is None:
+        return ""
+    parts = [keys.validate_name(function_name, "function name")]
+    if scope is not None:
+        parts.append(keys.validate_name(scope, "scope"))
+    return keys.SEPARATOR.join(parts) + keys.SEPARATOR
+
+
+def _list_view(record: IdempotencyRecord, now: float, *, full_key: bool) -> dict[str, Any]:
+    parts = record.key.split(keys.SEPARATOR, 2)
+    if full_key:
+        shown = record.key
+    elif len(parts) == 3:
+        # Function and scope name no secret; the caller's key may be an order number or a device id.
+        shown = keys.SEPARATOR.join((parts[0], parts[1], mask(parts[2])))
+    else:
+        shown = mask(record.key)
+    return {
+        "key": shown,
+        "status": record.status.value,
+        "expiry": _iso(record.expiry),
+        "expired": record.is_expired(now),
+    }
 
 
 def record_view(record: IdempotencyRecord) -> dict[str, Any]:
@@ -91,6 +272,24 @@ def record_view(record: IdempotencyRecord) -> dict[str, Any]:
     }
 
 
+def exit_code(exc: IdempotencyError) -> int:
+    """The documented exit code for an error of the store commands."""
+    if isinstance(exc, (IdempotencyConfigError, IdempotencyKeyError)):
+        return EXIT_BAD_INPUT
+    if isinstance(exc, IdempotencyStoreError):
+        cause: BaseException | None = exc.__cause__
+        while cause is not None:
+            if type(cause).__name__ in NETWORK_ERRORS:
+                return EXIT_UNREACHABLE
+            cause = cause.__cause__ or cause.__context__
+    return EXIT_STORE
+
+
+def _failed(exc: IdempotencyError) -> int:
+    _err(str(exc))
+    return exit_code(exc)
+
+
 def _masked(value: Any, name: str = "") -> Any:
     if isinstance(value, dict):
         return {k: _masked(v, str(k)) for k, v in value.items()}
@@ -102,18 +301,25 @@ def _masked(value: Any, name: str = "") -> Any:
 
 
 def _iso(epoch_seconds: float) -> str:
-    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):  # a row written by something else
+        return f"epoch {epoch_seconds}"
 
 
 def _store(args: argparse.Namespace) -> IdempotencyStore:
     return store_from_url(args.url) if getattr(args, "url", None) else store_from_env()
 
 
+def _err(message: str) -> None:
+    print(f"pushfn: {' '.join(message.splitlines())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pushfn")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    """``python -m pushfn.idempotency.cli store …``: the same parser and exit codes as ``pushfn store``."""
+    from pushfn.cli import main as pushfn_main
+
+    return pushfn_main(argv)
 
 
 if __name__ == "__main__":

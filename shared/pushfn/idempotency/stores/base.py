@@ -96,3 +96,11 @@ class IdempotencyStore(abc.ABC):
             raise IdempotencyStoreError(
                 f"idempotency store {self.describe()} failed to {verb}: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
+        """Records whose scoped key starts with ``prefix`` (expired ones included), at most ``limit``.
+
+        For operators (``pushfn store list``), not for the guard. Stores that can enumerate override
+        this; the others raise :class:`NotImplementedError` naming the store kind.
+        """
+        raise NotImplementedError(f"the {self.kind} store cannot list its records")

@@ -136,6 +136,30 @@ class DynamoDBStore(IdempotencyStore):
         state = "created" if created else "already existed"
         return f"{self.describe()}: table {state}; TTL on attribute {TTL_ATTRIBUTE!r}"
 
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
+        """Records whose key starts with ``prefix`` (a consistent Scan, so it reads the whole table on the
+        way), at most ``limit``, sorted by key within what was read. Needs ``dynamodb:Scan``."""
+
+        def scan() -> list[IdempotencyRecord]:
+            kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True}
+            if prefix:
+                kwargs.update(
+                    FilterExpression="begins_with(#id, :prefix)",
+                    ExpressionAttributeNames={"#id": KEY},
+                    ExpressionAttributeValues={":prefix": {"S": prefix}},
+                )
+            found: list[IdempotencyRecord] = []
+            while limit is None or len(found) < limit:
+                page = self.client.scan(**kwargs)
+                found.extend(_from_item(item) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            found.sort(key=lambda r: r.key)
+            return found if limit is None else found[:limit]
+
+        return self._call("list", scan)
+
 
 def _to_item(record: IdempotencyRecord) -> dict[str, Any]:
     item: dict[str, Any] = {

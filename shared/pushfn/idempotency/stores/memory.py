@@ -39,3 +39,9 @@ class MemoryStore(IdempotencyStore):
             old = self._records.get(key)
             if old is not None and old.status is Status.IN_PROGRESS:
                 del self._records[key]
+
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
+        """Records whose key starts with ``prefix``, sorted by key, at most ``limit``."""
+        with self._lock:
+            found = sorted((r for k, r in self._records.items() if k.startswith(prefix)), key=lambda r: r.key)
+        return found if limit is None else found[:limit]

@@ -174,3 +174,18 @@ class SqliteStore(IdempotencyStore):
             token=token,
             result=load_result(result),
         )
+
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
+        """Records whose key starts with ``prefix``, sorted by key, at most ``limit`` (operators only)."""
+
+        def select() -> list[IdempotencyRecord]:
+            conn = self._connection()
+            # substr() rather than LIKE: keys may hold '%' and '_'; -1 is SQLite's "no limit".
+            ids = conn.execute(
+                f"SELECT id FROM {TABLE} WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+                (len(prefix), prefix, -1 if limit is None else limit),
+            ).fetchall()
+            records = (self._select(conn, row[0]) for row in ids)
+            return [r for r in records if r is not None]
+
+        return self._call("list", select)
