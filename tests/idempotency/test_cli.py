@@ -51,15 +51,20 @@ def test_show_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert main(["store", "show", "missing", "--function", "http_push"]) == 1
     assert "no record" in capsys.readouterr().err
     assert main(["store", "show", "bad\nkey", "--function", "http_push"]) == 2
-    assert main(["store", "show", "no-function-given"]) == 2
+    # Issue 13 item 22: a plain key without --function is searched for (it used to be refused).
+    assert main(["store", "show", "no-function-given"]) == 1
     assert main(["store", "show", "k", "--function", "a#b"]) == 2
+    assert main(["store", "show", "k", "--scope", "a#b"]) == 2
+    err = capsys.readouterr().err
+    assert all(line.startswith("pushfn: ") for line in err.splitlines()) and "error:" not in err
 
 
 def test_store_errors_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     assert main(["store", "--url", f"sqlite:///{blocker}/x.db", "init"]) == 3
-    assert "failed to init" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("pushfn: ") and "failed to init" in err and err.count("\n") == 1
 
 
 def test_init_and_show_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -85,3 +90,163 @@ def test_the_pushfn_command_has_the_store_commands(tmp_path: Path, capsys: pytes
     url = f"sqlite:///{tmp_path}/idempotency.db"
     assert pushfn_main(["store", "--url", url, "init"]) == 0
     assert pushfn_main(["store", "--url", url, "show", "nothing", "--function", "http_push"]) == 1
+
+
+# --- issue 13 item 22 --------------------------------------------------------------------------
+
+
+def _lines(err: str) -> list[str]:
+    lines = err.splitlines()
+    assert lines and all(line.startswith("pushfn: ") for line in lines), err
+    assert "error:" not in err and "Traceback" not in err
+    return lines
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "bogus://x",
+        "no-scheme",
+        "dynamodb://",
+        "dynamodb://a/b",
+        "tablestore://only-instance",
+        "sqlite://host/x.db",
+        "sqlite:///x.db?mode=rw&cache=shared",
+    ],
+)
+@pytest.mark.parametrize("command", [["init"], ["list"], ["show", "k", "--function", "http_push", "--scope", "s"]])
+def test_bad_url_exits_2(url: str, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["store", "--url", url, *command]) == 2
+    assert len(_lines(capsys.readouterr().err)) == 1
+
+
+def test_bad_url_from_the_environment_exits_2(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", "postgres://db/x")
+    assert main(["store", "list"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert "PUSHFN_IDEMPOTENCY_URL" in line and "postgres" in line
+    assert main(["store", "--url", "postgres://db/x", "init"]) == 2
+    assert "--url" in _lines(capsys.readouterr().err)[0]
+
+
+def _fill(url: str) -> None:
+    store = store_from_url(url)
+    http = IdempotencyGuard(store, function_name="http_push")
+    http.run("order-42", scope="tenant-a", operation=lambda t: {"MessageId": "a"})
+    http.run("order-42", scope="tenant-b", operation=lambda t: {"MessageId": "b"})
+    http.run("e2ba19de97604f55b165576736477b74", scope="tenant-a", operation=lambda t: {"MessageId": "c"})
+    IdempotencyGuard(store, function_name="queue_push").run("m-1", scope="key", operation=lambda t: {"MessageId": "d"})
+
+
+def test_show_plain_key_with_function_and_scope_defaults(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/s.db"
+    _fill(url)
+    capsys.readouterr()
+    # No options: every function and scope is searched.
+    assert main(["store", "--url", url, "show", "m-1"]) == 0
+    assert json.loads(capsys.readouterr().out)["key"] == "queue_push#key#m-1"
+    # --function alone narrows to that function, any scope.
+    assert main(["store", "--url", url, "show", "m-1", "--function", "queue_push"]) == 0
+    assert main(["store", "--url", url, "show", "m-1", "--function", "http_push"]) == 1
+    capsys.readouterr()
+    # A key used by two scopes: refused, naming both, until --scope picks one.
+    assert main(["store", "--url", url, "show", "order-42"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert "http_push#tenant-a" in line and "http_push#tenant-b" in line and "--scope" in line
+    assert main(["store", "--url", url, "show", "order-42", "--function", "http_push", "--scope", "tenant-b"]) == 0
+    assert json.loads(capsys.readouterr().out)["result"]["MessageId"] == "b"
+    # --scope alone (no --function): every function, that scope.
+    assert main(["store", "--url", url, "show", "order-42", "--scope", "tenant-a"]) == 0
+    assert json.loads(capsys.readouterr().out)["key"] == "http_push#tenant-a#order-42"
+    # The stored composite key, pasted from a log line.
+    assert main(["store", "--url", url, "show", "http_push#tenant-b#order-42"]) == 0
+    # Not there: exit 1, one line, the key masked.
+    capsys.readouterr()
+    assert main(["store", "--url", url, "show", "order-4242424242"]) == 1
+    line = _lines(capsys.readouterr().err)[0]
+    assert "no record" in line and "order-4242424242" not in line
+
+
+def test_show_help_says_which_keys_it_takes(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["store", "show", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "FUNCTION#SCOPE#KEY" in out and "--function" in out and "--scope" in out and "default: any" in out
+
+
+def test_list_masks_keys_and_shows_status_and_expiry(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/l.db"
+    assert main(["store", "--url", url, "list"]) == 0
+    assert capsys.readouterr().out.split() == ["KEY", "STATUS", "EXPIRES", "(UTC)"]  # empty store: a header only
+    _fill(url)
+    assert main(["store", "--url", url, "list"]) == 0
+    out = capsys.readouterr().out
+    assert "e2ba19de97604f55b165576736477b74" not in out and "http_push#tenant-a#e2ba…(32)" in out
+    assert out.count("COMPLETED") == 4 and "+00:00" in out
+    assert main(["store", "--url", url, "list", "--json", "--function", "http_push", "--scope", "tenant-a"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["key"] for r in rows] == ["http_push#tenant-a#e2ba…(32)", "http_push#tenant-a#…(8)"]
+    assert all(r["status"] == "COMPLETED" and r["expired"] is False for r in rows)
+    assert main(["store", "--url", url, "list", "--json", "--limit", "1", "--full-keys"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["key"] for r in rows] == ["http_push#tenant-a#e2ba19de97604f55b165576736477b74"]
+    assert main(["store", "--url", url, "list", "--scope", "tenant-a"]) == 2  # --scope needs --function
+    assert "--function" in _lines(capsys.readouterr().err)[0]
+
+
+def test_list_records_prefix_is_literal(tmp_path: Path) -> None:
+    """``%`` and ``_`` in a prefix are characters, not SQL wildcards; memory and sqlite agree."""
+    from pushfn.idempotency.record import IdempotencyRecord, Status
+
+    for url in (f"sqlite:///{tmp_path}/p.db", "memory://"):
+        store = store_from_url(url)
+        for key in ("f#a_b#1", "f#axb#2", "f#a%#3", "g#a_b#4"):
+            store.save(IdempotencyRecord(key, Status.COMPLETED, 2**31, "h", "t", None, {"x": 1}))
+        assert [r.key for r in store.list_records("f#a_")] == ["f#a_b#1"]
+        assert [r.key for r in store.list_records("f#a%")] == ["f#a%#3"]
+        assert [r.key for r in store.list_records("")][:2] == ["f#a%#3", "f#a_b#1"]
+        assert len(store.list_records("", 2)) == 2
+
+
+def test_list_on_tablestore_says_not_supported(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PUSHFN_TABLESTORE_ENDPOINT", "https://inst.cn-hangzhou.ots.aliyuncs.com")
+    assert main(["store", "--url", "tablestore://inst/table", "list"]) == 2
+    assert "cannot list" in _lines(capsys.readouterr().err)[0]
+    assert main(["store", "--url", "tablestore://inst/table", "show", "plain-key"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert "--function" in line and "FUNCTION#SCOPE#KEY" in line
+
+
+def test_list_and_search_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from idempotency_support import use_moto
+
+    use_moto(monkeypatch, moto_server)
+    url = "dynamodb://cli-list-table"
+    assert main(["store", "--url", url, "init"]) == 0
+    _fill(url)
+    capsys.readouterr()
+    assert main(["store", "--url", url, "list", "--json", "--function", "http_push"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and all(r["key"].startswith("http_push#") for r in rows)
+    assert main(["store", "--url", url, "list", "--json", "--limit", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["store", "--url", url, "show", "m-1"]) == 0
+    assert json.loads(capsys.readouterr().out)["key"] == "queue_push#key#m-1"
+
+
+def test_unreachable_store_exits_4(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    assert main(["store", "--url", "dynamodb://t", "show", "k", "--function", "f", "--scope", "s"]) == 4
+    assert len(_lines(capsys.readouterr().err)) == 1
+
+
+def test_store_commands_help_describe_every_option(capsys) -> None:  # type: ignore[no-untyped-def]
+    for command in (["store"], ["store", "init"], ["store", "list"], ["store", "show"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert "exit codes" in " ".join(out.split())

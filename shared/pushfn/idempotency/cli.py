@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -308,7 +309,13 @@ def _iso(epoch_seconds: float) -> str:
 
 
 def _store(args: argparse.Namespace) -> IdempotencyStore:
-    return store_from_url(args.url) if getattr(args, "url", None) else store_from_env()
+    """The store named by ``--url`` or the environment; a bad URL's error says which one it was."""
+    url = getattr(args, "url", None)
+    try:
+        return store_from_url(url) if url else store_from_env()
+    except IdempotencyConfigError as exc:
+        source = "--url" if url else (ENV_URL if os.environ.get(ENV_URL) else "the default store")
+        raise IdempotencyConfigError(f"{source}: {exc}") from None
 
 
 def _err(message: str) -> None:
