@@ -1,0 +1,247 @@
+"""Every shell example in README.md runs, in order, from a clean start against a real emulator.
+
+The README's ```sh blocks are found with a Markdown parser and run by bash in one session (so an
+``export`` carries over, as for a reader following along), in a temporary directory with a clean
+environment: no keys, no config file, no store. Nothing is substituted but the emulator's port. The
+one line that starts the emulator in the foreground (``pushfn emulator --port 9100 …``) is started
+as a real subprocess on a free port instead, with the README's own arguments.
+
+Only the commands in :data:`SKIPPED` are not run, each for the reason given; the test fails if an
+entry stops matching, so the list cannot grow stale. Any new example is run by default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+import pushfn
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+#: Commands that cannot run here, by a regex on the command: each needs the network, a new
+#: environment, or would run this very suite. Keep it this small.
+SKIPPED: dict[str, str] = {
+    r"^python3 -m venv ": "creates and activates a virtualenv: the test already runs in one",
+    r"^pip install ": "installs from PyPI: the test runs this checkout instead",
+    r"^python -m pytest$": "runs the whole suite, this test included",
+    r"^sam build ": "builds and deploys to AWS",
+}
+#: The foreground emulator: started as a subprocess on a free port instead of through bash.
+SERVER_START = re.compile(r"^pushfn emulator --port 9100\b(?!.*\bdevices\b)")
+DOC_PORT = "9100"
+SHELL_INFOS = {"sh", "bash", "shell", "console", "zsh"}
+HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
+
+
+@dataclass
+class Command:
+    block: int
+    text: str
+
+    @property
+    def first_line(self) -> str:
+        return self.text.splitlines()[0]
+
+
+def shell_blocks(markdown: str) -> list[str]:
+    """The content of every fenced block whose info string is ``sh``; any other shell info is an error."""
+    blocks = []
+    for token in MarkdownIt("commonmark").parse(markdown):
+        if token.type != "fence":
+            continue
+        info = token.info.strip().split(" ")[0]
+        assert info == "sh" or info not in SHELL_INFOS, f"use ```sh for shell examples, not ```{info}"
+        if info == "sh":
+            blocks.append(token.content)
+    return blocks
+
+
+def commands(block: str, index: int) -> list[Command]:
+    """Split a block into commands: ``\\``-continued lines joined, heredoc bodies kept with theirs."""
+    found: list[Command] = []
+    lines = block.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        text = [line]
+        while text[-1].endswith("\\") and i < len(lines):
+            text.append(lines[i])
+            i += 1
+        match = HEREDOC.search(" ".join(text))
+        if match:
+            while i < len(lines):
+                text.append(lines[i])
+                i += 1
+                if text[-1].strip() == match.group(2):
+                    break
+            else:
+                raise AssertionError(f"unterminated heredoc in README block {index}: {line}")
+        found.append(Command(index, "\n".join(text)))
+    return found
+
+
+def _strip_comment(line: str) -> list[str]:
+    return shlex.split(line, comments=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_readme_parsing_finds_the_examples() -> None:
+    blocks = shell_blocks(README.read_text(encoding="utf-8"))
+    all_commands = [c for n, b in enumerate(blocks) for c in commands(b, n)]
+    assert len(all_commands) >= 15
+    heredocs = [c for c in all_commands if "<<" in c.text]
+    assert heredocs and heredocs[0].text.splitlines()[-1] == "EOF"
+    # Every skip entry is used (stale entries fail), and only these few commands are skipped.
+    used = {pattern for pattern in SKIPPED for c in all_commands if re.search(pattern, c.first_line)}
+    assert used == set(SKIPPED)
+    assert sum(1 for c in all_commands if any(re.search(p, c.first_line) for p in SKIPPED)) <= 6
+    assert sum(1 for c in all_commands if SERVER_START.search(c.first_line)) == 1
+
+
+def test_commands_split_continuations_and_heredocs() -> None:
+    block = "a \\\n  b\n# comment\n\ncat > f <<'EOF'\n{\"x\": 1}\nEOF\nc  # trailing\n"
+    assert [c.text for c in commands(block, 0)] == ["a \\\n  b", "cat > f <<'EOF'\n{\"x\": 1}\nEOF", "c  # trailing"]
+
+
+def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
+    blocks = shell_blocks(README.read_text(encoding="utf-8"))
+    port = str(_free_port())
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    bindir = tmp_path / "bin"
+    for d in (home, work, bindir):
+        d.mkdir()
+    # `pushfn` is this checkout's package, whatever is installed in the environment.
+    package_root = str(Path(pushfn.__file__).resolve().parents[1])
+    (bindir / "pushfn").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pushfn.cli "$@"\n')
+    (bindir / "pushfn").chmod(0o755)
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": package_root,
+        "TMPDIR": str(tmp_path),
+    }
+
+    script = ["set -euo pipefail"]
+    run: list[Command] = []
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        for n, block in enumerate(blocks):
+            for command in commands(block, n):
+                if any(re.search(p, command.first_line) for p in SKIPPED):
+                    continue
+                text = command.text.replace(f"127.0.0.1:{DOC_PORT}", f"127.0.0.1:{port}")
+                if SERVER_START.search(command.first_line):
+                    assert server is None, "the README starts the emulator twice"
+                    argv = _strip_comment(text.replace(f"--port {DOC_PORT}", f"--port {port}"))
+                    log = tmp_path / "emulator.log"
+                    # A file, not a pipe: the emulator logs every request, and a full pipe would block it.
+                    with log.open("w") as sink:
+                        server = subprocess.Popen(
+                            [sys.executable, "-m", "pushfn.cli", *argv[1:]],
+                            env=env,
+                            cwd=work,
+                            stdout=sink,
+                            stderr=subprocess.STDOUT,
+                        )
+                    _wait_for_banner(server, log)
+                    continue
+                marker = f"::readme-command {len(run)}"
+                script += [f"echo '{marker}'", f"echo '{marker}' >&2", text]
+                run.append(command)
+        assert server is not None, "the README never starts the emulator"
+        result = subprocess.run(
+            ["bash", "-c", "\n".join(script)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=110,
+        )
+        outputs = _split(result.stdout, len(run))
+        errors = _split(result.stderr, len(run))
+        failed = len([o for o in outputs if o is not None]) - 1
+        assert result.returncode == 0, (
+            f"README command failed (exit {result.returncode}):\n{run[failed].text}\n"
+            f"stdout:\n{outputs[failed]}\nstderr:\n{errors[failed]}"
+        )
+        for command, out, err in zip(run, outputs, errors, strict=True):
+            assert "Traceback" not in (err or "") and "pushfn:" not in (err or ""), (command.text, err)
+            _check_output(command.text, out or "")
+        pushes = json.loads(_get(port, "pushes"))["pushes"]
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    sent = [c for c in run if c.first_line.startswith("pushfn push") and "--dry-run" not in c.text]
+    assert len(pushes) == len(sent) >= 4
+    assert all(push["devices"] for push in pushes), "every README push reaches a registered device"
+
+
+def _wait_for_banner(server: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the emulator prints where it listens (it does so once the socket is bound)."""
+    import time
+
+    while "CloudPush emulator on" not in log.read_text():
+        assert server.poll() is None, f"the README's emulator command exited: {log.read_text()}"
+        time.sleep(0.05)
+
+
+def _split(text: str, count: int) -> list[str | None]:
+    parts: list[str | None] = [None] * count
+    chunks = re.split(r"^::readme-command (\d+)\n", text, flags=re.M)
+    for number, chunk in zip(chunks[1::2], chunks[2::2], strict=True):
+        parts[int(number)] = chunk
+    return parts
+
+
+def _check_output(command: str, out: str) -> None:
+    """What each kind of command should print."""
+    if command.startswith("pushfn push") and "--dry-run" in command:
+        shown = json.loads(out)
+        assert shown["query"]["Action"] == "Push" and shown["query"]["Signature"]
+    elif command.startswith("pushfn push"):
+        assert json.loads(out)["MessageId"]
+    elif command.startswith("pushfn call QueryAliases"):
+        assert "alice" in out
+    elif command.startswith("pushfn call"):
+        assert json.loads(out)["RequestId"]
+    elif command.startswith("pushfn demo"):
+        assert out.startswith("MessageId: ")
+    elif command.startswith("pushfn emulator devices"):
+        assert all(json.loads(line)["device_id"] for line in out.splitlines()) and out
+    elif command.startswith("pushfn store init"):
+        assert "ready" in out
+    elif command.startswith("pushfn store list"):
+        assert out.split()[:2] == ["KEY", "STATUS"]
+    elif command.startswith("pushfn"):
+        pytest.fail(f"no expected output declared for README command {command!r}: add it to _check_output")
+
+
+def _get(port: str, route: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/{route}", timeout=10) as resp:
+        return resp.read().decode()
