@@ -498,3 +498,20 @@ def test_emulator_port_in_use_is_one_line(capsys) -> None:
         s.listen()
         assert main(["emulator", "--port", str(s.getsockname()[1])]) == 2
     assert "--port" in _one_error_line(capsys.readouterr().err)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.lists(st.text(max_size=30), max_size=4), title=st.text(max_size=40))
+def test_any_params_give_exit_0_or_named_errors(configured, capsys, params, title) -> None:
+    argv = [*BASE[:-4], "--title", title, "--body", "b", "--dry-run"]
+    for item in params:
+        argv += ["--param", item]
+    code = main(["push", *argv])
+    out, err = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 0:
+        assert json.loads(out)["query"]["Action"] == "Push"
+    else:
+        lines = err.splitlines()
+        assert lines and all(line.startswith("pushfn: ") and "(rule: " in line for line in lines), err
+    assert configured.pushes() == []
