@@ -18,7 +18,7 @@ from pushfn.push import PushClient, Retry, Timeout
 
 #: Standard Webhooks secret (current) and a plain one still accepted during rotation.
 SECRET = "whsec_" + base64.b64encode(b"pushfn-test-webhook-secret-32-by").decode()
-OLD_SECRET = "an-older-plain-secret"
+OLD_SECRET = "an-older-plain-secret-in-rotation"
 API_KEY = "pk_live_tenant_a_0123456789abcdef"
 API_KEY_B = "pk_live_tenant_b_fedcba9876543210"
 DEVICE = "e2ba19de97604f55b165576736477b74"
