@@ -161,6 +161,7 @@ class HttpApp:
         self._clock = clock
         self._templates: Mapping[str, Any] | None = None
         self._lock = threading.Lock()
+        self._misconfigurations: set[str] = set()
 
     def runtime(self, request: HttpRequest) -> Any:
         if self._runtime is not None:
@@ -186,7 +187,10 @@ class HttpApp:
         except HttpProblem as problem:
             response = problem.to_response()
         except Exception as exc:  # the edge: whatever escaped becomes a problem, never a stack trace
-            response = translate(exc).to_response()
+            problem = translate(exc)
+            if problem.slug == "misconfigured":
+                self._report_misconfiguration(exc)
+            response = problem.to_response()
             log["error"] = type(exc).__name__
         response = HttpResponse(response.status, {**response.headers, **_COMMON_HEADERS}, response.body)
         log.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
@@ -194,6 +198,16 @@ class HttpApp:
             log["request_id"] = request.request_id
         logger.info("http %s %s -> %s", request.method, log["route"] or "?", response.status, extra={"fields": log})
         return response
+
+    def _report_misconfiguration(self, exc: BaseException) -> None:
+        """Log why the runtime (client, store) cannot be built — once per reason, not per request.
+        Configuration messages name the setting and the rule, never a secret's value."""
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        with self._lock:
+            if reason in self._misconfigurations or len(self._misconfigurations) >= 32:
+                return
+            self._misconfigurations.add(reason)
+        logger.error("http function misconfigured: %s", reason, extra={"fields": {"error": type(exc).__name__}})
 
     def _dispatch(self, request: HttpRequest, log: dict[str, Any]) -> HttpResponse:
         route, params = self.match(request.method, request.path)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pushfn import __version__
 from pushfn.http import schemas
 from pushfn.http.parsing import validate
-from pushfn.push.errors import FieldProblem, InvalidRequestError
+from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
 if TYPE_CHECKING:
@@ -92,6 +92,8 @@ def mass_push(call: Call) -> HttpResponse:
 
 def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
     """The function pushes for its configured app only: a caller cannot borrow its credentials for another."""
+    if configured is None:  # the operator's setting, not the caller's field: 500 misconfigured, not 400
+        raise ConfigurationError("PUSH_APP_KEY is not set: the HTTP function pushes for its configured app only")
     for name in ("AppKey", "app_key"):
         if name in data and str(data[name]) != str(configured):
             message = "is set by the function's configuration; leave it out"
