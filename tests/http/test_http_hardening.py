@@ -256,10 +256,19 @@ def test_bad_idempotency_store_url_is_misconfigured_not_internal_error(
     assert len([r for r in caplog.records if "misconfigured:" in r.getMessage()]) == 1
 
 
-def test_missing_push_credentials_are_misconfigured(http_env: HttpEnv) -> None:
-    reset_runtime()  # the runtime now builds its client from an environment without keys
-    data = problem(send("fc3-bytes", push_body(), bearer()), 500)
-    assert data["type"].endswith("misconfigured")
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"PUSH_APP_KEY": "23267207"}, {"ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"}],
+    ids=["nothing", "no-credentials", "no-app-key"],
+)
+def test_missing_push_settings_are_misconfigured(http_env: HttpEnv, monkeypatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_runtime()  # the runtime now builds its client from this environment, at the first push
+    for body in (push_body(), {"tasks": [push_body()]}):
+        data = problem(send("fc3-bytes", body, bearer(), "/push" if "Target" in body else "/mass-push"), 500)
+        assert data["type"].endswith("misconfigured"), data
+    assert http_env.pushes() == []
 
 
 # --- 4. a path parameter is exactly one identifier ---------------------------------------------------

@@ -83,7 +83,14 @@ def _serve(request: HttpRequest) -> HttpResponse:
         app = default_app()
     except ConfigurationError:
         # Settings are the operator's, not the caller's: the reason is in the log, not in the answer.
-        return HttpProblem(500, "misconfigured", "The function is misconfigured", "see the function log").to_response()
+        problem = HttpProblem(
+            500,
+            "misconfigured",
+            "The function is misconfigured",
+            "see the function log",
+            headers={"Cache-Control": "no-store"},
+        )
+        return problem.to_response()
     return app(request)
 
 
