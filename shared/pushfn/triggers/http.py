@@ -17,6 +17,11 @@ API Gateway HTTP    ``version "2.0"``, ``requestContext.http.method``,      same
 :func:`http_handler` wraps an application (``HttpRequest -> HttpResponse``) into the one
 ``handler(event_or_environ, context_or_start_response)`` entry point that works behind all of them.
 Header names are looked up case-insensitively: the samples do not agree on their case.
+
+Every event is bounded where it enters (:mod:`pushfn.json_input`: bytes and text through
+``decode_json``, dicts through ``check_json_value``) and each field is read with its JSON type
+checked; an event that fails either is a :class:`MalformedEventError`, which the handler answers with
+a 400 ``malformed-event`` problem — never an exception or a 500.
 """
 
 from __future__ import annotations
