@@ -57,10 +57,12 @@ class JsonInputError(PushfnError, ValueError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
-def decode_json(data: bytes | bytearray | memoryview | str) -> Any:
+def decode_json(data: bytes | bytearray | memoryview | str, *, max_string_chars: int = MAX_STRING_CHARS) -> Any:
     """Decode one JSON document from UTF-8 bytes or text, applying every rule of this module.
 
     Returns the value (``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` or ``None``).
+    ``max_string_chars`` raises the string bound for envelopes that carry a whole payload in one
+    string (a platform event's ``body``, bounded by the platform and the caller's own size check).
     Raises :class:`JsonInputError` naming the rule broken and, where known, the path.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -89,11 +91,11 @@ def decode_json(data: bytes | bytearray | memoryview | str) -> Any:
         raise JsonInputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "json") from None
     except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError for everything we know of
         raise JsonInputError(f"not valid JSON: {exc}", "json") from None
-    check_json_value(value)
+    check_json_value(value, max_string_chars=max_string_chars)
     return value
 
 
-def check_json_value(value: Any, path: str = "") -> Any:
+def check_json_value(value: Any, path: str = "", *, max_string_chars: int = MAX_STRING_CHARS) -> Any:
     """Apply the depth, string, number and text rules to an already decoded value; return it unchanged.
 
     Accepts only JSON's types (``dict`` with ``str`` keys, ``list``/``tuple``, ``str``, ``int``,
@@ -104,7 +106,7 @@ def check_json_value(value: Any, path: str = "") -> Any:
     while stack:
         item, where, depth = stack.pop()
         if isinstance(item, str):
-            check_text(item, where)
+            check_text(item, where, max_string_chars=max_string_chars)
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
@@ -120,7 +122,7 @@ def check_json_value(value: Any, path: str = "") -> Any:
                 if not isinstance(key, str):
                     raise JsonInputError("object keys must be strings", "json", where)
                 child_path = f"{where}.{key}" if where else key
-                check_text(key, child_path)
+                check_text(key, child_path, max_string_chars=max_string_chars)
                 stack.append((child, child_path, depth + 1))
         elif isinstance(item, (list, tuple)):
             if depth > MAX_DEPTH:
@@ -132,10 +134,10 @@ def check_json_value(value: Any, path: str = "") -> Any:
     return value
 
 
-def check_text(value: str, path: str = "") -> str:
-    """A string's own rules: at most :data:`MAX_STRING_CHARS` characters, no lone surrogates."""
-    if len(value) > MAX_STRING_CHARS:
-        raise JsonInputError(f"string longer than {MAX_STRING_CHARS} characters ({len(value)})", "max_length", path)
+def check_text(value: str, path: str = "", *, max_string_chars: int = MAX_STRING_CHARS) -> str:
+    """A string's own rules: at most ``max_string_chars`` characters, no lone surrogates."""
+    if len(value) > max_string_chars:
+        raise JsonInputError(f"string longer than {max_string_chars} characters ({len(value)})", "max_length", path)
     if not value.isascii():
         try:
             value.encode("utf-8")

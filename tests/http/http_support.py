@@ -18,7 +18,7 @@ from pushfn.push import PushClient, Retry, Timeout
 
 #: Standard Webhooks secret (current) and a plain one still accepted during rotation.
 SECRET = "whsec_" + base64.b64encode(b"pushfn-test-webhook-secret-32-by").decode()
-OLD_SECRET = "an-older-plain-secret"
+OLD_SECRET = "an-older-plain-secret-in-rotation"
 API_KEY = "pk_live_tenant_a_0123456789abcdef"
 API_KEY_B = "pk_live_tenant_b_fedcba9876543210"
 DEVICE = "e2ba19de97604f55b165576736477b74"
@@ -88,3 +88,57 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, extra: Mapping[st
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     reset_default_app()
+
+
+# --- one request through every platform shape ---------------------------------------------------
+
+#: Every HTTP platform shape the handler serves: FC 2.0 WSGI, FC 3.0 (bytes and dict), API Gateway
+#: REST v1 and HTTP API v2, Lambda Function URL.
+PLATFORMS = ("fc2", "fc3-bytes", "fc3-dict", "apigw-v1", "apigw-v2", "function-url")
+
+
+def platform_event(platform: str, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Any:
+    """The event (or WSGI environ) ``platform`` hands the handler; a body that is not UTF-8 is base64."""
+    from pushfn.triggers.events.http import (
+        apigw_v1_event,
+        apigw_v2_event,
+        fc2_environ,
+        fc3_event,
+        function_url_event,
+    )
+
+    try:
+        body.decode("utf-8")
+        binary = False
+    except UnicodeDecodeError:
+        binary = True
+    if platform == "fc2":
+        return fc2_environ(method, path, body, headers)
+    if platform in ("fc3-bytes", "fc3-dict"):
+        return fc3_event(method, path, body, headers, base64_body=binary, as_bytes=platform == "fc3-bytes")
+    factory = {"apigw-v1": apigw_v1_event, "apigw-v2": apigw_v2_event, "function-url": function_url_event}[platform]
+    return factory(method, path, body, headers, base64_body=binary)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call_handler(event: Any, platform: str = "") -> Answer:
+    """Call the real handler as the platform would; fails the test if it raises or answers badly."""
+    from pushfn.http import handler
+    from pushfn.triggers.events.http import call_wsgi
+
+    if platform == "fc2" or (isinstance(event, dict) and "wsgi.input" in event):
+        answer = call_wsgi(handler, event)
+        return Answer(answer.status, answer.headers, answer.body)
+    raw = handler(event, None)
+    assert set(raw) >= {"statusCode", "headers", "isBase64Encoded", "body"}, raw
+    body = base64.b64decode(raw["body"]) if raw["isBase64Encoded"] else raw["body"].encode("utf-8")
+    return Answer(raw["statusCode"], {k.lower(): v for k, v in raw["headers"].items()}, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -197,8 +198,10 @@ def test_anonymous_only_when_explicitly_configured(http_env: HttpEnv, monkeypatc
 
 
 def test_api_key_setting_format() -> None:
-    digest = hash_api_key("k")
-    assert parse_api_keys(f" team-a:{digest.upper()} ,, ops@x:{digest}") == {digest: "ops@x"}
+    digest = hash_api_key(API_KEY)
+    other = hash_api_key(API_KEY_B)
+    assert parse_api_keys(f" team-a:{other} , ops@x:{digest}") == {other: "team-a", digest: "ops@x"}
+    assert parse_api_keys("") == parse_api_keys("  ") == {}
     for bad in ("just-a-raw-key", f"bad tenant:{digest}", "t:abc", f":{digest}"):
         with pytest.raises(ConfigurationError) as exc:
             parse_api_keys(bad)
@@ -206,8 +209,9 @@ def test_api_key_setting_format() -> None:
 
 
 def test_webhook_secret_forms() -> None:
-    assert webhook_secret_bytes("whsec_" + "aGVsbG8=") == b"hello"
-    assert webhook_secret_bytes("plain") == b"plain"
+    key = b"twenty-four-bytes-secret"
+    assert webhook_secret_bytes("whsec_" + base64.b64encode(key).decode()) == key
+    assert webhook_secret_bytes(key.decode()) == key
     with pytest.raises(ConfigurationError):
         webhook_secret_bytes("whsec_not*base64")
 

@@ -6,7 +6,10 @@
     from pushfn.http import create_app       # HttpRequest -> HttpResponse, for tests and `pushfn serve`
 
 Settings come from the environment once per process (:mod:`pushfn.http.settings`); the push client
-and the idempotency store come from :func:`pushfn.runtime.get_runtime`.
+and the idempotency store come from :func:`pushfn.runtime.get_runtime`. Invalid settings (a weak
+webhook secret, a malformed ``PUSHFN_API_KEYS`` entry, a bad number…) are logged once, at the first
+request, and every request is then answered with the ``misconfigured`` problem (HTTP 500: the
+operator's mistake, not the caller's) until the environment is fixed and the instance restarts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ __all__ = [
 
 logger = get_logger("pushfn.http")
 _app: HttpApp | None = None
+#: Why the app could not be built (kept so the reason is logged once, not on every request).
+_app_error: str | None = None
 _lock = threading.Lock()
 
 
@@ -44,28 +49,48 @@ def create_app(settings: HttpSettings | None = None, *, runtime: Any = None, **k
 
 
 def default_app() -> HttpApp:
-    """The process-wide app, built from the environment on first use (the cold start)."""
-    global _app
+    """The process-wide app, built from the environment on first use (the cold start).
+
+    Raises :class:`ConfigurationError` when the settings are invalid; the reason is logged the first
+    time only (the environment of an instance does not change, so neither does the answer).
+    """
+    global _app, _app_error
     if _app is None:
         with _lock:
             if _app is None:
-                _app = create_app()
+                if _app_error is not None:
+                    raise ConfigurationError(_app_error)
+                try:
+                    _app = create_app()
+                except ConfigurationError as exc:
+                    _app_error = str(exc)
+                    # Messages name the variable and the rule, never a secret's value.
+                    logger.error("http settings invalid: %s", exc, extra={"fields": {"error": type(exc).__name__}})
+                    raise
     return _app
 
 
 def reset_default_app() -> None:
-    """Forget the process-wide app, so the next request re-reads the environment (tests)."""
-    global _app
+    """Forget the process-wide app (and a failure to build it), so the next request re-reads the
+    environment (tests)."""
+    global _app, _app_error
     _app = None
+    _app_error = None
 
 
 def _serve(request: HttpRequest) -> HttpResponse:
     try:
         app = default_app()
-    except ConfigurationError as exc:
-        # Settings are the operator's, not the caller's: log the reason, answer without details.
-        logger.error("http settings invalid: %s", exc, extra={"fields": {"error": "ConfigurationError"}})
-        return HttpProblem(500, "misconfigured", "The function is misconfigured", "see the function log").to_response()
+    except ConfigurationError:
+        # Settings are the operator's, not the caller's: the reason is in the log, not in the answer.
+        problem = HttpProblem(
+            500,
+            "misconfigured",
+            "The function is misconfigured",
+            "see the function log",
+            headers={"Cache-Control": "no-store"},
+        )
+        return problem.to_response()
     return app(request)
 
 

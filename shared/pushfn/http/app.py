@@ -8,12 +8,16 @@ raised                                      answer
 ==========================================  =========================================
 :class:`HttpProblem`                        as given (400, 401, 404, 405, 409, 413, 415, 422…)
 ``InvalidRequestError``                     400 naming each field and rule
+``JsonInputError``                          400 naming the field (its ``path``) and rule
+anything else raised while *interpreting*   400 ``invalid-request`` (rule ``unprocessable``): the request
+the request (:meth:`Call.interpret`)        is the cause, so it is never a 500 (the type is logged)
 ``ServiceError`` ``Invalid<Param>.<Rule>``  400 with the service's Code and RequestId (the caller's data)
 ``ThrottledError``                          503 + ``Retry-After``, with Code and RequestId
 other ``ServiceError``                      502 with the service's Code and RequestId (auth, quota, 5xx)
 ``ConnectError``                            502 (nothing was sent; retry is safe)
 ``AmbiguousResponseError``                  504 (may have been sent; retry with the same key)
-``ConfigurationError``/``CredentialsError`` 500 "misconfigured" (the operator's mistake)
+``ConfigurationError``/``CredentialsError`` 500 "misconfigured" (the operator's mistake), also when
+``IdempotencyConfigError``                  raised while the runtime (client, store) is first built
 anything else                               500, no details (the type is logged)
 ==========================================  =========================================
 """
@@ -24,16 +28,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote
+from typing import Any, TypeVar
 
+from pushfn.errors import PushfnError
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
-from pushfn.http.idempotency import fingerprint, request_key, run_once
+from pushfn.http.idempotency import IGNORED, fingerprint, key_header_ignored, request_key, run_once
+from pushfn.http.identifiers import decode_path_parameter
 from pushfn.http.parsing import check_json_media_type, check_size, parse_json_object
 from pushfn.http.problems import HttpProblem, retry_after_header
 from pushfn.http.routes import ROUTES, Route
 from pushfn.http.settings import HttpSettings
+from pushfn.idempotency.exceptions import IdempotencyConfigError
+from pushfn.json_input import JsonInputError
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import (
     AmbiguousResponseError,
@@ -55,6 +62,7 @@ logger = get_logger("pushfn.http")
 #: Idempotency records of this function live under this name (scoped further per tenant).
 FUNCTION_NAME = "http_push"
 _COMMON_HEADERS = {"Cache-Control": "no-store"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -69,8 +77,32 @@ class Call:
     log: dict[str, Any] = field(default_factory=dict)
 
     def json(self) -> dict[str, Any]:
+        """The body as a JSON object (415 for another media type, 400 for anything but one object)."""
         check_json_media_type(self.request)
-        return parse_json_object(self.request.body)
+        return self.interpret(parse_json_object, self.request.body)
+
+    def interpret(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one step that interprets the caller's data (parse, validate, render, build the request).
+
+        Whatever such a step raises is the request's fault: errors of pushfn's own (invalid request,
+        bad JSON, misconfiguration) keep their meaning; anything else (a ``RecursionError`` on absurd
+        nesting, an ``OverflowError`` on an absurd date…) becomes a 400 instead of a 500. Never wrap
+        a call to a service in this: its failures are not the caller's.
+        """
+        try:
+            return step(*args, **kwargs)
+        except PushfnError:
+            raise
+        except Exception as exc:
+            self.log["error"] = type(exc).__name__
+            logger.warning(
+                "http request could not be interpreted (%s)",
+                type(exc).__name__,
+                extra={"fields": {"error": type(exc).__name__, "route": self.route.pattern}},
+            )
+            raise problems.invalid_request(
+                [FieldProblem("body", "unprocessable", "the request could not be interpreted; check its values")]
+            ) from None
 
     def client(self) -> Any:
         return self.app.runtime(self.request).client
@@ -84,6 +116,11 @@ class Call:
         """Run ``send`` at most once for this request's key (or its fingerprint, for a short window)."""
         settings = self.app.settings
         key = request_key(self.request, self.principal)
+        extra_headers = {}
+        if key_header_ignored(self.request, self.principal):
+            # Signed request: the signed webhook-id is the key; an unsigned header may not replace it.
+            extra_headers[IGNORED] = "true"
+            self.log["idempotency_key_ignored"] = True
         ttl = settings.idempotency_ttl_seconds
         if key is None:
             if settings.dedupe_seconds <= 0:
@@ -102,6 +139,8 @@ class Call:
             expires_after_seconds=ttl,
         )
         self.log["replayed"] = "Idempotent-Replayed" in response.headers
+        if extra_headers:
+            response = HttpResponse(response.status, {**response.headers, **extra_headers}, response.body)
         return response
 
 
@@ -122,6 +161,7 @@ class HttpApp:
         self._clock = clock
         self._templates: Mapping[str, Any] | None = None
         self._lock = threading.Lock()
+        self._misconfigurations: set[str] = set()
 
     def runtime(self, request: HttpRequest) -> Any:
         if self._runtime is not None:
@@ -147,7 +187,10 @@ class HttpApp:
         except HttpProblem as problem:
             response = problem.to_response()
         except Exception as exc:  # the edge: whatever escaped becomes a problem, never a stack trace
-            response = translate(exc).to_response()
+            problem = translate(exc)
+            if problem.slug == "misconfigured":
+                self._report_misconfiguration(exc)
+            response = problem.to_response()
             log["error"] = type(exc).__name__
         response = HttpResponse(response.status, {**response.headers, **_COMMON_HEADERS}, response.body)
         log.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
@@ -156,17 +199,28 @@ class HttpApp:
         logger.info("http %s %s -> %s", request.method, log["route"] or "?", response.status, extra={"fields": log})
         return response
 
+    def _report_misconfiguration(self, exc: BaseException) -> None:
+        """Log why the runtime (client, store) cannot be built — once per reason, not per request.
+        Configuration messages name the setting and the rule, never a secret's value."""
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        with self._lock:
+            if reason in self._misconfigurations or len(self._misconfigurations) >= 32:
+                return
+            self._misconfigurations.add(reason)
+        logger.error("http function misconfigured: %s", reason, extra={"fields": {"error": type(exc).__name__}})
+
     def _dispatch(self, request: HttpRequest, log: dict[str, Any]) -> HttpResponse:
         route, params = self.match(request.method, request.path)
         log["route"] = route.pattern
         check_size(request, self.settings.max_body_bytes)
         principal = Principal("public", "none") if route.public else authenticate(request, self.settings, self._clock())
         log.update(tenant=principal.tenant, auth=principal.method)
-        call = Call(request, route, params, principal, self, log)
+        call = Call(request, route, decode_path_parameters(params), principal, self, log)
         return route.handler(call)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        """The route for ``method path`` with its decoded path parameters; 404 / 405 otherwise."""
+        """The route for ``method path`` with its path parameters, still percent-encoded; 404 / 405
+        otherwise. :func:`decode_path_parameters` decodes and checks them."""
         path = self._strip_base(path)
         segments = tuple(path.strip("/").split("/")) if path.strip("/") else ()
         allowed: set[str] = set()
@@ -194,13 +248,26 @@ def _match_segments(pattern: tuple[str, ...], segments: tuple[str, ...]) -> dict
     params: dict[str, str] = {}
     for expected, actual in zip(pattern, segments, strict=True):
         if expected.startswith("{") and expected.endswith("}"):
-            value = unquote(actual)
-            if not value:
+            if not actual:
                 return None
-            params[expected[1:-1]] = value
+            params[expected[1:-1]] = actual
         elif expected != actual:
             return None
     return params
+
+
+def decode_path_parameters(raw: Mapping[str, str]) -> dict[str, str]:
+    """Each path parameter percent-decoded once and checked as exactly one identifier of its kind
+    (:mod:`pushfn.http.identifiers`); 400 naming every parameter that is not."""
+    decoded: dict[str, str] = {}
+    failed: list[FieldProblem] = []
+    for name, value in raw.items():
+        decoded[name], problem = decode_path_parameter(name, value)
+        if problem is not None:
+            failed.append(problem)
+    if failed:
+        raise problems.invalid_request(failed)
+    return decoded
 
 
 def _callers_fault(exc: ServiceError) -> bool:
@@ -218,6 +285,8 @@ def translate(exc: BaseException) -> HttpProblem:
         return exc
     if isinstance(exc, InvalidRequestError):
         return problems.invalid_request(exc.problems)
+    if isinstance(exc, JsonInputError):
+        return problems.invalid_request([FieldProblem(problems.safe_field(exc.path or "body"), exc.rule, exc.detail)])
     if isinstance(exc, ThrottledError):
         return HttpProblem(
             503,
@@ -264,7 +333,7 @@ def translate(exc: BaseException) -> HttpProblem:
             "nothing was sent; retry later",
             headers=retry_after_header(1),
         )
-    if isinstance(exc, (ConfigurationError, CredentialsError)):
+    if isinstance(exc, (ConfigurationError, CredentialsError, IdempotencyConfigError)):
         return HttpProblem(500, "misconfigured", "The function is misconfigured", "the operator must fix its settings")
     if isinstance(exc, PushError):
         return HttpProblem(502, "push-failed", "The push failed", type(exc).__name__)

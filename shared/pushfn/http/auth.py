@@ -5,10 +5,14 @@ Webhooks (https://www.standardwebhooks.com): ``webhook-signature`` holds space-s
 matching any configured secret is accepted, so secrets can rotate without downtime; the timestamp
 must be within the tolerance in both directions (a captured request cannot be replayed later, and a
 forged future one cannot be banked). Replays *inside* the window are handled by idempotency: the
-``webhook-id`` is the request's idempotency key.
+signed ``webhook-id`` is the request's idempotency key, always. An ``Idempotency-Key`` header on a
+signed request is ignored (it is not covered by the signature, so anyone replaying a captured request
+could change it and push again); the answer says so with ``Idempotency-Key-Ignored: true``.
 
 API keys: ``Authorization: Bearer <key>``; the function stores only SHA-256 hashes, each naming the
-tenant that owns the key (``PUSHFN_API_KEYS``). All comparisons are constant-time.
+tenant that owns the key (``PUSHFN_API_KEYS``). All comparisons are constant-time. Secrets and keys
+under 24 bytes are refused when the settings are read (:mod:`pushfn.http.settings`), so a weak key
+never authenticates anything.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import hmac
 from dataclasses import dataclass
 
 from pushfn.http.problems import unauthorized
-from pushfn.http.settings import HttpSettings, hash_api_key
+from pushfn.http.settings import MIN_SECRET_BYTES, HttpSettings, hash_api_key
 from pushfn.triggers.http import HttpRequest
 
 WEBHOOK_ID = "webhook-id"
@@ -62,7 +66,10 @@ def _api_key_tenant(authorization: str, settings: HttpSettings) -> str:
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise unauthorized("the Authorization header must be 'Bearer <api key>'", "scheme")
-    presented = hash_api_key(key).encode("ascii")
+    try:
+        presented = hashlib.sha256(key.encode("utf-8")).hexdigest().encode("ascii")
+    except UnicodeEncodeError:  # a lone surrogate: not text, so not any configured key
+        raise unauthorized("the API key is not valid", "invalid_api_key") from None
     tenant = None
     # Compare against every stored hash, so timing says nothing about which one (if any) matched.
     for digest, owner in settings.api_keys.items():
@@ -112,7 +119,8 @@ def verify_webhook(request: HttpRequest, secrets: tuple[bytes, ...], now: float,
         if part.startswith("v1,")
     ]
     matched = False
-    for secret in secrets:
+    # Settings refuse short secrets; checked again here so a weak key can never authenticate.
+    for secret in (s for s in secrets if len(s) >= MIN_SECRET_BYTES):
         expected = sign_webhook(secret, webhook_id, timestamp, request.body)[3:].encode("ascii")
         for candidate in offered:
             matched |= hmac.compare_digest(expected, candidate)

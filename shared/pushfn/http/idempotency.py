@@ -5,9 +5,12 @@
 * same key, different body → ``422 Unprocessable Content``;
 * keys are scoped per tenant, so two callers can never see each other's answers.
 
-The key is ``Idempotency-Key`` (an SF String ``"..."``; a bare token is accepted too), else the
-``webhook-id`` of a signed webhook. Without either, a hash of the canonical request is the key for a
-short window (``PUSHFN_HTTP_DEDUPE_SECONDS``): a client retrying a timed-out call does not push twice.
+The key of a signed webhook is its ``webhook-id``, always: it is covered by the signature, and an
+``Idempotency-Key`` header is not, so on a signed request that header is ignored (answered with
+``Idempotency-Key-Ignored: true``) — otherwise a captured request resent with a fresh header would
+push again. Other callers choose the key with ``Idempotency-Key`` (an SF String ``"..."``; a bare token
+is accepted too). Without a key, a hash of the canonical request is the key for a short window
+(``PUSHFN_HTTP_DEDUPE_SECONDS``): a client retrying a timed-out call does not push twice.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from pushfn.triggers.http import HttpRequest, HttpResponse
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+#: Answer header set when a signed request also carried an ``Idempotency-Key`` (which is not used).
+IGNORED = "Idempotency-Key-Ignored"
 MAX_KEY_LENGTH = 255
 
 #: What the guard stores for one answered request: ``{"status": 202, "body": {...}}``.
@@ -88,9 +93,16 @@ def _sf_string(value: str) -> str:
 
 
 def request_key(request: HttpRequest, principal: Principal) -> str | None:
-    """The caller-chosen key: ``Idempotency-Key``, else the signed ``webhook-id``."""
-    key = parse_key(request.headers.get(HEADER))
-    return key if key is not None else principal.webhook_id
+    """The request's key: the signed ``webhook-id`` for a signed webhook (an ``Idempotency-Key`` header
+    is then ignored), else ``Idempotency-Key`` (400 if malformed), else ``None``."""
+    if principal.webhook_id is not None:
+        return principal.webhook_id
+    return parse_key(request.headers.get(HEADER))
+
+
+def key_header_ignored(request: HttpRequest, principal: Principal) -> bool:
+    """True when ``Idempotency-Key`` was sent but the signed ``webhook-id`` is the key instead."""
+    return principal.webhook_id is not None and HEADER in request.headers
 
 
 def fingerprint(canonical: Mapping[str, Any]) -> str:

@@ -93,7 +93,7 @@ def _operation(route: Route) -> dict[str, Any]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+            "schema": _PATH_SCHEMAS.get(name, {"type": "string", "minLength": 1, "maxLength": 128}),
         }
         for name in _PARAM.findall(route.pattern)
     ]
@@ -114,6 +114,15 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.public:
         operation["security"] = []
     return operation
+
+
+# Mirrors pushfn.http.identifiers (which is what the function enforces).
+_NAME_PATTERN = "^[^,\\x00-\\x1f\\x7f-\\x9f]+$"
+_PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "deviceId": {"type": "string", "pattern": "^[A-Za-z0-9]{32}$", "description": "one device id"},
+    "tagName": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": _NAME_PATTERN,
+                "description": "one tag (percent-encoded in the path)"},
+}  # fmt: skip
 
 
 def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +14,7 @@ from pushfn.http.problems import (
     payload_too_large,
     unsupported_media_type,
 )
+from pushfn.json_input import JsonInputError, decode_json, describe_json_type
 from pushfn.push.errors import FieldProblem
 from pushfn.triggers.http import HttpRequest
 
@@ -43,26 +43,21 @@ def check_json_media_type(request: HttpRequest) -> None:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; 400 for bad UTF-8, bad JSON, duplicate keys, NaN, or a non-object."""
+    """The body as a JSON object, decoded by :func:`pushfn.json_input.decode_json` (the one decoder of
+    every input path: BOM dropped, strict UTF-8, no duplicate keys, no NaN, bounded depth, string size
+    and numbers, no lone surrogates).
+
+    Raises the 400 ``malformed-json`` problem naming the rule and the field: ``body`` for the document
+    itself, else the dotted path of the offending value (``PushTask.1.Title``).
+    """
     if not body.strip():
         raise malformed_json("the body is empty; send a JSON object", rule="required")
     try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise malformed_json(f"the body is not UTF-8 (byte {exc.start})", rule="encoding") from None
-    try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
-    except _JsonRuleError as exc:
-        raise malformed_json(str(exc), rule=exc.rule) from None
-    except ValueError as exc:
-        detail = (
-            f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        )
-        raise malformed_json(detail) from None
-    except RecursionError:
-        raise malformed_json("the JSON is nested too deeply", rule="depth") from None
+        value = decode_json(body)
+    except JsonInputError as exc:
+        raise malformed_json(exc.detail, rule=exc.rule, field=exc.path or "body") from None
     if not isinstance(value, dict):
-        raise malformed_json(f"the body must be a JSON object, not {_json_type(value)}", rule="type")
+        raise malformed_json(f"the body must be a JSON object, not {describe_json_type(value)}", rule="type")
     return value
 
 
@@ -99,30 +94,6 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     for name, info in model.model_fields.items():
         names.append(info.alias or name)
     return names
-
-
-class _JsonRuleError(ValueError):
-    def __init__(self, message: str, rule: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # A duplicate key is ambiguous (which value wins differs between parsers): refuse it.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _JsonRuleError(f"duplicate key {key[:64]!r}", "duplicate_key")
-        result[key] = value
-    return result
-
-
-def _no_constants(name: str) -> Any:
-    raise _JsonRuleError(f"{name} is not valid JSON", "json")
-
-
-def _json_type(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 __all__ = [

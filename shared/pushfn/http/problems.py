@@ -71,6 +71,17 @@ def retry_after_header(seconds: float | None, default: int = 1) -> dict[str, str
     return {"Retry-After": str(max(1, int(value)))}
 
 
+def safe_field(name: str, limit: int = 200) -> str:
+    """A field name taken from the caller's data, fit for an answer and a log line: at most ``limit``
+    characters, lone surrogates (not text) written as ``\\udXXX`` escapes."""
+    name = name[:limit]
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
+
+
 # --- the problems clients cause ---------------------------------------------------------------
 
 
@@ -81,9 +92,14 @@ def invalid_request(problems: Iterable[FieldProblem], detail: str | None = None)
     return HttpProblem(400, "invalid-request", "The request is invalid", detail, errors=problems)
 
 
-def malformed_json(message: str, rule: str = "json") -> HttpProblem:
+def malformed_json(message: str, rule: str = "json", field: str = "body") -> HttpProblem:
+    """400 ``malformed-json``: ``field`` is ``body`` for the document, else the dotted path inside it."""
     return HttpProblem(
-        400, "malformed-json", "The body is not valid JSON", message, errors=[FieldProblem("body", rule, message)]
+        400,
+        "malformed-json",
+        "The body is not valid JSON",
+        message,
+        errors=[FieldProblem(safe_field(field), rule, message)],
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pushfn import __version__
 from pushfn.http import schemas
 from pushfn.http.parsing import validate
-from pushfn.push.errors import FieldProblem, InvalidRequestError
+from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
 if TYPE_CHECKING:
@@ -54,22 +54,24 @@ class Route:
 def push(call: Call) -> HttpResponse:
     data = call.json()
     if "template" in data:
-        body = validate(schemas.TemplatePush, data)
+        body = call.interpret(validate, schemas.TemplatePush, data)
         from pushfn.specs.templates import render_template
 
         overrides = {key: value for key, value in data.items() if key not in ("template", "params")}
-        data = render_template(call.templates(), body.template, body.params, overrides=overrides)
+        templates = call.templates()
+        data = call.interpret(render_template, templates, body.template, body.params, overrides=overrides)
     client = call.client()
     from pushfn.push.models import parse_request
 
-    _check_app_key(data, client.app_key)
-    request = parse_request("Push", data, app_key=client.app_key)
+    call.interpret(_check_app_key, data, client.app_key)
+    request = call.interpret(parse_request, "Push", data, app_key=client.app_key)
+    canonical = call.interpret(request.to_query)
 
     def send(token: str | None) -> dict[str, Any]:
         result = client.push(request, idempotent_token=token)
         return {"status": 202, "body": {"messageId": result.message_id, "requestId": result.request_id}}
 
-    return call.once(request.to_query(), send)
+    return call.once(canonical, send)
 
 
 def mass_push(call: Call) -> HttpResponse:
@@ -77,18 +79,21 @@ def mass_push(call: Call) -> HttpResponse:
     client = call.client()
     from pushfn.push.models import parse_request
 
-    _check_app_key(data, client.app_key)
-    request = parse_request("MassPush", data, app_key=client.app_key)
+    call.interpret(_check_app_key, data, client.app_key)
+    request = call.interpret(parse_request, "MassPush", data, app_key=client.app_key)
+    canonical = call.interpret(lambda: {**request.to_query(), **request.to_form()})
 
     def send(token: str | None) -> dict[str, Any]:
         result = client.mass_push(request, idempotent_token=token)
         return {"status": 202, "body": {"messageIds": list(result.message_ids), "requestId": result.request_id}}
 
-    return call.once({**request.to_query(), **request.to_form()}, send)
+    return call.once(canonical, send)
 
 
 def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
     """The function pushes for its configured app only: a caller cannot borrow its credentials for another."""
+    if configured is None:  # the operator's setting, not the caller's field: 500 misconfigured, not 400
+        raise ConfigurationError("PUSH_APP_KEY is not set: the HTTP function pushes for its configured app only")
     for name in ("AppKey", "app_key"):
         if name in data and str(data[name]) != str(configured):
             message = "is set by the function's configuration; leave it out"
@@ -114,7 +119,7 @@ def _names(data: dict[str, Any], outer: str, inner: str, field: str) -> list[str
 
 
 def _body(call: Call, model: type[BaseModel]) -> Any:
-    return validate(model, call.json())
+    return call.interpret(validate, model, call.json())
 
 
 def bind_aliases(call: Call) -> HttpResponse:

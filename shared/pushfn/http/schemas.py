@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-AliasName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$")]
-TagName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$")]
+from pushfn.http.identifiers import body_name_validator, check_alias, check_tag
+
+# One name each (pushfn.http.identifiers): the comma pattern stays for the API description; the
+# validator adds the byte limit and refuses control characters.
+AliasName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$"),
+    AfterValidator(body_name_validator(check_alias)),
+]
+TagName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$"),
+    AfterValidator(body_name_validator(check_tag)),
+]
 PlaceholderValue = Annotated[str, StringConstraints(max_length=4096)] | int | float | bool
 
 

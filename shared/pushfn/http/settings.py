@@ -5,9 +5,11 @@ variable                       meaning                                          
 =============================  ===========================================================  ==========
 ``PUSHFN_HTTP_AUTH``           ``required`` (webhook signature or API key) or ``none``        required
 ``PUSHFN_WEBHOOK_SECRETS``     comma-separated Standard Webhooks secrets (``whsec_<base64>``;  —
-                               any other value is used as its UTF-8 bytes); several = rotation
+                               any other value is used as its UTF-8 bytes); several = rotation;
+                               each at least 24 bytes
 ``PUSHFN_API_KEYS``            comma-separated ``tenant:<sha256 hex of the key>``              —
-                               (``pushfn.http.hash_api_key(key)`` computes the hash)
+                               (``pushfn.http.hash_api_key(key)`` computes the hash; keys
+                               are at least 24 bytes)
 ``PUSHFN_HTTP_MAX_BODY_BYTES`` largest accepted body                                          262144
 ``PUSHFN_HTTP_DEDUPE_SECONDS`` window in which an identical request without an                60
                                ``Idempotency-Key`` is answered from the first (0 = off)
@@ -16,6 +18,13 @@ variable                       meaning                                          
 ``PUSHFN_HTTP_BASE_PATH``      prefix stripped before routing (e.g. ``/api``)                 —
 ``PUSHFN_TEMPLATES``           message templates, see :mod:`pushfn.specs.templates`           —
 =============================  ===========================================================  ==========
+
+A weak or malformed secret is a configuration error, never a usable key: a ``whsec_`` secret that is
+not base64, a secret (or API key) under :data:`MIN_SECRET_BYTES` bytes — the Standard Webhooks minimum —
+an empty entry in a comma list (``whsec_a…,,whsec_b…``, a trailing comma), or an API key entry that is
+not ``tenant:<64 lowercase hex>``. :meth:`HttpSettings.from_env` raises
+:class:`~pushfn.push.errors.ConfigurationError` for each (the message never echoes the value), and the
+function then answers every request with the ``misconfigured`` problem until the operator fixes it.
 """
 
 from __future__ import annotations
@@ -34,23 +43,65 @@ AUTH_REQUIRED = "required"
 AUTH_NONE = "none"
 
 _TENANT = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
-_SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _WHSEC = "whsec_"
+
+#: Shortest webhook secret or API key accepted, in bytes (the Standard Webhooks minimum: 24 bytes).
+MIN_SECRET_BYTES = 24
 
 
 def hash_api_key(key: str) -> str:
-    """The hex SHA-256 of an API key: what ``PUSHFN_API_KEYS`` stores instead of the key itself."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    """The hex SHA-256 of an API key: what ``PUSHFN_API_KEYS`` stores instead of the key itself.
+
+    Raises :class:`ValueError` for a key shorter than :data:`MIN_SECRET_BYTES` UTF-8 bytes (or that is
+    not Unicode text): such a key is guessable, so it must never be configured.
+    """
+    try:
+        raw = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("an API key must be Unicode text") from None
+    if len(raw) < MIN_SECRET_BYTES:
+        raise ValueError(f"an API key must be at least {MIN_SECRET_BYTES} bytes (got {len(raw)})")
+    return hashlib.sha256(raw).hexdigest()
 
 
-def webhook_secret_bytes(secret: str) -> bytes:
-    """HMAC key of a secret: ``whsec_<base64>`` is decoded (Standard Webhooks); anything else is UTF-8."""
+def webhook_secret_bytes(secret: str, *, position: int | None = None) -> bytes:
+    """HMAC key of a secret: ``whsec_<base64>`` is decoded (Standard Webhooks); anything else is UTF-8.
+
+    Raises :class:`ConfigurationError` when a ``whsec_`` secret is not base64 or the key is shorter
+    than :data:`MIN_SECRET_BYTES` bytes; ``position`` (1-based, in ``PUSHFN_WEBHOOK_SECRETS``) is named
+    in the message, the secret never is.
+    """
+    where = f"PUSHFN_WEBHOOK_SECRETS entry {position}" if position else "PUSHFN_WEBHOOK_SECRETS"
     if secret.startswith(_WHSEC):
         try:
-            return base64.b64decode(secret[len(_WHSEC) :], validate=True)
+            raw = base64.b64decode(secret[len(_WHSEC) :], validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigurationError("PUSHFN_WEBHOOK_SECRETS: a whsec_ secret is not valid base64") from None
-    return secret.encode("utf-8")
+            raise ConfigurationError(f"{where}: a whsec_ secret must be base64 after 'whsec_'") from None
+    else:
+        try:
+            raw = secret.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigurationError(f"{where}: the secret is not Unicode text") from None
+    if len(raw) < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"{where}: the secret is {len(raw)} bytes; at least {MIN_SECRET_BYTES} are required "
+            "(whsec_ followed by the base64 of 24-64 random bytes)"
+        )
+    return raw
+
+
+def parse_webhook_secrets(value: str) -> tuple[bytes, ...]:
+    """``PUSHFN_WEBHOOK_SECRETS`` → HMAC keys; unset or blank → none. Raises :class:`ConfigurationError`
+    for an empty entry (``a,,b`` or a trailing comma) or a weak or malformed secret."""
+    if not value.strip():
+        return ()
+    secrets = []
+    for position, item in enumerate((i.strip() for i in value.split(",")), start=1):
+        if not item:
+            raise ConfigurationError(f"PUSHFN_WEBHOOK_SECRETS entry {position} is empty (a stray comma?)")
+        secrets.append(webhook_secret_bytes(item, position=position))
+    return tuple(secrets)
 
 
 @dataclass(frozen=True)
@@ -65,6 +116,15 @@ class HttpSettings:
     idempotency_ttl_seconds: int = 86400
     base_path: str = ""
     templates_source: str | None = None
+
+    def __post_init__(self) -> None:
+        # Settings built in code get the same rules as the environment: a weak key never authenticates.
+        for position, secret in enumerate(self.webhook_secrets, start=1):
+            if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+                raise ConfigurationError(f"webhook secret {position} must be at least {MIN_SECRET_BYTES} bytes")
+        for position, (digest, tenant) in enumerate(self.api_keys.items(), start=1):
+            if not _SHA256_HEX.match(digest) or not _TENANT.match(tenant):
+                raise ConfigurationError(f"API key {position} must map 64 lowercase hex chars to a tenant name")
 
     @property
     def anonymous(self) -> bool:
@@ -81,11 +141,7 @@ class HttpSettings:
             base_path = "/" + base_path
         return cls(
             auth=auth,
-            webhook_secrets=tuple(
-                webhook_secret_bytes(s.strip())
-                for s in (env.get("PUSHFN_WEBHOOK_SECRETS") or "").split(",")
-                if s.strip()
-            ),
+            webhook_secrets=parse_webhook_secrets(env.get("PUSHFN_WEBHOOK_SECRETS") or ""),
             api_keys=parse_api_keys(env.get("PUSHFN_API_KEYS") or ""),
             max_body_bytes=_int(env, "PUSHFN_HTTP_MAX_BODY_BYTES", 256 * 1024, minimum=1),
             dedupe_seconds=_int(env, "PUSHFN_HTTP_DEDUPE_SECONDS", 60, minimum=0),
@@ -97,19 +153,26 @@ class HttpSettings:
 
 
 def parse_api_keys(value: str) -> dict[str, str]:
-    """``"tenant-a:<sha256hex>,tenant-b:<sha256hex>"`` → ``{hash: tenant}``; a plain key is refused."""
+    """``"tenant-a:<sha256hex>,tenant-b:<sha256hex>"`` → ``{hash: tenant}``; unset or blank → none.
+
+    Each entry must be ``tenant:<64 lowercase hex>`` with a tenant of 1-64 letters, digits or
+    ``_ . : @ -``; anything else — a raw key, an empty entry, upper-case hex — raises
+    :class:`ConfigurationError` naming the entry's position, never its value.
+    """
     keys: dict[str, str] = {}
+    if not value.strip():
+        return keys
     for position, item in enumerate((i.strip() for i in value.split(",")), start=1):
         if not item:
-            continue
+            raise ConfigurationError(f"PUSHFN_API_KEYS entry {position} is empty (a stray comma?)")
         tenant, sep, digest = item.rpartition(":")
         if not sep or not _TENANT.match(tenant) or not _SHA256_HEX.match(digest):
             # Never echo the item: it may be a raw key pasted by mistake.
             raise ConfigurationError(
-                f"PUSHFN_API_KEYS entry {position} must be 'tenant:<64 hex chars of sha256(key)>' "
+                f"PUSHFN_API_KEYS entry {position} must be 'tenant:<64 lowercase hex chars of sha256(key)>' "
                 "(tenant: 1-64 letters, digits or _ . : @ -)"
             )
-        keys[digest.lower()] = tenant
+        keys[digest] = tenant
     return keys
 
 

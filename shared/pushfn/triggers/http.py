@@ -17,6 +17,11 @@ API Gateway HTTP    ``version "2.0"``, ``requestContext.http.method``,      same
 :func:`http_handler` wraps an application (``HttpRequest -> HttpResponse``) into the one
 ``handler(event_or_environ, context_or_start_response)`` entry point that works behind all of them.
 Header names are looked up case-insensitively: the samples do not agree on their case.
+
+Every event is bounded where it enters (:mod:`pushfn.json_input`: bytes and text through
+``decode_json``, dicts through ``check_json_value``) and each field is read with its JSON type
+checked; an event that fails either is a :class:`MalformedEventError`, which the handler answers with
+a 400 ``malformed-event`` problem — never an exception or a 500.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from pushfn.errors import PushfnError
+from pushfn.json_input import JsonInputError, check_json_value, decode_json, describe_json_type
+from pushfn.logs import get_logger
 
 __all__ = [
     "APIGW_V1",
@@ -42,12 +49,15 @@ __all__ = [
     "Headers",
     "HttpRequest",
     "HttpResponse",
+    "MalformedEventError",
     "UnsupportedEventError",
     "http_handler",
     "parse_environ",
     "parse_event",
     "to_platform_response",
 ]
+
+logger = get_logger("pushfn.http")
 
 FC2 = "fc2"
 FC3 = "fc3"
@@ -66,7 +76,8 @@ class UnsupportedEventError(PushfnError):
 
 
 class Headers(Mapping[str, str]):
-    """Case-insensitive, multi-valued headers; ``headers["X"]`` joins repeated values with ``, ``."""
+    """Case-insensitive, multi-valued headers; ``headers["X"]`` joins repeated values with ``, ``
+    (``; `` for ``cookie``, as RFC 6265 / RFC 9113 join cookies)."""
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, list[str]] = {}
@@ -74,7 +85,8 @@ class Headers(Mapping[str, str]):
             self._values.setdefault(name.lower(), []).append(value)
 
     def __getitem__(self, name: str) -> str:
-        return ", ".join(self._values[name.lower()])
+        key = name.lower()
+        return ("; " if key == "cookie" else ", ").join(self._values[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -126,7 +138,10 @@ class HttpResponse:
 
     @classmethod
     def json(cls, status: int, data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it, stay valid JSON
+            body = json.dumps(data, separators=(",", ":")).encode("ascii")
         return cls(status, {"Content-Type": "application/json", **(headers or {})}, body)
 
 
@@ -135,20 +150,93 @@ App = Callable[[HttpRequest], HttpResponse]
 
 # --- event → request ---------------------------------------------------------------------------
 
+#: Strings inside a platform event may be as long as the platform allows (the ``body`` carries the
+#: whole request, base64 adds a third): the event's own size is bounded by the platform, the body's by
+#: the app (413). Depth, numbers and text rules of :mod:`pushfn.json_input` apply unchanged.
+EVENT_MAX_STRING_CHARS = 64 * 1024 * 1024
+
+
+class MalformedEventError(UnsupportedEventError, ValueError):
+    """An HTTP trigger event that cannot be read: not JSON, wrong JSON types, bad base64, bad text.
+
+    ``field`` is the dotted path in the event (``headers``, ``requestContext.http.method``, ``body``);
+    ``rule`` what is wrong with it (``type``, ``base64``, ``encoding``, ``text``, ``depth``…). The
+    handler answers it with a 400 problem, never a 500: a platform hands over what a client sent.
+    """
+
+    def __init__(self, message: str, rule: str = "type", field: str = "event") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.field = field
+        self.detail = message
+
+
+def _bounded_event(event: Any) -> Any:
+    """The event as JSON values that passed :mod:`pushfn.json_input` (bytes and text are decoded)."""
+    try:
+        if isinstance(event, (bytes, bytearray, memoryview, str)):
+            return decode_json(event, max_string_chars=EVENT_MAX_STRING_CHARS)
+        if isinstance(event, Mapping):
+            return check_json_value(dict(event), max_string_chars=EVENT_MAX_STRING_CHARS)
+    except JsonInputError as exc:
+        raise MalformedEventError(
+            f"the event is not usable JSON: {exc.detail}", exc.rule, exc.path or "event"
+        ) from None
+    return event
+
+
+def _expect(value: Any, kind: type, field: str, default: Any = None) -> Any:
+    """``value`` if it has the JSON type ``kind``; ``default`` for null/absent; else MalformedEventError."""
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        wanted = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(kind, kind.__name__)
+        raise MalformedEventError(f"{field} must be {wanted}, not {describe_json_type(value)}", "type", field)
+    return value
+
+
+def _text(obj: Mapping[str, Any], key: str, field: str, default: str | None = None) -> str | None:
+    return _expect(obj.get(key), str, field, default)
+
+
+def _text_pairs(obj: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
+    """``{"name": "value"}`` → pairs; null values are skipped, any other non-string is refused."""
+    mapping = _expect(obj.get(key), dict, key, {})
+    pairs = []
+    for name, value in mapping.items():
+        value = _expect(value, str, f"{key}.{name}")
+        if value is not None:
+            pairs.append((name, value))
+    return pairs
+
+
+def _multi_text_pairs(obj: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
+    """``{"name": ["v1", "v2"]}`` → pairs, in order."""
+    mapping = _expect(obj.get(key), dict, key, {})
+    pairs = []
+    for name, values in mapping.items():
+        for index, value in enumerate(_expect(values, list, f"{key}.{name}", [])):
+            value = _expect(value, str, f"{key}.{name}.{index}")
+            if value is not None:
+                pairs.append((name, value))
+    return pairs
+
 
 def parse_event(event: Any, context: Any = None) -> HttpRequest:
-    """Build the :class:`HttpRequest` of an FC 3.0, API Gateway v1/v2 or Function URL event."""
-    if isinstance(event, (bytes, bytearray)):
-        event = event.decode("utf-8")
-    if isinstance(event, str):
-        try:
-            event = json.loads(event)
-        except ValueError:
-            raise UnsupportedEventError("the event is not JSON, so not an HTTP trigger event") from None
+    """Build the :class:`HttpRequest` of an FC 3.0, API Gateway v1/v2 or Function URL event.
+
+    ``event`` is the event as bytes or text (decoded by :func:`pushfn.json_input.decode_json`) or
+    already decoded (checked by :func:`~pushfn.json_input.check_json_value`). Raises
+    :class:`MalformedEventError` for an event that breaks those rules or has a field of the wrong JSON
+    type, and :class:`UnsupportedEventError` for a JSON object that is no HTTP trigger shape.
+    """
+    event = _bounded_event(event)
     if not isinstance(event, dict):
-        raise UnsupportedEventError(f"an HTTP trigger event is a JSON object, not {type(event).__name__}")
-    ctx = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
-    http = ctx.get("http") if isinstance(ctx.get("http"), dict) else {}
+        raise MalformedEventError(
+            f"an HTTP trigger event is a JSON object, not {describe_json_type(event)}", "type", "event"
+        )
+    ctx = _expect(event.get("requestContext"), dict, "requestContext", {})
+    http = _expect(ctx.get("http"), dict, "requestContext.http", {})
     if "httpMethod" in event:
         return _from_apigw_v1(event, ctx, context)
     if event.get("version") == "2.0" and http:
@@ -158,71 +246,115 @@ def parse_event(event: Any, context: Any = None) -> HttpRequest:
     raise UnsupportedEventError("unrecognised event: not FC 3.0 HTTP, API Gateway v1/v2 or a Function URL")
 
 
+def _method(obj: Mapping[str, Any], key: str, field: str) -> str:
+    return (_text(obj, key, field) or "GET").upper()
+
+
+def _request_id(ctx: Mapping[str, Any], context: Any, attribute: str) -> str | None:
+    return _text(ctx, "requestId", "requestContext.requestId") or getattr(context, attribute, None)
+
+
 def _from_fc3(event: dict, ctx: dict, http: dict, context: Any) -> HttpRequest:
-    headers = Headers((str(k), str(v)) for k, v in (event.get("headers") or {}).items())
+    headers = Headers(_text_pairs(event, "headers"))
     # FC joins repeated query values with commas; a value may legitimately contain one, so keep it whole.
-    query = {str(k): [str(v)] for k, v in (event.get("queryParameters") or {}).items()}
-    raw_path = event.get("rawPath") or quote(http.get("path") or "/", safe=_PATH_SAFE)
+    query = {name: [value] for name, value in _text_pairs(event, "queryParameters")}
+    raw_path = _text(event, "rawPath", "rawPath") or quote(
+        _text(http, "path", "requestContext.http.path") or "/", safe=_PATH_SAFE
+    )
     return HttpRequest(
-        method=str(http.get("method") or "GET").upper(),
+        method=_method(http, "method", "requestContext.http.method"),
         path=raw_path,
         headers=headers,
         query=query,
         body=_body(event),
-        source_ip=http.get("sourceIp"),
+        source_ip=_text(http, "sourceIp", "requestContext.http.sourceIp"),
         platform=FC3,
-        request_id=ctx.get("requestId") or getattr(context, "request_id", None),
+        request_id=_request_id(ctx, context, "request_id"),
         context=context,
     )
 
 
 def _from_apigw_v1(event: dict, ctx: dict, context: Any) -> HttpRequest:
-    multi = event.get("multiValueHeaders")
-    if isinstance(multi, dict) and multi:
-        headers = Headers((str(k), str(v)) for k, vs in multi.items() for v in (vs or []))
-    else:
-        headers = Headers((str(k), str(v)) for k, v in (event.get("headers") or {}).items())
-    multi_query = event.get("multiValueQueryStringParameters")
-    if isinstance(multi_query, dict) and multi_query:
-        query = {str(k): [str(v) for v in (vs or [])] for k, vs in multi_query.items()}
-    else:
-        query = {str(k): [str(v)] for k, v in (event.get("queryStringParameters") or {}).items()}
-    identity = ctx.get("identity") if isinstance(ctx.get("identity"), dict) else {}
+    multi = _multi_text_pairs(event, "multiValueHeaders")
+    headers = Headers(multi if multi else _text_pairs(event, "headers"))
+    multi_query = _multi_text_pairs(event, "multiValueQueryStringParameters")
+    query: dict[str, list[str]] = {}
+    for name, value in multi_query if multi_query else _text_pairs(event, "queryStringParameters"):
+        query.setdefault(name, []).append(value)
+    identity = _expect(ctx.get("identity"), dict, "requestContext.identity", {})
     return HttpRequest(
-        method=str(event.get("httpMethod") or "GET").upper(),
-        path=quote(event.get("path") or "/", safe=_PATH_SAFE),  # v1 hands over the decoded path
+        method=_method(event, "httpMethod", "httpMethod"),
+        # v1 hands over the decoded path, without the stage (requestContext.path has it).
+        path=quote(_text(event, "path", "path") or "/", safe=_PATH_SAFE),
         headers=headers,
         query=query,
         body=_body(event),
-        source_ip=identity.get("sourceIp"),
+        source_ip=_text(identity, "sourceIp", "requestContext.identity.sourceIp"),
         platform=APIGW_V1,
-        request_id=ctx.get("requestId") or getattr(context, "aws_request_id", None),
+        request_id=_request_id(ctx, context, "aws_request_id"),
         context=context,
     )
 
 
 def _from_payload_v2(event: dict, ctx: dict, http: dict, context: Any) -> HttpRequest:
-    pairs = [(str(k), str(v)) for k, v in (event.get("headers") or {}).items()]
-    cookies = event.get("cookies") or []
-    if cookies:  # payload 2.0 moves cookies out of the headers; put them back where HTTP has them
-        pairs.append(("cookie", "; ".join(str(c) for c in cookies)))
-    raw_query = event.get("rawQueryString")
+    cookies = [
+        _expect(cookie, str, f"cookies.{index}", "")
+        for index, cookie in enumerate(_expect(event.get("cookies"), list, "cookies", []))
+    ]
+    pairs = _with_cookies(_text_pairs(event, "headers"), cookies)
+    raw_query = _text(event, "rawQueryString", "rawQueryString")
     if raw_query is not None:
         query = parse_qs(raw_query, keep_blank_values=True)
     else:
-        query = {str(k): [str(v)] for k, v in (event.get("queryStringParameters") or {}).items()}
-    domain = str(ctx.get("domainName") or "")
+        query = {name: [value] for name, value in _text_pairs(event, "queryStringParameters")}
+    domain = _text(ctx, "domainName", "requestContext.domainName") or ""
+    platform = FUNCTION_URL if ".lambda-url." in domain else APIGW_V2
+    path = _text(event, "rawPath", "rawPath") or quote(
+        _text(http, "path", "requestContext.http.path") or "/", safe=_PATH_SAFE
+    )
+    if platform == APIGW_V2:
+        path = _without_stage(path, _text(ctx, "stage", "requestContext.stage"))
     return HttpRequest(
-        method=str(http.get("method") or "GET").upper(),
-        path=event.get("rawPath") or quote(http.get("path") or "/", safe=_PATH_SAFE),
+        method=_method(http, "method", "requestContext.http.method"),
+        path=path,
         headers=Headers(pairs),
         query=query,
         body=_body(event),
-        source_ip=http.get("sourceIp"),
-        platform=FUNCTION_URL if ".lambda-url." in domain else APIGW_V2,
-        request_id=ctx.get("requestId") or getattr(context, "aws_request_id", None),
+        source_ip=_text(http, "sourceIp", "requestContext.http.sourceIp"),
+        platform=platform,
+        request_id=_request_id(ctx, context, "aws_request_id"),
         context=context,
     )
+
+
+def _without_stage(path: str, stage: str | None) -> str:
+    """HTTP API puts a named stage in ``rawPath`` (``/dev/health`` for stage ``dev``); ``$default`` has none."""
+    if not stage or stage == "$default":
+        return path
+    prefix = "/" + quote(stage, safe="")
+    if path == prefix or path.startswith(prefix + "/"):
+        return path[len(prefix) :] or "/"
+    return path
+
+
+def _with_cookies(pairs: list[tuple[str, str]], cookies: list[str]) -> list[tuple[str, str]]:
+    """Payload 2.0 moves cookies out of the headers into ``cookies``: put them back as one ``cookie``
+    header joined with ``; `` (RFC 6265), merged with a ``cookie`` header if one is still there, each
+    cookie once."""
+    if not cookies:
+        return pairs
+    crumbs: list[str] = []
+    kept = []
+    for name, value in pairs:
+        if name.lower() == "cookie":
+            crumbs.extend(value.split(";"))
+        else:
+            kept.append((name, value))
+    crumbs.extend(cookies)
+    unique = list(dict.fromkeys(crumb.strip() for crumb in crumbs if crumb.strip()))
+    if unique:
+        kept.append(("cookie", "; ".join(unique)))
+    return kept
 
 
 def _body(event: dict) -> bytes:
@@ -231,27 +363,46 @@ def _body(event: dict) -> bytes:
         return b""
     if not isinstance(body, str):  # a test harness handing over a parsed body: keep it as JSON
         body = json.dumps(body)
-    if event.get("isBase64Encoded"):
+    if _expect(event.get("isBase64Encoded"), bool, "isBase64Encoded", False):
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            raise UnsupportedEventError("isBase64Encoded is true but the body is not base64") from None
-    return body.encode("utf-8")
+            raise MalformedEventError("isBase64Encoded is true but the body is not base64", "base64", "body") from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:  # unreachable after check_json_value; kept so no path can raise
+        raise MalformedEventError("the body holds a lone surrogate, which is not text", "text", "body") from None
 
 
 def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = None) -> HttpRequest:
-    """Build the :class:`HttpRequest` of an FC 2.0 (WSGI) call, reading at most ``max_body_bytes + 1``."""
+    """Build the :class:`HttpRequest` of an FC 2.0 (WSGI) call, reading at most ``max_body_bytes + 1``.
+
+    A body sent with ``Transfer-Encoding: chunked`` (no ``Content-Length``) is read until the end of
+    ``wsgi.input``, bounded the same way, so an oversized one is still detected (413) without being
+    read whole. Raises :class:`MalformedEventError` when the body cannot be read.
+    """
     pairs = [(key[5:].replace("_", "-"), str(value)) for key, value in environ.items() if key.startswith("HTTP_")]
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
             pairs.append((name, str(environ[key])))
+    limit = None if max_body_bytes is None else max_body_bytes + 1
+    stream = environ.get("wsgi.input")
+    chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
+    declared: int | None
     try:
-        declared = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    declared = max(declared, 0)
-    to_read = declared if max_body_bytes is None else min(declared, max_body_bytes + 1)
-    body = environ["wsgi.input"].read(to_read) if to_read and environ.get("wsgi.input") else b""
+        if chunked or (not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")):
+            # The length is unknown: the server de-chunks, and the stream ends where the body does.
+            declared = None
+            body = _read_to_end(stream, limit) if stream is not None else b""
+        else:
+            try:
+                declared = max(int(environ.get("CONTENT_LENGTH") or 0), 0)
+            except ValueError:
+                declared = 0
+            to_read = declared if limit is None else min(declared, limit)
+            body = stream.read(to_read) if to_read and stream is not None else b""
+    except (OSError, ValueError) as exc:
+        raise MalformedEventError(f"the body could not be read ({type(exc).__name__})", "read", "body") from None
     # PEP 3333: PATH_INFO is the decoded path as latin-1 text; re-encode it to the wire form.
     raw_path = str(environ.get("PATH_INFO") or "/").encode("latin-1", "replace")
     path = _FC2_PROXY_PREFIX.sub("", quote(raw_path, safe=_PATH_SAFE)) or "/"
@@ -261,13 +412,26 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
         path=path,
         headers=Headers(pairs),
         query=parse_qs(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True),
-        body=body,
+        body=bytes(body),
         source_ip=environ.get("REMOTE_ADDR"),
         platform=FC2,
         request_id=getattr(context, "request_id", None) or environ.get("HTTP_X_FC_REQUEST_ID"),
         context=context,
         declared_length=declared,
     )
+
+
+def _read_to_end(stream: Any, limit: int | None) -> bytes:
+    """Read ``stream`` until it ends or ``limit`` bytes have been read (``None``: no limit)."""
+    chunks: list[bytes] = []
+    total = 0
+    while limit is None or total < limit:
+        chunk = stream.read(65536 if limit is None else min(65536, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 # --- response → platform -----------------------------------------------------------------------
@@ -305,20 +469,72 @@ def http_handler(app: App, *, max_body_bytes: int | Callable[[], int] | None = N
     """Wrap ``app`` into ``handler(event_or_environ, context_or_start_response)`` for every platform.
 
     ``max_body_bytes`` only bounds how much of a WSGI body is read; the app enforces the limit itself.
+    The handler never raises: an event that cannot be read is answered with a 400 ``malformed-event``
+    problem (and logged as a malformed platform event), and anything ``app`` lets escape with a 500.
     """
 
     def handler(event: Any, context_or_start_response: Any) -> Any:
         if _is_wsgi(event, context_or_start_response):
             limit = max_body_bytes() if callable(max_body_bytes) else max_body_bytes
-            response = app(parse_environ(event, max_body_bytes=limit))
+            response = _answer(app, lambda: parse_environ(event, max_body_bytes=limit), FC2)
             headers = [(str(k), str(v)) for k, v in response.headers.items()]
             headers.append(("Content-Length", str(len(response.body))))
             context_or_start_response(_status_line(response.status), headers)
             return [response.body]
-        request = parse_event(event, context_or_start_response)
-        return to_platform_response(app(request), request.platform)
+        platform = APIGW_V1 if isinstance(event, Mapping) and "httpMethod" in event else "unknown"
+        requests: list[HttpRequest] = []
+
+        def parse() -> HttpRequest:
+            requests.append(parse_event(event, context_or_start_response))
+            return requests[0]
+
+        response = _answer(app, parse, platform)
+        return to_platform_response(response, requests[0].platform if requests else platform)
 
     return handler
+
+
+def _answer(app: App, parse: Callable[[], HttpRequest], platform: str) -> HttpResponse:
+    try:
+        request = parse()
+    except UnsupportedEventError as exc:
+        return malformed_event_response(exc, platform)
+    try:
+        return app(request)
+    except Exception as exc:  # the app translates its own errors; this is the last line of defence
+        logger.error(
+            "http app raised %s", type(exc).__name__, exc_info=True, extra={"fields": {"error": type(exc).__name__}}
+        )
+        return HttpResponse.json(
+            500,
+            {"type": "urn:pushfn:problem:internal-error", "title": "Internal error", "status": 500,
+             "detail": "the error was logged"},
+            {"Content-Type": "application/problem+json", "Cache-Control": "no-store"},
+        )  # fmt: skip
+
+
+def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknown") -> HttpResponse:
+    """The 400 ``malformed-event`` problem for an event that cannot be read; logged once per event."""
+    field = getattr(exc, "field", "event")
+    rule = getattr(exc, "rule", "shape")
+    detail = getattr(exc, "detail", None) or str(exc)
+    # Field paths may hold header names from the event: bounded, and lone surrogates made printable.
+    field = field[:200].encode("utf-8", "backslashreplace").decode("utf-8")
+    detail = detail[:500].encode("utf-8", "backslashreplace").decode("utf-8")
+    logger.warning(
+        "malformed platform event: %s (%s)",
+        field,
+        rule,
+        extra={"fields": {"platform": platform, "field": field, "rule": rule, "status": 400}},
+    )
+    problem = {
+        "type": "urn:pushfn:problem:malformed-event",
+        "title": "The platform event is malformed",
+        "status": 400,
+        "detail": detail,
+        "errors": [{"field": field, "rule": rule, "message": detail}],
+    }
+    return HttpResponse.json(400, problem, {"Content-Type": "application/problem+json", "Cache-Control": "no-store"})
 
 
 def _is_wsgi(event: Any, second: Any) -> bool:

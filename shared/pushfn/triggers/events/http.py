@@ -182,6 +182,7 @@ def _payload_v2(
     query: Query,
     base64_body: bool,
     cookies: list[str] | None,
+    stage: str = "$default",
 ) -> dict[str, Any]:
     raw = _body_bytes(body)
     text, encoded = _encoded_body(raw, base64_body)
@@ -189,8 +190,11 @@ def _payload_v2(
     joined: dict[str, list[str]] = {}
     for name, value in pairs:
         joined.setdefault(name, []).append(value)
+    if stage != "$default":  # a named stage is part of the URL, so of rawPath and http.path
+        path = f"/{stage}{path}"
     context = copy.deepcopy(context_base)
     context["http"].update(method=method.upper(), path=path)
+    context["stage"] = stage
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -218,9 +222,10 @@ def apigw_v2_event(
     *,
     base64_body: bool = False,
     cookies: list[str] | None = None,
+    stage: str = "$default",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API event, payload format 2.0."""
-    return _payload_v2(_V2_CONTEXT, method, path, body, headers, query, base64_body, cookies)
+    """An API Gateway HTTP API event, payload format 2.0; a named ``stage`` prefixes ``rawPath``."""
+    return _payload_v2(_V2_CONTEXT, method, path, body, headers, query, base64_body, cookies, stage)
 
 
 def function_url_event(
@@ -245,8 +250,13 @@ def fc2_environ(
     query: Query = None,
     *,
     context: Any = None,
+    chunked: bool = False,
 ) -> dict[str, Any]:
-    """An FC 2.0 HTTP trigger WSGI ``environ`` (PEP 3333 plus FC's ``fc.context`` / ``fc.request_uri``)."""
+    """An FC 2.0 HTTP trigger WSGI ``environ`` (PEP 3333 plus FC's ``fc.context`` / ``fc.request_uri``).
+
+    ``chunked``: sent with ``Transfer-Encoding: chunked``, so no ``CONTENT_LENGTH``; ``wsgi.input``
+    holds the de-chunked body and ends where it does.
+    """
     raw = _body_bytes(body)
     query_string = urlencode(_query_pairs(query))
     environ: dict[str, Any] = {
@@ -269,6 +279,9 @@ def fc2_environ(
         "fc.context": context,
         "fc.request_uri": path + (f"?{query_string}" if query_string else ""),
     }
+    if chunked:
+        del environ["CONTENT_LENGTH"]
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     for name, value in _with_json_type(headers, body).items():
         key = name.upper().replace("-", "_")
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
