@@ -50,7 +50,8 @@ class WireModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise invalid_request(exc, type(self)) from exc
+            # Not chained: the pydantic error holds the raw input, which may be too deep to print.
+            raise invalid_request(exc, type(self)) from None
 
     # Tell pydantic this is still its own __init__ (as RootModel does): otherwise model_validate
     # would route through it and lose the validation context that carries `now`.
