@@ -43,6 +43,11 @@ def _clean(text: str, limit: int) -> str:
     """
     if len(text) > limit:
         text = text[:limit] + "…"
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    """``text`` with every unprintable character (control, lone surrogate…) escaped as ``\\uXXXX``."""
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
