@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.push.test_models_input_kinds import kind
 
 from pushfn.push.errors import InvalidRequestError
-from pushfn.push.models import MassPush, Push, PushTask, parse_request
+from pushfn.push.models import REQUEST_TYPES, MassPush, Push, PushTask, parse_request
 from pushfn.push.models._naming import snake_name
 
 NOW = datetime(2024, 1, 15, 8, 30, tzinfo=timezone.utc)
@@ -205,3 +205,20 @@ def test_direct_construction_raises_only_invalid_request_error(data: dict[str, A
             model(**clean)
         except InvalidRequestError as error:
             _assert_clean_problems(error)
+
+
+_OTHER_ACTIONS = sorted(set(REQUEST_TYPES) - {"Push", "MassPush"})
+
+
+@st.composite
+def _other_action_input(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    action = draw(st.sampled_from(_OTHER_ACTIONS))
+    names = list(REQUEST_TYPES[action].api_names())
+    keys = st.sampled_from(names) | st.sampled_from(names).map(snake_name) | _text()
+    return action, draw(st.dictionaries(keys, JSON_VALUES | st.sampled_from(["d1", "a,b", "1", "DEVICE", "DAY"])))
+
+
+@SETTINGS
+@given(_other_action_input())
+def test_every_other_action_validates_or_raises_invalid_request_error(case: tuple[str, dict[str, Any]]) -> None:
+    _build(*case)
