@@ -8,6 +8,21 @@
 Input names may be the case-sensitive API names (``iOSBadge``) or snake_case (``ios_badge``);
 anything else fails with a "did you mean" hint. Problems are raised as
 :class:`pushfn.push.errors.InvalidRequestError` whose ``FieldProblem.field`` is the API name.
+
+Each parameter takes only its own kind of value, so nothing is stringified on its way to the wire:
+
+- text: a ``str`` only, with no lone surrogate (rule ``text``) and no control character other than
+  tab, line feed and carriage return -- C0 and DEL are refused (rule ``control_character``);
+- integers: an int, a whole float or decimal digits (``"3"``, as the CLI gives), never a boolean, within
+  the documented range or at least the SDK's int32/int64 (rule ``range``);
+- booleans: ``True``/``False`` or the wire text ``"true"``/``"false"`` (any case);
+- times: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099 (numbers are not guessed
+  to be epoch seconds);
+- JSON in a field (ext-parameters, tag expressions, vendor payloads): a dict/list or JSON text decoded
+  by :func:`pushfn.json_input.decode_json`, with the same bounds (depth 32, int64, text) and problems
+  located inside the field (``AndroidExtParameters.key``).
+
+:class:`InvalidRequestError` is the only exception any input can raise here.
 """
 
 from __future__ import annotations

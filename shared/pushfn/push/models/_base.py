@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
-from pushfn.push.models._errors import invalid_request
+from pushfn.push.models._errors import invalid_request, printable
 from pushfn.push.models._naming import api_name
 from pushfn.push.models._rules import Problem, raise_problems
 from pushfn.push.models._types import AppKey
@@ -50,7 +50,8 @@ class WireModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise invalid_request(exc, type(self)) from exc
+            # Not chained: the pydantic error holds the raw input, which may be too deep to print.
+            raise invalid_request(exc, type(self)) from None
 
     # Tell pydantic this is still its own __init__ (as RootModel does): otherwise model_validate
     # would route through it and lose the validation context that carries `now`.
@@ -72,6 +73,10 @@ class WireModel(BaseModel):
             # Unknown names pass through so that pydantic reports them (extra="forbid") together
             # with every other problem; the error translation adds the "did you mean" hint.
             api = names.get(key, key) if isinstance(key, str) else str(key)
+            if not api.isprintable():
+                # An unknown name holding a lone surrogate or a control character is reported with
+                # the others, escaped: pydantic itself would refuse it as the whole "(request)".
+                api = printable(api)
             if api in renamed:
                 problems.append(Problem(api, "duplicate_field", "is given twice (under two spellings)"))
             renamed[api] = value

@@ -18,16 +18,19 @@ from pushfn.push.models._rules import (
     max_items,
 )
 from pushfn.push.models._types import (
+    Bool,
     CommaList,
+    Int,
     KeyType,
     ListTarget,
     NonEmptyStr,
     Target,
     TargetValue,
+    Text,
     UtcDateTime,
 )
 
-MessageId = Annotated[int, between(1, 2**63 - 1)]
+MessageId = Annotated[Int, between(1, 2**63 - 1)]
 Account = Annotated[NonEmptyStr, max_bytes(64)]
 Alias = Annotated[NonEmptyStr, max_bytes(128)]
 AliasNames = Annotated[CommaList, max_items(10, "aliases"), each_max_bytes(128)]
@@ -74,7 +77,7 @@ class UnbindAlias(ApiRequest):
     action: ClassVar[str] = "UnbindAlias"
     device_id: NonEmptyStr
     alias_name: AliasNames | None = None
-    unbind_all: bool | None = None
+    unbind_all: Bool | None = None
 
     def rule_problems(self, now: datetime) -> list[Problem]:
         if self.alias_name is None and not self.unbind_all:
@@ -181,10 +184,10 @@ class QueryPushRecords(ApiRequest):
     action: ClassVar[str] = "QueryPushRecords"
     start_time: UtcDateTime
     end_time: UtcDateTime
-    keyword: str | None = None
-    next_token: str | None = None  # deprecated by the service; use Page
-    page: Annotated[int, between(1, 10_000)] | None = None
-    page_size: Annotated[int, between(1, 100)] | None = None
+    keyword: Text | None = None
+    next_token: Text | None = None  # deprecated by the service; use Page
+    page: Annotated[Int, between(1, 10_000)] | None = None
+    page_size: Annotated[Int, between(1, 100)] | None = None
     push_type: Literal["MESSAGE", "NOTICE", "LIVE_ACTIVITY"] | None = None
     source: Literal["API", "CONSOLE", "OpenAPIExplorer"] | None = None
     target: Target | None = None

@@ -30,11 +30,32 @@ _RULE_OF_TYPE = {
     "less_than_equal": "range",
 }
 _QUOTED = re.compile(r"'([^']*)'")
+#: Longest field name segment and message shown; longer ones are cut (an unknown name can be 60 KB).
+_MAX_SEGMENT_CHARS = 64
+_MAX_MESSAGE_CHARS = 1000
+
+
+def _clean(text: str, limit: int) -> str:
+    """``text`` made safe to put in a problem: printable (escaped otherwise), UTF-8 encodable, short.
+
+    Names of unknown parameters come straight from the caller and may hold a lone surrogate or a
+    NUL; problems are written to HTTP answers and logs, so they must never carry one on.
+    """
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    """``text`` with every unprintable character (control, lone surrogate…) escaped as ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
     """``('PushTask', 2, 'Title')`` -> ``PushTask.3.Title`` (1-based, as on the wire)."""
-    return ".".join(str(part + 1) if isinstance(part, int) else str(part) for part in loc)
+    return ".".join(str(part + 1) if isinstance(part, int) else _clean(str(part), _MAX_SEGMENT_CHARS) for part in loc)
 
 
 def _join(prefix: str, name: str) -> str:
@@ -75,7 +96,7 @@ def _model_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> type[BaseM
 
 def _unknown_message(error: dict[str, Any], model: type[BaseModel] | None) -> str:
     name = str(error["loc"][-1])
-    message = f"unknown parameter {name!r}"
+    message = f"unknown parameter {_clean(name, _MAX_SEGMENT_CHARS)!r}"
     holder = _model_at(model, error["loc"][:-1])
     if holder is not None:
         known = [field.alias or snake for snake, field in holder.model_fields.items()]
@@ -90,7 +111,12 @@ def problems_of(error: dict[str, Any], model: type[BaseModel] | None = None) -> 
     where = field_path(error["loc"])
     kind = error["type"]
     if kind == PROBLEMS_ERROR:
-        return [FieldProblem(_join(where, p.field), p.rule, p.message) for p in error["ctx"]["problems"]]
+        return [
+            FieldProblem(
+                _join(where, _clean(p.field, 4 * _MAX_SEGMENT_CHARS)), p.rule, _clean(p.message, _MAX_MESSAGE_CHARS)
+            )
+            for p in error["ctx"]["problems"]
+        ]
     rule = _RULE_OF_TYPE.get(kind)
     if rule is None:
         rule = "type" if kind.endswith(("_type", "_parsing", "_from_float")) else kind
@@ -102,7 +128,7 @@ def problems_of(error: dict[str, Any], model: type[BaseModel] | None = None) -> 
         message = _enum_message(error)
     else:
         message = error["msg"]
-    return [FieldProblem(where or "(request)", rule, message)]
+    return [FieldProblem(where or "(request)", rule, _clean(message, _MAX_MESSAGE_CHARS))]
 
 
 def invalid_request(exc: ValidationError, model: type[BaseModel] | None = None) -> InvalidRequestError:

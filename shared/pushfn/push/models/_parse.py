@@ -58,11 +58,16 @@ def parse_request(
     PushTime/ExpireTime rules (default: the current time). Raises :class:`InvalidRequestError`
     listing every problem, each naming the API field (``Title``, ``PushTask.3.Title``).
     """
-    model = _model_for(action)
+    model = _model_for(action) if isinstance(action, str) else None
     if model is None:
-        hint = suggest(action, request_types())
-        message = f"unknown or unsupported action {action!r}" + (f"; did you mean {hint!r}?" if hint else "")
-        raise InvalidRequestError([FieldProblem("Action", "unknown_action", message)], action)
+        named = action if isinstance(action, str) else ""
+        hint = suggest(named, request_types()) if named else None
+        shown = ascii(named[:64]) if named else f"of type {type(action).__name__}"
+        message = f"unknown or unsupported action {shown}" + (f"; did you mean {hint!r}?" if hint else "")
+        raise InvalidRequestError(
+            [FieldProblem("Action", "unknown_action", message)],
+            named if named.isprintable() and len(named) <= 64 else None,
+        )
     if isinstance(data, ApiRequest):
         if not isinstance(data, model):
             message = f"a {type(data).__name__} request cannot be sent as {action}"
@@ -85,7 +90,8 @@ def parse_request(
     try:
         request = model.model_validate(params, context=context)
     except ValidationError as exc:
-        raise InvalidRequestError(problems + invalid_request(exc, model).problems, action) from exc
+        # Not chained: the pydantic error holds the raw input, which may be too deep to print.
+        raise InvalidRequestError(problems + invalid_request(exc, model).problems, action) from None
     if problems:
         raise InvalidRequestError(problems, action)
     return request

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 from pushfn.push.models._base import ApiRequest
 from pushfn.push.models._push_fields import PushFields
 from pushfn.push.models._rules import Problem, between, max_items, min_items, one_of
-from pushfn.push.models._types import IdempotentToken, ListTarget
+from pushfn.push.models._types import IdempotentToken, Int, ListTarget, Text
 
 MAX_SMS_DELAY_SECS = 3 * 24 * 3600
 
@@ -20,11 +20,11 @@ class Push(PushFields, ApiRequest):
 
     idempotent_token: IdempotentToken | None = None
     # --- SMS fallback (Push only) ----------------------------------------------------------------
-    sms_delay_secs: Annotated[int, between(0, MAX_SMS_DELAY_SECS)] | None = None
-    sms_params: str | None = None  # "key1=value1&key2=value2"
-    sms_send_policy: Annotated[int, one_of(0, 1)] | None = None  # 0 not received, 1 not opened
-    sms_sign_name: str | None = None
-    sms_template_name: str | None = None
+    sms_delay_secs: Annotated[Int, between(0, MAX_SMS_DELAY_SECS)] | None = None
+    sms_params: Text | None = None  # "key1=value1&key2=value2"
+    sms_send_policy: Annotated[Int, one_of(0, 1)] | None = None  # 0 not received, 1 not opened
+    sms_sign_name: Text | None = None
+    sms_template_name: Text | None = None
 
     def rule_problems(self, now: datetime) -> list[Problem]:
         return super().rule_problems(now) + self._sms_problems()

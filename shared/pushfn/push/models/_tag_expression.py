@@ -7,8 +7,9 @@ array of 1..10 sub-expressions), ``not`` (one sub-expression). and/or nest at mo
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pushfn.json_input import JsonInputError, decode_json
 
 MAX_TAG_CHARS = 128
 MAX_DEPTH = 2
@@ -23,9 +24,11 @@ Issues = list[tuple[str, str]]
 def check_tag_target(value: str) -> Issues:
     if value.lstrip().startswith("{"):
         try:
-            expression = json.loads(value)
-        except ValueError:
-            return [("format", "looks like a tag expression but is not valid JSON")]
+            expression = decode_json(value)
+        except JsonInputError as exc:
+            if exc.rule == "json":
+                return [("format", "looks like a tag expression but is not valid JSON")]
+            return [(exc.rule, f"tag expression: {exc.detail}")]
         return check_tag_expression(expression)
     return _check_tag_name(value, "TargetValue")
 
@@ -72,6 +75,7 @@ class _Walker:
             self.tags += 1
             self.issues.extend(_check_tag_name(value, path))
         elif key == "not":
+            # Recursion here is bounded: TargetValue's JSON was checked to nest at most 32 deep.
             self.visit(value, depth, f"{path}.not")
         else:
             self._visit_operands(key, value, depth + 1, f"{path}.{key}")
