@@ -48,8 +48,6 @@ from pushfn.triggers.events.http import (
 )
 from pushfn.triggers.http import Headers, HttpRequest, MalformedEventError, parse_event
 
-NEEDS_MODELS = pytest.mark.xfail(strict=False, reason="needs models branch (the model must name the field)")
-
 
 def send(platform: str, body: Any, headers: dict[str, str], path: str = "/push", method: str = "POST") -> Any:
     return call_handler(platform_event(platform, method, path, headers, encode(body)), platform)
@@ -375,7 +373,6 @@ def test_deeply_nested_tag_expression_is_400(http_env: HttpEnv, depth: int) -> N
     assert http_env.pushes() == []
 
 
-@NEEDS_MODELS
 def test_deeply_nested_tag_expression_names_target_value(http_env: HttpEnv) -> None:
     data = problem(send("fc3-bytes", push_body(Target="TAG", TargetValue=_nested_tag_expression(1000)), bearer()), 400)
     assert "TargetValue" in {e["field"] for e in data["errors"]}, data
