@@ -135,3 +135,19 @@ def test_arbitrary_input_decodes_or_raises_json_input_error(data):
 )
 def test_valid_json_round_trips(value):
     assert decode_json(json.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ('{"a": {"\\ud800": 1}}', "a.\\ud800"),
+        ('{"a": {"b\\u0000c": "\\udc00"}}', "a.b\\x00c"),
+        ('{"\\u00e9": {"x": "\\udc00"}}', "\u00e9.x"),
+        ('{"' + "k" * 100 + '": "\\ud800"}', "k" * 61 + "..."),
+    ],
+)
+def test_paths_are_safe_text_whatever_the_keys(document, path):
+    with pytest.raises(JsonInputError) as caught:
+        decode_json(document)
+    assert caught.value.path == path
+    str(caught.value).encode("utf-8")

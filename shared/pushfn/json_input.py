@@ -121,7 +121,7 @@ def check_json_value(value: Any, path: str = "", *, max_string_chars: int = MAX_
             for key, child in item.items():
                 if not isinstance(key, str):
                     raise JsonInputError("object keys must be strings", "json", where)
-                child_path = f"{where}.{key}" if where else key
+                child_path = f"{where}.{_path_part(key)}" if where else _path_part(key)
                 check_text(key, child_path, max_string_chars=max_string_chars)
                 stack.append((child, child_path, depth + 1))
         elif isinstance(item, (list, tuple)):
@@ -149,6 +149,14 @@ def check_text(value: str, path: str = "", *, max_string_chars: int = MAX_STRING
                 path,
             ) from None
     return value
+
+
+def _path_part(key: str) -> str:
+    # A path is shown to callers and written to logs, so a key becomes safe text first: escaped when it
+    # holds a control character or a lone surrogate (neither is printable), and shortened.
+    if not key.isprintable():
+        key = key.encode("unicode_escape").decode("ascii")
+    return key if len(key) <= 64 else key[:61] + "..."
 
 
 def describe_json_type(value: Any) -> str:
