@@ -48,7 +48,8 @@ def handle_timer_event(event: object, context: Any = None) -> dict[str, Any]:
 
     try:
         invocation = parse_timer_event(event)
-    except (ConfigurationError, CredentialsError):
+    except (ConfigurationError, CredentialsError) as exc:
+        _misconfigured(exc)
         raise
     except Exception as exc:  # reading the event: never the platform's to retry (see the docstring)
         return _invalid(None, interpretation_failure(exc, field="event"), exc)
@@ -82,7 +83,8 @@ def run_tick(
             app_key=getattr(client, "app_key", None),
             templates=templates,
         )
-    except (ConfigurationError, CredentialsError):
+    except (ConfigurationError, CredentialsError) as exc:
+        _misconfigured(exc)
         raise
     except Exception as exc:  # resolving the spec: any failure is the spec's (see the docstring)
         return _invalid(invocation, interpretation_failure(exc, field="spec"))
@@ -135,6 +137,16 @@ def _invalid(
         "scheduled_time": fields["scheduled_time"],
         "problems": failure.problems,
     }
+
+
+def _misconfigured(exc: Exception) -> None:
+    fields = {
+        "event": "scheduled_push.misconfigured",
+        "function": FUNCTION_NAME,
+        "error": type(exc).__name__,
+        "message": safe_text(str(exc)),
+    }
+    logger.error("configuration unusable; the platform will retry: %s", fields["message"], extra={"fields": fields})
 
 
 def _log_failure(invocation: ScheduledInvocation, item: ItemResult, message: str) -> None:

@@ -26,6 +26,7 @@ guess at a shape a newer producer invented.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -151,10 +152,14 @@ def problems_from_validation(exc: ValidationError) -> list[FieldProblem]:
     """pydantic errors → FieldProblems; input values are never echoed (they may be device ids)."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
-        # The first location element is the discriminator tag ("push", "chunk"): not a field.
-        loc = [str(part) for part in error.get("loc", ())[1:]]
+        # The first location element is the discriminator tag ("push", "chunk"): not a field; nor
+        # are the union members pydantic names after their types ("dict[str,any]", "list[any]").
+        loc = [str(part) for part in error.get("loc", ())[1:] if not _UNION_MEMBER.match(str(part))]
         problems.append(FieldProblem(".".join(loc) or "body", error.get("type", "invalid"), error.get("msg", "")))
     return problems
+
+
+_UNION_MEMBER = re.compile(r"^[a-z_]+\[.*\]$")
 
 
 def _shown(value: object) -> str:

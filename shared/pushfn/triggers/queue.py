@@ -347,8 +347,6 @@ def _raw_text(value: object) -> tuple[str, str]:
 
 def _identifier(value: object) -> str | None:
     """A message id as the platform sent it (made printable if it is not Unicode text); None if unusable."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str) or not value:
         return None
     return _clean(value)
