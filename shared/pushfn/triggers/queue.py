@@ -139,7 +139,8 @@ def parse_queue_event(event: object) -> QueueBatch:
         return QueueBatch(SQS, tuple(_each(data["Records"], _sqs_message, "Records", SQS)))
     if _is_cloudevent(data):
         return QueueBatch(MNS_QUEUE, tuple(_each([data], _cloudevent_message, "", MNS_QUEUE)))
-    if isinstance(data, list) and data and all(_is_cloudevent(item) for item in data):
+    if isinstance(data, list) and any(_is_cloudevent(item) for item in data):
+        # A batch: an item that is not a CloudEvent is one unreadable message, not a lost batch.
         return QueueBatch(MNS_QUEUE, tuple(_each(data, _cloudevent_message, "", MNS_QUEUE)))
     if isinstance(data, Mapping) and {"TopicName", "Message", "MessageId"} <= data.keys():
         return QueueBatch(MNS_TOPIC, tuple(_each([data], _topic_json_message, "", MNS_TOPIC)))
@@ -244,6 +245,8 @@ def _is_cloudevent(data: object) -> bool:
 
 
 def _cloudevent_message(event: Mapping[str, Any]) -> QueueMessage:
+    if not _is_cloudevent(event):
+        raise QueueEventError("not an MNS queue CloudEvent (specversion, data.messageBody)")
     payload = event["data"]
     raw_id = payload.get("messageId") or event.get("id")
     attributes = {str(k): _text(v) for k, v in payload.items() if k != "messageBody" and v is not None}
@@ -290,7 +293,11 @@ def _stream_message(text: str) -> QueueMessage:
 
 def _unreadable(item: object, where: str, source: str, exc: Exception) -> QueueMessage:
     detail = str(exc) if isinstance(exc, QueueEventError) else f"{type(exc).__name__}: {exc}"
-    raw_id = item.get("messageId") if isinstance(item, Mapping) else None
+    raw_id = None
+    if isinstance(item, Mapping):  # wherever this shape keeps its id: SQS, CloudEvent data, CloudEvent
+        data = item.get("data")
+        raw_id = item.get("messageId") or (data.get("messageId") if isinstance(data, Mapping) else None)
+        raw_id = raw_id or item.get("id")
     body, encoding = _raw_text(item)
     return QueueMessage(
         message_id=_identifier(raw_id),

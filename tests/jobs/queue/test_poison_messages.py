@@ -181,6 +181,17 @@ def test_malformed_sqs_records_are_dead_lettered_one_by_one(emulator, runtime, d
     assert problems[3][0].startswith("body.deep.") and problems[3][1] == "depth"  # names the path
 
 
+def test_a_batch_item_that_is_not_a_cloudevent_does_not_hide_the_others(emulator, runtime, dead_dir):
+    good = mns_queue_cloudevent(_push("good"), message_id="good")
+    broken = mns_queue_cloudevent(_push("broken"), message_id="broken")
+    del broken["data"]["messageBody"]
+    event = json.dumps([broken, good, 7]).encode()
+    assert handler(event, None) == {"processed": 3, "succeeded": 1, "failed_permanently": 2}
+    assert _titles(emulator) == ["good"]
+    letters = {letter["failure"]["problems"][0]["field"]: letter["message_id"] for letter in _letters(dead_dir)}
+    assert letters == {"0": "broken", "2": None}
+
+
 # --- item 6: interpretation failures are permanent, with their reason ---------------------------
 
 ISSUE_6_BODIES = [

@@ -304,9 +304,13 @@ def test_arbitrary_payloads_never_raise_and_never_push_twice(emulator, runtime, 
         try:
             decode_json(os.environ[SCHEDULES_ENV])
         except JsonInputError:
-            # Not bounded JSON, the operator's table is unusable: a configuration error, named as such.
-            with pytest.raises(ConfigurationError, match=SCHEDULES_ENV):
-                handler(event, None)
+            # Not bounded JSON, the operator's table is unusable: a configuration error, named as such
+            # (unless the event itself is unusable first, e.g. its time is not a time).
+            try:
+                assert handler(event, None)["status"] == "invalid"
+            except ConfigurationError as exc:
+                assert SCHEDULES_ENV in str(exc)
+            assert emulator.pushes() == []
             return
     first = _run(event)
     pushed = [p["params"]["Title"] for p in emulator.pushes()]
