@@ -117,3 +117,32 @@ def test_bad_configuration_is_a_configuration_error(source: str, match: str) -> 
 def test_top_level_must_be_an_object() -> None:
     with pytest.raises(ConfigurationError, match="JSON object"):
         load_templates('["a"]')
+
+
+# --- issue 13 item 12: the templates file decodes like every other JSON input ---------------------
+
+
+def test_a_templates_file_or_inline_value_with_a_utf8_bom_is_accepted(tmp_path) -> None:
+    path = tmp_path / "templates.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"digest": {"Title": "Hi {name}", "Body": "b"}}).encode())
+    assert render_template(load_templates(str(path)), "digest", {"name": "Ann"})["Title"] == "Hi Ann"
+    inline = "\ufeff" + json.dumps({"digest": {"Title": "Yo {name}", "Body": "b"}})
+    assert render_template(load_templates(inline), "digest", {"name": "Bo"})["Title"] == "Yo Bo"
+
+
+@pytest.mark.parametrize(
+    ("document", "rule"),
+    [
+        (b'{"t": {"Title": ' + b"[" * 40 + b"]" * 40 + b"}}", "depth"),
+        (b'{"t": {"iOSBadge": ' + b"9" * 5000 + b"}}", "number"),
+        (b'{"t": {"Title": "a"}, "t": {"Title": "b"}}', "duplicate_key"),
+        (b'{"t": {"Title": "\xff"}}', "encoding"),
+        (b'{"t": {"Title": "\\ud800"}}', "text"),
+        (b'{"t": {"Title": NaN}}', "json"),
+    ],
+)
+def test_a_templates_file_that_is_not_bounded_json_names_the_rule(tmp_path, document, rule) -> None:
+    path = tmp_path / "templates.json"
+    path.write_bytes(document)
+    with pytest.raises(ConfigurationError, match=rf"PUSHFN_TEMPLATES: not valid JSON \({rule}: "):
+        load_templates(str(path))

@@ -2,8 +2,14 @@
 
 ``PUSHFN_DEAD_LETTER_URL`` names the destination:
 
-- a directory — ``file:///var/pushfn/dead`` or a plain path: one JSON file per message, named after
-  the message id (a redelivered message overwrites its own letter instead of adding a second one);
+- a directory — ``file:///var/pushfn/dead`` or a plain path: one JSON file per letter, named
+  ``<UTC time>_<id, filename-safe, cut>_<digest of the full id>_<random>.json``. The digest keeps
+  distinct ids apart even when their safe forms agree (``a/b``, ``a:b``, ``a_b``), the random part
+  keeps two letters with the same id apart (two MNS STREAM messages with the same body, a message
+  dead-lettered twice), and the time sorts them. Only ``[A-Za-z0-9._-]`` reach the name and it
+  never starts with a dot, so an id cannot leave the directory or hide a file. Each file is written
+  to a temporary name in the same directory, fsynced, then renamed over (``os.replace``), so a
+  reader never sees half a letter; files are readable by their owner only (bodies hold device ids);
 - an SQS queue — ``https://sqs.<region>.amazonaws.com/<account>/<name>``, ``sqs://<host>/<account>/<name>``
   (HTTPS), or ``sqs+http://127.0.0.1:<port>/<account>/<name>`` for a local stand-in. boto3 is
   imported only when the first letter is sent.
@@ -16,13 +22,16 @@ treats the message as transient, because deleting it would lose it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -38,7 +47,11 @@ _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """One permanently failed message: the body as received (so it can be fixed and re-sent) and why."""
+    """One permanently failed message: the body as received (so it can be fixed and re-sent) and why.
+
+    ``body_encoding`` is ``"base64"`` when the message was bytes that are not UTF-8 text (``body``
+    then holds their base64), ``"text"`` otherwise.
+    """
 
     function: str
     message_id: str | None
@@ -47,9 +60,20 @@ class DeadLetter:
     failure: dict[str, Any]
     body: str
     failed_at: str
+    body_encoding: str = "text"
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+    def to_json(self, *, ascii_only: bool = False) -> str:
+        """The letter as one JSON object; always encodable as UTF-8 (a lone surrogate in a body that
+        was refused for holding one is written as a ``\\udXXX`` escape)."""
+        data = asdict(self)
+        if not ascii_only:
+            text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            try:
+                text.encode("utf-8")
+                return text
+            except UnicodeEncodeError:
+                pass
+        return json.dumps(data, ensure_ascii=True, sort_keys=True)
 
 
 class DeadLetterSink(ABC):
@@ -74,18 +98,51 @@ class DirectorySink(DeadLetterSink):
         return f"file://{self.directory}"
 
     def write(self, letter: DeadLetter) -> str:
-        name = _UNSAFE_FILE_CHARS.sub("_", letter.message_id or letter.key)[:200] + ".json"
+        name = letter_file_name(letter.message_id or letter.key)
         target = self.directory / name
-        temporary = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary = self.directory / f".{name}.tmp"
+        data = (letter.to_json() + "\n").encode("utf-8")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(letter.to_json() + "\n", encoding="utf-8")
-            os.replace(temporary, target)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    temporary.unlink(missing_ok=True)
+                raise
+            _fsync_directory(self.directory)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
-            raise DeadLetterError(f"cannot write dead letter to {self.directory}: {exc.strerror}") from exc
+            raise DeadLetterError(
+                f"cannot write dead letter to {self.directory}: {exc.strerror or type(exc).__name__}"
+            ) from exc
         return str(target)
+
+
+def letter_file_name(identifier: str, *, now: datetime | None = None) -> str:
+    """A fresh, filename-safe name for a letter about ``identifier`` (see the module docstring)."""
+    when = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    safe = _UNSAFE_FILE_CHARS.sub("_", identifier)[:80]
+    digest = hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{when}_{safe}_{digest}_{uuid.uuid4().hex[:12]}.json"
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable; not every platform can open a directory, which is fine."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class SqsSink(DeadLetterSink):
@@ -108,7 +165,8 @@ class SqsSink(DeadLetterSink):
         try:
             answer = self._sqs().send_message(
                 QueueUrl=self.queue_url,
-                MessageBody=letter.to_json(),
+                # SQS refuses some characters a JSON text may hold raw (U+FFFE, U+FFFF): send ASCII.
+                MessageBody=letter.to_json(ascii_only=True),
                 MessageAttributes={"reason": {"DataType": "String", "StringValue": reason}},
             )
         except Exception as exc:  # botocore's errors are many; all mean "not stored"

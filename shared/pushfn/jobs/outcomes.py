@@ -7,10 +7,17 @@ reported (and dead-lettered) and never retried.
 *Transient* means the input is fine and the world was not: throttling, a 5xx, the network, the same
 key still in flight elsewhere, the idempotency store unreachable. Those go back to the platform.
 
+The *phase* decides first (:func:`interpretation_failure`): anything that goes wrong while reading
+a message — decoding its JSON, the envelope, the spec, relative times, templates, model validation —
+is the message's fault, whatever the exception's type (an ``OverflowError`` from a date in year 9999
+is as permanent as a missing Title). Only while *talking to a service* (CloudPush, the idempotency
+store) does :func:`classify` sort failures into transient and permanent.
+
 Deliberately transient although the service answered 4xx: authentication failures
 (``SignatureDoesNotMatch``, ``InvalidAccessKeyId.*``) and missing configuration. The message is not
 at fault; dead-lettering every message while the credentials are wrong would turn one config slip
-into a mass re-drive. The platform's own retry limit (SQS ``maxReceiveCount``, MNS retry strategy)
+into a mass re-drive; the same holds for a templates file that cannot be read while a message is
+being interpreted. The platform's own retry limit (SQS ``maxReceiveCount``, MNS retry strategy)
 still bounds them.
 """
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +34,7 @@ from pushfn.push.errors import (
     AuthError,
     ConfigurationError,
     CredentialsError,
+    FieldProblem,
     InvalidRequestError,
     ServerError,
     ServiceError,
@@ -77,8 +86,7 @@ def classify(exc: BaseException) -> Failure:
     name = type(exc).__name__
     text = safe_text(str(exc))
     if isinstance(exc, InvalidRequestError):
-        problems = [p.as_dict() for p in exc.problems]
-        return Failure(Status.PERMANENT, "invalid_spec", name, text, problems=problems)
+        return invalid_spec(exc.problems, name)
     if isinstance(exc, IdempotencyPayloadMismatchError):
         return Failure(Status.PERMANENT, "payload_mismatch", name, text)
     if isinstance(exc, IdempotencyKeyError):
@@ -107,9 +115,41 @@ def classify(exc: BaseException) -> Failure:
     return Failure(Status.TRANSIENT, "unexpected", name, text)
 
 
+def interpretation_failure(exc: BaseException, *, field: str = "body") -> Failure:
+    """A failure while *reading* a message or spec (before any service is called): permanent.
+
+    Whatever the type — :class:`InvalidRequestError`, :class:`~pushfn.json_input.JsonInputError`,
+    or an ``OverflowError``/``RecursionError``/``TypeError`` nobody foresaw — a retry would read the
+    same input and fail the same way. ``field`` names what was being read for an exception that
+    names no field itself. Configuration errors stay transient (see the module docstring).
+    """
+    from pushfn.json_input import JsonInputError
+
+    if isinstance(exc, InvalidRequestError):
+        return invalid_spec(exc.problems, type(exc).__name__)
+    if isinstance(exc, JsonInputError):
+        path = f"{field}.{exc.path}" if exc.path else field
+        return invalid_spec([FieldProblem(path, exc.rule, exc.detail)], type(exc).__name__)
+    if isinstance(exc, (ConfigurationError, CredentialsError)):
+        return Failure(Status.TRANSIENT, "configuration", type(exc).__name__, safe_text(str(exc)))
+    detail = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
+    return invalid_spec([FieldProblem(field, "unreadable", detail)], type(exc).__name__)
+
+
+def invalid_spec(problems: Sequence[FieldProblem], error: str = "InvalidRequestError") -> Failure:
+    """The permanent ``invalid_spec`` failure; its message is ``"<field>: <rule>: <detail>; ..."``."""
+    shown = [{key: safe_text(value) for key, value in p.as_dict().items()} for p in problems]
+    text = "; ".join(f"{p['field']}: {p['rule']}: {p['message']}" for p in shown[:5])
+    if len(shown) > 5:
+        text += f"; +{len(shown) - 5} more"
+    return Failure(Status.PERMANENT, "invalid_spec", error, safe_text(text or "invalid"), problems=shown)
+
+
 _HEX_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
 
 
 def safe_text(text: str, limit: int = 500) -> str:
-    """Mask anything shaped like a device id (32 hex digits) and cap the length."""
+    """Mask anything shaped like a device id (32 hex digits), make it encodable (a lone surrogate
+    becomes a ``\\udXXX`` escape, so no log handler chokes on it) and cap the length."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return _HEX_ID.sub(lambda m: mask(m.group(0)), text)[:limit]

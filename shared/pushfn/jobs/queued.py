@@ -5,10 +5,19 @@ times resolve against the message's send time), push them through the guard, and
 message as a whole:
 
 - **success** — every push sent or replayed;
-- **permanent** — the body is invalid, or the service refused a push (4xx): a structured log line,
-  a dead letter when :data:`~pushfn.jobs.dead_letter.DEAD_LETTER_ENV` is set, and the message is
-  *not* handed back — it would fail the same way forever;
-- **transient** — throttling, 5xx, network, key in flight: handed back to the platform for a retry.
+- **permanent** — anything failed while *interpreting* the message (the adapter could not read it,
+  its body is not bounded JSON, the envelope, spec, relative times, templates or model validation
+  refuse it — whatever the exception, see :func:`~pushfn.jobs.outcomes.interpretation_failure`), or
+  the service refused a push (4xx): a structured log line, a dead letter with the reason when
+  :data:`~pushfn.jobs.dead_letter.DEAD_LETTER_ENV` is set, and the message is *not* handed back — it
+  would fail the same way forever;
+- **transient** — throttling, 5xx, network, key in flight, idempotency store or dead-letter
+  destination unavailable: handed back to the platform for a retry.
+
+Each message is read and handled on its own, so one poison message (nested thousands deep, not
+base64, not UTF-8) never keeps the others of its batch from going out. An event of no known shape
+at all is reported the same way, as one unreadable message (logged, dead-lettered, not raised): a
+retry cannot fix it, and raising would only replay it.
 
 Keys (``queue_push`` namespace): the body's explicit ``key`` (scope ``key``, so producers can dedupe
 across queues), else a chunk's own ``chunk:<source>:<etag>:<n>`` (scope ``key`` too), else the
@@ -29,13 +38,21 @@ from typing import Any
 
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
 from pushfn.jobs.errors import DeadLetterError, RetryLaterError
-from pushfn.jobs.outcomes import Failure, Status, classify, safe_text
+from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
 from pushfn.specs.push_spec import PlannedPush, resolve_mass_push, resolve_push_spec
 from pushfn.specs.relative_time import format_time
-from pushfn.triggers.queue import SQS, QueueBatch, QueueMessage, parse_queue_event, sqs_response
+from pushfn.triggers.queue import (
+    SQS,
+    QueueBatch,
+    QueueEventError,
+    QueueMessage,
+    malformed_event_batch,
+    parse_queue_event,
+    sqs_response,
+)
 
 FUNCTION_NAME = "queue_push"
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
@@ -69,10 +86,21 @@ class MessageOutcome:
 
 
 def handle_queue_event(event: object, context: Any = None) -> Any:
-    """The ``queue_push`` handler: SQS → partial batch reply; MNS → summary, or a raise to retry."""
+    """The ``queue_push`` handler: SQS → partial batch reply; MNS → summary, or a raise to retry.
+
+    Raises only :class:`RetryLaterError`, on MNS (no partial reply exists there), after every
+    message of the batch was handled, and only when some message failed transiently.
+    """
     from pushfn.runtime import get_runtime
 
-    batch = parse_queue_event(event)
+    try:
+        batch = parse_queue_event(event)
+    except QueueEventError as exc:
+        batch = malformed_event_batch(event, exc)
+        logger.error(
+            "queue event of no known shape; reported as one unreadable message",
+            extra={"fields": {"event": "queue_push.malformed_event", "function": FUNCTION_NAME, "reason": str(exc)}},
+        )
     runtime = get_runtime(context)
     outcomes = process_batch(
         batch,
@@ -99,10 +127,19 @@ def process_batch(
 
 
 def reply(batch: QueueBatch, outcomes: Sequence[MessageOutcome]) -> Any:
-    """The platform's answer: SQS lists the transient failures; MNS can only retry by a raise."""
+    """The platform's answer: SQS lists the transient failures; MNS can only retry by a raise.
+
+    An SQS message without an id that must be retried is listed as ``""``: Lambda then retries the
+    whole batch (the finished messages replay from the idempotency store), instead of deleting it.
+    """
     transient = [o for o in outcomes if o.status is Status.TRANSIENT]
     if batch.platform == SQS:
-        return sqs_response([o.message_id for o in transient if o.message_id])
+        if any(not o.message_id for o in transient):
+            logger.warning(
+                "a message without messageId must be retried: the whole batch is reported failed",
+                extra={"fields": {"event": "queue_push.batch_failed", "function": FUNCTION_NAME}},
+            )
+        return sqs_response([o.message_id for o in transient])
     if transient:
         raise RetryLaterError(
             f"{len(transient)} of {len(outcomes)} message(s)",
@@ -126,12 +163,14 @@ def process_message(
 ) -> MessageOutcome:
     """Parse, plan and push one message; never raises (every failure becomes an outcome)."""
     key: str | None = None
+    if message.problem is not None:
+        return _finish(message, key, [], invalid_spec([message.problem], "QueueEventError"), dead_letter)
     try:
         job = parse_job(message.body)
         key, scope, lifetime = message_key(job, message)
         planned = plan(job, message, app_key=getattr(client, "app_key", None))
-    except Exception as exc:  # invalid body, or a template file that cannot be read
-        return _finish(message, key, [], classify(exc), dead_letter)
+    except Exception as exc:  # interpretation: the message's fault, whatever the type (see outcomes)
+        return _finish(message, key, [], interpretation_failure(exc), dead_letter)
 
     items = run_planned(
         planned,
@@ -159,7 +198,7 @@ def message_key(job: QueueJob, message: QueueMessage) -> tuple[str, str, int | N
 
 
 def content_key(message: QueueMessage) -> str:
-    return "sha256:" + hashlib.sha256(message.body.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(message.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def plan(job: QueueJob, message: QueueMessage, *, app_key: int | None) -> list[PlannedPush]:
@@ -199,6 +238,7 @@ def _finish(
             failure=failure.as_dict(),
             body=message.body,
             failed_at=format_time(datetime.now(timezone.utc)),
+            body_encoding=message.body_encoding,
         )
         try:
             where = dead_letter.write(letter)
@@ -238,9 +278,9 @@ def _log(
     fields = {
         "event": event,
         "function": FUNCTION_NAME,
-        "message_id": message.message_id,
+        "message_id": safe_text(message.message_id) if message.message_id else None,
         "key": mask(key) if key else None,
-        "source": message.source,
+        "source": safe_text(message.source),
         **failure.as_dict(),
         **{k: v for k, v in extra.items() if v is not None},
     }

@@ -8,7 +8,11 @@ the guard replays the ones already sent.
 Failure policy (see :mod:`pushfn.jobs.outcomes` for the classes):
 
 - the spec does not validate (or the event is unusable) → one structured log line naming the field
-  and rule, and a normal return: a retry would fail the same way;
+  and rule (masked), and a normal return: a retry would fail the same way. That holds for *any*
+  exception while reading the event or resolving the spec — an ``OverflowError`` from a date past
+  year 9999 or a ``RecursionError`` is reported as invalid just like a missing Title (see
+  :func:`~pushfn.jobs.outcomes.interpretation_failure`); only an unusable configuration
+  (``PUSHFN_SCHEDULES``, ``PUSHFN_TEMPLATES``) raises, since fixing it makes the retry succeed;
 - an item refused permanently by the service → logged, the other items still go out, normal return;
 - a transient failure → the items after it are not attempted and :class:`RetryLaterError` is raised
   so the platform retries; the retry replays the finished items and resumes at the failed one.
@@ -22,10 +26,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pushfn.jobs.errors import RetryLaterError
-from pushfn.jobs.outcomes import Status, classify
+from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
-from pushfn.push.errors import InvalidRequestError
+from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.push_spec import resolve_push_spec
 from pushfn.specs.relative_time import format_time
 from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event
@@ -44,8 +48,11 @@ def handle_timer_event(event: object, context: Any = None) -> dict[str, Any]:
 
     try:
         invocation = parse_timer_event(event)
-    except InvalidRequestError as exc:
-        return _invalid(None, exc)
+    except (ConfigurationError, CredentialsError) as exc:
+        _misconfigured(exc)
+        raise
+    except Exception as exc:  # reading the event: never the platform's to retry (see the docstring)
+        return _invalid(None, interpretation_failure(exc, field="event"), exc)
     runtime = get_runtime(context)
     return run_tick(invocation, guard=runtime.guard(FUNCTION_NAME), client=runtime.client, context=context)
 
@@ -76,8 +83,11 @@ def run_tick(
             app_key=getattr(client, "app_key", None),
             templates=templates,
         )
-    except InvalidRequestError as exc:
-        return _invalid(invocation, exc)
+    except (ConfigurationError, CredentialsError) as exc:
+        _misconfigured(exc)
+        raise
+    except Exception as exc:  # resolving the spec: any failure is the spec's (see the docstring)
+        return _invalid(invocation, interpretation_failure(exc, field="spec"))
 
     results = run_planned(planned, guard=guard, client=client, key=key, scope=SCOPE, context=context)
     summary = _summary(invocation, key, results)
@@ -108,13 +118,16 @@ def _summary(invocation: ScheduledInvocation, key: str, results: list[ItemResult
     }
 
 
-def _invalid(invocation: ScheduledInvocation | None, exc: InvalidRequestError) -> dict[str, Any]:
-    failure = classify(exc)
+def _invalid(
+    invocation: ScheduledInvocation | None, failure: Failure, error: BaseException | None = None
+) -> dict[str, Any]:
+    trigger = invocation.trigger_name if invocation else getattr(error, "trigger_name", None)
+    when = invocation.scheduled_time if invocation else getattr(error, "scheduled_time", None)
     fields = {
         "event": "scheduled_push.invalid",
         "function": FUNCTION_NAME,
-        "trigger": invocation.trigger_name if invocation else None,
-        "scheduled_time": format_time(invocation.scheduled_time) if invocation else None,
+        "trigger": safe_text(trigger) if trigger else None,
+        "scheduled_time": format_time(when) if when else None,
         **failure.as_dict(),
     }
     logger.error("invalid schedule payload, not retried: %s", failure.message, extra={"fields": fields})
@@ -124,6 +137,16 @@ def _invalid(invocation: ScheduledInvocation | None, exc: InvalidRequestError) -
         "scheduled_time": fields["scheduled_time"],
         "problems": failure.problems,
     }
+
+
+def _misconfigured(exc: Exception) -> None:
+    fields = {
+        "event": "scheduled_push.misconfigured",
+        "function": FUNCTION_NAME,
+        "error": type(exc).__name__,
+        "message": safe_text(str(exc)),
+    }
+    logger.error("configuration unusable; the platform will retry: %s", fields["message"], extra={"fields": fields})
 
 
 def _log_failure(invocation: ScheduledInvocation, item: ItemResult, message: str) -> None:

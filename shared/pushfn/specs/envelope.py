@@ -26,10 +26,12 @@ guess at a shape a newer producer invented.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from pushfn.json_input import JsonInputError, decode_json, describe_json_type
 from pushfn.push.errors import FieldProblem, InvalidRequestError
 
 #: Envelope versions this consumer understands, per kind.
@@ -88,13 +90,17 @@ _ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discrimi
 
 
 def parse_job(body: str | bytes) -> QueueJob:
-    """Parse a message body into a job; raise :class:`InvalidRequestError` naming the bad field."""
+    """Parse a message body into a job; raise :class:`InvalidRequestError` naming the bad field.
+
+    The body is decoded by :func:`pushfn.json_input.decode_json` (BOM dropped; depth, string, number
+    and text bounds applied), so a poison body is refused here with the rule it broke: the field
+    is ``body`` for the document, ``body.<path>`` for a value inside it.
+    """
     try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            [FieldProblem("body", "json", f"the message body is not JSON ({_short(exc)})")], "Push"
-        ) from None
+        data = decode_json(body)
+    except JsonInputError as exc:
+        field = f"body.{exc.path}" if exc.path else "body"
+        raise InvalidRequestError([FieldProblem(field, exc.rule, exc.detail)], "Push") from None
     return job_from_data(data)
 
 
@@ -111,26 +117,27 @@ def job_from_data(data: object) -> QueueJob:
             return MassPushJob(version=1, mass_push=data)
         return PushJob(version=1, push=data)
     kind = data.get("kind")
-    if kind not in SUPPORTED_VERSIONS:
+    if not isinstance(kind, str) or kind not in SUPPORTED_VERSIONS:
         raise InvalidRequestError(
             [
                 FieldProblem(
                     "kind",
                     "unknown_kind",
-                    f"unknown job kind {str(kind)[:40]!r}; this consumer knows {sorted(SUPPORTED_VERSIONS)}",
+                    f"unknown job kind {_shown(kind)}; this consumer knows {sorted(SUPPORTED_VERSIONS)}",
                 )
             ],
             "Push",
         )
     version = data.get("version")
-    if version not in SUPPORTED_VERSIONS[kind]:
+    # type() rather than ==: true == 1 and 1.0 == 1 in Python, but neither is version 1.
+    if type(version) is not int or version not in SUPPORTED_VERSIONS[kind]:
         raise InvalidRequestError(
             [
                 FieldProblem(
                     "version",
                     "missing" if version is None else "unsupported_version",
                     f"{kind} jobs need a version this consumer supports {list(SUPPORTED_VERSIONS[kind])}"
-                    + ("" if version is None else f", got {str(version)[:20]!r}"),
+                    + ("" if version is None else f", got {_shown(version)}"),
                 )
             ],
             "Push",
@@ -145,11 +152,20 @@ def problems_from_validation(exc: ValidationError) -> list[FieldProblem]:
     """pydantic errors → FieldProblems; input values are never echoed (they may be device ids)."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
-        # The first location element is the discriminator tag ("push", "chunk"): not a field.
-        loc = [str(part) for part in error.get("loc", ())[1:]]
+        # The first location element is the discriminator tag ("push", "chunk"): not a field; nor
+        # are the union members pydantic names after their types ("dict[str,any]", "list[any]").
+        loc = [str(part) for part in error.get("loc", ())[1:] if not _UNION_MEMBER.match(str(part))]
         problems.append(FieldProblem(".".join(loc) or "body", error.get("type", "invalid"), error.get("msg", "")))
     return problems
 
 
-def _short(exc: Exception) -> str:
-    return str(exc)[:120]
+_UNION_MEMBER = re.compile(r"^[a-z_]+\[.*\]$")
+
+
+def _shown(value: object) -> str:
+    """A value the caller sent, short and printable: strings quoted and cut, anything else by type."""
+    if isinstance(value, str):
+        return repr(value.encode("utf-8", "backslashreplace").decode("utf-8")[:40])
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return json.dumps(value)[:20]
+    return describe_json_type(value)

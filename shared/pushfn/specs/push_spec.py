@@ -21,7 +21,10 @@ refused as "in the past"; see :meth:`PlannedPush.request_at`. An absolute past p
 writer's mistake and stays an error.
 
 Every problem is reported at once as an :class:`~pushfn.push.errors.InvalidRequestError` whose
-fields are prefixed with the list position (``[1].Title``) when the spec is a list.
+fields are prefixed with the list position (``[1].Title``) when the spec is a list. An item that
+fails to resolve in any other way (an ``OverflowError`` from a date no model can hold, ...) is
+reported the same way, with the rule ``unreadable``; only a
+:class:`~pushfn.push.errors.ConfigurationError` (templates that cannot be loaded) passes through.
 """
 
 from __future__ import annotations
@@ -31,8 +34,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pushfn.push.errors import FieldProblem, InvalidRequestError
-from pushfn.specs.relative_time import DurationSyntaxError, as_utc, format_time, is_relative, parse_duration
+from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.specs.relative_time import (
+    DurationSyntaxError,
+    as_utc,
+    format_time,
+    is_relative,
+    parse_duration,
+    shift,
+)
 
 #: Most pushes one spec may expand to: a schedule is not a bulk sender (the file function is).
 MAX_ITEMS = 100
@@ -100,6 +110,12 @@ def resolve_push_spec(
         except InvalidRequestError as exc:
             problems.extend(_prefixed(exc.problems, prefix))
             continue
+        except ConfigurationError:
+            raise  # the templates, not this spec: the caller decides (see pushfn.jobs.outcomes)
+        except Exception as exc:  # reading a spec: any failure is the spec's fault
+            # e.g. an OverflowError from a date the models cannot represent: report it like a rule.
+            problems.append(FieldProblem(f"{prefix}spec", "unreadable", f"{type(exc).__name__}: {exc}"[:300]))
+            continue
         relative = any(_fold(k) == "pushtime" and is_relative(v) for k, v in params_as_written.items())
         planned.append(
             PlannedPush(index=index, source=item, action="Push", request=request, relative_push_time=relative)
@@ -147,7 +163,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
     push_key = _find(out, "pushtime")
     if push_key is not None and is_relative(out[push_key]):
         try:
-            push_at = reference + parse_duration(out[push_key])
+            push_at = shift(reference, parse_duration(out[push_key]))
             out[push_key] = format_time(push_at)
         except DurationSyntaxError as exc:
             problems.append(FieldProblem(field_prefix + push_key, "relative_time", str(exc)))
@@ -158,7 +174,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
     after_key = _find(out, "expireafter")
     if expire_key is not None and is_relative(out[expire_key]):
         try:
-            out[expire_key] = format_time(reference + parse_duration(out[expire_key]))
+            out[expire_key] = format_time(shift(reference, parse_duration(out[expire_key])))
         except DurationSyntaxError as exc:
             problems.append(FieldProblem(field_prefix + expire_key, "relative_time", str(exc)))
     if after_key is not None:
@@ -173,7 +189,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
             problems.append(FieldProblem(field_prefix + after_key, "type", "must be a duration string such as '24h'"))
         else:
             try:
-                out["ExpireTime"] = format_time(push_at + parse_duration(after))
+                out["ExpireTime"] = format_time(shift(push_at, parse_duration(after)))
             except DurationSyntaxError as exc:
                 problems.append(FieldProblem(field_prefix + after_key, "relative_time", str(exc)))
     if problems:

@@ -15,6 +15,11 @@ from datetime import datetime, timedelta, timezone
 _DURATION = re.compile(r"^(?:\d+[smhdw])+$")
 _PART = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: Longest duration accepted. CloudPush schedules at most 7 days ahead and expires at most 3 days
+#: later, so a year is generous, and it keeps every sum far from datetime's year-9999 edge.
+MAX_DURATION = timedelta(days=366)
+#: Longest duration text looked at; anything longer is refused before any number is converted.
+_MAX_DURATION_CHARS = 64
 
 
 class DurationSyntaxError(ValueError):
@@ -22,14 +27,31 @@ class DurationSyntaxError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """``"+5m"`` / ``"5m"`` / ``"1h30m"`` → :class:`timedelta`. Negative durations are refused."""
+    """``"+5m"`` / ``"5m"`` / ``"1h30m"`` → :class:`timedelta`.
+
+    Raises :class:`DurationSyntaxError` for anything else, a negative duration, or one longer than
+    :data:`MAX_DURATION` (``"+999999999w"`` is refused here, never left to overflow a datetime).
+    """
+    if not isinstance(text, str):
+        raise DurationSyntaxError("must be a duration string such as '+5m' or '24h'")
     compact = text.strip().lstrip("+").replace(" ", "")
-    if not _DURATION.match(compact):
+    if len(compact) > _MAX_DURATION_CHARS or not _DURATION.match(compact):
         raise DurationSyntaxError(
-            f"{text!r} is not a duration: use a number and a unit s/m/h/d/w, e.g. '+5m', '24h', '1h30m'"
+            f"{_shown(text)} is not a duration: use a number and a unit s/m/h/d/w, e.g. '+5m', '24h', '1h30m'"
         )
     seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
+    if seconds > MAX_DURATION.total_seconds():
+        raise DurationSyntaxError(f"{_shown(text)} is longer than {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
+
+
+def shift(instant: datetime, delta: timedelta) -> datetime:
+    """``instant + delta``, raising :class:`DurationSyntaxError` instead of ``OverflowError`` when the
+    result falls outside the years 1-9999 (a reference time near year 9999 plus any offset)."""
+    try:
+        return instant + delta
+    except OverflowError:
+        raise DurationSyntaxError(f"{format_time(instant)} plus {delta} is past the year 9999") from None
 
 
 def is_relative(value: object) -> bool:
@@ -51,8 +73,21 @@ def as_utc(instant: datetime) -> datetime:
 
 def parse_instant(text: str) -> datetime:
     """Parse an ISO-8601 timestamp as platforms send them (``2023-12-26T07:49:00Z``, with or
-    without fractional seconds or an offset) into an aware UTC datetime."""
+    without fractional seconds or an offset) into an aware UTC datetime.
+
+    Raises ``ValueError`` for anything else, including a time whose UTC form falls outside the
+    years 1-9999 (``9999-12-31T23:00:00-05:00``).
+    """
+    if not isinstance(text, str) or len(text) > 64:
+        raise ValueError("not an ISO-8601 time")
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    return as_utc(datetime.fromisoformat(value))
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except OverflowError:
+        raise ValueError("the time in UTC is outside the years 1-9999") from None
+
+
+def _shown(text: str) -> str:
+    return repr(text.encode("utf-8", "backslashreplace").decode("utf-8")[:40])

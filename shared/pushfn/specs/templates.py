@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pushfn.json_input import JsonInputError, decode_json
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 
 #: The environment variable holding the templates (inline JSON object or a file path).
@@ -79,18 +80,20 @@ def load_templates(source: str | None = None, *, env: Mapping[str, str] | None =
     text = text.strip()
     if not text:
         return {}
-    if not text.startswith(("{", "[")):
+    document: str | bytes = text
+    if not text.removeprefix("\ufeff").lstrip().startswith(("{", "[")):
         path = Path(text).expanduser()
         try:
-            text = path.read_text(encoding="utf-8")
+            document = path.read_bytes()
         except OSError as exc:
             raise ConfigurationError(
                 f"{TEMPLATES_ENV}: cannot read template file {str(path)!r}: {exc.strerror or type(exc).__name__}"
             ) from None
     try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise ConfigurationError(f"{TEMPLATES_ENV}: not valid JSON ({exc})") from None
+        # The one decoder of every input path: a BOM is dropped, depth and sizes are bounded.
+        raw = decode_json(document)
+    except JsonInputError as exc:
+        raise ConfigurationError(f"{TEMPLATES_ENV}: not valid JSON ({exc.rule}: {exc})") from None
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{TEMPLATES_ENV}: must be a JSON object of {{name: {{Push params}}}}")
     return {name: compile_template(name, params) for name, params in raw.items()}

@@ -22,6 +22,19 @@ see that setting, so :func:`decode_message_body` decides per message: a body tha
 as it is (a JSON object or list can never be valid base64); otherwise it is decoded as base64
 (missing ``=`` padding tolerated, as the console's samples lack it) when that yields UTF-8 text;
 otherwise it is used as it is.
+
+Robustness (one message can never sink its batch): the platform event is parsed leniently (its
+strings may legitimately exceed the body limits: a 64 KB MNS body is 87 KB of base64), and each
+message is then read on its own. A message the adapter cannot read — an SQS record that is not an
+object, bytes that are not UTF-8, an id that is not Unicode text — becomes a :class:`QueueMessage`
+whose :attr:`~QueueMessage.problem` says why; the job dead-letters it and handles the rest. Bodies
+themselves are decoded later, by :func:`pushfn.json_input.decode_json`, per message.
+
+An SQS record without a usable ``messageId`` (missing, empty, not a string) is still processed (its
+body is keyed by content). If it must be retried, the reply lists it with ``itemIdentifier: ""``:
+Lambda then treats the whole batch as failed (documented for an empty or invalid identifier), which
+is the only way to get *that* message back; the others are replayed from the idempotency store, not
+pushed again. Dropping it from the reply would make Lambda delete it.
 """
 
 from __future__ import annotations
@@ -35,19 +48,32 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pushfn.errors import PushfnError
+from pushfn.json_input import JsonInputError, check_text
+from pushfn.push.errors import FieldProblem
 from pushfn.specs.relative_time import parse_instant
 
 SQS = "sqs"
 MNS_TOPIC = "mns_topic"
 MNS_QUEUE = "mns_queue"
+#: A platform event of no known shape: handled as one unreadable message (see :func:`malformed_event_batch`).
+UNKNOWN = "unknown"
+
+#: How a body that is not text is kept: its bytes, base64-encoded.
+BASE64 = "base64"
+
+#: Longest message id or source kept as is; longer ones are cut (they only name the message).
+_MAX_ID_CHARS = 1024
 
 
 @dataclass(frozen=True)
 class QueueMessage:
     """One message, whatever queue it came from.
 
-    ``message_id`` is None only for an MNS STREAM message without attributes (the platform gives
-    the body alone). ``sent_time`` anchors relative times in the spec; None when unknown.
+    ``message_id`` is None for an MNS STREAM message (the platform gives the body alone) and for an
+    SQS record without a usable ``messageId``. ``sent_time`` anchors relative times in the spec; None
+    when unknown. ``problem`` is set when the adapter could not read the message at all (the message
+    then fails permanently with that reason); ``body_encoding`` is ``"base64"`` when ``body`` holds
+    the base64 of bytes that were not UTF-8 text, ``"text"`` otherwise.
     """
 
     message_id: str | None
@@ -55,6 +81,8 @@ class QueueMessage:
     source: str
     attributes: Mapping[str, str] = field(default_factory=dict)
     sent_time: datetime | None = None
+    problem: FieldProblem | None = None
+    body_encoding: str = "text"
 
 
 @dataclass(frozen=True)
@@ -80,52 +108,83 @@ class RetryMessagesError(PushfnError):
 
 
 def parse_queue_event(event: object) -> QueueBatch:
-    """Recognise the event shape and list its messages."""
-    if isinstance(event, (bytes, bytearray)):
-        text = bytes(event).decode("utf-8", errors="replace")
+    """Recognise the event shape and list its messages.
+
+    Never fails because of one message (see the module docstring); raises :class:`QueueEventError`
+    only when the event as a whole is none of the known shapes (:func:`malformed_event_batch` turns
+    that into something the job can report).
+    """
+    if isinstance(event, (bytes, bytearray, memoryview)):
+        raw = bytes(event)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Only a STREAM topic message is raw bytes; anything a platform wraps is JSON, hence UTF-8.
+            problem = FieldProblem("body", "encoding", f"not UTF-8 text (invalid byte at offset {exc.start})")
+            body = base64.b64encode(raw).decode("ascii")
+            return QueueBatch(MNS_TOPIC, (QueueMessage(None, body, MNS_TOPIC, problem=problem, body_encoding=BASE64),))
         data: object = _try_json(text)
         if data is _NOT_JSON:
-            return QueueBatch(MNS_TOPIC, (QueueMessage(None, text, MNS_TOPIC),))
+            return QueueBatch(MNS_TOPIC, (_stream_message(text),))
     elif isinstance(event, str):
         text = event
         data = _try_json(event)
         if data is _NOT_JSON:
-            return QueueBatch(MNS_TOPIC, (QueueMessage(None, text, MNS_TOPIC),))
+            return QueueBatch(MNS_TOPIC, (_stream_message(text),))
     else:
         text = None
         data = event
 
     if isinstance(data, Mapping) and isinstance(data.get("Records"), list):
-        return QueueBatch(SQS, tuple(_sqs_message(r) for r in data["Records"]))
+        return QueueBatch(SQS, tuple(_each(data["Records"], _sqs_message, "Records", SQS)))
     if _is_cloudevent(data):
-        return QueueBatch(MNS_QUEUE, (_cloudevent_message(data),))  # type: ignore[arg-type]
-    if isinstance(data, list) and data and all(_is_cloudevent(item) for item in data):
-        return QueueBatch(MNS_QUEUE, tuple(_cloudevent_message(item) for item in data))
+        return QueueBatch(MNS_QUEUE, tuple(_each([data], _cloudevent_message, "", MNS_QUEUE)))
+    if isinstance(data, list) and any(_is_cloudevent(item) for item in data):
+        # A batch: an item that is not a CloudEvent is one unreadable message, not a lost batch.
+        return QueueBatch(MNS_QUEUE, tuple(_each(data, _cloudevent_message, "", MNS_QUEUE)))
     if isinstance(data, Mapping) and {"TopicName", "Message", "MessageId"} <= data.keys():
-        return QueueBatch(MNS_TOPIC, (_topic_json_message(data),))
+        return QueueBatch(MNS_TOPIC, tuple(_each([data], _topic_json_message, "", MNS_TOPIC)))
     if isinstance(data, Mapping) and set(data) == {"body", "attrs"} and isinstance(data["attrs"], Mapping):
-        attrs = {str(k): _text(v) for k, v in data["attrs"].items()}
-        return QueueBatch(MNS_TOPIC, (QueueMessage(None, _text(data["body"]), MNS_TOPIC, attrs),))
+        return QueueBatch(MNS_TOPIC, tuple(_each([data], _topic_stream_attrs_message, "", MNS_TOPIC)))
     if text is not None:
         # FC hands a STREAM topic message over as the raw body; a JSON body is the message itself.
-        return QueueBatch(MNS_TOPIC, (QueueMessage(None, text, MNS_TOPIC),))
+        return QueueBatch(MNS_TOPIC, (_stream_message(text),))
     raise QueueEventError(
         "not an SQS event (Records), an MNS topic event (raw body, {body, attrs} or JSON format), "
         "or an MNS queue CloudEvent (data.messageBody)"
     )
 
 
-def sqs_response(failed_message_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
-    """Lambda's partial batch reply: only the listed messages become visible again."""
-    return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failed_message_ids]}
+def malformed_event_batch(event: object, error: Exception) -> QueueBatch:
+    """An event of no known shape as a batch of one unreadable message, so it is reported and
+    dead-lettered like any bad message instead of escaping as a traceback.
+
+    The platform is :data:`SQS` when the event at least claims to be one (it has ``Records``), so the
+    reply keeps Lambda's shape; :data:`UNKNOWN` otherwise (the job then answers like on MNS).
+    """
+    platform = SQS if isinstance(event, Mapping) and "Records" in event else UNKNOWN
+    detail = str(error) if isinstance(error, QueueEventError) else f"{type(error).__name__}: {error}"
+    problem = FieldProblem("event", "shape", _clean(detail, 500))
+    body, encoding = _raw_text(event)
+    message = QueueMessage(None, body, platform, problem=problem, body_encoding=encoding)
+    return QueueBatch(platform, (message,))
+
+
+def sqs_response(failed_message_ids: Sequence[str | None]) -> dict[str, list[dict[str, str]]]:
+    """Lambda's partial batch reply: only the listed messages become visible again.
+
+    A None or empty id is sent as ``""``, which makes Lambda retry the whole batch (see the module
+    docstring): never dropped, since a message left out of the reply is deleted.
+    """
+    return {"batchItemFailures": [{"itemIdentifier": mid or ""} for mid in failed_message_ids]}
 
 
 def decode_message_body(text: str) -> str:
     """An EventBridge MNS ``messageBody``: JSON as is, else base64 when it decodes to UTF-8, else as is."""
-    if _try_json(text) is not _NOT_JSON:
+    if _looks_like_json(text):
         return text
     compact = "".join(text.split())
-    if not compact:
+    if not compact or not compact.isascii():
         return text
     try:
         raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
@@ -137,22 +196,42 @@ def decode_message_body(text: str) -> str:
 # --- shapes ------------------------------------------------------------------------------------
 
 
+def _each(items: Sequence[Any], read: Any, where: str, source: str) -> list[QueueMessage]:
+    """``read`` each item; one that cannot be read becomes an unreadable message, not an exception.
+
+    ``where`` names the list in problem fields (``Records.3``); ``""`` for the event itself, or a
+    batch list, where the position alone is shown when there are several.
+    """
+    messages = []
+    for index, item in enumerate(items):
+        try:
+            messages.append(read(item))
+        except Exception as exc:  # one message's shape must never sink the batch
+            name = f"{where}.{index}" if where else (str(index) if len(items) > 1 else "event")
+            messages.append(_unreadable(item, name, source, exc))
+    return messages
+
+
 def _sqs_message(record: Mapping[str, Any]) -> QueueMessage:
-    if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
-        raise QueueEventError("an SQS record has no messageId")
+    if not isinstance(record, Mapping):
+        raise QueueEventError("an SQS record must be a JSON object")
+    message_id = _identifier(record.get("messageId"))
     attributes = record.get("attributes") or {}
     sent = attributes.get("SentTimestamp") if isinstance(attributes, Mapping) else None
-    message_attrs = {
-        str(k): str(v.get("stringValue", ""))
-        for k, v in (record.get("messageAttributes") or {}).items()
-        if isinstance(v, Mapping)
-    }
+    raw_attrs = record.get("messageAttributes") or {}
+    message_attrs = (
+        {str(k): _text(v.get("stringValue", "")) for k, v in raw_attrs.items() if isinstance(v, Mapping)}
+        if isinstance(raw_attrs, Mapping)
+        else {}
+    )
+    problem = _id_problem(record.get("messageId"), "messageId")
     return QueueMessage(
-        message_id=record["messageId"],
+        message_id=message_id,
         body=_text(record.get("body", "")),
-        source=str(record.get("eventSourceARN") or SQS),
+        source=_clean(str(record.get("eventSourceARN") or SQS)),
         attributes=message_attrs,
         sent_time=_from_millis(sent),
+        problem=problem,
     )
 
 
@@ -166,15 +245,18 @@ def _is_cloudevent(data: object) -> bool:
 
 
 def _cloudevent_message(event: Mapping[str, Any]) -> QueueMessage:
+    if not _is_cloudevent(event):
+        raise QueueEventError("not an MNS queue CloudEvent (specversion, data.messageBody)")
     payload = event["data"]
-    message_id = payload.get("messageId") or event.get("id")
+    raw_id = payload.get("messageId") or event.get("id")
     attributes = {str(k): _text(v) for k, v in payload.items() if k != "messageBody" and v is not None}
     return QueueMessage(
-        message_id=str(message_id) if message_id else None,
+        message_id=_identifier(raw_id),
         body=decode_message_body(_text(payload.get("messageBody", ""))),
-        source=str(event.get("subject") or event.get("source") or MNS_QUEUE),
+        source=_clean(str(event.get("subject") or event.get("source") or MNS_QUEUE)),
         attributes=attributes,
         sent_time=_from_iso(event.get("time")),
+        problem=_id_problem(raw_id, "data.messageId"),
     )
 
 
@@ -191,11 +273,38 @@ def _topic_json_message(data: Mapping[str, Any]) -> QueueMessage:
         "MessageTag",
     }
     return QueueMessage(
-        message_id=str(data["MessageId"]),
+        message_id=_identifier(data["MessageId"]),
         body=_text(data["Message"]),
-        source=f"{MNS_TOPIC}:{data.get('TopicName')}",
+        source=_clean(f"{MNS_TOPIC}:{data.get('TopicName')}"),
         attributes={str(k): _text(v) for k, v in data.items() if k not in known},
         sent_time=_from_millis(data.get("PublishTime")),
+        problem=_id_problem(data["MessageId"], "MessageId"),
+    )
+
+
+def _topic_stream_attrs_message(data: Mapping[str, Any]) -> QueueMessage:
+    attrs = {str(k): _text(v) for k, v in data["attrs"].items()}
+    return QueueMessage(None, _text(data["body"]), MNS_TOPIC, attrs)
+
+
+def _stream_message(text: str) -> QueueMessage:
+    return QueueMessage(None, text, MNS_TOPIC)
+
+
+def _unreadable(item: object, where: str, source: str, exc: Exception) -> QueueMessage:
+    detail = str(exc) if isinstance(exc, QueueEventError) else f"{type(exc).__name__}: {exc}"
+    raw_id = None
+    if isinstance(item, Mapping):  # wherever this shape keeps its id: SQS, CloudEvent data, CloudEvent
+        data = item.get("data")
+        raw_id = item.get("messageId") or (data.get("messageId") if isinstance(data, Mapping) else None)
+        raw_id = raw_id or item.get("id")
+    body, encoding = _raw_text(item)
+    return QueueMessage(
+        message_id=_identifier(raw_id),
+        body=body,
+        source=source,
+        problem=FieldProblem(where, "shape", _clean(detail, 500)),
+        body_encoding=encoding,
     )
 
 
@@ -205,10 +314,18 @@ _NOT_JSON: Any = object()
 
 
 def _try_json(text: str) -> Any:
+    """Lenient parse, for recognising the platform's envelope only (bodies use ``decode_json``)."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
         return _NOT_JSON
+
+
+def _looks_like_json(text: str) -> bool:
+    # A JSON object, array or string can never be base64 ("{", "[" and '"' are not in its alphabet),
+    # so this settles it without parsing a body that may be nested a million deep.
+    start = text.removeprefix("\ufeff").lstrip()[:1]
+    return start in ("{", "[", '"') or _try_json(text) is not _NOT_JSON
 
 
 def _text(value: object) -> str:
@@ -217,6 +334,47 @@ def _text(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", errors="replace")
     return json.dumps(value, ensure_ascii=False)
+
+
+def _raw_text(value: object) -> tuple[str, str]:
+    """What was received, as text for a dead letter: ``(text, "text")`` or ``(base64, "base64")``."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8"), "text"
+        except UnicodeDecodeError:
+            return base64.b64encode(raw).decode("ascii"), BASE64
+    if isinstance(value, str):
+        return value, "text"
+    try:
+        return json.dumps(value, ensure_ascii=False, default=repr), "text"
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)[:100_000], "text"
+
+
+def _identifier(value: object) -> str | None:
+    """A message id as the platform sent it (made printable if it is not Unicode text); None if unusable."""
+    if not isinstance(value, str) or not value:
+        return None
+    return _clean(value)
+
+
+def _id_problem(value: object, field_name: str) -> FieldProblem | None:
+    """An id that is not Unicode text or is absurdly long cannot name a message safely."""
+    if not isinstance(value, str):
+        return None
+    try:
+        check_text(value)
+    except JsonInputError as exc:
+        return FieldProblem(field_name, exc.rule, exc.detail)
+    if len(value) > _MAX_ID_CHARS:
+        return FieldProblem(field_name, "max_length", f"longer than {_MAX_ID_CHARS} characters ({len(value)})")
+    return None
+
+
+def _clean(text: str, limit: int = _MAX_ID_CHARS) -> str:
+    """Printable, encodable text: lone surrogates become ``\\udXXX`` escapes; capped at ``limit``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
 def _from_millis(value: object) -> datetime | None:
@@ -231,5 +389,5 @@ def _from_iso(value: object) -> datetime | None:
         return None
     try:
         return parse_instant(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None

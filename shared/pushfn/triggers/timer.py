@@ -17,18 +17,26 @@ Three event shapes arrive at the scheduled function:
 
 The scheduled time (not the arrival time) names the run, so a redelivered or late tick is the same
 run. Anything unusable raises :class:`~pushfn.push.errors.InvalidRequestError`: a retry cannot fix it.
+
+Every JSON document here — the event bytes, a string ``payload``/``spec``, the schedules table —
+is decoded by :func:`pushfn.json_input.decode_json`, and an event that arrives already decoded (a
+Lambda dict) is checked by :func:`~pushfn.json_input.check_json_value`: a BOM, nesting deeper than
+32, a 5,000-digit number or a lone surrogate is refused with its rule, never an ``OverflowError`` or
+``RecursionError``. Only an unusable :data:`SCHEDULES_ENV` raises
+:class:`~pushfn.push.errors.ConfigurationError` (the operator's mistake, not the tick's).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pushfn.json_input import JsonInputError, check_json_value, decode_json
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.specs.relative_time import parse_instant
 
@@ -41,6 +49,14 @@ EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
 
 #: Marks a spec that is absent, as opposed to a ``null`` one.
 _MISSING: Any = object()
+
+
+class InvalidTickError(InvalidRequestError):
+    """An unusable tick; ``trigger_name`` and ``scheduled_time`` are set when they were read before
+    the problem was found (an unusable payload of a known schedule), for the report."""
+
+    trigger_name: str | None = None
+    scheduled_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,15 +93,18 @@ def load_schedules(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     text = (env if env is not None else os.environ).get(SCHEDULES_ENV, "").strip()
     if not text:
         return {}
-    if not text.startswith("{"):
+    document: str | bytes = text
+    if not text.removeprefix("\ufeff").lstrip().startswith("{"):
         try:
-            text = Path(text).expanduser().read_text(encoding="utf-8")
+            document = Path(text).expanduser().read_bytes()
         except OSError as exc:
-            raise ConfigurationError(f"{SCHEDULES_ENV}: cannot read {text!r}: {exc.strerror}") from None
+            raise ConfigurationError(
+                f"{SCHEDULES_ENV}: cannot read {text!r}: {exc.strerror or type(exc).__name__}"
+            ) from None
     try:
-        table = json.loads(text)
-    except ValueError as exc:
-        raise ConfigurationError(f"{SCHEDULES_ENV}: not valid JSON ({exc})") from None
+        table = decode_json(document)
+    except JsonInputError as exc:
+        raise ConfigurationError(f"{SCHEDULES_ENV}: not valid JSON ({exc.rule}: {exc})") from None
     if not isinstance(table, dict):
         raise ConfigurationError(f"{SCHEDULES_ENV}: must be a JSON object of {{name: spec}}")
     return table
@@ -98,7 +117,8 @@ def _fc_timer(data: Mapping[str, Any]) -> ScheduledInvocation:
     name = _name(data.get("triggerName"), "triggerName")
     when = _instant(data.get("triggerTime"), "triggerTime")
     payload = data.get("payload")
-    spec = _decode_payload(payload, "payload") if isinstance(payload, str) else payload
+    with _naming(name, when):
+        spec = _decode_payload(payload, "payload") if isinstance(payload, str) else payload
     return ScheduledInvocation(name, when, spec, FC_TIMER)
 
 
@@ -108,7 +128,8 @@ def _eventbridge_rule(data: Mapping[str, Any], env: Mapping[str, str] | None) ->
     name = _name(_last_part(arn) if isinstance(arn, str) else None, "resources[0]")
     when = _instant(data.get("time"), "time")
     detail = data.get("detail")
-    spec = detail if detail else _configured_spec(name, env)
+    with _naming(name, when):
+        spec = detail if detail else _configured_spec(name, env)
     return ScheduledInvocation(name, when, spec, EVENTBRIDGE_RULE)
 
 
@@ -119,13 +140,14 @@ def _scheduler_input(data: Mapping[str, Any], env: Mapping[str, str] | None) -> 
     )
     name = _name(_last_part(raw_name) if raw_name else None, "schedule_arn")
     when = _instant(data.get("scheduled_time"), "scheduled_time")
-    for key in ("spec", "payload"):
-        if key in data:
-            value = data[key]
-            spec = _decode_payload(value, key) if isinstance(value, str) else value
-            break
-    else:
-        spec = _configured_spec(name, env)
+    with _naming(name, when):
+        for key in ("spec", "payload"):
+            if key in data:
+                value = data[key]
+                spec = _decode_payload(value, key) if isinstance(value, str) else value
+                break
+        else:
+            spec = _configured_spec(name, env)
     return ScheduledInvocation(name, when, spec, EVENTBRIDGE_SCHEDULER)
 
 
@@ -133,14 +155,13 @@ def _scheduler_input(data: Mapping[str, Any], env: Mapping[str, str] | None) -> 
 
 
 def _as_json(event: object) -> object:
-    if isinstance(event, (bytes, bytearray)):
-        event = bytes(event).decode("utf-8", errors="replace")
-    if isinstance(event, str):
-        try:
-            return json.loads(event)
-        except ValueError:
-            raise _invalid("event", "json", "the timer event is not JSON") from None
-    return event
+    try:
+        if isinstance(event, (bytes, bytearray, memoryview, str)):
+            return decode_json(event)
+        return check_json_value(event)
+    except JsonInputError as exc:
+        field = f"event.{exc.path}" if exc.path else "event"
+        raise _invalid(field, exc.rule, f"the timer event is not usable JSON: {exc.detail[:200]}") from None
 
 
 def _decode_payload(text: str, field: str) -> Any:
@@ -148,9 +169,10 @@ def _decode_payload(text: str, field: str) -> Any:
     if not text.strip():
         raise _invalid(field, "missing", "the payload is empty; configure a JSON push spec")
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise _invalid(field, "json", f"the payload is not JSON ({str(exc)[:80]})") from None
+        return decode_json(text)
+    except JsonInputError as exc:
+        where = f"{field}.{exc.path}" if exc.path else field
+        raise _invalid(where, exc.rule, f"the payload is not usable JSON: {exc.detail[:200]}") from None
 
 
 def _configured_spec(name: str, env: Mapping[str, str] | None) -> Any:
@@ -172,7 +194,8 @@ def _instant(value: object, field: str) -> datetime:
     try:
         return parse_instant(value)
     except ValueError:
-        raise _invalid(field, "format", f"not an ISO-8601 time: {value[:40]!r}") from None
+        shown = value.encode("utf-8", "backslashreplace").decode("utf-8")[:40]
+        raise _invalid(field, "format", f"not an ISO-8601 time: {shown!r}") from None
 
 
 def _last_part(arn: str) -> str:
@@ -184,5 +207,15 @@ def _last_part(arn: str) -> str:
     return resource.split("/", 1)[1] if "/" in resource else resource
 
 
-def _invalid(field: str, rule: str, message: str) -> InvalidRequestError:
-    return InvalidRequestError([FieldProblem(field, rule, message)], "Push")
+def _invalid(field: str, rule: str, message: str) -> InvalidTickError:
+    return InvalidTickError([FieldProblem(field, rule, message)], "Push")
+
+
+@contextlib.contextmanager
+def _naming(name: str, when: datetime) -> Iterator[None]:
+    """Label an :class:`InvalidTickError` raised inside with the tick it belongs to."""
+    try:
+        yield
+    except InvalidTickError as exc:
+        exc.trigger_name, exc.scheduled_time = name, when
+        raise

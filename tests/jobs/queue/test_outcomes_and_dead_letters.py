@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,15 +106,68 @@ def _letter(message_id: str | None, key: str = "k") -> DeadLetter:
     return DeadLetter("queue_push", message_id, key, "src", {"reason": "invalid_spec"}, "{}", "2024-01-01T00:00:00Z")
 
 
-def test_directory_letters_are_one_file_per_message_and_idempotent(tmp_path):
+def _read_all(directory: Path) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(directory.iterdir())]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["a/b", "a:b", "a_b", "a?b", "a b", "a\\b"],  # issue 13 item 17: one safe form, distinct ids
+        ["../../etc/passwd", "..", ".", "/", "", "~root"],
+        ["é", "è", "\u00e9\u0301", "x" * 300 + "1", "x" * 300 + "2"],  # cut to the same prefix
+    ],
+)
+def test_dead_letters_of_distinct_ids_never_share_a_file(tmp_path, ids):
     sink = DirectorySink(tmp_path / "dead")
-    first = sink.write(_letter("../../etc/passwd"))
-    assert Path(first).parent == tmp_path / "dead"  # ids cannot escape the directory
-    sink.write(_letter("../../etc/passwd"))
-    sink.write(_letter(None, key="sha256:abc"))
-    files = sorted(p.name for p in (tmp_path / "dead").iterdir())
-    assert files == [".._.._etc_passwd.json", "sha256_abc.json"]
-    assert json.loads(Path(first).read_text())["failure"] == {"reason": "invalid_spec"}
+    written = [sink.write(_letter(i or None, key=f"k-{n}")) for n, i in enumerate(ids)]
+    assert len(set(written)) == len(ids)
+    for where in written:  # no id leaves the directory or hides its file
+        assert Path(where).parent == tmp_path / "dead"
+        assert not Path(where).name.startswith(".")
+        assert re.fullmatch(r"[A-Za-z0-9._-]+\.json", Path(where).name)
+    assert sorted(str(letter["message_id"]) for letter in _read_all(tmp_path / "dead")) == sorted(
+        str(i or None) for i in ids
+    )
+
+
+def test_two_letters_with_the_same_id_or_key_are_both_kept(tmp_path):
+    # Two MNS STREAM messages with the same body share their content key; neither may overwrite the other.
+    sink = DirectorySink(tmp_path / "dead")
+    first = DeadLetter("queue_push", None, "sha256:abc", "mns", {"reason": "one"}, "{}", "2024-01-01T00:00:00Z")
+    second = DeadLetter("queue_push", None, "sha256:abc", "mns", {"reason": "two"}, "{}", "2024-01-01T00:00:00Z")
+    assert sink.write(first) != sink.write(second)
+    sink.write(_letter("m"))
+    sink.write(_letter("m"))
+    reasons = [letter["failure"]["reason"] for letter in _read_all(tmp_path / "dead")]
+    assert sorted(reasons) == ["invalid_spec", "invalid_spec", "one", "two"]
+
+
+def test_letter_file_names_are_unique_even_in_the_same_microsecond():
+    from datetime import datetime, timezone
+
+    from pushfn.jobs.dead_letter import letter_file_name
+
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    names = {letter_file_name("same", now=now) for _ in range(500)}
+    assert len(names) == 500
+    assert all(n.startswith("20240101T000000000000Z_same_") for n in names)
+
+
+def test_letter_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
+    sink = DirectorySink(tmp_path / "dead")
+    body = "x" * 200_000
+    where = Path(sink.write(DeadLetter("queue_push", "m", "k", "s", {"reason": "r"}, body, "t")))
+    assert [p.name for p in (tmp_path / "dead").iterdir()] == [where.name]  # the temp file was renamed
+    assert json.loads(where.read_text(encoding="utf-8"))["body"] == body
+    assert where.stat().st_mode & 0o077 == 0  # bodies hold device ids: owner only
+
+
+def test_a_letter_whose_body_holds_a_lone_surrogate_is_still_written(tmp_path):
+    sink = DirectorySink(tmp_path / "dead")
+    where = Path(sink.write(DeadLetter("queue_push", "m\ud800", "k", "s", {"reason": "r"}, '{"a": "\ud800"}', "t")))
+    letter = json.loads(where.read_bytes().decode("utf-8"))  # valid UTF-8: the surrogate is a JSON escape
+    assert letter["body"] == '{"a": "\ud800"}'
 
 
 def test_an_unreachable_sqs_dead_letter_queue_is_an_error():

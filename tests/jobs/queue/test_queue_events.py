@@ -142,6 +142,8 @@ def test_unknown_event_shapes_are_refused(event):
         parse_queue_event(event)
 
 
-def test_a_record_without_message_id_is_refused():
-    with pytest.raises(QueueEventError):
-        parse_queue_event({"Records": [{"body": "x"}]})
+@pytest.mark.parametrize("record", [{"body": "x"}, {"messageId": "", "body": "x"}, {"messageId": None, "body": "x"}])
+def test_a_record_without_message_id_is_still_read(record):
+    # Item 14 (issue 13): it is processed (keyed by content) and, if it must be retried, reported as "".
+    [message] = parse_queue_event({"Records": [record]}).messages
+    assert (message.message_id, message.body, message.problem) == (None, "x", None)

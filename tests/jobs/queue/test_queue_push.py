@@ -247,9 +247,13 @@ def test_a_dead_letter_that_cannot_be_written_keeps_the_message(emulator, runtim
     assert _failed(reply) == ["keep-me"]  # deleting it would lose it
 
 
-def test_an_unknown_event_shape_raises(runtime):
-    with pytest.raises(ValueError):
-        handler({"unexpected": True}, None)
+def test_an_unknown_event_shape_is_reported_and_dead_lettered_not_raised(runtime, dead_dir, caplog):
+    # Issue 13 item 5: a malformed platform event is logged as such, without a traceback.
+    assert handler({"unexpected": True}, None) == {"processed": 1, "succeeded": 0, "failed_permanently": 1}
+    [letter] = _letters(dead_dir)
+    assert letter["failure"]["problems"][0]["field"] == "event"
+    assert json.loads(letter["body"]) == {"unexpected": True}
+    assert "queue_push.malformed_event" in [getattr(r, "fields", {}).get("event") for r in caplog.records]
 
 
 def test_an_explicit_key_reused_for_another_push_is_refused_not_sent(emulator, runtime, dead_dir):
