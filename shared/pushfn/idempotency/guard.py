@@ -134,11 +134,7 @@ class IdempotencyGuard:
             record = IdempotencyRecord(
                 key=scoped,
                 status=Status.IN_PROGRESS,
-                # An IN_PROGRESS record lives `lifetime` past the end of its in-progress window (the latest
-                # its push could have completed), as a COMPLETED one lives `lifetime` past completion: a
-                # lifetime shorter than the window must not free the key while its owner may still push,
-                # nor turn a crash retry into a new push under a fresh token.
-                expiry=-(-in_progress_expiry // 1000) + lifetime,
+                expiry=_in_progress_expiry(int(now), in_progress_expiry, lifetime),
                 in_progress_expiry=in_progress_expiry,
                 payload_hash=digest,
                 token=takeover or keys.new_token(),
@@ -264,6 +260,19 @@ class IdempotencyGuard:
             "error": type(exc).__name__,
         }
         getattr(logger, level)(message, extra={"fields": fields})
+
+
+def _in_progress_expiry(now: int, in_progress_expiry_ms: int, lifetime: int) -> int:
+    """Epoch seconds an IN_PROGRESS record lives: ``lifetime``, but never less than its in-progress window
+    nor than CloudPush's 15-minute token window.
+
+    A short lifetime (the HTTP no-key dedupe window is 60 s, tests use 1 s) must neither free the key
+    while its owner may still push, nor let the record expire while a push that may have gone out can
+    still be de-duplicated by resending its token: an expired record means a new push with a fresh
+    token. Stale records never block a retry of the same payload (it takes over), so the longer life
+    costs nothing but a 422 for *another* payload under a key whose first outcome is unknown.
+    """
+    return max(now + lifetime, -(-in_progress_expiry_ms // 1000), now + keys.PROVIDER_TOKEN_WINDOW_SECONDS)
 
 
 def _is_own_write(stored: IdempotencyRecord, mine: IdempotencyRecord) -> bool:

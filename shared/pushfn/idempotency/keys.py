@@ -22,6 +22,8 @@ MAX_NAME_LENGTH = 128
 SEPARATOR = "#"
 #: Scope used when a function has no notion of caller (timers, queues owned by one team).
 DEFAULT_SCOPE = "-"
+#: How long CloudPush (and the emulator) drop a repeated ``IdempotentToken``.
+PROVIDER_TOKEN_WINDOW_SECONDS = 15 * 60
 
 
 def validate_key(key: object) -> str:
