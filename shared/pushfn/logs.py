@@ -1,17 +1,51 @@
-"""Logging helpers: masking of secrets and device ids, and one JSON-lines formatter.
+"""Logging helpers: masking of secrets and device ids, a record scrubber, and one JSON-lines formatter.
 
 Masking lives in one place so every module hides values the same way, and a test can check that
-no log line carries a secret or a full device id.
+no log line carries a secret or a full device id. Call sites mask what they know is sensitive
+(:func:`mask`, :func:`mask_list`); :func:`scrub` is the last line of defence over a whole record —
+message, ``extra["fields"]`` (values, nested structures *and* dict keys: a spec that uses a device id
+as a JSON key puts it into ``problems[].field``), other extra attributes, exception text — so a value
+no call site thought of is still masked:
+
+- anything shaped like a device id: a run of exactly 32 ASCII letters/digits (CloudPush device ids
+  are 32 hex digits), wherever it appears;
+- the value of any field whose name says secret (``*secret*``, ``*password*``, ``authorization``,
+  ``*signature*``, ``*credential*``, ``api_key``, ``security_token``, ``session_token``,
+  ``access_token``, ``token``);
+- in text: ``name=value`` / ``name: value`` for those names, ``Bearer …`` and ``whsec_…`` secrets.
+
+Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
+whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
+scrubs again, for records of other libraries reaching a handler it formats.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 #: Characters of a sensitive value left visible (enough to correlate, not to reuse).
 _VISIBLE = 4
+#: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
+_MAX_DEPTH = 32
+
+_DEVICE_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+_SECRET_WORDS = r"secret|password|passwd|authorization|signature|credential|api[_-]?key"
+_SECRET_TOKENS = r"security[_-]?token|session[_-]?token|access[_-]?token"
+_SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS}|^token$|^bearer$)")
+_SECRET_IN_TEXT = re.compile(
+    # No identifier prefix in the pattern (``AccessKeySecret`` matches at ``Secret``): a free prefix
+    # would make the scan quadratic on long runs like "a-a-a-…".
+    rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS})([\"']?\s*[=:]\s*[\"']?(?:bearer\s+)?)(?!\s)([^\s\"',&;]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)(?![^\s\"',;]*…)([^\s\"',;]+)")
+_WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}")
+
+#: Attributes every LogRecord has: anything else on a record came from ``extra`` and is scrubbed.
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
 def mask(value: object) -> str:
@@ -31,22 +65,136 @@ def mask_list(values: str, sep: str = ",") -> str:
     return shown + (f",+{len(items) - 3} more" if len(items) > 3 else "")
 
 
+def scrub_text(text: str) -> str:
+    """``text`` with device ids, ``name=secret`` pairs, bearer keys and ``whsec_`` secrets masked."""
+    text = _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{mask(m.group(3))}", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{mask(m.group(2))}", text)
+    text = _WHSEC.sub(lambda m: mask(m.group(0)), text)
+    return _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
+
+
+def is_secret_name(name: object) -> bool:
+    """True for field names whose values are secrets (see the module docstring)."""
+    return isinstance(name, str) and _SECRET_NAME.search(name) is not None
+
+
+def scrub(value: Any, *, _depth: int = 0) -> Any:
+    """A copy of ``value`` safe to log: strings scrubbed, dict keys too, secret-named fields masked.
+
+    Containers become dicts/lists (JSON shapes); numbers, booleans and ``None`` pass through; any other
+    object is replaced by its scrubbed ``str()``. Structures deeper than 32 levels are cut.
+    """
+    if isinstance(value, str):
+        return scrub_text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if _depth >= _MAX_DEPTH:
+        return "…(nested)"
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            name = scrub_text(key) if isinstance(key, str) else scrub(key, _depth=_depth + 1)
+            if not isinstance(name, (str, int, float, bool)) and name is not None:
+                name = str(name)
+            while name in out:  # two masked ids may collide: keep both entries
+                name = f"{name}'"
+            if is_secret_name(key) and item is not None:
+                out[name] = _mask_all(item, _depth + 1)
+            else:
+                out[name] = scrub(item, _depth=_depth + 1)
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub(item, _depth=_depth + 1) for item in value]
+    try:
+        text = str(value)
+    except Exception:  # a broken __str__ must not break logging
+        return f"<{type(value).__name__}>"
+    return scrub_text(text)
+
+
+def _mask_all(value: Any, depth: int) -> Any:
+    """Every leaf of a secret-named field, masked."""
+    if isinstance(value, Mapping) and depth < _MAX_DEPTH:
+        return {scrub_text(str(k)): _mask_all(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)) and depth < _MAX_DEPTH:
+        return [_mask_all(v, depth + 1) for v in value]
+    return mask(value)
+
+
+class MaskingFilter(logging.Filter):
+    """Scrubs a record in place before any handler sees it: message, extra attributes, exception text.
+
+    Attached to every pushfn logger by :func:`get_logger`, and usable on any handler
+    (``handler.addFilter(MaskingFilter())``) to cover other libraries' records too. Never drops a record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: log the template, scrubbed, rather than fail
+            message = str(record.msg)
+        clean = scrub_text(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD_ATTRIBUTES:
+                setattr(record, name, _mask_all(value, 0) if is_secret_name(name) else scrub(value))
+        if record.exc_info and record.exc_info[0] is not None:
+            if not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = _masked_exc_info(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub_text(record.stack_info)
+        return True
+
+
+_FILTER = MaskingFilter()
+
+
+def _masked_exc_info(exc_info: Any) -> Any:
+    """Formatters that read ``exc_info`` themselves (Lambda's JSON format prints ``str(exception)``)
+    get a stand-in of the same class name whose message is scrubbed; the traceback is kept."""
+    exc_type, exc, tb = exc_info
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    clean = scrub_text(text)
+    if clean == text:
+        return exc_info
+    stand_in = type(exc_type.__name__, (Exception,), {"__module__": exc_type.__module__})
+    return (stand_in, stand_in(clean), tb)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: what Function Compute's and Lambda's log services index best."""
+    """One JSON object per line: what Function Compute's and Lambda's log services index best.
+
+    The whole entry is scrubbed (:func:`scrub`) as it is written, whichever logger the record came from.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
         entry: dict[str, Any] = {
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message,
         }
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return json.dumps(scrub(entry), ensure_ascii=False, default=str)
 
 
 def get_logger(name: str) -> logging.Logger:
-    return logging.getLogger(name)
+    """``logging.getLogger(name)`` with :class:`MaskingFilter` attached (once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+        logger.addFilter(_FILTER)
+    return logger

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,7 @@ def guard(store: MemoryStore, clock: FakeClock) -> IdempotencyGuard:
 # --- happy path and replay --------------------------------------------------------------------------
 
 
-def test_first_call_pushes_once_with_the_deterministic_token(guard: IdempotencyGuard, store: MemoryStore) -> None:
+def test_first_call_pushes_once_with_the_stored_token(guard: IdempotencyGuard, store: MemoryStore) -> None:
     push = Pusher()
     outcome = guard.run("order-42", scope="tenant-a", payload={"title": "hi"}, operation=push)
     assert outcome.result == {"MessageId": "msg-1", "RequestId": "req-1"}
@@ -363,15 +363,150 @@ def test_keys_are_scoped_per_caller_and_per_function(store: MemoryStore, clock: 
     assert len(set(push.tokens)) == 3
 
 
-def test_token_is_a_stable_uuid5() -> None:
+# --- the IdempotentToken: fresh for every new push, the stored one for a takeover ----------------------
+
+
+def _is_uuid4(token: str) -> bool:
     import uuid
 
-    guard = IdempotencyGuard(MemoryStore(), function_name="http_push")
-    token = guard.idempotent_token("order-42", "tenant-a")
-    assert uuid.UUID(token).version == 5 and len(token) == 36
-    # Pinned: changing the namespace or the composition would make in-flight retries push again.
-    assert token == "868f2620-c9b1-56f2-9c13-d3a725efd3d3"
-    assert token != guard.idempotent_token("order-42", "tenant-b")
+    return len(token) == 36 and uuid.UUID(token).version == 4
+
+
+def test_every_new_record_gets_a_fresh_random_token(guard: IdempotencyGuard, clock: FakeClock) -> None:
+    """Issue 13 item 3: a token derived from the key made CloudPush drop every repeat the guard let
+    through (it de-duplicates a token for 15 minutes). Replaces the old test that pinned a uuid5."""
+    push = Pusher()
+    first = guard.run("k", payload={"n": 1}, operation=push, expires_after_seconds=30)
+    assert _is_uuid4(first.token) and guard.idempotent_token("k") == first.token
+    assert guard.run("k", payload={"n": 1}, operation=push).token == first.token  # replay: the stored token
+    clock.advance(31)  # expired by TTL: a new push is due, so a new token
+    second = guard.run("k", payload={"n": 2}, operation=push, expires_after_seconds=30)
+    assert second.replayed is False and second.token != first.token
+    assert push.tokens == [first.token, second.token]
+    assert guard.idempotent_token("k") == second.token
+    assert guard.idempotent_token("never-used") is None
+
+
+@pytest.mark.parametrize("failure", [InvalidRequestError([], "Push"), ConnectError("refused"), ValueError("bug")])
+def test_a_retry_after_a_definite_failure_gets_a_fresh_token(guard: IdempotencyGuard, failure: Exception) -> None:
+    push = Pusher(failure)
+    with pytest.raises(type(failure)):
+        guard.run("k", operation=push)
+    outcome = guard.run("k", operation=push)
+    assert push.tokens[0] != push.tokens[1] == outcome.token
+
+
+@pytest.mark.parametrize(
+    ("function_name", "scope", "key"),
+    [("http_push", "tenant-a", "request-sha256:" + "ab" * 32), ("queue_push", "sqs", "msg-1#0"),
+     ("scheduled_push", "schedule", "t#2027-01-15T08:00:00Z")],
+)  # fmt: skip
+def test_tokens_differ_between_keys_functions_and_lives(
+    store: MemoryStore, clock: FakeClock, function_name: str, scope: str, key: str
+) -> None:
+    guard = IdempotencyGuard(store, function_name=function_name, clock=clock)
+    push = Pusher()
+    lives = []
+    for _ in range(3):
+        lives.append(guard.run(key, scope=scope, operation=push, expires_after_seconds=60).token)
+        clock.advance(61)
+    assert len(set(lives)) == 3 and all(_is_uuid4(t) for t in lives)
+
+
+def test_in_progress_lock_outlives_a_lifetime_shorter_than_its_window(
+    guard: IdempotencyGuard, store: MemoryStore, clock: FakeClock
+) -> None:
+    """A 1 s dedupe window must not turn an ambiguous retry into a second push under a fresh token."""
+    push = Pusher(AmbiguousResponseError("no answer"))
+    with pytest.raises(AmbiguousResponseError):
+        guard.run("k", operation=push, expires_after_seconds=1)
+    clock.advance(5)  # lifetime long over, in-progress window (60 s) not
+    with pytest.raises(IdempotencyInProgressError):
+        guard.run("k", operation=push, expires_after_seconds=1)
+    clock.advance(56)  # window over: the takeover resends under the stored token
+    assert guard.run("k", operation=push, expires_after_seconds=1).token == push.tokens[0]
+    assert len(push.tokens) == 2
+
+
+class SwappingStore(MemoryStore):
+    """Between the guard's read of a stale record and its takeover put, another worker replaces the
+    record (its own life, its own token) and crashes too."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.swapped = False
+
+    def _put_record(self, record: IdempotencyRecord, now: float) -> None:
+        old = self._records.get(record.key)
+        if not self.swapped and old is not None and old.token == record.token:
+            self.swapped = True
+            self._records[record.key] = replace(old, token="0f0f0f0f-0000-4000-8000-000000000002")
+        super()._put_record(record, now)
+
+
+def test_takeover_is_conditional_on_the_token_it_read(clock: FakeClock) -> None:
+    store = SwappingStore(clock)
+    config = IdempotencyConfig(in_progress_seconds_without_context=60, in_progress_margin_seconds=0)
+    guard = IdempotencyGuard(store, config, function_name="f", clock=clock)
+    push = Pusher(AmbiguousResponseError("no answer"))
+    with pytest.raises(AmbiguousResponseError):
+        guard.run("k", operation=push)
+    clock.advance(61)
+    outcome = guard.run("k", operation=push)
+    # The takeover put with the token read first lost; the guard read again and took over the record
+    # that was really there, with ITS token: never a token other than the stored one.
+    assert store.swapped and push.tokens[1] == outcome.token == "0f0f0f0f-0000-4000-8000-000000000002"
+
+
+class RetriedPutStore(MemoryStore):
+    """The put lands, its answer is lost, the driver retries it and that retry loses to the first."""
+
+    def _put_record(self, record: IdempotencyRecord, now: float) -> None:
+        super()._put_record(record, now)
+        raise IdempotencyRecordExistsError(record)
+
+
+def test_a_put_retried_by_the_driver_is_recognised_as_our_own(clock: FakeClock) -> None:
+    guard = IdempotencyGuard(RetriedPutStore(), function_name="f", clock=clock)
+    push = Pusher()
+    assert guard.run("k", operation=push).replayed is False and len(push.tokens) == 1
+
+
+# --- corrupt records: a store problem (HTTP 503), never a TypeError or a second push ---------------------
+
+
+@pytest.mark.parametrize("result", [None, [1, 2], "text", 42])
+def test_completed_record_without_a_result_object_is_a_store_error(
+    store: MemoryStore, clock: FakeClock, result: Any
+) -> None:
+    from pushfn.idempotency.exceptions import IdempotencyCorruptRecordError
+
+    guard = IdempotencyGuard(store, function_name="f", clock=clock)
+    push = Pusher()
+    guard.run("k", operation=push)
+    scoped = guard.scoped_key("k")
+    store._records[scoped] = replace(store._records[scoped], result=result)
+    with pytest.raises(IdempotencyCorruptRecordError) as info:
+        guard.run("k", operation=push)
+    assert isinstance(info.value, IdempotencyStoreError) and "no result object" in str(info.value)
+    assert len(push.tokens) == 1
+
+
+@pytest.mark.parametrize("token", ["", "not-a-uuid", "868f2620c9b156f29c13d3a725efd3d3x"])
+def test_stale_record_without_a_usable_token_is_a_store_error(store: MemoryStore, clock: FakeClock, token: str) -> None:
+    from pushfn.idempotency.exceptions import IdempotencyCorruptRecordError
+
+    guard = IdempotencyGuard(store, function_name="f", clock=clock)
+    push = Pusher(AmbiguousResponseError("no answer"))
+    with pytest.raises(AmbiguousResponseError):
+        guard.run("k", operation=push)
+    scoped = guard.scoped_key("k")
+    store._records[scoped] = replace(store._records[scoped], token=token)
+    clock.advance(600)
+    with pytest.raises(IdempotencyCorruptRecordError):
+        guard.run("k", operation=push)
+    assert len(push.tokens) == 1
 
 
 # --- store trouble --------------------------------------------------------------------------------------

@@ -302,3 +302,45 @@ def test_tablestore_down_is_a_clear_error_and_no_push(tablestore_store, tablesto
     with pytest.raises(IdempotencyStoreError, match="failed to put: OTSClientError"):
         guard.run("order-42", operation=lambda t: push_client.push(NOTICE, idempotent_token=t).to_dict())
     assert emulator.pushes() == []
+
+
+# --- issue 13 item 3: a new life of a key is a real push ----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "dynamodb", "tablestore"])
+@pytest.mark.parametrize(
+    ("function_name", "scope", "key"),
+    [("queue_push", "sqs", "9f1c5e2a-msg#0"), ("scheduled_push", "schedule", "nightly#2027-01-15T08:00:00Z"),
+     ("http_push", "tenant-a", "order-42")],
+)  # fmt: skip
+def test_a_key_past_its_lifetime_is_pushed_again_under_a_new_token(
+    kind: str, function_name: str, scope: str, key: str, store_factory, emulator, push_client, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """CloudPush (and the emulator) drop a repeated token for 15 minutes: with a token derived from the
+    key, the second life below was answered with the first MessageId and never pushed."""
+    guard = IdempotencyGuard(store_factory(kind), function_name=function_name, clock=clock)
+
+    def push(token: str) -> dict[str, str]:
+        return push_client.push(NOTICE, idempotent_token=token).to_dict()
+
+    first = guard.run(key, scope=scope, payload=NOTICE, operation=push, expires_after_seconds=60)
+    assert guard.run(key, scope=scope, payload=NOTICE, operation=push).replayed is True
+    clock.advance(61)  # the record expired; the emulator's 15-minute token window (real time) has not
+    second = guard.run(key, scope=scope, payload=NOTICE, operation=push, expires_after_seconds=60)
+    assert second.replayed is False and second.token != first.token
+    pushes = emulator.pushes()
+    assert len(pushes) == 2 and second.result["MessageId"] != first.result["MessageId"]
+    assert [p["idempotent_token"] for p in pushes] == [first.token, second.token]
+
+
+def test_a_retry_after_a_definite_refusal_is_pushed(store_factory, emulator, push_client, clock) -> None:  # type: ignore[no-untyped-def]
+    from pushfn.push.errors import InvalidRequestError
+
+    guard = IdempotencyGuard(store_factory("sqlite"), function_name="queue_push", clock=clock)
+    bad = {**NOTICE, "DeviceType": "WINDOWS"}
+    with pytest.raises(InvalidRequestError):
+        guard.run("msg-2#0", scope="sqs", operation=lambda t: push_client.push(bad, idempotent_token=t).to_dict())
+    outcome = guard.run(
+        "msg-2#0", scope="sqs", operation=lambda t: push_client.push(NOTICE, idempotent_token=t).to_dict()
+    )
+    assert outcome.replayed is False and [p["message_id"] for p in emulator.pushes()] == [outcome.result["MessageId"]]

@@ -114,6 +114,28 @@ def test_stale_in_progress_is_not_taken_over_by_another_payload(store: Idempoten
     assert lost_to(store, in_progress(clock.now, payload_hash=HASH_B), clock.now) == crashed
 
 
+def test_stale_in_progress_is_not_taken_over_with_another_token(store: IdempotencyStore, clock: FakeClock) -> None:
+    """A takeover resends under the STORED token; a put with any other token must lose, so the guard
+    learns the stored token (and the condition proves the row it takes over is the one it read)."""
+    crashed = in_progress(clock.now, window_ms=5_000)
+    store.put_in_progress(crashed, clock.now)
+    clock.advance(6)
+    other = replace(in_progress(clock.now), token="5b7c1f2e-0000-4000-8000-0000000000ff")
+    assert lost_to(store, other, clock.now) == crashed
+    takeover = in_progress(clock.now)  # same payload, same token as the crashed record
+    store.put_in_progress(takeover, clock.now)
+    assert store.get(KEY) == takeover
+
+
+def test_expired_record_is_replaced_with_a_new_token(store: IdempotencyStore, clock: FakeClock) -> None:
+    old = in_progress(clock.now, lifetime=10, window_ms=5_000)
+    store.put_in_progress(old, clock.now)
+    clock.advance(11)
+    new = replace(in_progress(clock.now), token="5b7c1f2e-0000-4000-8000-0000000000ee")
+    store.put_in_progress(new, clock.now)
+    assert store.get(KEY) == new and store.get(KEY).token == "5b7c1f2e-0000-4000-8000-0000000000ee"  # type: ignore[union-attr]
+
+
 def test_delete_after_definite_failure_frees_the_key(store: IdempotencyStore, clock: FakeClock) -> None:
     store.put_in_progress(in_progress(clock.now), clock.now)
     store.delete_in_progress(KEY)
@@ -201,12 +223,35 @@ def test_guard_flow_over_every_store(store: IdempotencyStore, clock: FakeClock) 
     again = guard.run("order-42", scope="tenant-a", payload={"title": "hi"}, operation=push)
     assert (first.replayed, again.replayed) == (False, True)
     assert again.result == first.result == {"MessageId": "m-1", "RequestId": "r"}
-    assert calls == [guard.idempotent_token("order-42", "tenant-a")]
+    assert calls == [guard.idempotent_token("order-42", "tenant-a")] == [first.token] == [again.token]
     with pytest.raises(IdempotencyPayloadMismatchError):
         guard.run("order-42", scope="tenant-a", payload={"title": "changed"}, operation=push)
     clock.advance(86_401)
     assert guard.run("order-42", scope="tenant-a", payload={"title": "changed"}, operation=push).replayed is False
-    assert len(calls) == 2
+    assert len(calls) == 2 and calls[1] != calls[0]  # a new life of the key: a new token
+    assert guard.idempotent_token("order-42", "tenant-a") == calls[1]
+
+
+def test_guard_takeover_sends_the_stored_token_over_every_store(store: IdempotencyStore, clock: FakeClock) -> None:
+    from pushfn.push.errors import AmbiguousResponseError
+
+    config = IdempotencyConfig(in_progress_seconds_without_context=30, in_progress_margin_seconds=0)
+    guard = IdempotencyGuard(store, config, function_name="queue_push", clock=clock)
+    calls: list[str] = []
+
+    def push(token: str) -> dict[str, str]:
+        calls.append(token)
+        if len(calls) == 1:
+            raise AmbiguousResponseError("sent, no answer")
+        return {"MessageId": "m-1"}
+
+    with pytest.raises(AmbiguousResponseError):
+        guard.run("msg-1#0", scope="sqs", payload={"title": "hi"}, operation=push)
+    clock.advance(31)
+    outcome = guard.run("msg-1#0", scope="sqs", payload={"title": "hi"}, operation=push)
+    assert calls == [calls[0], calls[0]] == [outcome.token, outcome.token]
+    stored = store.get(guard.scoped_key("msg-1#0", "sqs"))
+    assert stored is not None and stored.status is Status.COMPLETED and stored.token == calls[0]
 
 
 def test_guard_reports_live_in_progress_over_every_store(store: IdempotencyStore, clock: FakeClock) -> None:

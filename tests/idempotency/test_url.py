@@ -61,6 +61,65 @@ def test_bad_urls_are_config_errors(url: str) -> None:
         store_from_url(url)
 
 
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        # Issue 13 item 19: each connection would get its own database, so nothing is de-duplicated.
+        ("sqlite:///:memory:", "in-memory"),
+        ("sqlite:///:MEMORY:", "in-memory"),
+        ("sqlite:///%3Amemory%3A", "in-memory"),
+        ("sqlite:///file::memory:", "in-memory"),
+        ("sqlite:///file:x.db?mode=memory&cache=shared", "in-memory"),
+        ("sqlite:///x.db?mode=memory", "in-memory"),
+        ("sqlite://", "three slashes"),
+        ("sqlite:", "scheme://"),
+        ("sqlite:///%00", "control characters"),
+        ("sqlite:///a%00b.db", "control characters"),
+        ("sqlite:///a\x00b.db", "control characters"),
+        ("sqlite:///a%0Ab.db", "control characters"),
+        ("sqlite:///a\udcffb.db", "undecodable"),
+        ("sqlite:///%ff.db", "UTF-8"),
+        ("sqlite:////", "directory"),
+        ("sqlite:///.", "directory"),
+        ("sqlite:///dir/", "directory"),
+        ("sqlite:///x.db?mode", "only ?mode=ro"),
+        ("sqlite:///x.db#frag", "no host"),
+        ("dynamodb://ab", "3-255"),
+        ("dynamodb://tab%00le", "control characters"),
+        ("dynamodb://tab le", "3-255"),
+        ("tablestore://in st/table", "tablestore://INSTANCE/TABLE"),
+        ("tablestore://inst/ta-ble", "tablestore://INSTANCE/TABLE"),
+        ("memory://elsewhere", "exactly memory://"),
+        ("Redis://x", "unknown store"),
+    ],
+)
+def test_every_bad_url_is_a_configuration_error_naming_the_variable_and_the_rule(url: str, rule: str) -> None:
+    from pushfn.push.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info:
+        store_from_env({"PUSHFN_IDEMPOTENCY_URL": url})
+    assert isinstance(info.value, IdempotencyConfigError)
+    assert str(info.value).startswith("PUSHFN_IDEMPOTENCY_URL: ") and rule in str(info.value)
+
+
+@pytest.mark.parametrize("path", [":memory:", "", "a\x00b"])
+def test_sqlite_store_itself_refuses_paths_that_cannot_deduplicate(path: str) -> None:
+    with pytest.raises(IdempotencyConfigError):
+        SqliteStore(path)
+
+
+def test_a_real_file_url_deduplicates_across_connections(tmp_path: Path) -> None:
+    """The accepted spellings really share one database between two stores (two connections)."""
+    from pushfn.idempotency import IdempotencyGuard
+
+    url = f"sqlite:///{tmp_path}/shared%20name.db"
+    first, second = store_from_url(url), store_from_url(url)
+    calls: list[str] = []
+    for store in (first, second):
+        IdempotencyGuard(store, function_name="f").run("k", operation=lambda t: calls.append(t) or {"ok": 1})
+    assert len(calls) == 1 and (tmp_path / "shared name.db").is_file()
+
+
 def test_tablestore_needs_endpoint_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     from pushfn.idempotency import IdempotencyStoreError
 

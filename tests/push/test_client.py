@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -347,3 +348,96 @@ def _query(prepared: PreparedRequest) -> dict[str, str]:
     from urllib.parse import parse_qsl, urlsplit
 
     return dict(parse_qsl(urlsplit(prepared.url).query, keep_blank_values=True))
+
+
+# --- issue 13 item 13: x-acs-retry-after means throttling, whatever the Code (as the official SDK) ---------
+
+
+def _refusal(status: int, code: str, retry_after: str | None, header: str = "x-acs-retry-after") -> RawResponse:
+    headers = {} if retry_after is None else {header: retry_after}
+    return RawResponse(status, headers, json.dumps({"Code": code, "Message": "m", "RequestId": "r"}).encode())
+
+
+def _sleeping_client(responses: list[RawResponse], **kwargs: object) -> tuple[PushClient, MockTransport, list[float]]:
+    sleeps: list[float] = []
+    client, transport = _mock_client(responses, **kwargs)
+    client.retry = Retry(max_attempts=3, backoff=0, throttle_backoff=0, sleep=sleeps.append)
+    return client, transport, sleeps
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "header", "millis"),
+    [
+        ("Flow.Limited", 400, "x-acs-retry-after", "200"),  # the issue's input
+        ("Flow.Limited", 429, "X-Acs-Retry-After", "1"),
+        ("InvalidParameter", 400, "x-acs-retry-after", "1500"),
+        ("Forbidden.RAM", 403, "x-acs-retry-after", "250"),
+        ("QuotaExceeded", 400, "x-acs-retry-after", "9999"),
+        ("Throttling.User", 400, "x-acs-retry-after", "10000"),  # exactly the cap: still waited
+        ("ServiceUnavailable", 503, "x-acs-retry-after", "300"),
+    ],
+)
+def test_positive_retry_after_is_throttling_whatever_the_code_and_waits_that_long(
+    code: str, status: int, header: str, millis: str
+) -> None:
+    client, transport, sleeps = _sleeping_client([_refusal(status, code, millis, header), OK])
+    assert client.push(NOTICE).message_id == "42"
+    assert sleeps == [int(millis) / 1000] and len(transport.requests) == 2
+    tokens = {parse_qs(urlsplit(r.url).query)["IdempotentToken"][0] for r in transport.requests}
+    assert len(tokens) == 1  # the retry carries the same token
+
+
+@pytest.mark.parametrize("millis", ["0", "-200", "", "abc", "1.5", "2e3", None])
+def test_no_positive_integer_retry_after_means_no_throttling(millis: str | None) -> None:
+    """The SDK reads ``int(header)`` and ignores anything not a positive integer."""
+    client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", millis), OK])
+    with pytest.raises(ServiceError) as info:
+        client.push(NOTICE)
+    assert not isinstance(info.value, ThrottledError) and info.value.retry_after is None
+    assert len(transport.requests) == 1 and sleeps == []
+
+
+def test_retry_after_respects_max_attempts() -> None:
+    client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", "200")] * 5)
+    with pytest.raises(ThrottledError) as info:
+        client.push(NOTICE)
+    assert len(transport.requests) == 3 and sleeps == [0.2, 0.2]
+    assert info.value.code == "Flow.Limited" and info.value.retry_after == 0.2 and info.value.retryable
+
+
+@pytest.mark.parametrize("millis", ["10001", "120000", "86400000", "99999999999999999999"])
+def test_a_retry_after_beyond_the_cap_is_raised_at_once_not_slept_through(millis: str) -> None:
+    client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", millis), OK])
+    with pytest.raises(ThrottledError) as info:
+        client.push(NOTICE)
+    assert len(transport.requests) == 1 and sleeps == []
+    assert info.value.retry_after == int(millis) / 1000  # for the caller's own Retry-After
+
+
+def test_retry_after_cap_follows_max_backoff() -> None:
+    client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", "30000"), OK])
+    client.retry = Retry(max_attempts=3, max_backoff=60, sleep=sleeps.append)
+    client.push(NOTICE)
+    assert sleeps == [30.0] and len(transport.requests) == 2
+
+
+def test_a_5xx_with_retry_after_keeps_maybe_sent_so_a_tokenless_push_is_not_retried() -> None:
+    client, transport, sleeps = _sleeping_client(
+        [_refusal(503, "ServiceUnavailable", "200"), OK], auto_idempotent_token=False
+    )
+    with pytest.raises(ThrottledError) as info:
+        client.push(NOTICE)
+    assert info.value.maybe_sent and len(transport.requests) == 1 and sleeps == []
+
+
+def test_retry_after_on_a_non_json_refusal_is_throttling() -> None:
+    page = RawResponse(429, {"x-acs-retry-after": "100"}, b"<html>slow down</html>")
+    client, _, sleeps = _sleeping_client([page, OK])
+    assert client.push(NOTICE).message_id == "42" and sleeps == [0.1]
+
+
+def test_a_naturally_idempotent_action_is_retried_after_retry_after_too() -> None:
+    answer = RawResponse(200, body=b'{"RequestId":"r2"}')
+    client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", "50"), answer])
+    assert client.call("QueryTags", {"ClientKey": "e2ba19de97604f55b165576736477b74", "KeyType": "DEVICE"})
+    assert sleeps == [0.05] and len(transport.requests) == 2

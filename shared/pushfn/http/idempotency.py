@@ -151,13 +151,20 @@ def run_once(
         ) from None
     except IdempotencyError:
         # The store is unreachable or inconsistent: nothing was pushed, so a retry is safe.
-        raise HttpProblem(
-            503,
-            "idempotency-store-unavailable",
-            "Duplicate protection is unavailable",
-            "nothing was sent; retry shortly",
-            headers=retry_after_header(1),
-        ) from None
+        raise _store_unavailable() from None
     answer = outcome.result
+    status = answer.get("status")
+    if type(status) is not int or not 200 <= status <= 599 or "body" not in answer:
+        raise _store_unavailable()  # a stored answer not of our shape: a store problem, never a 500
     headers = {REPLAYED: "true"} if outcome.replayed else {}
-    return HttpResponse.json(int(answer["status"]), answer["body"], headers)
+    return HttpResponse.json(status, answer["body"], headers)
+
+
+def _store_unavailable() -> HttpProblem:
+    return HttpProblem(
+        503,
+        "idempotency-store-unavailable",
+        "Duplicate protection is unavailable",
+        "nothing was sent; retry shortly",
+        headers=retry_after_header(1),
+    )

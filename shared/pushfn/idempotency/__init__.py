@@ -24,7 +24,7 @@ from pushfn.idempotency.exceptions import (
     IdempotencyStoreError,
 )
 from pushfn.idempotency.guard import IdempotencyGuard, Outcome
-from pushfn.idempotency.keys import idempotent_token, payload_hash
+from pushfn.idempotency.keys import new_token, payload_hash
 from pushfn.idempotency.record import IdempotencyRecord, Status
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.idempotency.url import store_from_env, store_from_url
@@ -42,7 +42,7 @@ __all__ = [
     "IdempotencyStoreError",
     "Outcome",
     "Status",
-    "idempotent_token",
+    "new_token",
     "payload_hash",
     "store_from_env",
     "store_from_url",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pushfn.errors import PushfnError
+from pushfn.push.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from pushfn.idempotency.record import IdempotencyRecord
@@ -24,8 +25,12 @@ class IdempotencyKeyError(IdempotencyError, ValueError):
     """The key, scope or function name is empty, too long or not printable (checked before any lookup)."""
 
 
-class IdempotencyConfigError(IdempotencyError, ValueError):
-    """The store URL or a setting is invalid."""
+class IdempotencyConfigError(IdempotencyError, ConfigurationError, ValueError):
+    """The store URL (``PUSHFN_IDEMPOTENCY_URL``) or a setting is invalid: the operator's mistake.
+
+    A :class:`~pushfn.push.errors.ConfigurationError` too, so every entry point reports it as a
+    misconfiguration (HTTP problem ``misconfigured``) rather than as an internal error or a store outage.
+    """
 
 
 class IdempotencyInProgressError(IdempotencyError):
@@ -42,6 +47,12 @@ class IdempotencyPayloadMismatchError(IdempotencyError):
 
 class IdempotencyStoreError(IdempotencyError):
     """The store could not be reached or answered with an error. Nothing was pushed because of it."""
+
+
+class IdempotencyCorruptRecordError(IdempotencyStoreError):
+    """A stored record cannot be used: a COMPLETED record without a result object, a result that is not
+    a JSON object or not JSON at all, an IN_PROGRESS record without a token. Another program (or a
+    hand edit) wrote the row; it is a store problem (HTTP 503), never a reason to push again."""
 
 
 class IdempotencyRecordExistsError(IdempotencyError):

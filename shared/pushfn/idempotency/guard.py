@@ -2,11 +2,12 @@
 
 ::
 
-    put IN_PROGRESS (conditional) ──won──► operation(token) ──ok──► save COMPLETED(result) ──► result
+    put IN_PROGRESS, fresh token (conditional) ──won──► operation(token) ──ok──► save COMPLETED ──► result
           │                                   │ definite failure ──► delete record, re-raise
           │                                   └ maybe sent ────────► keep IN_PROGRESS, re-raise
           └─lost─► existing record: COMPLETED → replay   live IN_PROGRESS → InProgressError
                                     other payload → PayloadMismatchError
+                                    stale IN_PROGRESS, same payload → put again with ITS token (takeover)
                                     changed meanwhile → try again (bounded)
 
 Where it departs from Powertools, because a push cannot be undone:
@@ -14,7 +15,10 @@ Where it departs from Powertools, because a push cannot be undone:
 - an exception that says the request *may* have reached the service (``maybe_sent``) keeps the
   record, so the retry after the in-progress expiry reuses the same provider-side ``IdempotentToken``
   (CloudPush drops repeats of a token for 15 minutes) instead of pushing blind;
-- a stale in-progress record is taken over only by the same payload (same token, same push);
+- every new record (key unseen, expired, or deleted after a definite failure) gets a fresh random
+  token, so a repeat the guard lets through is really pushed; a stale in-progress record is taken over
+  only by the same payload and with the token stored in it (same token, same push), conditionally on
+  that token still being the stored one;
 - if saving COMPLETED fails after a successful push, the save is retried and then given up *with the
   result returned*: the push happened, and raising would invite the caller to push again. The record
   stays IN_PROGRESS; a retry after its in-progress expiry runs again with the same token, which
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +37,7 @@ from typing import Any
 from pushfn.idempotency import keys
 from pushfn.idempotency.config import IdempotencyConfig
 from pushfn.idempotency.exceptions import (
+    IdempotencyCorruptRecordError,
     IdempotencyError,
     IdempotencyInconsistentStateError,
     IdempotencyInProgressError,
@@ -80,8 +86,14 @@ class IdempotencyGuard:
         self._clock = clock
         self._sleep = sleep
 
-    def idempotent_token(self, key: str, scope: str = keys.DEFAULT_SCOPE) -> str:
-        return keys.idempotent_token(self.function_name, scope, key)
+    def idempotent_token(self, key: str, scope: str = keys.DEFAULT_SCOPE) -> str | None:
+        """The ``IdempotentToken`` stored for this key's current record (what CloudPush saw), or ``None``.
+
+        Tokens are random per life of a key (see :func:`keys.new_token`), so this is a store read, not a
+        derivation: operators and tests use it to match a record against the service's push records.
+        """
+        record = self.store.get(self.scoped_key(key, scope))
+        return None if record is None else record.token
 
     def scoped_key(self, key: str, scope: str = keys.DEFAULT_SCOPE) -> str:
         return keys.scoped_key(self.function_name, scope, key)
@@ -98,33 +110,55 @@ class IdempotencyGuard:
     ) -> Outcome:
         """Run ``operation(token)`` once for this key, or replay / refuse as the stored record says.
 
+        ``token`` is a fresh random UUID whenever a new push is due (key unseen, record expired, record
+        deleted after a definite failure), and the stored one when a stale IN_PROGRESS record with the
+        same payload is taken over (the previous owner crashed or got no answer: CloudPush drops the
+        repeat if the first push went out within its 15-minute window).
+
         Raises :class:`IdempotencyKeyError` (bad key, before any lookup),
         :class:`IdempotencyInProgressError`, :class:`IdempotencyPayloadMismatchError`,
-        :class:`IdempotencyStoreError` (nothing was pushed), or whatever ``operation`` raised.
+        :class:`IdempotencyStoreError` (nothing was pushed; :class:`IdempotencyCorruptRecordError` when a
+        stored record is unusable), or whatever ``operation`` raised.
         """
         scoped = self.scoped_key(key, scope)
-        token = keys.idempotent_token(self.function_name, scope, key)
         digest = keys.payload_hash(keys.select_fields(payload, self.config.payload_fields))
         lifetime = expires_after_seconds or self.config.expires_after_seconds
         window_ms = self.config.in_progress_window_ms(context)
 
-        for _ in range(self.config.max_inconsistent_retries + 1):
+        takeover: str | None = None  # the stored token of a stale record we are entitled to take over
+        tried_takeovers: set[str] = set()
+        retries = 0
+        while True:
             now = self._clock()
+            in_progress_expiry = int(now * 1000) + window_ms
             record = IdempotencyRecord(
                 key=scoped,
                 status=Status.IN_PROGRESS,
-                expiry=int(now) + lifetime,
-                in_progress_expiry=int(now * 1000) + window_ms,
+                expiry=_in_progress_expiry(int(now), in_progress_expiry, lifetime),
+                in_progress_expiry=in_progress_expiry,
                 payload_hash=digest,
-                token=token,
+                token=takeover or keys.new_token(),
             )
             try:
                 self.store.put_in_progress(record, now)
             except IdempotencyRecordExistsError as lost:
                 old = lost.old_record if lost.old_record is not None else self.store.get(scoped)
+                if old is not None and _is_own_write(old, record):
+                    # Our put went through but its answer was lost and the driver retried it (botocore
+                    # does): the random token proves the live record is this very attempt.
+                    return self._execute(record, operation, lifetime)
                 outcome = self._answer_from_existing(old, record, now)
                 if outcome is not None:
                     return outcome
+                if old is not None and old.token not in tried_takeovers and self._may_take_over(old, record, now):
+                    # Not an inconsistency: the put with a fresh token is meant to lose to a stale record.
+                    takeover = old.token
+                    tried_takeovers.add(old.token)
+                    continue
+                takeover = None
+                retries += 1
+                if retries > self.config.max_inconsistent_retries:
+                    break
                 continue  # the record changed under us: try the put again
             return self._execute(record, operation, lifetime)
 
@@ -145,13 +179,30 @@ class IdempotencyGuard:
                 f"idempotency key {self._label(new.key)} was already used with a different payload"
             )
         if old.status is Status.COMPLETED:
-            return Outcome(result=dict(old.result or {}), replayed=True, token=old.token)
+            if not isinstance(old.result, dict):
+                raise IdempotencyCorruptRecordError(
+                    f"idempotency record for {self._label(new.key)} is COMPLETED but holds no result object"
+                )
+            return Outcome(result=dict(old.result), replayed=True, token=old.token)
         if old.is_stale_in_progress(now):
+            if not _is_token(old.token):
+                raise IdempotencyCorruptRecordError(
+                    f"stale idempotency record for {self._label(new.key)} has no usable IdempotentToken"
+                )
             return None
         retry_after = max(0.0, ((old.in_progress_expiry or 0) - now * 1000) / 1000)
         raise IdempotencyInProgressError(
             f"a request with idempotency key {self._label(new.key)} is still in progress",
             retry_after=retry_after,
+        )
+
+    @staticmethod
+    def _may_take_over(old: IdempotencyRecord, new: IdempotencyRecord, now: float) -> bool:
+        return (
+            not old.is_expired(now)
+            and old.is_stale_in_progress(now)
+            and old.payload_hash == new.payload_hash
+            and old.token != new.token
         )
 
     def _execute(self, record: IdempotencyRecord, operation: Operation, lifetime: int) -> Outcome:
@@ -209,6 +260,36 @@ class IdempotencyGuard:
             "error": type(exc).__name__,
         }
         getattr(logger, level)(message, extra={"fields": fields})
+
+
+def _in_progress_expiry(now: int, in_progress_expiry_ms: int, lifetime: int) -> int:
+    """Epoch seconds an IN_PROGRESS record lives: ``lifetime``, but never less than its in-progress window
+    nor than CloudPush's 15-minute token window.
+
+    A short lifetime (the HTTP no-key dedupe window is 60 s, tests use 1 s) must neither free the key
+    while its owner may still push, nor let the record expire while a push that may have gone out can
+    still be de-duplicated by resending its token: an expired record means a new push with a fresh
+    token. Stale records never block a retry of the same payload (it takes over), so the longer life
+    costs nothing but a 422 for *another* payload under a key whose first outcome is unknown.
+    """
+    return max(now + lifetime, -(-in_progress_expiry_ms // 1000), now + keys.PROVIDER_TOKEN_WINDOW_SECONDS)
+
+
+def _is_own_write(stored: IdempotencyRecord, mine: IdempotencyRecord) -> bool:
+    return (
+        stored.status is Status.IN_PROGRESS
+        and stored.token == mine.token
+        and stored.in_progress_expiry == mine.in_progress_expiry
+        and stored.payload_hash == mine.payload_hash
+    )
+
+
+def _is_token(value: object) -> bool:
+    """A stored token is reused only if it is a UUID CloudPush accepts; anything else is corruption."""
+    try:
+        return isinstance(value, str) and len(value) == 36 and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def _storable(raw: Any) -> dict[str, Any]:

@@ -22,9 +22,8 @@ MAX_NAME_LENGTH = 128
 SEPARATOR = "#"
 #: Scope used when a function has no notion of caller (timers, queues owned by one team).
 DEFAULT_SCOPE = "-"
-
-#: Fixed namespace of every IdempotentToken: changing it would make in-flight retries push again.
-TOKEN_NAMESPACE = uuid.UUID("5d0f6b3e-6c0a-4e43-9d2c-7b1d7f1c9a55")
+#: How long CloudPush (and the emulator) drop a repeated ``IdempotentToken``.
+PROVIDER_TOKEN_WINDOW_SECONDS = 15 * 60
 
 
 def validate_key(key: object) -> str:
@@ -67,9 +66,16 @@ def split_scoped_key(value: str) -> tuple[str, str, str]:
     return function_name, scope, key
 
 
-def idempotent_token(function_name: str, scope: str, key: str) -> str:
-    """Deterministic UUID for CloudPush's ``IdempotentToken``: every retry of a key sends the same one."""
-    return str(uuid.uuid5(TOKEN_NAMESPACE, scoped_key(function_name, scope, key)))
+def new_token() -> str:
+    """A fresh CloudPush ``IdempotentToken`` (random UUID) for a new record: one per life of a key.
+
+    The token must change whenever the guard decides a *new* push is due (key never seen, record
+    expired, or deleted after a definite failure): CloudPush drops a repeated token for 15 minutes, so
+    a token derived from the key alone would silently swallow every legitimate repeat inside that
+    window. Only a takeover of a stale IN_PROGRESS record (a crash or an ambiguous failure) reuses the
+    stored token, which is what lets CloudPush de-duplicate a push that may already have gone out.
+    """
+    return str(uuid.uuid4())
 
 
 def select_fields(payload: Any, fields: Iterable[str] | None) -> Any:

@@ -44,10 +44,16 @@ class IdempotencyRecord:
     def may_be_replaced_by(self, new: IdempotencyRecord, now: float) -> bool:
         """The rule every store's conditional put expresses (absence is checked by the store).
 
-        A stale in-progress record is taken over only by the *same* payload: the retry reuses the
-        provider-side token, and a different payload under that token would be silently dropped.
+        A stale in-progress record is taken over only by the *same* payload carrying the *same* token: the
+        takeover exists to resend a push that may already have gone out under the stored token, so
+        CloudPush can de-duplicate it. A different payload under that token would be silently dropped,
+        and a fresh token would push twice; so a put with a fresh token loses to a stale record, and the
+        guard retries the put with the stored token (the condition then also proves the row it takes
+        over is the one it read).
         """
-        return self.is_expired(now) or (self.is_stale_in_progress(now) and self.payload_hash == new.payload_hash)
+        return self.is_expired(now) or (
+            self.is_stale_in_progress(now) and self.payload_hash == new.payload_hash and self.token == new.token
+        )
 
     def completed(self, result: dict[str, Any], expiry: int) -> IdempotencyRecord:
         return replace(self, status=Status.COMPLETED, result=result, expiry=expiry, in_progress_expiry=None)
@@ -61,7 +67,27 @@ def dump_result(result: dict[str, Any]) -> str:
 
 
 def load_result(text: str | None) -> dict[str, Any] | None:
-    return None if text is None else json.loads(text)
+    """The stored result: ``None`` when absent, else a JSON object.
+
+    Raises :class:`IdempotencyCorruptRecordError` when the stored text is not JSON or not an object:
+    a replay must never turn into a ``TypeError`` (HTTP 500) or a second push.
+    """
+    from pushfn.idempotency.exceptions import IdempotencyCorruptRecordError
+    from pushfn.json_input import decode_json
+
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise IdempotencyCorruptRecordError(f"stored idempotency result is a {type(text).__name__}, not JSON text")
+    try:
+        value = decode_json(text)  # bounded like every other JSON input: a hand-edited row is input too
+    except ValueError as exc:
+        raise IdempotencyCorruptRecordError(f"stored idempotency result is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise IdempotencyCorruptRecordError(
+            f"stored idempotency result is a JSON {type(value).__name__}, not an object"
+        )
+    return value
 
 
 def parse_status(value: str) -> Status:

@@ -11,11 +11,16 @@
 ``tablestore://INSTANCE/TABLE``     Tablestore; endpoint from ``PUSHFN_TABLESTORE_ENDPOINT``
 ``memory://``                       in-process dict (tests only: nothing is shared or kept)
 ==================================  ===========================================================
+
+Anything else, and any URL that could not de-duplicate across threads and processes (``:memory:``),
+is refused with :class:`IdempotencyConfigError` — a ``ConfigurationError``, which the functions
+report as a misconfiguration — naming the variable and the rule.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,6 +30,12 @@ from pushfn.idempotency.stores.base import IdempotencyStore
 
 ENV_URL = "PUSHFN_IDEMPOTENCY_URL"
 DB_FILE = "idempotency.db"
+
+#: Control characters, and lone surrogates (undecodable bytes in the environment come in as those).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_OTS_INSTANCE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}")
+_OTS_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 def default_sqlite_path(env: Mapping[str, str] | None = None) -> Path:
@@ -36,50 +47,104 @@ def default_sqlite_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def store_from_env(env: Mapping[str, str] | None = None) -> IdempotencyStore:
+    """The store ``PUSHFN_IDEMPOTENCY_URL`` names (SQLite in the data dir when unset or empty).
+
+    Raises :class:`IdempotencyConfigError` (a :class:`~pushfn.push.errors.ConfigurationError`) naming
+    the variable and the rule for any URL that is malformed or cannot de-duplicate.
+    """
     env = os.environ if env is None else env
     return store_from_url(env.get(ENV_URL) or "sqlite:///", env=env)
 
 
 def store_from_url(url: str, *, env: Mapping[str, str] | None = None) -> IdempotencyStore:
+    """Parse a store URL (see the module docstring). Nothing is opened or contacted here.
+
+    Refused, as :class:`IdempotencyConfigError`: an unknown scheme, a host on a SQLite URL, options
+    other than ``?mode=ro``, an in-memory SQLite database (``:memory:``, ``mode=memory``, URI
+    filenames: each connection would get its own database, so nothing would be de-duplicated across
+    threads or processes), ``sqlite://`` without a path, a path that is a directory or contains NUL or
+    another control character, and DynamoDB / Tablestore names their services would refuse.
+    """
+    if not isinstance(url, str):
+        raise _bad(f"must be a string, got {type(url).__name__}")
+    if _CONTROL.search(url):
+        raise _bad("must not contain control characters (NUL, newline …) or undecodable bytes")
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise IdempotencyConfigError(f"{ENV_URL} must look like scheme://…, got {url!r}")
+        raise _bad(f"must look like scheme://…, got {url!r}")
     scheme = scheme.lower()
     if scheme == "sqlite":
         return _sqlite(rest, env)
     if scheme == "dynamodb":
         from pushfn.idempotency.stores.dynamodb import DynamoDBStore
 
-        table = unquote(rest.strip("/"))
-        if not table or "/" in table:
-            raise IdempotencyConfigError("dynamodb store URL is dynamodb://TABLE")
+        table = _decoded(rest.strip("/"))
+        if not _DYNAMODB_TABLE.fullmatch(table):
+            raise _bad("a DynamoDB URL is dynamodb://TABLE, TABLE 3-255 characters of A-Z a-z 0-9 _ . -")
         return DynamoDBStore(table)
     if scheme == "tablestore":
         from pushfn.idempotency.stores.tablestore import TablestoreStore
 
-        parts = [unquote(p) for p in rest.strip("/").split("/")]
-        if len(parts) != 2 or not all(parts):
-            raise IdempotencyConfigError("tablestore store URL is tablestore://INSTANCE/TABLE")
+        parts = [_decoded(p) for p in rest.strip("/").split("/")]
+        if len(parts) != 2 or not _OTS_INSTANCE.fullmatch(parts[0]) or not _OTS_TABLE.fullmatch(parts[1]):
+            raise _bad(
+                "a Tablestore URL is tablestore://INSTANCE/TABLE (INSTANCE: a letter, then letters, digits, -; "
+                "TABLE: a letter or _, then letters, digits, _)"
+            )
         return TablestoreStore(parts[0], parts[1])
     if scheme == "memory":
         from pushfn.idempotency.stores.memory import MemoryStore
 
+        if rest:
+            raise _bad("the memory store URL is exactly memory:// (one process only: for tests)")
         return MemoryStore()
-    raise IdempotencyConfigError(
-        f"unknown idempotency store {scheme!r}: use sqlite://, dynamodb://, tablestore:// or memory://"
-    )
+    raise _bad(f"unknown store {scheme!r}: use sqlite://, dynamodb://, tablestore:// or memory://")
 
 
 def _sqlite(rest: str, env: Mapping[str, str] | None) -> IdempotencyStore:
     from pushfn.idempotency.stores.sqlite import SqliteStore
 
-    # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute.db.
+    # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute.db; sqlite:/// alone is the default.
+    if not rest.startswith("/"):
+        raise _bad("a SQLite URL is sqlite:///path (three slashes, no host; sqlite:/// alone for the default file)")
     parts = urlsplit("sqlite://" + rest)
-    if parts.netloc:
-        raise IdempotencyConfigError("sqlite store URL is sqlite:///path (three slashes, no host)")
-    path = unquote(parts.path[1:])
-    options = parse_qs(parts.query)
+    if parts.netloc or parts.fragment:
+        raise _bad("a SQLite URL is sqlite:///path (three slashes, no host)")
+    path = _decoded(parts.path[1:])
+    try:
+        options = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise _bad("a SQLite URL accepts only ?mode=ro") from None
     mode = options.pop("mode", ["rwc"])[-1]
+    if mode == "memory" or _is_memory_path(path):
+        raise _bad(
+            "an in-memory SQLite database cannot de-duplicate: every connection (thread, process) gets "
+            "its own; name a file, e.g. sqlite:////var/lib/pushfn/idempotency.db"
+        )
     if options or mode not in ("ro", "rw", "rwc"):
-        raise IdempotencyConfigError("sqlite store URL accepts only ?mode=ro")
-    return SqliteStore(Path(path).expanduser() if path else default_sqlite_path(env), read_only=mode == "ro")
+        raise _bad("a SQLite URL accepts only ?mode=ro")
+    if not path:
+        return SqliteStore(default_sqlite_path(env), read_only=mode == "ro")
+    if path.endswith("/") or Path(path).expanduser().is_dir():
+        raise _bad(f"a SQLite URL must name a file, not a directory ({path!r})")
+    return SqliteStore(Path(path).expanduser(), read_only=mode == "ro")
+
+
+def _is_memory_path(path: str) -> bool:
+    """``:memory:`` in any spelling, or a SQLite URI filename (``file:…``), which could name one."""
+    lowered = path.strip().lower()
+    return lowered == ":memory:" or lowered.startswith("file:") or lowered.startswith(":memory:")
+
+
+def _decoded(text: str) -> str:
+    try:
+        value = unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise _bad("percent-encoded bytes must be UTF-8") from None
+    if _CONTROL.search(value):
+        raise _bad("must not contain control characters (NUL, newline …), percent-encoded or not")
+    return value
+
+
+def _bad(rule: str) -> IdempotencyConfigError:
+    return IdempotencyConfigError(f"{ENV_URL}: {rule}")

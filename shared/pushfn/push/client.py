@@ -4,6 +4,12 @@ Retry rules (DESIGN.md §4):
 
 - connection never made, 5xx / ``InternalError`` / ``ServiceUnavailable``, ``Throttling.*`` (HTTP 400
   on this API) and ``SignatureNonceUsed`` are retried with exponential backoff and jitter;
+- a refusal (HTTP 4xx/5xx) carrying a positive ``x-acs-retry-after`` is throttling whatever its
+  ``Code`` (e.g. ``Flow.Limited``), as in the official SDK (alibabacloud-tea-openapi 0.4.6 raises
+  ``ThrottlingException`` for it; darabonba-core 1.0.9 waits ``min(retry_after, 120 s)``): the header
+  is integer **milliseconds**, the retry waits exactly that long, within ``max_attempts``; a wait
+  longer than ``min(120 s, Retry.max_backoff)`` is not slept through but raised at once (see
+  :meth:`PushClient._retry_after_cap`);
 - a failure after the request left (read timeout, connection dropped) is *ambiguous*: it is retried
   only when the request carries an ``IdempotentToken`` — CloudPush drops repeats of a token for
   15 minutes — or the action is naturally idempotent (queries, bind/unbind);
@@ -307,7 +313,12 @@ class PushClient:
                 response = self._read(action, raw)
             except PushError as exc:
                 maybe_sent = maybe_sent or exc.maybe_sent
+                retry_after = getattr(exc, "retry_after", None)
                 retry = attempt < self.retry.max_attempts and exc.retryable and (safe or not exc.maybe_sent)
+                if retry and retry_after is not None and retry_after > self._retry_after_cap():
+                    # Waiting less than asked would only be refused again, and waiting longer could
+                    # outlive the function: give up now; the error carries retry_after for the caller.
+                    retry = False
                 fields = {
                     "action": action,
                     "attempt": attempt,
@@ -320,9 +331,10 @@ class PushClient:
                     if maybe_sent:
                         exc.maybe_sent = True
                     raise
-                delay = self.retry.delay(
-                    attempt, throttled=isinstance(exc, ThrottledError), retry_after=getattr(exc, "retry_after", None)
-                )
+                if retry_after is not None:
+                    delay = retry_after  # exactly what the service asked for, like the SDK
+                else:
+                    delay = self.retry.delay(attempt, throttled=isinstance(exc, ThrottledError))
                 log.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
                 self.retry.sleep(delay)
                 continue
@@ -340,6 +352,16 @@ class PushClient:
             )
             return response
 
+    def _retry_after_cap(self) -> float:
+        """The longest ``x-acs-retry-after`` this client waits before a retry, in seconds.
+
+        The SDK's own cap (120 s) bounded by ``Retry.max_backoff`` (10 s by default): a function must not
+        spend its whole timeout asleep. A longer request is not retried here at all; the
+        :class:`ThrottledError` is raised with its ``retry_after`` so the caller (HTTP ``Retry-After``,
+        a queue redelivery) waits instead.
+        """
+        return min(SDK_MAX_RETRY_AFTER_SECONDS, self.retry.max_backoff)
+
     def _read(self, action: str, raw: RawResponse) -> ApiResponse:
         try:
             data = json.loads(raw.body.decode("utf-8")) if raw.body else {}
@@ -354,7 +376,11 @@ class PushClient:
                     maybe_sent=True,
                 )
             raise classify(
-                "HttpError", f"HTTP {raw.status} without a JSON error body", http_status=raw.status, request_id=None
+                "HttpError",
+                f"HTTP {raw.status} without a JSON error body",
+                http_status=raw.status,
+                request_id=None,
+                retry_after=_retry_after(raw.headers),
             )
         request_id = str(data.get("RequestId", ""))
         if 200 <= raw.status < 300 and "Code" not in data:
@@ -368,13 +394,25 @@ class PushClient:
         )
 
 
+#: The longest ``x-acs-retry-after`` wait the official SDK honours (darabonba ``MAX_DELAY_TIME``).
+SDK_MAX_RETRY_AFTER_SECONDS = 120.0
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the service asks us to wait (``x-acs-retry-after``), or ``None``.
+
+    Read exactly as the official SDK does (alibabacloud-tea-openapi 0.4.6,
+    ``Utils.get_throttling_time_left``): the value is ``int()`` of the header, in **milliseconds**;
+    missing, empty, not an integer, zero or negative → no retry-after. The header name is matched
+    case-insensitively (HTTP header names are).
+    """
     for name, value in headers.items():
-        if name.lower() == "x-acs-retry-after":  # milliseconds, as the new SDK reads it
+        if name.lower() == "x-acs-retry-after":
             try:
-                return max(0.0, float(value) / 1000.0)
-            except ValueError:
+                millis = int(value)
+            except (TypeError, ValueError):
                 return None
+            return millis / 1000.0 if millis > 0 else None
     return None
 
 

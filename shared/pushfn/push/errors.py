@@ -88,7 +88,8 @@ class ServiceError(PushError):
 
 
 class ThrottledError(ServiceError):
-    """``Throttling.*`` — CloudPush sends these as HTTP 400, not 429. Safe to retry later."""
+    """``Throttling.*`` (CloudPush sends these as HTTP 400, not 429), or any refusal carrying a positive
+    ``x-acs-retry-after``. Safe to retry later; ``retry_after`` is in seconds when the service gave one."""
 
 
 class ServerError(ServiceError):
@@ -146,7 +147,23 @@ AUTH_CODES = frozenset(
 def classify(
     code: str, message: str, *, http_status: int, request_id: str | None, retry_after: float | None = None
 ) -> ServiceError:
-    """Turn a CloudPush error body into the right :class:`ServiceError` subclass."""
+    """Turn a CloudPush error body into the right :class:`ServiceError` subclass.
+
+    ``retry_after`` (seconds, from ``x-acs-retry-after``) makes any refusal a :class:`ThrottledError`,
+    whatever its code, as the official SDK does (alibabacloud-tea-openapi 0.4.6: a positive
+    ``x-acs-retry-after`` on an HTTP 4xx/5xx raises ``ThrottlingException`` before the code is looked
+    at). A 5xx keeps ``maybe_sent``: the service said "later", but a 5xx never proves nothing was done.
+    """
+    if retry_after is not None and retry_after > 0 and http_status >= 400:
+        return ThrottledError(
+            code,
+            message,
+            request_id=request_id,
+            http_status=http_status,
+            retryable=True,
+            maybe_sent=http_status >= 500,
+            retry_after=retry_after,
+        )
     if code.startswith("Throttling"):
         return ThrottledError(
             code, message, request_id=request_id, http_status=http_status, retryable=True, retry_after=retry_after

@@ -28,12 +28,13 @@ from pushfn.idempotency.stores.base import IdempotencyStore
 KEY = "id"
 TTL_ATTRIBUTE = "expiration"
 
-# The Powertools three-way condition, plus "same payload" on the stale-in-progress branch:
-#  (a) no record  (b) record expired  (c) in-progress record whose owner has certainly stopped.
+# The Powertools three-way condition, plus "same payload, same token" on the stale-in-progress branch:
+#  (a) no record  (b) record expired  (c) in-progress record whose owner has certainly stopped, taken
+#  over with the token it was stored with (so a push that may have gone out is resent under it).
 PUT_CONDITION = (
     "attribute_not_exists(#id) OR #expiration < :now OR "
     "(#status = :in_progress AND attribute_exists(#ip_expiration) AND #ip_expiration < :now_ms "
-    "AND #payload_hash = :payload_hash)"
+    "AND #payload_hash = :payload_hash AND #token = :token)"
 )
 
 
@@ -78,12 +79,14 @@ class DynamoDBStore(IdempotencyStore):
                     "#status": "status",
                     "#ip_expiration": "in_progress_expiration",
                     "#payload_hash": "payload_hash",
+                    "#token": "token",
                 },
                 ExpressionAttributeValues={
                     ":now": {"N": str(int(now))},
                     ":now_ms": {"N": str(int(now * 1000))},
                     ":in_progress": {"S": Status.IN_PROGRESS.value},
                     ":payload_hash": {"S": record.payload_hash},
+                    ":token": {"S": record.token},
                 },
                 # Saves the read after a lost put (boto3 >= 1.26.164).
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",

@@ -1,10 +1,11 @@
 """SQLite store: the embedded default for one machine.
 
 The conditional put is one statement, an UPSERT whose ``DO UPDATE … WHERE`` only fires when the stored
-row is expired or a stale in-progress record for the same payload; ``changes() == 0`` means a live
-record won. It runs inside ``BEGIN IMMEDIATE`` so the row read back after a lost put is the one that
-won (what DynamoDB's ``ALL_OLD`` gives). WAL lets readers run beside the writer; the busy timeout makes
-concurrent threads and processes queue for the write lock instead of failing.
+row is expired or a stale in-progress record for the same payload and the same token (a takeover);
+``changes() == 0`` means a live record won. It runs inside ``BEGIN IMMEDIATE`` so the row read back
+after a lost put is the one that won (what DynamoDB's ``ALL_OLD`` gives). WAL lets readers run beside
+the writer; the busy timeout makes concurrent threads and processes queue for the write lock instead
+of failing.
 
 Each thread of each process gets its own connection: sqlite3 connections must not cross threads, and
 must never be inherited across ``fork``.
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
+from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyRecordExistsError
 from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
 from pushfn.idempotency.stores.base import IdempotencyStore
 
@@ -47,7 +48,8 @@ ON CONFLICT(id) DO UPDATE SET
     payload_hash = excluded.payload_hash, token = excluded.token, result = NULL
 WHERE {TABLE}.expiry < :now
    OR ({TABLE}.status = 'IN_PROGRESS' AND {TABLE}.in_progress_expiry IS NOT NULL
-       AND {TABLE}.in_progress_expiry < :now_ms AND {TABLE}.payload_hash = excluded.payload_hash)
+       AND {TABLE}.in_progress_expiry < :now_ms AND {TABLE}.payload_hash = excluded.payload_hash
+       AND {TABLE}.token = excluded.token)
 """
 
 COLUMNS = "id, status, expiry, in_progress_expiry, payload_hash, token, result"
@@ -59,6 +61,10 @@ class SqliteStore(IdempotencyStore):
     kind = "sqlite"
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, timeout: float = 10.0) -> None:
+        text = os.fspath(path)
+        if not text or text.strip().lower() in (":memory:", "") or "\x00" in text:
+            # Each connection would get its own database: nothing de-duplicated across threads/processes.
+            raise IdempotencyConfigError(f"SQLite idempotency store needs a file path, got {text!r}")
         self.path = Path(path)
         self.read_only = read_only
         self.timeout = timeout

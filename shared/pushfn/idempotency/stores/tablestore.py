@@ -10,7 +10,8 @@ The Powertools condition maps onto a row condition ``IGNORE`` plus a composite c
     OR( expiry < now                      pass_if_missing=True  → an absent row passes,
         AND( status == IN_PROGRESS,       pass_if_missing=False
              in_progress_expiry < now_ms, pass_if_missing=False
-             payload_hash == new hash ))  pass_if_missing=False
+             payload_hash == new hash,    pass_if_missing=False
+             token == new token ))        pass_if_missing=False  (a takeover keeps the stored token)
 
 A failed check is ``OTSServiceError`` code ``OTSConditionCheckFail``; Tablestore has no ALL_OLD, so
 the winner is read with GetRow after a lost put.
@@ -108,6 +109,9 @@ class TablestoreStore(IdempotencyStore):
         )
         stale.add_sub_condition(
             SingleColumnCondition("payload_hash", record.payload_hash, ComparatorType.EQUAL, pass_if_missing=False)
+        )
+        stale.add_sub_condition(
+            SingleColumnCondition("token", record.token, ComparatorType.EQUAL, pass_if_missing=False)
         )
         replaceable = CompositeColumnCondition(LogicalOperator.OR)
         replaceable.add_sub_condition(
