@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushfn.errors import PushfnError
+from pushfn.errors import ConfigurationError, PushfnError
 
 
 class PushError(PushfnError):
@@ -50,10 +50,6 @@ class InvalidRequestError(PushError, ValueError):
         self.action = action
         where = f"{action}: " if action else ""
         super().__init__(where + "; ".join(str(p) for p in self.problems))
-
-
-class ConfigurationError(PushError):
-    """The client is mis-configured (no AppKey, a malformed endpoint, an unknown setting)."""
 
 
 class CredentialsError(PushError):
