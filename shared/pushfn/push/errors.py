@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushfn.errors import ConfigurationError, PushfnError
+# ConfigurationError serves every package; re-exported here, where the push module's callers look.
+from pushfn.errors import ConfigurationError as ConfigurationError
+from pushfn.errors import PushfnError
 
 
 class PushError(PushfnError):
