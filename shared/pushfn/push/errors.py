@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# ConfigurationError serves every package; re-exported here, where the push module's callers look.
+from pushfn.errors import ConfigurationError as ConfigurationError
 from pushfn.errors import PushfnError
 
 
@@ -50,10 +52,6 @@ class InvalidRequestError(PushError, ValueError):
         self.action = action
         where = f"{action}: " if action else ""
         super().__init__(where + "; ".join(str(p) for p in self.problems))
-
-
-class ConfigurationError(PushError):
-    """The client is mis-configured (no AppKey, a malformed endpoint, an unknown setting)."""
 
 
 class CredentialsError(PushError):

@@ -1,0 +1,370 @@
+"""Every environment variable pushfn reads: name, type, default and meaning, read here and nowhere else.
+
+:meth:`Settings.from_env` is the one place that looks at ``os.environ``; every other module receives
+a :class:`Settings` (or the values it needs) from its caller, so a test builds settings from a dict
+and a handler reads the environment once, at cold start. The README's configuration table is
+checked against :data:`VARIABLES` by the test suite (names, meanings, defaults).
+
+A malformed value raises :class:`SettingsError` naming the variable and the rule; secret values are
+never repeated in the message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from pushfn.errors import ConfigurationError
+
+# Type-only imports, kept off the cold-start path (`typing` alone costs ~5 ms to import); type
+# checkers treat this constant like `typing.TYPE_CHECKING`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+
+class SettingsError(ConfigurationError):
+    """An environment variable holds a value its rule refuses (the message names the variable)."""
+
+
+# --- parsers: raw text (already stripped, never empty) → value; ValueError says the rule ------------------------
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("must be an integer") from None
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        lowered = raw.lower()
+        if lowered not in allowed:
+            raise ValueError("must be " + " or ".join(repr(a) for a in allowed))
+        return lowered
+
+    return parse
+
+
+class Variable:
+    """One environment variable: its name, meaning, default (typed, and as the README states it), parser.
+
+    ``attribute`` is the :class:`Settings` attribute holding its value: the name in lower case.
+    ``secret`` values never appear in a ``repr`` or an error message.
+    """
+
+    __slots__ = ("attribute", "default", "meaning", "name", "parse", "secret", "shown_default")
+
+    def __init__(
+        self,
+        name: str,
+        meaning: str,
+        *,
+        default: Any = None,
+        shown: str = "—",
+        parse: Callable[[str], Any] = _text,
+        secret: bool = False,
+    ) -> None:
+        self.name = name
+        self.attribute = name.lower()
+        self.meaning = meaning
+        self.default = default
+        self.shown_default = shown
+        self.parse = parse
+        self.secret = secret
+
+    def read(self, env: Mapping[str, str]) -> Any:
+        """The typed value from ``env``; blank counts as unset. Raises :class:`SettingsError`."""
+        raw = env.get(self.name)
+        if raw is None or not raw.strip():
+            return self.default
+        try:
+            return self.parse(raw.strip())
+        except ValueError as exc:
+            shown = "" if self.secret else f" (got {raw.strip()[:40]!r})"
+            raise SettingsError(f"{self.name} {exc}{shown}") from None
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r})"
+
+
+# Plain classes, not dataclasses: this module is on every function's cold-start path, and
+# ``dataclasses`` pulls in ``inspect`` (~10 ms).
+
+#: Every variable pushfn reads, in the order of the README's configuration table.
+VARIABLES: tuple[Variable, ...] = (
+    Variable("ALIBABA_CLOUD_ACCESS_KEY_ID", "AccessKey id (Function Compute sets it for the function's role)"),
+    Variable("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "AccessKey secret", secret=True),
+    Variable("ALIBABA_CLOUD_SECURITY_TOKEN", "STS token: makes the keys above temporary credentials", secret=True),
+    Variable("PUSH_ACCESS_KEY_ID", "compatibility name, used when the above are unset"),
+    Variable("PUSH_ACCESS_KEY_SECRET", "compatibility name, used when the above are unset", secret=True),
+    Variable("PUSH_APP_KEY", "the app's AppKey"),
+    Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou", shown="cn-hangzhou"),
+    Variable(
+        "PUSH_ENDPOINT",
+        "CloudPush URL (the emulator's for local runs)",
+        default="https://cloudpush.aliyuncs.com",
+        shown="https://cloudpush.aliyuncs.com",
+    ),
+    Variable(
+        "PUSH_SIGNATURE_VERSION",
+        "`v2` (HMAC-SHA1) or `v3` (ACS3-HMAC-SHA256)",
+        default="v2",
+        shown="v2",
+        parse=_choice("v2", "v3"),
+    ),
+    Variable("PUSH_CONNECT_TIMEOUT", "seconds to wait for a connection", default=5.0, shown="5", parse=_seconds),
+    Variable("PUSH_READ_TIMEOUT", "seconds to wait for the answer", default=10.0, shown="10", parse=_seconds),
+    Variable(
+        "PUSH_MAX_ATTEMPTS",
+        "tries per call, first included (only where a retry is safe)",
+        default=4,
+        shown="4",
+        parse=_integer(1),
+    ),
+    Variable(
+        "PUSHFN_CONFIG_FILE",
+        "INI file with a `[push_config]` section (`PUSH_ACCESS_KEY_ID`, `PUSH_ACCESS_KEY_SECRET`, `PUSH_APP_KEY`, "
+        "`PUSH_REGION_ID`)",
+        shown="~/.config/pushfn/config.ini",
+    ),
+    Variable(
+        "ALIBABA_CLOUD_CREDENTIALS_URI",
+        "URL returning role credentials (`{Code, AccessKeyId, AccessKeySecret, SecurityToken, Expiration}`)",
+    ),
+    Variable("ALIBABA_CLOUD_ECS_METADATA", "RAM role name on an ECS instance (enables the metadata lookup)"),
+    Variable(
+        "ALIBABA_CLOUD_ECS_METADATA_ENABLED",
+        "`true`: look the role name up in the metadata service",
+        default=False,
+        shown="off",
+        parse=_flag,
+    ),
+    Variable(
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+        "`true`: never ask the metadata service, even when the two above ask for it",
+        default=False,
+        shown="off",
+        parse=_flag,
+    ),
+    Variable(
+        "ALIBABA_CLOUD_IMDSV1_DISABLED",
+        "`true`: metadata only with an IMDSv2 session token, no fallback to v1",
+        default=False,
+        shown="off",
+        parse=_flag,
+    ),
+    Variable("XDG_CONFIG_HOME", "base folder of the default INI file", shown="~/.config"),
+    Variable(
+        "PUSHFN_IDEMPOTENCY_URL",
+        "idempotency store: `sqlite:///path.db`, `dynamodb://TABLE`, `tablestore://INSTANCE/TABLE`, `memory://`",
+        shown="SQLite in the data folder",
+    ),
+    Variable(
+        "PUSHFN_DATA_DIR",
+        "where the default SQLite store lives",
+        shown="`$XDG_DATA_HOME/pushfn` or `~/.local/share/pushfn`",
+    ),
+    Variable("XDG_DATA_HOME", "base folder of the data folder", shown="~/.local/share"),
+    Variable("PUSHFN_TABLESTORE_ENDPOINT", "Tablestore endpoint for `tablestore://`"),
+    Variable(
+        "PUSHFN_IDEMPOTENCY_TTL",
+        "seconds an `Idempotency-Key` is remembered",
+        default=86400,
+        shown="86400",
+        parse=_integer(1),
+    ),
+    Variable(
+        "PUSHFN_HTTP_AUTH",
+        "`required` (webhook signature or API key) or `none`",
+        default="required",
+        shown="required",
+        parse=_choice("required", "none"),
+    ),
+    Variable(
+        "PUSHFN_WEBHOOK_SECRETS",
+        "comma-separated Standard Webhooks secrets (`whsec_<base64>`, or any other value used as UTF-8 bytes), "
+        "each at least 24 bytes; several = rotation",
+        secret=True,
+    ),
+    Variable(
+        "PUSHFN_WEBHOOK_TOLERANCE",
+        "seconds a `webhook-timestamp` may differ from now, both ways",
+        default=300,
+        shown="300",
+        parse=_integer(1),
+    ),
+    Variable("PUSHFN_API_KEYS", "comma-separated `tenant:<sha256 hex of the key>`"),
+    Variable(
+        "PUSHFN_HTTP_MAX_BODY_BYTES",
+        "largest accepted body (`413` beyond)",
+        default=262144,
+        shown="262144",
+        parse=_integer(1),
+    ),
+    Variable(
+        "PUSHFN_HTTP_DEDUPE_SECONDS",
+        "window in which an identical request without `Idempotency-Key` is answered from the first (`0` = off)",
+        default=60,
+        shown="60",
+        parse=_integer(0),
+    ),
+    Variable("PUSHFN_HTTP_BASE_PATH", "prefix stripped before routing (e.g. `/api`)"),
+    Variable(
+        "PUSHFN_TEMPLATES",
+        "named message templates: inline JSON `{name: {Push params with {placeholders}}}` or a path to a JSON file",
+    ),
+    Variable(
+        "PUSHFN_SCHEDULES",
+        "name → push spec table for EventBridge rule schedules, which cannot carry a payload "
+        "(inline JSON or a file path)",
+    ),
+    Variable(
+        "PUSHFN_DEAD_LETTER_URL",
+        "where permanently failed queue messages go: a directory (`file:///dir`) or an SQS queue URL",
+        shown="— (log line only)",
+    ),
+    Variable("AWS_REGION", "AWS region (Lambda sets it) for the SQS dead-letter queue"),
+    Variable("AWS_DEFAULT_REGION", "AWS region when `AWS_REGION` is unset"),
+    Variable("PUSHFN_EMULATOR_ACCESS_KEY_ID", "the emulator's accepted AccessKey id", default="testid", shown="testid"),
+    Variable(
+        "PUSHFN_EMULATOR_ACCESS_KEY_SECRET",
+        "the emulator's accepted AccessKey secret",
+        default="testsecret",
+        shown="testsecret",
+        secret=True,
+    ),
+    Variable(
+        "PUSHFN_EMULATOR_APP_KEY",
+        "the emulator's accepted AppKeys (comma-separated)",
+        default="23267207",
+        shown="23267207",
+    ),
+)
+
+_BY_ATTRIBUTE = {variable.attribute: variable for variable in VARIABLES}
+
+
+class Settings:
+    """A snapshot of every setting, one attribute per variable (its name in lower case).
+
+    Unset or blank variables take their defaults. Values are typed: seconds as ``float`` or ``int``
+    as stated, flags as ``bool``, text as ``str`` (``None`` when unset and without a default).
+    ``Settings(push_app_key="1")`` builds one in code (tests); unknown names raise ``TypeError``.
+    """
+
+    alibaba_cloud_access_key_id: str | None
+    alibaba_cloud_access_key_secret: str | None
+    alibaba_cloud_security_token: str | None
+    push_access_key_id: str | None
+    push_access_key_secret: str | None
+    push_app_key: str | None
+    push_region_id: str
+    push_endpoint: str
+    push_signature_version: str
+    push_connect_timeout: float
+    push_read_timeout: float
+    push_max_attempts: int
+    pushfn_config_file: str | None
+    alibaba_cloud_credentials_uri: str | None
+    alibaba_cloud_ecs_metadata: str | None
+    alibaba_cloud_ecs_metadata_enabled: bool
+    alibaba_cloud_ecs_metadata_disabled: bool
+    alibaba_cloud_imdsv1_disabled: bool
+    xdg_config_home: str | None
+    pushfn_idempotency_url: str | None
+    pushfn_data_dir: str | None
+    xdg_data_home: str | None
+    pushfn_tablestore_endpoint: str | None
+    pushfn_idempotency_ttl: int
+    pushfn_http_auth: str
+    pushfn_webhook_secrets: str | None
+    pushfn_webhook_tolerance: int
+    pushfn_api_keys: str | None
+    pushfn_http_max_body_bytes: int
+    pushfn_http_dedupe_seconds: int
+    pushfn_http_base_path: str | None
+    pushfn_templates: str | None
+    pushfn_schedules: str | None
+    pushfn_dead_letter_url: str | None
+    aws_region: str | None
+    aws_default_region: str | None
+    pushfn_emulator_access_key_id: str
+    pushfn_emulator_access_key_secret: str
+    pushfn_emulator_app_key: str
+
+    __slots__ = tuple(_BY_ATTRIBUTE)
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - _BY_ATTRIBUTE.keys()
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        for attribute, variable in _BY_ATTRIBUTE.items():
+            object.__setattr__(self, attribute, values.get(attribute, variable.default))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every variable from ``env`` (default: ``os.environ``, the only place pushfn reads it).
+
+        Raises :class:`SettingsError` for the first value its rule refuses.
+        """
+        source = os.environ if env is None else env
+        return cls(**{variable.attribute: variable.read(source) for variable in VARIABLES})
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (same names as the constructor)."""
+        return type(self)(**{**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {attribute: getattr(self, attribute) for attribute in _BY_ATTRIBUTE}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are read-only; use replace()")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().items()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{v.attribute}={'***' if v.secret and getattr(self, v.attribute) else repr(getattr(self, v.attribute))}"
+            for v in VARIABLES
+            if getattr(self, v.attribute) != v.default
+        )
+        return f"Settings({shown})"
+
+
+__all__ = ["VARIABLES", "Settings", "SettingsError", "Variable"]
