@@ -503,9 +503,10 @@ def test_emulator_port_in_use_is_one_line(capsys) -> None:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=st.lists(st.text(max_size=30), max_size=4), title=st.text(max_size=40))
 def test_any_params_give_exit_0_or_named_errors(configured, capsys, params, title) -> None:
-    argv = [*BASE[:-4], "--title", title, "--body", "b", "--dry-run"]
+    # The `--option=value` form: a value may start with "-", as a user would then write it.
+    argv = [*BASE[:-4], f"--title={title}", "--body", "b", "--dry-run"]
     for item in params:
-        argv += ["--param", item]
+        argv.append(f"--param={item}")
     code = main(["push", *argv])
     out, err = capsys.readouterr()
     assert code in (0, 2)

@@ -225,7 +225,10 @@ VARIABLES: tuple[Variable, ...] = (
         shown="300",
         parse=_integer(1),
     ),
-    Variable("PUSHFN_API_KEYS", "comma-separated `tenant:<sha256 hex of the key>`"),
+    Variable(
+        "PUSHFN_API_KEYS",
+        "comma-separated `tenant:<sha256 hex of the key>` (64 lowercase hex; keys of at least 24 bytes)",
+    ),
     Variable(
         "PUSHFN_HTTP_MAX_BODY_BYTES",
         "largest accepted body (`413` beyond)",

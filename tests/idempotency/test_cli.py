@@ -240,7 +240,7 @@ def test_unreachable_store_exits_4(monkeypatch: pytest.MonkeyPatch, capsys) -> N
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    assert main(["store", "--url", "dynamodb://t", "show", "k", "--function", "f", "--scope", "s"]) == 4
+    assert main(["store", "--url", "dynamodb://nowhere", "show", "k", "--function", "f", "--scope", "s"]) == 4
     assert len(_lines(capsys.readouterr().err)) == 1
 
 
