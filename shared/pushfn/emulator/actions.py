@@ -1,4 +1,5 @@
-"""One handler per API action: checked parameters in, the response fields of reference §5 out.
+"""One handler per API action: checked parameters in, the response fields of the
+``*ResponseBody`` models of ``alibabacloud-push20160801`` 2.1.8 out.
 
 A handler runs with the state lock held, after authentication and fault injection; it raises
 :class:`ApiError` for any refusal and returns the response body without ``RequestId`` (the
@@ -263,7 +264,8 @@ def _tag_names(p: Params, limit: int = MAX_TAGS_PER_CALL) -> list[str]:
 
 
 def _client_keys(p: Params, limit: int) -> list[str]:
-    # CloudPush once also tagged accounts and aliases; today KeyType is DEVICE only (reference §4).
+    # CloudPush once also tagged accounts and aliases; today KeyType is DEVICE only (BindTag docs in
+    # alibabacloud-push20160801 2.1.8).
     p.enum("KeyType", ("DEVICE",)) or p.required("KeyType")
     keys = p.items("ClientKey")
     if not keys:

@@ -3,7 +3,8 @@
 Verification reuses :mod:`pushfn.push.signing` — the same pure functions the client signs with —
 but rebuilds every input from the wire (parsed query, form body, the headers the client declared),
 so a client bug in what it *sends* still fails here. Error codes and the
-``server string to sign is:`` message are those of the real gateway (reference §6).
+``server string to sign is:`` message are those of the real gateway (error-code page,
+https://help.aliyun.com/document_detail/48054.html, and ``alibabacloud-tea-openapi`` 0.4.6).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pushfn.emulator.timefmt import parse_api_time
 from pushfn.emulator.wire import WireRequest
 from pushfn.push import signing
 
-#: Both the timestamp skew and the nonce memory: "request time vs server > 15 min" (reference §6).
+#: Both the timestamp skew and the nonce memory: "request time vs server > 15 min" (error-code page,
+#: InvalidTimeStamp.Expired).
 WINDOW_SECONDS = 15 * 60
 V2_REQUIRED = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "Timestamp")
 #: Headers a V3 request must sign (the doc: host and every x-acs-* header it relies on).

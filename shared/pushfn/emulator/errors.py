@@ -33,7 +33,7 @@ def invalid(param: str, rule: str, message: str) -> ApiError:
 
 
 def throttled(message: str) -> ApiError:
-    # CloudPush throttles with HTTP 400 (not 429), code Throttling.User: see reference §6.
+    # CloudPush throttles with HTTP 400 (not 429), code Throttling.User: see the Mobile Push error-code page, https://help.aliyun.com/document_detail/48054.html.
     return ApiError("Throttling.User", message)
 
 

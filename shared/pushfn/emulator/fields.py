@@ -1,6 +1,6 @@
 """Parameter names the emulator knows, as the API spells them (case-sensitive: ``iOSBadge``).
 
-The Push list is the 121 fields of ``alibabacloud-push20160801`` 2.1.8 (reference §3.1), copied here
+The Push list is the 121 fields of ``alibabacloud-push20160801`` 2.1.8 (``models/_push_request.py``), copied here
 so the emulator depends on no SDK. A parameter outside these lists is ignored, as CloudPush ignores
 it, but the push record names it under ``ignored_params``: a mis-capitalised ``IOSBadge`` shows up.
 """
@@ -50,7 +50,8 @@ PUSH_FIELDS = frozenset(
     }
 )  # fmt: skip
 
-#: A MassPush task: the Push fields minus AppKey, IdempotentToken and the SMS fallback (reference §3.2).
+#: A MassPush task: the Push fields minus AppKey, IdempotentToken and the SMS fallback
+#: (``alibabacloud-push20160801`` 2.1.8, ``models/_mass_push_request.py``).
 NOT_IN_TASK = frozenset(
     {"AppKey", "IdempotentToken", "SmsDelaySecs", "SmsParams", "SmsSendPolicy", "SmsSignName", "SmsTemplateName"}
 )

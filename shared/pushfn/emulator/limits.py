@@ -1,7 +1,8 @@
 """The documented limits of Push and MassPush tasks, checked independently of the client.
 
 Deliberately NOT built on ``pushfn.push.models``: the emulator is the second opinion that catches a
-client which lets a bad request through. Rules and numbers come from reference/cloudpush-api.md §3-§4;
+client which lets a bad request through. Rules and numbers come from the Mobile Push limits page, https://help.aliyun.com/document_detail/92832.html,
+and the request models of ``alibabacloud-push20160801`` 2.1.8;
 error codes follow the per-API pattern ``Missing<Param>`` / ``Invalid<Param>.<Rule>`` (400).
 """
 
@@ -72,7 +73,7 @@ JSON_MAPS = (
     "AndroidExtParameters", "iOSExtParameters", "HarmonyExtParameters", "ExtParameters",
     "AndroidOppoPrivateContentParameters", "AndroidOppoPrivateTitleParameters",
 )  # fmt: skip
-# What counts toward the 1,800-byte budget of a notice, per platform (reference §4 "Content size").
+# What counts toward the 1,800-byte budget of a notice, per platform (limits page, "content size").
 NOTICE_CONTENT = {
     "ANDROID": ("Title", "Body", "AndroidMusic", "AndroidOpenType", "AndroidActivity", "AndroidOpenUrl",
                 "AndroidExtParameters"),

@@ -94,6 +94,7 @@ def _app_key(state: EmulatorState, params: Params) -> int:
         raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw!r}.") from None
     if app_key not in state.app_keys:
         # The Push docs do not publish this code; InvalidAppKey.NotFound follows their
-        # Invalid%s.NotFound pattern (reference §6) and names what is wrong.
+        # Invalid%s.NotFound pattern of the error-code page
+        # (https://help.aliyun.com/document_detail/48054.html) and names what is wrong.
         raise ApiError("InvalidAppKey.NotFound", f"The AppKey {app_key} does not exist for this account.")
     return app_key

@@ -20,7 +20,8 @@ from pushfn.emulator.faults import FaultPlan
 from pushfn.emulator.registry import Registry
 from pushfn.emulator.timefmt import Clock, system_clock
 
-#: "same token within 15 min ⇒ only one push, later calls get the first result" (reference §4).
+#: "same token within 15 min ⇒ only one push, later calls get the first result"
+#: (IdempotentToken docs in ``alibabacloud-push20160801`` 2.1.8).
 IDEMPOTENCY_WINDOW_SECONDS = 15 * 60
 #: Target=ALL: ≥ 1 s between two full pushes of one DeviceType; ≤ 10 notices / 30 messages per 10 min.
 FULL_PUSH_MIN_INTERVAL_SECONDS = 1.0
@@ -104,7 +105,7 @@ class EmulatorState:
     # --- rate limits --------------------------------------------------------------------------
 
     def check_full_push(self, app_key: int, device_type: str, push_type: str, now: float) -> None:
-        """Target=ALL rules (reference §4); answers Throttling.User like the service."""
+        """Target=ALL rules (https://help.aliyun.com/document_detail/92832.html); Throttling.User like the service."""
         last = self._last_full_push.get((app_key, device_type))
         if last is not None and 0 <= now - last < FULL_PUSH_MIN_INTERVAL_SECONDS:
             raise throttled(f"Two full pushes (Target=ALL) of DeviceType {device_type} must be 1 second apart.")

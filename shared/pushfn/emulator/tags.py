@@ -1,6 +1,7 @@
 """Target=TAG values: a plain tag name, or a JSON expression of ``and`` / ``or`` / ``not`` / ``tag``.
 
-Grammar and limits from the tag-format page (reference §4.1): and/or take an array of 1..10
+Grammar and limits from the tag-format page (https://help.aliyun.com/document_detail/48055.html):
+and/or take an array of 1..10
 operands and nest at most 2 deep, ``not`` takes one operand, at most 50 tags in all, and ``not``
 cannot stand alone (there is no universal set to subtract from).
 """

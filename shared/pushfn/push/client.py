@@ -1,6 +1,7 @@
 """The CloudPush client: validate, sign, send, retry where safe, and report typed errors.
 
-Retry rules (DESIGN.md §4):
+Retry rules (CloudPush error codes: https://help.aliyun.com/document_detail/48054.html; the official SDK's
+retry policy: ``alibabacloud-tea-openapi`` 0.4.6 and ``aliyun-python-sdk-core`` 2.16.1):
 
 - connection never made, 5xx / ``InternalError`` / ``ServiceUnavailable``, ``Throttling.*`` (HTTP 400
   on this API) and ``SignatureNonceUsed`` are retried with exponential backoff and jitter;

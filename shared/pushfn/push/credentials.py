@@ -1,6 +1,7 @@
 """Where the AccessKey comes from: a chain of providers, first match wins.
 
-Order (DESIGN.md §4): explicit → ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN`` →
+Order (the official chain of ``alibabacloud-credentials`` 1.0.12, plus compatibility names):
+explicit → ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN`` →
 ``PUSH_ACCESS_KEY_ID/_SECRET`` (the seed's names) → the function context's role credentials (FC
 Python ≤ 3.10 runtimes; 3.12 puts them in the environment instead) → an INI file with a
 ``[push_config]`` section (the seed's format) → a credentials URI → ECS RAM-role metadata.

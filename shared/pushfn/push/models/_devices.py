@@ -1,4 +1,5 @@
-"""Requests about devices, aliases, tags, continuous pushes and statistics (reference §3, §4 "Account / alias / tag").
+"""Requests about devices, aliases, tags, continuous pushes and statistics (request models of
+``alibabacloud-push20160801`` 2.1.8; account/alias/tag limits from https://help.aliyun.com/document_detail/92832.html).
 
 List-valued parameters take a list or a comma-separated string and are sent comma-joined.
 """

@@ -14,7 +14,7 @@ MAX_SMS_DELAY_SECS = 3 * 24 * 3600
 
 
 class Push(PushFields, ApiRequest):
-    """Advanced push: one content to many targets (all 121 parameters of reference §3.1)."""
+    """Advanced push: one content to many targets (the 121 parameters of the SDK's ``PushRequest``)."""
 
     action: ClassVar[str] = "Push"
 

@@ -1,4 +1,5 @@
-"""The 114 parameters a ``Push`` shares with each ``MassPush`` task (reference §3.1, §3.2).
+"""The 114 parameters a ``Push`` shares with each ``MassPush`` task (``PushRequest`` and
+``MassPushRequestPushTask`` of ``alibabacloud-push20160801`` 2.1.8).
 
 One line per parameter: snake_case name (alias = API name), type, documented limits. Rules that
 span several parameters live in ``_push_rules``.

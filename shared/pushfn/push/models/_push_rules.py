@@ -1,4 +1,5 @@
-"""Rules of a push that span several parameters (reference §4), as :class:`Problem` lists."""
+"""Rules of a push that span several parameters (the SDK's field docs and the limits
+page, https://help.aliyun.com/document_detail/92832.html), as :class:`Problem` lists."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Target=TAG values: one tag name, or a JSON tag expression (reference §4.1).
+"""Target=TAG values: one tag name, or a JSON tag expression (tag format, https://help.aliyun.com/document_detail/48055.html).
 
 Grammar: a node is an object with exactly one key -- ``tag`` (a tag name), ``and`` / ``or`` (an
 array of 1..10 sub-expressions), ``not`` (one sub-expression). and/or nest at most 2 deep, at most
