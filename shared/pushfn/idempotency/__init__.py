@@ -23,13 +23,14 @@ from pushfn.idempotency.exceptions import (
     IdempotencyPayloadMismatchError,
     IdempotencyStoreError,
 )
-from pushfn.idempotency.guard import IdempotencyGuard, Outcome
+from pushfn.idempotency.guard import Guard, IdempotencyGuard, Outcome
 from pushfn.idempotency.keys import new_token, payload_hash
 from pushfn.idempotency.record import IdempotencyRecord, Status
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.idempotency.url import store_from_env, store_from_url
 
 __all__ = [
+    "Guard",
     "IdempotencyConfig",
     "IdempotencyConfigError",
     "IdempotencyError",

@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pushfn.idempotency import keys
 from pushfn.idempotency.config import IdempotencyConfig
@@ -66,6 +66,21 @@ class Outcome:
     replayed: bool
     token: str
     saved: bool = True
+
+
+class Guard(Protocol):
+    """What the functions need of a duplicate guard; :class:`IdempotencyGuard` is the one pushfn ships."""
+
+    def run(
+        self,
+        key: str,
+        *,
+        operation: Operation,
+        scope: str = keys.DEFAULT_SCOPE,
+        payload: Any = None,
+        context: Any = None,
+        expires_after_seconds: int | None = None,
+    ) -> Outcome: ...
 
 
 class IdempotencyGuard:

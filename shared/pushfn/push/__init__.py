@@ -14,7 +14,7 @@ The modules behind it: ``signing`` (pure V2/V3 signatures), ``credentials`` (the
 """
 
 from pushfn.push._config import NO_RETRY, Retry, Timeout
-from pushfn.push.client import ApiResponse, MassPushResult, PushClient, PushResult
+from pushfn.push.client import ApiResponse, MassPushResult, PushClient, PushResult, PushSender
 from pushfn.push.credentials import Credentials, StaticCredentials
 from pushfn.push.errors import (
     AmbiguousResponseError,
@@ -49,6 +49,7 @@ __all__ = [
     "PushClient",
     "PushError",
     "PushResult",
+    "PushSender",
     "RawResponse",
     "Retry",
     "ServerError",

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pushfn.logs import get_logger, mask, mask_list
@@ -117,6 +117,21 @@ class MassPushResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"MessageIds": list(self.message_ids), "RequestId": self.request_id}
+
+
+class PushSender(Protocol):
+    """What the functions need of a push client. :class:`PushClient` is the one pushfn ships.
+
+    ``request`` is a mapping of API or snake_case parameter names, or a request model; each method
+    validates it, sends it with ``idempotent_token`` when given, and raises :class:`~pushfn.push.errors.PushError`
+    subclasses (``InvalidRequestError`` before sending, ``ServiceError``/``TransportError`` after).
+    """
+
+    def push(self, request: Any, *, idempotent_token: str | None = None) -> PushResult: ...
+
+    def mass_push(self, request: Any, *, idempotent_token: str | None = None) -> MassPushResult: ...
+
+    def call(self, action: str, request: Any, *, idempotent_token: str | None = None) -> ApiResponse: ...
 
 
 def _utc_timestamp(epoch: float) -> str:
