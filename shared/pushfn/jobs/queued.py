@@ -1,4 +1,4 @@
-"""Queue messages → pushes, each message on its own.
+"""Queue messages → pushes, each message on its own; one platform-neutral outcome per message.
 
 For every message: parse the body (:mod:`pushfn.specs.envelope`), plan the requests (relative
 times resolve against the message's send time), push them through the guard, and classify the
@@ -13,6 +13,10 @@ message as a whole:
   would fail the same way forever;
 - **transient** — throttling, 5xx, network, key in flight, idempotency store or dead-letter
   destination unavailable: handed back to the platform for a retry.
+
+Which platform delivered the batch never matters here: the adapter
+(:func:`pushfn.triggers.queue.platform_reply`) turns the outcomes into SQS's partial-batch reply or
+MNS's retry-by-raise.
 
 Each message is read and handled on its own, so one poison message (nested thousands deep, not
 base64, not UTF-8) never keeps the others of its batch from going out. An event of no known shape
@@ -31,13 +35,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
-from pushfn.jobs.errors import DeadLetterError, RetryLaterError
+from pushfn.jobs.errors import DeadLetterError
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
@@ -45,14 +48,17 @@ from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
 from pushfn.specs.push_spec import PlannedPush, resolve_mass_push, resolve_push_spec
 from pushfn.specs.relative_time import format_time
 from pushfn.triggers.queue import (
-    SQS,
     QueueBatch,
     QueueEventError,
     QueueMessage,
     malformed_event_batch,
     parse_queue_event,
-    sqs_response,
+    platform_reply,
 )
+
+if TYPE_CHECKING:
+    from pushfn.idempotency import Guard
+    from pushfn.push import PushSender
 
 FUNCTION_NAME = "queue_push"
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
@@ -72,6 +78,21 @@ class MessageOutcome:
     items: list[ItemResult] = field(default_factory=list)
     dead_letter: str | None = None
 
+    @property
+    def retry(self) -> bool:
+        """True when a retry can fix the failure: the platform must deliver the message again."""
+        return self.status is Status.TRANSIENT
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every push of the message went out or was replayed."""
+        return self.status is Status.SUCCESS
+
+    @property
+    def reason(self) -> str | None:
+        """The failure's short, log-safe reason code (``"throttled"``, ``"invalid_spec"``); None on success."""
+        return self.failure.reason if self.failure is not None else None
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "message_id": self.message_id,
@@ -86,10 +107,13 @@ class MessageOutcome:
 
 
 def handle_queue_event(event: object, context: Any = None) -> Any:
-    """The ``queue_push`` handler: SQS → partial batch reply; MNS → summary, or a raise to retry.
+    """The ``queue_push`` handler: the platform's event in, the platform's answer out.
 
-    Raises only :class:`RetryLaterError`, on MNS (no partial reply exists there), after every
-    message of the batch was handled, and only when some message failed transiently.
+    The event is read by :func:`~pushfn.triggers.queue.parse_queue_event`, every message is
+    handled (:func:`process_batch`), and :func:`~pushfn.triggers.queue.platform_reply` answers:
+    SQS's ``batchItemFailures``, else a summary. Raises only
+    :class:`~pushfn.triggers.RetryLaterError`, from that reply (on MNS, where no partial reply
+    exists), after every message was handled and only when some message failed transiently.
     """
     from pushfn.runtime import get_runtime
 
@@ -109,55 +133,33 @@ def handle_queue_event(event: object, context: Any = None) -> Any:
         dead_letter=dead_letter_from_env(),
         context=context,
     )
-    return reply(batch, outcomes)
+    return platform_reply(batch, outcomes)
 
 
 def process_batch(
     batch: QueueBatch,
     *,
-    guard: Any,
-    client: Any,
+    guard: Guard,
+    client: PushSender,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
 ) -> list[MessageOutcome]:
-    """Every message is processed, whatever happened to the ones before it."""
+    """One outcome per message of ``batch``, in order: every message is processed, whatever
+    happened to the ones before it. Never raises for a message's sake (see :func:`process_message`).
+
+    ``context`` is the platform's invocation context, passed through to the guard unread (it
+    derives the in-progress window from it).
+    """
     return [
         process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context) for m in batch.messages
     ]
 
 
-def reply(batch: QueueBatch, outcomes: Sequence[MessageOutcome]) -> Any:
-    """The platform's answer: SQS lists the transient failures; MNS can only retry by a raise.
-
-    An SQS message without an id that must be retried is listed as ``""``: Lambda then retries the
-    whole batch (the finished messages replay from the idempotency store), instead of deleting it.
-    """
-    transient = [o for o in outcomes if o.status is Status.TRANSIENT]
-    if batch.platform == SQS:
-        if any(not o.message_id for o in transient):
-            logger.warning(
-                "a message without messageId must be retried: the whole batch is reported failed",
-                extra={"fields": {"event": "queue_push.batch_failed", "function": FUNCTION_NAME}},
-            )
-        return sqs_response([o.message_id for o in transient])
-    if transient:
-        raise RetryLaterError(
-            f"{len(transient)} of {len(outcomes)} message(s)",
-            [f"{o.message_id or 'message'}: {o.failure.reason if o.failure else 'unknown'}" for o in transient],
-            message_ids=[o.message_id for o in transient],
-        )
-    return {
-        "processed": len(outcomes),
-        "succeeded": sum(o.status is Status.SUCCESS for o in outcomes),
-        "failed_permanently": sum(o.status is Status.PERMANENT for o in outcomes),
-    }
-
-
 def process_message(
     message: QueueMessage,
     *,
-    guard: Any,
-    client: Any,
+    guard: Guard,
+    client: PushSender,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
 ) -> MessageOutcome:

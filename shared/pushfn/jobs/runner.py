@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pushfn.jobs.outcomes import Failure, Status, classify
 from pushfn.specs.push_spec import PlannedPush
+
+if TYPE_CHECKING:
+    from pushfn.idempotency import Guard
+    from pushfn.push import PushSender
 
 PUSHED = "pushed"
 REPLAYED = "replayed"
@@ -57,14 +61,20 @@ def item_key(base: str, index: int | None) -> str:
 def run_planned(
     planned: Sequence[PlannedPush],
     *,
-    guard: Any,
-    client: Any,
+    guard: Guard,
+    client: PushSender,
     key: str,
     scope: str,
     context: Any = None,
     expires_after_seconds: int | None = None,
 ) -> list[ItemResult]:
-    """Push each planned request through ``guard``; see the module docstring for the rules."""
+    """Push each planned request through ``guard``, one result per planned push, in order; see the
+    module docstring for the rules. Never raises: every failure becomes a classified result.
+
+    ``context`` is the platform's invocation context, handed to the guard unread (the guard's
+    config derives the in-progress window from it); ``expires_after_seconds`` overrides the
+    record's lifetime.
+    """
     results: list[ItemResult] = []
     for position, plan in enumerate(planned):
         this_key = item_key(key, plan.index)
@@ -101,7 +111,7 @@ def overall_status(results: Sequence[ItemResult]) -> Status:
     return Status.SUCCESS
 
 
-def _send(client: Any, plan: PlannedPush, token: str) -> dict[str, Any]:
+def _send(client: PushSender, plan: PlannedPush, token: str) -> dict[str, Any]:
     request = plan.request_at(datetime.now(timezone.utc))
     if plan.action == "MassPush":
         return client.mass_push(request, idempotent_token=token).to_dict()

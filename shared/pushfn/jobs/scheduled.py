@@ -14,8 +14,12 @@ Failure policy (see :mod:`pushfn.jobs.outcomes` for the classes):
   :func:`~pushfn.jobs.outcomes.interpretation_failure`); only an unusable configuration
   (``PUSHFN_SCHEDULES``, ``PUSHFN_TEMPLATES``) raises, since fixing it makes the retry succeed;
 - an item refused permanently by the service → logged, the other items still go out, normal return;
-- a transient failure → the items after it are not attempted and :class:`RetryLaterError` is raised
-  so the platform retries; the retry replays the finished items and resumes at the failed one.
+- a transient failure → the items after it are not attempted and the tick's outcome asks for a
+  retry; the retry replays the finished items and resumes at the failed one.
+
+:func:`run_tick` returns a platform-neutral :class:`TickOutcome`; how the platform is answered (a
+summary, or a raise of :class:`~pushfn.triggers.RetryLaterError` to get the tick again) is decided
+by :func:`pushfn.triggers.timer.platform_reply`.
 """
 
 from __future__ import annotations
@@ -23,16 +27,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from pushfn.jobs.errors import RetryLaterError
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.push_spec import resolve_push_spec
 from pushfn.specs.relative_time import format_time
-from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event
+from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event, platform_reply
+
+if TYPE_CHECKING:
+    from pushfn.idempotency import Guard
+    from pushfn.push import PushSender
 
 FUNCTION_NAME = "scheduled_push"
 SCOPE = "schedule"
@@ -42,8 +50,35 @@ _MAX_BASE_KEY = 240
 logger = get_logger("pushfn.jobs.scheduled")
 
 
+@dataclass(frozen=True)
+class TickOutcome:
+    """What one tick came to, whatever platform fired it.
+
+    ``summary`` is the report the handler answers with: ``{"status": "ok" | "partial", "trigger",
+    "scheduled_time", "key", "items"}``, or ``{"status": "invalid", "trigger", "scheduled_time",
+    "problems"}``. ``retry_reasons`` is non-empty when a transient failure stopped the tick (the
+    platform must run it again); ``cause`` is the exception behind that, for chaining. ``key`` is the
+    tick's idempotency key, None when the event could not be read.
+    """
+
+    summary: dict[str, Any]
+    key: str | None = None
+    retry_reasons: tuple[str, ...] = ()
+    cause: BaseException | None = None
+
+
 def handle_timer_event(event: object, context: Any = None) -> dict[str, Any]:
-    """The ``scheduled_push`` handler: FC timer or EventBridge event in, summary out (or a raise to retry)."""
+    """The ``scheduled_push`` handler: the platform's timer event in, the tick's summary out.
+
+    Raises :class:`~pushfn.triggers.RetryLaterError` (from
+    :func:`~pushfn.triggers.timer.platform_reply`) when a transient failure stopped the tick, and
+    :class:`~pushfn.errors.ConfigurationError`/``CredentialsError`` when the configuration is
+    unusable; everything else is reported in the summary and not retried.
+    """
+    return platform_reply(_tick(event, context))
+
+
+def _tick(event: object, context: Any) -> TickOutcome:
     from pushfn.runtime import get_runtime
 
     try:
@@ -69,12 +104,17 @@ def tick_key(invocation: ScheduledInvocation) -> str:
 def run_tick(
     invocation: ScheduledInvocation,
     *,
-    guard: Any,
-    client: Any,
+    guard: Guard,
+    client: PushSender,
     context: Any = None,
     templates: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Plan and send the tick's pushes; see the module docstring for what is raised and when."""
+) -> TickOutcome:
+    """Plan and send the tick's pushes; see the module docstring for the policy.
+
+    Raises only :class:`~pushfn.errors.ConfigurationError`/``CredentialsError`` (an unusable
+    configuration: fixing it makes the retry succeed); any other failure is in the outcome.
+    ``context`` is the platform's invocation context, handed to the guard unread.
+    """
     key = tick_key(invocation)
     try:
         planned = resolve_push_spec(
@@ -98,10 +138,9 @@ def run_tick(
     if transient is not None:
         _log_failure(invocation, transient, "scheduled push failed transiently; the tick will be retried")
         assert transient.failure is not None
-        raise RetryLaterError(
-            f"tick {key}", [f"item {transient.index}: {transient.failure.reason} ({transient.failure.error})"]
-        ) from transient.error
-    return summary
+        reason = f"item {transient.index}: {transient.failure.reason} ({transient.failure.error})"
+        return TickOutcome(summary, key, (reason,), transient.error)
+    return TickOutcome(summary, key)
 
 
 # --- reporting ---------------------------------------------------------------------------------
@@ -120,7 +159,7 @@ def _summary(invocation: ScheduledInvocation, key: str, results: list[ItemResult
 
 def _invalid(
     invocation: ScheduledInvocation | None, failure: Failure, error: BaseException | None = None
-) -> dict[str, Any]:
+) -> TickOutcome:
     trigger = invocation.trigger_name if invocation else getattr(error, "trigger_name", None)
     when = invocation.scheduled_time if invocation else getattr(error, "scheduled_time", None)
     fields = {
@@ -131,12 +170,13 @@ def _invalid(
         **failure.as_dict(),
     }
     logger.error("invalid schedule payload, not retried: %s", failure.message, extra={"fields": fields})
-    return {
+    summary = {
         "status": "invalid",
         "trigger": fields["trigger"],
         "scheduled_time": fields["scheduled_time"],
         "problems": failure.problems,
     }
+    return TickOutcome(summary)
 
 
 def _misconfigured(exc: Exception) -> None:

@@ -1,6 +1,7 @@
 """Queue adapter: SQS and MNS events → :class:`QueueMessage` list; per-message outcomes → the reply.
 
-Event shapes (see the samples in the team reference, ``events/aws_sqs.json`` and ``events/fc_mns_*``):
+Event shapes (samples in ``tests/fixtures/events/``: ``aws_sqs.json``, ``fc_mns_*``; their public
+sources are named in that folder's README):
 
 - **SQS** (Lambda) — ``{"Records": [{"messageId", "receiptHandle", "body", "attributes":
   {"SentTimestamp", ...}, "messageAttributes", "eventSource": "aws:sqs", "eventSourceARN", ...}]}``.
@@ -16,6 +17,10 @@ Event shapes (see the samples in the team reference, ``events/aws_sqs.json`` and
   "messageId", "messageBody"}}``, or a JSON list of them in batch mode.
   MNS has no partial-batch reply: the function raises when (and only when) some message should be
   retried, after every other message was handled.
+
+The reply is decided here and only here (:func:`platform_reply`): the job hands back one
+platform-neutral outcome per message, and this module knows which platform wants a
+``batchItemFailures`` list and which one can only be asked for a retry by a raise.
 
 ``messageBody`` is base64 unless the trigger's ``IsBase64Decode`` is true, and the function cannot
 see that setting, so :func:`decode_message_body` decides per message: a body that is JSON is used
@@ -45,12 +50,14 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from pushfn.errors import PushfnError
 from pushfn.json_input import JsonInputError, check_text
+from pushfn.logs import get_logger
 from pushfn.push.errors import FieldProblem
 from pushfn.specs.relative_time import parse_instant
+from pushfn.triggers import RetryLaterError
 
 SQS = "sqs"
 MNS_TOPIC = "mns_topic"
@@ -63,6 +70,8 @@ BASE64 = "base64"
 
 #: Longest message id or source kept as is; longer ones are cut (they only name the message).
 _MAX_ID_CHARS = 1024
+
+logger = get_logger("pushfn.triggers.queue")
 
 
 @dataclass(frozen=True)
@@ -97,14 +106,25 @@ class QueueEventError(PushfnError, ValueError):
     """The event is none of the shapes this adapter knows (a deployment mistake, not a bad message)."""
 
 
-class RetryMessagesError(PushfnError):
-    """Raised on MNS so the platform redelivers: some messages failed in a way a retry can fix."""
+class MessageVerdict(Protocol):
+    """What the reply needs of one handled message; :class:`pushfn.jobs.queued.MessageOutcome` is one.
 
-    def __init__(self, message_ids: Sequence[str | None], reasons: Sequence[str]) -> None:
-        self.message_ids = list(message_ids)
-        self.reasons = list(reasons)
-        shown = "; ".join(reasons[:3]) + (f"; +{len(reasons) - 3} more" if len(reasons) > 3 else "")
-        super().__init__(f"{len(self.message_ids)} message(s) will be retried: {shown}")
+    ``retry`` is true when the message must come back (a retry can fix its failure), ``succeeded``
+    when every push of it went out (or was replayed); neither means it failed permanently (it was
+    reported and dead-lettered). ``reason`` is a short, log-safe code (``"throttled"``), or None.
+    """
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def retry(self) -> bool: ...
+
+    @property
+    def succeeded(self) -> bool: ...
+
+    @property
+    def reason(self) -> str | None: ...
 
 
 def parse_queue_event(event: object) -> QueueBatch:
@@ -168,6 +188,38 @@ def malformed_event_batch(event: object, error: Exception) -> QueueBatch:
     body, encoding = _raw_text(event)
     message = QueueMessage(None, body, platform, problem=problem, body_encoding=encoding)
     return QueueBatch(platform, (message,))
+
+
+def platform_reply(batch: QueueBatch, outcomes: Sequence[MessageVerdict]) -> dict[str, Any]:
+    """The platform's answer once every message of ``batch`` was handled (``outcomes`` in its order).
+
+    - :data:`SQS` — ``{"batchItemFailures": [{"itemIdentifier": id}, ...]}`` naming exactly the
+      messages to retry (:func:`sqs_response`); a message without an id is named ``""``, which makes
+      Lambda retry the whole batch (see the module docstring), and a warning says so.
+    - :data:`MNS_TOPIC`, :data:`MNS_QUEUE` (EventBridge) and :data:`UNKNOWN` — no partial-batch reply
+      exists, so when any message must be retried this raises :class:`RetryLaterError` (its
+      ``message_ids`` and ``reasons`` name them); the raise comes after every message was handled,
+      and the redelivery replays the finished ones from the idempotency store. Otherwise the answer
+      is a summary, ``{"processed": n, "succeeded": n, "failed_permanently": n}``.
+
+    Raises :class:`RetryLaterError` (never on SQS).
+    """
+    retry = [o for o in outcomes if o.retry]
+    if batch.platform == SQS:
+        if any(not o.message_id for o in retry):
+            logger.warning(
+                "a message without messageId must be retried: the whole batch is reported failed",
+                extra={"fields": {"event": "queue_push.batch_failed", "function": "queue_push"}},
+            )
+        return sqs_response([o.message_id for o in retry])
+    if retry:
+        raise RetryLaterError(
+            f"{len(retry)} of {len(outcomes)} message(s)",
+            [f"{o.message_id or 'message'}: {o.reason or 'unknown'}" for o in retry],
+            message_ids=[o.message_id for o in retry],
+        )
+    succeeded = sum(o.succeeded for o in outcomes)
+    return {"processed": len(outcomes), "succeeded": succeeded, "failed_permanently": len(outcomes) - succeeded}
 
 
 def sqs_response(failed_message_ids: Sequence[str | None]) -> dict[str, list[dict[str, str]]]:

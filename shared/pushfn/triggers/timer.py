@@ -1,4 +1,5 @@
-"""Timer adapter: FC timer triggers and AWS EventBridge schedules → one :class:`ScheduledInvocation`.
+"""Timer adapter: FC timer triggers and AWS EventBridge schedules → one :class:`ScheduledInvocation`;
+the tick's outcome → the platform's answer (:func:`platform_reply`).
 
 Three event shapes arrive at the scheduled function:
 
@@ -30,15 +31,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.specs.relative_time import parse_instant
+from pushfn.triggers import RetryLaterError
 
 #: ``{schedule or rule name: push spec}`` for schedules whose event cannot carry one (inline JSON or a path).
 SCHEDULES_ENV = "PUSHFN_SCHEDULES"
@@ -219,3 +221,40 @@ def _naming(name: str, when: datetime) -> Iterator[None]:
     except InvalidTickError as exc:
         exc.trigger_name, exc.scheduled_time = name, when
         raise
+
+
+# --- reply -------------------------------------------------------------------------------------
+
+
+class TickVerdict(Protocol):
+    """What the reply needs of one handled tick; :class:`pushfn.jobs.scheduled.TickOutcome` is one.
+
+    ``summary`` is the answer when nothing is left to retry; a non-empty ``retry_reasons`` (short,
+    log-safe) means the tick must run again, because of ``cause``. ``key`` names the tick.
+    """
+
+    @property
+    def summary(self) -> Mapping[str, Any]: ...
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def retry_reasons(self) -> Sequence[str]: ...
+
+    @property
+    def cause(self) -> BaseException | None: ...
+
+
+def platform_reply(outcome: TickVerdict) -> dict[str, Any]:
+    """The platform's answer to one tick: its summary, or a raise when the tick must run again.
+
+    No timer platform reads a handler's return value, and none has a partial reply: FC timer
+    triggers, EventBridge rules and EventBridge Scheduler try an invocation again only when it
+    fails, within their own retry policies. So a tick to retry raises :class:`RetryLaterError`
+    (``"tick <key> will be retried: <reasons>"``, chained from ``outcome.cause``); the retry replays
+    the pushes already sent from the idempotency store. Otherwise the summary is returned as a dict.
+    """
+    if outcome.retry_reasons:
+        raise RetryLaterError(f"tick {outcome.key}", outcome.retry_reasons) from outcome.cause
+    return dict(outcome.summary)
