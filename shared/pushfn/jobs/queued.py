@@ -106,7 +106,7 @@ class MessageOutcome:
         return data
 
 
-def handle_queue_event(event: object, context: Any = None) -> Any:
+def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
     """The ``queue_push`` handler: the platform's event in, the platform's answer out.
 
     The event is read by :func:`~pushfn.triggers.queue.parse_queue_event`, every message is

@@ -1,5 +1,6 @@
-"""Queue events of each platform, built from message bodies (shapes of the reference samples
-``aws_sqs.json``, ``fc_mns_topic_*`` and ``fc_mns_queue_eventbridge.json``).
+"""Queue events of each platform, built from message bodies (shapes of the samples in
+``tests/fixtures/events/``: ``aws_sqs.json``, ``fc_mns_topic_*`` and ``fc_mns_queue_eventbridge.json``,
+whose public sources that folder's README names).
 
 A body may be a string or any JSON value (encoded for you). :class:`SqsRecord` lets a test build
 the Lambda event from messages it really received from an SQS queue (moto in server mode).
@@ -81,7 +82,7 @@ def mns_topic_json(
     publish_time_ms: int = 1550216480040,
     attributes: Mapping[str, str] | None = None,
 ) -> bytes:
-    """JSON format; message attributes appear as extra top-level keys (as in the reference sample)."""
+    """JSON format; message attributes appear as extra top-level keys (as in the published sample)."""
     text = _text(body)
     event: dict[str, Any] = dict(attributes or {})
     event.update(
