@@ -179,6 +179,13 @@ def test_every_list_field_takes_strings_or_lists_of_strings(model_name: str, api
     check(model_name, api, value, "type")
 
 
+@pytest.mark.parametrize(("model_name", "api"), fields_of_kind("list"))
+@pytest.mark.parametrize("value", [[], ()], ids=["list", "tuple"])
+def test_every_list_field_refuses_an_empty_list(model_name: str, api: str, value: Any) -> None:
+    # Sent, an empty list would be an empty parameter (SendChannels=), which no list parameter means.
+    check(model_name, api, value, "min_items")
+
+
 # --- item 9: C0 control characters ---------------------------------------------------------------
 
 CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"]

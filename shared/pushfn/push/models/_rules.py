@@ -315,6 +315,9 @@ def _split_commas(value: Any) -> Any:
 
 
 def _check_no_empty_item(values: list[str]) -> list[str]:
+    # An empty list would go out as an empty parameter, which no comma-list parameter means.
+    if not values:
+        raise fail("min_items", "must list at least one value")
     for position, value in enumerate(values, 1):
         if not value:
             raise fail("format", f"item {position} is empty; separate values with single commas")
