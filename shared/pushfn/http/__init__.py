@@ -10,6 +10,19 @@ and the idempotency store come from :func:`pushfn.runtime.get_runtime`. Invalid 
 webhook secret, a malformed ``PUSHFN_API_KEYS`` entry, a bad number…) are logged once, at the first
 request, and every request is then answered with the ``misconfigured`` problem (HTTP 500: the
 operator's mistake, not the caller's) until the environment is fixed and the instance restarts.
+
+Modules, in layers: each imports only from layers above its own, so the imports form no cycle
+(``tests/http/test_http_layers.py`` reads this drawing and checks every import, lazy and
+``TYPE_CHECKING`` ones included)::
+
+    problems, identifiers, settings  -- problem answers, path identifiers, settings (no pushfn.http imports)
+    parsing, auth, schemas           -- body parsing, who is calling, body and answer models
+    call                             -- Call, Deps, Route: what a handler receives, and what names it
+    idempotency                      -- once(): the Idempotency-Key step of a push
+    openapi                          -- the API description of a route table
+    routes                           -- ROUTES (data) and their handlers
+    app                              -- HttpApp: match, authenticate, call the handler, translate errors
+    __init__                         -- the process-wide app and the platform handler
 """
 
 from __future__ import annotations

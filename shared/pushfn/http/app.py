@@ -1,7 +1,10 @@
 """The HTTP application: route matching, authentication, error translation and one log line per call.
 
-No web framework: a small route table (:data:`pushfn.http.routes.ROUTES`) and a dispatcher, so the
-function imports fast and behaves the same behind every trigger. Errors are translated here, once:
+No web framework: a route table (:data:`pushfn.http.routes.ROUTES`, data) and a dispatcher, so the
+function imports fast and behaves the same behind every trigger. For each request the app matches a
+route, checks the body size, authenticates the caller, decodes the path parameters, parses a JSON
+body (routes with one), and calls ``route.handler(call, deps)`` (:mod:`pushfn.http.call`): the handler
+gets what it needs as arguments and returns its answer. Errors are translated here, once:
 
 ==========================================  =========================================
 raised                                      answer
@@ -10,7 +13,7 @@ raised                                      answer
 ``InvalidRequestError``                     400 naming each field and rule
 ``JsonInputError``                          400 naming the field (its ``path``) and rule
 anything else raised while *interpreting*   400 ``invalid-request`` (rule ``unprocessable``): the request
-the request (:meth:`Call.interpret`)        is the cause, so it is never a 500 (the type is logged)
+the request (``call.interpret``)            is the cause, so it is never a 500 (the type is logged)
 ``ServiceError`` ``Invalid<Param>.<Rule>``  400 with the service's Code and RequestId (the caller's data)
 ``ThrottledError``                          503 + ``Retry-After``, with Code and RequestId
 other ``ServiceError``                      502 with the service's Code and RequestId (auth, quota, 5xx)
@@ -27,21 +30,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pushfn.errors import PushfnError
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
-from pushfn.http.idempotency import IGNORED, fingerprint, key_header_ignored, request_key, run_once
+from pushfn.http.call import Call, Deps, Route, interpret
 from pushfn.http.identifiers import decode_path_parameter
 from pushfn.http.parsing import check_json_media_type, check_size, parse_json_object
-from pushfn.http.problems import HttpProblem, retry_after_header
-from pushfn.http.routes import ROUTES, Route
+from pushfn.http.problems import HttpProblem, UninterpretableRequest, retry_after_header
+from pushfn.http.routes import ROUTES
 from pushfn.http.settings import HttpSettings
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.json_input import JsonInputError
-from pushfn.logs import get_logger, mask
+from pushfn.logs import get_logger
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -57,101 +58,30 @@ from pushfn.push.errors import (
 )
 from pushfn.triggers.http import HttpRequest, HttpResponse
 
+if TYPE_CHECKING:
+    from pushfn.runtime import Runtime
+    from pushfn.specs.templates import Template
+
 logger = get_logger("pushfn.http")
 
 #: Idempotency records of this function live under this name (scoped further per tenant).
 FUNCTION_NAME = "http_push"
 _COMMON_HEADERS = {"Cache-Control": "no-store"}
-T = TypeVar("T")
-
-
-@dataclass
-class Call:
-    """One request being answered: what handlers need, and what the log line reports."""
-
-    request: HttpRequest
-    route: Route
-    params: dict[str, str]
-    principal: Principal
-    app: HttpApp
-    log: dict[str, Any] = field(default_factory=dict)
-
-    def json(self) -> dict[str, Any]:
-        """The body as a JSON object (415 for another media type, 400 for anything but one object)."""
-        check_json_media_type(self.request)
-        return self.interpret(parse_json_object, self.request.body)
-
-    def interpret(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one step that interprets the caller's data (parse, validate, render, build the request).
-
-        Whatever such a step raises is the request's fault: errors of pushfn's own (invalid request,
-        bad JSON, misconfiguration) keep their meaning; anything else (a ``RecursionError`` on absurd
-        nesting, an ``OverflowError`` on an absurd date…) becomes a 400 instead of a 500. Never wrap
-        a call to a service in this: its failures are not the caller's.
-        """
-        try:
-            return step(*args, **kwargs)
-        except PushfnError:
-            raise
-        except Exception as exc:
-            self.log["error"] = type(exc).__name__
-            logger.warning(
-                "http request could not be interpreted (%s)",
-                type(exc).__name__,
-                extra={"fields": {"error": type(exc).__name__, "route": self.route.pattern}},
-            )
-            raise problems.invalid_request(
-                [FieldProblem("body", "unprocessable", "the request could not be interpreted; check its values")]
-            ) from None
-
-    def client(self) -> Any:
-        return self.app.runtime(self.request).client
-
-    def templates(self) -> Mapping[str, Any]:
-        return self.app.templates()
-
-    def once(
-        self, canonical: Mapping[str, Any], send: Callable[[str | None], dict[str, Any]], **_: Any
-    ) -> HttpResponse:
-        """Run ``send`` at most once for this request's key (or its fingerprint, for a short window)."""
-        settings = self.app.settings
-        key = request_key(self.request, self.principal)
-        extra_headers = {}
-        if key_header_ignored(self.request, self.principal):
-            # Signed request: the signed webhook-id is the key; an unsigned header may not replace it.
-            extra_headers[IGNORED] = "true"
-            self.log["idempotency_key_ignored"] = True
-        ttl = settings.idempotency_ttl_seconds
-        if key is None:
-            if settings.dedupe_seconds <= 0:
-                answer = send(None)
-                return HttpResponse.json(answer["status"], answer["body"])
-            key, ttl = fingerprint(canonical), settings.dedupe_seconds
-        self.log["key"] = mask(key)
-        guard = self.app.runtime(self.request).guard(FUNCTION_NAME)
-        response = run_once(
-            guard,
-            key=key,
-            scope=self.principal.tenant,
-            payload=canonical,
-            operation=send,
-            context=self.request.context,
-            expires_after_seconds=ttl,
-        )
-        self.log["replayed"] = "Idempotent-Replayed" in response.headers
-        if extra_headers:
-            response = HttpResponse(response.status, {**response.headers, **extra_headers}, response.body)
-        return response
 
 
 class HttpApp:
-    """``HttpRequest -> HttpResponse`` for every route; one instance per process."""
+    """``HttpRequest -> HttpResponse`` for every route; one instance per process.
+
+    ``settings`` are the function's HTTP settings; ``runtime`` supplies the push client and the
+    idempotency store (default: the process runtime, :func:`pushfn.runtime.get_runtime`); ``routes``
+    is the route table; ``clock`` gives Unix seconds (webhook timestamps are checked against it).
+    """
 
     def __init__(
         self,
         settings: HttpSettings,
         *,
-        runtime: Any = None,
+        runtime: Runtime | None = None,
         routes: Iterable[Route] = ROUTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -159,18 +89,21 @@ class HttpApp:
         self.routes = tuple(routes)
         self._runtime = runtime
         self._clock = clock
-        self._templates: Mapping[str, Any] | None = None
+        self._templates: Mapping[str, Template] | None = None
         self._lock = threading.Lock()
         self._misconfigurations: set[str] = set()
 
-    def runtime(self, request: HttpRequest) -> Any:
+    def runtime(self, request: HttpRequest) -> Runtime:
+        """The runtime serving ``request``: the one given, else the process runtime."""
         if self._runtime is not None:
             return self._runtime
         from pushfn.runtime import get_runtime
 
         return get_runtime(request.context)
 
-    def templates(self) -> Mapping[str, Any]:
+    def templates(self) -> Mapping[str, Template]:
+        """The named templates of ``settings.templates_source``, loaded once (``ConfigurationError``
+        when the source is unreadable or invalid)."""
         if self._templates is None:
             from pushfn.specs.templates import load_templates
 
@@ -179,11 +112,31 @@ class HttpApp:
                     self._templates = load_templates(self.settings.templates_source or "")
         return self._templates
 
+    def deps(self, request: HttpRequest) -> Deps:
+        """What the handlers of ``request`` may use; the client, the guard and the templates are
+        built (or taken from the process) only when a handler first reads them."""
+        return Deps(
+            self.settings,
+            client=lambda: self.runtime(request).client,
+            app_key=lambda: self.runtime(request).client.app_key,
+            guard=lambda: self.runtime(request).guard(FUNCTION_NAME),
+            templates=self.templates,
+            clock=self._clock,
+        )
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
         log: dict[str, Any] = {"platform": request.platform, "method": request.method, "route": None}
         try:
             response = self._dispatch(request, log)
+        except UninterpretableRequest as problem:
+            log["error"] = problem.cause
+            logger.warning(
+                "http request could not be interpreted (%s)",
+                problem.cause,
+                extra={"fields": {"error": problem.cause, "route": log["route"]}},
+            )
+            response = problem.to_response()
         except HttpProblem as problem:
             response = problem.to_response()
         except Exception as exc:  # the edge: whatever escaped becomes a problem, never a stack trace
@@ -215,8 +168,13 @@ class HttpApp:
         check_size(request, self.settings.max_body_bytes)
         principal = Principal("public", "none") if route.public else authenticate(request, self.settings, self._clock())
         log.update(tenant=principal.tenant, auth=principal.method)
-        call = Call(request, route, decode_path_parameters(params), principal, self, log)
-        return route.handler(call)
+        decoded = decode_path_parameters(params)
+        body: dict[str, Any] = {}
+        if route.body is not None:
+            check_json_media_type(request)
+            body = interpret(parse_json_object, request.body)
+        call = Call(request, decoded, principal, body, log)
+        return route.handler(call, self.deps(request))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for ``method path`` with its path parameters, still percent-encoded; 404 / 405

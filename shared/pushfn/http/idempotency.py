@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pushfn.http.auth import Principal
+from pushfn.http.call import Call, Deps
 from pushfn.http.problems import HttpProblem, retry_after_header
 from pushfn.idempotency.exceptions import (
     IdempotencyError,
@@ -28,8 +29,12 @@ from pushfn.idempotency.exceptions import (
     IdempotencyKeyError,
     IdempotencyPayloadMismatchError,
 )
+from pushfn.logs import mask
 from pushfn.push.errors import FieldProblem
 from pushfn.triggers.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from pushfn.idempotency import Guard
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -39,6 +44,9 @@ MAX_KEY_LENGTH = 255
 
 #: What the guard stores for one answered request: ``{"status": 202, "body": {...}}``.
 StoredAnswer = dict[str, Any]
+#: ``send(idempotent_token)``: push once and return the answer to store; the token is ``None`` when
+#: the request runs unguarded (no key and no dedupe window), else the one CloudPush dedupes on.
+Send = Callable[[str | None], StoredAnswer]
 
 
 def bad_key(message: str) -> HttpProblem:
@@ -111,8 +119,48 @@ def fingerprint(canonical: Mapping[str, Any]) -> str:
     return "request-sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def once(call: Call, deps: Deps, canonical: Mapping[str, Any], send: Send) -> HttpResponse:
+    """Answer ``call`` by running ``send`` at most once for its key, then replaying the stored answer.
+
+    The key is the request's (:func:`request_key`), scoped to the caller's tenant and kept for
+    ``deps.settings.idempotency_ttl_seconds``; without one, :func:`fingerprint` of ``canonical`` (the
+    validated wire-form parameters) is the key for ``deps.settings.dedupe_seconds``, and with no such
+    window ``send`` runs unguarded (the guard, and its store, are then never built). Adds ``key``
+    (masked), ``replayed`` and ``idempotency_key_ignored`` to ``call.log``. Raises :class:`HttpProblem`
+    400 (bad key), 409 (same key in progress), 422 (same key, other request), 503 (store unavailable);
+    what ``send`` raises propagates (the guard records a failed attempt).
+    """
+    settings = deps.settings
+    key = request_key(call.request, call.principal)
+    extra_headers = {}
+    if key_header_ignored(call.request, call.principal):
+        # Signed request: the signed webhook-id is the key; an unsigned header may not replace it.
+        extra_headers[IGNORED] = "true"
+        call.log["idempotency_key_ignored"] = True
+    ttl = settings.idempotency_ttl_seconds
+    if key is None:
+        if settings.dedupe_seconds <= 0:
+            answer = send(None)
+            return HttpResponse.json(answer["status"], answer["body"])
+        key, ttl = fingerprint(canonical), settings.dedupe_seconds
+    call.log["key"] = mask(key)
+    response = run_once(
+        deps.guard,
+        key=key,
+        scope=call.principal.tenant,
+        payload=canonical,
+        operation=send,
+        context=call.request.context,
+        expires_after_seconds=ttl,
+    )
+    call.log["replayed"] = REPLAYED in response.headers
+    if extra_headers:
+        response = HttpResponse(response.status, {**response.headers, **extra_headers}, response.body)
+    return response
+
+
 def run_once(
-    guard: Any,
+    guard: Guard,
     *,
     key: str,
     scope: str,

@@ -1,7 +1,9 @@
-"""``/openapi.json``: an OpenAPI 3.1 document generated from the route table and the pydantic models.
+"""``/openapi.json``: an OpenAPI 3.1 document generated from a route table and the pydantic models.
 
 The request schemas are the very models that validate requests (``pushfn.push.models.Push`` …), so
-the description cannot drift from the behaviour. Built once per process, on first request.
+the description cannot drift from the behaviour. The table is given (``pushfn.http.routes.ROUTES`` for
+the function), so this module depends on the shape of a route only, not on the routes. Built once per
+process and table, on first request.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pushfn import __version__
-from pushfn.http.routes import ROUTES, Route
+
+if TYPE_CHECKING:
+    from pushfn.http.call import Route
 
 _PROBLEM_TITLES = {
     400: "Invalid request: malformed JSON, unknown field, a broken limit or a bad Idempotency-Key",
@@ -125,7 +129,9 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
+def build_openapi(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a JSON-ready dict) describing ``routes``, their bodies, answers and
+    problem types. Imports pydantic's JSON schema support and the request models (on first call)."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.pattern, {})[route.method.lower()] = _operation(route)
@@ -153,6 +159,7 @@ def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    return build_openapi()
+@functools.lru_cache(maxsize=4)
+def openapi_document(routes: tuple[Route, ...]) -> dict[str, Any]:
+    """:func:`build_openapi` of ``routes``, built once per table (the caller must not change it)."""
+    return build_openapi(routes)

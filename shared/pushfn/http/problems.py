@@ -65,6 +65,18 @@ class HttpProblem(PushfnError):
         return HttpResponse(response.status, {**response.headers, "Content-Type": PROBLEM_JSON}, response.body)
 
 
+class UninterpretableRequest(HttpProblem):
+    """400 ``invalid-request`` (rule ``unprocessable``): interpreting the caller's data raised an
+    exception that is no pushfn error (:func:`pushfn.http.call.interpret`). ``cause`` is that
+    exception's type name, for the log line only: the answer never says more than the rule."""
+
+    def __init__(self, cause: str) -> None:
+        self.cause = cause
+        problem = FieldProblem("body", "unprocessable", "the request could not be interpreted; check its values")
+        detail = str(problem)
+        super().__init__(400, "invalid-request", "The request is invalid", detail, errors=[problem])
+
+
 def retry_after_header(seconds: float | None, default: int = 1) -> dict[str, str]:
     """``Retry-After`` in whole seconds (HTTP allows no fractions), at least one."""
     value = default if seconds is None or seconds <= 0 else math.ceil(seconds)

@@ -1,93 +1,73 @@
-"""The routes: what each one reads, which CloudPush action it calls, and what it answers.
+"""The route table, :data:`ROUTES`, and its handlers: what each reads, which CloudPush action it calls,
+and what it answers.
 
-Every handler takes a :class:`~pushfn.http.app.Call` (the request, its path parameters, the
-authenticated caller and the app's shared parts) and returns an
+The table is data: the app matches a request against it, authenticates the caller, decodes the path
+parameters, parses a JSON body, and calls the route's handler with the :class:`~pushfn.http.call.Call`
+and the :class:`~pushfn.http.call.Deps` (:mod:`pushfn.http.call`). A handler returns an
 :class:`~pushfn.triggers.http.HttpResponse`; errors are raised and translated in one place (``app``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pushfn import __version__
 from pushfn.http import schemas
+from pushfn.http.call import Call, Deps, Route, interpret
+from pushfn.http.idempotency import once
+from pushfn.http.openapi import openapi_document
 from pushfn.http.parsing import validate
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
 if TYPE_CHECKING:
-    from pushfn.http.app import Call
+    from pydantic import BaseModel
 
-Handler = Callable[["Call"], HttpResponse]
+__all__ = ["ROUTES", "Route"]
 
-
-@dataclass(frozen=True)
-class Route:
-    """One ``METHOD /path/{param}`` → handler, with what ``/openapi.json`` says about it."""
-
-    method: str
-    pattern: str
-    handler: Handler
-    operation_id: str
-    summary: str
-    #: No authentication (health check, API description).
-    public: bool = False
-    #: Name of the request body schema in ``/openapi.json`` (JSON routes only).
-    body: str | None = None
-    #: Success status and the name of its answer schema.
-    success: tuple[int, str] = (200, "Done")
-    #: Status codes the route can answer besides the success and the generic ones.
-    errors: tuple[int, ...] = ()
-
-    @property
-    def segments(self) -> tuple[str, ...]:
-        return tuple(self.pattern.strip("/").split("/")) if self.pattern != "/" else ()
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 # --- push ----------------------------------------------------------------------------------------
 
 
-def push(call: Call) -> HttpResponse:
-    data = call.json()
+def push(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /push``: one push, from its parameters or a named template; 202 with its MessageId."""
+    data = call.body
     if "template" in data:
-        body = call.interpret(validate, schemas.TemplatePush, data)
+        body = interpret(validate, schemas.TemplatePush, data)
         from pushfn.specs.templates import render_template
 
         overrides = {key: value for key, value in data.items() if key not in ("template", "params")}
-        templates = call.templates()
-        data = call.interpret(render_template, templates, body.template, body.params, overrides=overrides)
-    client = call.client()
+        data = interpret(render_template, deps.templates, body.template, body.params, overrides=overrides)
+    client = deps.client
     from pushfn.push.models import parse_request
 
-    call.interpret(_check_app_key, data, client.app_key)
-    request = call.interpret(parse_request, "Push", data, app_key=client.app_key)
-    canonical = call.interpret(request.to_query)
+    interpret(_check_app_key, data, deps.app_key)
+    request = interpret(parse_request, "Push", data, app_key=deps.app_key)
+    canonical = interpret(request.to_query)
 
     def send(token: str | None) -> dict[str, Any]:
         result = client.push(request, idempotent_token=token)
         return {"status": 202, "body": {"messageId": result.message_id, "requestId": result.request_id}}
 
-    return call.once(canonical, send)
+    return once(call, deps, canonical, send)
 
 
-def mass_push(call: Call) -> HttpResponse:
-    data = call.json()
-    client = call.client()
+def mass_push(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /mass-push``: up to 100 personalised pushes in one request; 202 with their MessageIds."""
+    client = deps.client
     from pushfn.push.models import parse_request
 
-    call.interpret(_check_app_key, data, client.app_key)
-    request = call.interpret(parse_request, "MassPush", data, app_key=client.app_key)
-    canonical = call.interpret(lambda: {**request.to_query(), **request.to_form()})
+    interpret(_check_app_key, call.body, deps.app_key)
+    request = interpret(parse_request, "MassPush", call.body, app_key=deps.app_key)
+    canonical = interpret(lambda: {**request.to_query(), **request.to_form()})
 
     def send(token: str | None) -> dict[str, Any]:
         result = client.mass_push(request, idempotent_token=token)
         return {"status": 202, "body": {"messageIds": list(result.message_ids), "requestId": result.request_id}}
 
-    return call.once(canonical, send)
+    return once(call, deps, canonical, send)
 
 
 def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
@@ -103,8 +83,8 @@ def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
 # --- device association --------------------------------------------------------------------------
 
 
-def _done(call: Call, action: str, params: dict[str, str]) -> HttpResponse:
-    response = call.client().call(action, params)
+def _done(deps: Deps, action: str, params: dict[str, str]) -> HttpResponse:
+    response = deps.client.call(action, params)
     return HttpResponse.json(200, {"requestId": response.request_id})
 
 
@@ -118,71 +98,79 @@ def _names(data: dict[str, Any], outer: str, inner: str, field: str) -> list[str
     return [str(item.get(field)) for item in items if isinstance(item, dict) and item.get(field) is not None]
 
 
-def _body(call: Call, model: type[BaseModel]) -> Any:
-    return call.interpret(validate, model, call.json())
+def _body(call: Call, model: type[ModelT]) -> ModelT:
+    return interpret(validate, model, call.body)
 
 
-def bind_aliases(call: Call) -> HttpResponse:
+def bind_aliases(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /devices/{deviceId}/aliases``: BindAlias."""
     body = _body(call, schemas.AliasesBody)
-    return _done(call, "BindAlias", {"DeviceId": call.params["deviceId"], "AliasName": ",".join(body.aliases)})
+    return _done(deps, "BindAlias", {"DeviceId": call.params["deviceId"], "AliasName": ",".join(body.aliases)})
 
 
-def unbind_aliases(call: Call) -> HttpResponse:
+def unbind_aliases(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /devices/{deviceId}/aliases/unbind``: UnbindAlias, of some aliases or all."""
     body = _body(call, schemas.UnbindAliasesBody)
     params = {"DeviceId": call.params["deviceId"]}
     if body.all:
         params["UnbindAll"] = "true"
     else:
         params["AliasName"] = ",".join(body.aliases)
-    return _done(call, "UnbindAlias", params)
+    return _done(deps, "UnbindAlias", params)
 
 
-def query_aliases(call: Call) -> HttpResponse:
-    response = call.client().call("QueryAliases", {"DeviceId": call.params["deviceId"]})
+def query_aliases(call: Call, deps: Deps) -> HttpResponse:
+    """``GET /devices/{deviceId}/aliases``: QueryAliases, answered as ``{"aliases": [...]}``."""
+    response = deps.client.call("QueryAliases", {"DeviceId": call.params["deviceId"]})
     aliases = _names(response.data, "AliasInfos", "AliasInfo", "AliasName")
     return HttpResponse.json(200, {"aliases": aliases, "requestId": response.request_id})
 
 
-def bind_tags(call: Call) -> HttpResponse:
+def bind_tags(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /devices/{deviceId}/tags``: BindTag on one device."""
     body = _body(call, schemas.TagsBody)
     params = {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE", "TagName": ",".join(body.tags)}
-    return _done(call, "BindTag", params)
+    return _done(deps, "BindTag", params)
 
 
-def unbind_tags(call: Call) -> HttpResponse:
+def unbind_tags(call: Call, deps: Deps) -> HttpResponse:
+    """``POST /devices/{deviceId}/tags/unbind``: UnbindTag on one device."""
     body = _body(call, schemas.TagsBody)
     params = {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE", "TagName": ",".join(body.tags)}
-    return _done(call, "UnbindTag", params)
+    return _done(deps, "UnbindTag", params)
 
 
-def query_tags(call: Call) -> HttpResponse:
-    response = call.client().call("QueryTags", {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE"})
+def query_tags(call: Call, deps: Deps) -> HttpResponse:
+    """``GET /devices/{deviceId}/tags``: QueryTags, answered as ``{"tags": [...]}``."""
+    response = deps.client.call("QueryTags", {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE"})
     tags = _names(response.data, "TagInfos", "TagInfo", "TagName")
     return HttpResponse.json(200, {"tags": tags, "requestId": response.request_id})
 
 
-def list_tags(call: Call) -> HttpResponse:
-    response = call.client().call("ListTags", {})
+def list_tags(call: Call, deps: Deps) -> HttpResponse:
+    """``GET /tags``: ListTags, answered as ``{"tags": [...]}``."""
+    response = deps.client.call("ListTags", {})
     tags = _names(response.data, "TagInfos", "TagInfo", "TagName")
     return HttpResponse.json(200, {"tags": tags, "requestId": response.request_id})
 
 
-def remove_tag(call: Call) -> HttpResponse:
-    return _done(call, "RemoveTag", {"TagName": call.params["tagName"]})
+def remove_tag(call: Call, deps: Deps) -> HttpResponse:
+    """``DELETE /tags/{tagName}``: RemoveTag."""
+    return _done(deps, "RemoveTag", {"TagName": call.params["tagName"]})
 
 
 # --- service ---------------------------------------------------------------------------------------
 
 
-def health(call: Call) -> HttpResponse:
-    # Deliberately touches no dependency: a health probe must not build a client or open the store.
+def health(call: Call, deps: Deps) -> HttpResponse:
+    """``GET /health``: ``{"status": "ok", "version": ...}``."""
+    # Deliberately reads nothing from deps: a health probe must not build a client or open the store.
     return HttpResponse.json(200, {"status": "ok", "version": __version__})
 
 
-def openapi(call: Call) -> HttpResponse:
-    from pushfn.http.openapi import openapi_document
-
-    return HttpResponse.json(200, openapi_document())
+def openapi(call: Call, deps: Deps) -> HttpResponse:
+    """``GET /openapi.json``: the OpenAPI 3.1 document of :data:`ROUTES`."""
+    return HttpResponse.json(200, openapi_document(ROUTES))
 
 
 _PUSH_ERRORS = (400, 409, 413, 415, 422, 502, 503, 504)
