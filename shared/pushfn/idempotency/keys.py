@@ -39,6 +39,30 @@ def validate_key(key: object) -> str:
     return key
 
 
+#: Characters a caller may append to a fitted key (``#<index>`` of a list item).
+ITEM_SUFFIX_RESERVE = 15
+
+
+def fit_key(raw: str, *, reserve: int = ITEM_SUFFIX_RESERVE) -> str:
+    """``raw`` as a valid key with ``reserve`` characters to spare: itself when it already is one, else
+    ``sha256:<64 hex>`` of it (deterministic, so every redelivery of the same id gets the same key).
+
+    For identifiers that platforms hand us (message ids, trigger names): any text, including control
+    characters, lone surrogates or 10,000 characters, becomes a usable key instead of an error. A
+    blank identifier is not one; callers should treat it as absent.
+    """
+    if raw.strip() and len(raw) <= MAX_KEY_LENGTH - reserve and raw.isprintable():
+        return raw
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fit_name(raw: str) -> str:
+    """``raw`` as a valid scope or function name (printable, no ``#``, ≤ 128 characters), like :func:`fit_key`."""
+    if raw.strip() and len(raw) <= MAX_NAME_LENGTH and raw.isprintable() and SEPARATOR not in raw:
+        return raw
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def validate_name(value: object, what: str) -> str:
     """Function names and scopes: 1–128 printable characters without ``#``."""
     if not isinstance(value, str) or not value.strip():

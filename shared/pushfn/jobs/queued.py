@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pushfn.idempotency.keys import fit_key, fit_name
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
 from pushfn.jobs.errors import DeadLetterError
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
@@ -193,9 +194,10 @@ def message_key(job: QueueJob, message: QueueMessage) -> tuple[str, str, int | N
     if job.key:
         return job.key, "key", None
     if isinstance(job, ChunkJob):
-        return _fit(job.default_key()), "key", None
-    if message.message_id:
-        return _fit(message.message_id), _scope(message.source), None
+        return fit_key(job.default_key()), "key", None
+    if message.message_id and message.message_id.strip():
+        # Any id the platform hands us identifies the message, even one that is no valid key as it is.
+        return fit_key(message.message_id), fit_name(message.source or "queue"), None
     return content_key(message), "content", CONTENT_KEY_SECONDS
 
 
@@ -287,14 +289,3 @@ def _log(
         **{k: v for k, v in extra.items() if v is not None},
     }
     logger.log(level, "%s (%s): %s", text, failure.reason, failure.message, extra={"fields": fields})
-
-
-def _scope(source: str) -> str:
-    """The guard's scope must be ≤128 printable characters without ``#``."""
-    cleaned = "".join(c if c.isprintable() and c != "#" else "_" for c in source) or "queue"
-    return cleaned if len(cleaned) <= 128 else "sha256:" + hashlib.sha256(cleaned.encode()).hexdigest()[:64]
-
-
-def _fit(key: str) -> str:
-    """Keys longer than the guard allows (with room for ``#index``) are replaced by their digest."""
-    return key if len(key) <= 240 else "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -24,12 +24,12 @@ by :func:`pushfn.triggers.timer.platform_reply`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pushfn.idempotency.keys import fit_key
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
 
 FUNCTION_NAME = "scheduled_push"
 SCOPE = "schedule"
-#: Room left for ``#<index>`` under the guard's 255-character key limit.
-_MAX_BASE_KEY = 240
-
 logger = get_logger("pushfn.jobs.scheduled")
 
 
@@ -93,12 +90,9 @@ def _tick(event: object, context: Any) -> TickOutcome:
 
 
 def tick_key(invocation: ScheduledInvocation) -> str:
-    """``name#2024-05-01T08:00:00Z``; a very long name is replaced by its digest to fit the key limit."""
+    """``name#2024-05-01T08:00:00Z``; one that is no valid key (too long, unprintable) becomes its digest."""
     when = format_time(invocation.scheduled_time)
-    name = invocation.trigger_name
-    if len(name) + len(when) + 1 > _MAX_BASE_KEY:
-        name = "sha256:" + hashlib.sha256(name.encode("utf-8")).hexdigest()
-    return f"{name}#{when}"
+    return fit_key(f"{invocation.trigger_name}#{when}")
 
 
 def run_tick(
