@@ -39,11 +39,20 @@ _MAX_SIGNATURES = 16
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: ``tenant`` scopes idempotency keys; ``method`` is for logs."""
+    """The authenticated caller: ``tenant`` names it in logs; ``method`` says how it authenticated."""
 
     tenant: str
     method: str  # "api-key" | "webhook" | "none"
     webhook_id: str | None = None
+
+    @property
+    def idempotency_scope(self) -> str:
+        """The scope of this caller's idempotency keys: API-key tenants live under ``key:<tenant>``.
+
+        Namespaced by how the caller authenticated, so no tenant name (``webhook``, ``anonymous``…)
+        can ever share the signed webhooks' or the anonymous callers' keys.
+        """
+        return f"key:{self.tenant}" if self.method == "api-key" else self.tenant
 
 
 def authenticate(request: HttpRequest, settings: HttpSettings, now: float) -> Principal:
@@ -67,9 +76,14 @@ def _api_key_tenant(authorization: str, settings: HttpSettings) -> str:
     if scheme.lower() != "bearer" or not key:
         raise unauthorized("the Authorization header must be 'Bearer <api key>'", "scheme")
     try:
-        presented = hashlib.sha256(key.encode("utf-8")).hexdigest().encode("ascii")
+        encoded = key.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: not text, so not any configured key
         raise unauthorized("the API key is not valid", "invalid_api_key") from None
+    if len(encoded) < MIN_SECRET_BYTES:
+        # A short key is refused even when its hash is configured (a hash made outside hash_api_key
+        # cannot be checked for length): such a key is guessable, whatever the settings say.
+        raise unauthorized("the API key is not valid", "invalid_api_key")
+    presented = hashlib.sha256(encoded).hexdigest().encode("ascii")
     tenant = None
     # Compare against every stored hash, so timing says nothing about which one (if any) matched.
     for digest, owner in settings.api_keys.items():

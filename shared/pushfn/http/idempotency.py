@@ -147,7 +147,7 @@ def once(call: Call, deps: Deps, canonical: Mapping[str, Any], send: Send) -> Ht
     response = run_once(
         deps.guard,
         key=key,
-        scope=call.principal.tenant,
+        scope=call.principal.idempotency_scope,
         payload=canonical,
         operation=send,
         context=call.request.context,
