@@ -1,9 +1,11 @@
-"""Reading a request body: media type, size, strict JSON, and pydantic errors as field problems."""
+"""Reading a request body: media type, size, strict JSON, and pydantic errors as field problems.
+
+``problems_from_validation`` and ``unknown_field`` are re-exported from :mod:`pushfn.problems`, the one
+translator of every input path.
+"""
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,7 +17,7 @@ from pushfn.http.problems import (
     unsupported_media_type,
 )
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
-from pushfn.push.errors import FieldProblem
+from pushfn.problems import problems_from_validation, unknown_field
 from pushfn.triggers.http import HttpRequest
 
 
@@ -62,38 +64,13 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 
 
 def validate(model: type[BaseModel], data: Any, *, prefix: str = "") -> Any:
-    """``model.model_validate(data)``, with pydantic errors as a 400 naming each field and rule."""
+    """``model.model_validate(data)``; pydantic errors become the 400 ``invalid-request`` problem naming
+    each field (JSON path, positions from 0, ``prefix`` first) and rule (pydantic's error type, or
+    ``unknown_field`` with a "did you mean" hint), as :func:`pushfn.problems.problems_from_validation` words them."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        known = _field_names(model)
-        raise invalid_request(problems_from_validation(exc, known, prefix=prefix)) from None
-
-
-def problems_from_validation(exc: ValidationError, known: Iterable[str] = (), prefix: str = "") -> list[FieldProblem]:
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in error["loc"])
-        field = f"{prefix}{location}" if location else (prefix.rstrip(".") or "body")
-        if error["type"] == "extra_forbidden":
-            problems.append(unknown_field(field, str(error["loc"][-1]), known))
-        else:
-            problems.append(FieldProblem(field, error["type"], error["msg"]))
-    return problems
-
-
-def unknown_field(field: str, name: str, known: Iterable[str]) -> FieldProblem:
-    """An unknown field, with a "did you mean" hint when a known name is close."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return FieldProblem(field, "unknown_field", f"unknown field {name[:64]!r}{hint}")
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    names = []
-    for name, info in model.model_fields.items():
-        names.append(info.alias or name)
-    return names
+        raise invalid_request(problems_from_validation(exc, model, prefix=prefix)) from None
 
 
 __all__ = [

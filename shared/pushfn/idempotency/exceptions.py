@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pushfn.errors import PushfnError
-from pushfn.push.errors import ConfigurationError
+from pushfn.errors import ConfigurationError, PushfnError
 
 if TYPE_CHECKING:
     from pushfn.idempotency.record import IdempotencyRecord
@@ -28,7 +27,7 @@ class IdempotencyKeyError(IdempotencyError, ValueError):
 class IdempotencyConfigError(IdempotencyError, ConfigurationError, ValueError):
     """The store URL (``PUSHFN_IDEMPOTENCY_URL``) or a setting is invalid: the operator's mistake.
 
-    A :class:`~pushfn.push.errors.ConfigurationError` too, so every entry point reports it as a
+    A :class:`~pushfn.errors.ConfigurationError` too, so every entry point reports it as a
     misconfiguration (HTTP problem ``misconfigured``) rather than as an internal error or a store outage.
     """
 

@@ -5,15 +5,16 @@ ever see these classes. Every error says whether a retry is safe (``retryable``)
 push may already have reached the service (``maybe_sent``): the idempotency guard keys its
 decision off that second flag.
 
-No message here ever contains a secret or a full device id.
+No message here ever contains a secret or a full device id. Where each class sits in the whole tree,
+and how every entry point answers it, is drawn in :mod:`pushfn.errors`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-# ConfigurationError serves every package; re-exported here, where the push module's callers look.
+# ConfigurationError and FieldProblem serve every package (they live in pushfn.errors); re-exported
+# here, where the push module's callers have always imported them.
 from pushfn.errors import ConfigurationError as ConfigurationError
+from pushfn.errors import FieldProblem as FieldProblem
 from pushfn.errors import PushfnError
 
 
@@ -27,21 +28,6 @@ class PushError(PushfnError):
 
 
 # --- before anything is sent ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One failed rule: ``field`` is the API parameter name (``iOSBadge``, ``PushTask.3.Title``)."""
-
-    field: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
 class InvalidRequestError(PushError, ValueError):

@@ -26,13 +26,14 @@ guess at a shape a newer producer invented.
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
-from pushfn.push.errors import FieldProblem, InvalidRequestError
+from pushfn.problems import problems_from_validation
+from pushfn.push.errors import InvalidRequestError
 
 #: Envelope versions this consumer understands, per kind.
 SUPPORTED_VERSIONS = {"push": (1,), "mass_push": (1,), "chunk": (1,)}
@@ -86,6 +87,7 @@ class ChunkJob(_Envelope):
 
 QueueJob = Union[PushJob, MassPushJob, ChunkJob]  # noqa: UP007 - a runtime object for TypeAdapter
 
+_JOB_CLASSES = {"push": PushJob, "mass_push": MassPushJob, "chunk": ChunkJob}
 _ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discriminator="kind")])
 
 
@@ -145,21 +147,8 @@ def job_from_data(data: object) -> QueueJob:
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        raise InvalidRequestError(problems_from_validation(exc), "Push") from None
-
-
-def problems_from_validation(exc: ValidationError) -> list[FieldProblem]:
-    """pydantic errors → FieldProblems; input values are never echoed (they may be device ids)."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        # The first location element is the discriminator tag ("push", "chunk"): not a field; nor
-        # are the union members pydantic names after their types ("dict[str,any]", "list[any]").
-        loc = [str(part) for part in error.get("loc", ())[1:] if not _UNION_MEMBER.match(str(part))]
-        problems.append(FieldProblem(".".join(loc) or "body", error.get("type", "invalid"), error.get("msg", "")))
-    return problems
-
-
-_UNION_MEMBER = re.compile(r"^[a-z_]+\[.*\]$")
+        # The tag (loc[0]) names the job class; input values are never echoed (they may be device ids).
+        raise InvalidRequestError(problems_from_validation(exc, union=_JOB_CLASSES), "Push") from None
 
 
 def _shown(value: object) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from pushfn.errors import PushfnError
+
 #: One or more ``<number><unit>`` parts, e.g. ``90s``, ``5m``, ``1h30m``, ``2d``, ``1w``.
 _DURATION = re.compile(r"^(?:\d+[smhdw])+$")
 _PART = re.compile(r"(\d+)([smhdw])")
@@ -22,8 +24,11 @@ MAX_DURATION = timedelta(days=366)
 _MAX_DURATION_CHARS = 64
 
 
-class DurationSyntaxError(ValueError):
-    """The text is not a duration such as ``+5m`` or ``24h`` (translated to a FieldProblem by callers)."""
+class DurationSyntaxError(PushfnError, ValueError):
+    """The text is not a duration such as ``+5m`` or ``24h`` (translated to a FieldProblem by callers).
+
+    A :class:`ValueError` too, as it always was, so existing ``except ValueError`` code still catches it.
+    """
 
 
 def parse_duration(text: str) -> timedelta:

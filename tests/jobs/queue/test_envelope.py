@@ -51,7 +51,7 @@ def test_versioned_envelopes():
         ('{"kind": "push", "push": {}}', ("version", "missing")),
         ('{"kind": "push", "version": 2, "push": {}}', ("version", "unsupported_version")),
         ('{"kind": "push", "version": 1}', ("push", "missing")),
-        ('{"kind": "push", "version": 1, "push": {}, "extra": 1}', ("extra", "extra_forbidden")),
+        ('{"kind": "push", "version": 1, "push": {}, "extra": 1}', ("extra", "unknown_field")),
         ('{"kind": "push", "version": 1, "key": "", "push": {}}', ("key", "string_too_short")),
         ('{"kind": "push", "version": 1, "key": "has space", "push": {}}', ("key", "string_pattern_mismatch")),
         (

@@ -1,4 +1,4 @@
-"""The two spellings of every parameter, and "did you mean" hints for unknown ones.
+"""The two spellings of every parameter (the "did you mean" hint is :func:`pushfn.problems.did_you_mean`).
 
 CloudPush parameter names are case-sensitive and every iOS one starts with a lowercase ``iOS``
 (``iOSBadge``). Clients that re-capitalised them (``IOSBadge``) silently lost the parameter, so a
@@ -7,9 +7,7 @@ name that differs only in case is *rejected* with a hint rather than quietly acc
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
 
 _IOS_PREFIX = "iOS"
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -27,21 +25,3 @@ def snake_name(api: str) -> str:
     if api.startswith(_IOS_PREFIX):
         api = "Ios" + api[len(_IOS_PREFIX) :]
     return _CAMEL_BOUNDARY.sub("_", api).lower()
-
-
-def _fold(name: str) -> str:
-    # Case and underscores are what people get wrong; fold both away to compare.
-    return name.replace("_", "").lower()
-
-
-def suggest(unknown: str, api_names: Iterable[str]) -> str | None:
-    """The API name ``unknown`` was most likely meant to be, or None."""
-    folded: dict[str, str] = {}
-    for api in api_names:
-        folded.setdefault(_fold(api), api)
-        folded.setdefault(_fold(snake_name(api)), api)
-    key = _fold(unknown)
-    if key in folded:
-        return folded[key]
-    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.75)
-    return folded[close[0]] if close else None

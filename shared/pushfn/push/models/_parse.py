@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pushfn.problems import did_you_mean
 from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.push.models._base import ApiRequest
 from pushfn.push.models._errors import invalid_request
-from pushfn.push.models._naming import suggest
 
 
 def _push_models() -> dict[str, type[ApiRequest]]:
@@ -61,7 +61,7 @@ def parse_request(
     model = _model_for(action) if isinstance(action, str) else None
     if model is None:
         named = action if isinstance(action, str) else ""
-        hint = suggest(named, request_types()) if named else None
+        hint = did_you_mean(named, request_types()) if named else None
         shown = ascii(named[:64]) if named else f"of type {type(action).__name__}"
         message = f"unknown or unsupported action {shown}" + (f"; did you mean {hint!r}?" if hint else "")
         raise InvalidRequestError(

@@ -19,10 +19,8 @@ from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from pushfn.json_input import MAX_DEPTH, MAX_INT, MIN_INT, JsonInputError, check_text, decode_json, describe_json_type
+from pushfn.problems import PROBLEMS_ERROR  # the error type raise_problems uses
 from pushfn.push.models._wire import compact_json, format_utc, join_commas, utf8_len
-
-#: Error type carrying several problems at once (see :func:`raise_problems`).
-PROBLEMS_ERROR = "pushfn_problems"
 
 
 class Problem(NamedTuple):
