@@ -63,18 +63,20 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   ├── IdempotencyRecordExistsError internal to the guard (a lost conditional put); never leaves it
     │   └── IdempotencyInconsistentStateError  the record changed under the guard twice · as IdempotencyStoreError
     ├── JobError                         pushfn.jobs.errors: base of the job processors' errors
-    │   ├── RetryLaterError              raised *to* the platform (MNS, timer) so it redelivers: transient by design
     │   └── DeadLetterError              a permanent failure could not be parked · the message is handed back
     │                                      (transient dead_letter_unavailable) rather than lost
     ├── HttpProblem                      pushfn.http.problems: an HTTP error answer itself (status, problem type)
-    │                                      · HTTP its own status as application/problem+json
+    │   │                                  · HTTP its own status as application/problem+json
+    │   └── UninterpretableRequest       a step interpreting the caller's data broke (its cause is logged)
+    │                                      · HTTP 400 invalid-request
+    ├── RetryLaterError                  pushfn.triggers: raised *to* the platform (MNS, timer) so it redelivers
+    │                                      · transient by design
     ├── UnsupportedEventError            pushfn.triggers.http: an event that is no HTTP trigger shape
     │   │                                  · HTTP 400 malformed-event
     │   └── MalformedEventError          (+ ValueError) an HTTP trigger event that cannot be read (field, rule)
     │                                      · HTTP 400 malformed-event
     ├── QueueEventError                  pushfn.triggers.queue (+ ValueError): an event of no known queue shape
     │                                      · reported as one unreadable message: permanent, dead-lettered
-    ├── RetryMessagesError               pushfn.triggers.queue: unused duplicate of RetryLaterError (being removed)
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         └── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);
