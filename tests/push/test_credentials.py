@@ -22,6 +22,7 @@ from pushfn.push.credentials import (
     default_chain,
 )
 from pushfn.push.errors import CredentialsError
+from pushfn.settings import Settings
 
 SECRET = "S3cr3t-Value-That-Must-Not-Leak"
 
@@ -112,21 +113,21 @@ def test_chain_order_each_source_wins_over_the_next(tmp_path: Path, metadata: _M
     explicit = StaticCredentials("explicit-id", "explicit-secret")
 
     def winner(**kwargs: object) -> str:
-        return default_chain(env=env, **kwargs).get_credentials().access_key_id  # type: ignore[arg-type]
+        return default_chain(Settings.from_env(env), **kwargs).get_credentials().access_key_id  # type: ignore[arg-type]
 
     assert winner(explicit=explicit, context=context) == "explicit-id"
     assert winner(context=context) == "env-id"
     del env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
     assert winner(context=context) == "push-id"
     del env["PUSH_ACCESS_KEY_ID"], env["PUSH_ACCESS_KEY_SECRET"]
-    creds = default_chain(env=env, context=context).get_credentials()
+    creds = default_chain(Settings.from_env(env), context=context).get_credentials()
     assert (creds.access_key_id, creds.security_token, creds.source) == ("fc-id", "fc-token", "fc-context")
     assert winner() == "ini-id"
     env["PUSHFN_CONFIG_FILE"] = str(tmp_path / "absent.ini")
     assert winner() == "STS.id1"
     del env["ALIBABA_CLOUD_CREDENTIALS_URI"]
     with pytest.raises(CredentialsError, match="no credentials found"):
-        default_chain(env=env).get_credentials()
+        default_chain(Settings.from_env(env)).get_credentials()
 
 
 def test_env_security_token_makes_sts_credentials() -> None:
@@ -136,23 +137,23 @@ def test_env_security_token_makes_sts_credentials() -> None:
         "ALIBABA_CLOUD_SECURITY_TOKEN": "tok",
         "PUSHFN_CONFIG_FILE": "/nonexistent",
     }
-    creds = default_chain(env=env).get_credentials()
+    creds = default_chain(Settings.from_env(env)).get_credentials()
     assert creds.security_token == "tok" and creds.source == "env"
 
 
 def test_half_configured_pair_is_an_error_naming_the_missing_variable() -> None:
     env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "id-only", "PUSHFN_CONFIG_FILE": "/nonexistent"}
     with pytest.raises(CredentialsError, match="ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
-        default_chain(env=env).get_credentials()
+        default_chain(Settings.from_env(env)).get_credentials()
 
 
 def test_ecs_metadata_is_opt_in_and_respects_disable(metadata: _MetadataServer) -> None:
     env = {"PUSHFN_CONFIG_FILE": "/nonexistent"}
-    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
     env["ALIBABA_CLOUD_ECS_METADATA"] = "push-role"
-    assert any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
     env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
-    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
 
 
 def test_ecs_ram_role_uses_imdsv2_token_and_discovers_the_role(metadata: _MetadataServer) -> None:

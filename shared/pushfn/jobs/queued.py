@@ -31,18 +31,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
+from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
 from pushfn.jobs.errors import DeadLetterError, RetryLaterError
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
-from pushfn.specs.push_spec import PlannedPush, resolve_mass_push, resolve_push_spec
+from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
 from pushfn.specs.relative_time import format_time
 from pushfn.triggers.queue import (
     SQS,
@@ -53,6 +53,9 @@ from pushfn.triggers.queue import (
     parse_queue_event,
     sqs_response,
 )
+
+#: Templates for template references: a mapping, or a zero-argument loader of one.
+Templates = Mapping[str, Any] | TemplateSource
 
 FUNCTION_NAME = "queue_push"
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
@@ -106,8 +109,9 @@ def handle_queue_event(event: object, context: Any = None) -> Any:
         batch,
         guard=runtime.guard(FUNCTION_NAME),
         client=runtime.client,
-        dead_letter=dead_letter_from_env(),
+        dead_letter=runtime.dead_letter,
         context=context,
+        templates=runtime.templates,
     )
     return reply(batch, outcomes)
 
@@ -119,10 +123,12 @@ def process_batch(
     client: Any,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
+    templates: Templates | None = None,
 ) -> list[MessageOutcome]:
-    """Every message is processed, whatever happened to the ones before it."""
+    """Every message is processed, whatever happened to the ones before it (``templates``: see :func:`plan`)."""
     return [
-        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context) for m in batch.messages
+        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context, templates=templates)
+        for m in batch.messages
     ]
 
 
@@ -160,6 +166,7 @@ def process_message(
     client: Any,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
+    templates: Templates | None = None,
 ) -> MessageOutcome:
     """Parse, plan and push one message; never raises (every failure becomes an outcome)."""
     key: str | None = None
@@ -168,7 +175,7 @@ def process_message(
     try:
         job = parse_job(message.body)
         key, scope, lifetime = message_key(job, message)
-        planned = plan(job, message, app_key=getattr(client, "app_key", None))
+        planned = plan(job, message, app_key=getattr(client, "app_key", None), templates=templates)
     except Exception as exc:  # interpretation: the message's fault, whatever the type (see outcomes)
         return _finish(message, key, [], interpretation_failure(exc), dead_letter)
 
@@ -201,16 +208,21 @@ def content_key(message: QueueMessage) -> str:
     return "sha256:" + hashlib.sha256(message.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def plan(job: QueueJob, message: QueueMessage, *, app_key: int | None) -> list[PlannedPush]:
-    """Validated requests for a job; relative times resolve against the message's send time."""
+def plan(
+    job: QueueJob, message: QueueMessage, *, app_key: int | None, templates: Templates | None = None
+) -> list[PlannedPush]:
+    """Validated requests for a job; relative times resolve against the message's send time.
+
+    ``templates`` (a mapping or a zero-argument loader, e.g. the runtime's) serve template references.
+    """
     reference = message.sent_time or datetime.now(timezone.utc)
     if isinstance(job, MassPushJob):
         return [resolve_mass_push(job.mass_push, reference=reference, app_key=app_key)]
     if isinstance(job, ChunkJob):
         if job.action == "MassPush":
             return [resolve_mass_push(job.params, reference=reference, app_key=app_key)]
-        return resolve_push_spec(job.params, reference=reference, app_key=app_key)
-    return resolve_push_spec(job.push, reference=reference, app_key=app_key)
+        return resolve_push_spec(job.params, reference=reference, app_key=app_key, templates=templates)
+    return resolve_push_spec(job.push, reference=reference, app_key=app_key, templates=templates)
 
 
 # --- reporting ---------------------------------------------------------------------------------
