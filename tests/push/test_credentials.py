@@ -225,3 +225,58 @@ def test_secrets_never_appear_in_repr_or_errors() -> None:
     with pytest.raises(CredentialsError) as info:
         chain.get_credentials()
     assert SECRET not in str(info.value)
+
+
+# --- issue 14: values from Settings, the context per invocation, no stale provider ---------------
+
+
+def test_default_config_file_honours_the_xdg_value_it_is_given(tmp_path: Path) -> None:
+    from pushfn.push.credentials import default_config_file
+
+    assert default_config_file(str(tmp_path)) == tmp_path / "pushfn" / "config.ini"
+    assert default_config_file("~/cfg") == Path.home() / "cfg" / "pushfn" / "config.ini"
+    assert default_config_file(None) == Path.home() / ".config" / "pushfn" / "config.ini"
+    assert Settings.from_env({"XDG_CONFIG_HOME": str(tmp_path)}).config_file == tmp_path / "pushfn" / "config.ini"
+    explicit = tmp_path / "x.ini"
+    both = {"XDG_CONFIG_HOME": str(tmp_path), "PUSHFN_CONFIG_FILE": str(explicit)}
+    assert Settings.from_env(both).config_file == explicit
+
+
+def test_the_chain_reads_the_ini_file_under_the_given_xdg_folder(tmp_path: Path) -> None:
+    ini = tmp_path / "pushfn" / "config.ini"
+    ini.parent.mkdir()
+    ini.write_text("[push_config]\nPUSH_ACCESS_KEY_ID = xdg-id\nPUSH_ACCESS_KEY_SECRET = xdg-secret\n")
+    creds = default_chain(Settings.from_env({"XDG_CONFIG_HOME": str(tmp_path)})).get_credentials()
+    assert (creds.access_key_id, creds.source) == ("xdg-id", "ini:config.ini")
+
+
+def test_a_settings_snapshot_is_fixed_and_a_settings_reader_sees_rotation() -> None:
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "old-id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
+    snapshot = default_chain(Settings.from_env(env))
+    reader = default_chain(lambda: Settings.from_env(env))
+    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "new-id"
+    assert snapshot.get_credentials().access_key_id == "old-id"
+    assert reader.get_credentials().access_key_id == "new-id"
+
+
+def test_the_bound_context_feeds_the_chain_and_no_earlier_answer_is_cached(tmp_path: Path) -> None:
+    from pushfn.push.credentials import FunctionContextCredentials
+
+    def ctx(key_id: str | None) -> SimpleNamespace:
+        creds = SimpleNamespace(access_key_id=key_id, access_key_secret="s" if key_id else None, security_token="t")
+        return SimpleNamespace(credentials=creds)
+
+    ini = tmp_path / "c.ini"
+    ini.write_text("[push_config]\nPUSH_ACCESS_KEY_ID = ini-id\nPUSH_ACCESS_KEY_SECRET = ini-secret\n")
+    provider = FunctionContextCredentials()
+    chain = default_chain(Settings(pushfn_config_file=str(ini)), context=provider)
+    assert provider in chain.providers  # in the chain even before any context is bound
+    assert chain.get_credentials().access_key_id == "ini-id"
+    provider.bind(ctx("ctx-1"))  # a later invocation brings role keys: they win by their place in the order
+    assert chain.get_credentials().access_key_id == "ctx-1"
+    provider.bind(ctx("ctx-2"))
+    assert chain.get_credentials().access_key_id == "ctx-2"
+    provider.bind(None)  # nothing to bind: the latest context stays
+    assert chain.get_credentials().access_key_id == "ctx-2"
+    provider.bind(ctx(None))  # a context without keys: the next provider answers
+    assert chain.get_credentials().access_key_id == "ini-id"
