@@ -112,3 +112,46 @@ def test_settings_are_read_only_and_replace_makes_a_copy():
 def test_attribute_names_are_the_variable_names_in_lower_case():
     assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", v.name) for v in VARIABLES)
     assert Settings.__annotations__.keys() == {v.name.lower() for v in VARIABLES}
+
+
+# --- issue 14 item 3: the INI file fills what the environment leaves unset; one rule per variable ----
+
+
+def test_the_config_file_fills_only_unset_client_settings_by_the_same_rules():
+    settings = Settings.from_env({"PUSH_REGION_ID": "cn-hangzhou", "PUSH_READ_TIMEOUT": "3"})
+    ini = {"push_app_key": "23267207", "push_region_id": "cn-shanghai", "push_max_attempts": "2", "other": "x"}
+    filled = settings.fill_from(ini, where="/etc/pushfn.ini")
+    assert filled.push_app_key == "23267207" and filled.push_max_attempts == 2
+    assert filled.push_region_id == "cn-hangzhou"  # set in the environment (even to the default): it wins
+    assert filled.push_read_timeout == 3.0
+    assert settings.is_set("push_region_id") and not settings.is_set("push_app_key")
+    for name, value, rule in [("push_max_attempts", "0", "whole number"), ("push_endpoint", "ftp://h", "http(s)")]:
+        with pytest.raises(SettingsError) as caught:
+            Settings().fill_from({name: value}, where="/etc/pushfn.ini")
+        assert str(caught.value).startswith(f"{name.upper()} in /etc/pushfn.ini") and rule in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("PUSH_MAX_ATTEMPTS", "101", "from 1 to 100"),
+        ("PUSH_MAX_ATTEMPTS", "2.5", "whole number"),
+        ("PUSH_READ_TIMEOUT", "3601", "at most 3600"),
+        ("PUSH_READ_TIMEOUT", "inf", "positive number of seconds"),
+        ("PUSH_APP_KEY", "my-app", "numeric AppKey"),
+        ("PUSH_APP_KEY", "0", "numeric AppKey"),
+        ("PUSH_ENDPOINT", "cloudpush.aliyuncs.com", "http(s) URL"),
+        ("PUSH_ENDPOINT", "https://h/path", "no path"),
+        ("PUSH_ENDPOINT", "https://h:70000", "invalid port"),
+    ],
+)
+def test_client_settings_have_one_rule_for_the_cli_and_the_functions(name, value, rule):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({name: value})
+    assert str(caught.value).startswith(name) and rule in str(caught.value)
+
+
+def test_a_url_with_a_password_is_never_echoed():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"PUSH_ENDPOINT": "ftp://user:hunter2@example.com"})
+    assert "hunter2" not in str(caught.value)

@@ -13,17 +13,17 @@ import argparse
 import contextlib
 import json
 import logging
-import math
-import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from pushfn import __version__
 from pushfn.logs import JsonFormatter, mask
+
+if TYPE_CHECKING:
+    from pushfn.settings import Settings
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -33,13 +33,6 @@ DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
 
 #: Largest ``--json`` document read (CloudPush requests are a few KB; this also stops ``/dev/zero``).
 MAX_JSON_FILE_BYTES = 1 << 20
-
-#: Settings read as numbers: ``name -> (integer?, lowest accepted, highest accepted)``.
-NUMERIC_SETTINGS: dict[str, tuple[bool, float, float]] = {
-    "PUSH_CONNECT_TIMEOUT": (False, 0.001, 3600.0),
-    "PUSH_READ_TIMEOUT": (False, 0.001, 3600.0),
-    "PUSH_MAX_ATTEMPTS": (True, 1, 100),
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -298,8 +291,14 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
         ServiceError,
         TransportError,
     )
+    from pushfn.settings import Settings
 
-    problem = check_settings(os.environ)
+    try:
+        settings = Settings.from_env()  # the one read of the environment; every value goes down from here
+    except ConfigurationError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    problem = check_config_file(settings)
     if problem:
         _err(problem)
         return EXIT_BAD_INPUT
@@ -318,7 +317,7 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
         token = str(uuid.uuid4())
     endpoint = "the endpoint"
     try:
-        with PushClient.from_env(**overrides) as client:
+        with PushClient.from_settings(settings, **overrides) as client:
             endpoint = host_port(client.endpoint)
             if args.dry_run:
                 prepared = client.prepare(action, request, idempotent_token=token)
@@ -338,7 +337,7 @@ def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> 
     except (ConfigurationError, CredentialsError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
-    except (ValueError, OverflowError) as exc:  # a setting the checks above did not foresee
+    except (ValueError, OverflowError) as exc:  # a setting the rules of Settings did not foresee
         _err(f"configuration: {exc}")
         return EXIT_BAD_INPUT
     except ServiceError as exc:
@@ -384,68 +383,34 @@ def host_port(endpoint: str) -> str:
     return f"{host}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def check_settings(env: Mapping[str, str]) -> str | None:
-    """The first problem with the client's settings, as a one-line message naming the setting, or ``None``.
+def check_config_file(settings: Settings) -> str | None:
+    """A problem with an explicitly named ``PUSHFN_CONFIG_FILE``, as a one-line message, or ``None``.
 
-    ``PushClient.from_env`` would report some of these with the parameter's Python name, or not at all
-    (a ``PUSHFN_CONFIG_FILE`` that does not exist is silently skipped, as the functions need).
+    Only the command refuses these: the functions skip a file that is not there (a deployment may
+    name one it does not ship). The values in the file are checked by the same rules as the
+    environment's, when the client is built (:meth:`pushfn.push.PushClient.from_settings`).
     """
     from pushfn.push.credentials import read_ini_section
     from pushfn.push.errors import CredentialsError
 
-    ini: dict[str, str] = {}
-    explicit = env.get("PUSHFN_CONFIG_FILE")
-    if explicit:
-        path = Path(explicit)
-        if not path.exists():
-            return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which does not exist"
-        if not path.is_file():
-            return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which is not a file"
-        try:
-            with path.open("rb"):
-                pass
-        except OSError as exc:
-            return f"PUSHFN_CONFIG_FILE {str(path)!r} cannot be read ({exc.strerror or type(exc).__name__})"
-    else:
-        from pushfn.push.credentials import default_config_file
-
-        path = default_config_file()
+    if not settings.pushfn_config_file:
+        return None
+    path = settings.config_file
+    if not path.exists():
+        return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which does not exist"
+    if not path.is_file():
+        return f"PUSHFN_CONFIG_FILE is set to {str(path)!r}, which is not a file"
     try:
-        ini = read_ini_section(path, "push_config")
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return f"PUSHFN_CONFIG_FILE {str(path)!r} cannot be read ({exc.strerror or type(exc).__name__})"
+    try:
+        section = read_ini_section(path, "push_config")
     except CredentialsError as exc:
         return f"config file {exc}"
-    if explicit and not ini:
+    if not section:
         return f"PUSHFN_CONFIG_FILE {str(path)!r} has no [push_config] section"
-
-    def setting(name: str) -> tuple[str, str] | None:
-        if env.get(name):
-            return env[name], name
-        if ini.get(name.lower()):
-            return ini[name.lower()], f"{name} in {path}"
-        return None
-
-    for name, (integer, low, high) in NUMERIC_SETTINGS.items():
-        found = setting(name)
-        if found is None:
-            continue
-        value, where = found
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or not low <= number <= high or (integer and not number.is_integer()):
-            kind = "a whole number" if integer else "a number of seconds"
-            return f"{where}={value!r}: must be {kind} from {low:g} to {high:g}"
-    for name, check in (("PUSH_APP_KEY", _app_key), ("PUSH_ENDPOINT", _endpoint)):
-        found = setting(name)
-        if found is not None:
-            try:
-                check(found[0].strip())
-            except argparse.ArgumentTypeError as exc:
-                return f"{found[1]}: {exc}"
-    found = setting("PUSH_SIGNATURE_VERSION")
-    if found is not None and found[0].lower() not in ("v2", "v3"):
-        return f"{found[1]}={found[0]!r}: must be v2 or v3"
     return None
 
 
@@ -527,8 +492,14 @@ def _add_emulator_commands(sub: Any) -> None:
 def _run_emulator(args: argparse.Namespace) -> int:
     import time
 
-    from pushfn.emulator import Emulator
+    from pushfn.emulator import Emulator, EmulatorError, EmulatorSettings
+    from pushfn.settings import Settings, SettingsError
 
+    try:
+        settings = EmulatorSettings.from_settings(Settings.from_env())
+    except (SettingsError, EmulatorError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
     try:
         emulator = Emulator(
             args.host,
@@ -537,6 +508,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
             args.access_key_secret,
             (args.app_key,) if args.app_key else None,
             log_requests=True,
+            settings=settings,
         ).start()
     except OSError as exc:
         _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port")
@@ -593,15 +565,19 @@ def _control(args: argparse.Namespace, method: str, route: str, body: Any) -> di
     """One call to the emulator's control API; an exit code after reporting a problem."""
     import requests
 
-    endpoint = args.endpoint or os.environ.get("PUSH_ENDPOINT")
+    from pushfn.settings import Settings, SettingsError
+
+    endpoint = args.endpoint
     if not endpoint:
-        _err("no emulator given: set PUSH_ENDPOINT (e.g. http://127.0.0.1:9100) or pass --endpoint")
-        return EXIT_BAD_INPUT
-    try:
-        _endpoint(endpoint)
-    except argparse.ArgumentTypeError as exc:
-        _err(f"PUSH_ENDPOINT: {exc}")
-        return EXIT_BAD_INPUT
+        try:
+            settings = Settings.from_env()
+        except SettingsError as exc:
+            _err(str(exc))
+            return EXIT_BAD_INPUT
+        if not settings.is_set("push_endpoint"):  # the default is the real service, not an emulator
+            _err("no emulator given: set PUSH_ENDPOINT (e.g. http://127.0.0.1:9100) or pass --endpoint")
+            return EXIT_BAD_INPUT
+        endpoint = settings.push_endpoint
     url = f"{endpoint.rstrip('/')}/_emulator/{route}"
     where = host_port(endpoint)
     try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from pushfn.errors import ConfigurationError
 
@@ -35,27 +37,61 @@ def _text(raw: str) -> str:
     return raw
 
 
-def _integer(minimum: int) -> Callable[[str], int]:
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
             value = int(raw)
         except ValueError:
-            raise ValueError("must be an integer") from None
+            raise ValueError("must be a whole number (an integer)") from None
         if value < minimum:
-            raise ValueError(f"must be at least {minimum}")
+            raise ValueError(f"must be a whole number, at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be a whole number from {minimum} to {maximum}")
         return value
 
     return parse
 
 
-def _seconds(raw: str) -> float:
+def _seconds(maximum: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("must be a number of seconds") from None
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("must be a positive number of seconds")
+        if value > maximum:
+            raise ValueError(f"must be a positive number of seconds, at most {maximum:g}")
+        return value
+
+    return parse
+
+
+def _signature_version(raw: str) -> str:
+    lowered = raw.lower()
+    if lowered not in ("v2", "v3"):
+        raise ValueError("must be 'v2' or 'v3' (signature v2 or v3)")
+    return lowered
+
+
+def _app_key(raw: str) -> str:
+    # CloudPush AppKeys are positive integers (int64 on the wire); kept as text, as written.
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
+        raise ValueError("must be the app's numeric AppKey")
+    return raw
+
+
+def _endpoint(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://cloudpush.aliyuncs.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must be scheme://host[:port] only (no path, query or user)")
     try:
-        value = float(raw)
+        parts.port  # noqa: B018 - raises on a port out of range
     except ValueError:
-        raise ValueError("must be a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a positive number of seconds")
-    return value
+        raise ValueError("has an invalid port") from None
+    return raw
 
 
 def _flag(raw: str) -> bool:
@@ -104,16 +140,24 @@ class Variable:
         self.parse = parse
         self.secret = secret
 
-    def read(self, env: Mapping[str, str]) -> Any:
-        """The typed value from ``env``; blank counts as unset. Raises :class:`SettingsError`."""
+    def read(self, env: Mapping[str, str], *, where: str = "") -> Any:
+        """The typed value from ``env`` (default when unset or blank). Raises :class:`SettingsError`.
+
+        ``where`` is appended to the variable's name in the message (`` in /etc/pushfn.ini``).
+        """
         raw = env.get(self.name)
         if raw is None or not raw.strip():
             return self.default
+        return self.parse_text(raw, where=where)
+
+    def parse_text(self, raw: str, *, where: str = "") -> Any:
+        """Parse one non-blank value by this variable's rule; raises :class:`SettingsError`."""
         try:
             return self.parse(raw.strip())
         except ValueError as exc:
-            shown = "" if self.secret else f" (got {raw.strip()[:40]!r})"
-            raise SettingsError(f"{self.name} {exc}{shown}") from None
+            # A URL's user:password@ part is as secret as a secret variable.
+            shown = "" if self.secret or "@" in raw else f" (got {raw.strip()[:40]!r})"
+            raise SettingsError(f"{self.name}{where} {exc}{shown}") from None
 
     def __repr__(self) -> str:
         return f"Variable({self.name!r})"
@@ -129,29 +173,30 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ALIBABA_CLOUD_SECURITY_TOKEN", "STS token: makes the keys above temporary credentials", secret=True),
     Variable("PUSH_ACCESS_KEY_ID", "compatibility name, used when the above are unset"),
     Variable("PUSH_ACCESS_KEY_SECRET", "compatibility name, used when the above are unset", secret=True),
-    Variable("PUSH_APP_KEY", "the app's AppKey"),
+    Variable("PUSH_APP_KEY", "the app's AppKey", parse=_app_key),
     Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou", shown="cn-hangzhou"),
     Variable(
         "PUSH_ENDPOINT",
         "CloudPush URL (the emulator's for local runs)",
         default="https://cloudpush.aliyuncs.com",
         shown="https://cloudpush.aliyuncs.com",
+        parse=_endpoint,
     ),
     Variable(
         "PUSH_SIGNATURE_VERSION",
         "`v2` (HMAC-SHA1) or `v3` (ACS3-HMAC-SHA256)",
         default="v2",
         shown="v2",
-        parse=_choice("v2", "v3"),
+        parse=_signature_version,
     ),
-    Variable("PUSH_CONNECT_TIMEOUT", "seconds to wait for a connection", default=5.0, shown="5", parse=_seconds),
-    Variable("PUSH_READ_TIMEOUT", "seconds to wait for the answer", default=10.0, shown="10", parse=_seconds),
+    Variable("PUSH_CONNECT_TIMEOUT", "seconds to wait for a connection", default=5.0, shown="5", parse=_seconds(3600)),
+    Variable("PUSH_READ_TIMEOUT", "seconds to wait for the answer", default=10.0, shown="10", parse=_seconds(3600)),
     Variable(
         "PUSH_MAX_ATTEMPTS",
         "tries per call, first included (only where a retry is safe)",
         default=4,
         shown="4",
-        parse=_integer(1),
+        parse=_integer(1, 100),
     ),
     Variable(
         "PUSHFN_CONFIG_FILE",
@@ -277,6 +322,19 @@ VARIABLES: tuple[Variable, ...] = (
 )
 
 _BY_ATTRIBUTE = {variable.attribute: variable for variable in VARIABLES}
+_BY_NAME = {variable.name: variable for variable in VARIABLES}
+
+#: Client settings the INI file's ``[push_config]`` section may hold (besides the keys, which the
+#: credential chain reads from it in its own place): the environment wins over the file.
+CONFIG_FILE_NAMES: tuple[str, ...] = (
+    "PUSH_APP_KEY",
+    "PUSH_REGION_ID",
+    "PUSH_ENDPOINT",
+    "PUSH_SIGNATURE_VERSION",
+    "PUSH_CONNECT_TIMEOUT",
+    "PUSH_READ_TIMEOUT",
+    "PUSH_MAX_ATTEMPTS",
+)
 
 
 class Settings:
@@ -327,7 +385,9 @@ class Settings:
     pushfn_emulator_access_key_secret: str
     pushfn_emulator_app_key: str
 
-    __slots__ = tuple(_BY_ATTRIBUTE)
+    # ``_given``: the attributes set explicitly (in the environment, or by name in code), as opposed
+    # to defaulted, so a lower-priority source (the INI file) can fill only what was left unset.
+    __slots__ = (*_BY_ATTRIBUTE, "_given")
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - _BY_ATTRIBUTE.keys()
@@ -335,6 +395,7 @@ class Settings:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         for attribute, variable in _BY_ATTRIBUTE.items():
             object.__setattr__(self, attribute, values.get(attribute, variable.default))
+        object.__setattr__(self, "_given", frozenset(values))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -343,13 +404,56 @@ class Settings:
         Raises :class:`SettingsError` for the first value its rule refuses.
         """
         source = os.environ if env is None else env
-        return cls(**{variable.attribute: variable.read(source) for variable in VARIABLES})
+        values = {}
+        for variable in VARIABLES:
+            raw = source.get(variable.name)
+            if raw is not None and raw.strip():
+                values[variable.attribute] = variable.parse_text(raw)
+        return cls(**values)
+
+    def is_set(self, attribute: str) -> bool:
+        """Whether ``attribute`` was given (in the environment or in code) rather than defaulted."""
+        if attribute not in _BY_ATTRIBUTE:
+            raise AttributeError(attribute)
+        return attribute in self._given
+
+    def fill_from(self, values: Mapping[str, str], *, where: str) -> Settings:
+        """A copy where :data:`CONFIG_FILE_NAMES` not set here take their value from ``values``.
+
+        ``values`` maps variable names in any case (an INI section's keys are lower case) to text,
+        parsed by the same rules as the environment; a refused value raises :class:`SettingsError`
+        naming ``NAME in <where>``. Other names in ``values`` are ignored.
+        """
+        lowered = {str(key).lower(): text for key, text in values.items()}
+        changes = {}
+        for name in CONFIG_FILE_NAMES:
+            variable = _BY_NAME[name]
+            raw = lowered.get(name.lower())
+            if not self.is_set(variable.attribute) and raw is not None and raw.strip():
+                changes[variable.attribute] = variable.parse_text(raw, where=f" in {where}")
+        return self.replace(**changes) if changes else self
+
+    @property
+    def config_file(self) -> Path:
+        """The INI file: ``PUSHFN_CONFIG_FILE``, else ``$XDG_CONFIG_HOME/pushfn/config.ini``, else
+        ``~/.config/pushfn/config.ini``. It need not exist."""
+        if self.pushfn_config_file:
+            return Path(self.pushfn_config_file).expanduser()
+        base = Path(self.xdg_config_home).expanduser() if self.xdg_config_home else Path.home() / ".config"
+        return base / "pushfn" / "config.ini"
+
+    @property
+    def aws_region_name(self) -> str | None:
+        """``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (``None`` when neither is set)."""
+        return self.aws_region or self.aws_default_region
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (same names as the constructor)."""
-        return type(self)(**{**self.as_dict(), **changes})
+        given = {attribute: getattr(self, attribute) for attribute in self._given}
+        return type(self)(**{**given, **changes})
 
     def as_dict(self) -> dict[str, Any]:
+        """Every setting by attribute name, defaults included."""
         return {attribute: getattr(self, attribute) for attribute in _BY_ATTRIBUTE}
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -370,4 +474,4 @@ class Settings:
         return f"Settings({shown})"
 
 
-__all__ = ["VARIABLES", "Settings", "SettingsError", "Variable"]
+__all__ = ["CONFIG_FILE_NAMES", "VARIABLES", "Settings", "SettingsError", "Variable"]

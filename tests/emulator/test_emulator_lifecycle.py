@@ -34,11 +34,11 @@ def test_environment_configures_the_emulator_and_arguments_win(monkeypatch) -> N
     monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_SECRET", "envsecret")
     monkeypatch.setenv("PUSHFN_EMULATOR_APP_KEY", "42")
     clock = FakeClock()
-    with Emulator(clock=clock) as emu:
+    with Emulator(clock=clock, settings=EmulatorSettings.from_env()) as emu:
         caller = Caller(emu, clock)
         assert caller.v2("Push", notice(), key_id="envid", secret="envsecret", app_key=42).status_code == 200
         assert caller.v2("Push", notice(), app_key=42).json()["Code"] == "InvalidAccessKeyId.NotFound"
-    with Emulator(access_key_id="argid", app_keys=(7,), clock=clock) as emu:
+    with Emulator(access_key_id="argid", app_keys=(7,), clock=clock, settings=EmulatorSettings.from_env()) as emu:
         assert emu.settings.access_key_id == "argid" and emu.settings.app_keys == (7,)
         assert emu.settings.access_key_secret == "envsecret"
 

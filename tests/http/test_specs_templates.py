@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pushfn.push.errors import ConfigurationError, InvalidRequestError
+from pushfn.settings import Settings
 from pushfn.specs.templates import compile_template, load_templates, render_template
 
 SHIPPED = {
@@ -24,7 +25,9 @@ def _problems(exc: pytest.ExceptionInfo[InvalidRequestError]) -> set[tuple[str, 
 
 
 def test_inline_json_from_env_renders_every_slot() -> None:
-    templates = load_templates(env={"PUSHFN_TEMPLATES": json.dumps({"order_shipped": SHIPPED})})
+    templates = load_templates(
+        Settings.from_env({"PUSHFN_TEMPLATES": json.dumps({"order_shipped": SHIPPED})}).pushfn_templates
+    )
     assert templates["order_shipped"].slots == {"order", "eta", "badge"}
 
     params = render_template(
@@ -53,7 +56,7 @@ def test_file_path_source(tmp_path) -> None:
 
 
 def test_no_configuration_means_no_templates() -> None:
-    assert load_templates(env={}) == {}
+    assert load_templates(Settings.from_env({}).pushfn_templates) == {} and load_templates() == {}
     assert load_templates("  ") == {}
 
 

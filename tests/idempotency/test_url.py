@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pushfn.idempotency import IdempotencyConfigError, store_from_env, store_from_url
+from pushfn.idempotency import IdempotencyConfigError, store_from_settings, store_from_url
 from pushfn.idempotency.stores import DynamoDBStore, MemoryStore, SqliteStore, TablestoreStore
 from pushfn.idempotency.url import default_sqlite_path
+from pushfn.push.credentials import Credentials
+from pushfn.settings import Settings
 
 
 def test_sqlite_urls(tmp_path: Path) -> None:
@@ -24,12 +26,17 @@ def test_sqlite_urls(tmp_path: Path) -> None:
 
 
 def test_default_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
-    assert default_sqlite_path({"PUSHFN_DATA_DIR": str(tmp_path)}) == tmp_path / "idempotency.db"
-    assert default_sqlite_path({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "pushfn" / "idempotency.db"
-    assert default_sqlite_path({}) == Path.home() / ".local/share/pushfn/idempotency.db"
-    store = store_from_env({"PUSHFN_DATA_DIR": str(tmp_path)})
+    assert default_sqlite_path(Settings.from_env({"PUSHFN_DATA_DIR": str(tmp_path)})) == tmp_path / "idempotency.db"
+    assert (
+        default_sqlite_path(Settings.from_env({"XDG_DATA_HOME": str(tmp_path)}))
+        == tmp_path / "pushfn" / "idempotency.db"
+    )
+    assert default_sqlite_path(Settings.from_env({})) == Path.home() / ".local/share/pushfn/idempotency.db"
+    store = store_from_settings(Settings.from_env({"PUSHFN_DATA_DIR": str(tmp_path)}))
     assert isinstance(store, SqliteStore) and store.path == tmp_path / "idempotency.db"
-    same = store_from_env({"PUSHFN_IDEMPOTENCY_URL": "sqlite:///", "PUSHFN_DATA_DIR": str(tmp_path)})
+    same = store_from_settings(
+        Settings.from_env({"PUSHFN_IDEMPOTENCY_URL": "sqlite:///", "PUSHFN_DATA_DIR": str(tmp_path)})
+    )
     assert isinstance(same, SqliteStore) and same.path == store.path
 
 
@@ -97,7 +104,7 @@ def test_every_bad_url_is_a_configuration_error_naming_the_variable_and_the_rule
     from pushfn.push.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError) as info:
-        store_from_env({"PUSHFN_IDEMPOTENCY_URL": url})
+        store_from_settings(Settings.from_env({"PUSHFN_IDEMPOTENCY_URL": url}))
     assert isinstance(info.value, IdempotencyConfigError)
     assert str(info.value).startswith("PUSHFN_IDEMPOTENCY_URL: ") and rule in str(info.value)
 
@@ -123,12 +130,55 @@ def test_a_real_file_url_deduplicates_across_connections(tmp_path: Path) -> None
 def test_tablestore_needs_endpoint_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     from pushfn.idempotency import IdempotencyStoreError
 
-    store = store_from_url("tablestore://inst/table")
+    settings = Settings.from_env({"PUSHFN_CONFIG_FILE": "/nonexistent"})
+    store = store_from_url("tablestore://inst/table", settings=settings)
     with pytest.raises(IdempotencyStoreError, match="PUSHFN_TABLESTORE_ENDPOINT"):
         store.get("f#-#k")
-    monkeypatch.setenv("PUSHFN_TABLESTORE_ENDPOINT", "http://127.0.0.1:9")
+    with_endpoint = settings.replace(pushfn_tablestore_endpoint="http://127.0.0.1:9")
+    store = store_from_url("tablestore://inst/table", settings=with_endpoint)
     with pytest.raises(IdempotencyStoreError, match="ALIBABA_CLOUD_ACCESS_KEY_ID"):
         store.get("f#-#k")
+
+
+class _RotatingKeys:
+    """A credentials provider whose keys change, like role credentials refreshed before they expire."""
+
+    def __init__(self) -> None:
+        self.current = Credentials("STS.first", "secret-1", "token-1", source="test")
+
+    def get_credentials(self) -> Credentials:
+        return self.current
+
+
+def test_tablestore_signs_with_the_credential_chain_and_follows_rotation() -> None:
+    pytest.importorskip("tablestore")
+    # The keys come from the chain handed in (STS included), never from the environment.
+    settings = Settings(pushfn_tablestore_endpoint="http://127.0.0.1:9", pushfn_idempotency_url="tablestore://i/t")
+    keys = _RotatingKeys()
+    store = store_from_settings(settings, credentials=keys)
+
+    def signed_with() -> tuple[str, str | None]:
+        creds = store.client.credentials_provider.get_credentials()
+        return creds.get_access_key_id(), creds.get_security_token()
+
+    assert signed_with() == ("STS.first", "token-1")
+    first = store.client
+    assert store.client is first  # same keys: the client (and its connections) is kept
+    keys.current = Credentials("STS.second", "secret-2", "token-2", source="test")
+    assert signed_with() == ("STS.second", "token-2")
+
+    chain_store = store_from_settings(
+        Settings(
+            pushfn_tablestore_endpoint="http://127.0.0.1:9",
+            pushfn_idempotency_url="tablestore://i/t",
+            alibaba_cloud_access_key_id="STS.env",
+            alibaba_cloud_access_key_secret="env-secret",
+            alibaba_cloud_security_token="env-token",
+            pushfn_config_file="/nonexistent",
+        )
+    )
+    creds = chain_store.client.credentials_provider.get_credentials()
+    assert (creds.get_access_key_id(), creds.get_security_token()) == ("STS.env", "env-token")
 
 
 def test_dynamodb_honours_aws_endpoint_url_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from pushfn.push.credentials import (
     default_chain,
 )
 from pushfn.push.errors import CredentialsError
+from pushfn.settings import Settings
 
 SECRET = "S3cr3t-Value-That-Must-Not-Leak"
 
@@ -112,21 +113,21 @@ def test_chain_order_each_source_wins_over_the_next(tmp_path: Path, metadata: _M
     explicit = StaticCredentials("explicit-id", "explicit-secret")
 
     def winner(**kwargs: object) -> str:
-        return default_chain(env=env, **kwargs).get_credentials().access_key_id  # type: ignore[arg-type]
+        return default_chain(Settings.from_env(env), **kwargs).get_credentials().access_key_id  # type: ignore[arg-type]
 
     assert winner(explicit=explicit, context=context) == "explicit-id"
     assert winner(context=context) == "env-id"
     del env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
     assert winner(context=context) == "push-id"
     del env["PUSH_ACCESS_KEY_ID"], env["PUSH_ACCESS_KEY_SECRET"]
-    creds = default_chain(env=env, context=context).get_credentials()
+    creds = default_chain(Settings.from_env(env), context=context).get_credentials()
     assert (creds.access_key_id, creds.security_token, creds.source) == ("fc-id", "fc-token", "fc-context")
     assert winner() == "ini-id"
     env["PUSHFN_CONFIG_FILE"] = str(tmp_path / "absent.ini")
     assert winner() == "STS.id1"
     del env["ALIBABA_CLOUD_CREDENTIALS_URI"]
     with pytest.raises(CredentialsError, match="no credentials found"):
-        default_chain(env=env).get_credentials()
+        default_chain(Settings.from_env(env)).get_credentials()
 
 
 def test_env_security_token_makes_sts_credentials() -> None:
@@ -136,23 +137,23 @@ def test_env_security_token_makes_sts_credentials() -> None:
         "ALIBABA_CLOUD_SECURITY_TOKEN": "tok",
         "PUSHFN_CONFIG_FILE": "/nonexistent",
     }
-    creds = default_chain(env=env).get_credentials()
+    creds = default_chain(Settings.from_env(env)).get_credentials()
     assert creds.security_token == "tok" and creds.source == "env"
 
 
 def test_half_configured_pair_is_an_error_naming_the_missing_variable() -> None:
     env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "id-only", "PUSHFN_CONFIG_FILE": "/nonexistent"}
     with pytest.raises(CredentialsError, match="ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
-        default_chain(env=env).get_credentials()
+        default_chain(Settings.from_env(env)).get_credentials()
 
 
 def test_ecs_metadata_is_opt_in_and_respects_disable(metadata: _MetadataServer) -> None:
     env = {"PUSHFN_CONFIG_FILE": "/nonexistent"}
-    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
     env["ALIBABA_CLOUD_ECS_METADATA"] = "push-role"
-    assert any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
     env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
-    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(env=env).providers)
+    assert not any(isinstance(p, EcsRamRoleCredentials) for p in default_chain(Settings.from_env(env)).providers)
 
 
 def test_ecs_ram_role_uses_imdsv2_token_and_discovers_the_role(metadata: _MetadataServer) -> None:
@@ -224,3 +225,58 @@ def test_secrets_never_appear_in_repr_or_errors() -> None:
     with pytest.raises(CredentialsError) as info:
         chain.get_credentials()
     assert SECRET not in str(info.value)
+
+
+# --- issue 14: values from Settings, the context per invocation, no stale provider ---------------
+
+
+def test_default_config_file_honours_the_xdg_value_it_is_given(tmp_path: Path) -> None:
+    from pushfn.push.credentials import default_config_file
+
+    assert default_config_file(str(tmp_path)) == tmp_path / "pushfn" / "config.ini"
+    assert default_config_file("~/cfg") == Path.home() / "cfg" / "pushfn" / "config.ini"
+    assert default_config_file(None) == Path.home() / ".config" / "pushfn" / "config.ini"
+    assert Settings.from_env({"XDG_CONFIG_HOME": str(tmp_path)}).config_file == tmp_path / "pushfn" / "config.ini"
+    explicit = tmp_path / "x.ini"
+    both = {"XDG_CONFIG_HOME": str(tmp_path), "PUSHFN_CONFIG_FILE": str(explicit)}
+    assert Settings.from_env(both).config_file == explicit
+
+
+def test_the_chain_reads_the_ini_file_under_the_given_xdg_folder(tmp_path: Path) -> None:
+    ini = tmp_path / "pushfn" / "config.ini"
+    ini.parent.mkdir()
+    ini.write_text("[push_config]\nPUSH_ACCESS_KEY_ID = xdg-id\nPUSH_ACCESS_KEY_SECRET = xdg-secret\n")
+    creds = default_chain(Settings.from_env({"XDG_CONFIG_HOME": str(tmp_path)})).get_credentials()
+    assert (creds.access_key_id, creds.source) == ("xdg-id", "ini:config.ini")
+
+
+def test_a_settings_snapshot_is_fixed_and_a_settings_reader_sees_rotation() -> None:
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "old-id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
+    snapshot = default_chain(Settings.from_env(env))
+    reader = default_chain(lambda: Settings.from_env(env))
+    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "new-id"
+    assert snapshot.get_credentials().access_key_id == "old-id"
+    assert reader.get_credentials().access_key_id == "new-id"
+
+
+def test_the_bound_context_feeds_the_chain_and_no_earlier_answer_is_cached(tmp_path: Path) -> None:
+    from pushfn.push.credentials import FunctionContextCredentials
+
+    def ctx(key_id: str | None) -> SimpleNamespace:
+        creds = SimpleNamespace(access_key_id=key_id, access_key_secret="s" if key_id else None, security_token="t")
+        return SimpleNamespace(credentials=creds)
+
+    ini = tmp_path / "c.ini"
+    ini.write_text("[push_config]\nPUSH_ACCESS_KEY_ID = ini-id\nPUSH_ACCESS_KEY_SECRET = ini-secret\n")
+    provider = FunctionContextCredentials()
+    chain = default_chain(Settings(pushfn_config_file=str(ini)), context=provider)
+    assert provider in chain.providers  # in the chain even before any context is bound
+    assert chain.get_credentials().access_key_id == "ini-id"
+    provider.bind(ctx("ctx-1"))  # a later invocation brings role keys: they win by their place in the order
+    assert chain.get_credentials().access_key_id == "ctx-1"
+    provider.bind(ctx("ctx-2"))
+    assert chain.get_credentials().access_key_id == "ctx-2"
+    provider.bind(None)  # nothing to bind: the latest context stays
+    assert chain.get_credentials().access_key_id == "ctx-2"
+    provider.bind(ctx(None))  # a context without keys: the next provider answers
+    assert chain.get_credentials().access_key_id == "ini-id"

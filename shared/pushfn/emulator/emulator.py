@@ -20,9 +20,10 @@ from pushfn.emulator.timefmt import Clock
 class Emulator:
     """A CloudPush emulator on a real loopback HTTP port.
 
-    ``access_key_id`` / ``access_key_secret`` / ``app_keys`` default to the environment
-    (``PUSHFN_EMULATOR_ACCESS_KEY_ID``, ``..._SECRET``, ``PUSHFN_EMULATOR_APP_KEY``), then to
-    ``testid`` / ``testsecret`` / ``(23267207,)``. ``security_tokens`` adds STS keys:
+    ``access_key_id`` / ``access_key_secret`` / ``app_keys`` default to ``settings`` (an
+    :class:`EmulatorSettings`, e.g. ``EmulatorSettings.from_settings(Settings.from_env())`` for the
+    ``PUSHFN_EMULATOR_*`` variables), whose own defaults are ``testid`` / ``testsecret`` /
+    ``(23267207,)``. The emulator never reads the environment itself. ``security_tokens`` adds STS keys:
     ``{access_key_id: (secret, token)}``; requests with those keys must carry that token.
     ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
     ``clock`` (epoch seconds) is for tests of the 15-minute windows.
@@ -39,12 +40,13 @@ class Emulator:
         clock: Clock | None = None,
         qps_limits: Mapping[str, float] | None = None,
         log_requests: bool = False,
+        settings: EmulatorSettings | None = None,
     ) -> None:
-        env = EmulatorSettings.from_env()
+        base = settings if settings is not None else EmulatorSettings()
         self.settings = EmulatorSettings(
-            access_key_id=access_key_id or env.access_key_id,
-            access_key_secret=access_key_secret or env.access_key_secret,
-            app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else env.app_keys,
+            access_key_id=access_key_id or base.access_key_id,
+            access_key_secret=access_key_secret or base.access_key_secret,
+            app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else base.app_keys,
         )
         if not self.settings.app_keys:
             raise EmulatorError("at least one app key is required")
@@ -187,11 +189,16 @@ def serve(
     log_requests: bool = True,
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
+    settings: EmulatorSettings | None = None,
 ) -> None:
-    """Run an emulator in the foreground until Ctrl-C (or ``stop_event``), printing where it is."""
+    """Run an emulator in the foreground until Ctrl-C (or ``stop_event``), printing where it is.
+
+    ``settings`` as for :class:`Emulator`; the arguments win over them."""
     out = out or sys.stdout
     stop_event = stop_event or threading.Event()
-    emulator = Emulator(host, port, access_key_id, access_key_secret, app_keys, log_requests=log_requests).start()
+    emulator = Emulator(
+        host, port, access_key_id, access_key_secret, app_keys, log_requests=log_requests, settings=settings
+    ).start()
     try:
         settings = emulator.settings
         out.write(

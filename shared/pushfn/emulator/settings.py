@@ -1,4 +1,4 @@
-"""Emulator settings: built-in defaults, overridable by environment variables and CLI flags.
+"""Emulator settings: built-in defaults, overridable by settings (``PUSHFN_EMULATOR_*``) and CLI flags.
 
 The defaults are the values of the API docs' own examples (``testid`` / ``testsecret``, AppKey
 ``23267207``), so snippets copied from the docs work against the emulator unchanged.
@@ -6,11 +6,11 @@ The defaults are the values of the API docs' own examples (``testid`` / ``testse
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pushfn.emulator.errors import EmulatorError
+from pushfn.settings import Settings
 
 DEFAULT_ACCESS_KEY_ID = "testid"
 DEFAULT_ACCESS_KEY_SECRET = "testsecret"
@@ -44,11 +44,16 @@ class EmulatorSettings:
     app_keys: tuple[int, ...] = (DEFAULT_APP_KEY,)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> EmulatorSettings:
-        env = os.environ if environ is None else environ
-        app_keys = env.get(ENV_APP_KEY)
+    def from_settings(cls, settings: Settings) -> EmulatorSettings:
+        """``PUSHFN_EMULATOR_ACCESS_KEY_ID`` / ``_SECRET`` / ``_APP_KEY`` of ``settings`` (their defaults
+        are the docs' example values). Raises :class:`EmulatorError` for app keys that are not integers."""
         return cls(
-            access_key_id=env.get(ENV_ACCESS_KEY_ID) or DEFAULT_ACCESS_KEY_ID,
-            access_key_secret=env.get(ENV_ACCESS_KEY_SECRET) or DEFAULT_ACCESS_KEY_SECRET,
-            app_keys=parse_app_keys(app_keys) if app_keys else (DEFAULT_APP_KEY,),
+            access_key_id=settings.pushfn_emulator_access_key_id,
+            access_key_secret=settings.pushfn_emulator_access_key_secret,
+            app_keys=parse_app_keys(settings.pushfn_emulator_app_key),
         )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> EmulatorSettings:
+        """:meth:`from_settings` of ``Settings.from_env(environ)`` (default: the process environment)."""
+        return cls.from_settings(Settings.from_env(environ))

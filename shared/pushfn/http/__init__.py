@@ -5,8 +5,9 @@
     from pushfn.http import handler          # FC 2.0 WSGI, FC 3.0, API Gateway v1/v2, Function URL
     from pushfn.http import create_app       # HttpRequest -> HttpResponse, for tests and `pushfn serve`
 
-Settings come from the environment once per process (:mod:`pushfn.http.settings`); the push client
-and the idempotency store come from :func:`pushfn.runtime.get_runtime`. Invalid settings (a weak
+Settings are read from the environment once per process, when the app is built at the first request
+(:mod:`pushfn.settings`, :mod:`pushfn.http.settings`); the push client and the idempotency store come
+from :func:`pushfn.runtime.get_runtime`. Invalid settings (a weak
 webhook secret, a malformed ``PUSHFN_API_KEYS`` entry, a bad number…) are logged once, at the first
 request, and every request is then answered with the ``misconfigured`` problem (HTTP 500: the
 operator's mistake, not the caller's) until the environment is fixed and the instance restarts.
@@ -57,8 +58,16 @@ _lock = threading.Lock()
 
 
 def create_app(settings: HttpSettings | None = None, *, runtime: Any = None, **kwargs: Any) -> HttpApp:
-    """An app with ``settings`` (default: from the environment) and ``runtime`` (default: the process one)."""
-    return HttpApp(settings if settings is not None else HttpSettings.from_env(), runtime=runtime, **kwargs)
+    """An app with ``settings`` (default: ``runtime``'s :class:`~pushfn.settings.Settings` when one is
+    given, else a read of the environment) and ``runtime`` (default: the process one). Raises
+    :class:`ConfigurationError` for invalid settings."""
+    if settings is None:
+        from pushfn.settings import Settings
+
+        # The process app is built once, at the first request (the cold start), like the runtime;
+        # reset_default_app() builds it again from the environment as it is then (tests).
+        settings = HttpSettings.from_settings(runtime.settings if runtime is not None else Settings.from_env())
+    return HttpApp(settings, runtime=runtime, **kwargs)
 
 
 def default_app() -> HttpApp:

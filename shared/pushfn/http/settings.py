@@ -1,4 +1,5 @@
-"""Settings of the HTTP function, read from the environment once per process (at cold start).
+"""Settings of the HTTP function, taken from the process's :class:`~pushfn.settings.Settings` (one read
+of the environment, at cold start).
 
 =============================  ===========================================================  ==========
 variable                       meaning                                                      default
@@ -22,7 +23,7 @@ variable                       meaning                                          
 A weak or malformed secret is a configuration error, never a usable key: a ``whsec_`` secret that is
 not base64, a secret (or API key) under :data:`MIN_SECRET_BYTES` bytes — the Standard Webhooks minimum —
 an empty entry in a comma list (``whsec_a…,,whsec_b…``, a trailing comma), or an API key entry that is
-not ``tenant:<64 lowercase hex>``. :meth:`HttpSettings.from_env` raises
+not ``tenant:<64 lowercase hex>``. :meth:`HttpSettings.from_settings` raises
 :class:`~pushfn.push.errors.ConfigurationError` for each (the message never echoes the value), and the
 function then answers every request with the ``misconfigured`` problem until the operator fixes it.
 """
@@ -32,12 +33,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pushfn.push.errors import ConfigurationError
+from pushfn.settings import Settings
 
 AUTH_REQUIRED = "required"
 AUTH_NONE = "none"
@@ -131,25 +132,29 @@ class HttpSettings:
         return self.auth == AUTH_NONE
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> HttpSettings:
-        env = os.environ if env is None else env
-        auth = (env.get("PUSHFN_HTTP_AUTH") or AUTH_REQUIRED).strip().lower()
-        if auth not in (AUTH_REQUIRED, AUTH_NONE):
-            raise ConfigurationError("PUSHFN_HTTP_AUTH must be 'required' or 'none'")
-        base_path = (env.get("PUSHFN_HTTP_BASE_PATH") or "").strip().rstrip("/")
+    def from_settings(cls, settings: Settings) -> HttpSettings:
+        """The HTTP function's part of ``settings`` (typed and range-checked there), with the secrets
+        and API keys parsed and checked here. Raises :class:`ConfigurationError` (see the module docstring)."""
+        base_path = (settings.pushfn_http_base_path or "").strip().rstrip("/")
         if base_path and not base_path.startswith("/"):
             base_path = "/" + base_path
         return cls(
-            auth=auth,
-            webhook_secrets=parse_webhook_secrets(env.get("PUSHFN_WEBHOOK_SECRETS") or ""),
-            api_keys=parse_api_keys(env.get("PUSHFN_API_KEYS") or ""),
-            max_body_bytes=_int(env, "PUSHFN_HTTP_MAX_BODY_BYTES", 256 * 1024, minimum=1),
-            dedupe_seconds=_int(env, "PUSHFN_HTTP_DEDUPE_SECONDS", 60, minimum=0),
-            webhook_tolerance_seconds=_int(env, "PUSHFN_WEBHOOK_TOLERANCE", 300, minimum=1),
-            idempotency_ttl_seconds=_int(env, "PUSHFN_IDEMPOTENCY_TTL", 86400, minimum=1),
+            auth=settings.pushfn_http_auth,
+            webhook_secrets=parse_webhook_secrets(settings.pushfn_webhook_secrets or ""),
+            api_keys=parse_api_keys(settings.pushfn_api_keys or ""),
+            max_body_bytes=settings.pushfn_http_max_body_bytes,
+            dedupe_seconds=settings.pushfn_http_dedupe_seconds,
+            webhook_tolerance_seconds=settings.pushfn_webhook_tolerance,
+            idempotency_ttl_seconds=settings.pushfn_idempotency_ttl,
             base_path=base_path,
-            templates_source=env.get("PUSHFN_TEMPLATES"),
+            templates_source=settings.pushfn_templates,
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HttpSettings:
+        """:meth:`from_settings` of ``Settings.from_env(env)`` (default: the process environment).
+        Raises :class:`ConfigurationError` (a malformed variable is a :class:`~pushfn.settings.SettingsError`)."""
+        return cls.from_settings(Settings.from_env(env))
 
 
 def parse_api_keys(value: str) -> dict[str, str]:
@@ -174,16 +179,3 @@ def parse_api_keys(value: str) -> dict[str, str]:
             )
         keys[digest] = tenant
     return keys
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}")
-    return value

@@ -2,9 +2,10 @@
 
 ::
 
-    from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard, store_from_env
+    from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard, store_from_settings
+    from pushfn.settings import Settings
 
-    guard = IdempotencyGuard(store_from_env(), IdempotencyConfig(), function_name="http_push")
+    guard = IdempotencyGuard(store_from_settings(Settings.from_env()), IdempotencyConfig(), function_name="http_push")
     outcome = guard.run("order-42", scope="tenant-a", payload=body,
                         operation=lambda token: client.push(req, idempotent_token=token).to_dict())
     outcome.result, outcome.replayed
@@ -27,7 +28,7 @@ from pushfn.idempotency.guard import Guard, IdempotencyGuard, Outcome
 from pushfn.idempotency.keys import new_token, payload_hash
 from pushfn.idempotency.record import IdempotencyRecord, Status
 from pushfn.idempotency.stores.base import IdempotencyStore
-from pushfn.idempotency.url import store_from_env, store_from_url
+from pushfn.idempotency.url import store_from_settings, store_from_url
 
 __all__ = [
     "Guard",
@@ -45,6 +46,6 @@ __all__ = [
     "Status",
     "new_token",
     "payload_hash",
-    "store_from_env",
+    "store_from_settings",
     "store_from_url",
 ]

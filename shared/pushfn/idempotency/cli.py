@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from pushfn.idempotency.exceptions import (
 )
 from pushfn.idempotency.record import IdempotencyRecord
 from pushfn.idempotency.stores.base import IdempotencyStore
-from pushfn.idempotency.url import ENV_URL, store_from_env, store_from_url
+from pushfn.idempotency.url import ENV_URL, store_from_settings, store_from_url
 from pushfn.logs import mask
 
 EXIT_OK = 0
@@ -309,12 +308,19 @@ def _iso(epoch_seconds: float) -> str:
 
 
 def _store(args: argparse.Namespace) -> IdempotencyStore:
-    """The store named by ``--url`` or the environment; a bad URL's error says which one it was."""
+    """The store named by ``--url`` or the settings (one read of the environment); a bad URL's
+    error says which one it was. A malformed setting is an :class:`IdempotencyConfigError` too."""
+    from pushfn.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise IdempotencyConfigError(str(exc)) from None
     url = getattr(args, "url", None)
     try:
-        return store_from_url(url) if url else store_from_env()
+        return store_from_url(url, settings=settings) if url else store_from_settings(settings)
     except IdempotencyConfigError as exc:
-        source = "--url" if url else (ENV_URL if os.environ.get(ENV_URL) else "the default store")
+        source = "--url" if url else (ENV_URL if settings.pushfn_idempotency_url else "the default store")
         raise IdempotencyConfigError(f"{source}: {exc}") from None
 
 

@@ -1,4 +1,4 @@
-"""One setting picks the store: ``PUSHFN_IDEMPOTENCY_URL``.
+"""One setting picks the store: ``PUSHFN_IDEMPOTENCY_URL`` (its value, from :class:`~pushfn.settings.Settings`).
 
 ==================================  ===========================================================
 ``sqlite:///relative/file.db``      SQLite file (``sqlite:////abs/path.db`` for an absolute path,
@@ -8,7 +8,8 @@
                                     ``~/.local/share/pushfn/idempotency.db``
 ``dynamodb://TABLE``                DynamoDB; region/endpoint from the usual AWS settings
                                     (``AWS_ENDPOINT_URL_DYNAMODB`` for a local server)
-``tablestore://INSTANCE/TABLE``     Tablestore; endpoint from ``PUSHFN_TABLESTORE_ENDPOINT``
+``tablestore://INSTANCE/TABLE``     Tablestore; endpoint from ``PUSHFN_TABLESTORE_ENDPOINT``, keys
+                                    from the credential chain
 ``memory://``                       in-process dict (tests only: nothing is shared or kept)
 ==================================  ===========================================================
 
@@ -19,14 +20,17 @@ report as a misconfiguration — naming the variable and the rule.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.idempotency.stores.base import IdempotencyStore
+
+if TYPE_CHECKING:
+    from pushfn.push.credentials import CredentialsProvider
+    from pushfn.settings import Settings
 
 ENV_URL = "PUSHFN_IDEMPOTENCY_URL"
 DB_FILE = "idempotency.db"
@@ -38,26 +42,36 @@ _OTS_INSTANCE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}")
 _OTS_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
-def default_sqlite_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("PUSHFN_DATA_DIR"):
-        return Path(env["PUSHFN_DATA_DIR"]).expanduser() / DB_FILE
-    base = Path(env["XDG_DATA_HOME"]).expanduser() if env.get("XDG_DATA_HOME") else Path.home() / ".local/share"
+def default_sqlite_path(settings: Settings | None = None) -> Path:
+    """``$PUSHFN_DATA_DIR/idempotency.db``, else ``$XDG_DATA_HOME/pushfn/idempotency.db``, else
+    ``~/.local/share/pushfn/idempotency.db`` — the values taken from ``settings`` (default: none set)."""
+    data_dir = settings.pushfn_data_dir if settings is not None else None
+    if data_dir:
+        return Path(data_dir).expanduser() / DB_FILE
+    xdg = settings.xdg_data_home if settings is not None else None
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local/share"
     return base / "pushfn" / DB_FILE
 
 
-def store_from_env(env: Mapping[str, str] | None = None) -> IdempotencyStore:
-    """The store ``PUSHFN_IDEMPOTENCY_URL`` names (SQLite in the data dir when unset or empty).
+def store_from_settings(settings: Settings, *, credentials: CredentialsProvider | None = None) -> IdempotencyStore:
+    """The store ``settings.pushfn_idempotency_url`` names (SQLite in the data dir when unset or empty).
 
-    Raises :class:`IdempotencyConfigError` (a :class:`~pushfn.push.errors.ConfigurationError`) naming
-    the variable and the rule for any URL that is malformed or cannot de-duplicate.
+    ``credentials`` serve the stores that sign their requests themselves (Tablestore): pass the
+    process's chain (the runtime does), so role and STS keys work; default: the chain ``settings``
+    describe. Raises :class:`IdempotencyConfigError` (a :class:`~pushfn.push.errors.ConfigurationError`)
+    naming the variable and the rule for any URL that is malformed or cannot de-duplicate.
     """
-    env = os.environ if env is None else env
-    return store_from_url(env.get(ENV_URL) or "sqlite:///", env=env)
+    return store_from_url(settings.pushfn_idempotency_url or "sqlite:///", settings=settings, credentials=credentials)
 
 
-def store_from_url(url: str, *, env: Mapping[str, str] | None = None) -> IdempotencyStore:
+def store_from_url(
+    url: str, *, settings: Settings | None = None, credentials: CredentialsProvider | None = None
+) -> IdempotencyStore:
     """Parse a store URL (see the module docstring). Nothing is opened or contacted here.
+
+    ``settings`` give the default SQLite folder and the Tablestore endpoint (for ``tablestore://``
+    without ``settings``, they are read from the environment); ``credentials`` are Tablestore's keys
+    (default: the chain ``settings`` describe).
 
     Refused, as :class:`IdempotencyConfigError`: an unknown scheme, a host on a SQLite URL, options
     other than ``?mode=ro``, an in-memory SQLite database (``:memory:``, ``mode=memory``, URI
@@ -74,7 +88,7 @@ def store_from_url(url: str, *, env: Mapping[str, str] | None = None) -> Idempot
         raise _bad(f"must look like scheme://…, got {url!r}")
     scheme = scheme.lower()
     if scheme == "sqlite":
-        return _sqlite(rest, env)
+        return _sqlite(rest, settings)
     if scheme == "dynamodb":
         from pushfn.idempotency.stores.dynamodb import DynamoDBStore
 
@@ -91,7 +105,17 @@ def store_from_url(url: str, *, env: Mapping[str, str] | None = None) -> Idempot
                 "a Tablestore URL is tablestore://INSTANCE/TABLE (INSTANCE: a letter, then letters, digits, -; "
                 "TABLE: a letter or _, then letters, digits, _)"
             )
-        return TablestoreStore(parts[0], parts[1])
+        if settings is None:
+            from pushfn.settings import Settings
+
+            settings = Settings.from_env()
+        if credentials is None:
+            from pushfn.push.credentials import default_chain
+
+            credentials = default_chain(settings)
+        return TablestoreStore(
+            parts[0], parts[1], endpoint=settings.pushfn_tablestore_endpoint, credentials=credentials
+        )
     if scheme == "memory":
         from pushfn.idempotency.stores.memory import MemoryStore
 
@@ -101,7 +125,7 @@ def store_from_url(url: str, *, env: Mapping[str, str] | None = None) -> Idempot
     raise _bad(f"unknown store {scheme!r}: use sqlite://, dynamodb://, tablestore:// or memory://")
 
 
-def _sqlite(rest: str, env: Mapping[str, str] | None) -> IdempotencyStore:
+def _sqlite(rest: str, settings: Settings | None) -> IdempotencyStore:
     from pushfn.idempotency.stores.sqlite import SqliteStore
 
     # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute.db; sqlite:/// alone is the default.
@@ -124,7 +148,7 @@ def _sqlite(rest: str, env: Mapping[str, str] | None) -> IdempotencyStore:
     if options or mode not in ("ro", "rw", "rwc"):
         raise _bad("a SQLite URL accepts only ?mode=ro")
     if not path:
-        return SqliteStore(default_sqlite_path(env), read_only=mode == "ro")
+        return SqliteStore(default_sqlite_path(settings), read_only=mode == "ro")
     if path.endswith("/") or Path(path).expanduser().is_dir():
         raise _bad(f"a SQLite URL must name a file, not a directory ({path!r})")
     return SqliteStore(Path(path).expanduser(), read_only=mode == "ro")

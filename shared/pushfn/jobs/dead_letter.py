@@ -29,7 +29,6 @@ import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,12 +147,15 @@ def _fsync_directory(directory: Path) -> None:
 class SqsSink(DeadLetterSink):
     """Send each letter as one SQS message (attribute ``reason`` for filtering)."""
 
-    def __init__(self, queue_url: str, *, region: str | None = None, client: Any = None) -> None:
+    def __init__(
+        self, queue_url: str, *, region: str | None = None, fallback_region: str | None = None, client: Any = None
+    ) -> None:
         self.queue_url = queue_url
         parts = urlsplit(queue_url)
         self._endpoint = f"{parts.scheme}://{parts.netloc}"
         match = _SQS_HOST.match(parts.hostname or "")
-        self._region = region or (match.group(1) if match else None)
+        # The URL's own region wins over the process's (AWS_REGION / AWS_DEFAULT_REGION, from Settings).
+        self._region = region or (match.group(1) if match else None) or fallback_region
         self._client = client
         self._lock = threading.Lock()
 
@@ -179,18 +181,17 @@ class SqsSink(DeadLetterSink):
                 if self._client is None:
                     import boto3  # heavy: only when a letter is actually sent
 
-                    region = (
-                        self._region
-                        or os.environ.get("AWS_REGION")
-                        or os.environ.get("AWS_DEFAULT_REGION")
-                        or "us-east-1"
-                    )
+                    region = self._region or "us-east-1"
                     self._client = boto3.client("sqs", endpoint_url=self._endpoint, region_name=region)
         return self._client
 
 
-def sink_from_url(url: str) -> DeadLetterSink:
-    """Build the sink a ``PUSHFN_DEAD_LETTER_URL`` value names (see the module docstring)."""
+def sink_from_url(url: str, *, region: str | None = None) -> DeadLetterSink:
+    """Build the sink a ``PUSHFN_DEAD_LETTER_URL`` value names (see the module docstring).
+
+    ``region`` is the AWS region for an SQS queue whose URL does not name one (``Settings.aws_region_name``).
+    Raises :class:`ConfigurationError` for a URL of no supported kind.
+    """
     text = url.strip()
     if "://" not in text:
         return DirectorySink(text)
@@ -202,26 +203,30 @@ def sink_from_url(url: str) -> DeadLetterSink:
         return DirectorySink(unquote(parts.path))
     if scheme in ("sqs", "sqs+https", "sqs+http"):
         real_scheme = "http" if scheme == "sqs+http" else "https"
-        return SqsSink(f"{real_scheme}://{parts.netloc}{parts.path}")
+        return SqsSink(f"{real_scheme}://{parts.netloc}{parts.path}", fallback_region=region)
     if scheme in ("http", "https") and _SQS_HOST.match(parts.hostname or ""):
-        return SqsSink(text)
+        return SqsSink(text, fallback_region=region)
     raise ConfigurationError(
         f"{DEAD_LETTER_ENV}: use a directory (file:///dir or a path) or an SQS queue URL "
         "(https://sqs.<region>.amazonaws.com/..., sqs://host/..., sqs+http://host:port/...)"
     )
 
 
-_cache: dict[str, DeadLetterSink] = {}
+_cache: dict[tuple[str, str | None], DeadLetterSink] = {}
 _cache_lock = threading.Lock()
 
 
-def dead_letter_from_env(env: Mapping[str, str] | None = None) -> DeadLetterSink | None:
-    """The configured sink (one per URL per process, so the SQS client is reused), or None."""
-    url = (env if env is not None else os.environ).get(DEAD_LETTER_ENV, "").strip()
-    if not url:
+def dead_letter_sink(url: str | None, *, region: str | None = None) -> DeadLetterSink | None:
+    """The sink ``url`` (the value of ``PUSHFN_DEAD_LETTER_URL``) names, or ``None`` when unset or blank.
+
+    One sink per URL per process, so the SQS client is reused. Raises :class:`ConfigurationError`
+    like :func:`sink_from_url`.
+    """
+    text = (url or "").strip()
+    if not text:
         return None
     with _cache_lock:
-        sink = _cache.get(url)
+        sink = _cache.get((text, region))
         if sink is None:
-            sink = _cache[url] = sink_from_url(url)
+            sink = _cache[(text, region)] = sink_from_url(text, region=region)
     return sink

@@ -35,18 +35,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pushfn.idempotency.keys import fit_key, fit_name
-from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink, dead_letter_from_env
+from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
 from pushfn.jobs.errors import DeadLetterError
 from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
-from pushfn.specs.push_spec import PlannedPush, resolve_mass_push, resolve_push_spec
+from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
 from pushfn.specs.relative_time import format_time
 from pushfn.triggers.queue import (
     QueueBatch,
@@ -60,6 +61,9 @@ from pushfn.triggers.queue import (
 if TYPE_CHECKING:
     from pushfn.idempotency import Guard
     from pushfn.push import PushSender
+
+#: Templates for template references: a mapping, or a zero-argument loader of one.
+Templates = Mapping[str, Any] | TemplateSource
 
 FUNCTION_NAME = "queue_push"
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
@@ -131,8 +135,9 @@ def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
         batch,
         guard=runtime.guard(FUNCTION_NAME),
         client=runtime.client,
-        dead_letter=dead_letter_from_env(),
+        dead_letter=runtime.dead_letter,
         context=context,
+        templates=runtime.templates,
     )
     return platform_reply(batch, outcomes)
 
@@ -144,15 +149,17 @@ def process_batch(
     client: PushSender,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
+    templates: Templates | None = None,
 ) -> list[MessageOutcome]:
     """One outcome per message of ``batch``, in order: every message is processed, whatever
     happened to the ones before it. Never raises for a message's sake (see :func:`process_message`).
 
-    ``context`` is the platform's invocation context, passed through to the guard unread (it
-    derives the in-progress window from it).
+    ``templates``: see :func:`plan`. ``context`` is the platform's invocation context, passed through
+    to the guard unread (it derives the in-progress window from it).
     """
     return [
-        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context) for m in batch.messages
+        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context, templates=templates)
+        for m in batch.messages
     ]
 
 
@@ -163,6 +170,7 @@ def process_message(
     client: PushSender,
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
+    templates: Templates | None = None,
 ) -> MessageOutcome:
     """Parse, plan and push one message; never raises (every failure becomes an outcome)."""
     key: str | None = None
@@ -171,7 +179,7 @@ def process_message(
     try:
         job = parse_job(message.body)
         key, scope, lifetime = message_key(job, message)
-        planned = plan(job, message, app_key=getattr(client, "app_key", None))
+        planned = plan(job, message, app_key=getattr(client, "app_key", None), templates=templates)
     except Exception as exc:  # interpretation: the message's fault, whatever the type (see outcomes)
         return _finish(message, key, [], interpretation_failure(exc), dead_letter)
 
@@ -205,16 +213,21 @@ def content_key(message: QueueMessage) -> str:
     return "sha256:" + hashlib.sha256(message.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def plan(job: QueueJob, message: QueueMessage, *, app_key: int | None) -> list[PlannedPush]:
-    """Validated requests for a job; relative times resolve against the message's send time."""
+def plan(
+    job: QueueJob, message: QueueMessage, *, app_key: int | None, templates: Templates | None = None
+) -> list[PlannedPush]:
+    """Validated requests for a job; relative times resolve against the message's send time.
+
+    ``templates`` (a mapping or a zero-argument loader, e.g. the runtime's) serve template references.
+    """
     reference = message.sent_time or datetime.now(timezone.utc)
     if isinstance(job, MassPushJob):
         return [resolve_mass_push(job.mass_push, reference=reference, app_key=app_key)]
     if isinstance(job, ChunkJob):
         if job.action == "MassPush":
             return [resolve_mass_push(job.params, reference=reference, app_key=app_key)]
-        return resolve_push_spec(job.params, reference=reference, app_key=app_key)
-    return resolve_push_spec(job.push, reference=reference, app_key=app_key)
+        return resolve_push_spec(job.params, reference=reference, app_key=app_key, templates=templates)
+    return resolve_push_spec(job.push, reference=reference, app_key=app_key, templates=templates)
 
 
 # --- reporting ---------------------------------------------------------------------------------

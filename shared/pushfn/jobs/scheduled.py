@@ -34,7 +34,7 @@ from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, safe_t
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError, CredentialsError
-from pushfn.specs.push_spec import resolve_push_spec
+from pushfn.specs.push_spec import TemplateSource, resolve_push_spec
 from pushfn.specs.relative_time import format_time
 from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event, platform_reply
 
@@ -79,14 +79,21 @@ def _tick(event: object, context: Any) -> TickOutcome:
     from pushfn.runtime import get_runtime
 
     try:
-        invocation = parse_timer_event(event)
+        # The schedules table is configuration: loaded by the runtime, and only for a tick without a spec.
+        invocation = parse_timer_event(event, schedules=lambda: get_runtime(context).schedules())
     except (ConfigurationError, CredentialsError) as exc:
         _misconfigured(exc)
         raise
     except Exception as exc:  # reading the event: never the platform's to retry (see the docstring)
         return _invalid(None, interpretation_failure(exc, field="event"), exc)
     runtime = get_runtime(context)
-    return run_tick(invocation, guard=runtime.guard(FUNCTION_NAME), client=runtime.client, context=context)
+    return run_tick(
+        invocation,
+        guard=runtime.guard(FUNCTION_NAME),
+        client=runtime.client,
+        context=context,
+        templates=runtime.templates,
+    )
 
 
 def tick_key(invocation: ScheduledInvocation) -> str:
@@ -101,13 +108,14 @@ def run_tick(
     guard: Guard,
     client: PushSender,
     context: Any = None,
-    templates: Mapping[str, Any] | None = None,
+    templates: Mapping[str, Any] | TemplateSource | None = None,
 ) -> TickOutcome:
     """Plan and send the tick's pushes; see the module docstring for the policy.
 
     Raises only :class:`~pushfn.errors.ConfigurationError`/``CredentialsError`` (an unusable
     configuration: fixing it makes the retry succeed); any other failure is in the outcome.
-    ``context`` is the platform's invocation context, handed to the guard unread.
+    ``context`` is the platform's invocation context, handed to the guard unread. ``templates`` (a
+    mapping or a zero-argument loader, e.g. the runtime's) serve template references.
     """
     key = tick_key(invocation)
     try:

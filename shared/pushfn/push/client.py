@@ -24,13 +24,11 @@ that retry across processes (the idempotency guard) pass a token derived from th
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -41,7 +39,6 @@ from pushfn.push.credentials import (
     Credentials,
     CredentialsProvider,
     default_chain,
-    default_config_file,
     read_ini_section,
 )
 from pushfn.push.errors import (
@@ -54,6 +51,7 @@ from pushfn.push.errors import (
     classify,
 )
 from pushfn.push.transport import PreparedRequest, RawResponse, RequestsTransport, Transport
+from pushfn.settings import Settings
 
 log = get_logger("pushfn.push")
 
@@ -185,7 +183,7 @@ class PushClient:
         self.signature_version = signature_version
         self.timeout = timeout or Timeout()
         self.retry = retry or Retry()
-        self._credentials = credentials or default_chain()
+        self._credentials = credentials or default_chain(Settings.from_env)
         self._transport = transport or RequestsTransport()
         self._auto_token = auto_idempotent_token
         self._clock = clock
@@ -195,24 +193,47 @@ class PushClient:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, context: Any = None, **overrides: Any) -> PushClient:
-        """Read the documented settings (README, "Configuration"); ``overrides`` win over the environment."""
-        env = os.environ if env is None else env
-        ini = read_ini_section(Path(env.get("PUSHFN_CONFIG_FILE") or default_config_file()), "push_config")
+        """A client configured by the documented settings (README, "Configuration"), read from ``env``
+        (default: the process environment) by :meth:`Settings.from_env <pushfn.settings.Settings.from_env>`.
 
-        def setting(name: str, default: str | None = None) -> str | None:
-            return env.get(name) or ini.get(name.lower()) or default
+        The key pairs are re-read from ``env`` on every call, so rotated keys are picked up. See
+        :meth:`from_settings` for ``context``, ``overrides`` and the errors raised.
+        """
+        settings = Settings.from_env(env)
+        chain = default_chain(lambda: Settings.from_env(env), context=context)
+        return cls.from_settings(settings, credentials=chain, **overrides)
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        credentials: CredentialsProvider | None = None,
+        context: Any = None,
+        **overrides: Any,
+    ) -> PushClient:
+        """A client configured by ``settings``; the INI file's ``[push_config]`` section
+        (``settings.config_file``) supplies the client settings ``settings`` leave unset (AppKey,
+        region, endpoint…: :data:`~pushfn.settings.CONFIG_FILE_NAMES`).
+
+        ``credentials`` defaults to :func:`~pushfn.push.credentials.default_chain` over ``settings``
+        and ``context`` (an invocation's FC context, or a
+        :class:`~pushfn.push.credentials.FunctionContextCredentials` kept bound to the latest one).
+        ``overrides`` are constructor arguments and win over everything. Raises
+        :class:`~pushfn.settings.SettingsError` (a value in the INI file refused by its rule),
+        :class:`~pushfn.push.errors.CredentialsError` (the INI file is not INI) or
+        :class:`ConfigurationError` (e.g. the endpoint).
+        """
+        path = settings.config_file
+        resolved = settings.fill_from(read_ini_section(path, "push_config"), where=str(path))
         kwargs: dict[str, Any] = {
-            "endpoint": setting("PUSH_ENDPOINT", DEFAULT_ENDPOINT),
-            "app_key": setting("PUSH_APP_KEY"),
-            "region_id": setting("PUSH_REGION_ID", DEFAULT_REGION),
-            "signature_version": (setting("PUSH_SIGNATURE_VERSION", "v2") or "v2").lower(),
-            "credentials": default_chain(context=context, env=env),
-            "timeout": Timeout(
-                connect=_float_setting(setting("PUSH_CONNECT_TIMEOUT"), 5.0, "PUSH_CONNECT_TIMEOUT"),
-                read=_float_setting(setting("PUSH_READ_TIMEOUT"), 10.0, "PUSH_READ_TIMEOUT"),
-            ),
-            "retry": Retry(max_attempts=int(_float_setting(setting("PUSH_MAX_ATTEMPTS"), 4, "PUSH_MAX_ATTEMPTS"))),
+            "endpoint": resolved.push_endpoint,
+            "app_key": resolved.push_app_key,
+            "region_id": resolved.push_region_id,
+            "signature_version": resolved.push_signature_version,
+            "credentials": credentials if credentials is not None else default_chain(settings, context=context),
+            "timeout": Timeout(connect=resolved.push_connect_timeout, read=resolved.push_read_timeout),
+            "retry": Retry(max_attempts=resolved.push_max_attempts),
         }
         kwargs.update(overrides)
         return cls(**kwargs)
@@ -439,12 +460,3 @@ def _app_key(value: int | str | None) -> int | None:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ConfigurationError(f"PUSH_APP_KEY must be an integer, got {value!r}") from None
-
-
-def _float_setting(value: str | None, default: float, name: str) -> float:
-    if value in (None, ""):
-        return default
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {value!r}") from None

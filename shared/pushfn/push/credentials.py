@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import CredentialsError
+from pushfn.settings import Settings
 
 log = get_logger(__name__)
 
@@ -73,7 +74,14 @@ class StaticCredentials:
 
 
 class EnvironmentCredentials:
-    """Keys from environment variables; read on every call, so a rotated value is picked up."""
+    """Keys from a pair (plus optional token) of settings, e.g. ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET``.
+
+    ``settings`` is a :class:`~pushfn.settings.Settings` snapshot, or a zero-argument callable that
+    returns a fresh one: the environment of a Function Compute 3.x instance carries its role's
+    temporary keys, which the platform rotates, so the functions' runtime passes
+    ``Settings.from_env`` and every call sees the current keys. A snapshot never changes: rotating
+    keys then means building a new snapshot (and a new chain).
+    """
 
     def __init__(
         self,
@@ -81,34 +89,52 @@ class EnvironmentCredentials:
         secret_var: str,
         token_var: str | None = None,
         *,
-        env: Mapping[str, str] | None = None,
+        settings: Settings | Callable[[], Settings],
         source: str = "env",
     ) -> None:
         self._vars = (id_var, secret_var, token_var)
-        self._env = env
+        self._settings = settings
         self._source = source
 
     def get_credentials(self) -> Credentials | None:
-        env = os.environ if self._env is None else self._env
+        settings = self._settings() if callable(self._settings) else self._settings
         id_var, secret_var, token_var = self._vars
-        key_id, secret = env.get(id_var, ""), env.get(secret_var, "")
+        key_id = getattr(settings, id_var.lower()) or ""
+        secret = getattr(settings, secret_var.lower()) or ""
         if not key_id and not secret:
             return None
         if not key_id or not secret:
             missing = id_var if not key_id else secret_var
             raise CredentialsError(f"{self._source}: {missing} is empty while its pair is set")
-        token = env.get(token_var, "") if token_var else ""
+        token = (getattr(settings, token_var.lower()) or "") if token_var else ""
         return Credentials(key_id, secret, token or None, source=self._source)
 
 
 class FunctionContextCredentials:
-    """The role credentials FC passes in ``context.credentials`` (Python 3.6–3.10 runtimes)."""
+    """The role credentials FC passes in ``context.credentials`` (Python 3.6–3.10 runtimes).
 
-    def __init__(self, context: Any) -> None:
+    Those are temporary keys, and every invocation's context carries the current ones, so a
+    long-lived instance must not keep the first context's: :meth:`bind` replaces the context each
+    invocation (:func:`pushfn.runtime.get_runtime` does). Concurrent invocations of one instance
+    share the provider; every context of one function carries keys of the same role, so the most
+    recently bound (the freshest) serves them all.
+    """
+
+    def __init__(self, context: Any = None) -> None:
         self._context = context
+        self._lock = threading.Lock()
+
+    def bind(self, context: Any) -> None:
+        """Use ``context`` (an invocation's FC/Lambda context) from now on; ``None`` is ignored."""
+        if context is None:
+            return
+        with self._lock:
+            self._context = context
 
     def get_credentials(self) -> Credentials | None:
-        creds = getattr(self._context, "credentials", None)
+        with self._lock:
+            context = self._context
+        creds = getattr(context, "credentials", None)
         key_id = getattr(creds, "access_key_id", None) or getattr(creds, "accessKeyId", None)
         secret = getattr(creds, "access_key_secret", None) or getattr(creds, "accessKeySecret", None)
         if not key_id or not secret:
@@ -289,25 +315,25 @@ class EcsRamRoleCredentials(RefreshingProvider):
 
 
 class ChainProvider:
-    """Asks each provider in order; the first that has credentials wins (and is remembered)."""
+    """Asks each provider in order, on every call; the first that has credentials wins.
+
+    Nothing is remembered between calls: a provider whose answer changes (the function context of
+    the latest invocation, keys re-read from the environment) must be asked again, and one that
+    gains credentials later must win again by its place in the order. Providers that fetch over
+    the network cache their own answers (:class:`RefreshingProvider`).
+    """
 
     def __init__(self, providers: Sequence[CredentialsProvider]) -> None:
         self._providers = list(providers)
-        self._last: CredentialsProvider | None = None
 
     @property
     def providers(self) -> list[CredentialsProvider]:
         return list(self._providers)
 
     def get_credentials(self) -> Credentials:
-        if self._last is not None:
-            creds = self._last.get_credentials()
-            if creds is not None:
-                return creds
         for provider in self._providers:
             creds = provider.get_credentials()
             if creds is not None:
-                self._last = provider
                 return creds
         raise CredentialsError(
             "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
@@ -315,23 +341,27 @@ class ChainProvider:
         )
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def default_chain(
+    settings: Settings | Callable[[], Settings] | None = None,
     *,
     explicit: CredentialsProvider | None = None,
     context: Any = None,
-    env: Mapping[str, str] | None = None,
 ) -> ChainProvider:
-    """The documented chain. ECS metadata is consulted only when asked for.
+    """The documented chain, configured by ``settings``. ECS metadata is consulted only when asked for.
+
+    ``settings`` is a :class:`~pushfn.settings.Settings` snapshot, or a callable returning a fresh
+    one (then the key pairs are re-read on every call, so rotated keys are picked up; the other
+    choices — INI file, URI, metadata — are fixed when the chain is built). ``None`` reads the
+    environment once, now. ``context`` is an invocation's FC/Lambda context, or a
+    :class:`FunctionContextCredentials` the caller keeps binding to the latest context (the
+    provider is then in the chain even while its context has no keys).
 
     Unlike the official chain, the metadata probe is opt-in (``ALIBABA_CLOUD_ECS_METADATA=<role>`` or
     ``ALIBABA_CLOUD_ECS_METADATA_ENABLED=true``): elsewhere (laptops, FC, Lambda) it could only fail,
     after a one-second timeout on every cold start.
     """
-    env = os.environ if env is None else env
+    source: Settings | Callable[[], Settings] = Settings.from_env() if settings is None else settings
+    now = source() if callable(source) else source
     providers: list[CredentialsProvider] = []
     if explicit is not None:
         providers.append(explicit)
@@ -340,39 +370,34 @@ def default_chain(
             "ALIBABA_CLOUD_ACCESS_KEY_ID",
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
             "ALIBABA_CLOUD_SECURITY_TOKEN",
-            env=env,
+            settings=source,
             source="env",
         )
     )
     providers.append(
-        EnvironmentCredentials(
-            "PUSH_ACCESS_KEY_ID",
-            "PUSH_ACCESS_KEY_SECRET",
-            None,
-            env=env,
-            source="env-push",
-        )
+        EnvironmentCredentials("PUSH_ACCESS_KEY_ID", "PUSH_ACCESS_KEY_SECRET", None, settings=source, source="env-push")
     )
-    if context is not None:
+    if isinstance(context, FunctionContextCredentials):
+        providers.append(context)
+    elif context is not None:
         providers.append(FunctionContextCredentials(context))
-    ini = env.get("PUSHFN_CONFIG_FILE") or str(default_config_file())
-    providers.append(IniFileCredentials(ini))
-    if env.get("ALIBABA_CLOUD_CREDENTIALS_URI"):
-        providers.append(UriCredentials(env["ALIBABA_CLOUD_CREDENTIALS_URI"]))
-    role = env.get("ALIBABA_CLOUD_ECS_METADATA")
-    if (role or _truthy(env.get("ALIBABA_CLOUD_ECS_METADATA_ENABLED"))) and not _truthy(
-        env.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
-    ):
-        providers.append(
-            EcsRamRoleCredentials(role or None, imdsv1_allowed=not _truthy(env.get("ALIBABA_CLOUD_IMDSV1_DISABLED")))
-        )
+    providers.append(IniFileCredentials(now.config_file))
+    if now.alibaba_cloud_credentials_uri:
+        providers.append(UriCredentials(now.alibaba_cloud_credentials_uri))
+    role = now.alibaba_cloud_ecs_metadata
+    if (role or now.alibaba_cloud_ecs_metadata_enabled) and not now.alibaba_cloud_ecs_metadata_disabled:
+        providers.append(EcsRamRoleCredentials(role or None, imdsv1_allowed=not now.alibaba_cloud_imdsv1_disabled))
     return ChainProvider(providers)
 
 
-def default_config_file() -> Path:
-    """``~/.config/pushfn/config.ini`` (or under ``$XDG_CONFIG_HOME``)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "pushfn" / "config.ini"
+def default_config_file(xdg_config_home: str | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/pushfn/config.ini`` for the value given, else ``~/.config/pushfn/config.ini``.
+
+    The value comes from :class:`~pushfn.settings.Settings` (``Settings.config_file`` also honours
+    ``PUSHFN_CONFIG_FILE``); this module never reads the environment.
+    """
+    base = Path(xdg_config_home).expanduser() if xdg_config_home else Path.home() / ".config"
+    return base / "pushfn" / "config.ini"
 
 
 def describe(document: Mapping[str, Any]) -> str:

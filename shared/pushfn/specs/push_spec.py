@@ -82,9 +82,9 @@ def resolve_push_spec(
 ) -> list[PlannedPush]:
     """Expand, resolve and validate ``spec``; raise :class:`InvalidRequestError` listing every problem.
 
-    ``templates`` is a mapping or a zero-argument loader; by default they are loaded from the
-    environment, and only when the spec refers to one (a broken template file must not block
-    specs that do not use it).
+    ``templates`` is a mapping or a zero-argument loader (e.g. :meth:`pushfn.runtime.Runtime.templates`),
+    called only when the spec refers to one (a broken template file must not block specs that do not
+    use it); ``None`` means no templates.
     """
     loader = _template_loader(templates)
     if isinstance(spec, list):
@@ -222,9 +222,7 @@ def _expand_item(item: object, loader: TemplateSource) -> dict[str, Any]:
 
 def _template_loader(templates: Mapping[str, Any] | TemplateSource | None) -> TemplateSource:
     if templates is None:
-        from pushfn.specs.templates import load_templates
-
-        return load_templates
+        return dict  # no templates given: a reference names an unknown template
     if isinstance(templates, Mapping):
         return lambda: templates
     return templates

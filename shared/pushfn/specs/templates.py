@@ -1,7 +1,7 @@
 """Named message templates: Push parameters with ``{placeholder}`` slots, filled from caller data.
 
-Templates come from configuration (``PUSHFN_TEMPLATES``: an inline JSON object or the path of a
-``.json`` file)::
+Templates come from configuration (the value of ``PUSHFN_TEMPLATES``, passed in by the caller: an
+inline JSON object or the path of a ``.json`` file)::
 
     {"order_shipped": {"Target": "ACCOUNT", "PushType": "NOTICE",
                        "Title": "Order {order} shipped", "Body": "Arrives {eta}",
@@ -18,17 +18,15 @@ the parameter's own type, so ``iOSBadge`` can stay an integer. Object and array 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pushfn.json_input import JsonInputError, decode_json
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.specs.tables import load_table
 
-#: The environment variable holding the templates (inline JSON object or a file path).
+#: The setting holding the templates (inline JSON object or a file path).
 TEMPLATES_ENV = "PUSHFN_TEMPLATES"
 
 #: Tokens of a template string: an escaped brace, a slot, or any other brace (an error).
@@ -71,31 +69,15 @@ def compile_template(name: str, params: Mapping[str, Value]) -> Template:
     return Template(name=name, params=dict(params), slots=frozenset(slots))
 
 
-def load_templates(source: str | None = None, *, env: Mapping[str, str] | None = None) -> dict[str, Template]:
-    """Templates from ``source`` or ``$PUSHFN_TEMPLATES``: inline JSON (starts with ``{``) or a file path.
+def load_templates(source: str | None = None) -> dict[str, Template]:
+    """Templates from ``source``, the value of ``PUSHFN_TEMPLATES``: inline JSON or a file path
+    (read by :func:`pushfn.specs.tables.load_table`).
 
-    No configuration means no templates (an empty dict), not an error: most deployments use none.
+    ``None`` or blank means no templates (an empty dict), not an error: most deployments use none.
+    Raises :class:`ConfigurationError` for a file that cannot be read, a document that is not a
+    bounded JSON object, or a template that does not compile (see :func:`compile_template`).
     """
-    text = source if source is not None else (env if env is not None else os.environ).get(TEMPLATES_ENV, "")
-    text = text.strip()
-    if not text:
-        return {}
-    document: str | bytes = text
-    if not text.removeprefix("\ufeff").lstrip().startswith(("{", "[")):
-        path = Path(text).expanduser()
-        try:
-            document = path.read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"{TEMPLATES_ENV}: cannot read template file {str(path)!r}: {exc.strerror or type(exc).__name__}"
-            ) from None
-    try:
-        # The one decoder of every input path: a BOM is dropped, depth and sizes are bounded.
-        raw = decode_json(document)
-    except JsonInputError as exc:
-        raise ConfigurationError(f"{TEMPLATES_ENV}: not valid JSON ({exc.rule}: {exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigurationError(f"{TEMPLATES_ENV}: must be a JSON object of {{name: {{Push params}}}}")
+    raw = load_table(source, variable=TEMPLATES_ENV, shape="{name: {Push params}}")
     return {name: compile_template(name, params) for name, params in raw.items()}
 
 

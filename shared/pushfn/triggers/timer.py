@@ -7,13 +7,14 @@ Three event shapes arrive at the scheduled function:
   (bytes on FC). ``payload`` is always a string: a JSON spec arrives double-encoded.
 - **EventBridge rule** — ``{"detail-type": "Scheduled Event", "source": "aws.events", "time": ...,
   "resources": ["arn:aws:events:...:rule/<name>"], "detail": {}}``. A rule's envelope has no room for
-  a spec, so it is looked up by rule name in :data:`SCHEDULES_ENV` (a non-empty ``detail`` is used
+  a spec, so it is looked up by rule name in the schedules table the caller passes (the value of
+  :data:`SCHEDULES_ENV`, loaded by :mod:`pushfn.specs.tables`; a non-empty ``detail`` is used
   as the spec, which lets ``PutEvents`` drive the function too).
 - **EventBridge Scheduler** — no envelope: the schedule's ``Input`` verbatim. Write it with the
   context attributes, e.g. ``{"schedule_arn": "<aws.scheduler.schedule-arn>", "scheduled_time":
   "<aws.scheduler.scheduled-time>", "spec": {...}}``. The name is the last part of ``schedule_arn``,
   else ``schedule``, else ``job``; the spec is ``spec`` or ``payload`` (a string is decoded as JSON),
-  else looked up by name in :data:`SCHEDULES_ENV`. ``execution_id`` changes per attempt, so it is
+  else looked up by name in the schedules table. ``execution_id`` changes per attempt, so it is
   never part of the key.
 
 The scheduled time (not the arrival time) names the run, so a redelivered or late tick is the same
@@ -23,27 +24,28 @@ Every JSON document here — the event bytes, a string ``payload``/``spec``, the
 is decoded by :func:`pushfn.json_input.decode_json`, and an event that arrives already decoded (a
 Lambda dict) is checked by :func:`~pushfn.json_input.check_json_value`: a BOM, nesting deeper than
 32, a 5,000-digit number or a lone surrogate is refused with its rule, never an ``OverflowError`` or
-``RecursionError``. Only an unusable :data:`SCHEDULES_ENV` raises
+``RecursionError``. Only an unusable schedules table raises
 :class:`~pushfn.push.errors.ConfigurationError` (the operator's mistake, not the tick's).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
-from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.specs.relative_time import parse_instant
+
+# The setting's name, for messages; the table itself is configuration, loaded by pushfn.specs.tables.
+from pushfn.specs.tables import SCHEDULES_ENV as SCHEDULES_ENV
 from pushfn.triggers import RetryLaterError
 
-#: ``{schedule or rule name: push spec}`` for schedules whose event cannot carry one (inline JSON or a path).
-SCHEDULES_ENV = "PUSHFN_SCHEDULES"
+#: ``{schedule or rule name: push spec}``, or a zero-argument loader of it.
+Schedules = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
 FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
@@ -71,45 +73,29 @@ class ScheduledInvocation:
     source: str
 
 
-def parse_timer_event(event: object, *, env: Mapping[str, str] | None = None) -> ScheduledInvocation:
-    """Recognise the event shape and normalise it; raise :class:`InvalidRequestError` if unusable."""
+def parse_timer_event(event: object, *, schedules: Schedules | None = None) -> ScheduledInvocation:
+    """Recognise the event shape and normalise it; raise :class:`InvalidRequestError` if unusable.
+
+    ``schedules`` is the ``{name: spec}`` table of :data:`SCHEDULES_ENV`, or a zero-argument loader
+    of it (:func:`pushfn.specs.tables.load_schedules`), asked only when the event carries no spec, so
+    a broken table never blocks ticks that carry their own; ``None`` means no table. A loader's
+    :class:`~pushfn.push.errors.ConfigurationError` passes through.
+    """
     data = _as_json(event)
     if not isinstance(data, dict):
         raise _invalid("event", "shape", "a timer event must be a JSON object")
     if "triggerTime" in data and "triggerName" in data:
         return _fc_timer(data)
     if data.get("detail-type") == "Scheduled Event":
-        return _eventbridge_rule(data, env)
+        return _eventbridge_rule(data, schedules)
     if "scheduled_time" in data:
-        return _scheduler_input(data, env)
+        return _scheduler_input(data, schedules)
     raise _invalid(
         "event",
         "shape",
         "not an FC timer event (triggerTime/triggerName), an EventBridge 'Scheduled Event', or a "
         "Scheduler input with scheduled_time",
     )
-
-
-def load_schedules(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The ``{name: spec}`` table from :data:`SCHEDULES_ENV`; empty when unset."""
-    text = (env if env is not None else os.environ).get(SCHEDULES_ENV, "").strip()
-    if not text:
-        return {}
-    document: str | bytes = text
-    if not text.removeprefix("\ufeff").lstrip().startswith("{"):
-        try:
-            document = Path(text).expanduser().read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"{SCHEDULES_ENV}: cannot read {text!r}: {exc.strerror or type(exc).__name__}"
-            ) from None
-    try:
-        table = decode_json(document)
-    except JsonInputError as exc:
-        raise ConfigurationError(f"{SCHEDULES_ENV}: not valid JSON ({exc.rule}: {exc})") from None
-    if not isinstance(table, dict):
-        raise ConfigurationError(f"{SCHEDULES_ENV}: must be a JSON object of {{name: spec}}")
-    return table
 
 
 # --- shapes ------------------------------------------------------------------------------------
@@ -124,18 +110,18 @@ def _fc_timer(data: Mapping[str, Any]) -> ScheduledInvocation:
     return ScheduledInvocation(name, when, spec, FC_TIMER)
 
 
-def _eventbridge_rule(data: Mapping[str, Any], env: Mapping[str, str] | None) -> ScheduledInvocation:
+def _eventbridge_rule(data: Mapping[str, Any], schedules: Schedules | None) -> ScheduledInvocation:
     resources = data.get("resources")
     arn = resources[0] if isinstance(resources, list) and resources else None
     name = _name(_last_part(arn) if isinstance(arn, str) else None, "resources[0]")
     when = _instant(data.get("time"), "time")
     detail = data.get("detail")
     with _naming(name, when):
-        spec = detail if detail else _configured_spec(name, env)
+        spec = detail if detail else _configured_spec(name, schedules)
     return ScheduledInvocation(name, when, spec, EVENTBRIDGE_RULE)
 
 
-def _scheduler_input(data: Mapping[str, Any], env: Mapping[str, str] | None) -> ScheduledInvocation:
+def _scheduler_input(data: Mapping[str, Any], schedules: Schedules | None) -> ScheduledInvocation:
     raw_name = next(
         (data[k] for k in ("schedule_arn", "schedule", "job") if isinstance(data.get(k), str) and data[k]),
         None,
@@ -149,7 +135,7 @@ def _scheduler_input(data: Mapping[str, Any], env: Mapping[str, str] | None) -> 
                 spec = _decode_payload(value, key) if isinstance(value, str) else value
                 break
         else:
-            spec = _configured_spec(name, env)
+            spec = _configured_spec(name, schedules)
     return ScheduledInvocation(name, when, spec, EVENTBRIDGE_SCHEDULER)
 
 
@@ -177,8 +163,8 @@ def _decode_payload(text: str, field: str) -> Any:
         raise _invalid(where, exc.rule, f"the payload is not usable JSON: {exc.detail[:200]}") from None
 
 
-def _configured_spec(name: str, env: Mapping[str, str] | None) -> Any:
-    table = load_schedules(env)
+def _configured_spec(name: str, schedules: Schedules | None) -> Any:
+    table = (schedules() if callable(schedules) else schedules) or {}
     if name not in table:
         raise _invalid("spec", "missing", f"the event carries no push spec and {SCHEDULES_ENV} has none for {name!r}")
     return table[name]

@@ -16,7 +16,7 @@ from pushfn.idempotency.exceptions import (
     IdempotencyPayloadMismatchError,
     IdempotencyStoreError,
 )
-from pushfn.jobs.dead_letter import DeadLetter, DirectorySink, SqsSink, dead_letter_from_env, sink_from_url
+from pushfn.jobs.dead_letter import DeadLetter, DirectorySink, SqsSink, dead_letter_sink, sink_from_url
 from pushfn.jobs.errors import DeadLetterError
 from pushfn.jobs.outcomes import Status, classify, safe_text
 from pushfn.push.errors import (
@@ -99,7 +99,7 @@ def test_unknown_dead_letter_urls_are_configuration_errors(url):
 
 
 def test_no_dead_letter_destination_by_default():
-    assert dead_letter_from_env({}) is None
+    assert dead_letter_sink(None) is None and dead_letter_sink("  ") is None
 
 
 def _letter(message_id: str | None, key: str = "k") -> DeadLetter:

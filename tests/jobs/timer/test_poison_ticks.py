@@ -23,8 +23,9 @@ from pushfn.jobs.errors import RetryLaterError
 from pushfn.json_input import JsonInputError, decode_json
 from pushfn.push.errors import ConfigurationError
 from pushfn.runtime import Runtime, set_runtime
+from pushfn.specs.tables import load_schedules
 from pushfn.triggers.events.timer import eventbridge_rule_event, fc_timer_event, scheduler_input
-from pushfn.triggers.timer import SCHEDULES_ENV, load_schedules, parse_timer_event
+from pushfn.triggers.timer import SCHEDULES_ENV, parse_timer_event
 
 DEVICE = "e2ba19de97604f55b165576736477b74"
 BASE = {"Target": "ACCOUNT", "TargetValue": "u1", "DeviceType": "ALL", "PushType": "NOTICE", "Title": "T", "Body": "B"}
@@ -207,9 +208,12 @@ def test_a_bom_is_accepted_in_the_payload_the_event_and_the_schedules_file(emula
 
     path = tmp_path / "schedules.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"nightly": {**BASE, "Title": "file"}}).encode())
+    # Settings are read once per runtime (the cold start): a new value needs a new runtime.
     monkeypatch.setenv(SCHEDULES_ENV, str(path))
+    set_runtime(Runtime(client=runtime.client, store=runtime.store))
     assert handler(eventbridge_rule_event(rule_name="nightly", time=when), None)["status"] == "ok"
     monkeypatch.setenv(SCHEDULES_ENV, BOM + json.dumps({"inline": {**BASE, "Title": "inline"}}))
+    set_runtime(Runtime(client=runtime.client, store=runtime.store))
     assert handler(eventbridge_rule_event(rule_name="inline", time=when), None)["status"] == "ok"
 
     assert sorted(p["params"]["Title"] for p in emulator.pushes()) == ["event", "file", "inline", "payload"]
@@ -228,7 +232,7 @@ def test_a_schedules_table_that_is_not_bounded_json_is_a_configuration_error(tmp
     path = tmp_path / "schedules.json"
     path.write_bytes(document if isinstance(document, bytes) else document.encode())
     with pytest.raises(ConfigurationError, match=rule):
-        load_schedules({SCHEDULES_ENV: str(path)})
+        load_schedules(str(path))
 
 
 def test_a_payload_with_a_bom_decodes_like_any_other():

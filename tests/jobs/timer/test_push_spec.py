@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pushfn.push.errors import InvalidRequestError
+from pushfn.settings import Settings
 from pushfn.specs.push_spec import MAX_ITEMS, resolve_push_spec, resolve_times
 from pushfn.specs.relative_time import DurationSyntaxError, parse_duration
+from pushfn.specs.templates import load_templates
 
 APP_KEY = 23267207
 REF = datetime(2030, 6, 1, 8, 0, tzinfo=timezone.utc)
@@ -159,14 +161,17 @@ def test_template_reference_with_overrides_and_relative_times():
 
 
 def test_templates_load_from_the_environment_only_when_used(monkeypatch):
+    def loader():  # what the runtime passes: the templates of the settings' PUSHFN_TEMPLATES value
+        return load_templates(Settings.from_env().pushfn_templates)
+
     monkeypatch.setenv("PUSHFN_TEMPLATES", "/nonexistent/templates.json")
-    assert _query(BASE)  # a spec without a template never reads the broken setting
+    assert _query(BASE, templates=loader)  # a spec without a template never reads the broken setting
     monkeypatch.setenv(
         "PUSHFN_TEMPLATES",
         '{"shipped": {"Target": "ACCOUNT", "TargetValue": "u", '
         '"DeviceType": "ALL", "PushType": "NOTICE", "Title": "#{order}", "Body": "b"}}',
     )
-    assert _query({"template": "shipped", "params": {"order": 7}})[0]["Title"] == "#7"
+    assert _query({"template": "shipped", "params": {"order": 7}}, templates=loader)[0]["Title"] == "#7"
 
 
 @pytest.mark.parametrize(

@@ -19,12 +19,16 @@ the winner is read with GetRow after a lost put.
 
 from __future__ import annotations
 
-import os
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError, IdempotencyStoreError
 from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
 from pushfn.idempotency.stores.base import IdempotencyStore
+from pushfn.push.errors import CredentialsError
+
+if TYPE_CHECKING:
+    from pushfn.push.credentials import CredentialsProvider
 
 KEY = "id"
 CONDITION_FAILED = "OTSConditionCheckFail"
@@ -32,7 +36,14 @@ ALREADY_EXISTS = "OTSObjectAlreadyExist"
 
 
 class TablestoreStore(IdempotencyStore):
-    """Records in one Tablestore table. Pass ``client`` to reuse an ``OTSClient`` (or a fake of it)."""
+    """Records in one Tablestore table. Pass ``client`` to reuse an ``OTSClient`` (or a fake of it).
+
+    Otherwise the client is built on first use from ``endpoint`` (``PUSHFN_TABLESTORE_ENDPOINT``)
+    and ``credentials`` (a provider such as the process's credential chain, so role and STS keys
+    work); it is rebuilt whenever the provider hands out other keys (temporary keys are refreshed
+    before they expire). Nothing here reads the environment. Missing endpoint or keys raise
+    :class:`IdempotencyStoreError` naming the setting.
+    """
 
     kind = "tablestore"
 
@@ -43,6 +54,7 @@ class TablestoreStore(IdempotencyStore):
         *,
         client: Any = None,
         endpoint: str | None = None,
+        credentials: CredentialsProvider | None = None,
         ttl_seconds: int = -1,
     ) -> None:
         if not table_name:
@@ -51,35 +63,50 @@ class TablestoreStore(IdempotencyStore):
         self.table_name = table_name
         self.endpoint = endpoint
         self.ttl_seconds = ttl_seconds
+        self._credentials = credentials
         self._client = client
+        self._client_is_given = client is not None
+        self._client_keys: tuple[str, str, str | None] | None = None
+        self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"tablestore://{self.instance_name}/{self.table_name}"
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self._build_client()
-        return self._client
+        if self._client_is_given:
+            return self._client
+        keys = self._keys()
+        with self._lock:
+            if self._client is None or keys != self._client_keys:
+                self._client = self._build_client(keys)
+                self._client_keys = keys
+            return self._client
 
-    def _build_client(self) -> Any:
+    def _keys(self) -> tuple[str, str, str | None]:
+        if not self.endpoint:
+            raise IdempotencyStoreError("tablestore store needs PUSHFN_TABLESTORE_ENDPOINT")
+        try:
+            creds = self._credentials.get_credentials() if self._credentials is not None else None
+        except CredentialsError as exc:
+            raise IdempotencyStoreError(f"tablestore store needs credentials: {exc}") from None
+        if creds is None:
+            raise IdempotencyStoreError(
+                "tablestore store needs credentials: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, "
+                "or a role (the credential chain)"
+            )
+        return creds.access_key_id, creds.access_key_secret, creds.security_token
+
+    def _build_client(self, keys: tuple[str, str, str | None]) -> Any:
         import tablestore
 
-        endpoint = self.endpoint or os.environ.get("PUSHFN_TABLESTORE_ENDPOINT")
-        access_key_id = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
-        access_key_secret = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-        if not endpoint:
-            raise IdempotencyStoreError("tablestore store needs PUSHFN_TABLESTORE_ENDPOINT")
-        if not access_key_id or not access_key_secret:
-            raise IdempotencyStoreError(
-                "tablestore store needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
-            )
+        access_key_id, access_key_secret, token = keys
         return tablestore.OTSClient(
-            endpoint,
+            self.endpoint,
             access_key_id,
             access_key_secret,
             self.instance_name,
-            sts_token=os.environ.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
+            sts_token=token or None,
             socket_timeout=5,
             logger_name="pushfn.idempotency.tablestore",
         )

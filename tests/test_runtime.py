@@ -1,0 +1,151 @@
+"""The process runtime: built from one Settings read, and credentials from every invocation's context
+(issue 14 item 9: the first invocation's temporary keys must not be kept for the instance's life)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from pushfn.emulator import Emulator
+from pushfn.jobs.scheduled import handle_timer_event
+from pushfn.runtime import Runtime, get_runtime, reset_runtime
+from pushfn.settings import Settings, SettingsError
+from pushfn.triggers.events.timer import fc_timer_event
+
+APP_KEY = 23267207
+PAIRS = {f"STS.key{n}": (f"secret-{n}", f"token-{n}") for n in range(1, 4)}
+SPEC = {"Target": "ACCOUNT", "TargetValue": "u1", "DeviceType": "ALL", "PushType": "NOTICE", "Title": "T", "Body": "B"}
+
+
+def context(key_id: str) -> SimpleNamespace:
+    """An FC (Python ≤ 3.10 runtime) context carrying the role's temporary keys."""
+    secret, token = PAIRS[key_id]
+    creds = SimpleNamespace(access_key_id=key_id, access_key_secret=secret, security_token=token)
+    return SimpleNamespace(request_id=f"req-{key_id}", credentials=creds)
+
+
+@pytest.fixture
+def sts_emulator() -> Iterator[Emulator]:
+    """An emulator that accepts several STS key pairs (each with its token), as a rotating role's."""
+    with Emulator(app_keys=(APP_KEY,), security_tokens=PAIRS) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def function_env(sts_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """The process environment of a deployed function without keys of its own: only the context has them."""
+    monkeypatch.setenv("PUSH_ENDPOINT", sts_emulator.url)
+    monkeypatch.setenv("PUSH_APP_KEY", str(APP_KEY))
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", "memory://")
+    monkeypatch.setenv("PUSH_MAX_ATTEMPTS", "1")
+    reset_runtime()
+    try:
+        yield sts_emulator
+    finally:
+        runtime = get_runtime()
+        runtime.client.close()
+        reset_runtime()
+
+
+def _tick(minute: int) -> bytes:
+    when = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    return fc_timer_event(SPEC, trigger_name="nightly", trigger_time=when)  # type: ignore[return-value]
+
+
+def test_each_invocation_signs_with_its_own_context_keys(function_env: Emulator) -> None:
+    # The issue's case: two invocations, the second context carrying rotated keys.
+    assert handle_timer_event(_tick(0), context("STS.key1"))["status"] == "ok"
+    assert handle_timer_event(_tick(1), context("STS.key2"))["status"] == "ok"
+    # And more of the same kind: back to an older pair, then a third one.
+    assert handle_timer_event(_tick(2), context("STS.key1"))["status"] == "ok"
+    assert handle_timer_event(_tick(3), context("STS.key3"))["status"] == "ok"
+    signed = [push["access_key_id"] for push in function_env.pushes()]
+    assert signed == ["STS.key1", "STS.key2", "STS.key1", "STS.key3"]
+
+
+def test_an_invocation_without_a_context_keeps_the_latest_keys(function_env: Emulator) -> None:
+    assert handle_timer_event(_tick(0), context("STS.key2"))["status"] == "ok"
+    assert handle_timer_event(_tick(1), None)["status"] == "ok"  # e.g. a local call: nothing to bind
+    assert [p["access_key_id"] for p in function_env.pushes()] == ["STS.key2", "STS.key2"]
+
+
+def test_the_signing_key_follows_the_bound_context_at_the_client_seam(function_env: Emulator) -> None:
+    request = {**SPEC}
+    for key_id in ("STS.key1", "STS.key2", "STS.key3", "STS.key1"):
+        client = get_runtime(context(key_id)).client
+        prepared = client.prepare("Push", request)
+        assert f"AccessKeyId={key_id}" in prepared.url
+        assert f"SecurityToken={PAIRS[key_id][1]}" in prepared.url
+    assert len({id(get_runtime().client)}) == 1  # one client for the instance, keys per invocation
+
+
+def test_concurrent_invocations_always_sign_with_a_bound_pair(function_env: Emulator) -> None:
+    runtime = get_runtime(context("STS.key1"))
+    client = runtime.client
+    seen: set[str] = set()
+    errors: list[BaseException] = []
+
+    def invoke(key_id: str) -> None:
+        try:
+            for _ in range(50):
+                get_runtime(context(key_id))
+                prepared = client.prepare("Push", SPEC)
+                seen.add(prepared.url.split("AccessKeyId=")[1].split("&")[0])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=invoke, args=(k,)) for k in PAIRS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and seen <= set(PAIRS)
+
+
+def test_environment_keys_win_over_the_context_and_are_reread(function_env: Emulator, monkeypatch) -> None:
+    # FC 3.x puts the role's keys in the environment and rotates them: each call sees the current ones.
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.key3")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", PAIRS["STS.key3"][0])
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", PAIRS["STS.key3"][1])
+    client = get_runtime(context("STS.key1")).client
+    assert "AccessKeyId=STS.key3" in client.prepare("Push", SPEC).url
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.key2")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", PAIRS["STS.key2"][0])
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", PAIRS["STS.key2"][1])
+    assert "AccessKeyId=STS.key2" in client.prepare("Push", SPEC).url
+
+
+def test_given_settings_are_a_snapshot_and_build_every_part(tmp_path) -> None:
+    settings = Settings(
+        push_app_key=str(APP_KEY),
+        push_endpoint="http://127.0.0.1:9",
+        alibaba_cloud_access_key_id="snap-id",
+        alibaba_cloud_access_key_secret="snap-secret",
+        pushfn_idempotency_url="memory://",
+        pushfn_templates='{"t": {"Title": "{x}", "Body": "b"}}',
+        pushfn_schedules='{"nightly": {"Title": "n"}}',
+        pushfn_dead_letter_url=f"file://{tmp_path}",
+        pushfn_config_file=str(tmp_path / "absent.ini"),
+    )
+    runtime = Runtime(settings=settings)
+    assert runtime.client.app_key == APP_KEY and runtime.client.endpoint == "http://127.0.0.1:9"
+    assert "AccessKeyId=snap-id" in runtime.client.prepare("Push", SPEC).url
+    assert runtime.store.kind == "memory"
+    assert set(runtime.templates()) == {"t"} and runtime.schedules() == {"nightly": {"Title": "n"}}
+    assert runtime.dead_letter is not None and str(tmp_path) in runtime.dead_letter.describe()
+    assert Runtime(settings=Settings()).dead_letter is None
+    runtime.client.close()
+
+
+def test_a_malformed_setting_fails_the_runtime_and_is_read_again_next_time(monkeypatch) -> None:
+    reset_runtime()
+    monkeypatch.setenv("PUSH_MAX_ATTEMPTS", "many")
+    with pytest.raises(SettingsError, match="PUSH_MAX_ATTEMPTS"):
+        get_runtime()
+    monkeypatch.setenv("PUSH_MAX_ATTEMPTS", "2")
+    assert get_runtime().settings.push_max_attempts == 2
+    reset_runtime()
