@@ -91,7 +91,13 @@ class DirectorySink(DeadLetterSink):
     """One JSON file per message, written atomically (no half-written letter after a crash)."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory).expanduser()
+        text = str(directory)
+        if not text.strip():
+            raise ConfigurationError(f"{DEAD_LETTER_ENV}: the dead-letter directory is empty")
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+            # NUL would fail every write with ValueError; other control characters are a pasting slip.
+            raise ConfigurationError(f"{DEAD_LETTER_ENV}: the dead-letter directory contains a control character")
+        self.directory = Path(text).expanduser()
 
     def describe(self) -> str:
         return f"file://{self.directory}"
@@ -193,14 +199,12 @@ def sink_from_url(url: str, *, region: str | None = None) -> DeadLetterSink:
     Raises :class:`ConfigurationError` for a URL of no supported kind.
     """
     text = url.strip()
+    if text[:5].lower() == "file:":
+        return DirectorySink(_file_url_path(text))
     if "://" not in text:
         return DirectorySink(text)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme == "file":
-        if parts.netloc not in ("", "localhost"):
-            raise ConfigurationError(f"{DEAD_LETTER_ENV}: file URLs must be file:///absolute/path")
-        return DirectorySink(unquote(parts.path))
     if scheme in ("sqs", "sqs+https", "sqs+http"):
         real_scheme = "http" if scheme == "sqs+http" else "https"
         return SqsSink(f"{real_scheme}://{parts.netloc}{parts.path}", fallback_region=region)
@@ -210,6 +214,14 @@ def sink_from_url(url: str, *, region: str | None = None) -> DeadLetterSink:
         f"{DEAD_LETTER_ENV}: use a directory (file:///dir or a path) or an SQS queue URL "
         "(https://sqs.<region>.amazonaws.com/..., sqs://host/..., sqs+http://host:port/...)"
     )
+
+
+def _file_url_path(url: str) -> str:
+    """The absolute directory of a file URL: ``file:///dir``, ``file://localhost/dir`` or RFC 8089's ``file:/dir``."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost") or not parts.path.startswith("/") or parts.query or parts.fragment:
+        raise ConfigurationError(f"{DEAD_LETTER_ENV}: a file URL names an absolute directory: file:///dir")
+    return unquote(parts.path)
 
 
 _cache: dict[tuple[str, str | None], DeadLetterSink] = {}

@@ -43,9 +43,10 @@ from typing import TYPE_CHECKING, Any
 from pushfn.idempotency.keys import fit_key, fit_name
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
 from pushfn.jobs.errors import DeadLetterError
-from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, invalid_spec, safe_text
+from pushfn.jobs.outcomes import Failure, Status, classify, interpretation_failure, invalid_spec, safe_text
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
+from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
 from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
 from pushfn.specs.relative_time import format_time
@@ -119,6 +120,8 @@ def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
     SQS's ``batchItemFailures``, else a summary. Raises only
     :class:`~pushfn.triggers.RetryLaterError`, from that reply (on MNS, where no partial reply
     exists), after every message was handled and only when some message failed transiently.
+    A deployment that cannot build its client, store or dead-letter sink (a bad setting) hands every
+    message back the same way, with one ``queue_push.misconfigured`` log line.
     """
     from pushfn.runtime import get_runtime
 
@@ -130,16 +133,27 @@ def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
             "queue event of no known shape; reported as one unreadable message",
             extra={"fields": {"event": "queue_push.malformed_event", "function": FUNCTION_NAME, "reason": str(exc)}},
         )
-    runtime = get_runtime(context)
+    try:
+        runtime = get_runtime(context)
+        guard, client, dead_letter = runtime.guard(FUNCTION_NAME), runtime.client, runtime.dead_letter
+    except (ConfigurationError, CredentialsError) as exc:
+        # The deployment is at fault, not the messages: hand every one back, with one clear log line
+        # instead of a traceback, so none is lost while the operator fixes the setting.
+        return platform_reply(batch, _all_handed_back(batch, exc))
     outcomes = process_batch(
-        batch,
-        guard=runtime.guard(FUNCTION_NAME),
-        client=runtime.client,
-        dead_letter=runtime.dead_letter,
-        context=context,
-        templates=runtime.templates,
+        batch, guard=guard, client=client, dead_letter=dead_letter, context=context, templates=runtime.templates
     )
     return platform_reply(batch, outcomes)
+
+
+def _all_handed_back(batch: QueueBatch, exc: BaseException) -> list[MessageOutcome]:
+    failure = classify(exc)
+    logger.error(
+        "queue_push is misconfigured; every message is handed back: %s",
+        failure.message,
+        extra={"fields": {"event": "queue_push.misconfigured", "function": FUNCTION_NAME, **failure.as_dict()}},
+    )
+    return [MessageOutcome(m.message_id, None, Status.TRANSIENT, failure) for m in batch.messages]
 
 
 def process_batch(
