@@ -48,6 +48,10 @@ def test_init_twice_then_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_show_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", f"sqlite:///{tmp_path}/idempotency.db")
+    # Before init there is no store file: that is said, not searched as an empty store.
+    assert main(["store", "show", "missing", "--function", "http_push"]) == 3
+    assert "no such store file" in capsys.readouterr().err
+    assert main(["store", "init"]) == 0
     assert main(["store", "show", "missing", "--function", "http_push"]) == 1
     assert "no record" in capsys.readouterr().err
     assert main(["store", "show", "bad\nkey", "--function", "http_push"]) == 2
@@ -176,6 +180,8 @@ def test_show_help_says_which_keys_it_takes(capsys) -> None:  # type: ignore[no-
 
 def test_list_masks_keys_and_shows_status_and_expiry(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path}/l.db"
+    assert main(["store", "--url", url, "init"]) == 0
+    capsys.readouterr()
     assert main(["store", "--url", url, "list"]) == 0
     assert capsys.readouterr().out.split() == ["KEY", "STATUS", "EXPIRES", "(UTC)"]  # empty store: a header only
     _fill(url)

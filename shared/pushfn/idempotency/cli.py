@@ -27,6 +27,7 @@ from pushfn.idempotency.exceptions import (
 )
 from pushfn.idempotency.record import IdempotencyRecord
 from pushfn.idempotency.stores.base import IdempotencyStore
+from pushfn.idempotency.stores.sqlite import SqliteStore
 from pushfn.idempotency.url import ENV_URL, store_from_settings, store_from_url
 from pushfn.logs import mask
 
@@ -71,16 +72,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Inspect or prepare the idempotency store (PUSHFN_IDEMPOTENCY_URL).",
         epilog=EXIT_CODES_HELP,
     )
-    store.add_argument(
-        "--url",
-        help=f"store URL: sqlite:///FILE, dynamodb://TABLE, tablestore://INSTANCE/TABLE "
-        f"(default: ${ENV_URL}, else a SQLite file in the data dir)",
+    url_help = (
+        f"store URL: sqlite:///FILE, dynamodb://TABLE, tablestore://INSTANCE/TABLE "
+        f"(default: ${ENV_URL}, else a SQLite file in the data dir)"
     )
+    store.add_argument("--url", help=url_help)
+    # Each command takes --url too, before or after its name; SUPPRESS keeps a value given before.
+    url_option = argparse.ArgumentParser(add_help=False)
+    url_option.add_argument("--url", default=argparse.SUPPRESS, help=url_help)
     commands = store.add_subparsers(dest="store_command", metavar="{init,list,show}", help="one of:")
     commands.required = True
 
     init = commands.add_parser(
         "init",
+        parents=[url_option],
         help="create the file/table the configured store needs (safe twice)",
         description="Create the file/table the store needs. Safe to run twice.",
         epilog=EXIT_CODES_HELP,
@@ -89,6 +94,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     listing = commands.add_parser(
         "list",
+        parents=[url_option],
         help="list records: key (masked), status, expiry",
         description="List records as FUNCTION#SCOPE#KEY (the key masked unless --full-keys), status and "
         "expiry (UTC), sorted by key. SQLite, DynamoDB (a Scan) and memory stores; not Tablestore.",
@@ -109,6 +115,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     show = commands.add_parser(
         "show",
+        parents=[url_option],
         help="print one record as JSON (for investigating a duplicate)",
         description="Print one record as JSON. KEY is either the stored FUNCTION#SCOPE#KEY (as logged), or "
         "the plain idempotency key: then --function and --scope narrow the search; left out, every "
@@ -151,7 +158,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     except IdempotencyKeyError as exc:
         return _failed(exc)
     try:
-        store = _store(args)
+        store = _store(args, inspect=True)
         records = store.list_records(prefix, args.limit)
     except NotImplementedError as exc:
         _err(f"store list: {exc}")
@@ -177,7 +184,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     except IdempotencyKeyError as exc:
         return _failed(exc)
     try:
-        store = _store(args)
+        store = _store(args, inspect=True)
         if scoped is not None:
             record = store.get(scoped)
             where = repr(scoped)
@@ -307,9 +314,13 @@ def _iso(epoch_seconds: float) -> str:
         return f"epoch {epoch_seconds}"
 
 
-def _store(args: argparse.Namespace) -> IdempotencyStore:
+def _store(args: argparse.Namespace, *, inspect: bool = False) -> IdempotencyStore:
     """The store named by ``--url`` or the settings (one read of the environment); a bad URL's
-    error says which one it was. A malformed setting is an :class:`IdempotencyConfigError` too."""
+    error says which one it was. A malformed setting is an :class:`IdempotencyConfigError` too.
+
+    ``inspect``: for ``list`` and ``show``, which must neither create nor change a store: a SQLite
+    file is opened read-only, so a wrong path is reported as such, not searched as an empty new file.
+    """
     from pushfn.settings import Settings, SettingsError
 
     try:
@@ -318,10 +329,15 @@ def _store(args: argparse.Namespace) -> IdempotencyStore:
         raise IdempotencyConfigError(str(exc)) from None
     url = getattr(args, "url", None)
     try:
-        return store_from_url(url, settings=settings) if url else store_from_settings(settings)
+        store = store_from_url(url, settings=settings) if url else store_from_settings(settings)
     except IdempotencyConfigError as exc:
         source = "--url" if url else (ENV_URL if settings.pushfn_idempotency_url else "the default store")
         raise IdempotencyConfigError(f"{source}: {exc}") from None
+    if inspect and isinstance(store, SqliteStore) and not store.read_only:
+        if not store.path.is_file():
+            raise IdempotencyStoreError(f"{store.describe()}: no such store file (pushfn store init creates it)")
+        store = SqliteStore(store.path, read_only=True)
+    return store
 
 
 def _err(message: str) -> None:
