@@ -180,9 +180,10 @@ def test_weak_webhook_secret_is_misconfiguration_never_a_valid_key(
         lambda d: f"tenant-a:{d}0",
         lambda d: API_KEY,  # a raw key pasted by mistake
         lambda d: f"{'t' * 65}:{d}",
+        lambda d: f"tenant-a:{d},tenant-b:{d}",
     ],
     ids=["upper-hex", "trailing-comma", "leading-comma", "empty-middle", "no-tenant", "space-in-tenant",
-         "63-hex", "65-hex", "raw-key", "long-tenant"],
+         "63-hex", "65-hex", "raw-key", "long-tenant", "one-key-two-tenants"],
 )  # fmt: skip
 def test_malformed_api_key_setting_is_misconfiguration(http_env: HttpEnv, monkeypatch, tmp_path, entry) -> None:
     configure(monkeypatch, tmp_path, {"PUSHFN_API_KEYS": entry(hash_api_key(API_KEY))})

@@ -177,5 +177,8 @@ def parse_api_keys(value: str) -> dict[str, str]:
                 f"PUSHFN_API_KEYS entry {position} must be 'tenant:<64 lowercase hex chars of sha256(key)>' "
                 "(tenant: 1-64 letters, digits or _ . : @ -)"
             )
+        if digest in keys:
+            # One key naming two tenants would silently belong to whichever came last.
+            raise ConfigurationError(f"PUSHFN_API_KEYS entry {position} repeats the key hash of an earlier entry")
         keys[digest] = tenant
     return keys

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta, timezone
 from pushfn.errors import PushfnError
 
 #: One or more ``<number><unit>`` parts, e.g. ``90s``, ``5m``, ``1h30m``, ``2d``, ``1w``.
-_DURATION = re.compile(r"^(?:\d+[smhdw])+$")
-_PART = re.compile(r"(\d+)([smhdw])")
+# ASCII digits only: \d and int() also take "５" (fullwidth), which no one means in a duration.
+_DURATION = re.compile(r"^(?:[0-9]+[smhdw])+$")
+_PART = re.compile(r"([0-9]+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: Longest duration accepted. CloudPush schedules at most 7 days ahead and expires at most 3 days
 #: later, so a year is generous, and it keeps every sum far from datetime's year-9999 edge.

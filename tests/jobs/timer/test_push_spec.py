@@ -41,7 +41,7 @@ def test_durations(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "+", "5", "-5m", "5 minutes", "m5", "1.5h", "+5M"])
+@pytest.mark.parametrize("text", ["", "+", "5", "-5m", "5 minutes", "m5", "1.5h", "+5M", "\uff15m", "\u0665h"])
 def test_bad_durations_are_refused(text):
     with pytest.raises(DurationSyntaxError):
         parse_duration(text)
