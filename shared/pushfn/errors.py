@@ -119,7 +119,7 @@ class FieldProblem:
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
 
-    def as_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         """``{"field", "rule", "message"}``, the shape of one HTTP ``errors[]`` entry."""
         return {"field": self.field, "rule": self.rule, "message": self.message}
 

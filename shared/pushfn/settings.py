@@ -452,7 +452,7 @@ class Settings:
         given = {attribute: getattr(self, attribute) for attribute in self._given}
         return type(self)(**{**given, **changes})
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """Every setting by attribute name, defaults included."""
         return {attribute: getattr(self, attribute) for attribute in _BY_ATTRIBUTE}
 
@@ -460,10 +460,10 @@ class Settings:
         raise AttributeError("Settings are read-only; use replace()")
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+        return isinstance(other, Settings) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
-        return hash(tuple(self.as_dict().items()))
+        return hash(tuple(self.to_dict().items()))
 
     def __repr__(self) -> str:
         shown = ", ".join(

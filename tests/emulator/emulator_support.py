@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import requests
 
+from pushfn.api_time import format_api_time
 from pushfn.emulator import Emulator
-from pushfn.emulator.timefmt import format_api_time
 from pushfn.push import signing
 
 APP_KEY = 23267207

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from emulator_support import STS_KEY, STS_KEY_2, error_code, notice
 
-from pushfn.emulator.timefmt import format_api_time
+from pushfn.api_time import format_api_time
 from pushfn.push import signing
 
 

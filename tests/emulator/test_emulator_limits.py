@@ -7,7 +7,7 @@ import json
 import pytest
 from emulator_support import error_code, notice
 
-from pushfn.emulator.timefmt import format_api_time
+from pushfn.api_time import format_api_time
 
 
 def _task(n: int, **fields: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import uuid
 
 from emulator_support import APP_KEY, OTHER_APP_KEY, error_code, notice
 
-from pushfn.emulator.timefmt import format_api_time
+from pushfn.api_time import format_api_time
 
 
 def test_push_answer_and_record(api, emu, clock) -> None:

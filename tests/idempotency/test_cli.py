@@ -202,12 +202,12 @@ def test_list_masks_keys_and_shows_status_and_expiry(tmp_path: Path, capsys) -> 
 
 def test_list_records_prefix_is_literal(tmp_path: Path) -> None:
     """``%`` and ``_`` in a prefix are characters, not SQL wildcards; memory and sqlite agree."""
-    from pushfn.idempotency.record import IdempotencyRecord, Status
+    from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
 
     for url in (f"sqlite:///{tmp_path}/p.db", "memory://"):
         store = store_from_url(url)
         for key in ("f#a_b#1", "f#axb#2", "f#a%#3", "g#a_b#4"):
-            store.save(IdempotencyRecord(key, Status.COMPLETED, 2**31, "h", "t", None, {"x": 1}))
+            store.save(IdempotencyRecord(key, RecordStatus.COMPLETED, 2**31, "h", "t", None, {"x": 1}))
         assert [r.key for r in store.list_records("f#a_")] == ["f#a_b#1"]
         assert [r.key for r in store.list_records("f#a%")] == ["f#a%#3"]
         assert [r.key for r in store.list_records("")][:2] == ["f#a%#3", "f#a_b#1"]

@@ -17,7 +17,7 @@ from pushfn.idempotency import (
     IdempotencyKeyError,
     IdempotencyPayloadMismatchError,
     IdempotencyStoreError,
-    Status,
+    RecordStatus,
 )
 from pushfn.idempotency.exceptions import IdempotencyInconsistentStateError, IdempotencyRecordExistsError
 from pushfn.idempotency.record import IdempotencyRecord
@@ -89,7 +89,7 @@ def test_first_call_pushes_once_with_the_stored_token(guard: IdempotencyGuard, s
     assert (outcome.replayed, outcome.saved) == (False, True)
     assert push.tokens == [guard.idempotent_token("order-42", "tenant-a")] == [outcome.token]
     record = store.get("http_push#tenant-a#order-42")
-    assert record is not None and record.status is Status.COMPLETED and record.result == outcome.result
+    assert record is not None and record.status is RecordStatus.COMPLETED and record.result == outcome.result
 
 
 def test_duplicate_replays_without_calling_the_service(guard: IdempotencyGuard) -> None:
@@ -239,7 +239,7 @@ def test_ambiguous_failure_keeps_the_record_and_the_retry_reuses_the_token(
     with pytest.raises(type(failure)):
         guard.run("k", operation=push)
     record = store.get("http_push#-#k")
-    assert record is not None and record.status is Status.IN_PROGRESS
+    assert record is not None and record.status is RecordStatus.IN_PROGRESS
     with pytest.raises(IdempotencyInProgressError):
         guard.run("k", operation=push)  # the first attempt may still be reaching the service
     clock.advance(61)
@@ -252,7 +252,7 @@ def test_interrupt_keeps_the_record(guard: IdempotencyGuard, store: MemoryStore)
     with pytest.raises(KeyboardInterrupt):
         guard.run("k", operation=Pusher(KeyboardInterrupt()))
     record = store.get("http_push#-#k")
-    assert record is not None and record.status is Status.IN_PROGRESS
+    assert record is not None and record.status is RecordStatus.IN_PROGRESS
 
 
 def test_failed_delete_still_raises_the_original_error(clock: FakeClock) -> None:

@@ -28,7 +28,7 @@ from pushfn.idempotency import (
     IdempotencyInProgressError,
     IdempotencyStore,
     IdempotencyStoreError,
-    Status,
+    RecordStatus,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -83,7 +83,7 @@ def wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 30.0) -> di
 def wait_until_in_progress_expired(store: IdempotencyStore, key: str) -> None:
     """Poll the stored record (not a fixed sleep) until its in-progress expiry has passed."""
     record = store.get(key)
-    assert record is not None and record.status is Status.IN_PROGRESS and record.in_progress_expiry
+    assert record is not None and record.status is RecordStatus.IN_PROGRESS and record.in_progress_expiry
     while time.time() * 1000 <= record.in_progress_expiry:
         time.sleep(0.05)
 
@@ -226,7 +226,7 @@ def test_killed_after_the_push_before_completed_is_saved(
     assert len(emulator.pushes()) == 1
     assert outcome.result["MessageId"] == first["result"]["MessageId"]
     record = store.get(scoped)
-    assert record is not None and record.status is Status.COMPLETED
+    assert record is not None and record.status is RecordStatus.COMPLETED
 
 
 def test_ambiguous_drop_then_retry_pushes_once(store_factory, emulator, push_client, clock) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +241,7 @@ def test_ambiguous_drop_then_retry_pushes_once(store_factory, emulator, push_cli
         guard.run("order-9", payload=NOTICE, operation=lambda t: push_client.push(NOTICE, idempotent_token=t).to_dict())
     assert failed.value.maybe_sent is True
     record = store.get(guard.scoped_key("order-9"))
-    assert record is not None and record.status is Status.IN_PROGRESS
+    assert record is not None and record.status is RecordStatus.IN_PROGRESS
     emulator.clear_faults()
     clock.advance(40)
     outcome = guard.run(

@@ -15,7 +15,7 @@ import pytest
 from pushfn.idempotency import IdempotencyGuard, IdempotencyInProgressError, IdempotencyPayloadMismatchError
 from pushfn.idempotency.config import IdempotencyConfig
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
-from pushfn.idempotency.record import IdempotencyRecord, Status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
 
 if TYPE_CHECKING:
     from idempotency_support import FakeClock
@@ -32,7 +32,7 @@ def in_progress(
 ) -> IdempotencyRecord:
     return IdempotencyRecord(
         key=key,
-        status=Status.IN_PROGRESS,
+        status=RecordStatus.IN_PROGRESS,
         expiry=int(now) + lifetime,
         in_progress_expiry=int(now * 1000) + window_ms,
         payload_hash=payload_hash,
@@ -70,7 +70,7 @@ def test_completed_record_blocks_and_is_returned_for_replay(store: IdempotencySt
     store.save(done)
     clock.advance(1800)  # long after the 60 s in-progress window: a completed record has none
     winner = lost_to(store, in_progress(clock.now), clock.now)
-    assert winner.status is Status.COMPLETED
+    assert winner.status is RecordStatus.COMPLETED
     assert winner.result == {"MessageId": "m-1", "RequestId": "r-1", "nested": {"n": [1, 2]}}
     assert winner.in_progress_expiry is None
     assert store.get(KEY) == done
@@ -251,7 +251,7 @@ def test_guard_takeover_sends_the_stored_token_over_every_store(store: Idempoten
     outcome = guard.run("msg-1#0", scope="sqs", payload={"title": "hi"}, operation=push)
     assert calls == [calls[0], calls[0]] == [outcome.token, outcome.token]
     stored = store.get(guard.scoped_key("msg-1#0", "sqs"))
-    assert stored is not None and stored.status is Status.COMPLETED and stored.token == calls[0]
+    assert stored is not None and stored.status is RecordStatus.COMPLETED and stored.token == calls[0]
 
 
 def test_guard_reports_live_in_progress_over_every_store(store: IdempotencyStore, clock: FakeClock) -> None:

@@ -25,7 +25,7 @@ import pushfn.triggers.queue as queue_adapter
 import pushfn.triggers.timer as timer_adapter
 from pushfn.errors import PushfnError
 from pushfn.jobs import errors as job_errors
-from pushfn.jobs.outcomes import Failure, Status
+from pushfn.jobs.outcomes import Failure, Verdict
 from pushfn.jobs.queued import FUNCTION_NAME, MessageOutcome, process_batch
 from pushfn.jobs.scheduled import TickOutcome
 from pushfn.push.errors import ThrottledError
@@ -201,7 +201,7 @@ def test_the_same_messages_get_the_same_outcomes_on_every_platform(emulator, run
             replies.append(exc)
 
     assert [o.message_id for o in outcomes] == ids
-    assert [o.status for o in outcomes] == [Status.TRANSIENT, Status.SUCCESS, Status.PERMANENT, Status.PERMANENT]
+    assert [o.status for o in outcomes] == [Verdict.TRANSIENT, Verdict.SUCCESS, Verdict.PERMANENT, Verdict.PERMANENT]
     assert [o.reason for o in outcomes] == ["throttled", None, "invalid_spec", "invalid_spec"]
     assert [p["params"]["Title"] for p in emulator.pushes()] == [f"{name} good"]
     # Only the reply differs, and only the adapter chose it.
@@ -219,15 +219,15 @@ def test_the_same_messages_get_the_same_outcomes_on_every_platform(emulator, run
 # --- property: each platform's reply rule, for any mix of outcomes ----------------------------------
 
 _FAILURES = {
-    Status.SUCCESS: None,
-    Status.PERMANENT: Failure(Status.PERMANENT, "invalid_spec", "InvalidRequestError", "Title: required: missing"),
-    Status.TRANSIENT: Failure(Status.TRANSIENT, "throttled", "ThrottledError", "Throttling.User"),
+    Verdict.SUCCESS: None,
+    Verdict.PERMANENT: Failure(Verdict.PERMANENT, "invalid_spec", "InvalidRequestError", "Title: required: missing"),
+    Verdict.TRANSIENT: Failure(Verdict.TRANSIENT, "throttled", "ThrottledError", "Throttling.User"),
 }
 outcome_lists = st.lists(
     st.builds(
         lambda mid, status: MessageOutcome(mid, mid, status, _FAILURES[status]),
         st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=12)),
-        st.sampled_from(list(Status)),
+        st.sampled_from(list(Verdict)),
     ),
     max_size=8,
 )
@@ -236,7 +236,7 @@ outcome_lists = st.lists(
 @given(outcomes=outcome_lists)
 def test_sqs_names_exactly_the_messages_to_retry_and_never_raises(outcomes):
     reply = platform_reply(QueueBatch(SQS, ()), outcomes)
-    expected = [o.message_id or "" for o in outcomes if o.status is Status.TRANSIENT]
+    expected = [o.message_id or "" for o in outcomes if o.status is Verdict.TRANSIENT]
     assert reply == {"batchItemFailures": [{"itemIdentifier": mid} for mid in expected]}
     json.dumps(reply)  # the answer Lambda reads is plain JSON
 
@@ -244,12 +244,12 @@ def test_sqs_names_exactly_the_messages_to_retry_and_never_raises(outcomes):
 @pytest.mark.parametrize("platform", [MNS_TOPIC, MNS_QUEUE, UNKNOWN])
 @given(outcomes=outcome_lists)
 def test_without_a_partial_reply_a_retry_is_a_raise_and_nothing_else_is(platform, outcomes):
-    transient = [o for o in outcomes if o.status is Status.TRANSIENT]
+    transient = [o for o in outcomes if o.status is Verdict.TRANSIENT]
     if not transient:
         assert platform_reply(QueueBatch(platform, ()), outcomes) == {
             "processed": len(outcomes),
-            "succeeded": sum(o.status is Status.SUCCESS for o in outcomes),
-            "failed_permanently": sum(o.status is Status.PERMANENT for o in outcomes),
+            "succeeded": sum(o.status is Verdict.SUCCESS for o in outcomes),
+            "failed_permanently": sum(o.status is Verdict.PERMANENT for o in outcomes),
         }
         return
     with pytest.raises(RetryLaterError) as exc:
@@ -260,7 +260,7 @@ def test_without_a_partial_reply_a_retry_is_a_raise_and_nothing_else_is(platform
 
 
 def test_an_sqs_message_without_an_id_to_retry_fails_the_batch_with_a_warning(caplog):
-    outcomes = [MessageOutcome(None, "k", Status.TRANSIENT, _FAILURES[Status.TRANSIENT])]
+    outcomes = [MessageOutcome(None, "k", Verdict.TRANSIENT, _FAILURES[Verdict.TRANSIENT])]
     caplog.set_level("WARNING", logger="pushfn.triggers")
     assert platform_reply(QueueBatch(SQS, ()), outcomes) == {"batchItemFailures": [{"itemIdentifier": ""}]}
     assert [getattr(r, "fields", {}).get("event") for r in caplog.records] == ["queue_push.batch_failed"]

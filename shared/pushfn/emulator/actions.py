@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pushfn.api_time import format_api_time
 from pushfn.emulator.auth import Caller
 from pushfn.emulator.errors import ApiError, invalid
 from pushfn.emulator.fields import PUSH_FIELDS, TASK_FIELDS
@@ -21,7 +22,6 @@ from pushfn.emulator.params import Params
 from pushfn.emulator.registry import AppRegistry
 from pushfn.emulator.state import EmulatorState
 from pushfn.emulator.tags import MAX_TAG_CHARS
-from pushfn.emulator.timefmt import format_api_time
 
 MAX_CHECK_DEVICES = 100
 MAX_ALIASES_PER_CALL = 10

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError
-from pushfn.emulator.timefmt import parse_api_time
 from pushfn.emulator.wire import WireRequest
 from pushfn.push import signing
 

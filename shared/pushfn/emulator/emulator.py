@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pushfn.emulator import control
 from pushfn.emulator.auth import Credential
@@ -14,7 +14,9 @@ from pushfn.emulator.errors import EmulatorError
 from pushfn.emulator.server import EmulatorHTTPServer
 from pushfn.emulator.settings import DEFAULT_HOST, DEFAULT_SERVE_PORT, EmulatorSettings
 from pushfn.emulator.state import EmulatorState
-from pushfn.emulator.timefmt import Clock
+
+if TYPE_CHECKING:
+    from pushfn.api_time import Clock
 
 
 class Emulator:

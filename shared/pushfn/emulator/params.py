@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError, invalid
-from pushfn.emulator.timefmt import parse_api_time
 
 
 class Params:

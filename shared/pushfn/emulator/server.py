@@ -144,7 +144,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             request = WireRequest.parse(self.command, query, dict(self.headers.items()), body)
             outcome = service.handle(self.server.state, request)
         except ApiError as error:  # malformed encoding, caught before the pipeline
-            outcome = service.Outcome(
+            outcome = service.Answer(
                 error.status, service.error_body(error, service.new_request_id(), self.headers.get("host"))
             )
         fault = outcome.fault

@@ -26,7 +26,7 @@ API_NOT_FOUND = "Specified api is not found, please check your url and method."
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
     status: int
     body: dict[str, Any]
     fault: Fault | None = None  # a latency/drop fault to apply once the answer is ready
@@ -48,7 +48,7 @@ def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, 
     }
 
 
-def handle(state: EmulatorState, request: WireRequest) -> Outcome:
+def handle(state: EmulatorState, request: WireRequest) -> Answer:
     request_id = new_request_id()
     fault: Fault | None = None
     xml = wants_xml(request)
@@ -67,9 +67,9 @@ def handle(state: EmulatorState, request: WireRequest) -> Outcome:
             params = Params({k: v for k, v in request.params.items() if k not in COMMON_PARAMS})
             app_key = _app_key(state, params) if spec.needs_app_key else None
             data = spec.handler(ActionContext(state, action, app_key, caller, request_id, now), params)
-        return Outcome(200, {"RequestId": request_id, **data}, fault, f"{action}Response", xml)
+        return Answer(200, {"RequestId": request_id, **data}, fault, f"{action}Response", xml)
     except ApiError as error:
-        return Outcome(error.status, error_body(error, request_id, request.headers.get("host")), fault, xml=xml)
+        return Answer(error.status, error_body(error, request_id, request.headers.get("host")), fault, xml=xml)
 
 
 def _route(request: WireRequest) -> str:

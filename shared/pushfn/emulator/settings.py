@@ -54,6 +54,6 @@ class EmulatorSettings:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> EmulatorSettings:
-        """:meth:`from_settings` of ``Settings.from_env(environ)`` (default: the process environment)."""
-        return cls.from_settings(Settings.from_env(environ))
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EmulatorSettings:
+        """:meth:`from_settings` of ``Settings.from_env(env)`` (default: the process environment)."""
+        return cls.from_settings(Settings.from_env(env))

@@ -12,13 +12,16 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from itertools import count
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pushfn.api_time import system_clock
 from pushfn.emulator.auth import Authenticator, Credential
 from pushfn.emulator.errors import throttled
 from pushfn.emulator.faults import FaultPlan
 from pushfn.emulator.registry import Registry
-from pushfn.emulator.timefmt import Clock, system_clock
+
+if TYPE_CHECKING:
+    from pushfn.api_time import Clock
 
 #: "same token within 15 min ⇒ only one push, later calls get the first result"
 #: (IdempotentToken docs in ``alibabacloud-push20160801`` 2.1.8).

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from pushfn.http.problems import unauthorized
 from pushfn.http.settings import MIN_SECRET_BYTES, HttpSettings, hash_api_key
+from pushfn.idempotency.keys import MAX_KEY_LENGTH
 from pushfn.triggers.http import HttpRequest
 
 WEBHOOK_ID = "webhook-id"
@@ -109,8 +110,8 @@ def verify_webhook(request: HttpRequest, secrets: tuple[bytes, ...], now: float,
             raise unauthorized(f"the {name} header is missing", "missing_header", field=name)
         values[name] = value
     webhook_id, timestamp = values[WEBHOOK_ID], values[WEBHOOK_TIMESTAMP]
-    if len(webhook_id) > 255 or not webhook_id.isprintable():
-        raise unauthorized("webhook-id must be 1-255 printable characters", "format", field=WEBHOOK_ID)
+    if len(webhook_id) > MAX_KEY_LENGTH or not webhook_id.isprintable():  # it becomes the idempotency key
+        raise unauthorized(f"webhook-id must be 1-{MAX_KEY_LENGTH} printable characters", "format", field=WEBHOOK_ID)
     try:
         sent_at = int(timestamp)
     except ValueError:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pushfn.http.auth import Principal
 from pushfn.http.call import Call, Deps
 from pushfn.http.problems import HttpProblem, retry_after_header
+from pushfn.idempotency import keys
 from pushfn.idempotency.exceptions import (
     IdempotencyError,
     IdempotencyInProgressError,
@@ -40,7 +41,8 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 #: Answer header set when a signed request also carried an ``Idempotency-Key`` (which is not used).
 IGNORED = "Idempotency-Key-Ignored"
-MAX_KEY_LENGTH = 255
+# The header's key becomes the guard's key: one limit for both.
+MAX_KEY_LENGTH = keys.MAX_KEY_LENGTH
 
 #: What the guard stores for one answered request: ``{"status": 202, "body": {...}}``.
 StoredAnswer = dict[str, Any]

@@ -56,7 +56,7 @@ class HttpProblem(PushfnError):
         if self.detail:
             body["detail"] = self.detail
         if self.errors:
-            body["errors"] = [problem.as_dict() for problem in self.errors]
+            body["errors"] = [problem.to_dict() for problem in self.errors]
         body.update(self.extensions)
         return body
 

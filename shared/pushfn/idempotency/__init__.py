@@ -26,7 +26,7 @@ from pushfn.idempotency.exceptions import (
 )
 from pushfn.idempotency.guard import Guard, IdempotencyGuard, Outcome
 from pushfn.idempotency.keys import new_token, payload_hash
-from pushfn.idempotency.record import IdempotencyRecord, Status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.idempotency.url import store_from_settings, store_from_url
 
@@ -43,7 +43,7 @@ __all__ = [
     "IdempotencyStore",
     "IdempotencyStoreError",
     "Outcome",
-    "Status",
+    "RecordStatus",
     "new_token",
     "payload_hash",
     "store_from_settings",

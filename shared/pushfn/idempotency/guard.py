@@ -44,7 +44,7 @@ from pushfn.idempotency.exceptions import (
     IdempotencyPayloadMismatchError,
     IdempotencyRecordExistsError,
 )
-from pushfn.idempotency.record import IdempotencyRecord, Status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.logs import get_logger, mask
 
@@ -148,7 +148,7 @@ class IdempotencyGuard:
             in_progress_expiry = int(now * 1000) + window_ms
             record = IdempotencyRecord(
                 key=scoped,
-                status=Status.IN_PROGRESS,
+                status=RecordStatus.IN_PROGRESS,
                 expiry=_in_progress_expiry(int(now), in_progress_expiry, lifetime),
                 in_progress_expiry=in_progress_expiry,
                 payload_hash=digest,
@@ -193,7 +193,7 @@ class IdempotencyGuard:
             raise IdempotencyPayloadMismatchError(
                 f"idempotency key {self._label(new.key)} was already used with a different payload"
             )
-        if old.status is Status.COMPLETED:
+        if old.status is RecordStatus.COMPLETED:
             if not isinstance(old.result, dict):
                 raise IdempotencyCorruptRecordError(
                     f"idempotency record for {self._label(new.key)} is COMPLETED but holds no result object"
@@ -292,7 +292,7 @@ def _in_progress_expiry(now: int, in_progress_expiry_ms: int, lifetime: int) -> 
 
 def _is_own_write(stored: IdempotencyRecord, mine: IdempotencyRecord) -> bool:
     return (
-        stored.status is Status.IN_PROGRESS
+        stored.status is RecordStatus.IN_PROGRESS
         and stored.token == mine.token
         and stored.in_progress_expiry == mine.in_progress_expiry
         and stored.payload_hash == mine.payload_hash

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class RecordStatus(str, enum.Enum):
+    """The two states a stored record can be in (Powertools' state machine, without EXPIRED: expiry is a time)."""
+
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
 
@@ -23,7 +25,7 @@ class IdempotencyRecord:
     """One key's state. ``key`` is the scoped key ``function#scope#key``."""
 
     key: str
-    status: Status
+    status: RecordStatus
     expiry: int
     payload_hash: str
     token: str
@@ -36,7 +38,7 @@ class IdempotencyRecord:
     def is_stale_in_progress(self, now: float) -> bool:
         """An in-progress record whose owner has certainly stopped (its function timed out or died)."""
         return (
-            self.status is Status.IN_PROGRESS
+            self.status is RecordStatus.IN_PROGRESS
             and self.in_progress_expiry is not None
             and self.in_progress_expiry < int(now * 1000)
         )
@@ -56,7 +58,7 @@ class IdempotencyRecord:
         )
 
     def completed(self, result: dict[str, Any], expiry: int) -> IdempotencyRecord:
-        return replace(self, status=Status.COMPLETED, result=result, expiry=expiry, in_progress_expiry=None)
+        return replace(self, status=RecordStatus.COMPLETED, result=result, expiry=expiry, in_progress_expiry=None)
 
     def result_json(self) -> str | None:
         return None if self.result is None else dump_result(self.result)
@@ -90,11 +92,11 @@ def load_result(text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def parse_status(value: str) -> Status:
+def parse_status(value: str) -> RecordStatus:
     """Unknown statuses mean another program wrote the row: fail loudly rather than guess."""
     from pushfn.idempotency.exceptions import IdempotencyStoreError
 
     try:
-        return Status(value)
+        return RecordStatus(value)
     except ValueError:
         raise IdempotencyStoreError(f"unknown idempotency record status {value!r}") from None

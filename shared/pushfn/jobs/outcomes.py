@@ -11,7 +11,7 @@ The *phase* decides first (:func:`interpretation_failure`): anything that goes w
 a message — decoding its JSON, the envelope, the spec, relative times, templates, model validation —
 is the message's fault, whatever the exception's type (an ``OverflowError`` from a date in year 9999
 is as permanent as a missing Title). Only while *talking to a service* (CloudPush, the idempotency
-store) does :func:`classify` sort failures into transient and permanent.
+store) does :func:`sending_failure` sort failures into transient and permanent.
 
 Deliberately transient although the service answered 4xx: authentication failures
 (``SignatureDoesNotMatch``, ``InvalidAccessKeyId.*``) and missing configuration. The message is not
@@ -43,7 +43,9 @@ from pushfn.push.errors import (
 )
 
 
-class Status(str, enum.Enum):
+class Verdict(str, enum.Enum):
+    """How a message, a push or a failure ended: done, never worth retrying, or worth retrying."""
+
     SUCCESS = "success"
     PERMANENT = "permanent"
     TRANSIENT = "transient"
@@ -53,14 +55,14 @@ class Status(str, enum.Enum):
 class Failure:
     """Why something failed, safe to log: no device ids, no secrets."""
 
-    status: Status
+    status: Verdict
     reason: str
     error: str
     message: str
     code: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "status": self.status.value,
             "reason": self.reason,
@@ -74,7 +76,7 @@ class Failure:
         return data
 
 
-def classify(exc: BaseException) -> Failure:
+def sending_failure(exc: BaseException) -> Failure:
     """Map any exception raised while planning or sending a push to a :class:`Failure`."""
     from pushfn.idempotency.exceptions import (
         IdempotencyError,
@@ -88,31 +90,31 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, InvalidRequestError):
         return invalid_spec(exc.problems, name)
     if isinstance(exc, IdempotencyPayloadMismatchError):
-        return Failure(Status.PERMANENT, "payload_mismatch", name, text)
+        return Failure(Verdict.PERMANENT, "payload_mismatch", name, text)
     if isinstance(exc, IdempotencyKeyError):
-        return Failure(Status.PERMANENT, "invalid_key", name, text)
+        return Failure(Verdict.PERMANENT, "invalid_key", name, text)
     if isinstance(exc, IdempotencyInProgressError):
-        return Failure(Status.TRANSIENT, "in_progress", name, text)
+        return Failure(Verdict.TRANSIENT, "in_progress", name, text)
     if isinstance(exc, IdempotencyError):
-        return Failure(Status.TRANSIENT, "idempotency_store", name, text)
+        return Failure(Verdict.TRANSIENT, "idempotency_store", name, text)
     if isinstance(exc, ThrottledError):
-        return Failure(Status.TRANSIENT, "throttled", name, text, code=exc.code)
+        return Failure(Verdict.TRANSIENT, "throttled", name, text, code=exc.code)
     if isinstance(exc, ServerError):
-        return Failure(Status.TRANSIENT, "server_error", name, text, code=exc.code)
+        return Failure(Verdict.TRANSIENT, "server_error", name, text, code=exc.code)
     if isinstance(exc, AuthError):
-        return Failure(Status.TRANSIENT, "auth", name, text, code=exc.code)
+        return Failure(Verdict.TRANSIENT, "auth", name, text, code=exc.code)
     if isinstance(exc, ServiceError):
-        status = Status.TRANSIENT if exc.retryable else Status.PERMANENT
+        status = Verdict.TRANSIENT if exc.retryable else Verdict.PERMANENT
         return Failure(
-            status, "service_refused" if status is Status.PERMANENT else "service_error", name, text, code=exc.code
+            status, "service_refused" if status is Verdict.PERMANENT else "service_error", name, text, code=exc.code
         )
     if isinstance(exc, TransportError):
-        return Failure(Status.TRANSIENT, "network", name, text)
+        return Failure(Verdict.TRANSIENT, "network", name, text)
     if isinstance(exc, (ConfigurationError, CredentialsError)):
-        return Failure(Status.TRANSIENT, "configuration", name, text)
+        return Failure(Verdict.TRANSIENT, "configuration", name, text)
     # A bug or an unforeseen library error: the message may be fine, so let the platform retry it
     # (bounded by its retry limit) rather than throw it away.
-    return Failure(Status.TRANSIENT, "unexpected", name, text)
+    return Failure(Verdict.TRANSIENT, "unexpected", name, text)
 
 
 def interpretation_failure(exc: BaseException, *, field: str = "body") -> Failure:
@@ -131,18 +133,18 @@ def interpretation_failure(exc: BaseException, *, field: str = "body") -> Failur
         path = f"{field}.{exc.path}" if exc.path else field
         return invalid_spec([FieldProblem(path, exc.rule, exc.detail)], type(exc).__name__)
     if isinstance(exc, (ConfigurationError, CredentialsError)):
-        return Failure(Status.TRANSIENT, "configuration", type(exc).__name__, safe_text(str(exc)))
+        return Failure(Verdict.TRANSIENT, "configuration", type(exc).__name__, safe_text(str(exc)))
     detail = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
     return invalid_spec([FieldProblem(field, "unreadable", detail)], type(exc).__name__)
 
 
 def invalid_spec(problems: Sequence[FieldProblem], error: str = "InvalidRequestError") -> Failure:
     """The permanent ``invalid_spec`` failure; its message is ``"<field>: <rule>: <detail>; ..."``."""
-    shown = [{key: safe_text(value) for key, value in p.as_dict().items()} for p in problems]
+    shown = [{key: safe_text(value) for key, value in p.to_dict().items()} for p in problems]
     text = "; ".join(f"{p['field']}: {p['rule']}: {p['message']}" for p in shown[:5])
     if len(shown) > 5:
         text += f"; +{len(shown) - 5} more"
-    return Failure(Status.PERMANENT, "invalid_spec", error, safe_text(text or "invalid"), problems=shown)
+    return Failure(Verdict.PERMANENT, "invalid_spec", error, safe_text(text or "invalid"), problems=shown)
 
 
 _HEX_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")

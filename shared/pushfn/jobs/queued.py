@@ -1,7 +1,7 @@
 """Queue messages → pushes, each message on its own; one platform-neutral outcome per message.
 
 For every message: parse the body (:mod:`pushfn.specs.envelope`), plan the requests (relative
-times resolve against the message's send time), push them through the guard, and classify the
+times resolve against the message's send time), push them through the guard, and sending_failure the
 message as a whole:
 
 - **success** — every push sent or replayed;
@@ -40,16 +40,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pushfn.api_time import format_api_time
 from pushfn.idempotency.keys import fit_key, fit_name
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
 from pushfn.jobs.errors import DeadLetterError
-from pushfn.jobs.outcomes import Failure, Status, classify, interpretation_failure, invalid_spec, safe_text
+from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, invalid_spec, safe_text, sending_failure
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
 from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
-from pushfn.specs.relative_time import format_time
 from pushfn.triggers.queue import (
     QueueBatch,
     QueueEventError,
@@ -79,7 +79,7 @@ class MessageOutcome:
 
     message_id: str | None
     key: str | None
-    status: Status
+    status: Verdict
     failure: Failure | None = None
     items: list[ItemResult] = field(default_factory=list)
     dead_letter: str | None = None
@@ -87,26 +87,26 @@ class MessageOutcome:
     @property
     def retry(self) -> bool:
         """True when a retry can fix the failure: the platform must deliver the message again."""
-        return self.status is Status.TRANSIENT
+        return self.status is Verdict.TRANSIENT
 
     @property
     def succeeded(self) -> bool:
         """True when every push of the message went out or was replayed."""
-        return self.status is Status.SUCCESS
+        return self.status is Verdict.SUCCESS
 
     @property
     def reason(self) -> str | None:
         """The failure's short, log-safe reason code (``"throttled"``, ``"invalid_spec"``); None on success."""
         return self.failure.reason if self.failure is not None else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "message_id": self.message_id,
             "status": self.status.value,
-            "items": [i.as_dict() for i in self.items],
+            "items": [i.to_dict() for i in self.items],
         }
         if self.failure is not None:
-            data["failure"] = self.failure.as_dict()
+            data["failure"] = self.failure.to_dict()
         if self.dead_letter is not None:
             data["dead_letter"] = self.dead_letter
         return data
@@ -147,13 +147,13 @@ def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
 
 
 def _all_handed_back(batch: QueueBatch, exc: BaseException) -> list[MessageOutcome]:
-    failure = classify(exc)
+    failure = sending_failure(exc)
     logger.error(
         "queue_push is misconfigured; every message is handed back: %s",
         failure.message,
-        extra={"fields": {"event": "queue_push.misconfigured", "function": FUNCTION_NAME, **failure.as_dict()}},
+        extra={"fields": {"event": "queue_push.misconfigured", "function": FUNCTION_NAME, **failure.to_dict()}},
     )
-    return [MessageOutcome(m.message_id, None, Status.TRANSIENT, failure) for m in batch.messages]
+    return [MessageOutcome(m.message_id, None, Verdict.TRANSIENT, failure) for m in batch.messages]
 
 
 def process_batch(
@@ -255,10 +255,10 @@ def _finish(
     dead_letter: DeadLetterSink | None,
 ) -> MessageOutcome:
     if failure is None:
-        return MessageOutcome(message.message_id, key, Status.SUCCESS, items=items)
-    if failure.status is Status.TRANSIENT:
+        return MessageOutcome(message.message_id, key, Verdict.SUCCESS, items=items)
+    if failure.status is Verdict.TRANSIENT:
         _log(logging.WARNING, "queue_push.transient_failure", "message will be retried", message, key, failure)
-        return MessageOutcome(message.message_id, key, Status.TRANSIENT, failure, items)
+        return MessageOutcome(message.message_id, key, Verdict.TRANSIENT, failure, items)
     where = None
     if dead_letter is not None:
         letter = DeadLetter(
@@ -266,16 +266,16 @@ def _finish(
             message_id=message.message_id,
             key=key or content_key(message),
             source=message.source,
-            failure=failure.as_dict(),
+            failure=failure.to_dict(),
             body=message.body,
-            failed_at=format_time(datetime.now(timezone.utc)),
+            failed_at=format_api_time(datetime.now(timezone.utc)),
             body_encoding=message.body_encoding,
         )
         try:
             where = dead_letter.write(letter)
         except DeadLetterError as exc:
             # Deleting a message we could not park would lose it: hand it back instead.
-            lost = Failure(Status.TRANSIENT, "dead_letter_unavailable", type(exc).__name__, safe_text(str(exc)))
+            lost = Failure(Verdict.TRANSIENT, "dead_letter_unavailable", type(exc).__name__, safe_text(str(exc)))
             _log(
                 logging.ERROR,
                 "queue_push.dead_letter_failed",
@@ -284,7 +284,7 @@ def _finish(
                 key,
                 lost,
             )
-            return MessageOutcome(message.message_id, key, Status.TRANSIENT, lost, items)
+            return MessageOutcome(message.message_id, key, Verdict.TRANSIENT, lost, items)
     _log(
         logging.ERROR,
         "queue_push.permanent_failure",
@@ -294,7 +294,7 @@ def _finish(
         failure,
         dead_letter=where and (dead_letter.describe() if dead_letter else None),
     )
-    return MessageOutcome(message.message_id, key, Status.PERMANENT, failure, items, dead_letter=where)
+    return MessageOutcome(message.message_id, key, Verdict.PERMANENT, failure, items, dead_letter=where)
 
 
 def _log(
@@ -312,7 +312,7 @@ def _log(
         "message_id": safe_text(message.message_id) if message.message_id else None,
         "key": mask(key) if key else None,
         "source": safe_text(message.source),
-        **failure.as_dict(),
+        **failure.to_dict(),
         **{k: v for k, v in extra.items() if v is not None},
     }
     logger.log(level, "%s (%s): %s", text, failure.reason, failure.message, extra={"fields": fields})

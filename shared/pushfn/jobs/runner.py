@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from pushfn.jobs.outcomes import Failure, Status, classify
+from pushfn.jobs.outcomes import Failure, Verdict, sending_failure
 from pushfn.specs.push_spec import PlannedPush
 
 if TYPE_CHECKING:
@@ -42,14 +42,14 @@ class ItemResult:
     failure: Failure | None = None
     error: BaseException | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"state": self.state}
         if self.index is not None:
             data["index"] = self.index
         if self.result is not None:
             data["result"] = self.result
         if self.failure is not None:
-            data["failure"] = self.failure.as_dict()
+            data["failure"] = self.failure.to_dict()
         return data
 
 
@@ -88,9 +88,9 @@ def run_planned(
                 expires_after_seconds=expires_after_seconds,
             )
         except Exception as exc:  # every failure is classified; none escapes unrecorded
-            failure = classify(exc)
+            failure = sending_failure(exc)
             results.append(ItemResult(plan.index, this_key, FAILED, failure=failure, error=exc))
-            if failure.status is Status.TRANSIENT:
+            if failure.status is Verdict.TRANSIENT:
                 results.extend(
                     ItemResult(rest.index, item_key(key, rest.index), SKIPPED) for rest in planned[position + 1 :]
                 )
@@ -101,14 +101,14 @@ def run_planned(
     return results
 
 
-def overall_status(results: Sequence[ItemResult]) -> Status:
+def overall_status(results: Sequence[ItemResult]) -> Verdict:
     """Transient beats permanent beats success: anything retryable must be retried."""
     statuses = {r.failure.status for r in results if r.failure is not None}
-    if Status.TRANSIENT in statuses:
-        return Status.TRANSIENT
-    if Status.PERMANENT in statuses:
-        return Status.PERMANENT
-    return Status.SUCCESS
+    if Verdict.TRANSIENT in statuses:
+        return Verdict.TRANSIENT
+    if Verdict.PERMANENT in statuses:
+        return Verdict.PERMANENT
+    return Verdict.SUCCESS
 
 
 def _send(client: PushSender, plan: PlannedPush, token: str) -> dict[str, Any]:

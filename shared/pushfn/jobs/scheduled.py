@@ -29,13 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pushfn.api_time import format_api_time
 from pushfn.idempotency.keys import fit_key
-from pushfn.jobs.outcomes import Failure, Status, interpretation_failure, safe_text
+from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.push_spec import TemplateSource, resolve_push_spec
-from pushfn.specs.relative_time import format_time
 from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event, platform_reply
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def _tick(event: object, context: Any) -> TickOutcome:
 
 def tick_key(invocation: ScheduledInvocation) -> str:
     """``name#2024-05-01T08:00:00Z``; one that is no valid key (too long, unprintable) becomes its digest."""
-    when = format_time(invocation.scheduled_time)
+    when = format_api_time(invocation.scheduled_time)
     return fit_key(f"{invocation.trigger_name}#{when}")
 
 
@@ -134,9 +134,9 @@ def run_tick(
     results = run_planned(planned, guard=guard, client=client, key=key, scope=SCOPE, context=context)
     summary = _summary(invocation, key, results)
     for item in results:
-        if item.state == FAILED and item.failure is not None and item.failure.status is Status.PERMANENT:
+        if item.state == FAILED and item.failure is not None and item.failure.status is Verdict.PERMANENT:
             _log_failure(invocation, item, "scheduled push refused permanently; not retried")
-    transient = next((r for r in results if r.failure is not None and r.failure.status is Status.TRANSIENT), None)
+    transient = next((r for r in results if r.failure is not None and r.failure.status is Verdict.TRANSIENT), None)
     if transient is not None:
         _log_failure(invocation, transient, "scheduled push failed transiently; the tick will be retried")
         assert transient.failure is not None
@@ -153,9 +153,9 @@ def _summary(invocation: ScheduledInvocation, key: str, results: list[ItemResult
     return {
         "status": "partial" if failed else "ok",
         "trigger": invocation.trigger_name,
-        "scheduled_time": format_time(invocation.scheduled_time),
+        "scheduled_time": format_api_time(invocation.scheduled_time),
         "key": key,
-        "items": [r.as_dict() for r in results],
+        "items": [r.to_dict() for r in results],
     }
 
 
@@ -168,8 +168,8 @@ def _invalid(
         "event": "scheduled_push.invalid",
         "function": FUNCTION_NAME,
         "trigger": safe_text(trigger) if trigger else None,
-        "scheduled_time": format_time(when) if when else None,
-        **failure.as_dict(),
+        "scheduled_time": format_api_time(when) if when else None,
+        **failure.to_dict(),
     }
     logger.error("invalid schedule payload, not retried: %s", failure.message, extra={"fields": fields})
     summary = {
@@ -193,13 +193,13 @@ def _misconfigured(exc: Exception) -> None:
 
 def _log_failure(invocation: ScheduledInvocation, item: ItemResult, message: str) -> None:
     assert item.failure is not None
-    level = logging.ERROR if item.failure.status is Status.PERMANENT else logging.WARNING
+    level = logging.ERROR if item.failure.status is Verdict.PERMANENT else logging.WARNING
     fields = {
         "event": f"scheduled_push.{item.failure.status.value}_failure",
         "function": FUNCTION_NAME,
         "trigger": invocation.trigger_name,
-        "scheduled_time": format_time(invocation.scheduled_time),
+        "scheduled_time": format_api_time(invocation.scheduled_time),
         "index": item.index,
-        **item.failure.as_dict(),
+        **item.failure.to_dict(),
     }
     logger.log(level, "%s: %s", message, item.failure.message, extra={"fields": fields})

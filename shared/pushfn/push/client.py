@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from pushfn.logs import get_logger, mask, mask_list
+from pushfn.api_time import format_api_time
+from pushfn.logs import get_logger, mask_list, scrub_text
 from pushfn.push import signing
 from pushfn.push._config import Retry, Timeout
 from pushfn.push.credentials import (
@@ -48,12 +49,12 @@ from pushfn.push.errors import (
     PushError,
     ServiceError,
     ThrottledError,
-    classify,
+    error_from_answer,
 )
 from pushfn.push.transport import PreparedRequest, RawResponse, RequestsTransport, Transport
 from pushfn.settings import Settings
 
-log = get_logger("pushfn.push")
+logger = get_logger("pushfn.push")
 
 API_VERSION = "2016-08-01"
 DEFAULT_ENDPOINT = "https://cloudpush.aliyuncs.com"
@@ -88,7 +89,6 @@ NATURALLY_IDEMPOTENT = frozenset(
 TOKEN_ACTIONS = frozenset({"Push", "MassPush"})
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_DEVICE_ID_RE = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
@@ -132,19 +132,15 @@ class PushSender(Protocol):
     def call(self, action: str, request: Any, *, idempotent_token: str | None = None) -> ApiResponse: ...
 
 
-def _utc_timestamp(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
 def _encode(params: Mapping[str, str]) -> str:
     return "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in params.items())
 
 
-def scrub(text: str) -> str:
-    """Remove what must never reach a log: the server's string-to-sign (it echoes every target) and device ids."""
+def service_message(text: str) -> str:
+    """A service error ``Message`` made safe to keep: without the string-to-sign the gateway echoes
+    (it lists every target), and with device ids and secrets masked (:func:`pushfn.logs.scrub_text`)."""
     head, sep, _ = text.partition(_SERVER_STRING_TO_SIGN)
-    text = head.rstrip() if sep else text
-    return _DEVICE_ID_RE.sub(lambda m: mask(m.group(0)), text)
+    return scrub_text(head.rstrip() if sep else text)
 
 
 def validate_endpoint(endpoint: str) -> str:
@@ -154,7 +150,7 @@ def validate_endpoint(endpoint: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigurationError(f"PUSH_ENDPOINT must not carry a path or query, got {endpoint!r}")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("PUSH_ENDPOINT uses plain HTTP to a non-loopback host; CloudPush requires HTTPS")
+        logger.warning("PUSH_ENDPOINT uses plain HTTP to a non-loopback host; CloudPush requires HTTPS")
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -293,7 +289,7 @@ class PushClient:
         return query, form
 
     def _sign(self, action: str, query: dict[str, str], form: dict[str, str], creds: Credentials) -> PreparedRequest:
-        now = _utc_timestamp(self._clock())
+        now = format_api_time(self._clock())
         nonce = uuid.uuid4().hex
         body = _encode(form).encode() if form else b""
         headers: dict[str, str] = {"accept": "application/json", "user-agent": "pushfn/0.1"}
@@ -364,7 +360,7 @@ class PushClient:
                     "retrying": retry,
                 }
                 if not retry:
-                    log.warning("push call failed", extra={"fields": fields})
+                    logger.warning("push call failed", extra={"fields": fields})
                     if maybe_sent:
                         exc.maybe_sent = True
                     raise
@@ -372,10 +368,10 @@ class PushClient:
                     delay = retry_after  # exactly what the service asked for, like the SDK
                 else:
                     delay = self.retry.delay(attempt, throttled=isinstance(exc, ThrottledError))
-                log.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
+                logger.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
                 self.retry.sleep(delay)
                 continue
-            log.info(
+            logger.info(
                 "push call ok",
                 extra={
                     "fields": {
@@ -412,7 +408,7 @@ class PushClient:
                     http_status=raw.status,
                     maybe_sent=True,
                 )
-            raise classify(
+            raise error_from_answer(
                 "HttpError",
                 f"HTTP {raw.status} without a JSON error body",
                 http_status=raw.status,
@@ -422,9 +418,9 @@ class PushClient:
         request_id = str(data.get("RequestId", ""))
         if 200 <= raw.status < 300 and "Code" not in data:
             return ApiResponse(action, request_id, data)
-        raise classify(
+        raise error_from_answer(
             str(data.get("Code", f"HTTP{raw.status}")),
-            scrub(str(data.get("Message", ""))),
+            service_message(str(data.get("Message", ""))),
             http_status=raw.status,
             request_id=request_id or None,
             retry_after=_retry_after(raw.headers),

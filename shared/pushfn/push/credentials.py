@@ -17,17 +17,17 @@ import json
 import os
 import threading
 import time
-from calendar import timegm
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pushfn.api_time import parse_api_time
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import CredentialsError
 from pushfn.settings import Settings
 
-log = get_logger(__name__)
+logger = get_logger(__name__)
 
 #: Refresh role credentials this long before they expire (the official SDK uses 15 minutes).
 REFRESH_MARGIN_SECONDS = 15 * 60
@@ -181,10 +181,10 @@ def read_ini_section(path: Path, section: str) -> dict[str, str]:
 
 def parse_expiration(value: str) -> float:
     """``2024-01-15T08:30:00Z`` → epoch seconds."""
-    try:
-        return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
-    except (TypeError, ValueError):
-        raise CredentialsError(f"unreadable credential Expiration {value!r}") from None
+    epoch = parse_api_time(value)
+    if epoch is None:
+        raise CredentialsError(f"unreadable credential Expiration {str(value)[:40]!r}")
+    return epoch
 
 
 def credentials_from_document(doc: Any, source: str) -> Credentials:
@@ -236,11 +236,11 @@ class RefreshingProvider:
                 return self._cached  # type: ignore[return-value]
             try:
                 self._cached = self._fetch()
-                log.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
+                logger.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
             except CredentialsError:
                 stale = self._cached
                 if stale is not None and stale.expiration is not None and stale.expiration > self._clock():
-                    log.warning("credential refresh failed; serving cached credentials until they expire")
+                    logger.warning("credential refresh failed; serving cached credentials until they expire")
                     return stale
                 raise
             return self._cached

@@ -128,7 +128,7 @@ AUTH_CODES = frozenset(
 )
 
 
-def classify(
+def error_from_answer(
     code: str, message: str, *, http_status: int, request_id: str | None, retry_after: float | None = None
 ) -> ServiceError:
     """Turn a CloudPush error body into the right :class:`ServiceError` subclass.

@@ -34,15 +34,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pushfn.api_time import as_utc, format_api_time
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
-from pushfn.specs.relative_time import (
-    DurationSyntaxError,
-    as_utc,
-    format_time,
-    is_relative,
-    parse_duration,
-    shift,
-)
+from pushfn.specs.relative_time import DurationSyntaxError, is_relative, parse_duration, shift
 
 #: Most pushes one spec may expand to: a schedule is not a bulk sender (the file function is).
 MAX_ITEMS = 100
@@ -106,7 +100,7 @@ def resolve_push_spec(
         try:
             params_as_written = _expand_item(item, loader)
             params = resolve_times(params_as_written, reference)
-            request = validate("Push", params, app_key=app_key, now=reference)
+            request = build_request("Push", params, app_key=app_key, now=reference)
         except InvalidRequestError as exc:
             problems.extend(_prefixed(exc.problems, prefix))
             continue
@@ -138,11 +132,11 @@ def resolve_mass_push(params: object, *, reference: datetime, app_key: int | Non
                 resolve_times(task, reference, field_prefix=f"PushTask.{n}.") if isinstance(task, Mapping) else task
                 for n, task in enumerate(tasks, start=1)
             ]
-    request = validate("MassPush", resolved, app_key=app_key, now=reference)
+    request = build_request("MassPush", resolved, app_key=app_key, now=reference)
     return PlannedPush(index=None, source=params, action="MassPush", request=request)
 
 
-def validate(action: str, params: Mapping[str, Any], *, app_key: int | None, now: datetime) -> Any:
+def build_request(action: str, params: Mapping[str, Any], *, app_key: int | None, now: datetime) -> Any:
     """Validate with :func:`pushfn.push.models.parse_request` against the reference time.
 
     Imported here rather than at module level so parsing a trigger event does not pay for the
@@ -164,7 +158,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
     if push_key is not None and is_relative(out[push_key]):
         try:
             push_at = shift(reference, parse_duration(out[push_key]))
-            out[push_key] = format_time(push_at)
+            out[push_key] = format_api_time(push_at)
         except DurationSyntaxError as exc:
             problems.append(FieldProblem(field_prefix + push_key, "relative_time", str(exc)))
     elif push_key is not None and isinstance(out[push_key], str):
@@ -174,7 +168,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
     after_key = _find(out, "expireafter")
     if expire_key is not None and is_relative(out[expire_key]):
         try:
-            out[expire_key] = format_time(shift(reference, parse_duration(out[expire_key])))
+            out[expire_key] = format_api_time(shift(reference, parse_duration(out[expire_key])))
         except DurationSyntaxError as exc:
             problems.append(FieldProblem(field_prefix + expire_key, "relative_time", str(exc)))
     if after_key is not None:
@@ -189,7 +183,7 @@ def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefi
             problems.append(FieldProblem(field_prefix + after_key, "type", "must be a duration string such as '24h'"))
         else:
             try:
-                out["ExpireTime"] = format_time(shift(push_at, parse_duration(after)))
+                out["ExpireTime"] = format_api_time(shift(push_at, parse_duration(after)))
             except DurationSyntaxError as exc:
                 problems.append(FieldProblem(field_prefix + after_key, "relative_time", str(exc)))
     if problems:

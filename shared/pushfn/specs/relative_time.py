@@ -9,8 +9,9 @@ same request.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from pushfn.api_time import as_utc, format_api_time
 from pushfn.errors import PushfnError
 
 #: One or more ``<number><unit>`` parts, e.g. ``90s``, ``5m``, ``1h30m``, ``2d``, ``1w``.
@@ -57,24 +58,12 @@ def shift(instant: datetime, delta: timedelta) -> datetime:
     try:
         return instant + delta
     except OverflowError:
-        raise DurationSyntaxError(f"{format_time(instant)} plus {delta} is past the year 9999") from None
+        raise DurationSyntaxError(f"{format_api_time(instant)} plus {delta} is past the year 9999") from None
 
 
 def is_relative(value: object) -> bool:
     """A relative time starts with ``+`` (``"+5m"``); anything else is taken as absolute."""
     return isinstance(value, str) and value.strip().startswith("+")
-
-
-def format_time(instant: datetime) -> str:
-    """CloudPush's time format: ISO-8601 UTC to the second, ``YYYY-MM-DDThh:mm:ssZ``."""
-    return as_utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def as_utc(instant: datetime) -> datetime:
-    """Aware UTC datetime; a naive one is taken to be UTC already (platform timestamps are)."""
-    if instant.tzinfo is None:
-        return instant.replace(tzinfo=timezone.utc)
-    return instant.astimezone(timezone.utc)
 
 
 def parse_instant(text: str) -> datetime:

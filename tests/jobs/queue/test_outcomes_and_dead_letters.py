@@ -18,7 +18,7 @@ from pushfn.idempotency.exceptions import (
 )
 from pushfn.jobs.dead_letter import DeadLetter, DirectorySink, SqsSink, dead_letter_sink, sink_from_url
 from pushfn.jobs.errors import DeadLetterError
-from pushfn.jobs.outcomes import Status, classify, safe_text
+from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -28,9 +28,7 @@ from pushfn.push.errors import (
     InvalidRequestError,
     ServerError,
     ServiceError,
-)
-from pushfn.push.errors import (
-    classify as classify_service,
+    error_from_answer,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -39,41 +37,45 @@ REPO = Path(__file__).resolve().parents[3]
 @pytest.mark.parametrize(
     ("exc", "status", "reason"),
     [
-        (InvalidRequestError([FieldProblem("Title", "required", "is required")]), Status.PERMANENT, "invalid_spec"),
+        (InvalidRequestError([FieldProblem("Title", "required", "is required")]), Verdict.PERMANENT, "invalid_spec"),
         (
-            classify_service("InvalidAppKey.NotFound", "no", http_status=400, request_id="r"),
-            Status.PERMANENT,
+            error_from_answer("InvalidAppKey.NotFound", "no", http_status=400, request_id="r"),
+            Verdict.PERMANENT,
             "service_refused",
         ),
-        (classify_service("Throttling.User", "slow", http_status=400, request_id="r"), Status.TRANSIENT, "throttled"),
-        (classify_service("InternalError", "boom", http_status=500, request_id="r"), Status.TRANSIENT, "server_error"),
-        (ServerError("ServiceUnavailable", "x", http_status=503), Status.TRANSIENT, "server_error"),
-        (AuthError("SignatureDoesNotMatch", "x", http_status=400), Status.TRANSIENT, "auth"),
-        (ServiceError("Odd", "x", http_status=409, retryable=True), Status.TRANSIENT, "service_error"),
-        (ConnectError("refused"), Status.TRANSIENT, "network"),
-        (AmbiguousResponseError("timeout"), Status.TRANSIENT, "network"),
-        (IdempotencyInProgressError("busy"), Status.TRANSIENT, "in_progress"),
-        (IdempotencyStoreError("down"), Status.TRANSIENT, "idempotency_store"),
-        (IdempotencyPayloadMismatchError("other"), Status.PERMANENT, "payload_mismatch"),
-        (IdempotencyKeyError("bad"), Status.PERMANENT, "invalid_key"),
-        (ConfigurationError("no app key"), Status.TRANSIENT, "configuration"),
-        (RuntimeError("bug"), Status.TRANSIENT, "unexpected"),
+        (error_from_answer("Throttling.User", "slow", http_status=400, request_id="r"), Verdict.TRANSIENT, "throttled"),
+        (
+            error_from_answer("InternalError", "boom", http_status=500, request_id="r"),
+            Verdict.TRANSIENT,
+            "server_error",
+        ),
+        (ServerError("ServiceUnavailable", "x", http_status=503), Verdict.TRANSIENT, "server_error"),
+        (AuthError("SignatureDoesNotMatch", "x", http_status=400), Verdict.TRANSIENT, "auth"),
+        (ServiceError("Odd", "x", http_status=409, retryable=True), Verdict.TRANSIENT, "service_error"),
+        (ConnectError("refused"), Verdict.TRANSIENT, "network"),
+        (AmbiguousResponseError("timeout"), Verdict.TRANSIENT, "network"),
+        (IdempotencyInProgressError("busy"), Verdict.TRANSIENT, "in_progress"),
+        (IdempotencyStoreError("down"), Verdict.TRANSIENT, "idempotency_store"),
+        (IdempotencyPayloadMismatchError("other"), Verdict.PERMANENT, "payload_mismatch"),
+        (IdempotencyKeyError("bad"), Verdict.PERMANENT, "invalid_key"),
+        (ConfigurationError("no app key"), Verdict.TRANSIENT, "configuration"),
+        (RuntimeError("bug"), Verdict.TRANSIENT, "unexpected"),
     ],
 )
 def test_classification(exc, status, reason):
-    failure = classify(exc)
+    failure = sending_failure(exc)
     assert (failure.status, failure.reason, failure.error) == (status, reason, type(exc).__name__)
 
 
 def test_failure_text_never_carries_a_full_device_id():
     device = "e2ba19de97604f55b165576736477b74"
     assert device not in safe_text(f"bad target {device}")
-    assert classify(RuntimeError(f"x {device}")).message == "x e2ba…(32)"
+    assert sending_failure(RuntimeError(f"x {device}")).message == "x e2ba…(32)"
 
 
 def test_invalid_request_problems_are_kept_for_the_report():
-    failure = classify(InvalidRequestError([FieldProblem("[1].Title", "required", "is required")]))
-    assert failure.as_dict()["problems"] == [{"field": "[1].Title", "rule": "required", "message": "is required"}]
+    failure = sending_failure(InvalidRequestError([FieldProblem("[1].Title", "required", "is required")]))
+    assert failure.to_dict()["problems"] == [{"field": "[1].Title", "rule": "required", "message": "is required"}]
 
 
 @pytest.mark.parametrize(

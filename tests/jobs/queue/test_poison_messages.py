@@ -286,7 +286,7 @@ def test_any_exception_while_interpreting_is_permanent_whatever_its_type(
     def refuse(*_: Any, **__: Any) -> Any:
         raise error
 
-    monkeypatch.setattr("pushfn.specs.push_spec.validate", refuse)
+    monkeypatch.setattr("pushfn.specs.push_spec.build_request", refuse)
     assert _failed(handler(sqs_event([SqsRecord(_push(), "m")]), None)) == []
     assert handler(mns_topic_stream(_push()), None)["failed_permanently"] == 1
     for letter in _letters(dead_dir):

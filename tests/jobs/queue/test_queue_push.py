@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from functions.queue_push.index import handler  # the deployed entry point, not a copy of it
 
+from pushfn.api_time import format_api_time
 from pushfn.jobs.dead_letter import DEAD_LETTER_ENV
 from pushfn.jobs.errors import RetryLaterError
 from pushfn.jobs.queued import CONTENT_KEY_SECONDS, message_key
 from pushfn.specs.envelope import parse_job
-from pushfn.specs.relative_time import format_time
 from pushfn.triggers.events.queue import (
     SqsRecord,
     mns_queue_batch,
@@ -119,7 +119,7 @@ def test_relative_times_resolve_against_the_send_time(emulator, runtime):
     record = SqsRecord(_push("t", push_time="+10m"), message_id="rel", sent_timestamp_ms=int(sent.timestamp() * 1000))
     handler(sqs_event([record]), None)
     [push] = emulator.pushes()
-    assert push["params"]["PushTime"] == format_time(sent + timedelta(minutes=10))
+    assert push["params"]["PushTime"] == format_api_time(sent + timedelta(minutes=10))
 
 
 def test_a_push_the_service_refuses_is_permanent_and_dead_lettered(emulator, runtime, dead_dir, caplog):

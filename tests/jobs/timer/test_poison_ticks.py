@@ -176,7 +176,7 @@ def test_any_exception_while_resolving_the_spec_is_invalid_whatever_its_type(emu
     def refuse(*_: Any, **__: Any) -> Any:
         raise error
 
-    monkeypatch.setattr("pushfn.specs.push_spec.validate", refuse)
+    monkeypatch.setattr("pushfn.specs.push_spec.build_request", refuse)
     summary = handler(fc_timer_event(BASE, trigger_time=_now()), None)
     assert summary["status"] == "invalid"
     assert summary["problems"][0]["rule"] == "unreadable"

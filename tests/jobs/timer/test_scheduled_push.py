@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from functions.scheduled_push.index import handler  # the deployed entry point, not a copy of it
 
+from pushfn.api_time import format_api_time
 from pushfn.idempotency import IdempotencyInProgressError
 from pushfn.jobs.errors import RetryLaterError
 from pushfn.push.errors import ServerError, ThrottledError
-from pushfn.specs.relative_time import format_time
 from pushfn.triggers.events.timer import eventbridge_rule_event, fc_timer_event, scheduler_input
 from pushfn.triggers.timer import SCHEDULES_ENV
 
@@ -40,8 +40,8 @@ def test_fc_timer_tick_pushes_with_times_relative_to_the_scheduled_time(emulator
 
     assert summary["status"] == "ok"
     [push] = emulator.pushes()
-    assert push["params"]["PushTime"] == format_time(when + timedelta(minutes=5))
-    assert push["params"]["ExpireTime"] == format_time(when + timedelta(minutes=5, hours=24))
+    assert push["params"]["PushTime"] == format_api_time(when + timedelta(minutes=5))
+    assert push["params"]["ExpireTime"] == format_api_time(when + timedelta(minutes=5, hours=24))
     assert summary["items"][0]["result"]["MessageId"] == push["message_id"]
 
 
@@ -109,7 +109,7 @@ def test_a_server_error_raises_and_the_retry_reuses_the_same_token(emulator, run
     assert handler(event, None)["items"][0]["state"] == "replayed"
     [push] = emulator.pushes()
     assert push["idempotent_token"] == runtime.guard("scheduled_push").idempotent_token(
-        f"t#{format_time(when)}", "schedule"
+        f"t#{format_api_time(when)}", "schedule"
     )
 
 
@@ -157,7 +157,7 @@ def test_a_tick_delivered_after_its_relative_push_time_goes_out_at_once(emulator
 
 def test_eventbridge_rule_tick_uses_the_configured_spec(emulator, runtime, monkeypatch):
     monkeypatch.setenv(SCHEDULES_ENV, json.dumps({"nightly": [_item("x"), _item("y")]}))
-    event = eventbridge_rule_event(rule_name="nightly", time=format_time(_next_minute()))
+    event = eventbridge_rule_event(rule_name="nightly", time=format_api_time(_next_minute()))
     summary = handler(event, None)
     assert summary["key"].startswith("nightly#")
     handler(event, None)
@@ -171,9 +171,9 @@ def test_eventbridge_scheduler_input_with_inline_spec(emulator, runtime):
     # Scheduler retries carry a new execution id and attempt number; the scheduled time is what counts.
     retry = dict(event, execution_id="another", attempt="2")
     assert handler(retry, None)["items"][0]["state"] == "replayed"
-    assert first["key"] == f"default/reminders#{format_time(when)}"
+    assert first["key"] == f"default/reminders#{format_api_time(when)}"
     [push] = emulator.pushes()
-    assert push["params"]["PushTime"] == format_time(when + timedelta(minutes=1))
+    assert push["params"]["PushTime"] == format_api_time(when + timedelta(minutes=1))
 
 
 def test_template_reference_from_the_environment(emulator, runtime, monkeypatch):

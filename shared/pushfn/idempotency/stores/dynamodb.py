@@ -22,7 +22,7 @@ import contextlib
 from typing import Any
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError, IdempotencyStoreError
-from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, dump_result, load_result, parse_status
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 KEY = "id"
@@ -84,7 +84,7 @@ class DynamoDBStore(IdempotencyStore):
                 ExpressionAttributeValues={
                     ":now": {"N": str(int(now))},
                     ":now_ms": {"N": str(int(now * 1000))},
-                    ":in_progress": {"S": Status.IN_PROGRESS.value},
+                    ":in_progress": {"S": RecordStatus.IN_PROGRESS.value},
                     ":payload_hash": {"S": record.payload_hash},
                     ":token": {"S": record.token},
                 },
@@ -112,7 +112,7 @@ class DynamoDBStore(IdempotencyStore):
                 Key={KEY: {"S": key}},
                 ConditionExpression="#status = :in_progress",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":in_progress": {"S": Status.IN_PROGRESS.value}},
+                ExpressionAttributeValues={":in_progress": {"S": RecordStatus.IN_PROGRESS.value}},
             )
 
     def _init(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
-from pushfn.idempotency.record import IdempotencyRecord, Status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 
@@ -37,7 +37,7 @@ class MemoryStore(IdempotencyStore):
     def _delete_record(self, key: str) -> None:
         with self._lock:
             old = self._records.get(key)
-            if old is not None and old.status is Status.IN_PROGRESS:
+            if old is not None and old.status is RecordStatus.IN_PROGRESS:
                 del self._records[key]
 
     def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:

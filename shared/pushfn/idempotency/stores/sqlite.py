@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyRecordExistsError
-from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, dump_result, load_result, parse_status
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 TABLE = "idempotency"
@@ -110,7 +110,7 @@ class SqliteStore(IdempotencyStore):
 
     def _delete_record(self, key: str) -> None:
         with self._write() as conn:
-            conn.execute(f"DELETE FROM {TABLE} WHERE id = ? AND status = ?", (key, Status.IN_PROGRESS.value))
+            conn.execute(f"DELETE FROM {TABLE} WHERE id = ? AND status = ?", (key, RecordStatus.IN_PROGRESS.value))
 
     def _init(self) -> str:
         with self._write() as conn:

@@ -23,7 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError, IdempotencyStoreError
-from pushfn.idempotency.record import IdempotencyRecord, Status, dump_result, load_result, parse_status
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, dump_result, load_result, parse_status
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.push.errors import CredentialsError
 
@@ -127,7 +127,7 @@ class TablestoreStore(IdempotencyStore):
 
         stale = CompositeColumnCondition(LogicalOperator.AND)
         stale.add_sub_condition(
-            SingleColumnCondition("status", Status.IN_PROGRESS.value, ComparatorType.EQUAL, pass_if_missing=False)
+            SingleColumnCondition("status", RecordStatus.IN_PROGRESS.value, ComparatorType.EQUAL, pass_if_missing=False)
         )
         stale.add_sub_condition(
             SingleColumnCondition(
@@ -181,7 +181,7 @@ class TablestoreStore(IdempotencyStore):
         from tablestore.metadata import ComparatorType, Condition, Row, RowExistenceExpectation, SingleColumnCondition
 
         only_in_progress = SingleColumnCondition(
-            "status", Status.IN_PROGRESS.value, ComparatorType.EQUAL, pass_if_missing=False
+            "status", RecordStatus.IN_PROGRESS.value, ComparatorType.EQUAL, pass_if_missing=False
         )
         try:
             self.client.delete_row(

@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
-from pushfn.push.models._errors import invalid_request, printable
+from pushfn.errors import FieldProblem
+from pushfn.push.models._errors import invalid_request_error, printable
 from pushfn.push.models._naming import api_name
-from pushfn.push.models._rules import Problem, raise_problems
+from pushfn.push.models._rules import raise_problems
 from pushfn.push.models._types import AppKey
 from pushfn.push.models._wire import to_wire
 
@@ -51,7 +52,7 @@ class WireModel(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             # Not chained: the pydantic error holds the raw input, which may be too deep to print.
-            raise invalid_request(exc, type(self)) from None
+            raise invalid_request_error(exc, type(self)) from None
 
     # Tell pydantic this is still its own __init__ (as RootModel does): otherwise model_validate
     # would route through it and lose the validation context that carries `now`.
@@ -68,7 +69,7 @@ class WireModel(BaseModel):
             return data
         names = _input_names(cls)
         renamed: dict[str, Any] = {}
-        problems: list[Problem] = []
+        problems: list[FieldProblem] = []
         for key, value in data.items():
             # Unknown names pass through so that pydantic reports them (extra="forbid") together
             # with every other problem; the error translation adds the "did you mean" hint.
@@ -78,7 +79,7 @@ class WireModel(BaseModel):
                 # the others, escaped: pydantic itself would refuse it as the whole "(request)".
                 api = printable(api)
             if api in renamed:
-                problems.append(Problem(api, "duplicate_field", "is given twice (under two spellings)"))
+                problems.append(FieldProblem(api, "duplicate_field", "is given twice (under two spellings)"))
             renamed[api] = value
         if problems:
             raise_problems(problems)
@@ -91,7 +92,7 @@ class WireModel(BaseModel):
             raise_problems(problems)
         return self
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         """Rules spanning several fields; overridden by models that have some."""
         return []
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
+from pushfn.errors import FieldProblem
 from pushfn.push.models._base import ApiRequest
 from pushfn.push.models._rules import (
-    Problem,
     between,
     each_max_bytes,
     each_max_chars,
@@ -80,9 +80,9 @@ class UnbindAlias(ApiRequest):
     alias_name: AliasNames | None = None
     unbind_all: Bool | None = None
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         if self.alias_name is None and not self.unbind_all:
-            return [Problem("AliasName", "required", "is required unless UnbindAll=true")]
+            return [FieldProblem("AliasName", "required", "is required unless UnbindAll=true")]
         return []
 
 
@@ -148,12 +148,12 @@ class ContinuouslyPush(ApiRequest):
     target: ListTarget
     target_value: TargetValue
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         items = self.target_value.split(",")
         if any(not item for item in items):
-            return [Problem("TargetValue", "format", "has an empty item; separate values with single commas")]
+            return [FieldProblem("TargetValue", "format", "has an empty item; separate values with single commas")]
         if len(items) > 1000:
-            return [Problem("TargetValue", "max_items", f"takes at most 1000 values; got {len(items)}")]
+            return [FieldProblem("TargetValue", "max_items", f"takes at most 1000 values; got {len(items)}")]
         return []
 
 
@@ -169,15 +169,15 @@ class QueryDeviceStat(ApiRequest):
     query_type: Literal["NEW", "TOTAL"]
     device_type: Literal["iOS", "ANDROID", "ALL"] | None = None
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return _period_problems(self.start_time, self.end_time)
 
 
-def _period_problems(start: datetime, end: datetime, max_days: int | None = None) -> list[Problem]:
+def _period_problems(start: datetime, end: datetime, max_days: int | None = None) -> list[FieldProblem]:
     if end < start:
-        return [Problem("EndTime", "range", "must not be before StartTime")]
+        return [FieldProblem("EndTime", "range", "must not be before StartTime")]
     if max_days is not None and end - start > timedelta(days=max_days):
-        return [Problem("EndTime", "range", f"must be at most {max_days} days after StartTime")]
+        return [FieldProblem("EndTime", "range", f"must be at most {max_days} days after StartTime")]
     return []
 
 
@@ -193,7 +193,7 @@ class QueryPushRecords(ApiRequest):
     source: Literal["API", "CONSOLE", "OpenAPIExplorer"] | None = None
     target: Target | None = None
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return _period_problems(self.start_time, self.end_time)
 
 
@@ -203,7 +203,7 @@ class QueryPushStatByApp(ApiRequest):
     end_time: UtcDateTime
     granularity: Literal["DAY"]
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return _period_problems(self.start_time, self.end_time, max_days=31)
 
 
@@ -213,7 +213,7 @@ class QueryUniqueDeviceStat(ApiRequest):
     end_time: UtcDateTime
     granularity: Literal["DAY", "MONTH"]
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return _period_problems(self.start_time, self.end_time)
 
 

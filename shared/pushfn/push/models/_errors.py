@@ -15,7 +15,7 @@ from pushfn.problems import problems_from_validation
 from pushfn.push.errors import InvalidRequestError
 
 
-def invalid_request(exc: Any, model: Any = None) -> InvalidRequestError:
+def invalid_request_error(exc: Any, model: Any = None) -> InvalidRequestError:
     """All of ``exc``'s errors (a pydantic ``ValidationError``) as one InvalidRequestError; ``model``
     is the class validated (its ``action`` names the request, its fields feed "did you mean")."""
     return InvalidRequestError(problems_from_validation(exc, model, api=True), getattr(model, "action", None))

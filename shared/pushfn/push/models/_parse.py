@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pushfn.problems import did_you_mean
 from pushfn.push.errors import FieldProblem, InvalidRequestError
 from pushfn.push.models._base import ApiRequest
-from pushfn.push.models._errors import invalid_request
+from pushfn.push.models._errors import invalid_request_error
 
 
 def _push_models() -> dict[str, type[ApiRequest]]:
@@ -91,7 +91,7 @@ def parse_request(
         request = model.model_validate(params, context=context)
     except ValidationError as exc:
         # Not chained: the pydantic error holds the raw input, which may be too deep to print.
-        raise InvalidRequestError(problems + invalid_request(exc, model).problems, action) from None
+        raise InvalidRequestError(problems + invalid_request_error(exc, model).problems, action) from None
     if problems:
         raise InvalidRequestError(problems, action)
     return request

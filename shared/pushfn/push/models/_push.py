@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar
 
+from pushfn.errors import FieldProblem
 from pushfn.push.models._base import ApiRequest
 from pushfn.push.models._push_fields import PushFields
-from pushfn.push.models._rules import Problem, between, max_items, min_items, one_of
+from pushfn.push.models._rules import between, max_items, min_items, one_of
 from pushfn.push.models._types import IdempotentToken, Int, ListTarget, Text
 
 MAX_SMS_DELAY_SECS = 3 * 24 * 3600
@@ -26,10 +27,10 @@ class Push(PushFields, ApiRequest):
     sms_sign_name: Text | None = None
     sms_template_name: Text | None = None
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return super().rule_problems(now) + self._sms_problems()
 
-    def _sms_problems(self) -> list[Problem]:
+    def _sms_problems(self) -> list[FieldProblem]:
         sms = (self.sms_delay_secs, self.sms_params, self.sms_send_policy, self.sms_sign_name, self.sms_template_name)
         if all(value is None for value in sms):
             return []
@@ -39,7 +40,7 @@ class Push(PushFields, ApiRequest):
             "SmsDelaySecs": self.sms_delay_secs,
         }
         return [
-            Problem(name, "required_with", "is required when SMS fallback (any Sms* parameter) is used")
+            FieldProblem(name, "required_with", "is required when SMS fallback (any Sms* parameter) is used")
             for name, value in needed.items()
             if value is None
         ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from pushfn.errors import FieldProblem
 from pushfn.push.models._base import WireModel
 from pushfn.push.models._push_rules import push_problems
-from pushfn.push.models._rules import NOT_EMPTY, Problem, between, each_in, max_bytes, max_chars, max_items, one_of
+from pushfn.push.models._rules import NOT_EMPTY, between, each_in, max_bytes, max_chars, max_items, one_of
 from pushfn.push.models._types import (
     SEND_CHANNELS,
     Bool,
@@ -166,5 +167,5 @@ class PushFields(WireModel):
     android_xiaomi_template_id: Text | None = None
     android_xiaomi_template_params: JsonText | None = None
 
-    def rule_problems(self, now: datetime) -> list[Problem]:
+    def rule_problems(self, now: datetime) -> list[FieldProblem]:
         return push_problems(self, now)

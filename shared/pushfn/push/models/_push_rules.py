@@ -1,5 +1,5 @@
 """Rules of a push that span several parameters (the SDK's field docs and the limits
-page, https://help.aliyun.com/document_detail/92832.html), as :class:`Problem` lists."""
+page, https://help.aliyun.com/document_detail/92832.html), as :class:`FieldProblem` lists."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pushfn.push.models._rules import Problem
+from pushfn.api_time import format_api_time
+from pushfn.errors import FieldProblem
 from pushfn.push.models._tag_expression import check_tag_target
-from pushfn.push.models._wire import format_utc, utf8_len
+from pushfn.push.models._wire import utf8_len
 
 if TYPE_CHECKING:
     from pushfn.push.models._push_fields import PushFields
@@ -44,24 +45,24 @@ CONTENT_PARTS: dict[tuple[str, str], tuple[str, ...]] = {
 _PLATFORM_LABEL = {"ANDROID": "Android", "iOS": "iOS", "HARMONY": "HarmonyOS"}
 
 
-def push_problems(push: PushFields, now: datetime) -> list[Problem]:
-    problems: list[Problem] = []
+def push_problems(push: PushFields, now: datetime) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
     for rule in _RULES:
         problems.extend(rule(push, now))
     return problems
 
 
-def _title_and_body(push: PushFields, now: datetime) -> list[Problem]:
+def _title_and_body(push: PushFields, now: datetime) -> list[FieldProblem]:
     problems = []
     if push.title is None and push.device_type != "iOS":
-        problems.append(Problem("Title", "required", f"is required when DeviceType is {push.device_type}"))
+        problems.append(FieldProblem("Title", "required", f"is required when DeviceType is {push.device_type}"))
     live_activity = push.device_type == "iOS" and push.ios_live_activity_event is not None
     if push.body is None and not live_activity:
-        problems.append(Problem("Body", "required", "is required (only an iOS Live Activity push may omit it)"))
+        problems.append(FieldProblem("Body", "required", "is required (only an iOS Live Activity push may omit it)"))
     return problems
 
 
-def _content_size(push: PushFields, now: datetime) -> list[Problem]:
+def _content_size(push: PushFields, now: datetime) -> list[FieldProblem]:
     platforms = ("ANDROID", "iOS", "HARMONY") if push.device_type == "ALL" else (push.device_type,)
     wire = push.wire_params()
     problems = []
@@ -71,7 +72,7 @@ def _content_size(push: PushFields, now: datetime) -> list[Problem]:
         if total > CONTENT_LIMIT_BYTES:
             label = f"{_PLATFORM_LABEL[platform]} {push.push_type.lower()}"
             problems.append(
-                Problem(
+                FieldProblem(
                     "Body",
                     "max_bytes",
                     f"{label} content ({'+'.join(parts)}) is {total} UTF-8 bytes; the limit is "
@@ -81,12 +82,12 @@ def _content_size(push: PushFields, now: datetime) -> list[Problem]:
     return problems
 
 
-def _target_value(push: PushFields, now: datetime) -> list[Problem]:
+def _target_value(push: PushFields, now: datetime) -> list[FieldProblem]:
     value = push.target_value
     target = push.target
 
-    def problem(rule: str, message: str) -> list[Problem]:
-        return [Problem("TargetValue", rule, message)]
+    def problem(rule: str, message: str) -> list[FieldProblem]:
+        return [FieldProblem("TargetValue", rule, message)]
 
     if target in LIST_TARGET_ITEM_BYTES:
         items = value.split(",")
@@ -106,40 +107,45 @@ def _target_value(push: PushFields, now: datetime) -> list[Problem]:
         return []
     if target in ("ALL", "TBD"):
         return [] if value == target else problem("format", f"must be {target!r} when Target={target}")
-    return [Problem("TargetValue", rule, message) for rule, message in check_tag_target(value)]
+    return [FieldProblem("TargetValue", rule, message) for rule, message in check_tag_target(value)]
 
 
-def _schedule(push: PushFields, now: datetime) -> list[Problem]:
+def _schedule(push: PushFields, now: datetime) -> list[FieldProblem]:
     problems = []
     if push.push_time is not None:
         if push.target == "TBD":
-            problems.append(Problem("PushTime", "not_allowed", "cannot be used with Target=TBD (continuous push)"))
+            problems.append(FieldProblem("PushTime", "not_allowed", "cannot be used with Target=TBD (continuous push)"))
         if push.push_time > now + MAX_SCHEDULE_AHEAD:
             problems.append(
-                Problem(
-                    "PushTime", "range", f"must be at most 7 days ahead (latest {format_utc(now + MAX_SCHEDULE_AHEAD)})"
+                FieldProblem(
+                    "PushTime",
+                    "range",
+                    f"must be at most 7 days ahead (latest {format_api_time(now + MAX_SCHEDULE_AHEAD)})",
                 )
             )
         elif push.push_time < now - PAST_GRACE:
-            problems.append(Problem("PushTime", "range", f"is in the past (now is {format_utc(now)})"))
+            problems.append(FieldProblem("PushTime", "range", f"is in the past (now is {format_api_time(now)})"))
     if push.expire_time is not None:
         start, label = (push.push_time, "PushTime") if push.push_time is not None else (now, "now")
         if push.expire_time <= start + MIN_EXPIRE_AFTER:
             problems.append(
-                Problem("ExpireTime", "range", f"must be more than 3 seconds after {label} ({format_utc(start)})")
+                FieldProblem(
+                    "ExpireTime", "range", f"must be more than 3 seconds after {label} ({format_api_time(start)})"
+                )
             )
         elif push.expire_time > start + MAX_EXPIRE_AFTER:
             problems.append(
-                Problem(
+                FieldProblem(
                     "ExpireTime",
                     "range",
-                    f"must be at most 72 hours after {label} ({format_utc(start + MAX_EXPIRE_AFTER)} at the latest)",
+                    f"must be at most 72 hours after {label} "
+                    f"({format_api_time(start + MAX_EXPIRE_AFTER)} at the latest)",
                 )
             )
     return problems
 
 
-def _required_with(push: PushFields, now: datetime) -> list[Problem]:
+def _required_with(push: PushFields, now: datetime) -> list[FieldProblem]:
     popup = push.android_popup_activity is not None
     starting = push.ios_live_activity_event == "start"
     dependencies = [
@@ -175,19 +181,19 @@ def _required_with(push: PushFields, now: datetime) -> list[Problem]:
         ),
     ]
     return [
-        Problem(field, "required_with", f"is required when {why}")
+        FieldProblem(field, "required_with", f"is required when {why}")
         for field, value, needed, why in dependencies
         if needed and value is None
     ]
 
 
-def _exclusive(push: PushFields, now: datetime) -> list[Problem]:
+def _exclusive(push: PushFields, now: datetime) -> list[FieldProblem]:
     if push.ios_badge is not None and push.ios_badge_auto_increment:
-        return [Problem("iOSBadge", "mutually_exclusive", "must be empty when iOSBadgeAutoIncrement=true")]
+        return [FieldProblem("iOSBadge", "mutually_exclusive", "must be empty when iOSBadgeAutoIncrement=true")]
     return []
 
 
-_RULES: tuple[Callable[[PushFields, datetime], list[Problem]], ...] = (
+_RULES: tuple[Callable[[PushFields, datetime], list[FieldProblem]], ...] = (
     _title_and_body,
     _content_size,
     _target_value,

@@ -2,7 +2,7 @@
 
 Field rules are pydantic ``AfterValidator``/``BeforeValidator`` objects to put in ``Annotated``.
 They raise ``PydanticCustomError(rule, message)`` so that the rule id survives pydantic and
-becomes ``FieldProblem.rule``. Rules spanning several fields return :class:`Problem` lists and are
+becomes ``FieldProblem.rule``. Rules spanning several fields return :class:`FieldProblem` lists and are
 raised together with :func:`raise_problems`, so one call reports every broken rule at once.
 """
 
@@ -12,23 +12,17 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NoReturn
 from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from pushfn.api_time import format_api_time
+from pushfn.errors import FieldProblem
 from pushfn.json_input import MAX_DEPTH, MAX_INT, MIN_INT, JsonInputError, check_text, decode_json, describe_json_type
 from pushfn.problems import PROBLEMS_ERROR  # the error type raise_problems uses
-from pushfn.push.models._wire import compact_json, format_utc, join_commas, utf8_len
-
-
-class Problem(NamedTuple):
-    """A broken rule; ``field`` is the API name relative to the model that found it."""
-
-    field: str
-    rule: str
-    message: str
+from pushfn.push.models._wire import compact_json, join_commas, utf8_len
 
 
 def fail(rule: str, message: str) -> PydanticCustomError:
@@ -36,7 +30,7 @@ def fail(rule: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(rule, message)
 
 
-def raise_problems(problems: Sequence[Problem]) -> NoReturn:
+def raise_problems(problems: Sequence[FieldProblem]) -> NoReturn:
     raise PydanticCustomError(
         PROBLEMS_ERROR, "{count} rule(s) broken", {"count": len(problems), "problems": tuple(problems)}
     )
@@ -333,7 +327,7 @@ def _segment(key: str) -> str | None:
     return None
 
 
-def json_problem(value: Any) -> Problem | None:
+def json_problem(value: Any) -> FieldProblem | None:
     """The first broken rule inside a decoded JSON value, located by a dotted path, or None.
 
     The rules of :func:`pushfn.json_input.check_json_value` (depth, string size, lone surrogates, int64,
@@ -348,26 +342,26 @@ def json_problem(value: Any) -> Problem | None:
         if isinstance(item, str):
             problem = text_problem(item)
             if problem is not None:
-                return Problem(here, *problem)
+                return FieldProblem(here, *problem)
         elif item is None or isinstance(item, bool):
             continue
         elif isinstance(item, int):
             if not MIN_INT <= item <= MAX_INT:
-                return Problem(here, "number", "holds an integer outside the signed 64-bit range")
+                return FieldProblem(here, "number", "holds an integer outside the signed 64-bit range")
         elif isinstance(item, float):
             if not math.isfinite(item):
-                return Problem(here, "number", "holds a number that is not finite")
+                return FieldProblem(here, "number", "holds a number that is not finite")
         elif isinstance(item, (dict, list, tuple)):
             if depth > MAX_DEPTH:
-                return Problem(here, "depth", f"is nested deeper than {MAX_DEPTH} levels")
+                return FieldProblem(here, "depth", f"is nested deeper than {MAX_DEPTH} levels")
             children: list[tuple[Any, str | None]] = []
             if isinstance(item, dict):
                 for key, child in item.items():
                     if not isinstance(key, str):
-                        return Problem(here, "type", f"has a key that is {kind_of(key)}; keys must be strings")
+                        return FieldProblem(here, "type", f"has a key that is {kind_of(key)}; keys must be strings")
                     problem = text_problem(key)
                     if problem is not None:
-                        return Problem(here, problem[0], f"has a key that {problem[1]}")
+                        return FieldProblem(here, problem[0], f"has a key that {problem[1]}")
                     children.append((child, _segment(key)))
             else:
                 children = [(child, str(position)) for position, child in enumerate(item, 1)]
@@ -379,11 +373,11 @@ def json_problem(value: Any) -> Problem | None:
                 else:
                     stack.append((child, f"{here}.{segment}" if here else segment, False, depth + 1))
         else:
-            return Problem(here, "type", f"holds {kind_of(item)}, which is not a JSON value")
+            return FieldProblem(here, "type", f"holds {kind_of(item)}, which is not a JSON value")
     return None
 
 
-def _raise_at(problem: Problem) -> NoReturn:
+def _raise_at(problem: FieldProblem) -> NoReturn:
     # A path inside the field is appended to the field's own name (AndroidExtParameters.key).
     if problem.field:
         raise_problems([problem])
@@ -420,7 +414,7 @@ def _json_of(kind: type, example: str, strings_only: bool = False) -> BeforeVali
         if strings_only:
             for key, item in value.items():
                 if not isinstance(item, str):
-                    _raise_at(Problem(_segment(key) or "", "type", f"must be a string; got {kind_of(item)}"))
+                    _raise_at(FieldProblem(_segment(key) or "", "type", f"must be a string; got {kind_of(item)}"))
         return value
 
     return BeforeValidator(parse)
@@ -458,7 +452,7 @@ def _parse_utc(value: Any) -> datetime:
         raise fail("type", f"must be {_TIME_EXAMPLE}; got {kind_of(value)}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise fail("format", "timezone required: give an aware datetime or a time ending in Z (UTC)")
-    window = f"must be between {format_utc(EARLIEST_TIME)} and {format_utc(LATEST_TIME)}"
+    window = f"must be between {format_api_time(EARLIEST_TIME)} and {format_api_time(LATEST_TIME)}"
     try:
         moment = value.astimezone(timezone.utc)
     except (OverflowError, ValueError):  # year 1 at +14:00, year 9999 at -12:00

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import PlainSerializer
 
+from pushfn.api_time import format_api_time
 from pushfn.push.models._rules import (
     BOOLEAN,
     EARLIEST_UNIX,
@@ -32,7 +33,7 @@ from pushfn.push.models._rules import (
     matches,
     one_of,
 )
-from pushfn.push.models._wire import compact_json, format_utc, join_commas
+from pushfn.push.models._wire import compact_json, join_commas
 
 _AS_JSON = PlainSerializer(compact_json, return_type=str)
 
@@ -49,7 +50,7 @@ Float = Annotated[float, NUMBER]
 Bool = Annotated[bool, BOOLEAN]
 
 #: An aware time from 1970 to 2099; sent as ``YYYY-MM-DDThh:mm:ssZ`` (UTC).
-UtcDateTime = Annotated[datetime, PARSE_UTC, PlainSerializer(format_utc, return_type=str)]
+UtcDateTime = Annotated[datetime, PARSE_UTC, PlainSerializer(format_api_time, return_type=str)]
 #: A time in Unix seconds, in the same window as :data:`UtcDateTime`.
 UnixSeconds = Annotated[Int, between(EARLIEST_UNIX, LATEST_UNIX)]
 #: A JSON map parameter (``*ExtParameters``): a dict, or its JSON text.

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-WIRE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from pushfn.api_time import format_api_time
 
 
 def compact_json(value: Any) -> str:
     """JSON without spaces and with readable non-ASCII text (CJK counts 3 bytes, not 6)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def format_utc(moment: datetime) -> str:
-    """``YYYY-MM-DDThh:mm:ssZ`` in UTC, the only time format the API takes."""
-    return moment.astimezone(timezone.utc).strftime(WIRE_TIME_FORMAT)
 
 
 def join_commas(values: Sequence[str]) -> str:
@@ -37,7 +32,7 @@ def to_wire(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, datetime):
-        return format_utc(value)
+        return format_api_time(value)
     return compact_json(value)
 
 

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pushfn.specs.relative_time import format_time
+from pushfn.api_time import format_api_time
 
 Time = datetime | str
 
@@ -86,4 +86,4 @@ def scheduler_input(
 
 
 def _time(value: Time) -> str:
-    return value if isinstance(value, str) else format_time(value)
+    return value if isinstance(value, str) else format_api_time(value)

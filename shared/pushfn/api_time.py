@@ -1,0 +1,56 @@
+"""The one time format of the CloudPush API, ``YYYY-MM-DDThh:mm:ssZ`` (ISO 8601, UTC, whole seconds).
+
+Used for the V2 ``Timestamp`` of every signed request, ``PushTime``/``ExpireTime`` and the query
+periods, role-credential ``Expiration`` and the emulator's answers (``alibabacloud-tea-openapi`` 0.4.6
+``get_timestamp``; the Push API's parameter docs). Spelled here once, for the client, the models, the
+push specs, the credentials and the emulator alike.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from calendar import timegm
+from datetime import datetime, timezone
+
+TYPE_CHECKING = False  # typing stays off the cold-start path; checkers read this as typing's own
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    #: Seconds since the epoch; tests inject their own to walk through time windows.
+    Clock = Callable[[], float]
+
+API_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_API_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def system_clock() -> float:
+    """``time.time()``: the default :data:`Clock`."""
+    return time.time()
+
+
+def as_utc(instant: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already (platform timestamps are)."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc)
+
+
+def format_api_time(instant: datetime | float) -> str:
+    """``2024-05-01T08:00:00Z`` for a datetime (naive = UTC) or epoch seconds; fractions are dropped."""
+    if isinstance(instant, datetime):
+        return as_utc(instant).strftime(API_TIME_FORMAT)
+    return time.strftime(API_TIME_FORMAT, time.gmtime(instant))
+
+
+def parse_api_time(text: object) -> float | None:
+    """Epoch seconds of ``text`` when it is exactly the API format (a real date), else ``None``."""
+    if not isinstance(text, str) or not _API_TIME.fullmatch(text):
+        return None
+    try:
+        return float(timegm(time.strptime(text, API_TIME_FORMAT)))
+    except ValueError:  # 2024-02-30T00:00:00Z: the right shape, no such day
+        return None
+
+
+__all__ = ["API_TIME_FORMAT", "as_utc", "format_api_time", "parse_api_time", "system_clock"]
