@@ -62,6 +62,7 @@ class CliParser(argparse.ArgumentParser):
         self._epilog_factory = epilog_factory
 
     def format_help(self) -> str:
+        """The ``--help`` text; the epilog is built on the first call (``epilog_factory``) and kept."""
         if self._epilog_factory is not None:
             self.epilog, self._epilog_factory = self._epilog_factory(), None
         return super().format_help()

@@ -52,6 +52,8 @@ Send = Callable[[str | None], StoredAnswer]
 
 
 def bad_key(message: str) -> HttpProblem:
+    """400 ``invalid-idempotency-key`` naming the ``Idempotency-Key`` header, rule ``format``; ``message``
+    says what is wrong with the key (callers show it masked, if at all)."""
     return HttpProblem(
         400,
         "invalid-idempotency-key",

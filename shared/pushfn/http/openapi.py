@@ -60,6 +60,9 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def component_schemas() -> dict[str, Any]:
+    """``components.schemas`` of the document: ``{name: JSON Schema}`` of the request and answer models,
+    plus ``PushBody`` (Push parameters or a template) and ``OpenAPI``. ``AppKey`` is left out of
+    ``Push`` and ``MassPush``: the function sets it. Imports pydantic and the push models."""
     from pydantic.json_schema import models_json_schema
 
     models = _models()

@@ -49,9 +49,12 @@ class HttpProblem(PushfnError):
 
     @property
     def type(self) -> str:
+        """The problem type URI: ``urn:pushfn:problem:<slug>``."""
         return _TYPE_PREFIX + self.slug
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON body: ``type``, ``title``, ``status``, then ``detail`` and ``errors``
+        (``[{"field", "rule", "message"}]``) when set, then the extensions (``code``, ``requestId``…)."""
         body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
         if self.detail:
             body["detail"] = self.detail
@@ -61,6 +64,7 @@ class HttpProblem(PushfnError):
         return body
 
     def to_response(self) -> HttpResponse:
+        """The answer: ``status``, :meth:`to_dict` as ``application/problem+json``, and ``headers``."""
         response = HttpResponse.json(self.status, self.to_dict(), self.headers)
         return HttpResponse(response.status, {**response.headers, "Content-Type": PROBLEM_JSON}, response.body)
 
@@ -98,6 +102,7 @@ def safe_field(name: str, limit: int = 200) -> str:
 
 
 def invalid_request(problems: Iterable[FieldProblem], detail: str | None = None) -> HttpProblem:
+    """400 ``invalid-request`` listing ``problems``; ``detail`` defaults to the first five joined by ``; ``."""
     problems = list(problems)
     if detail is None:
         detail = "; ".join(str(p) for p in problems[:5]) or "the request is invalid"
@@ -116,6 +121,8 @@ def malformed_json(message: str, rule: str = "json", field: str = "body") -> Htt
 
 
 def unsupported_media_type(got: str | None) -> HttpProblem:
+    """415 ``unsupported-media-type`` with ``Accept-Post: application/json``; ``got`` is the Content-Type
+    received (None when absent)."""
     detail = f"send Content-Type: application/json (got {got!r})" if got else "send Content-Type: application/json"
     return HttpProblem(
         415,
@@ -128,6 +135,7 @@ def unsupported_media_type(got: str | None) -> HttpProblem:
 
 
 def payload_too_large(limit: int) -> HttpProblem:
+    """413 ``payload-too-large``, rule ``max_bytes`` on ``body``; ``limit`` is the largest body in bytes."""
     detail = f"the body is larger than {limit} bytes"
     return HttpProblem(
         413, "payload-too-large", "Payload too large", detail, errors=[FieldProblem("body", "max_bytes", detail)]
@@ -135,6 +143,8 @@ def payload_too_large(limit: int) -> HttpProblem:
 
 
 def unauthorized(detail: str, rule: str, field: str = "Authorization") -> HttpProblem:
+    """401 ``unauthorized`` naming the credential ``field`` (a header) and ``rule`` it broke, with
+    ``WWW-Authenticate: Bearer realm="pushfn"``."""
     return HttpProblem(
         401,
         "unauthorized",
@@ -146,10 +156,12 @@ def unauthorized(detail: str, rule: str, field: str = "Authorization") -> HttpPr
 
 
 def not_found(path: str) -> HttpProblem:
+    """404 ``not-found`` for ``path`` (the first 200 characters are shown)."""
     return HttpProblem(404, "not-found", "No such route", f"no route for {path[:200]}")
 
 
 def method_not_allowed(method: str, allowed: Iterable[str]) -> HttpProblem:
+    """405 ``method-not-allowed`` with an ``Allow`` header listing ``allowed`` (sorted)."""
     allow = ", ".join(sorted(allowed))
     return HttpProblem(
         405,

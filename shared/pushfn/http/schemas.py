@@ -39,6 +39,8 @@ class TemplatePush(BaseModel):
 
 
 class AliasesBody(BaseModel):
+    """1-10 alias names, each 1-128 UTF-8 bytes without a comma or control character."""
+
     model_config = ConfigDict(extra="forbid", title="Aliases")
 
     aliases: Annotated[list[AliasName], Field(min_length=1, max_length=10)]
@@ -60,6 +62,8 @@ class UnbindAliasesBody(BaseModel):
 
 
 class TagsBody(BaseModel):
+    """1-10 tag names, each 1-128 characters without a comma or control character."""
+
     model_config = ConfigDict(extra="forbid", title="Tags")
 
     tags: Annotated[list[TagName], Field(min_length=1, max_length=10)]
@@ -69,6 +73,8 @@ class TagsBody(BaseModel):
 
 
 class Accepted(BaseModel):
+    """A push CloudPush accepted: its MessageId and the RequestId of the call."""
+
     model_config = ConfigDict(title="Accepted")
 
     messageId: str
@@ -76,6 +82,8 @@ class Accepted(BaseModel):
 
 
 class MassAccepted(BaseModel):
+    """A MassPush CloudPush accepted: the MessageIds it returned, and the RequestId of the call."""
+
     model_config = ConfigDict(title="MassAccepted")
 
     messageIds: list[str]
@@ -83,12 +91,16 @@ class MassAccepted(BaseModel):
 
 
 class Done(BaseModel):
+    """A device or tag change CloudPush carried out: the RequestId of the call."""
+
     model_config = ConfigDict(title="Done")
 
     requestId: str
 
 
 class AliasList(BaseModel):
+    """The aliases bound to a device (QueryAliases) and the RequestId of the call."""
+
     model_config = ConfigDict(title="AliasList")
 
     aliases: list[str]
@@ -96,6 +108,8 @@ class AliasList(BaseModel):
 
 
 class TagList(BaseModel):
+    """Tag names (QueryTags for a device, ListTags for the app) and the RequestId of the call."""
+
     model_config = ConfigDict(title="TagList")
 
     tags: list[str]
@@ -103,6 +117,8 @@ class TagList(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness: status "ok" and the pushfn version; CloudPush is not contacted."""
+
     model_config = ConfigDict(title="Health")
 
     status: str
@@ -110,6 +126,8 @@ class Health(BaseModel):
 
 
 class FieldError(BaseModel):
+    """One failing field: its name or dotted path (PushTask.1.Title), the rule it broke, and a message."""
+
     model_config = ConfigDict(title="FieldError")
 
     field: str

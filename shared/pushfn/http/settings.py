@@ -107,6 +107,13 @@ def parse_webhook_secrets(value: str) -> tuple[bytes, ...]:
 
 @dataclass(frozen=True)
 class HttpSettings:
+    """The HTTP function's settings (the table in the module docstring); times in seconds, sizes in bytes.
+
+    ``webhook_secrets`` are HMAC keys (bytes, each at least :data:`MIN_SECRET_BYTES`); ``api_keys`` maps
+    the SHA-256 hex of each key to its tenant. Built in code, the same rules hold: a weak secret or a
+    malformed key entry raises :class:`~pushfn.push.errors.ConfigurationError`.
+    """
+
     auth: str = AUTH_REQUIRED
     webhook_secrets: tuple[bytes, ...] = ()
     #: sha256 hex (lower case) of each key → the tenant it names.
@@ -129,6 +136,7 @@ class HttpSettings:
 
     @property
     def anonymous(self) -> bool:
+        """True when ``PUSHFN_HTTP_AUTH=none``: requests need no signature or API key."""
         return self.auth == AUTH_NONE
 
     @classmethod
