@@ -72,7 +72,10 @@ _UNION_MEMBER = re.compile(r"^[a-z_]+\[.*\]$")
 class ValidationErrorLike(Protocol):
     """What the translator needs of pydantic's ``ValidationError``."""
 
-    def errors(self, *, include_url: bool = ...) -> Any: ...
+    def errors(self, *, include_url: bool = ...) -> Any:
+        """Each error as a dict with ``type``, ``loc`` (a tuple of names and 0-based positions),
+        ``msg`` and, for some types, ``ctx`` and ``input`` (pydantic's ``ValidationError.errors()``)."""
+        ...
 
 
 def printable(text: str) -> str:

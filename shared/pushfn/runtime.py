@@ -110,6 +110,9 @@ class Runtime:
 
     @property
     def client(self) -> PushClient:
+        """The CloudPush client, built on first use by :meth:`PushClient.from_settings
+        <pushfn.push.client.PushClient.from_settings>` with :attr:`credentials` (which lists what it raises;
+        a failure is not kept)."""
         if self._client is None:
             credentials = self.credentials
             with self._lock:
@@ -121,6 +124,9 @@ class Runtime:
 
     @property
     def store(self) -> IdempotencyStore:
+        """The idempotency store ``PUSHFN_IDEMPOTENCY_URL`` names (SQLite in the data dir when unset), built
+        on first use; nothing is opened until used. Raises
+        :class:`~pushfn.idempotency.IdempotencyConfigError` for a URL that cannot de-duplicate."""
         if self._store is None:
             settings, credentials = self.settings, self.credentials
             with self._lock:
@@ -132,6 +138,8 @@ class Runtime:
         return self._store
 
     def guard(self, function_name: str) -> IdempotencyGuard:
+        """The idempotency guard of one function (``"queue_push"``…) over :attr:`store`, one per name;
+        its keys are scoped by ``function_name``."""
         guard = self._guards.get(function_name)
         if guard is None:
             from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard

@@ -63,6 +63,8 @@ class Failure:
     problems: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"status", "reason", "error", "message"}`` plus ``code`` (CloudPush's error Code) and
+        ``problems`` (``[{"field", "rule", "message"}]``) when set; ``error`` is the exception's class name."""
         data: dict[str, Any] = {
             "status": self.status.value,
             "reason": self.reason,

@@ -100,6 +100,8 @@ class MessageOutcome:
         return self.failure.reason if self.failure is not None else None
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"message_id", "status", "items"}`` plus ``failure`` (:meth:`Failure.to_dict`) and
+        ``dead_letter`` (where the message went) when set; ``items`` are :meth:`ItemResult.to_dict`."""
         data: dict[str, Any] = {
             "message_id": self.message_id,
             "status": self.status.value,
@@ -224,6 +226,8 @@ def message_key(job: QueueJob, message: QueueMessage) -> tuple[str, str, int | N
 
 
 def content_key(message: QueueMessage) -> str:
+    """``sha256:<hex>`` of the message body (UTF-8): the key of a message with neither an explicit key
+    nor a message id, so an identical body within :data:`CONTENT_KEY_SECONDS` is not sent twice."""
     return "sha256:" + hashlib.sha256(message.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -43,6 +43,8 @@ class ItemResult:
     error: BaseException | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"state"}`` (``pushed``, ``replayed``, ``failed`` or ``skipped``) plus ``index``, ``result``
+        (the push's answer, e.g. ``{"MessageId", "RequestId"}``) and ``failure`` when set; never ``error``."""
         data: dict[str, Any] = {"state": self.state}
         if self.index is not None:
             data["index"] = self.index

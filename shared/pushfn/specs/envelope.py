@@ -82,6 +82,8 @@ class ChunkJob(_Envelope):
     params: dict[str, Any]
 
     def default_key(self) -> str:
+        """``chunk:<source>:<etag>:<chunk>``: the key when the envelope has none, the same for the same
+        chunk of the same file version, so a re-queued chunk is not sent twice."""
         return f"chunk:{self.job.source}:{self.job.etag}:{self.job.chunk}"
 
 

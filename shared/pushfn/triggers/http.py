@@ -98,6 +98,7 @@ class Headers(Mapping[str, str]):
         return isinstance(name, str) and name.lower() in self._values
 
     def get_all(self, name: str) -> list[str]:
+        """Every value of header ``name`` (any case), in arrival order; ``[]`` when absent."""
         return list(self._values.get(name.lower(), []))
 
     def __repr__(self) -> str:  # values may be secrets (Authorization): show names only
@@ -126,18 +127,24 @@ class HttpRequest:
     declared_length: int | None = None
 
     def query_value(self, name: str) -> str | None:
+        """The first value of query parameter ``name`` (case-sensitive), or None when absent."""
         values = self.query.get(name)
         return values[0] if values else None
 
 
 @dataclass(frozen=True)
 class HttpResponse:
+    """One HTTP answer, whatever the platform: status code, headers, raw body bytes."""
+
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
 
     @classmethod
     def json(cls, status: int, data: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """``data`` as compact UTF-8 JSON with ``Content-Type: application/json`` (``headers`` are added and
+        may replace it). Lone surrogates are written as ``\\uXXXX`` escapes; raises :class:`TypeError` for
+        a value JSON cannot hold."""
         try:
             body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape it, stay valid JSON

@@ -115,16 +115,24 @@ class MessageVerdict(Protocol):
     """
 
     @property
-    def message_id(self) -> str | None: ...
+    def message_id(self) -> str | None:
+        """The platform's id of the message (SQS ``messageId``), or None when it has none."""
+        ...
 
     @property
-    def retry(self) -> bool: ...
+    def retry(self) -> bool:
+        """True when the message must be delivered again."""
+        ...
 
     @property
-    def succeeded(self) -> bool: ...
+    def succeeded(self) -> bool:
+        """True when every push of the message went out or was replayed."""
+        ...
 
     @property
-    def reason(self) -> str | None: ...
+    def reason(self) -> str | None:
+        """A short, log-safe failure code (``"throttled"``), or None."""
+        ...
 
 
 def parse_queue_event(event: object) -> QueueBatch:

@@ -220,16 +220,24 @@ class TickVerdict(Protocol):
     """
 
     @property
-    def summary(self) -> Mapping[str, Any]: ...
+    def summary(self) -> Mapping[str, Any]:
+        """The tick's report, returned to the platform when nothing is left to retry (JSON values)."""
+        ...
 
     @property
-    def key(self) -> str | None: ...
+    def key(self) -> str | None:
+        """The tick's idempotency key, or None when the event could not be read."""
+        ...
 
     @property
-    def retry_reasons(self) -> Sequence[str]: ...
+    def retry_reasons(self) -> Sequence[str]:
+        """Short, log-safe reasons the tick must run again; empty when it need not."""
+        ...
 
     @property
-    def cause(self) -> BaseException | None: ...
+    def cause(self) -> BaseException | None:
+        """The exception behind the retry, chained to the :class:`RetryLaterError`; None otherwise."""
+        ...
 
 
 def platform_reply(outcome: TickVerdict) -> dict[str, Any]:

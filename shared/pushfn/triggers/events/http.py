@@ -301,6 +301,7 @@ class WsgiAnswer:
     body: bytes = b""
 
     def json(self) -> Any:
+        """The body decoded as JSON; raises :class:`json.JSONDecodeError` when it is not."""
         return json.loads(self.body)
 
 
