@@ -88,8 +88,8 @@ def test_string_length_limit_is_exact():
 def test_the_path_names_the_offending_value():
     with pytest.raises(JsonInputError) as caught:
         decode_json('{"PushTask": [{"Title": "ok"}, {"Title": "\\ud83d"}]}')
-    assert caught.value.path == "PushTask.1.Title"
-    assert "PushTask.1.Title" in str(caught.value)
+    assert caught.value.path == "PushTask.2.Title"  # the second task: positions count from 1, as the API's
+    assert "PushTask.2.Title" in str(caught.value)
 
 
 def test_decoded_values_follow_the_same_rules():

@@ -169,7 +169,7 @@ def _pairs(problems: list[FieldProblem]) -> list[tuple[str, str]]:
         (
             {"loc": ("PushTask", 2, "Title"), "type": "string_too_long", "msg": "too long"},
             ("PushTask.3.Title", "max_length"),
-            ("PushTask.2.Title", "string_too_long"),
+            ("PushTask.3.Title", "string_too_long"),  # positions count from 1 in both conventions
         ),
         ({"loc": ("Title",), "type": "missing", "msg": "Field required"}, ("Title", "required"), ("Title", "missing")),
         ({"loc": (), "type": "model_type", "msg": "not an object"}, ("(request)", "type"), ("body", "model_type")),
@@ -187,7 +187,7 @@ def test_prefix_and_whole_input_naming() -> None:
     whole = _Errors({"loc": (), "type": "dict_type", "msg": "m"})
     assert _pairs(problems_from_validation(whole, prefix="params.")) == [("params", "dict_type")]
     inner = _Errors({"loc": ("a", 0), "type": "int_type", "msg": "m"})
-    assert _pairs(problems_from_validation(inner, prefix="params.")) == [("params.a.0", "int_type")]
+    assert _pairs(problems_from_validation(inner, prefix="params.")) == [("params.a.1", "int_type")]
 
 
 def test_many_problems_in_one_error_are_each_reported_under_its_location() -> None:

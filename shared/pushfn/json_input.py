@@ -47,7 +47,7 @@ class JsonInputError(PushfnError, ValueError):
     """A JSON document (or decoded value) broke one of the rules in this module's table.
 
     ``rule`` is the table's name for it; ``path`` locates the offending value with dots
-    (``PushTask.3.Title``; ``""`` for the document itself), in the form field problems use.
+    (``PushTask.3.Title``, positions counted from 1; ``""`` for the document itself), in the form field problems use.
     """
 
     def __init__(self, message: str, rule: str, path: str = "") -> None:
@@ -127,8 +127,10 @@ def check_json_value(value: Any, path: str = "", *, max_string_chars: int = MAX_
         elif isinstance(item, (list, tuple)):
             if depth > MAX_DEPTH:
                 raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels", "depth", where)
-            for index, child in enumerate(item):
-                stack.append((child, f"{where}.{index}" if where else str(index), depth + 1))
+            # Positions count from 1, as CloudPush numbers list parameters (PushTask.1.Title) and as
+            # every other pushfn field problem does.
+            for position, child in enumerate(item, 1):
+                stack.append((child, f"{where}.{position}" if where else str(position), depth + 1))
         else:
             raise JsonInputError(f"{type(item).__name__} is not a JSON type", "json", where)
     return value

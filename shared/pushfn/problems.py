@@ -11,13 +11,14 @@ cold starts: this one is only imported by modules that already import pydantic. 
 imports pydantic itself — the error is taken duck-typed (anything with pydantic's ``.errors()``) and
 models are read through ``model_fields`` — and ``difflib`` loads only when a hint is computed.
 
-Two conventions name fields (``api``):
+Positions in a list count from 1 everywhere, as CloudPush numbers its list parameters on the wire
+(``PushTask.1.Title``) and as :mod:`pushfn.json_input` locates a value: one field has one name,
+whichever check finds the problem. Two conventions name the rules (``api``):
 
-- CloudPush parameters (``api=True``, the push models): positions count from 1 as on the wire
-  (``PushTask.1.Title``) and pydantic's error types become the models' rule ids (``required``,
-  ``max_items``, ``range``, ``enum``, ``type``…), with person-worded messages.
-- JSON documents (``api=False``, HTTP bodies and queue envelopes): positions count from 0 as in
-  JSON (``aliases.0``) and the rule is pydantic's own error type (``too_short``, ``missing``…).
+- CloudPush parameters (``api=True``, the push models): pydantic's error types become the models'
+  rule ids (``required``, ``max_items``, ``range``, ``enum``, ``type``…), with person-worded messages.
+- pushfn's own documents (``api=False``, HTTP bodies and queue envelopes): the rule is pydantic's own
+  error type (``too_short``, ``missing``…).
 
 In both, an unknown name is rule ``unknown_field`` with a hint drawn from the names the model at that
 depth accepts.
@@ -159,7 +160,7 @@ def problems_from_validation(
 def _problems_of(
     error: Mapping[str, Any], loc: tuple[Any, ...], model: Any, *, api: bool, prefix: str
 ) -> list[FieldProblem]:
-    path = _field_path(loc, 1 if api else 0)
+    path = _field_path(loc, 1)
     where = prefix + path if path else prefix.rstrip(".")
     kind = str(error.get("type", "invalid"))
     if kind == PROBLEMS_ERROR:

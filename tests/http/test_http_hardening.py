@@ -345,10 +345,10 @@ def test_valid_tag_path_parameters_still_work(http_env: HttpEnv, raw: str) -> No
 @pytest.mark.parametrize(
     "path, body, field",
     [
-        (f"/devices/{DEVICE}/tags", {"tags": ["a\u0000b"]}, "tags.0"),
-        (f"/devices/{DEVICE}/tags", {"tags": ["a\u009fb"]}, "tags.0"),
-        (f"/devices/{DEVICE}/aliases", {"aliases": ["é" * 65]}, "aliases.0"),  # 130 bytes
-        (f"/devices/{DEVICE}/aliases", {"aliases": ["tab\there"]}, "aliases.0"),
+        (f"/devices/{DEVICE}/tags", {"tags": ["a\u0000b"]}, "tags.1"),
+        (f"/devices/{DEVICE}/tags", {"tags": ["a\u009fb"]}, "tags.1"),
+        (f"/devices/{DEVICE}/aliases", {"aliases": ["é" * 65]}, "aliases.1"),  # 130 bytes
+        (f"/devices/{DEVICE}/aliases", {"aliases": ["tab\there"]}, "aliases.1"),
     ],
 )
 def test_names_in_bodies_follow_the_same_rules(http_env: HttpEnv, path: str, body: Any, field: str) -> None:
@@ -632,7 +632,7 @@ def test_body_with_a_bom_is_accepted_everywhere(http_env: HttpEnv, platform: str
 @pytest.mark.parametrize(
     "raw, field, rule",
     [
-        (b"[" * 40 + b"]" * 40, "0." * 31 + "0", "depth"),
+        (b"[" * 40 + b"]" * 40, "1." * 31 + "1", "depth"),
         (b'{"a":' * 40 + b"1" + b"}" * 40, "a." * 31 + "a", "depth"),
         (b'{"iOSBadge": 1' + b"0" * 5000 + b"}", "body", "number"),
         (b'{"iOSBadge": 1e999}', "body", "number"),

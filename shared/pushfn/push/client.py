@@ -274,7 +274,9 @@ class PushClient:
         model = parse_request(action, request, app_key=self.app_key)
         query, form = dict(model.to_query()), dict(model.to_form())
         if action in TOKEN_ACTIONS:
-            token = token or query.get("IdempotentToken") or (str(uuid.uuid4()) if self._auto_token else None)
+            # The request's own IdempotentToken wins over the guard's: a caller who names one wants
+            # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
+            token = query.get("IdempotentToken") or token or (str(uuid.uuid4()) if self._auto_token else None)
             if token is not None:
                 if not _UUID_RE.match(token):
                     raise InvalidRequestError(

@@ -396,19 +396,22 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
     stream = environ.get("wsgi.input")
     chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
     declared: int | None
+    length = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if length and not (length.isascii() and length.isdigit()):
+        # int() would take "1_0", "-5" or Arabic-Indic digits and cut or drop the body: refuse instead.
+        raise MalformedEventError("Content-Length must be a whole number of bytes", "format", "content-length")
     try:
-        if chunked or (not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")):
+        if chunked or (not length and environ.get("wsgi.input_terminated")):
             # The length is unknown: the server de-chunks, and the stream ends where the body does.
             declared = None
             body = _read_to_end(stream, limit) if stream is not None else b""
         else:
-            try:
-                declared = max(int(environ.get("CONTENT_LENGTH") or 0), 0)
-            except ValueError:
-                declared = 0
+            declared = int(length or 0)
             to_read = declared if limit is None else min(declared, limit)
-            body = stream.read(to_read) if to_read and stream is not None else b""
-    except (OSError, ValueError) as exc:
+            body = _read_bytes(stream, to_read) if to_read and stream is not None else b""
+    except MalformedEventError:
+        raise
+    except Exception as exc:  # a client that disconnected, a server's stream that failed: no body to answer
         raise MalformedEventError(f"the body could not be read ({type(exc).__name__})", "read", "body") from None
     # PEP 3333: PATH_INFO is the decoded path as latin-1 text; re-encode it to the wire form.
     raw_path = str(environ.get("PATH_INFO") or "/").encode("latin-1", "replace")
@@ -433,12 +436,20 @@ def _read_to_end(stream: Any, limit: int | None) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while limit is None or total < limit:
-        chunk = stream.read(65536 if limit is None else min(65536, limit - total))
+        chunk = _read_bytes(stream, 65536 if limit is None else min(65536, limit - total))
         if not chunk:
             break
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks)
+
+
+def _read_bytes(stream: Any, size: int) -> bytes:
+    """``stream.read(size)``, which PEP 3333 says gives bytes; anything else is a broken server."""
+    chunk = stream.read(size)
+    if not isinstance(chunk, (bytes, bytearray)):
+        raise MalformedEventError(f"wsgi.input gave {type(chunk).__name__}, not bytes", "type", "body")
+    return bytes(chunk)
 
 
 # --- response → platform -----------------------------------------------------------------------
