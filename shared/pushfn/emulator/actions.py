@@ -32,6 +32,12 @@ MAX_CLIENT_KEYS = 1000
 
 @dataclass(frozen=True)
 class ActionContext:
+    """What an action handler knows about its call.
+
+    The emulator's state, the action name, the AppKey (``None`` only for ListSummaryApps), the
+    verified caller, the RequestId and the request time ``now`` (epoch seconds).
+    """
+
     state: EmulatorState
     action: str
     app_key: int | None  # None only for actions without an AppKey (ListSummaryApps)
@@ -41,6 +47,7 @@ class ActionContext:
 
     @property
     def app(self) -> AppRegistry:
+        """The device registry of this call's AppKey (only for actions that take one)."""
         assert self.app_key is not None
         return self.state.registry.app(self.app_key)
 
@@ -100,6 +107,14 @@ def _record(
 
 
 def push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """Push: check the parameters, honour ``IdempotentToken``, resolve the target, record one push.
+
+    Returns ``{"MessageId": "<decimal digits>"}``. A token already answered within 15 minutes (same AppKey
+    and action) returns that first answer and records nothing. Raises :class:`ApiError`:
+    ``Missing<Param>`` / ``Invalid<Param>.<Rule>`` for a parameter (limits page,
+    https://help.aliyun.com/document_detail/92832.html), ``InvalidIdempotentToken.Format`` (not a
+    36-character UUID), ``Throttling.User`` for Target=ALL beyond its rate.
+    """
     token = _idempotent_token(p)
     checked = check_push(p, ctx.now)
     replay = ctx.state.replay(ctx.app_key, ctx.action, token, ctx.now)
@@ -113,6 +128,14 @@ def push(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def mass_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """MassPush: ``PushTask.N.<Field>`` tasks (N from 1, at most 100), each checked like a Push but
+    targeting only DEVICE, ACCOUNT or ALIAS.
+
+    Every task is checked before any is recorded, so one bad task refuses the whole call. Returns
+    ``{"MessageIds": {"MessageId": [...]}}``, one id per task in N order; ``IdempotentToken`` as for
+    :func:`push`. Raises :class:`ApiError`: ``MissingPushTask``, ``InvalidPushTask.Format`` /
+    ``.CountExceed``, or a task field's code with its ``PushTask.N.`` path in the message.
+    """
     token = _idempotent_token(p)
     tasks = split_tasks(p.values)
     if not tasks:
@@ -138,6 +161,11 @@ def _message_records(ctx: ActionContext, p: Params) -> tuple[str, list[dict[str,
 
 
 def cancel_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """CancelPush: cancel a scheduled push of this app whose ``PushTime`` is still ahead; returns ``{}``.
+
+    Raises :class:`ApiError`: ``MissingMessageId``, ``InvalidMessageId.Format`` (not an integer),
+    ``InvalidMessageId.NotFound``, ``InvalidMessageId.Status`` (already sent or already cancelled).
+    """
     message_id, records = _message_records(ctx, p)
     if not records:
         raise invalid("MessageId", "NotFound", f"No push with MessageId {message_id} in this app.")
@@ -151,6 +179,12 @@ def cancel_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def query_push_stat_by_msg(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryPushStatByMsg: ``{"PushStats": {"PushStat": [...]}}``, one entry per record of ``MessageId``.
+
+    An unknown id gives an empty list. A scheduled or cancelled push counts 0 sent; a sent one counts
+    every resolved device as sent and received; opened, deleted and SMS counts are always 0 (no real
+    devices report back). Raises :class:`ApiError` ``MissingMessageId`` or ``InvalidMessageId.Format``.
+    """
     message_id, records = _message_records(ctx, p)
     stats = []
     for record in records:
@@ -178,6 +212,11 @@ def query_push_stat_by_msg(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def check_devices(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """CheckDevices: ``{"DeviceCheckInfos": {"DeviceCheckInfo": [{"DeviceId", "Available"}, ...]}}``.
+
+    ``DeviceIds``: a comma list of at most 100 ids; available means registered in this app. Raises
+    :class:`ApiError` ``MissingDeviceIds`` or ``InvalidDeviceIds.CountExceed``.
+    """
     ids = p.items("DeviceIds")
     if len(ids) > MAX_CHECK_DEVICES:
         raise invalid("DeviceIds", "CountExceed", f"At most {MAX_CHECK_DEVICES} device ids per call.")
@@ -186,10 +225,20 @@ def check_devices(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def check_device(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """CheckDevice: ``{"Available": bool}``, true when ``DeviceId`` is registered in this app.
+
+    Raises :class:`ApiError` ``MissingDeviceId``.
+    """
     return {"Available": p.required("DeviceId") in ctx.app.devices}
 
 
 def query_device_info(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryDeviceInfo: ``{"DeviceInfo": {...}}`` of a registered ``DeviceId``.
+
+    Aliases and tags come as sorted comma lists, ``LastOnlineTime`` is the request time, brand, model,
+    token and phone number are empty. Raises :class:`ApiError` ``MissingDeviceId`` or
+    ``InvalidDeviceId.NotFound``.
+    """
     device = ctx.app.require(p.required("DeviceId"))
     return {
         "DeviceInfo": {
@@ -210,6 +259,10 @@ def query_device_info(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def query_devices_by_account(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryDevicesByAccount: ``{"DeviceIds": {"DeviceId": [...]}}``, sorted ids bound to ``Account``.
+
+    Raises :class:`ApiError` ``MissingAccount``.
+    """
     return {"DeviceIds": {"DeviceId": ctx.app.by_account(p.required("Account"))}}
 
 
@@ -228,12 +281,23 @@ def _alias_names(p: Params, name: str = "AliasName") -> list[str]:
 
 
 def bind_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """BindAlias: bind ``AliasName`` (a comma list of at most 10, each ≤ 128 UTF-8 bytes) to ``DeviceId``.
+
+    Returns ``{}``. Raises :class:`ApiError`: ``MissingAliasName``, ``MissingDeviceId``,
+    ``InvalidAliasName.CountExceed`` (over 10 per call, 128 per device or 128 devices per alias),
+    ``InvalidAliasName.BytesExceed``, ``InvalidDeviceId.NotFound``.
+    """
     aliases = _alias_names(p)
     ctx.app.bind_alias(p.required("DeviceId"), aliases)
     return {}
 
 
 def unbind_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """UnbindAlias: unbind the listed ``AliasName`` from ``DeviceId``, or every alias with ``UnbindAll=true``.
+
+    Returns ``{}``; unknown aliases are ignored. Errors as for :func:`bind_alias`, plus
+    ``InvalidUnbindAll.Format``.
+    """
     device_id = p.required("DeviceId")
     aliases = None if p.boolean("UnbindAll") else _alias_names(p)
     ctx.app.unbind_alias(device_id, aliases)
@@ -241,11 +305,19 @@ def unbind_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 
 def query_aliases(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryAliases: ``{"AliasInfos": {"AliasInfo": [{"AliasName"}, ...]}}`` of ``DeviceId``, sorted.
+
+    Raises :class:`ApiError` ``MissingDeviceId`` or ``InvalidDeviceId.NotFound``.
+    """
     device = ctx.app.require(p.required("DeviceId"))
     return {"AliasInfos": {"AliasInfo": [{"AliasName": a} for a in sorted(device.aliases)]}}
 
 
 def query_devices_by_alias(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryDevicesByAlias: ``{"DeviceIds": {"DeviceId": [...]}}``, sorted ids bound to ``Alias``.
+
+    Raises :class:`ApiError` ``MissingAlias``.
+    """
     return {"DeviceIds": {"DeviceId": ctx.app.by_alias(p.required("Alias"))}}
 
 
@@ -276,40 +348,69 @@ def _client_keys(p: Params, limit: int) -> list[str]:
 
 
 def bind_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """BindTag: add ``TagName`` (a comma list of at most 10, each ≤ 128 characters) to the ``ClientKey`` devices.
+
+    ``ClientKey``: a comma list of at most 1,000 device ids; ``KeyType`` must be ``DEVICE``. All devices
+    must exist or none is tagged. Returns ``{}``. Raises :class:`ApiError`: ``MissingKeyType`` /
+    ``InvalidKeyType.Format``, ``MissingClientKey`` / ``InvalidClientKey.CountExceed``,
+    ``MissingTagName`` / ``InvalidTagName.CountExceed`` / ``InvalidTagName.LengthExceed``,
+    ``InvalidDeviceId.NotFound``.
+    """
     keys, tags = _client_keys(p, MAX_CLIENT_KEYS), _tag_names(p)
     ctx.app.bind_tag(keys, tags)
     return {}
 
 
 def unbind_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """UnbindTag: remove ``TagName`` from the ``ClientKey`` devices; the app still lists the tags.
+
+    Parameters, answer and errors as for :func:`bind_tag`; :func:`remove_tag` deletes a tag outright.
+    """
     keys, tags = _client_keys(p, MAX_CLIENT_KEYS), _tag_names(p)
     ctx.app.unbind_tag(keys, tags)
     return {}
 
 
 def query_tags(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """QueryTags: ``{"TagInfos": {"TagInfo": [{"TagName"}, ...]}}`` of one device, sorted.
+
+    ``ClientKey``: exactly one device id, ``KeyType=DEVICE``. Errors as for :func:`bind_tag`
+    (``InvalidClientKey.CountExceed`` for more than one key).
+    """
     (key,) = _client_keys(p, 1)
     device = ctx.app.require(key)
     return {"TagInfos": {"TagInfo": [{"TagName": t} for t in sorted(device.tags)]}}
 
 
 def list_tags(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """ListTags: ``{"TagInfos": {"TagInfo": [{"TagName"}, ...]}}``, the app's tags (bound once, not removed), sorted."""
     return {"TagInfos": {"TagInfo": [{"TagName": t} for t in sorted(ctx.app.tags)]}}
 
 
 def remove_tag(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """RemoveTag: delete one ``TagName`` from every device and from the app's tag list; returns ``{}``.
+
+    Raises :class:`ApiError` ``MissingTagName``, ``InvalidTagName.CountExceed`` (more than one) or
+    ``InvalidTagName.LengthExceed``.
+    """
     (tag,) = _tag_names(p, limit=1)
     ctx.app.remove_tag(tag)
     return {}
 
 
 def list_summary_apps(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """ListSummaryApps (no AppKey): ``{"SummaryAppInfos": {"SummaryAppInfo": [{"AppKey", "AppName"}, ...]}}``.
+
+    One entry per AppKey the emulator serves, named ``emulator-app-<AppKey>``.
+    """
     apps = [{"AppKey": key, "AppName": f"emulator-app-{key}"} for key in ctx.state.app_keys]
     return {"SummaryAppInfos": {"SummaryAppInfo": apps}}
 
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """How the pipeline runs an action: its handler, and whether the request must name a served ``AppKey``."""
+
     handler: Handler
     needs_app_key: bool = True
 

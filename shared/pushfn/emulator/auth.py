@@ -29,12 +29,16 @@ MISMATCH = "Specified signature is not matched with our calculation. server stri
 
 @dataclass(frozen=True)
 class Credential:
+    """A known AccessKey's secret; ``security_token`` is set for an STS key, whose requests must carry exactly it."""
+
     secret: str
     security_token: str | None = None  # set for STS keys: requests must carry exactly this token
 
 
 @dataclass(frozen=True)
 class Caller:
+    """Who a verified request came from: ``access_key_id`` and ``signature_version`` (``"v2"`` or ``"v3"``)."""
+
     access_key_id: str
     signature_version: str  # "v2" | "v3"
 
@@ -47,9 +51,20 @@ class Authenticator:
         self._nonces: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def reset(self) -> None:
+        """Forget every used nonce (a repeated request is then accepted again inside its 15-minute window)."""
         self._nonces.clear()
 
     def verify(self, request: WireRequest, now: float) -> Caller:
+        """The :class:`Caller` of a correctly signed request at ``now`` (epoch seconds), remembering its nonce.
+
+        V3 when the ``Authorization`` header starts with ``ACS3-``, else V2. Raises :class:`ApiError` with the
+        gateway's codes (error-code page, https://help.aliyun.com/document_detail/48054.html):
+        ``Missing<Param>``, ``InvalidSignatureMethod`` / ``InvalidSignatureVersion`` (V2),
+        ``IncompleteSignature`` (V3), ``InvalidTimeStamp.Format`` / ``.Expired`` (more than 15 minutes off),
+        ``InvalidAccessKeyId.NotFound``, ``MissingSecurityToken`` / ``InvalidSecurityToken.*``,
+        ``SignatureDoesNotMatch`` (the message carries the server's string to sign), ``SignatureNonceUsed``
+        (a nonce reused within 15 minutes).
+        """
         if request.is_v3:
             return self._verify_v3(request, now)
         return self._verify_v2(request, now)

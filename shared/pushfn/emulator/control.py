@@ -38,6 +38,14 @@ def register_device(
     app_key: int | None = None,
     online: bool = True,
 ) -> dict[str, Any]:
+    """Register (or replace) a device in ``app_key``'s registry (default: the first AppKey served).
+
+    ``aliases`` / ``tags``: a comma-separated string or an iterable of strings; ``device_type``:
+    ANDROID, iOS or HARMONY in any case. Test setup, so no API limit applies. Returns
+    ``{"app_key", "device_id", "device_type", "account", "aliases", "tags", "online"}``. Raises
+    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type or
+    names that are not strings.
+    """
     with state.lock:
         key = _app_key(state, app_key)
         device = state.registry.app(key).register(
@@ -52,6 +60,11 @@ def register_device(
 
 
 def register_devices(state: EmulatorState, entries: list[Any]) -> list[dict[str, Any]]:
+    """Register each entry (a JSON object with the keywords of :func:`register_device`) in order.
+
+    Returns their records. Raises :class:`EmulatorError` for an entry that is not an object, has an
+    unknown key or no ``device_id``; the entries before it stay registered.
+    """
     registered = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -66,6 +79,10 @@ def register_devices(state: EmulatorState, entries: list[Any]) -> list[dict[str,
 
 
 def list_devices(state: EmulatorState, app_key: int | None = None) -> list[dict[str, Any]]:
+    """Registered devices of ``app_key`` (default: every AppKey served), as :func:`register_device` returns them.
+
+    Raises :class:`EmulatorError` for an AppKey not served.
+    """
     with state.lock:
         keys = state.app_keys if app_key is None else (_app_key(state, app_key),)
         return [
@@ -74,6 +91,11 @@ def list_devices(state: EmulatorState, app_key: int | None = None) -> list[dict[
 
 
 def add_fault(state: EmulatorState, **fields: Any) -> dict[str, Any]:
+    """Add a fault from control-API fields; returns it as :meth:`Fault.to_dict`.
+
+    ``kind`` is required; ``count``, ``rate``, ``latency_ms`` and ``actions`` as for
+    :meth:`FaultPlan.add`. Raises :class:`EmulatorError` for an unknown field or a bad value.
+    """
     unknown = set(fields) - FAULT_FIELDS
     if unknown:
         raise EmulatorError(f"unknown fault fields {sorted(unknown)}; known: {sorted(FAULT_FIELDS)}")

@@ -17,6 +17,7 @@ from pushfn.emulator.state import EmulatorState
 
 if TYPE_CHECKING:
     from pushfn.api_time import Clock
+    from pushfn.push import PushClient
 
 
 class Emulator:
@@ -64,6 +65,10 @@ class Emulator:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
+        """Bind the port and serve on a daemon thread; returns ``self``.
+
+        Raises :class:`EmulatorError` when already running, :class:`OSError` when the address cannot be bound.
+        """
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
         self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests)
@@ -74,6 +79,10 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        """Stop serving and free the port (waits at most 5 s for the thread); pushes and devices are kept.
+
+        Does nothing when not running.
+        """
         server, thread = self._server, self._thread
         if server is None:
             return
@@ -94,16 +103,25 @@ class Emulator:
 
     @property
     def port(self) -> int:
+        """The bound TCP port (the one picked when constructed with ``port=0``).
+
+        Raises :class:`EmulatorError` when not running.
+        """
         if self._server is None:
             raise EmulatorError("the emulator is not running")
         return int(self._server.server_address[1])
 
     @property
     def host(self) -> str:
+        """The address the emulator binds, as given (default ``127.0.0.1``)."""
         return self._address[0]
 
     @property
     def url(self) -> str:
+        """``http://host:port`` (an IPv6 host in brackets): the ``PUSH_ENDPOINT`` of a pushfn client.
+
+        Raises :class:`EmulatorError` when not running.
+        """
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
@@ -112,7 +130,7 @@ class Emulator:
         """``host:port`` — what the official SDKs take as their endpoint."""
         return self.url.removeprefix("http://")
 
-    def client(self, **overrides: Any) -> Any:
+    def client(self, **overrides: Any) -> PushClient:
         """A :class:`pushfn.push.PushClient` signed with this emulator's own keys and AppKey.
 
         ``overrides`` are passed to ``PushClient`` (``timeout``, ``retry``, ``signature_version``,
@@ -149,9 +167,20 @@ class Emulator:
         app_key: int | None = None,
         online: bool = True,
     ) -> dict[str, Any]:
+        """Register (or replace) a device, so pushes to its id, account, aliases or tags reach it.
+
+        ``aliases`` / ``tags``: strings (or one comma-separated string); ``device_type``: ANDROID, iOS or
+        HARMONY, any case; ``app_key``: default the first AppKey served. Returns the device record
+        (``app_key``, ``device_id``, ``device_type``, ``account``, ``aliases``, ``tags``, ``online``).
+        Raises :class:`EmulatorError` for an AppKey not served, an empty id or an unknown device type.
+        """
         return control.register_device(self.state, device_id, account, aliases, tags, device_type, app_key, online)
 
     def devices(self, app_key: int | None = None) -> list[dict[str, Any]]:
+        """Registered devices of ``app_key`` (default: every AppKey served), as :meth:`register_device` returns them.
+
+        Raises :class:`EmulatorError` for an AppKey not served.
+        """
         return control.list_devices(self.state, app_key)
 
     def add_fault(
@@ -171,10 +200,15 @@ class Emulator:
         return control.add_fault(self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions)
 
     def clear_faults(self) -> None:
+        """Remove every injected fault, counted or rate-based."""
         with self.state.lock:
             self.state.faults.clear()
 
     def set_qps_limit(self, action: str, qps: float | None) -> None:
+        """Answer ``Throttling.User`` (HTTP 400) to ``action`` beyond ``qps`` requests per rolling second.
+
+        ``None`` removes the limit. A test knob, not a published CloudPush quota.
+        """
         with self.state.lock:
             if qps is None:
                 self.state.qps_limits.pop(action, None)

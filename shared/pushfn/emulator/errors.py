@@ -24,6 +24,7 @@ class ApiError(EmulatorError):
 
 
 def missing(param: str) -> ApiError:
+    """``Missing<Param>``: a mandatory parameter is absent or empty (400)."""
     return ApiError(f"Missing{param}", f"{param} is mandatory for this action.")
 
 
@@ -33,11 +34,15 @@ def invalid(param: str, rule: str, message: str) -> ApiError:
 
 
 def throttled(message: str) -> ApiError:
-    # CloudPush throttles with HTTP 400 (not 429), code Throttling.User: see the Mobile Push error-code page, https://help.aliyun.com/document_detail/48054.html.
+    """``Throttling.User`` with HTTP 400, not 429: how CloudPush throttles.
+
+    Source: the Mobile Push error-code page, https://help.aliyun.com/document_detail/48054.html.
+    """
     return ApiError("Throttling.User", message)
 
 
 def internal_error() -> ApiError:
+    """``InternalError`` (500) with the service's generic message, as an ``internal_error`` fault answers."""
     return ApiError(
         "InternalError",
         "The request processing has failed due to some unknown error, exception or failure.",

@@ -22,6 +22,14 @@ BEFORE_PROCESSING = ("internal_error", "throttle")
 
 @dataclass
 class Fault:
+    """One injected fault.
+
+    ``kind``: one of :data:`KINDS`; ``remaining``: matching requests it still hits (``None`` when
+    rate-based); ``rate``: probability (0 to 1) of hitting each matching request; ``latency_ms``: the
+    delay of a ``latency`` fault, milliseconds; ``actions``: the API actions it applies to (``None``:
+    every action).
+    """
+
     id: int
     kind: str
     remaining: int | None  # None: rate-based, active until reset
@@ -30,9 +38,11 @@ class Fault:
     actions: frozenset[str] | None
 
     def matches(self, action: str) -> bool:
+        """Whether the fault applies to API ``action`` (case-sensitive, e.g. ``Push``)."""
         return self.actions is None or action in self.actions
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as the control API lists it (``actions`` sorted, or ``None``)."""
         return {
             "id": self.id,
             "kind": self.kind,
@@ -99,7 +109,9 @@ class FaultPlan:
         return None
 
     def clear(self) -> None:
+        """Remove every fault."""
         self._faults.clear()
 
     def list(self) -> list[dict[str, Any]]:
+        """Every fault still pending, as :meth:`Fault.to_dict`, in the order added."""
         return [f.to_dict() for f in self._faults]

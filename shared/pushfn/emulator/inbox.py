@@ -54,6 +54,7 @@ def _card(push: dict[str, Any]) -> str:
 
 
 def render_inbox(pushes: Sequence[dict[str, Any]]) -> str:
+    """The inbox page as HTML text, newest push first; ``pushes`` are records as :meth:`Emulator.pushes` gives them."""
     cards = "".join(_card(p) for p in reversed(pushes)) or '<p class="empty">No pushes received yet.</p>'
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"

@@ -102,6 +102,14 @@ class CheckedPush:
 
 
 def check_push(p: Params, now: float, *, in_task: bool = False) -> CheckedPush:
+    """Check one Push, or one MassPush task with ``in_task``, against every documented rule at ``now``.
+
+    ``now``: epoch seconds, for ``PushTime`` (at most 7 days ahead) and ``ExpireTime`` (more than 3 s
+    and at most 72 hours after the send time). The first rule broken raises :class:`ApiError`:
+    ``Missing<Param>`` or ``Invalid<Param>.<Rule>`` (``Format``, ``Range``, ``BytesExceed``,
+    ``LengthExceed``, ``CountExceed``, ``Conflict``, ``ExceedDays``); in a task the message names the
+    ``PushTask.N.`` path.
+    """
     device_type = p.enum("DeviceType", DEVICE_TYPES) or p.required("DeviceType")
     push_type = p.enum("PushType", PUSH_TYPES) or p.required("PushType")
     target = p.enum("Target", TARGETS) or p.required("Target")
@@ -137,6 +145,7 @@ def _check_target_value(p: Params, target: str) -> tuple[list[str], TagNode | No
 
 
 def p_missing(p: Params, name: str) -> ApiError:
+    """``Missing<name>`` whose message gives the parameter's full path (``PushTask.3.TargetValue``)."""
     return ApiError(f"Missing{name}", f"{p.path(name)} is mandatory for this action.")
 
 
@@ -261,6 +270,10 @@ def split_tasks(params: dict[str, str]) -> list[Params]:
 
 
 def check_task_fields(task: Params) -> None:
+    """Refuse a Push-only field in a MassPush task (``AppKey``, ``IdempotentToken``, the SMS fields).
+
+    Raises :class:`ApiError` ``InvalidPushTask.Format`` naming the field's path.
+    """
     for name in NOT_IN_TASK:
         if name in task.values:
             raise invalid("PushTask", "Format", f"{task.path(name)} is not a MassPush task field.")

@@ -22,21 +22,32 @@ class Params:
         self.prefix = prefix
 
     def path(self, name: str) -> str:
+        """``name`` as the user sent it: ``Title`` in a request, ``PushTask.3.Title`` in a task."""
         return f"{self.prefix}{name}"
 
     def get(self, name: str) -> str | None:
+        """The raw string value; ``None`` when absent (an empty value stays ``""``)."""
         return self.values.get(name)
 
     def has(self, name: str) -> bool:
+        """Whether ``name`` is present and not empty."""
         return self.values.get(name) not in (None, "")
 
     def required(self, name: str) -> str:
+        """The value of a mandatory parameter.
+
+        Raises :class:`ApiError` ``Missing<name>`` when it is absent or empty.
+        """
         value = self.values.get(name)
         if value is None or value == "":
             raise ApiError(f"Missing{name}", f"{self.path(name)} is mandatory for this action.")
         return value
 
     def boolean(self, name: str) -> bool | None:
+        """``true`` / ``false`` in any case, as a bool; ``None`` when absent or empty.
+
+        Raises :class:`ApiError` ``Invalid<name>.Format``.
+        """
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -47,6 +58,10 @@ class Params:
         return lowered == "true"
 
     def integer(self, name: str, low: int | None = None, high: int | None = None) -> int | None:
+        """An integer within ``[low, high]`` (``None``: unbounded on that side); ``None`` when absent or empty.
+
+        Raises :class:`ApiError` ``Invalid<name>.Format`` or ``Invalid<name>.Range``.
+        """
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -59,6 +74,10 @@ class Params:
         return number
 
     def number(self, name: str, low: float, high: float) -> float | None:
+        """A float within ``[low, high]``; ``None`` when absent or empty.
+
+        Raises :class:`ApiError` ``Invalid<name>.Format`` or ``Invalid<name>.Range`` (NaN is out of range).
+        """
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -71,6 +90,10 @@ class Params:
         return number
 
     def enum(self, name: str, allowed: Collection[str]) -> str | None:
+        """One of ``allowed`` (case-sensitive); ``None`` when absent or empty.
+
+        Raises :class:`ApiError` ``Invalid<name>.Format`` listing the choices.
+        """
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -85,6 +108,10 @@ class Params:
         return [item.strip() for item in value.split(",") if item.strip()]
 
     def api_time(self, name: str) -> float | None:
+        """Epoch seconds of a ``YYYY-MM-DDThh:mm:ssZ`` (UTC) value; ``None`` when absent or empty.
+
+        Raises :class:`ApiError` ``Invalid<name>.Format``.
+        """
         value = self.values.get(name)
         if value is None or value == "":
             return None

@@ -21,6 +21,10 @@ MAX_DEVICES_PER_ACCOUNT = 10_000
 
 
 def normalise_device_type(value: str) -> str:
+    """``ANDROID``, ``iOS`` or ``HARMONY`` for any capitalisation of them (``ios`` → ``iOS``).
+
+    Raises :class:`EmulatorError` for anything else, ``ALL`` included (a device has one platform).
+    """
     try:
         return DEVICE_TYPES[value.lower()]
     except (KeyError, AttributeError):
@@ -29,6 +33,12 @@ def normalise_device_type(value: str) -> str:
 
 @dataclass
 class Device:
+    """A registered device of one app.
+
+    ``device_type``: ``ANDROID``, ``iOS`` or ``HARMONY``; ``account``: the bound account or ``None``;
+    ``online`` is only reported (QueryDeviceInfo), pushes reach offline devices too.
+    """
+
     device_id: str
     device_type: str = "ANDROID"
     account: str | None = None
@@ -37,6 +47,7 @@ class Device:
     online: bool = True
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, aliases and tags as sorted lists."""
         return {
             "device_id": self.device_id,
             "device_type": self.device_type,
@@ -67,6 +78,10 @@ class AppRegistry:
         device_type: str = "ANDROID",
         online: bool = True,
     ) -> Device:
+        """Add or replace ``device_id`` (control API: no API limit applies); its tags become known to the app.
+
+        Raises :class:`EmulatorError` for an empty id or an unknown device type.
+        """
         if not isinstance(device_id, str) or not device_id:
             raise EmulatorError("device_id must be a non-empty string")
         device = Device(
@@ -82,6 +97,10 @@ class AppRegistry:
         return device
 
     def require(self, device_id: str) -> Device:
+        """The registered device ``device_id``.
+
+        Raises :class:`ApiError` ``InvalidDeviceId.NotFound``.
+        """
         device = self.devices.get(device_id)
         if device is None:
             raise ApiError("InvalidDeviceId.NotFound", f"The device {device_id!r} does not exist in this app.")
@@ -90,17 +109,25 @@ class AppRegistry:
     # --- lookups -----------------------------------------------------------------------------
 
     def by_account(self, account: str) -> list[str]:
+        """Sorted ids of the devices bound to ``account``."""
         return sorted(d.device_id for d in self.devices.values() if d.account == account)
 
     def by_alias(self, alias: str) -> list[str]:
+        """Sorted ids of the devices bound to ``alias``."""
         return sorted(d.device_id for d in self.devices.values() if alias in d.aliases)
 
     def with_tag(self, tag: str) -> set[str]:
+        """Ids of the devices carrying ``tag``."""
         return {d.device_id for d in self.devices.values() if tag in d.tags}
 
     # --- association actions -----------------------------------------------------------------
 
     def bind_alias(self, device_id: str, aliases: list[str]) -> None:
+        """Add ``aliases`` to a device; all or nothing.
+
+        Raises :class:`ApiError` ``InvalidDeviceId.NotFound``, or ``InvalidAliasName.CountExceed`` beyond
+        128 aliases per device or 128 devices per alias.
+        """
         device = self.require(device_id)
         new = [a for a in aliases if a not in device.aliases]
         if len(device.aliases) + len(new) > MAX_ALIASES_PER_DEVICE:
@@ -114,6 +141,10 @@ class AppRegistry:
         device.aliases.update(new)
 
     def unbind_alias(self, device_id: str, aliases: list[str] | None) -> None:
+        """Remove ``aliases`` (every alias when ``None``) from a device; aliases it lacks are ignored.
+
+        Raises :class:`ApiError` ``InvalidDeviceId.NotFound``.
+        """
         device = self.require(device_id)
         if aliases is None:
             device.aliases.clear()
@@ -121,16 +152,25 @@ class AppRegistry:
             device.aliases.difference_update(aliases)
 
     def bind_tag(self, device_ids: list[str], tags: list[str]) -> None:
+        """Add ``tags`` to every device and to the app's tag list; all or nothing.
+
+        Raises :class:`ApiError` ``InvalidDeviceId.NotFound`` when any device is not registered.
+        """
         devices = [self.require(d) for d in device_ids]
         for device in devices:
             device.tags.update(tags)
         self.tags.update(tags)
 
     def unbind_tag(self, device_ids: list[str], tags: list[str]) -> None:
+        """Remove ``tags`` from every device (the app keeps listing them); all or nothing.
+
+        Raises :class:`ApiError` ``InvalidDeviceId.NotFound`` when any device is not registered.
+        """
         for device in [self.require(d) for d in device_ids]:
             device.tags.difference_update(tags)
 
     def remove_tag(self, tag: str) -> None:
+        """Delete ``tag`` from every device and from the app's tag list; an unknown tag is no error."""
         for device in self.devices.values():
             device.tags.discard(tag)
         self.tags.discard(tag)
@@ -168,11 +208,16 @@ class Registry:
         self.apps: dict[int, AppRegistry] = {int(k): AppRegistry() for k in app_keys}
 
     def app(self, app_key: int) -> AppRegistry:
+        """The registry of ``app_key``.
+
+        Raises :class:`EmulatorError` for an AppKey the emulator does not serve.
+        """
         try:
             return self.apps[app_key]
         except KeyError:
             raise EmulatorError(f"unknown app key {app_key}") from None
 
     def clear(self) -> None:
+        """Forget every device and tag of every app."""
         for key in self.apps:
             self.apps[key] = AppRegistry()

@@ -18,12 +18,17 @@ XML_TYPE = "text/xml;charset=utf-8"
 
 
 def wants_xml(request: WireRequest | None) -> bool:
+    """Whether to answer XML: a V2 request without ``Format=JSON``; V3 and unparsed (``None``) requests get JSON."""
     if request is None or request.is_v3:
         return False
     return (request.params.get("Format") or "XML").upper() != "JSON"
 
 
 def render(body: dict[str, Any], root: str, xml: bool) -> tuple[bytes, str]:
+    """``body`` as ``(UTF-8 bytes, Content-Type)``: JSON, or XML under ``<root>``.
+
+    In XML a list repeats its element and booleans read ``true`` / ``false``.
+    """
     if not xml:
         return json.dumps(body, ensure_ascii=False).encode("utf-8"), JSON_TYPE
     text = f"<?xml version='1.0' encoding='UTF-8'?><{root}>{_elements(body)}</{root}>"

@@ -41,6 +41,12 @@ def is_loopback_client(address: str) -> bool:
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
+    """The HTTP server of one emulator: a daemon thread per connection, all sharing one :class:`EmulatorState`.
+
+    Binds IPv6 when the host contains a colon. ``log_requests`` writes one line per API call to stderr
+    (the action and the answer's status and code; never the query string).
+    """
+
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], state: EmulatorState, log_requests: bool = False) -> None:
@@ -60,12 +66,18 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
+    """One keep-alive connection: the API at ``/``, the inbox at ``GET /``, control routes under ``/_emulator/``.
+
+    Bodies up to 16 MiB, sized by Content-Length or chunked; control routes answer loopback peers only.
+    """
+
     protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
     server_version = "pushfn-emulator"
     sys_version = ""
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
+        """Set up the connection's streams, with TCP_NODELAY on TCP sockets."""
         super().setup()
         # Headers and body go out in two writes; without this, Nagle's algorithm meets the client's
         # delayed ACK and every keep-alive answer waits ~40 ms.
@@ -73,12 +85,18 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
+        """Answer a GET: the inbox page, a control route, or an API call.
+
+        A GET of ``/`` is an API call when its query has ``Action`` or it carries ``Authorization``.
+        """
         self._dispatch()
 
     def do_POST(self) -> None:
+        """Answer a POST: an API call at ``/`` or a control route."""
         self._dispatch()
 
     def do_DELETE(self) -> None:
+        """Answer a DELETE: control routes only (``/_emulator/faults``)."""
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -27,6 +27,12 @@ API_NOT_FOUND = "Specified api is not found, please check your url and method."
 
 @dataclass(frozen=True)
 class Answer:
+    """The pipeline's answer to one API request, ready for the HTTP layer.
+
+    ``status``: HTTP status; ``body``: the response or error body, ``RequestId`` included; ``fault``: a
+    ``latency`` / ``drop`` fault still to apply; ``root``: the XML root element; ``xml``: answer in XML.
+    """
+
     status: int
     body: dict[str, Any]
     fault: Fault | None = None  # a latency/drop fault to apply once the answer is ready
@@ -35,10 +41,16 @@ class Answer:
 
 
 def new_request_id() -> str:
+    """A fresh RequestId: an upper-case UUID4 string (36 characters)."""
     return str(uuid.uuid4()).upper()
 
 
 def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, Any]:
+    """The error body CloudPush answers: ``RequestId``, ``HostId``, ``Code``, ``Message``, ``Recommend``.
+
+    ``HostId`` is the request's ``Host`` header, else ``cloudpush.aliyuncs.com``; ``Recommend`` is a
+    troubleshooting URL for the code.
+    """
     return {
         "RequestId": request_id,
         "HostId": host or DEFAULT_HOST_ID,
@@ -49,6 +61,12 @@ def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, 
 
 
 def handle(state: EmulatorState, request: WireRequest) -> Answer:
+    """Run one API request through the pipeline under the state lock.
+
+    An :class:`ApiError` anywhere becomes an error :class:`Answer` with its status and code, never an
+    exception. A ``latency`` or ``drop`` fault comes back on the answer, for the server to apply after
+    the request is processed.
+    """
     request_id = new_request_id()
     fault: Fault | None = None
     xml = wants_xml(request)

@@ -35,6 +35,13 @@ FIRST_MESSAGE_ID = 500_000_000_001
 
 
 class EmulatorState:
+    """Everything one emulator remembers, behind one re-entrant :attr:`lock`.
+
+    ``credentials``: AccessKeyId → :class:`Credential`; ``app_keys``: the AppKeys served; ``clock``:
+    returns epoch seconds (default the system clock); ``qps_limits``: action → requests per second.
+    Hold :attr:`lock` around any read or change.
+    """
+
     def __init__(
         self,
         credentials: Mapping[str, Credential],
@@ -62,6 +69,10 @@ class EmulatorState:
         self._action_times: dict[str, deque[float]] = {}
 
     def reset(self, keep_devices: bool = False) -> None:
+        """Forget pushes, tokens, nonces, rate windows and faults, and devices unless ``keep_devices``.
+
+        MessageIds keep counting up.
+        """
         with self.lock:
             self._clear_history()
             self.auth.reset()
@@ -72,13 +83,16 @@ class EmulatorState:
     # --- pushes -------------------------------------------------------------------------------
 
     def next_message_id(self) -> str:
+        """A new MessageId: a decimal string, never handed out twice by this state (not even after a reset)."""
         return str(next(self._message_ids))
 
     def record_push(self, record: dict[str, Any]) -> None:
+        """Store one accepted push record (``message_id``, ``action``, ``params``, ``devices``…); hold the lock."""
         self.pushes.append(record)
         self.messages.setdefault(record["message_id"], []).append(record)
 
     def snapshot(self) -> list[dict[str, Any]]:
+        """Deep copies of every push record, oldest first."""
         with self.lock:
             return copy.deepcopy(self.pushes)
 
@@ -102,6 +116,10 @@ class EmulatorState:
         return copy.deepcopy(data)
 
     def remember(self, app_key: int, action: str, token: str | None, data: dict[str, Any], now: float) -> None:
+        """Keep ``data`` as the answer to ``token`` (per AppKey and action) from ``now``; nothing without a token.
+
+        :meth:`replay` returns it for 15 minutes (IdempotentToken docs, ``alibabacloud-push20160801`` 2.1.8).
+        """
         if token:
             self.tokens[(app_key, action, token)] = (now, copy.deepcopy(data))
 

@@ -22,6 +22,8 @@ MAX_TAGS = 50
 
 @dataclass(frozen=True)
 class TagNode:
+    """One node of a tag expression: ``op`` ``tag`` with a ``name``, or ``and`` / ``or`` / ``not`` with ``operands``."""
+
     op: str  # "tag" | "and" | "or" | "not"
     name: str = ""
     operands: tuple[TagNode, ...] = ()
@@ -32,6 +34,10 @@ def _fail(path: str, why: str) -> Exception:
 
 
 def check_tag_name(name: object, path: str) -> str:
+    """``name`` if it is a non-blank string of at most 128 characters.
+
+    Raises :class:`ApiError` ``InvalidTargetValue.Format`` or ``InvalidTargetValue.BytesExceed``, naming ``path``.
+    """
     if not isinstance(name, str) or not name.strip():
         raise _fail(path, "a tag name must be a non-empty string")
     if len(name) > MAX_TAG_CHARS:
