@@ -145,6 +145,8 @@ def _positive(value: str) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """``pushfn store init``: create the store's file, schema or table (safe to run twice) and print what
+    was done. Returns the exit code (0, or 2/3/4 as in the module docstring)."""
     try:
         print(_store(args).init())
     except IdempotencyError as exc:
@@ -153,6 +155,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """``pushfn store list``: one line per record (key masked unless ``--full-keys``; JSON lines with
+    ``--json``), expired ones marked. Returns the exit code; 2 when the store cannot enumerate records."""
     try:
         prefix = _prefix(args.function_name, args.scope)
     except IdempotencyKeyError as exc:
@@ -179,6 +183,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """``pushfn store show KEY``: one record as JSON, sensitive result fields masked.
+
+    ``KEY`` is a stored ``FUNCTION#SCOPE#KEY``, or a plain key with ``--function`` and ``--scope`` (or
+    searched for in every function and scope when the store can list). Returns the exit code: 1 when
+    there is no such record, 2 when the key matches records of several functions or scopes.
+    """
     try:
         scoped = _direct_key(args)
     except IdempotencyKeyError as exc:

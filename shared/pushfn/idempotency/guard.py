@@ -80,7 +80,9 @@ class Guard(Protocol):
         payload: Any = None,
         context: Any = None,
         expires_after_seconds: int | None = None,
-    ) -> Outcome: ...
+    ) -> Outcome:
+        """Run ``operation(token)`` at most once for ``key``; see :meth:`IdempotencyGuard.run`."""
+        ...
 
 
 class IdempotencyGuard:
@@ -111,6 +113,7 @@ class IdempotencyGuard:
         return None if record is None else record.token
 
     def scoped_key(self, key: str, scope: str = keys.DEFAULT_SCOPE) -> str:
+        """The stored key ``function#scope#key`` for this guard's function; see :func:`keys.scoped_key`."""
         return keys.scoped_key(self.function_name, scope, key)
 
     def run(

@@ -75,6 +75,11 @@ def validate_name(value: object, what: str) -> str:
 
 
 def scoped_key(function_name: str, scope: str, key: str) -> str:
+    """``function_name#scope#key``, the key records are stored under, after checking each part.
+
+    Raises :class:`IdempotencyKeyError` when a name or scope is not 1-128 printable characters without
+    ``#``, or the key is not 1-255 printable characters.
+    """
     return SEPARATOR.join(
         (validate_name(function_name, "function name"), validate_name(scope, "scope"), validate_key(key))
     )

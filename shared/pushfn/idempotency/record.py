@@ -33,6 +33,8 @@ class IdempotencyRecord:
     result: dict[str, Any] | None = None
 
     def is_expired(self, now: float) -> bool:
+        """Whether ``expiry`` (epoch seconds) has passed at ``now`` (epoch seconds): then the record counts
+        as absent, whatever its status."""
         return self.expiry < int(now)
 
     def is_stale_in_progress(self, now: float) -> bool:
@@ -58,13 +60,16 @@ class IdempotencyRecord:
         )
 
     def completed(self, result: dict[str, Any], expiry: int) -> IdempotencyRecord:
+        """A COMPLETED copy holding ``result`` (a JSON object), living until ``expiry`` (epoch seconds)."""
         return replace(self, status=RecordStatus.COMPLETED, result=result, expiry=expiry, in_progress_expiry=None)
 
     def result_json(self) -> str | None:
+        """``result`` as the JSON text stores keep (see :func:`dump_result`), or ``None`` when there is none."""
         return None if self.result is None else dump_result(self.result)
 
 
 def dump_result(result: dict[str, Any]) -> str:
+    """Compact JSON of a result, keys sorted, non-ASCII kept; values JSON cannot hold are written as ``str()``."""
     return json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

@@ -24,6 +24,7 @@ class Timeout:
             raise ValueError("timeouts must be positive")
 
     def as_tuple(self) -> tuple[float, float]:
+        """``(connect, read)`` in seconds, the shape ``requests`` takes as ``timeout``."""
         return (self.connect, self.read)
 
 

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
@@ -53,6 +53,9 @@ from pushfn.push.errors import (
 )
 from pushfn.push.transport import PreparedRequest, RawResponse, RequestsTransport, Transport
 from pushfn.settings import Settings
+
+if TYPE_CHECKING:
+    from pushfn.push.models import ApiRequest  # pydantic: loaded on first use, not at import
 
 logger = get_logger("pushfn.push")
 
@@ -94,6 +97,9 @@ _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 @dataclass(frozen=True)
 class ApiResponse:
+    """A successful CloudPush answer: the ``action`` called, its ``RequestId`` and the decoded JSON body
+    (``data``, with the API's own field names, ``RequestId`` included)."""
+
     action: str
     request_id: str
     data: dict[str, Any] = field(default_factory=dict)
@@ -101,19 +107,25 @@ class ApiResponse:
 
 @dataclass(frozen=True)
 class PushResult:
+    """The answer to ``Push``: the ``MessageId`` CloudPush assigned and the call's ``RequestId``."""
+
     message_id: str
     request_id: str
 
     def to_dict(self) -> dict[str, str]:
+        """The API's own shape: ``{"MessageId": ..., "RequestId": ...}``."""
         return {"MessageId": self.message_id, "RequestId": self.request_id}
 
 
 @dataclass(frozen=True)
 class MassPushResult:
+    """The answer to ``MassPush``: one ``MessageId`` per ``PushTask``, in task order, and the ``RequestId``."""
+
     message_ids: list[str]
     request_id: str
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"MessageIds": [...], "RequestId": ...}`` (the API nests the list as ``MessageIds.MessageId``)."""
         return {"MessageIds": list(self.message_ids), "RequestId": self.request_id}
 
 
@@ -125,11 +137,21 @@ class PushSender(Protocol):
     subclasses (``InvalidRequestError`` before sending, ``ServiceError``/``TransportError`` after).
     """
 
-    def push(self, request: Any, *, idempotent_token: str | None = None) -> PushResult: ...
+    def push(self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None) -> PushResult:
+        """Send one ``Push`` request; see :meth:`PushClient.push`."""
+        ...
 
-    def mass_push(self, request: Any, *, idempotent_token: str | None = None) -> MassPushResult: ...
+    def mass_push(
+        self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+    ) -> MassPushResult:
+        """Send one ``MassPush`` request; see :meth:`PushClient.mass_push`."""
+        ...
 
-    def call(self, action: str, request: Any, *, idempotent_token: str | None = None) -> ApiResponse: ...
+    def call(
+        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+    ) -> ApiResponse:
+        """Send any supported action; see :meth:`PushClient.call`."""
+        ...
 
 
 def _encode(params: Mapping[str, str]) -> str:
@@ -144,6 +166,12 @@ def service_message(text: str) -> str:
 
 
 def validate_endpoint(endpoint: str) -> str:
+    """``endpoint`` (``PUSH_ENDPOINT``) as ``scheme://host[:port]``, the form requests are signed for.
+
+    Raises :class:`ConfigurationError` unless it is an ``http``/``https`` URL with a host and no path,
+    query or fragment. Plain HTTP to a host other than loopback (the emulator) is allowed but logged as a
+    warning: CloudPush itself is served over HTTPS (``https://cloudpush.aliyuncs.com``).
+    """
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"PUSH_ENDPOINT must be an http(s) URL, got {endpoint!r}")
@@ -236,28 +264,77 @@ class PushClient:
 
     # --- high-level actions ------------------------------------------------------------------------
 
-    def push(self, request: Any, *, idempotent_token: str | None = None) -> PushResult:
+    def push(self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None) -> PushResult:
+        """Send one ``Push``: one content to devices, accounts, aliases, a tag expression or every device.
+
+        ``request``: a mapping of API names (``TargetValue``) or snake_case names (``target_value``) to
+        values, or a :class:`~pushfn.push.models.Push` model; ``AppKey`` defaults to the client's app key.
+        The accepted values and limits are those of :mod:`pushfn.push.models` (CloudPush API overview:
+        https://help.aliyun.com/document_detail/48038.html, limits:
+        https://help.aliyun.com/document_detail/92832.html).
+
+        ``idempotent_token``: a 36-character UUID; CloudPush drops a repeat of the same token for 15
+        minutes, which makes a retry after a lost answer safe. When absent (and the request has no
+        ``IdempotentToken``) a random one is drawn per call, unless ``auto_idempotent_token=False``.
+
+        Returns the ``MessageId`` and ``RequestId``. Raises :class:`InvalidRequestError` before anything
+        is sent (every problem listed, by API field name), :class:`ServiceError` (or its subclasses, e.g.
+        :class:`ThrottledError`) when CloudPush refuses it, and
+        :class:`~pushfn.push.errors.TransportError` when the network fails; an error whose
+        ``maybe_sent`` is true means the push may have gone out. Retries follow the module's rules.
+        """
         resp = self.call("Push", request, idempotent_token=idempotent_token)
         return PushResult(str(resp.data.get("MessageId", "")), resp.request_id)
 
-    def mass_push(self, request: Any, *, idempotent_token: str | None = None) -> MassPushResult:
+    def mass_push(
+        self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+    ) -> MassPushResult:
+        """Send one ``MassPush``: up to 100 tasks (``PushTask``), each its own push with its own target.
+
+        ``request``: a mapping with ``AppKey`` (optional, as in :meth:`push`) and ``PushTask``, a list of
+        mappings using the ``Push`` parameter names (API or snake_case), or a
+        :class:`~pushfn.push.models.MassPush` model. Limits: https://help.aliyun.com/document_detail/92832.html.
+        ``idempotent_token`` and the errors raised are as in :meth:`push` (one token covers the whole
+        call). Returns one ``MessageId`` per task, in task order, and the ``RequestId``.
+        """
         resp = self.call("MassPush", request, idempotent_token=idempotent_token)
         ids = resp.data.get("MessageIds", {})
         if isinstance(ids, dict):
             ids = ids.get("MessageId", [])
         return MassPushResult([str(i) for i in ids], resp.request_id)
 
-    def call(self, action: str, request: Any, *, idempotent_token: str | None = None) -> ApiResponse:
-        """Validate ``request`` (a mapping or a model) for ``action`` and send it."""
+    def call(
+        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+    ) -> ApiResponse:
+        """Validate ``request`` as the parameters of ``action`` and send it, retrying where safe.
+
+        ``action``: a CloudPush 2016-08-01 action name (``Push``, ``BindAlias``, ``QueryDeviceInfo``, ...;
+        the supported ones are :func:`pushfn.push.models.request_types`). ``request``: a mapping of API or
+        snake_case parameter names, or that action's request model. ``idempotent_token`` is accepted only
+        by ``Push`` and ``MassPush`` (see :meth:`push`).
+
+        Returns the decoded answer. Raises :class:`InvalidRequestError` (unknown action, refused
+        parameter, a token given to another action or not a UUID) before sending,
+        :class:`ServiceError` or :class:`~pushfn.push.errors.TransportError` after, and whatever the
+        credentials provider raises (:class:`~pushfn.push.errors.CredentialsError`).
+        """
         query, form = self._wire_params(action, request, idempotent_token)
         return self._send(action, query, form)
 
-    def prepare(self, action: str, request: Any, *, idempotent_token: str | None = None) -> PreparedRequest:
-        """Validate and sign without sending (``pushfn push --dry-run``)."""
+    def prepare(
+        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+    ) -> PreparedRequest:
+        """Validate and sign ``request`` as :meth:`call` would, without sending (``pushfn push --dry-run``).
+
+        Arguments and the errors raised before sending are those of :meth:`call`. The returned request
+        carries the current time, a fresh ``SignatureNonce`` and, for ``Push``/``MassPush``, the (possibly
+        generated) ``IdempotentToken``; its signature uses the current credentials.
+        """
         query, form = self._wire_params(action, request, idempotent_token)
         return self._sign(action, query, form, self._credentials.get_credentials())
 
     def close(self) -> None:
+        """Close the transport's pooled connections; the client is not used afterwards."""
         self._transport.close()
 
     def __enter__(self) -> PushClient:
@@ -268,7 +345,9 @@ class PushClient:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _wire_params(self, action: str, request: Any, token: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    def _wire_params(
+        self, action: str, request: Mapping[str, Any] | ApiRequest, token: str | None
+    ) -> tuple[dict[str, str], dict[str, str]]:
         from pushfn.push.models import parse_request  # pydantic models load on first use
 
         model = parse_request(action, request, app_key=self.app_key)

@@ -37,6 +37,12 @@ ECS_METADATA_URL = "http://100.100.100.200"
 
 @dataclass(frozen=True)
 class Credentials:
+    """One AccessKey pair, with the STS ``security_token`` when the keys are temporary (a role's).
+
+    The secret and the token never appear in ``repr``. Raises
+    :class:`~pushfn.push.errors.CredentialsError` when the id or the secret is empty.
+    """
+
     access_key_id: str
     access_key_secret: str = field(repr=False)
     security_token: str | None = field(default=None, repr=False)
@@ -57,7 +63,13 @@ class Credentials:
 class CredentialsProvider(Protocol):
     """Anything that can hand out current credentials (``None``: not configured here)."""
 
-    def get_credentials(self) -> Credentials | None: ...
+    def get_credentials(self) -> Credentials | None:
+        """The current credentials, or ``None`` when this source has none configured.
+
+        Raises :class:`~pushfn.push.errors.CredentialsError` when the source is configured but
+        unusable (half a key pair, an unreadable document, an unreachable credential endpoint).
+        """
+        ...
 
 
 class StaticCredentials:
@@ -67,6 +79,7 @@ class StaticCredentials:
         self._credentials = Credentials(access_key_id, access_key_secret, security_token or None)
 
     def get_credentials(self) -> Credentials:
+        """The fixed keys (never ``None``)."""
         return self._credentials
 
     def __repr__(self) -> str:
@@ -97,6 +110,10 @@ class EnvironmentCredentials:
         self._source = source
 
     def get_credentials(self) -> Credentials | None:
+        """The pair from the settings read now; ``None`` when both are unset.
+
+        Raises :class:`~pushfn.push.errors.CredentialsError` when only one of the pair is set.
+        """
         settings = self._settings() if callable(self._settings) else self._settings
         id_var, secret_var, token_var = self._vars
         key_id = getattr(settings, id_var.lower()) or ""
@@ -132,6 +149,8 @@ class FunctionContextCredentials:
             self._context = context
 
     def get_credentials(self) -> Credentials | None:
+        """The bound context's ``credentials`` (snake_case or camelCase attributes); ``None`` when it
+        has no key pair (no context bound, or a runtime that puts the keys in the environment)."""
         with self._lock:
             context = self._context
         creds = getattr(context, "credentials", None)
@@ -152,6 +171,11 @@ class IniFileCredentials:
         self._path = Path(path)
 
     def get_credentials(self) -> Credentials | None:
+        """The keys in the file's ``[push_config]`` (optional ``PUSH_SECURITY_TOKEN``); ``None`` when the
+        file, the section or both keys are absent.
+
+        Raises :class:`~pushfn.push.errors.CredentialsError` when the file is not INI or only one key is set.
+        """
         values = read_ini_section(self._path, self.SECTION)
         if not values:
             return None
@@ -228,6 +252,11 @@ class RefreshingProvider:
         return creds is not None and (creds.expiration is None or creds.expiration - self._margin > self._clock())
 
     def get_credentials(self) -> Credentials:
+        """The cached credentials while they are more than ``margin_seconds`` from expiry, else fresh ones.
+
+        Raises :class:`~pushfn.push.errors.CredentialsError` when the fetch fails and nothing cached is
+        still valid.
+        """
         cached = self._cached
         if self._fresh(cached):
             return cached  # type: ignore[return-value]
@@ -328,9 +357,15 @@ class ChainProvider:
 
     @property
     def providers(self) -> list[CredentialsProvider]:
+        """The providers in the order they are asked (a copy)."""
         return list(self._providers)
 
     def get_credentials(self) -> Credentials:
+        """The first provider's credentials that are not ``None``.
+
+        Raises :class:`~pushfn.push.errors.CredentialsError` when none has any, naming the settings that
+        would supply them, or the first provider's own ``CredentialsError`` (asking stops there).
+        """
         for provider in self._providers:
             creds = provider.get_credentials()
             if creds is not None:

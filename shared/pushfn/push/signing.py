@@ -65,6 +65,7 @@ def sign_rpc_v2(method: str, params: Mapping[str, str], secret: str) -> str:
 
 
 def sha256_hex(data: bytes) -> str:
+    """Lower-case hex SHA-256 of ``data`` (the V3 ``x-acs-content-sha256`` of a body)."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -107,6 +108,7 @@ def canonical_request_v3(
 
 
 def v3_string_to_sign(canonical_request: str) -> str:
+    """``ACS3-HMAC-SHA256`` and the hex SHA-256 of the UTF-8 canonical request, on two lines."""
     return f"{V3_ALGORITHM}\n{sha256_hex(canonical_request.encode())}"
 
 
@@ -116,11 +118,14 @@ def sign_v3(secret: str, canonical_request: str) -> str:
 
 
 def v3_authorization(access_key_id: str, signed_headers: str, signature: str) -> str:
+    """The V3 ``Authorization`` header value; ``signed_headers`` is the ``;``-joined lower-case names."""
     return f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
 
 
 @dataclass(frozen=True)
 class V3Authorization:
+    """A parsed V3 ``Authorization`` header: the AccessKey id, the signed header names, the hex signature."""
+
     credential: str
     signed_headers: tuple[str, ...]
     signature: str

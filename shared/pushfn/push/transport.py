@@ -32,15 +32,28 @@ class PreparedRequest:
 
 @dataclass(frozen=True)
 class RawResponse:
+    """What came back, undecoded: the HTTP status, the headers and the body bytes."""
+
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
 
 
 class Transport(Protocol):
-    def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse: ...
+    """What :class:`~pushfn.push.client.PushClient` needs to reach the service (see the module docstring)."""
 
-    def close(self) -> None: ...
+    def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+        """Send ``request`` as signed and return the answer, whatever its HTTP status.
+
+        ``timeout`` is in seconds. Raises :class:`~pushfn.push.errors.ConnectError` when nothing was sent
+        and :class:`~pushfn.push.errors.AmbiguousResponseError` when the request may have arrived but no
+        answer did; never retries by itself (the client decides).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        ...
 
 
 class _QueryScrubber(logging.Filter):
@@ -80,6 +93,7 @@ class RequestsTransport:
         self._session = session
 
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+        """:meth:`Transport.send` over the session, sending the signed bytes as they are; redirects are not followed."""
         import requests
 
         # The URL and body are already encoded exactly as they were signed. Building the
@@ -113,6 +127,7 @@ class RequestsTransport:
         return RawResponse(resp.status_code, dict(resp.headers), resp.content)
 
     def close(self) -> None:
+        """Close the session and its pooled connections."""
         self._session.close()  # type: ignore[attr-defined]
 
 
@@ -147,8 +162,10 @@ class MockTransport:
         self.requests: list[PreparedRequest] = []
 
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+        """Record ``request`` in :attr:`requests` and return the handler's answer (``timeout`` is ignored)."""
         self.requests.append(request)
         return self._handler(request)
 
     def close(self) -> None:
+        """Nothing to release."""
         return None

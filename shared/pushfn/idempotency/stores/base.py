@@ -39,15 +39,32 @@ class IdempotencyStore(abc.ABC):
     # --- public verbs (used by the guard) ----------------------------------------------------------
 
     def put_in_progress(self, record: IdempotencyRecord, now: float) -> None:
+        """Claim ``record.key`` with ``record`` (IN_PROGRESS) unless a live record holds it.
+
+        ``now`` is epoch seconds. Raises :class:`IdempotencyRecordExistsError` (with the winning record
+        when the store can return it) when the key is taken, :class:`IdempotencyStoreError` when the store
+        fails.
+        """
         self._call("put", lambda: self._put_record(record, now))
 
     def get(self, key: str) -> IdempotencyRecord | None:
+        """The record stored under the scoped ``key`` (expired ones included), or ``None``.
+
+        Raises :class:`IdempotencyStoreError` (its subclass
+        :class:`~pushfn.idempotency.exceptions.IdempotencyCorruptRecordError` when the row is unusable).
+        """
         return self._call("get", lambda: self._get_record(key))
 
     def save(self, record: IdempotencyRecord) -> None:
+        """Overwrite the record under ``record.key`` (the guard saves COMPLETED with it).
+
+        Raises :class:`IdempotencyStoreError`.
+        """
         self._call("update", lambda: self._update_record(record))
 
     def delete_in_progress(self, key: str) -> None:
+        """Delete the record under ``key`` if it is still IN_PROGRESS (a COMPLETED one stays); no error when
+        there is none. Raises :class:`IdempotencyStoreError`."""
         self._call("delete", lambda: self._delete_record(key))
 
     def init(self) -> str:

@@ -55,6 +55,8 @@ class DynamoDBStore(IdempotencyStore):
 
     @property
     def client(self) -> Any:
+        """The boto3 DynamoDB client: the one passed in, else one built on first use (2 s connect, 5 s read
+        timeout, 3 attempts) with ``client_kwargs``."""
         if self._client is None:
             import boto3
             from botocore.config import Config

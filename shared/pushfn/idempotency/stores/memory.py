@@ -10,6 +10,8 @@ from pushfn.idempotency.stores.base import IdempotencyStore
 
 
 class MemoryStore(IdempotencyStore):
+    """Records in a dict of this process: lost on exit, not shared between processes (for tests)."""
+
     kind = "memory"
 
     def __init__(self) -> None:

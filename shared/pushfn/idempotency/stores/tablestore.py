@@ -74,6 +74,10 @@ class TablestoreStore(IdempotencyStore):
 
     @property
     def client(self) -> Any:
+        """The ``OTSClient``: the one passed in, else one built for the current keys (rebuilt when they change).
+
+        Raises :class:`IdempotencyStoreError` when the endpoint or the keys are missing.
+        """
         if self._client_is_given:
             return self._client
         keys = self._keys()

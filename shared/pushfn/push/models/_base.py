@@ -60,6 +60,7 @@ class WireModel(BaseModel):
 
     @classmethod
     def api_names(cls) -> tuple[str, ...]:
+        """Every parameter's API name (``iOSBadge``), in declaration order."""
         return tuple(field.alias or name for name, field in cls.model_fields.items())
 
     @model_validator(mode="before")

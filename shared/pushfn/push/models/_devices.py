@@ -39,42 +39,58 @@ TagNames = Annotated[CommaList, max_items(10, "tags"), each_max_chars(128)]
 
 
 class CancelPush(ApiRequest):
+    """Cancel a scheduled push that has not been sent yet (``MessageId``: the positive int64 ``Push`` returned)."""
+
     action: ClassVar[str] = "CancelPush"
     message_id: MessageId
 
 
 class QueryPushStatByMsg(ApiRequest):
+    """Delivery statistics of one push (``MessageId``: the positive int64 ``Push`` returned)."""
+
     action: ClassVar[str] = "QueryPushStatByMsg"
     message_id: MessageId
 
 
 class CheckDevice(ApiRequest):
+    """Whether one device id is known to the app (``DeviceId``)."""
+
     action: ClassVar[str] = "CheckDevice"
     device_id: NonEmptyStr
 
 
 class CheckDevices(ApiRequest):
+    """Whether each of up to 100 device ids is known to the app (``DeviceIds``: a list or comma string)."""
+
     action: ClassVar[str] = "CheckDevices"
     device_ids: Annotated[CommaList, max_items(100, "device ids")]
 
 
 class QueryDeviceInfo(ApiRequest):
+    """One device's details: platform, account, aliases, tags, online state (``DeviceId``)."""
+
     action: ClassVar[str] = "QueryDeviceInfo"
     device_id: NonEmptyStr
 
 
 class QueryDevicesByAccount(ApiRequest):
+    """The devices bound to one account (``Account``: at most 64 UTF-8 bytes)."""
+
     action: ClassVar[str] = "QueryDevicesByAccount"
     account: Account
 
 
 class BindAlias(ApiRequest):
+    """Bind up to 10 aliases (``AliasName``, each at most 128 UTF-8 bytes) to one device."""
+
     action: ClassVar[str] = "BindAlias"
     device_id: NonEmptyStr
     alias_name: AliasNames
 
 
 class UnbindAlias(ApiRequest):
+    """Unbind aliases from one device: the ``AliasName`` given (up to 10), or all with ``UnbindAll=true``."""
+
     action: ClassVar[str] = "UnbindAlias"
     device_id: NonEmptyStr
     alias_name: AliasNames | None = None
@@ -87,16 +103,22 @@ class UnbindAlias(ApiRequest):
 
 
 class QueryAliases(ApiRequest):
+    """The aliases bound to one device (``DeviceId``)."""
+
     action: ClassVar[str] = "QueryAliases"
     device_id: NonEmptyStr
 
 
 class QueryDevicesByAlias(ApiRequest):
+    """The devices bound to one alias (``Alias``: at most 128 UTF-8 bytes)."""
+
     action: ClassVar[str] = "QueryDevicesByAlias"
     alias: Alias
 
 
 class BindTag(ApiRequest):
+    """Add up to 10 tags (``TagName``, each at most 128 characters) to up to 1000 ``ClientKey`` values."""
+
     action: ClassVar[str] = "BindTag"
     client_key: Annotated[CommaList, max_items(1000, "client keys")]
     key_type: KeyType
@@ -104,6 +126,8 @@ class BindTag(ApiRequest):
 
 
 class UnbindTag(ApiRequest):
+    """Remove up to 10 tags (``TagName``) from up to 1000 ``ClientKey`` values of ``KeyType``."""
+
     action: ClassVar[str] = "UnbindTag"
     client_key: Annotated[CommaList, max_items(1000, "client keys")]
     key_type: KeyType
@@ -111,32 +135,44 @@ class UnbindTag(ApiRequest):
 
 
 class QueryTags(ApiRequest):
+    """The tags of one ``ClientKey`` (a device, account or alias, as ``KeyType`` says)."""
+
     action: ClassVar[str] = "QueryTags"
     client_key: NonEmptyStr  # one device, account or alias
     key_type: KeyType
 
 
 class ListTags(ApiRequest):
+    """Every tag of the app (no parameter but ``AppKey``)."""
+
     action: ClassVar[str] = "ListTags"
 
 
 class RemoveTag(ApiRequest):
+    """Delete one tag from the app altogether (``TagName``: exactly one name)."""
+
     action: ClassVar[str] = "RemoveTag"
     tag_name: Annotated[TagNames, max_items(1, "tag (remove one tag per call)")]
 
 
 class BindPhone(ApiRequest):
+    """Bind a phone number to one device, for the SMS fallback of ``Push`` (``Sms*`` parameters)."""
+
     action: ClassVar[str] = "BindPhone"
     device_id: NonEmptyStr
     phone_number: NonEmptyStr
 
 
 class UnbindPhone(ApiRequest):
+    """Unbind the phone number from one device (``DeviceId``)."""
+
     action: ClassVar[str] = "UnbindPhone"
     device_id: NonEmptyStr
 
 
 class CheckCertificate(ApiRequest):
+    """The app's certificate status: ``Android``/``IOS`` flags, iOS development and production cert info."""
+
     action: ClassVar[str] = "CheckCertificate"
 
 
@@ -158,11 +194,15 @@ class ContinuouslyPush(ApiRequest):
 
 
 class CompleteContinuouslyPush(ApiRequest):
+    """End a continuous push (``Target=TBD``); ``MessageId`` is a string here, as in ``ContinuouslyPush``."""
+
     action: ClassVar[str] = "CompleteContinuouslyPush"
     message_id: NonEmptyStr
 
 
 class QueryDeviceStat(ApiRequest):
+    """Device counts between ``StartTime`` and ``EndTime`` (``QueryType`` ``NEW`` or ``TOTAL``)."""
+
     action: ClassVar[str] = "QueryDeviceStat"
     start_time: UtcDateTime
     end_time: UtcDateTime
@@ -182,6 +222,8 @@ def _period_problems(start: datetime, end: datetime, max_days: int | None = None
 
 
 class QueryPushRecords(ApiRequest):
+    """The app's push records from ``StartTime`` to ``EndTime``, paged (``Page`` 1-10,000, ``PageSize`` 1-100)."""
+
     action: ClassVar[str] = "QueryPushRecords"
     start_time: UtcDateTime
     end_time: UtcDateTime
@@ -198,6 +240,8 @@ class QueryPushRecords(ApiRequest):
 
 
 class QueryPushStatByApp(ApiRequest):
+    """Daily push statistics of the app over at most 31 days (``Granularity=DAY``)."""
+
     action: ClassVar[str] = "QueryPushStatByApp"
     start_time: UtcDateTime
     end_time: UtcDateTime
@@ -208,6 +252,8 @@ class QueryPushStatByApp(ApiRequest):
 
 
 class QueryUniqueDeviceStat(ApiRequest):
+    """Unique-device counts between ``StartTime`` and ``EndTime`` per ``DAY`` or ``MONTH``."""
+
     action: ClassVar[str] = "QueryUniqueDeviceStat"
     start_time: UtcDateTime
     end_time: UtcDateTime

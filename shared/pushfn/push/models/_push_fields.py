@@ -43,6 +43,9 @@ NonNegativeInt32 = Annotated[Int, between(0, 2**31 - 1)]
 
 
 class PushFields(WireModel):
+    """The parameters of one push, common to ``Push`` and a ``MassPush`` task: target, content, schedule,
+    and the per-platform and per-vendor options. :func:`push_problems` checks the rules between them."""
+
     # --- common (13 here; AppKey and IdempotentToken belong to the request) -------------------
     device_type: DeviceType
     push_type: PushType

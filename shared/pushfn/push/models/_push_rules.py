@@ -46,6 +46,13 @@ _PLATFORM_LABEL = {"ANDROID": "Android", "iOS": "iOS", "HARMONY": "HarmonyOS"}
 
 
 def push_problems(push: PushFields, now: datetime) -> list[FieldProblem]:
+    """Every broken cross-parameter rule of one push (a ``Push`` or a ``MassPush`` task), by API field name.
+
+    Title/Body presence, the 1,800-byte content limit per platform, ``TargetValue`` for its ``Target``,
+    ``PushTime`` (at most 7 days ahead of ``now``, not in the past) and ``ExpireTime`` (more than 3 s and
+    at most 72 h after ``PushTime``, else after ``now``), parameters required together and mutually
+    exclusive ones. ``now`` is an aware datetime.
+    """
     problems: list[FieldProblem] = []
     for rule in _RULES:
         problems.extend(rule(push, now))

@@ -26,11 +26,18 @@ from pushfn.push.models._wire import compact_json, join_commas, utf8_len
 
 
 def fail(rule: str, message: str) -> PydanticCustomError:
+    """The error a field rule raises: ``rule`` becomes ``FieldProblem.rule``, ``message`` its sentence."""
     # No ctx: pydantic then leaves the message untouched, braces included.
     return PydanticCustomError(rule, message)
 
 
 def raise_problems(problems: Sequence[FieldProblem]) -> NoReturn:
+    """Raise every problem of a whole-request rule at once, each keeping its own field name.
+
+    Raises a :class:`~pydantic_core.PydanticCustomError` of type
+    :data:`pushfn.problems.PROBLEMS_ERROR`, which the error translation unpacks into
+    :class:`~pushfn.push.errors.InvalidRequestError` problems.
+    """
     raise PydanticCustomError(
         PROBLEMS_ERROR, "{count} rule(s) broken", {"count": len(problems), "problems": tuple(problems)}
     )
@@ -40,6 +47,8 @@ def raise_problems(problems: Sequence[FieldProblem]) -> NoReturn:
 
 
 def max_bytes(limit: int) -> AfterValidator:
+    """A string of at most ``limit`` UTF-8 bytes (rule ``max_bytes``): the unit of CloudPush's size limits."""
+
     def check(value: str) -> str:
         size = utf8_len(value)
         if size > limit:
@@ -50,6 +59,8 @@ def max_bytes(limit: int) -> AfterValidator:
 
 
 def max_chars(limit: int) -> AfterValidator:
+    """A string of at most ``limit`` characters (code points; rule ``max_length``)."""
+
     def check(value: str) -> str:
         if len(value) > limit:
             raise fail("max_length", f"must be at most {limit} characters; got {len(value)}")
@@ -68,6 +79,8 @@ NOT_EMPTY = AfterValidator(_check_not_empty)
 
 
 def between(low: float, high: float) -> AfterValidator:
+    """A number from ``low`` to ``high``, both included (rule ``range``)."""
+
     def check(value: float) -> float:
         if not low <= value <= high:
             raise fail("range", f"must be between {low} and {high}; got {_short(value)}")
@@ -88,6 +101,7 @@ def one_of(*allowed: int) -> AfterValidator:
 
 
 def matches(pattern: str, description: str) -> AfterValidator:
+    """A string that ``pattern`` matches in full (rule ``format``; the message says "must be ``description``")."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -99,6 +113,8 @@ def matches(pattern: str, description: str) -> AfterValidator:
 
 
 def max_items(limit: int, what: str = "items") -> AfterValidator:
+    """A list of at most ``limit`` items (rule ``max_items``); ``what`` names them in the message."""
+
     def check(values: Sequence[Any]) -> Sequence[Any]:
         if len(values) > limit:
             raise fail("max_items", f"must have at most {limit} {what}; got {len(values)}")
@@ -108,6 +124,8 @@ def max_items(limit: int, what: str = "items") -> AfterValidator:
 
 
 def min_items(limit: int, what: str = "items") -> AfterValidator:
+    """A list of at least ``limit`` items (rule ``min_items``); ``what`` names them in the message."""
+
     def check(values: Sequence[Any]) -> Sequence[Any]:
         if len(values) < limit:
             raise fail("min_items", f"must have at least {limit} {what}; got {len(values)}")
@@ -117,6 +135,8 @@ def min_items(limit: int, what: str = "items") -> AfterValidator:
 
 
 def each_max_bytes(limit: int) -> AfterValidator:
+    """A list of strings, each at most ``limit`` UTF-8 bytes (rule ``max_bytes``, naming the 1-based item)."""
+
     def check(values: Sequence[str]) -> Sequence[str]:
         for position, value in enumerate(values, 1):
             if utf8_len(value) > limit:
@@ -130,6 +150,8 @@ def each_max_bytes(limit: int) -> AfterValidator:
 
 
 def each_max_chars(limit: int) -> AfterValidator:
+    """A list of strings, each at most ``limit`` characters (rule ``max_length``, naming the 1-based item)."""
+
     def check(values: Sequence[str]) -> Sequence[str]:
         for position, value in enumerate(values, 1):
             if len(value) > limit:
@@ -142,6 +164,8 @@ def each_max_chars(limit: int) -> AfterValidator:
 
 
 def each_in(allowed: Sequence[str]) -> AfterValidator:
+    """A list whose every item is one of ``allowed`` (rule ``enum``; case-sensitive)."""
+
     def check(values: Sequence[str]) -> Sequence[str]:
         for value in values:
             if value not in allowed:

@@ -1,4 +1,5 @@
-"""Target=TAG values: one tag name, or a JSON tag expression (tag format, https://help.aliyun.com/document_detail/48055.html).
+"""Target=TAG values: one tag name, or a JSON tag expression
+(tag format, https://help.aliyun.com/document_detail/48055.html).
 
 Grammar: a node is an object with exactly one key -- ``tag`` (a tag name), ``and`` / ``or`` (an
 array of 1..10 sub-expressions), ``not`` (one sub-expression). and/or nest at most 2 deep, at most
@@ -22,6 +23,8 @@ Issues = list[tuple[str, str]]
 
 
 def check_tag_target(value: str) -> Issues:
+    """The problems of a ``Target=TAG`` ``TargetValue``: JSON text starting with ``{`` is a tag expression
+    (:func:`check_tag_expression`), anything else one tag name (1-128 characters, no comma)."""
     if value.lstrip().startswith("{"):
         try:
             expression = decode_json(value)
@@ -34,6 +37,8 @@ def check_tag_target(value: str) -> Issues:
 
 
 def check_tag_expression(expression: Any) -> Issues:
+    """Every ``(rule, message)`` by which a decoded tag expression breaks the grammar above; each
+    message starts with the node's path (``$.and[1]``). Empty when it is fine."""
     if isinstance(expression, dict) and list(expression) == ["not"]:
         return [
             (

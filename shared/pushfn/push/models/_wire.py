@@ -20,6 +20,7 @@ def compact_json(value: Any) -> str:
 
 
 def join_commas(values: Sequence[str]) -> str:
+    """A list parameter's wire form: the items joined by ``,`` (no spaces, no escaping)."""
     return ",".join(values)
 
 
@@ -37,4 +38,5 @@ def to_wire(value: Any) -> str:
 
 
 def utf8_len(text: str) -> int:
+    """Size of ``text`` in UTF-8 bytes, the unit of CloudPush's size limits (a CJK character counts 3)."""
     return len(text.encode("utf-8"))
