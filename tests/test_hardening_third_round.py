@@ -1,6 +1,6 @@
 """Hardening, third round: new inputs of the hardening issue's kinds, found by attacking the
-restructured code (issue 14). Each test fails on the commit it was written against; the item, the
-input, what happens and what is expected are in its docstring. Everything is real: the deployed
+restructured code. Each test failed before its fix; the item, the input, what happened and what is
+expected are in its docstring. Everything is real: the deployed
 handlers, the emulator over loopback, SQLite stores, the ``pushfn`` CLI's ``main``.
 """
 

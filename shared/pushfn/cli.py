@@ -534,6 +534,16 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def _run_devices_add(args: argparse.Namespace) -> int:
+    from pushfn.json_input import JsonInputError, check_text
+
+    named = [("DEVICE_ID", d) for d in args.device_ids] + [("--alias", a) for a in args.alias or []]
+    named += [("--tag", t) for t in args.tag or []] + ([("--account", args.account)] if args.account else [])
+    for option, value in named:
+        try:
+            check_text(value, option)  # argv bytes that are not UTF-8 arrive as lone surrogates
+        except JsonInputError as exc:
+            _err(f"{option}: {exc.detail}")
+            return EXIT_BAD_INPUT
     devices = [
         {
             "device_id": device_id,

@@ -25,6 +25,7 @@ from pushfn.emulator.inbox import render_inbox
 from pushfn.emulator.render import JSON_TYPE, render
 from pushfn.emulator.state import EmulatorState
 from pushfn.emulator.wire import WireRequest
+from pushfn.json_input import decode_json
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 CONTROL_PREFIX = "/_emulator/"
@@ -203,7 +204,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self._send_json(status, {"error": f"no control route {self.command} /_emulator/{route}"})
             return
         try:
-            payload = json.loads(body.decode("utf-8")) if body.strip() else {}
+            # The one bounded decoder: no lone surrogates (which could not be answered), no 1e999, no depth bomb.
+            payload = decode_json(body) if body.strip() else {}
             result = handler(payload)
         except (ValueError, TypeError, EmulatorError) as exc:
             self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})

@@ -194,9 +194,16 @@ def read_ini_section(path: Path, section: str) -> dict[str, str]:
         return {}
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path, encoding="utf-8")
+        # utf-8-sig: a file saved "with BOM" by an editor is still UTF-8.
+        parser.read(path, encoding="utf-8-sig")
     except configparser.Error as exc:
         raise CredentialsError(f"{path}: not a valid INI file ({type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise CredentialsError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise CredentialsError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     return dict(parser[section]) if parser.has_section(section) else {}
 
 
