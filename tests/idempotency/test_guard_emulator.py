@@ -84,7 +84,7 @@ def wait_until_in_progress_expired(store: IdempotencyStore, key: str) -> None:
     """Poll the stored record (not a fixed sleep) until its in-progress expiry has passed."""
     record = store.get(key)
     assert record is not None and record.status is RecordStatus.IN_PROGRESS and record.in_progress_expiry
-    while time.time() * 1000 <= record.in_progress_expiry:
+    while int(time.time() * 1000) <= record.in_progress_expiry:  # the guard compares whole ms
         time.sleep(0.05)
 
 

@@ -69,6 +69,8 @@ class SqliteStore(IdempotencyStore):
         self.read_only = read_only
         self.timeout = timeout
         self._local = threading.local()
+        self._prepare_lock = threading.Lock()
+        self._prepared = False
 
     def describe(self) -> str:
         return f"sqlite:///{self.path}" + ("?mode=ro" if self.read_only else "")
@@ -144,13 +146,39 @@ class SqliteStore(IdempotencyStore):
         conn = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if not self.read_only:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute(SCHEMA)
+            if not self.read_only and not self._prepared:
+                self._prepare(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the table, once per store: the first connections of many threads must not race.
+
+        Switching a new file to WAL and creating the table upgrade locks in ways SQLite answers with an
+        immediate "database is locked" rather than waiting out the busy timeout (it would risk a
+        deadlock). One thread of this process does it; other processes are waited out here, in
+        short sleeps up to the store's timeout. Both steps are no-ops once done.
+        """
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            deadline = time.monotonic() + self.timeout
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute(SCHEMA)
+                    conn.execute("COMMIT")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+            self._prepared = True
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

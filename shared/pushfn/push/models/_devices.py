@@ -19,6 +19,7 @@ from pushfn.push.models._rules import (
     max_items,
 )
 from pushfn.push.models._types import (
+    BindKeyType,
     Bool,
     CommaList,
     Int,
@@ -117,20 +118,21 @@ class QueryDevicesByAlias(ApiRequest):
 
 
 class BindTag(ApiRequest):
-    """Add up to 10 tags (``TagName``, each at most 128 characters) to up to 1000 ``ClientKey`` values."""
+    """Add up to 10 tags (``TagName``, each at most 128 characters) to up to 1000 devices (``ClientKey``;
+    ``KeyType`` must be ``DEVICE``)."""
 
     action: ClassVar[str] = "BindTag"
     client_key: Annotated[CommaList, max_items(1000, "client keys")]
-    key_type: KeyType
+    key_type: BindKeyType
     tag_name: TagNames
 
 
 class UnbindTag(ApiRequest):
-    """Remove up to 10 tags (``TagName``) from up to 1000 ``ClientKey`` values of ``KeyType``."""
+    """Remove up to 10 tags (``TagName``) from up to 1000 devices (``ClientKey``; ``KeyType`` ``DEVICE``)."""
 
     action: ClassVar[str] = "UnbindTag"
     client_key: Annotated[CommaList, max_items(1000, "client keys")]
-    key_type: KeyType
+    key_type: BindKeyType
     tag_name: TagNames
 
 

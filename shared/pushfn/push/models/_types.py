@@ -85,6 +85,9 @@ DeviceType = Literal["iOS", "ANDROID", "HARMONY", "ALL"]
 PushType = Literal["NOTICE", "MESSAGE"]
 Target = Literal["DEVICE", "ACCOUNT", "ALIAS", "TAG", "ALL", "TBD"]
 ListTarget = Literal["DEVICE", "ACCOUNT", "ALIAS"]
+#: BindTag/UnbindTag tag devices only today (limits page, https://help.aliyun.com/document_detail/92832.html;
+#: BindTag docs in alibabacloud-push20160801 2.1.8); accounts and aliases tagged in the past can still be queried.
+BindKeyType = Literal["DEVICE"]
 KeyType = Literal["DEVICE", "ACCOUNT", "ALIAS"]
 
 SEND_CHANNELS = ("accs", "huawei", "honor", "xiaomi", "oppo", "vivo", "meizu", "gcm", "fcm", "apns", "harmony")
