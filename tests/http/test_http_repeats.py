@@ -14,44 +14,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from http_support import DEVICE, HttpEnv, bearer, encode, push_body
+from tests.support import Clock, ClockedRuntime
 
 from pushfn.http import handler, reset_default_app
-from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
 from pushfn.runtime import Runtime, set_runtime
 from pushfn.triggers.events.http import fc3_event
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class ClockedRuntime(Runtime):
-    """The real runtime (client, store from ``PUSHFN_IDEMPOTENCY_URL``) whose guards read :attr:`clock`."""
-
-    def __init__(self, *, clock: Clock, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.clock = clock
-        self._clocked: dict[str, IdempotencyGuard] = {}
-
-    def guard(self, function_name: str) -> IdempotencyGuard:
-        if function_name not in self._clocked:
-            self._clocked[function_name] = IdempotencyGuard(
-                self.store, IdempotencyConfig(), function_name=function_name, clock=self.clock
-            )
-        return self._clocked[function_name]
 
 
 @pytest.fixture

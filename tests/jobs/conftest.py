@@ -6,52 +6,22 @@ idempotency store in the test's temporary folder.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import Clock, ClockedRuntime
 
-from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
 from pushfn.idempotency.stores.sqlite import SqliteStore
 from pushfn.push import NO_RETRY, PushClient, Timeout
-from pushfn.runtime import Runtime, reset_runtime, set_runtime
+from pushfn.runtime import reset_runtime, set_runtime
 
 
 def emulator_client(emulator: Any, **overrides: Any) -> PushClient:
     """A client for the emulator. Its own retries are off by default so a single injected fault
     reaches the job, which is what these tests are about."""
     return emulator.client(**{"timeout": Timeout(connect=2.0, read=5.0), "retry": NO_RETRY, **overrides})
-
-
-class Clock:
-    """The guard's clock, moved by hand: lets a test step past an in-progress window without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class ClockedRuntime(Runtime):
-    """The real runtime, except that its guards read :attr:`clock`."""
-
-    def __init__(self, *, clock: Clock, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.clock = clock
-        self._clocked: dict[str, IdempotencyGuard] = {}
-
-    def guard(self, function_name: str) -> IdempotencyGuard:
-        if function_name not in self._clocked:
-            self._clocked[function_name] = IdempotencyGuard(
-                self.store, IdempotencyConfig(), function_name=function_name, clock=self.clock
-            )
-        return self._clocked[function_name]
 
 
 @pytest.fixture
