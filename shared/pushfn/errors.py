@@ -77,6 +77,11 @@ base kept so that older ``except ValueError`` code still catches the error::
     │                                      · HTTP 400 malformed-event
     ├── QueueEventError                  pushfn.triggers.queue (+ ValueError): an event of no known queue shape
     │                                      · reported as one unreadable message: permanent, dead-lettered
+    ├── TargetFileError                  pushfn.targets.errors (+ ValueError): a file of targets cannot be read as a
+    │   │                                  whole: corrupt gzip, CSV header without a target column, runaway CSV
+    │   │                                  quoting (rule, line) · the file's report says rejected; never retried
+    │   └── UnsupportedFormatError       the object name is no .txt/.csv/.jsonl (optionally .gz) · as TargetFileError,
+    │                                      refused before a byte is read
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         └── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);

@@ -38,7 +38,10 @@ from pushfn.push.errors import InvalidRequestError
 #: Envelope versions this consumer understands, per kind.
 SUPPORTED_VERSIONS = {"push": (1,), "mass_push": (1,), "chunk": (1,)}
 
-_Key = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+#: Longest ``key`` an envelope may carry (visible ASCII only, no spaces).
+MAX_JOB_KEY_CHARS = 200
+
+_Key = Annotated[str, Field(min_length=1, max_length=MAX_JOB_KEY_CHARS, pattern=r"^[\x21-\x7e]+$")]
 
 
 class _Envelope(BaseModel):

@@ -1,0 +1,38 @@
+"""Errors of the target-file reader: a file that cannot be read as a list of targets as a whole.
+
+A single bad line is never an error: it is a :class:`~pushfn.targets.report.LineProblem` in the report
+and the file goes on. These are raised only when the *file* is unusable (its name says no known
+format, its gzip stream is corrupt, its CSV header names no target type, its quoting runs away).
+"""
+
+from __future__ import annotations
+
+from pushfn.errors import PushfnError
+
+
+class TargetFileError(PushfnError, ValueError):
+    """The file cannot be read as a list of targets: ``rule`` is a stable id (``format``, ``gzip``,
+    ``header``, ``csv``), ``line`` the physical line (1-based) where reading stopped, or ``None`` when the
+    file was refused before any line was read. Permanent: reading it again gives the same answer.
+    """
+
+    def __init__(self, rule: str, message: str, line: int | None = None) -> None:
+        self.rule = rule
+        self.detail = message
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"rule", "message", "line"}``, the ``rejected`` entry of a file report."""
+        return {"rule": self.rule, "message": self.detail, "line": self.line}
+
+
+class UnsupportedFormatError(TargetFileError):
+    """The object name ends in no known format (``.txt``, ``.csv``, ``.jsonl``, each optionally ``.gz``);
+    rule ``format``. Raised before a byte is read."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("format", message)
+
+
+__all__ = ["TargetFileError", "UnsupportedFormatError"]
