@@ -38,7 +38,9 @@ class EmulatorProcess:
     def reset(self) -> None:
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", method="POST"))
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", headers=headers, method="POST")
+        urllib.request.urlopen(request)
 
     def stop(self) -> None:
         self.proc.terminate()
