@@ -553,7 +553,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
             f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
             + (f"  devices: {', '.join(args.device)}\n" if args.device else "")
-            + f"  control API: {emulator.url}/_emulator/pushes | calls | events | reset | devices | faults — Ctrl-C to stop",
+            + f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)",
             flush=True,
         )
         while True:

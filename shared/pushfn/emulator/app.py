@@ -347,7 +347,7 @@ def serve(
         out.write(
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
             f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
-            f"  control API: {emulator.url}/_emulator/pushes | calls | events | reset | devices | faults — Ctrl-C to stop\n"
+            f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)\n"
         )
         out.flush()
         while not stop_event.wait(0.5):
