@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class EmulatorProcess:
-    def __init__(self) -> None:
+    """``serve`` of the package under ``shared`` (default: this checkout's) on a free loopback port."""
+
+    def __init__(self, shared: Path | None = None) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        shared = str(ROOT / "shared")
+        shared = str(shared or ROOT / "shared")
         code = (
             f"import sys; sys.path.insert(0, {shared!r})\n"
             "from pushfn.emulator import serve\n"

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from pushfn.emulator.errors import ApiError
@@ -27,10 +27,22 @@ def parse_form(text: str) -> dict[str, str]:
 
     Raises :class:`ApiError` ``InvalidParameter.Encoding`` when a percent-escape is not UTF-8.
     """
+    # What parse_qsl(keep_blank_values=True, errors="strict") gives, decoding only the pieces that
+    # carry an escape: most names and values need none, and parse_qsl was a fifth of a request's CPU.
+    form: dict[str, str] = {}
     try:
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict"))
+        for piece in text.split("&"):
+            if not piece:
+                continue
+            name, _, value = piece.partition("=")
+            if "%" in name or "+" in name:
+                name = unquote(name.replace("+", " "), errors="strict")
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "), errors="strict")
+            form[name] = value
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter.Encoding", "Parameters must be UTF-8.") from None
+    return form
 
 
 @dataclass(frozen=True)
