@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emulator_process import EmulatorProcess  # noqa: E402
-
 from pushfn.api_time import format_api_time  # noqa: E402
 from pushfn.push import signing  # noqa: E402
 
