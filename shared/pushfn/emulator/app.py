@@ -343,6 +343,11 @@ def serve(
         allow_remote=allow_remote,
     ).start()
     try:
+        if not is_loopback_host(host):
+            sys.stderr.write(
+                f"pushfn: warning: the emulator's API listens on {host}, reachable from the network; the control"
+                " API and the inbox still answer this machine only\n"
+            )
         settings = emulator.settings
         out.write(
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
