@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class EmulatorProcess:
-    def __init__(self) -> None:
+    """``serve`` of the package under ``shared`` (default: this checkout's) on a free loopback port."""
+
+    def __init__(self, shared: Path | None = None) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        shared = str(ROOT / "shared")
+        shared = str(shared or ROOT / "shared")
         code = (
             f"import sys; sys.path.insert(0, {shared!r})\n"
             "from pushfn.emulator import serve\n"
@@ -38,7 +40,9 @@ class EmulatorProcess:
     def reset(self) -> None:
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", method="POST"))
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", headers=headers, method="POST")
+        urllib.request.urlopen(request)
 
     def stop(self) -> None:
         self.proc.terminate()

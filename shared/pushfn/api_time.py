@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     Clock = Callable[[], float]
 
 API_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_API_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_API_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 
 
 def system_clock() -> float:
@@ -45,12 +45,18 @@ def format_api_time(instant: datetime | float) -> str:
 
 def parse_api_time(text: object) -> float | None:
     """Epoch seconds of ``text`` when it is exactly the API format (a real date), else ``None``."""
-    if not isinstance(text, str) or not _API_TIME.fullmatch(text):
+    match = _API_TIME.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = map(int, match.groups())
+    # The checks of time.strptime's %H %M %S (a leap second's 60 and 61 pass), without its cost.
+    if hour > 23 or minute > 59 or second > 61:
         return None
     try:
-        return float(timegm(time.strptime(text, API_TIME_FORMAT)))
+        datetime(year, month, day)
     except ValueError:  # 2024-02-30T00:00:00Z: the right shape, no such day
         return None
+    return float(timegm((year, month, day, hour, minute, second)))
 
 
 __all__ = ["API_TIME_FORMAT", "as_utc", "format_api_time", "parse_api_time", "system_clock"]

@@ -189,6 +189,12 @@ def _app_key(value: str) -> int:
     return int(value)
 
 
+def _ring_size(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"expected a number of entries from 1 to 10000000, got {value!r}")
+    return int(value)
+
+
 def _port(value: str) -> int:
     if not value.isascii() or not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"expected a TCP port 0–65535 (0 = any free port), got {value!r}")
@@ -460,6 +466,17 @@ def _add_emulator_commands(sub: Any) -> None:
         metavar="DEVICE_ID",
         help="register an ANDROID device at start-up (repeat for more)",
     )
+    emulator.add_argument(
+        "--ring-size",
+        type=_ring_size,
+        help="calls and pushes kept, oldest forgotten first (default: env PUSHFN_EMULATOR_RING_SIZE or 10000)",
+    )
+    emulator.add_argument("--store", metavar="FILE", help="keep the history in this SQLite file across restarts")
+    emulator.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host reachable from the network (the control API and inbox still answer loopback only)",
+    )
     emulator.set_defaults(run=_run_emulator)
 
     commands = emulator.add_subparsers(
@@ -494,6 +511,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
     import time
 
     from pushfn.emulator import Emulator, EmulatorError, EmulatorSettings
+    from pushfn.emulator.app import is_loopback_host
     from pushfn.settings import Settings, SettingsError
 
     try:
@@ -510,10 +528,23 @@ def _run_emulator(args: argparse.Namespace) -> int:
             (args.app_key,) if args.app_key else None,
             log_requests=True,
             settings=settings,
+            ring_size=args.ring_size,
+            store=args.store,
+            allow_remote=args.allow_remote,
         ).start()
+    except EmulatorError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
     except OSError as exc:
         _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port")
         return EXIT_BAD_INPUT
+    if args.allow_remote and not is_loopback_host(args.host):
+        print(
+            f"pushfn: warning: the emulator's API listens on {args.host}, reachable from the network, and accepts"
+            " the documented example keys; the control API and the inbox still answer this machine only",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         for device_id in args.device:
             emulator.register_device(device_id)
@@ -522,7 +553,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
             f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
             + (f"  devices: {', '.join(args.device)}\n" if args.device else "")
-            + f"  control API: {emulator.url}/_emulator/pushes | reset | devices | faults — Ctrl-C to stop",
+            + f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)",
             flush=True,
         )
         while True:

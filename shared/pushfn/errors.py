@@ -84,8 +84,10 @@ base kept so that older ``except ValueError`` code still catches the error::
     │                                      refused before a byte is read
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
-        └── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);
-                                           reaches a client as a ServiceError subclass, never as itself
+        ├── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);
+        │                                  reaches a client as a ServiceError subclass, never as itself
+        └── ControlError                 a control-API request refused with its own status (bad page
+                                           arguments 400, body too large 413) · JSON {"error"}
 
 ``FieldProblem`` is not an exception: it is one ``(field, rule, message)`` carried by
 InvalidRequestError, HttpProblem and the queue's failure reports.

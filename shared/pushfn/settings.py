@@ -319,6 +319,13 @@ VARIABLES: tuple[Variable, ...] = (
         default="23267207",
         shown="23267207",
     ),
+    Variable(
+        "PUSHFN_EMULATOR_RING_SIZE",
+        "how many calls and accepted pushes the emulator keeps (oldest forgotten first)",
+        default=10000,
+        shown="10000",
+        parse=_integer(1, 10_000_000),
+    ),
 )
 
 _BY_ATTRIBUTE = {variable.attribute: variable for variable in VARIABLES}
@@ -384,6 +391,7 @@ class Settings:
     pushfn_emulator_access_key_id: str
     pushfn_emulator_access_key_secret: str
     pushfn_emulator_app_key: str
+    pushfn_emulator_ring_size: int
 
     # ``_given``: the attributes set explicitly (in the environment, or by name in code), as opposed
     # to defaulted, so a lower-priority source (the INI file) can fill only what was left unset.

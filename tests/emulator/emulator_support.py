@@ -126,6 +126,9 @@ class Caller:
         return self.session.post(self.emu.url + "/", params=query, data=data, headers=headers, timeout=10)
 
     def control(self, method: str, route: str, payload: Any = None) -> requests.Response:
+        # A state-changing control call must say Content-Type: application/json, so send "{}" when empty.
+        if payload is None and method != "GET":
+            payload = {}
         return self.session.request(method, f"{self.emu.url}/_emulator/{route}", json=payload, timeout=10)
 
 

@@ -143,7 +143,8 @@ def test_control_api_refuses_bad_input(api, method, route, payload, status) -> N
 
 
 def test_control_api_rejects_malformed_json(api, emu) -> None:
-    response = api.session.post(f"{emu.url}/_emulator/devices", data=b"{nope", timeout=5)
+    headers = {"Content-Type": "application/json"}
+    response = api.session.post(f"{emu.url}/_emulator/devices", data=b"{nope", headers=headers, timeout=5)
     assert response.status_code == 400
 
 

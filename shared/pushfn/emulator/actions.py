@@ -1,27 +1,180 @@
-"""One handler per API action: checked parameters in, the response fields of the
-``*ResponseBody`` models of ``alibabacloud-push20160801`` 2.1.8 out.
+"""The API: the pipeline every call goes through, and one handler per CloudPush action.
 
-A handler runs with the state lock held, after authentication and fault injection; it raises
-:class:`ApiError` for any refusal and returns the response body without ``RequestId`` (the
-pipeline adds it).
+Pipeline order mirrors a gateway in front of a service: an unknown action or a bad signature is
+refused before anything else; a fault then strikes only requests that would have reached the
+service; the handler itself runs last. All of it under the state lock, so it is atomic.
+
+Handlers take checked parameters and return the response fields of the ``*ResponseBody`` models of
+``alibabacloud-push20160801`` 2.1.8, without ``RequestId`` (the pipeline adds it); they raise
+:class:`ApiError` for any refusal.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.api_time import format_api_time
 from pushfn.emulator.auth import Caller
-from pushfn.emulator.errors import ApiError, invalid
-from pushfn.emulator.fields import PUSH_FIELDS, TASK_FIELDS
-from pushfn.emulator.limits import CheckedPush, check_push, check_task_fields, split_tasks
-from pushfn.emulator.params import Params
+from pushfn.emulator.errors import ApiError, internal_error, invalid, throttled
 from pushfn.emulator.registry import AppRegistry
-from pushfn.emulator.state import EmulatorState
-from pushfn.emulator.tags import MAX_TAG_CHARS
+from pushfn.emulator.rules import (
+    COMMON_PARAMS,
+    MAX_TAG_CHARS,
+    PUSH_FIELDS,
+    TASK_FIELDS,
+    CheckedPush,
+    Params,
+    check_push,
+    check_task_fields,
+    split_tasks,
+)
+from pushfn.emulator.state import EmulatorState, Fault
+from pushfn.emulator.wire import WireRequest, wants_xml
+
+#: The actions whose every call (not only refused ones) the inbox shows.
+PUSH_ACTIONS = frozenset({"Push", "MassPush"})
+#: Request parameters a call record leaves out: who signed and how (the IdempotentToken stays).
+HIDDEN_PARAMS = frozenset({"AccessKeyId", "Signature", "SecurityToken", "SignatureNonce"})
+
+API_VERSION = "2016-08-01"
+DEFAULT_HOST_ID = "cloudpush.aliyuncs.com"
+API_NOT_FOUND = "Specified api is not found, please check your url and method."
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The pipeline's answer to one API request, ready for the HTTP layer.
+
+    ``status``: HTTP status; ``body``: the response or error body, ``RequestId`` included; ``fault``: a
+    ``latency`` / ``drop`` fault still to apply; ``root``: the XML root element; ``xml``: answer in XML.
+    """
+
+    status: int
+    body: dict[str, Any]
+    fault: Fault | None = None  # a latency/drop fault to apply once the answer is ready
+    root: str = "Error"  # XML root element: "<Action>Response" on success
+    xml: bool = False
+
+
+def new_request_id() -> str:
+    """A fresh RequestId: an upper-case UUID4 string (36 characters)."""
+    return str(uuid.uuid4()).upper()
+
+
+def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, Any]:
+    """The error body CloudPush answers: ``RequestId``, ``HostId``, ``Code``, ``Message``, ``Recommend``.
+
+    ``HostId`` is the request's ``Host`` header, else ``cloudpush.aliyuncs.com``; ``Recommend`` is a
+    troubleshooting URL for the code.
+    """
+    return {
+        "RequestId": request_id,
+        "HostId": host or DEFAULT_HOST_ID,
+        "Code": error.code,
+        "Message": error.message,
+        "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=Push&requestId={request_id}",
+    }
+
+
+def handle(state: EmulatorState, request: WireRequest) -> Answer:
+    """Run one API request through the pipeline under the state lock, and record it as a call.
+
+    An :class:`ApiError` anywhere becomes an error :class:`Answer` with its status and code, never an
+    exception. A ``latency`` or ``drop`` fault comes back on the answer, for the server to apply after
+    the request is processed. Push and MassPush calls, and every refused or throttled call, are kept
+    in the history (:meth:`EmulatorState.record_call`).
+    """
+    request_id = new_request_id()
+    fault: Fault | None = None
+    xml = wants_xml(request)
+    ctx: ActionContext | None = None
+    with state.lock:
+        now = state.clock()
+        try:
+            action = _route(request)
+            caller = state.auth.verify(request, now)
+            fault = state.faults.pick(action)
+            if fault is not None and fault.kind == "internal_error":
+                raise internal_error()
+            if fault is not None and fault.kind == "throttle":
+                raise throttled("Request was denied due to user flow control.")
+            state.check_qps(action, now)
+            spec = ACTIONS[action]
+            params = Params({k: v for k, v in request.params.items() if k not in COMMON_PARAMS})
+            app_key = _app_key(state, params) if spec.needs_app_key else None
+            ctx = ActionContext(state, action, app_key, caller, request_id, now)
+            data = spec.handler(ctx, params)
+            answer = Answer(200, {"RequestId": request_id, **data}, fault, f"{action}Response", xml)
+        except ApiError as error:
+            answer = Answer(error.status, error_body(error, request_id, request.headers.get("host")), fault, xml=xml)
+            code = error.code
+        else:
+            code = None
+        if answer.status != 200 or request.action in PUSH_ACTIONS:
+            state.record_call(_call(state, request, answer, code, ctx, now))
+    return answer
+
+
+def _call(
+    state: EmulatorState, request: WireRequest, answer: Answer, code: str | None, ctx: ActionContext | None, now: float
+) -> dict[str, Any]:
+    body = answer.body
+    status = "sent" if answer.status == 200 else "throttled" if code == "Throttling.User" else "refused"
+    devices: dict[str, dict[str, Any]] = {}
+    for record in ctx.records if ctx is not None else ():
+        for device_id in record["devices"]:
+            if device_id not in devices:
+                devices[device_id] = state.device_view(record["app_key"], device_id, record["device_type"])
+    message_id = body.get("MessageId")
+    if message_id is None and "MessageIds" in body:
+        message_id = ",".join(body["MessageIds"]["MessageId"])
+    action = str(request.action or "")[:64]
+    return {
+        "time": format_api_time(now),
+        "action": "".join(c if c.isprintable() else "?" for c in action),
+        "status": status,
+        "code": code,
+        "message_id": message_id,
+        "request_id": body.get("RequestId", ""),
+        "params": {k: v for k, v in request.params.items() if k not in HIDDEN_PARAMS},
+        "devices": list(devices.values()),
+        "fault": answer.fault.kind if answer.fault is not None else None,
+        "answer": body,
+    }
+
+
+def _route(request: WireRequest) -> str:
+    action = request.action
+    if not action:
+        raise ApiError("MissingAction", "Action is mandatory for this request.")
+    version = request.version
+    if not version:
+        raise ApiError("MissingVersion", "Version is mandatory for this request.")
+    if version != API_VERSION:
+        raise ApiError("InvalidVersion", f"Specified parameter Version is not valid; Push is {API_VERSION}.")
+    if action not in ACTIONS:  # case-sensitive, like the service ("push" is not "Push")
+        raise ApiError("InvalidApi.NotFound", API_NOT_FOUND, 404)
+    return action
+
+
+def _app_key(state: EmulatorState, params: Params) -> int:
+    raw = params.required("AppKey")
+    try:
+        app_key = int(raw)
+    except ValueError:
+        raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw!r}.") from None
+    if app_key not in state.app_keys:
+        # The Push docs do not publish this code; InvalidAppKey.NotFound follows their
+        # Invalid%s.NotFound pattern of the error-code page
+        # (https://help.aliyun.com/document_detail/48054.html) and names what is wrong.
+        raise ApiError("InvalidAppKey.NotFound", f"The AppKey {app_key} does not exist for this account.")
+    return app_key
+
+
+# === the actions ================================================================================
 
 MAX_CHECK_DEVICES = 100
 MAX_ALIASES_PER_CALL = 10
@@ -44,6 +197,8 @@ class ActionContext:
     caller: Caller
     request_id: str
     now: float
+    #: Push records this call created (for the call's device list).
+    records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def app(self) -> AppRegistry:
@@ -77,32 +232,32 @@ def _record(
     devices = app.resolve(checked.target, checked.target_values, checked.tag_expression, checked.device_type)
     message_id = ctx.state.next_message_id()
     params = checked.params if task is None else {"AppKey": str(ctx.app_key), **checked.params}
-    ctx.state.record_push(
-        {
-            "action": ctx.action,
-            "message_id": message_id,
-            "request_id": ctx.request_id,
-            "time": format_api_time(ctx.now),
-            "app_key": ctx.app_key,
-            "task_index": task,
-            "params": dict(params),
-            "devices": devices,
-            "device_count": len(devices),
-            "device_type": checked.device_type,
-            "push_type": checked.push_type,
-            "target": checked.target,
-            "target_value": checked.params.get("TargetValue"),
-            "title": checked.params.get("Title"),
-            "body": checked.params.get("Body"),
-            "push_time": checked.params.get("PushTime"),
-            "cancelled": False,
-            "idempotent_token": token,
-            "signature_version": ctx.caller.signature_version,
-            "access_key_id": ctx.caller.access_key_id,
-            # Unknown names are ignored, as CloudPush ignores them; listed so a test can catch IOSBadge.
-            "ignored_params": sorted(set(checked.params) - known),
-        }
-    )
+    record = {
+        "action": ctx.action,
+        "message_id": message_id,
+        "request_id": ctx.request_id,
+        "time": format_api_time(ctx.now),
+        "app_key": ctx.app_key,
+        "task_index": task,
+        "params": dict(params),
+        "devices": devices,
+        "device_count": len(devices),
+        "device_type": checked.device_type,
+        "push_type": checked.push_type,
+        "target": checked.target,
+        "target_value": checked.params.get("TargetValue"),
+        "title": checked.params.get("Title"),
+        "body": checked.params.get("Body"),
+        "push_time": checked.params.get("PushTime"),
+        "cancelled": False,
+        "idempotent_token": token,
+        "signature_version": ctx.caller.signature_version,
+        "access_key_id": ctx.caller.access_key_id,
+        # Unknown names are ignored, as CloudPush ignores them; listed so a test can catch IOSBadge.
+        "ignored_params": sorted(set(checked.params) - known),
+    }
+    ctx.state.record_push(record)
+    ctx.records.append(record)
     return message_id
 
 
@@ -175,6 +330,7 @@ def cancel_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
             raise invalid("MessageId", "Status", "Only a scheduled push that has not been sent can be cancelled.")
     for record in records:
         record["cancelled"] = True
+        ctx.state.history.update_push(record)
     return {}
 
 

@@ -9,6 +9,9 @@ https://help.aliyun.com/document_detail/48054.html, and ``alibabacloud-tea-opena
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,8 +88,9 @@ class Authenticator:
         key_id = params["AccessKeyId"]
         credential = self._credential(key_id)
         self._check_token(credential, params.get("SecurityToken"), "SecurityToken")
-        string_to_sign = signing.rpc_string_to_sign(request.method, params)
-        expected = signing.sign_rpc_v2(request.method, params, credential.secret)
+        string_to_sign = signing.rpc_string_to_sign(request.method, params)  # once: it also goes in the error
+        digest = hmac.new(f"{credential.secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+        expected = base64.b64encode(digest).decode("ascii")
         if not signing.signatures_equal(expected, params["Signature"]):
             raise ApiError("SignatureDoesNotMatch", MISMATCH + string_to_sign)
         self._use_nonce(key_id, params["SignatureNonce"], now)

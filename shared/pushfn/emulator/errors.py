@@ -23,6 +23,14 @@ class ApiError(EmulatorError):
         self.status = status
 
 
+class ControlError(EmulatorError):
+    """A control-API request refused with its own HTTP ``status`` (400 unless said, 413 for a body too large)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def missing(param: str) -> ApiError:
     """``Missing<Param>``: a mandatory parameter is absent or empty (400)."""
     return ApiError(f"Missing{param}", f"{param} is mandatory for this action.")

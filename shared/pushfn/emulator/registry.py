@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.emulator.errors import ApiError, EmulatorError
-from pushfn.emulator.tags import TagNode, evaluate
+from pushfn.emulator.rules import TagNode, evaluate
 
 DEVICE_TYPES = {"android": "ANDROID", "ios": "iOS", "harmony": "HARMONY"}
 MAX_ALIASES_PER_DEVICE = 128

@@ -1,23 +1,30 @@
-"""Everything the emulator remembers, behind one lock.
+"""Everything the emulator remembers, behind one lock, and the operations tests and the control API use on it.
 
-Pushes, the device registry, used nonces, idempotent tokens, rate windows and faults live here;
-the HTTP handlers hold :attr:`EmulatorState.lock` while they read or change any of it, so the
-emulator is safe under a threaded server without finer-grained locking to get wrong.
+The device registry, used nonces, idempotent tokens, rate windows, injected faults and the
+:class:`~pushfn.emulator.history.History` of pushes and calls live here; the server and the
+:class:`Emulator` hold :attr:`EmulatorState.lock` while they read or change any of it.
+
+Faults: ``internal_error`` and ``throttle`` answer an error and leave the request unprocessed.
+``latency`` and ``drop`` act *after* the request is processed (the push is recorded), which is the
+dangerous case a client must survive: the push went out but the answer is late or never comes.
 """
 
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from itertools import count
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pushfn.api_time import system_clock
 from pushfn.emulator.auth import Authenticator, Credential
-from pushfn.emulator.errors import throttled
-from pushfn.emulator.faults import FaultPlan
+from pushfn.emulator.errors import EmulatorError, throttled
+from pushfn.emulator.history import DEFAULT_RING_SIZE, History
 from pushfn.emulator.registry import Registry
 
 if TYPE_CHECKING:
@@ -48,6 +55,8 @@ class EmulatorState:
         app_keys: Iterable[int],
         clock: Clock | None = None,
         qps_limits: Mapping[str, float] | None = None,
+        ring_size: int = DEFAULT_RING_SIZE,
+        store: str | Path | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.clock: Clock = clock or system_clock
@@ -56,13 +65,25 @@ class EmulatorState:
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
         self.qps_limits: dict[str, float] = dict(qps_limits or {})
-        # Never restarted, not even by reset: a MessageId is never handed out twice.
-        self._message_ids = count(FIRST_MESSAGE_ID)
-        self._clear_history()
-
-    def _clear_history(self) -> None:
-        self.pushes: list[dict[str, Any]] = []
+        self.history = History(ring_size, store)
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        for record in self.history.pushes:
+            self.messages.setdefault(record["message_id"], []).append(record)
+        # Never restarted, not even by reset or a restart on the same store: a MessageId is never handed out twice.
+        self._message_ids = count(self._first_message_id())
+        self._clear_windows()
+
+    def _first_message_id(self) -> int:
+        first = FIRST_MESSAGE_ID
+        if self.history.store is not None:
+            first = max(first, self.history.store.next_message_id() or 0)
+        for entry in (*self.history.pushes, *self.history.calls):
+            for message_id in str(entry.get("message_id") or "").split(","):
+                if message_id.isdigit():
+                    first = max(first, int(message_id) + 1)
+        return first
+
+    def _clear_windows(self) -> None:
         self.tokens: dict[tuple[int, str, str], tuple[float, dict[str, Any]]] = {}
         self._last_full_push: dict[tuple[int, str], float] = {}
         self._full_push_times: dict[tuple[int, str, str], deque[float]] = {}
@@ -74,7 +95,11 @@ class EmulatorState:
         MessageIds keep counting up.
         """
         with self.lock:
-            self._clear_history()
+            self._clear_windows()
+            self.history.clear()
+            self.messages = {}
+            if self.history.store is not None:
+                self.history.store.save_next_message_id(self._peek_message_id())
             self.auth.reset()
             self.faults.clear()
             if not keep_devices:
@@ -86,15 +111,56 @@ class EmulatorState:
         """A new MessageId: a decimal string, never handed out twice by this state (not even after a reset)."""
         return str(next(self._message_ids))
 
+    def _peek_message_id(self) -> int:
+        value = next(self._message_ids)
+        self._message_ids = count(value)
+        return value
+
+    def close(self) -> None:
+        """Save the MessageId counter and close the store, if any (the emulator is stopping)."""
+        with self.lock:
+            if self.history.store is not None:
+                self.history.store.save_next_message_id(self._peek_message_id())
+
     def record_push(self, record: dict[str, Any]) -> None:
-        """Store one accepted push record (``message_id``, ``action``, ``params``, ``devices``…); hold the lock."""
-        self.pushes.append(record)
+        """Store one accepted push record (``message_id``, ``action``, ``params``, ``devices``…); hold the lock.
+
+        The ring forgets the oldest record when full; CancelPush and QueryPushStatByMsg forget it too.
+        """
+        evicted = self.history.add_push(record)
         self.messages.setdefault(record["message_id"], []).append(record)
+        if evicted is not None:
+            kept = [r for r in self.messages.get(evicted["message_id"], []) if r is not evicted]
+            if kept:
+                self.messages[evicted["message_id"]] = kept
+            else:
+                self.messages.pop(evicted["message_id"], None)
 
     def snapshot(self) -> list[dict[str, Any]]:
-        """Deep copies of every push record, oldest first."""
+        """Deep copies of every push record kept, oldest first."""
         with self.lock:
-            return copy.deepcopy(self.pushes)
+            return self.history.push_page()
+
+    def record_call(self, call: dict[str, Any]) -> None:
+        """Keep one call (see :mod:`pushfn.emulator.history`) and tell the live feed; hold the lock.
+
+        ``call`` has every field of the inbox's call but ``seq``, which the history assigns.
+        """
+        self.history.add_call(call)
+
+    def device_view(self, app_key: int | None, device_id: str, device_type: str) -> dict[str, Any]:
+        """A device as a call shows it: its registered type, account, aliases and tags, or the push's type."""
+        app = self.registry.apps.get(app_key) if app_key is not None else None
+        device = app.devices.get(device_id) if app is not None else None
+        if device is None:
+            return {"device_id": device_id, "device_type": device_type, "account": None, "aliases": [], "tags": []}
+        return {
+            "device_id": device.device_id,
+            "device_type": device.device_type,
+            "account": device.account,
+            "aliases": sorted(device.aliases),
+            "tags": sorted(device.tags),
+        }
 
     # --- IdempotentToken ----------------------------------------------------------------------
 
@@ -121,6 +187,11 @@ class EmulatorState:
         :meth:`replay` returns it for 15 minutes (IdempotentToken docs, ``alibabacloud-push20160801`` 2.1.8).
         """
         if token:
+            while self.tokens:  # oldest first: forget tokens past the window, so the map stays bounded
+                oldest = next(iter(self.tokens))
+                if now - self.tokens[oldest][0] <= IDEMPOTENCY_WINDOW_SECONDS:
+                    break
+                del self.tokens[oldest]
             self.tokens[(app_key, action, token)] = (now, copy.deepcopy(data))
 
     # --- rate limits --------------------------------------------------------------------------
@@ -150,3 +221,233 @@ class EmulatorState:
         if len(times) >= limit:
             raise throttled(f"Request was denied due to user flow control ({action}: {limit:g} per second).")
         times.append(now)
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+KINDS = ("internal_error", "throttle", "latency", "drop")
+#: Kinds answered without processing the request.
+BEFORE_PROCESSING = ("internal_error", "throttle")
+
+
+@dataclass
+class Fault:
+    """One injected fault.
+
+    ``kind``: one of :data:`KINDS`; ``remaining``: matching requests it still hits (``None`` when
+    rate-based); ``rate``: probability (0 to 1) of hitting each matching request; ``latency_ms``: the
+    delay of a ``latency`` fault, milliseconds; ``actions``: the API actions it applies to (``None``:
+    every action).
+    """
+
+    id: int
+    kind: str
+    remaining: int | None  # None: rate-based, active until reset
+    rate: float | None
+    latency_ms: int
+    actions: frozenset[str] | None
+
+    def matches(self, action: str) -> bool:
+        """Whether the fault applies to API ``action`` (case-sensitive, e.g. ``Push``)."""
+        return self.actions is None or action in self.actions
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as the control API lists it (``actions`` sorted, or ``None``)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "remaining": self.remaining,
+            "rate": self.rate,
+            "latency_ms": self.latency_ms,
+            "actions": sorted(self.actions) if self.actions is not None else None,
+        }
+
+
+class FaultPlan:
+    """Faults in the order they were added; the first that fires for a request wins."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._faults: list[Fault] = []
+        self._ids = count(1)
+        self._rng = rng or random.Random()
+
+    def add(
+        self,
+        kind: str,
+        count: int = 1,
+        rate: float | None = None,
+        latency_ms: int = 0,
+        actions: Iterable[str] | None = None,
+    ) -> Fault:
+        """``count`` next matching requests, or with ``rate`` each matching request with that
+        probability (until reset). ``actions`` limits the fault to those API actions."""
+        if kind not in KINDS:
+            raise EmulatorError(f"fault kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if rate is not None and not 0.0 <= float(rate) <= 1.0:
+            raise EmulatorError(f"rate must be within [0, 1], got {rate!r}")
+        if rate is None and (not isinstance(count, int) or count < 1):
+            raise EmulatorError(f"count must be a positive integer, got {count!r}")
+        if not isinstance(latency_ms, int) or latency_ms < 0:
+            raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
+        if isinstance(actions, str):
+            actions = [actions]
+        if actions is not None and not all(isinstance(a, str) for a in actions):
+            raise EmulatorError("actions must be API action names (strings)")
+        fault = Fault(
+            next(self._ids),
+            kind,
+            None if rate is not None else count,
+            None if rate is None else float(rate),
+            latency_ms,
+            frozenset(actions) if actions is not None else None,
+        )
+        self._faults.append(fault)
+        return fault
+
+    def pick(self, action: str) -> Fault | None:
+        """The fault that hits this request, consuming one of its ``count``; ``None`` if none."""
+        for fault in self._faults:
+            if not fault.matches(action):
+                continue
+            if fault.rate is not None:
+                if self._rng.random() < fault.rate:
+                    return fault
+                continue
+            assert fault.remaining is not None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.remove(fault)
+            return fault
+        return None
+
+    def clear(self) -> None:
+        """Remove every fault."""
+        self._faults.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every fault still pending, as :meth:`Fault.to_dict`, in the order added."""
+        return [f.to_dict() for f in self._faults]
+
+
+# --- operations of the Python API and the control routes --------------------------------------
+
+_NAMES = "a string or a list of strings"
+#: Control-API fields and the JSON types each accepts (a bool is not a number here).
+DEVICE_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "device_id": ((str,), "a string"),
+    "account": ((str, type(None)), "a string or null"),
+    "aliases": ((str, list, type(None)), _NAMES),
+    "tags": ((str, list, type(None)), _NAMES),
+    "device_type": ((str,), "a string"),
+    "app_key": ((int, type(None)), "an integer"),
+    "online": ((bool,), "true or false"),
+}
+FAULT_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "kind": ((str,), "a string"),
+    "count": ((int,), "an integer"),
+    "rate": ((int, float, type(None)), "a number or null"),
+    "latency_ms": ((int,), "an integer"),
+    "actions": ((str, list, type(None)), _NAMES),
+}
+
+
+def check_fields(fields: Mapping[str, Any], spec: Mapping[str, tuple[tuple[type, ...], str]], what: str) -> None:
+    """Refuse unknown keys and values of the wrong JSON type (``true`` is no integer) with an :class:`EmulatorError`."""
+    unknown = set(fields) - set(spec)
+    if unknown:
+        raise EmulatorError(f"unknown {what} fields {sorted(unknown)}; known: {sorted(spec)}")
+    for name, value in fields.items():
+        types, expected = spec[name]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise EmulatorError(f"{what} field {name!r} must be {expected}, got {type(value).__name__}")
+
+
+def _app_key(state: EmulatorState, app_key: int | None) -> int:
+    key = state.app_keys[0] if app_key is None else int(app_key)
+    if key not in state.app_keys:
+        raise EmulatorError(f"app_key {key} is not served by this emulator ({state.app_keys})")
+    return key
+
+
+def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise EmulatorError(f"{what} must be strings")
+    return [item.strip() for item in items if item.strip()]
+
+
+def register_device(
+    state: EmulatorState,
+    device_id: str,
+    account: str | None = None,
+    aliases: str | Iterable[str] = (),
+    tags: str | Iterable[str] = (),
+    device_type: str = "ANDROID",
+    app_key: int | None = None,
+    online: bool = True,
+) -> dict[str, Any]:
+    """Register (or replace) a device in ``app_key``'s registry (default: the first AppKey served).
+
+    ``aliases`` / ``tags``: a comma-separated string or an iterable of strings; ``device_type``:
+    ANDROID, iOS or HARMONY in any case. Test setup, so no API limit applies. Returns
+    ``{"app_key", "device_id", "device_type", "account", "aliases", "tags", "online"}``. Raises
+    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type or
+    names that are not strings.
+    """
+    with state.lock:
+        key = _app_key(state, app_key)
+        device = state.registry.app(key).register(
+            device_id,
+            account=account,
+            aliases=_names(aliases, "aliases"),
+            tags=_names(tags, "tags"),
+            device_type=device_type,
+            online=bool(online),
+        )
+        return {"app_key": key, **device.to_dict()}
+
+
+def register_devices(state: EmulatorState, entries: list[Any]) -> list[dict[str, Any]]:
+    """Register each entry (a JSON object with the keywords of :func:`register_device`) in order.
+
+    Returns their records. Raises :class:`EmulatorError` for an entry that is not an object, has an
+    unknown key or no ``device_id``; the entries before it stay registered.
+    """
+    registered = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise EmulatorError("each device must be a JSON object")
+        check_fields(entry, DEVICE_FIELDS, "device")
+        if "device_id" not in entry:
+            raise EmulatorError("device_id is required")
+        registered.append(register_device(state, **entry))
+    return registered
+
+
+def list_devices(state: EmulatorState, app_key: int | None = None) -> list[dict[str, Any]]:
+    """Registered devices of ``app_key`` (default: every AppKey served), as :func:`register_device` returns them.
+
+    Raises :class:`EmulatorError` for an AppKey not served.
+    """
+    with state.lock:
+        keys = state.app_keys if app_key is None else (_app_key(state, app_key),)
+        return [
+            {"app_key": key, **device.to_dict()} for key in keys for device in state.registry.app(key).devices.values()
+        ]
+
+
+def add_fault(state: EmulatorState, **fields: Any) -> dict[str, Any]:
+    """Add a fault from control-API fields; returns it as :meth:`Fault.to_dict`.
+
+    ``kind`` is required; ``count``, ``rate``, ``latency_ms`` and ``actions`` as for
+    :meth:`FaultPlan.add`. Raises :class:`EmulatorError` for an unknown field or a bad value.
+    """
+    unknown = set(fields) - set(FAULT_FIELDS)
+    if unknown:
+        raise EmulatorError(f"unknown fault fields {sorted(unknown)}; known: {sorted(FAULT_FIELDS)}")
+    if "kind" not in fields:
+        raise EmulatorError("kind is required")
+    with state.lock:
+        return state.faults.add(**fields).to_dict()

@@ -52,7 +52,10 @@ def canonical_query(params: Mapping[str, str]) -> str:
 def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
     """The V2 string to sign over every parameter except ``Signature`` (query and form body alike)."""
     signed = {k: v for k, v in params.items() if k != "Signature"}
-    return f"{method.upper()}&%2F&{percent_encode(canonical_query(signed))}"
+    # The canonical query holds only unreserved characters, "%XX" escapes, "=" and "&": encoding it
+    # again is these three replacements (what percent_encode would do, without quote()'s cost).
+    encoded = canonical_query(signed).replace("%", "%25").replace("=", "%3D").replace("&", "%26")
+    return f"{method.upper()}&%2F&{encoded}"
 
 
 def sign_rpc_v2(method: str, params: Mapping[str, str], secret: str) -> str:

@@ -1,23 +1,94 @@
-"""The public face: :class:`Emulator` (start, stop, inspect, script faults) and :func:`serve`."""
+"""The public face: :class:`Emulator` (start, stop, inspect, script faults), its settings, and :func:`serve`.
+
+Settings: built-in defaults, overridable by settings (``PUSHFN_EMULATOR_*``) and CLI flags. The
+defaults are the values of the API docs' own examples (``testid`` / ``testsecret``, AppKey
+``23267207``), so snippets copied from the docs work against the emulator unchanged.
+
+The HTTP server (:mod:`pushfn.emulator.server`, aiohttp) is imported by :meth:`Emulator.start`
+only, so importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from pushfn.emulator import control
+from pushfn.emulator import state as operations
 from pushfn.emulator.auth import Credential
 from pushfn.emulator.errors import EmulatorError
-from pushfn.emulator.server import EmulatorHTTPServer
-from pushfn.emulator.settings import DEFAULT_HOST, DEFAULT_SERVE_PORT, EmulatorSettings
+from pushfn.emulator.history import DEFAULT_RING_SIZE
 from pushfn.emulator.state import EmulatorState
+from pushfn.settings import Settings
 
 if TYPE_CHECKING:
     from pushfn.api_time import Clock
+    from pushfn.emulator.server import EmulatorServer
     from pushfn.push import PushClient
+
+DEFAULT_ACCESS_KEY_ID = "testid"
+DEFAULT_ACCESS_KEY_SECRET = "testsecret"
+DEFAULT_APP_KEY = 23267207
+DEFAULT_HOST = "127.0.0.1"
+#: Port of ``serve`` (a stable one you can put in PUSH_ENDPOINT); the class defaults to 0 (any free port).
+DEFAULT_SERVE_PORT = 9100
+
+ENV_ACCESS_KEY_ID = "PUSHFN_EMULATOR_ACCESS_KEY_ID"
+ENV_ACCESS_KEY_SECRET = "PUSHFN_EMULATOR_ACCESS_KEY_SECRET"
+ENV_APP_KEY = "PUSHFN_EMULATOR_APP_KEY"
+
+
+def parse_app_keys(value: str) -> tuple[int, ...]:
+    """``"23267207"`` or ``"1,2"`` → ``(23267207,)`` / ``(1, 2)``."""
+    try:
+        keys = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise EmulatorError(f"{ENV_APP_KEY} must be integers separated by commas, got {value!r}") from None
+    if not keys:
+        raise EmulatorError(f"{ENV_APP_KEY} is empty")
+    return keys
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """Who may call the emulator and for which apps."""
+
+    access_key_id: str = DEFAULT_ACCESS_KEY_ID
+    access_key_secret: str = field(default=DEFAULT_ACCESS_KEY_SECRET, repr=False)
+    app_keys: tuple[int, ...] = (DEFAULT_APP_KEY,)
+    #: Calls and accepted pushes kept (``PUSHFN_EMULATOR_RING_SIZE``), each in its own ring.
+    ring_size: int = DEFAULT_RING_SIZE
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmulatorSettings:
+        """``PUSHFN_EMULATOR_ACCESS_KEY_ID`` / ``_SECRET`` / ``_APP_KEY`` of ``settings`` (their defaults
+        are the docs' example values). Raises :class:`EmulatorError` for app keys that are not integers."""
+        return cls(
+            access_key_id=settings.pushfn_emulator_access_key_id,
+            access_key_secret=settings.pushfn_emulator_access_key_secret,
+            app_keys=parse_app_keys(settings.pushfn_emulator_app_key),
+            ring_size=settings.pushfn_emulator_ring_size,
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EmulatorSettings:
+        """:meth:`from_settings` of ``Settings.from_env(env)`` (default: the process environment)."""
+        return cls.from_settings(Settings.from_env(env))
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` keeps the emulator on this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 class Emulator:
@@ -29,7 +100,10 @@ class Emulator:
     ``(23267207,)``. The emulator never reads the environment itself. ``security_tokens`` adds STS keys:
     ``{access_key_id: (secret, token)}``; requests with those keys must carry that token.
     ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
-    ``clock`` (epoch seconds) is for tests of the 15-minute windows.
+    ``clock`` (epoch seconds) is for tests of the 15-minute windows. ``ring_size`` (default from
+    ``settings``, 10,000) bounds the calls and pushes kept; ``store`` names an SQLite file that keeps them
+    across restarts. A ``host`` that is not loopback needs ``allow_remote=True`` (the API is then
+    reachable from the network; the control API and the inbox still answer loopback peers only).
     """
 
     def __init__(
@@ -44,54 +118,61 @@ class Emulator:
         qps_limits: Mapping[str, float] | None = None,
         log_requests: bool = False,
         settings: EmulatorSettings | None = None,
+        ring_size: int | None = None,
+        store: str | Path | None = None,
+        allow_remote: bool = False,
     ) -> None:
         base = settings if settings is not None else EmulatorSettings()
         self.settings = EmulatorSettings(
             access_key_id=access_key_id or base.access_key_id,
             access_key_secret=access_key_secret or base.access_key_secret,
             app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else base.app_keys,
+            ring_size=ring_size if ring_size is not None else base.ring_size,
         )
         if not self.settings.app_keys:
             raise EmulatorError("at least one app key is required")
+        if not allow_remote and not is_loopback_host(host):
+            raise EmulatorError(
+                f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
+                " so pass --allow-remote (allow_remote=True) if you mean it"
+            )
         credentials = {self.settings.access_key_id: Credential(self.settings.access_key_secret)}
         for key_id, (secret, token) in (security_tokens or {}).items():
             credentials[key_id] = Credential(secret, token)
-        self.state = EmulatorState(credentials, self.settings.app_keys, clock, qps_limits)
+        self.state = EmulatorState(
+            credentials, self.settings.app_keys, clock, qps_limits, self.settings.ring_size, store
+        )
         self._address = (host, int(port))
         self._log_requests = log_requests
-        self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: EmulatorServer | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Bind the port and serve on a daemon thread; returns ``self``.
+        """Bind the port and serve from an asyncio loop on a daemon thread; returns ``self``.
 
         Raises :class:`EmulatorError` when already running, :class:`OSError` when the address cannot be bound.
         """
+        from pushfn.emulator.server import EmulatorServer  # aiohttp: only when an emulator runs
+
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
-        self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="pushfn-emulator", daemon=True
-        )
-        self._thread.start()
+        server = EmulatorServer(self.state, self._address, self._log_requests)
+        server.start()
+        self._server = server
         return self
 
     def stop(self) -> None:
-        """Stop serving and free the port (waits at most 5 s for the thread); pushes and devices are kept.
+        """Stop serving and free the port (waits at most 5 s); pushes and devices are kept.
 
         Does nothing when not running.
         """
-        server, thread = self._server, self._thread
+        server = self._server
         if server is None:
             return
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
+        self._server = None
+        server.stop()
+        self.state.close()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -109,7 +190,7 @@ class Emulator:
         """
         if self._server is None:
             raise EmulatorError("the emulator is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def host(self) -> str:
@@ -150,8 +231,19 @@ class Emulator:
     # --- state --------------------------------------------------------------------------------
 
     def pushes(self) -> list[dict[str, Any]]:
-        """Every accepted push, oldest first (one record per MassPush task); copies."""
+        """Every accepted push still in the ring, oldest first (one record per MassPush task); copies.
+
+        Each record carries a ``seq``; the ring keeps the last ``ring_size`` records.
+        """
         return self.state.snapshot()
+
+    def calls(self, since: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Calls still in the ring with ``seq > since``, newest first, as ``GET /_emulator/calls`` gives them.
+
+        Every Push and MassPush call, and every refused or throttled call of any action; copies.
+        """
+        with self.state.lock:
+            return self.state.history.call_page(since=since, limit=limit)
 
     def reset(self, keep_devices: bool = False) -> None:
         """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept)."""
@@ -174,14 +266,14 @@ class Emulator:
         (``app_key``, ``device_id``, ``device_type``, ``account``, ``aliases``, ``tags``, ``online``).
         Raises :class:`EmulatorError` for an AppKey not served, an empty id or an unknown device type.
         """
-        return control.register_device(self.state, device_id, account, aliases, tags, device_type, app_key, online)
+        return operations.register_device(self.state, device_id, account, aliases, tags, device_type, app_key, online)
 
     def devices(self, app_key: int | None = None) -> list[dict[str, Any]]:
         """Registered devices of ``app_key`` (default: every AppKey served), as :meth:`register_device` returns them.
 
         Raises :class:`EmulatorError` for an AppKey not served.
         """
-        return control.list_devices(self.state, app_key)
+        return operations.list_devices(self.state, app_key)
 
     def add_fault(
         self,
@@ -197,7 +289,9 @@ class Emulator:
         processed), ``latency`` (processed, answered ``latency_ms`` late), ``drop`` (processed,
         connection closed without an answer). ``actions`` limits the fault to those API actions.
         """
-        return control.add_fault(self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions)
+        return operations.add_fault(
+            self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions
+        )
 
     def clear_faults(self) -> None:
         """Remove every injected fault, counted or rate-based."""
@@ -226,21 +320,39 @@ def serve(
     out: TextIO | None = None,
     stop_event: threading.Event | None = None,
     settings: EmulatorSettings | None = None,
+    ring_size: int | None = None,
+    store: str | Path | None = None,
+    allow_remote: bool = False,
 ) -> None:
     """Run an emulator in the foreground until Ctrl-C (or ``stop_event``), printing where it is.
 
-    ``settings`` as for :class:`Emulator`; the arguments win over them."""
+    ``settings``, ``ring_size``, ``store`` and ``allow_remote`` as for :class:`Emulator`; the arguments
+    win over the settings."""
     out = out or sys.stdout
     stop_event = stop_event or threading.Event()
     emulator = Emulator(
-        host, port, access_key_id, access_key_secret, app_keys, log_requests=log_requests, settings=settings
+        host,
+        port,
+        access_key_id,
+        access_key_secret,
+        app_keys,
+        log_requests=log_requests,
+        settings=settings,
+        ring_size=ring_size,
+        store=store,
+        allow_remote=allow_remote,
     ).start()
     try:
+        if not is_loopback_host(host):
+            sys.stderr.write(
+                f"pushfn: warning: the emulator's API listens on {host}, reachable from the network; the control"
+                " API and the inbox still answer this machine only\n"
+            )
         settings = emulator.settings
         out.write(
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
             f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
-            f"  control API: {emulator.url}/_emulator/pushes | reset | devices | faults — Ctrl-C to stop\n"
+            f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)\n"
         )
         out.flush()
         while not stop_event.wait(0.5):

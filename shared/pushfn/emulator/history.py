@@ -1,0 +1,223 @@
+"""What the emulator has seen: accepted pushes and API calls in bounded rings, optionally kept in SQLite.
+
+Two rings of ``ring_size`` entries each (default 10,000): push records (one per Push, one per
+MassPush task: what :meth:`Emulator.pushes` and ``GET /_emulator/pushes`` give) and calls (every
+Push and MassPush, plus every refused or throttled call of any action: what the inbox shows). Each
+entry carries a ``seq`` that only grows, so a reader pages with ``since=<seq>``. The oldest entry
+is forgotten first. With a ``store`` path the rings are written through to one SQLite file and
+loaded back on start, so a restarted emulator keeps its history.
+
+Not thread-safe on its own: the emulator state holds the one lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pushfn.emulator.errors import EmulatorError
+
+DEFAULT_RING_SIZE = 10_000
+#: The largest page a reader gets in one answer.
+MAX_PAGE = 10_000
+CALL_STATUSES = ("sent", "refused", "throttled")
+PUSHES, CALLS, META = "pushes", "calls", "meta"
+
+
+def _copy(entry: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(entry)
+
+
+class HistoryStore:
+    """The SQLite file behind ``--store``: one row per entry of either ring, plus the MessageId counter.
+
+    Rows beyond the ring are deleted as new ones arrive, so the file stays bounded too. Raises
+    :class:`EmulatorError` when the file cannot be opened as a database.
+    """
+
+    def __init__(self, path: str | Path, ring_size: int) -> None:
+        self.path = Path(path)
+        self.ring_size = ring_size
+        try:
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS history (kind TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
+                " PRIMARY KEY (kind, seq))"
+            )
+        except sqlite3.Error as exc:
+            raise EmulatorError(f"--store {str(self.path)!r} cannot be used as an SQLite file: {exc}") from None
+
+    def load(self, kind: str) -> list[dict[str, Any]]:
+        """The last ``ring_size`` entries of ``kind`` (``pushes`` or ``calls``), oldest first."""
+        rows = self._db.execute(
+            "SELECT body FROM history WHERE kind = ? ORDER BY seq DESC LIMIT ?", (kind, self.ring_size)
+        ).fetchall()
+        return [json.loads(body) for (body,) in reversed(rows)]
+
+    def next_message_id(self) -> int | None:
+        """The MessageId counter saved by :meth:`save_next_message_id`, else ``None``."""
+        row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = 0", (META,)).fetchone()
+        return int(json.loads(row[0])["next_message_id"]) if row else None
+
+    def save_next_message_id(self, value: int) -> None:
+        """Remember the next MessageId, so a restart never hands one out twice."""
+        body = json.dumps({"next_message_id": value})
+        self._db.execute("INSERT OR REPLACE INTO history VALUES (?, 0, ?)", (META, body))
+
+    def put(self, kind: str, entry: dict[str, Any]) -> None:
+        """Write (or rewrite) ``entry`` under its ``seq`` and delete what fell out of the ring."""
+        seq = entry["seq"]
+        self._db.execute(
+            "INSERT OR REPLACE INTO history VALUES (?, ?, ?)", (kind, seq, json.dumps(entry, ensure_ascii=False))
+        )
+        if seq > self.ring_size:
+            self._db.execute("DELETE FROM history WHERE kind = ? AND seq <= ?", (kind, seq - self.ring_size))
+
+    def clear(self) -> None:
+        """Delete every entry (the MessageId counter stays)."""
+        self._db.execute("DELETE FROM history WHERE kind != ?", (META,))
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+
+class History:
+    """The two rings, their ``seq`` counters, running counts of call statuses, and listeners of new calls.
+
+    ``ring_size``: entries kept per ring (at least 1); ``store``: an SQLite path, or ``None`` for memory only.
+    """
+
+    def __init__(self, ring_size: int = DEFAULT_RING_SIZE, store: str | Path | None = None) -> None:
+        if not isinstance(ring_size, int) or isinstance(ring_size, bool) or ring_size < 1:
+            raise EmulatorError(f"ring_size must be a positive integer, got {ring_size!r}")
+        self.ring_size = ring_size
+        self.pushes: deque[dict[str, Any]] = deque(maxlen=ring_size)
+        self.calls: deque[dict[str, Any]] = deque(maxlen=ring_size)
+        self.counts = dict.fromkeys(CALL_STATUSES, 0)
+        #: Called with each new call (under the state lock): the server's live feed.
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        # After a clear, seq goes on from the last one handed out (a reader's ``since`` stays valid).
+        self._push_floor = self._call_floor = 0
+        self.store = HistoryStore(store, ring_size) if store is not None else None
+        if self.store is not None:
+            self.pushes.extend(self.store.load(PUSHES))
+            for call in self.store.load(CALLS):
+                self._append_call(call)
+
+    @property
+    def last_push_seq(self) -> int:
+        """The ``seq`` of the newest push record (0 when none)."""
+        return self.pushes[-1]["seq"] if self.pushes else 0
+
+    @property
+    def last_call_seq(self) -> int:
+        """The ``seq`` of the newest call (0 when none)."""
+        return self.calls[-1]["seq"] if self.calls else 0
+
+    def clear(self) -> None:
+        """Forget every push and call, in memory and in the store; ``seq`` keeps counting up."""
+        self._push_floor, self._call_floor = self.last_push_seq, self.last_call_seq
+        self.pushes.clear()
+        self.calls.clear()
+        self.counts = dict.fromkeys(CALL_STATUSES, 0)
+        if self.store is not None:
+            self.store.clear()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def add_push(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """Keep ``record`` under the next ``seq``; returns the record it pushed out of the ring, if any."""
+        record["seq"] = max(self.last_push_seq, self._push_floor) + 1
+        evicted = self.pushes[0] if len(self.pushes) == self.ring_size else None
+        self.pushes.append(record)
+        if self.store is not None:
+            self.store.put(PUSHES, record)
+        return evicted
+
+    def update_push(self, record: dict[str, Any]) -> None:
+        """Write a changed record (CancelPush) through to the store."""
+        if self.store is not None:
+            self.store.put(PUSHES, record)
+
+    def add_call(self, call: dict[str, Any]) -> None:
+        """Keep ``call`` under the next ``seq``, count its status and tell every listener."""
+        call["seq"] = max(self.last_call_seq, self._call_floor) + 1
+        self._append_call(call)
+        if self.store is not None:
+            self.store.put(CALLS, call)
+        for listener in self.listeners:
+            listener(call)
+
+    def _append_call(self, call: dict[str, Any]) -> None:
+        if len(self.calls) == self.ring_size:
+            self.counts[self.calls[0]["status"]] -= 1
+        self.calls.append(call)
+        self.counts[call["status"]] += 1
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def push_page(self, since: int = 0, device: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Copies of push records with ``seq > since`` reaching ``device`` (if given), oldest first.
+
+        At most ``limit`` of them (``None``: every record kept).
+        """
+        found: list[dict[str, Any]] = []
+        cap = len(self.pushes) if limit is None else limit
+        if cap <= 0:
+            return found
+        for record in self._after(self.pushes, since):
+            if device is not None and device not in record["devices"]:
+                continue
+            found.append(_copy(record))
+            if len(found) >= cap:
+                break
+        return found
+
+    def call_page(
+        self,
+        since: int = 0,
+        before: int | None = None,
+        limit: int = 100,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Copies of calls with ``since < seq < before`` that ``match``, newest first, at most ``limit``."""
+        found: list[dict[str, Any]] = []
+        for call in reversed(self.calls):
+            seq = call["seq"]
+            if seq <= since:
+                break
+            if before is not None and seq >= before:
+                continue
+            if match is not None and not match(call):
+                continue
+            found.append(_copy(call))
+            if len(found) >= min(limit, MAX_PAGE):
+                break
+        return found
+
+    def calls_after(self, since: int) -> list[dict[str, Any]]:
+        """Every kept call with ``seq > since``, oldest first (a reconnecting live feed's backlog)."""
+        return [_copy(c) for c in self._after(self.calls, since)]
+
+    @staticmethod
+    def _after(ring: Iterable[dict[str, Any]], since: int) -> list[dict[str, Any]]:
+        entries = list(ring)
+        if since <= 0:
+            return entries
+        # seq grows along the ring: find the first entry past ``since`` by bisection.
+        low, high = 0, len(entries)
+        while low < high:
+            mid = (low + high) // 2
+            if entries[mid]["seq"] <= since:
+                low = mid + 1
+            else:
+                high = mid
+        return entries[low:]

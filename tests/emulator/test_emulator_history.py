@@ -1,0 +1,196 @@
+"""Bounded history: the rings of pushes and calls, pagination and filters, the calls feed (SSE), SQLite persistence."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import parse_qsl
+
+from emulator_support import APP_KEY, Caller, FakeClock, notice
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pushfn.emulator import Emulator
+from pushfn.emulator.errors import ApiError
+from pushfn.emulator.wire import parse_form
+
+
+def test_rings_keep_the_last_entries_and_forget_the_oldest(clock) -> None:
+    with Emulator(clock=clock, ring_size=3) as emu:
+        caller = Caller(emu, clock)
+        ids = [caller.v2("Push", notice(Title=f"t{n}")).json()["MessageId"] for n in range(5)]
+        caller.v2("Push", notice(), secret="wrong")  # a refused call joins the calls ring
+        pushes = emu.pushes()
+        assert [p["message_id"] for p in pushes] == ids[-3:] and [p["seq"] for p in pushes] == [3, 4, 5]
+        calls = emu.calls()
+        assert len(calls) == 3 and calls[0]["status"] == "refused" and calls[0]["code"] == "SignatureDoesNotMatch"
+        # A push that left the ring is gone for QueryPushStatByMsg too; a kept one is still there.
+        stat = caller.v2("QueryPushStatByMsg", {"MessageId": ids[0]}).json()["PushStats"]["PushStat"]
+        assert stat == []
+        assert caller.v2("QueryPushStatByMsg", {"MessageId": ids[-1]}).json()["PushStats"]["PushStat"]
+        counts = caller.session.get(f"{emu.url}/_emulator/calls").json()["counts"]
+        assert counts == {"sent": 2, "refused": 1, "throttled": 0}  # counted over what the ring keeps
+        caller.session.close()
+
+
+def test_pushes_page_with_since_device_and_limit(api, emu) -> None:
+    for n in range(6):
+        api.v2("Push", notice(TargetValue="odd" if n % 2 else "even", Title=f"t{n}"))
+    url = f"{emu.url}/_emulator/pushes"
+    everything = api.session.get(url).json()
+    assert list(everything) == ["pushes"] and [p["seq"] for p in everything["pushes"]] == [1, 2, 3, 4, 5, 6]
+    page = api.session.get(url, params={"since": 2, "limit": 2}).json()["pushes"]
+    assert [p["seq"] for p in page] == [3, 4]
+    odd = api.session.get(url, params={"device": "odd"}).json()["pushes"]
+    assert [p["title"] for p in odd] == ["t1", "t3", "t5"]
+    assert api.session.get(url, params={"since": 6}).json() == {"pushes": []}
+    for bad in ({"limit": "0"}, {"limit": "x"}, {"since": "-1"}, {"limit": "99999999"}):
+        response = api.session.get(url, params=bad)
+        assert response.status_code == 400 and response.json()["error"]
+
+
+def test_calls_shape_newest_first_and_filters(api, emu) -> None:
+    emu.register_device("d1", account="alice", aliases=["al"], tags=["news"], device_type="ios")
+    token = "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+    sent = api.v2("Push", notice(DeviceType="iOS", IdempotentToken=token, Title="hello"))
+    api.v2("Push", notice(Title="x" * 300))  # refused: Title too long
+    emu.add_fault("throttle", actions=["Push"])
+    api.v2("Push", notice())
+    api.v2("QueryAliases", {"DeviceId": "d1"})  # an accepted non-push call is not an inbox entry
+    body = api.session.get(f"{emu.url}/_emulator/calls").json()
+    assert set(body) == {"calls", "next", "counts"} and body["next"] == 3
+    assert [c["status"] for c in body["calls"]] == ["throttled", "refused", "sent"]
+    throttled, refused, first = body["calls"]
+    assert throttled["fault"] == "throttle" and throttled["code"] == "Throttling.User"
+    assert refused["code"] == "InvalidTitle.BytesExceed" and refused["message_id"] is None
+    assert first["message_id"] == sent.json()["MessageId"] and first["code"] is None
+    assert first["request_id"] == sent.json()["RequestId"] and first["answer"] == sent.json()
+    assert first["time"].endswith("Z") and first["action"] == "Push" and first["seq"] == 1
+    assert first["params"]["IdempotentToken"] == token and first["params"]["Title"] == "hello"
+    assert not {"AccessKeyId", "Signature", "SecurityToken", "SignatureNonce"} & set(first["params"])
+    assert first["devices"] == [
+        {"device_id": "d1", "device_type": "iOS", "account": "alice", "aliases": ["al"], "tags": ["news"]}
+    ]
+    assert body["counts"] == {"sent": 1, "refused": 1, "throttled": 1}
+
+    def seqs(**params: str) -> list[int]:
+        return [c["seq"] for c in api.session.get(f"{emu.url}/_emulator/calls", params=params).json()["calls"]]
+
+    assert seqs(status="refused") == [2] and seqs(since="2") == [3] and seqs(limit="1") == [3]
+    assert seqs(account="alice") == [1] and seqs(alias="al") == [1] and seqs(tag="news") == [1]
+    assert seqs(device="d1") == [3, 2, 1]  # the refused calls named d1 as their target
+    assert seqs(q="BYTESEXCEED") == [2] and seqs(q="hello") == [1] and seqs(before="3") == [2, 1]
+    assert api.session.get(f"{emu.url}/_emulator/calls", params={"status": "lost"}).status_code == 400
+
+
+def test_events_stream_delivers_each_new_call(api, emu) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.request("GET", "/_emulator/events")
+        response = connection.getresponse()
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+        assert response.readline().startswith(b": ")  # the opening comment
+        assert response.readline() == b"\n"
+        message_id = api.v2("Push", notice(Title="live")).json()["MessageId"]
+        lines = [response.readline() for _ in range(4)]
+        assert lines[0] == b"id: 1\n" and lines[1] == b"event: call\n" and lines[3] == b"\n"
+        call = json.loads(lines[2].removeprefix(b"data: "))
+        assert call["message_id"] == message_id and call["status"] == "sent" and call["params"]["Title"] == "live"
+        api.v2("Push", notice(), secret="wrong")
+        lines = [response.readline() for _ in range(4)]
+        assert json.loads(lines[2].removeprefix(b"data: "))["status"] == "refused"
+    finally:
+        connection.close()
+
+
+def test_events_replay_after_last_event_id(api, emu) -> None:
+    for _ in range(3):
+        api.v2("Push", notice())
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.request("GET", "/_emulator/events", headers={"Last-Event-ID": "1"})
+        response = connection.getresponse()
+        response.readline(), response.readline()
+        ids = []
+        for _ in range(2):
+            lines = [response.readline() for _ in range(4)]
+            ids.append(lines[0])
+        assert ids == [b"id: 2\n", b"id: 3\n"]
+    finally:
+        connection.close()
+
+
+def test_store_keeps_history_across_a_restart(tmp_path) -> None:
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        first = caller.v2("Push", notice(Title="kept")).json()["MessageId"]
+        caller.v2("Push", notice(), secret="wrong")
+        caller.session.close()
+    with Emulator(clock=clock, store=store) as emu:
+        assert [p["message_id"] for p in emu.pushes()] == [first]
+        assert [c["status"] for c in emu.calls()] == ["refused", "sent"]
+        caller = Caller(emu, clock)
+        second = caller.v2("Push", notice()).json()["MessageId"]
+        assert int(second) > int(first)  # a MessageId is never handed out twice
+        assert [p["seq"] for p in emu.pushes()] == [1, 2]
+        stat = caller.v2("QueryPushStatByMsg", {"MessageId": first}).json()["PushStats"]["PushStat"]
+        assert stat[0]["MessageId"] == first  # restored pushes answer the query actions too
+        emu.reset()
+        caller.session.close()
+    with Emulator(clock=clock, store=store) as emu:
+        assert emu.pushes() == [] and emu.calls() == []
+        caller = Caller(emu, clock)
+        assert int(caller.v2("Push", notice()).json()["MessageId"]) > int(second)
+        caller.session.close()
+
+
+def test_store_bounded_by_the_ring(tmp_path) -> None:
+    clock = FakeClock()
+    store = tmp_path / "h.sqlite"
+    with Emulator(clock=clock, store=store, ring_size=2) as emu:
+        caller = Caller(emu, clock)
+        for n in range(5):
+            caller.v2("Push", notice(Title=f"t{n}"))
+        caller.session.close()
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT kind, COUNT(*) FROM history GROUP BY kind ORDER BY kind").fetchall()
+    assert dict(rows) == {"calls": 2, "meta": 1, "pushes": 2}
+
+
+def test_unusable_store_is_an_emulator_error(tmp_path) -> None:
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+
+    (tmp_path / "not-a-db").write_bytes(b"this is not sqlite at all, not even close" * 10)
+    with pytest.raises(EmulatorError):
+        Emulator(store=tmp_path / "not-a-db")
+    with pytest.raises(EmulatorError):
+        Emulator(ring_size=0)
+
+
+_PIECES = ["a", "b", "=", "&", "+", "%", "2", "0", "%20", "%C3%A9", "%FF", "%zz", "é", ";", " ", "%2"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
+def test_form_decoding_matches_the_standard_library(text) -> None:
+    try:
+        expected: object = dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        expected = "refused"
+    try:
+        got: object = parse_form(text)
+    except ApiError as error:
+        assert error.code == "InvalidParameter.Encoding"
+        got = "refused"
+    assert got == expected
+
+
+def test_call_devices_come_from_the_registry(api, emu) -> None:
+    emu.register_device("d1", account="bob")
+    api.v2("Push", notice(), app_key=APP_KEY)
+    assert emu.calls()[0]["devices"][0]["account"] == "bob"

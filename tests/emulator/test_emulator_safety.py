@@ -1,0 +1,235 @@
+"""Safe by default: the local routes' rules (peer, Host, Origin, Content-Type), bad payloads, inbox files, CLI."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+import pytest
+from emulator_support import notice
+
+from pushfn.cli import main
+from pushfn.emulator import Emulator, EmulatorError
+from pushfn.emulator.server import LOOPBACK_NAMES, check_local_request, host_name
+
+
+def _raw(emu: Emulator, method: str, path: str, body: bytes | None = None, **headers: str) -> tuple[int, dict, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host="Host" in headers)
+        for name, value in headers.items():
+            connection.putheader(name.replace("_", "-"), value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.headers), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "[::2]:1", "", "a:b"])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/_emulator/pushes"), ("GET", "/"), ("GET", "/_emulator/calls")])
+def test_foreign_host_is_refused_with_421(emu, host, method, path) -> None:
+    status, headers, body = _raw(emu, method, path, Host=host)
+    assert status == 421 and headers["Content-Type"].startswith("application/json") and json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost:1234", "LOCALHOST", "[::1]:9100"])
+def test_loopback_host_names_are_accepted(emu, host) -> None:
+    assert _raw(emu, "GET", "/_emulator/health", Host=host)[0] == 200
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", "https://127.0.0.1", "http://127.0.0.1:1", "http://localhost.evil.com"]
+)
+def test_foreign_origin_is_refused_with_403(emu, origin) -> None:
+    emu.register_device("d1")
+    body = b'{"keep_devices": false}'
+    status, _, answer = _raw(emu, "POST", "/_emulator/reset", body, Content_Type="application/json", Origin=origin)
+    assert status == 403 and "Origin" in json.loads(answer)["error"]
+    assert _raw(emu, "GET", "/_emulator/pushes", Origin=origin)[0] == 403
+    assert emu.devices() != []  # nothing was reset
+
+
+def test_same_origin_is_accepted(emu) -> None:
+    status, _, _ = _raw(
+        emu, "POST", "/_emulator/reset", b"{}", Content_Type="application/json", Origin=f"http://127.0.0.1:{emu.port}"
+    )
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+@pytest.mark.parametrize(
+    ("method", "route"), [("POST", "reset"), ("POST", "devices"), ("POST", "faults"), ("DELETE", "faults")]
+)
+def test_state_changing_control_requests_need_json(emu, content_type, method, route) -> None:
+    emu.register_device("keep-me")
+    headers = {"Content_Type": content_type} if content_type else {}
+    status, _, answer = _raw(emu, method, f"/_emulator/{route}", b'{"kind": "drop"}', **headers)
+    assert status == 415 and "application/json" in json.loads(answer)["error"]
+    assert emu.devices() != [] and emu.state.faults.list() == []
+
+
+@pytest.mark.parametrize(
+    ("peer", "refused"),
+    [("127.0.0.1", False), ("::1", False), ("::ffff:127.0.0.1", False), ("192.0.2.7", True), ("fd00::1", True),
+     ("::ffff:10.0.0.1", True), (None, True), ("garbage", True)],
+)  # fmt: skip
+def test_non_loopback_peer_is_refused(peer, refused) -> None:
+    # Function level: this machine has no non-loopback peer the suite may use.
+    refusal = check_local_request(peer, "GET", "127.0.0.1:9100", None, None, LOOPBACK_NAMES, 9100)
+    assert (refusal is not None) is refused
+    if refused:
+        assert refusal.status == 403 and "loopback" in refusal.error
+
+
+def test_rules_apply_in_order_and_the_configured_host_counts() -> None:
+    allowed = LOOPBACK_NAMES | {"192.0.2.1"}
+    assert check_local_request("127.0.0.1", "POST", "192.0.2.1:9100", None, "application/json", allowed, 9100) is None
+    assert check_local_request("127.0.0.1", "POST", "evil", "http://evil", "text/plain", allowed, 9100).status == 421
+    assert (
+        check_local_request("127.0.0.1", "POST", "localhost", "http://evil", "text/plain", allowed, 9100).status == 403
+    )
+    refusal = check_local_request("127.0.0.1", "POST", "localhost", None, "application/json; charset=utf-8", allowed, 1)
+    assert refusal is None
+    assert host_name("[::1]:80") == "::1" and host_name("[::1") is None and host_name("Example.COM:8") == "example.com"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"device_id": "d", "app_key": 1e999}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"device_id": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}",
+        b'{"device_id": 5}',
+        b'{"device_id": "d", "app_key": "23267207"}',
+        b'{"device_id": "d", "app_key": true}',
+        b'{"device_id": "d", "aliases": 7}',
+        b'{"device_id": "d", "aliases": [1, 2]}',
+        b'{"device_id": "d", "online": "yes"}',
+        b'{"device_id": "d", "account": ["a"]}',
+        b'"just a string"',
+        b"\xff\xfe",
+        b'{"device_id": "\\ud800"}',
+        b"{nope",
+        b"[1, 2]",
+    ],
+)
+def test_bad_device_payloads_are_json_400(emu, body) -> None:
+    status, headers, answer = _raw(emu, "POST", "/_emulator/devices", body, Content_Type="application/json")
+    assert status == 400 and headers["Content-Type"].startswith("application/json")
+    assert json.loads(answer)["error"]
+    assert emu.devices() == []
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("faults", b'{"kind": "latency", "latency_ms": 1e999}'),
+        ("faults", b'{"kind": "drop", "count": true}'),
+        ("faults", b'{"kind": "drop", "count": "3"}'),
+        ("faults", b'{"kind": "drop", "rate": "1"}'),
+        ("faults", b'{"kind": "drop", "actions": [1]}'),
+        ("faults", b'{"kind": 7}'),
+        ("faults", b'{"kind": "drop", "rate": 2}'),
+        ("faults", b"[]"),
+        ("reset", b'{"keep_devices": "yes"}'),
+        ("reset", b'{"keep": true}'),
+        ("reset", b"[]"),
+    ],
+)
+def test_bad_fault_and_reset_payloads_are_json_400(emu, route, body) -> None:
+    emu.register_device("d1")
+    status, _, answer = _raw(emu, "POST", f"/_emulator/{route}", body, Content_Type="application/json")
+    assert status == 400 and json.loads(answer)["error"]
+    assert emu.state.faults.list() == [] and len(emu.devices()) == 1
+
+
+@pytest.mark.parametrize("query", ["app_key=abc", "app_key=-1", "app_key=1", "app_key=%FF"])
+def test_bad_control_query_is_json_400(emu, query) -> None:
+    status, _, answer = _raw(emu, "GET", f"/_emulator/devices?{query}")
+    assert status == 400 and json.loads(answer)["error"]
+
+
+def test_index_and_static_files_have_their_types(emu) -> None:
+    status, headers, body = _raw(emu, "GET", "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8" and b"<html" in body.lower()
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    from pushfn.emulator.server import STATIC_DIR, STATIC_TYPES
+
+    for path in sorted(STATIC_DIR.iterdir()):
+        status, headers, body = _raw(emu, "GET", f"/static/{path.name}")
+        assert status == 200 and headers["Content-Type"] == STATIC_TYPES[path.suffix] and body == path.read_bytes()
+    for missing in (
+        "/static/nope.js",
+        "/static/../app.py",
+        "/static/%2e%2e/app.py",
+        "/static/.hidden.js",
+        "/static/x.py",
+    ):
+        status, headers, _ = _raw(emu, "GET", missing)
+        assert status == 404 and headers["Content-Type"].startswith("application/json"), missing
+
+
+def test_inbox_and_static_answer_only_loopback_hosts(emu) -> None:
+    assert _raw(emu, "GET", "/", Host="attacker.example")[0] == 421
+    assert _raw(emu, "GET", "/static/index.html", Host="attacker.example")[0] == 421
+    assert _raw(emu, "GET", "/static/index.html", Origin="http://attacker.example")[0] == 403
+
+
+def test_api_is_not_subject_to_the_local_rules(api, emu) -> None:
+    # The API is signed: a foreign Host (a real client may use a name) is still served.
+    response = api.v2("Push", notice())
+    assert response.status_code == 200
+    status, _, _ = _raw(emu, "POST", "/?Action=Push", b"", Host="push.example")
+    assert status == 400  # reached the API (a missing Version), not a 421
+
+
+def test_non_loopback_bind_needs_allow_remote() -> None:
+    with pytest.raises(EmulatorError, match="--allow-remote"):
+        Emulator(host="0.0.0.0")
+    Emulator(host="0.0.0.0", allow_remote=True)  # constructed, never started: the suite stays on loopback
+    Emulator(host="localhost")
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pushfn: "), err
+    return lines[0]
+
+
+def test_cli_port_in_use_is_one_line_exit_2(capsys) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert main(["emulator", "--port", str(s.getsockname()[1])]) == 2
+    assert "--port" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("port", ["65536", "-1", "99999999999999999999", "http"])
+def test_cli_port_out_of_range_is_one_line_exit_2(capsys, port) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["emulator", f"--port={port}"])
+    assert exit_info.value.code == 2
+    assert "port" in _one_error_line(capsys.readouterr().err)
+
+
+def test_cli_remote_host_without_allow_remote_is_one_line_exit_2(capsys) -> None:
+    assert main(["emulator", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "--allow-remote" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("value", ["0", "x", "-5"])
+def test_cli_bad_ring_size_is_one_line_exit_2(capsys, value) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["emulator", f"--ring-size={value}"])
+    assert exit_info.value.code == 2 and "ring-size" in _one_error_line(capsys.readouterr().err)
+
+
+def test_cli_unusable_store_is_one_line_exit_2(capsys, tmp_path) -> None:
+    assert main(["emulator", "--port", "0", "--store", str(tmp_path / "no" / "such" / "dir.sqlite")]) == 2
+    assert "--store" in _one_error_line(capsys.readouterr().err)
