@@ -29,6 +29,12 @@ import pytest
 STATIC = Path(str(files("pushfn.emulator") / "static"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+#: The strict policy the page is written for (no inline script or style, no other origin); the FAKE sends
+#: it with the page, so every test checks the page works under it.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
 
 DEVICE_A = "e2ba19de97604f55b165576736477b74"  # Android, alias alice, account user-42
@@ -271,6 +277,8 @@ class FakeInboxServer:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Cache-Control", "no-store")
+                if content_type.startswith("text/html"):
+                    self.send_header("Content-Security-Policy", CSP)
                 self.end_headers()
                 self.wfile.write(payload)
 

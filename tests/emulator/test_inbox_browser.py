@@ -163,6 +163,7 @@ def test_cards_codes_faults_counters_and_escaping(fake, browser) -> None:
         By.CSS_SELECTOR, ".notif.ios"
     )
     assert_no_leak(browser, (DEVICE_A, DEVICE_B), (SECURITY_TOKEN, SIGNATURE))
+    no_csp_errors(browser)
 
 
 def test_live_calls_arrive_without_reload_and_filters_ask_the_server(fake, browser) -> None:
@@ -209,6 +210,26 @@ def test_live_calls_arrive_without_reload_and_filters_ask_the_server(fake, brows
     wait_for(browser, lambda d: not call_items(d), "no call matching")
     assert browser.find_element(By.ID, "empty").text == "No call matches these filters."
     assert browser.execute_script("return window.__notReloaded === true;")
+
+
+def test_the_page_keeps_at_most_500_calls(fake, browser) -> None:
+    fake.calls = [call(seq, params={"Title": f"n{seq}"}) for seq in range(1, 301)]
+    open_page(browser, fake.url, 200)  # the newest 200 at load
+    assert seqs(browser)[0] == 300 and seqs(browser)[-1] == 101
+    for seq in range(301, 701):
+        fake.publish(call(seq, params={"Title": f"n{seq}"}))
+    wait_for(browser, lambda d: seqs(d)[:1] == [700], "the last live call")
+    assert len(seqs(browser)) == 500 and seqs(browser)[-1] == 201  # the oldest dropped: the tab stays small
+    assert counters(browser)["sent"] == "700"
+    item(browser, 700).find_element(By.CSS_SELECTOR, "button.details").send_keys(Keys.ENTER)
+    wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is not None, "detail")
+    no_csp_errors(browser)
+
+
+def no_csp_errors(driver: Any) -> None:
+    """Nothing the page did was blocked by the FAKE's Content-Security-Policy, and no script failed."""
+    problems = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == []
 
 
 def test_detail_view_masks_secrets_and_device_ids_and_works_by_keyboard(fake, browser) -> None:
