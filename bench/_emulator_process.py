@@ -13,16 +13,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class EmulatorProcess:
-    def __init__(self) -> None:
+    """The emulator on a free loopback port in a child process; over HTTPS when ``server_pem`` is given
+    (``ca_file`` is then the CA the control calls trust)."""
+
+    def __init__(self, server_pem: str | None = None, ca_file: str | None = None) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        shared = str(ROOT / "shared")
+        self.url = f"{'https' if server_pem else 'http'}://127.0.0.1:{self.port}"
+        self.ca_file = ca_file
+        shared, bench = str(ROOT / "shared"), str(ROOT / "bench")
         code = (
-            f"import sys; sys.path.insert(0, {shared!r})\n"
-            "from pushfn.emulator import serve\n"
-            f"serve(host='127.0.0.1', port={self.port}, log_requests=False)\n"
+            f"import sys, threading; sys.path.insert(0, {shared!r}); sys.path.insert(0, {bench!r})\n"
+            "from _common import server_context\n"
+            "from pushfn.emulator import Emulator\n"
+            f"pem = {server_pem!r}\n"
+            "context = server_context(pem) if pem else None\n"
+            f"emulator = Emulator(host='127.0.0.1', port={self.port}, ssl_context=context)\n"
+            "emulator.start()\n"
+            "threading.Event().wait()\n"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, env={**os.environ})
         deadline = time.monotonic() + 10
@@ -36,9 +45,12 @@ class EmulatorProcess:
         raise RuntimeError("emulator process did not start")
 
     def reset(self) -> None:
+        import ssl
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", method="POST"))
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        request = urllib.request.Request(f"{self.url}/_emulator/reset", data=b"{}", method="POST")
+        urllib.request.urlopen(request, context=context)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -29,7 +29,8 @@ class Emulator:
     ``(23267207,)``. The emulator never reads the environment itself. ``security_tokens`` adds STS keys:
     ``{access_key_id: (secret, token)}``; requests with those keys must carry that token.
     ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
-    ``clock`` (epoch seconds) is for tests of the 15-minute windows.
+    ``clock`` (epoch seconds) is for tests of the 15-minute windows. ``ssl_context`` (a server-side
+    :class:`ssl.SSLContext` with a certificate loaded) serves HTTPS: :attr:`url` then starts ``https://``.
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class Emulator:
         qps_limits: Mapping[str, float] | None = None,
         log_requests: bool = False,
         settings: EmulatorSettings | None = None,
+        ssl_context: Any = None,
     ) -> None:
         base = settings if settings is not None else EmulatorSettings()
         self.settings = EmulatorSettings(
@@ -59,6 +61,7 @@ class Emulator:
         self.state = EmulatorState(credentials, self.settings.app_keys, clock, qps_limits)
         self._address = (host, int(port))
         self._log_requests = log_requests
+        self._ssl_context = ssl_context
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -71,7 +74,7 @@ class Emulator:
         """
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
-        self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests)
+        self._server = EmulatorHTTPServer(self._address, self.state, self._log_requests, self._ssl_context)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="pushfn-emulator", daemon=True
         )
@@ -118,17 +121,19 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """``http://host:port`` (an IPv6 host in brackets): the ``PUSH_ENDPOINT`` of a pushfn client.
+        """``http://host:port`` (``https://`` when serving TLS; an IPv6 host in brackets): the
+        ``PUSH_ENDPOINT`` of a pushfn client.
 
         Raises :class:`EmulatorError` when not running.
         """
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def endpoint(self) -> str:
         """``host:port`` — what the official SDKs take as their endpoint."""
-        return self.url.removeprefix("http://")
+        return self.url.split("://", 1)[1]
 
     def client(self, **overrides: Any) -> PushClient:
         """A :class:`pushfn.push.PushClient` signed with this emulator's own keys and AppKey.

@@ -45,15 +45,20 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     """The HTTP server of one emulator: a daemon thread per connection, all sharing one :class:`EmulatorState`.
 
     Binds IPv6 when the host contains a colon. ``log_requests`` writes one line per API call to stderr
-    (the action and the answer's status and code; never the query string).
+    (the action and the answer's status and code; never the query string). ``ssl_context`` (a server-side
+    :class:`ssl.SSLContext` holding the certificate) serves HTTPS instead: the TLS handshake runs in each
+    connection's own thread.
     """
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state: EmulatorState, log_requests: bool = False) -> None:
+    def __init__(
+        self, address: tuple[str, int], state: EmulatorState, log_requests: bool = False, ssl_context: Any = None
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.state = state
         self.log_requests = log_requests
+        self.ssl_context = ssl_context
         #: Set on stop: wakes handlers sleeping on a latency fault so shutdown is prompt.
         self.stopping = threading.Event()
         super().__init__(address, EmulatorRequestHandler)
@@ -64,6 +69,15 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
+        if self.ssl_context is not None:
+            # Handshake later, in the connection's thread: a slow or failing client must not stall accept().
+            self.socket = self.ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or fails the TLS handshake is no emulator fault: no traceback for that."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):
@@ -78,7 +92,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     server: EmulatorHTTPServer
 
     def setup(self) -> None:
-        """Set up the connection's streams, with TCP_NODELAY on TCP sockets."""
+        """Set up the connection's streams, with TCP_NODELAY on TCP sockets (after the TLS handshake on HTTPS)."""
+        if self.server.ssl_context is not None:
+            self.request.settimeout(30)
+            self.request.do_handshake()
+            self.request.settimeout(None)
         super().setup()
         # Headers and body go out in two writes; without this, Nagle's algorithm meets the client's
         # delayed ACK and every keep-alive answer waits ~40 ms.
