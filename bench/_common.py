@@ -1,7 +1,9 @@
 """Shared pieces of the benchmarks: the emulator they push to and the two clients compared.
 
-Both sides send the same Push (same parameters, V2 HMAC-SHA1, plain HTTP to the emulator on
-loopback), so the ratios compare the clients, not the network.
+Both sides send the same Push (same parameters, V2 HMAC-SHA1, to the emulator on loopback — over
+plain HTTP, or over HTTPS with a throwaway CA made by ``trustme``), so the ratios compare the clients,
+not the network. pushfn trusts the CA through ``SSL_CERT_FILE`` (its setting); the official SDK
+through its own ``verify`` argument.
 """
 
 from __future__ import annotations
@@ -24,10 +26,31 @@ PUSH = {
 }
 
 
-def start_emulator():
+def tls_files(folder: Path) -> tuple[str, str]:
+    """A throwaway CA (``ca.pem``) and a certificate for 127.0.0.1 signed by it (``server.pem``: key + chain)."""
+    import trustme
+
+    ca = trustme.CA()
+    ca_path, server_path = folder / "ca.pem", folder / "server.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(server_path))
+    return str(ca_path), str(server_path)
+
+
+def server_context(server_pem: str):
+    """A server-side TLS context holding ``server_pem`` (key and chain)."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_pem)
+    return context
+
+
+def start_emulator(server_pem: str | None = None):
+    """The emulator in this process, over HTTPS when ``server_pem`` is given."""
     from pushfn.emulator import Emulator
 
-    emulator = Emulator(host="127.0.0.1", port=0)
+    emulator = Emulator(host="127.0.0.1", port=0, ssl_context=server_context(server_pem) if server_pem else None)
     emulator.start()
     return emulator
 
@@ -42,21 +65,23 @@ def ours_push(client) -> str:
     return client.push(PUSH).message_id
 
 
-def official_client():
+def official_client(ca_file: str | None = None):
     from aliyunsdkcore.client import AcsClient
 
-    return AcsClient("testid", "testsecret", "cn-hangzhou")
+    return AcsClient("testid", "testsecret", "cn-hangzhou", verify=ca_file)
 
 
-def official_push(client, host_port: str) -> str:
+def official_push(client, host_port: str, scheme: str = "http") -> str:
     import json
 
     from aliyunsdkcore.acs_exception.exceptions import ClientException  # noqa: F401 - same import cost as users pay
+    from aliyunsdkcore.http import protocol_type
     from aliyunsdkpush.request.v20160801.PushRequest import PushRequest
 
     request = PushRequest()
     request.set_endpoint(host_port)
-    request.set_protocol_type("http")
+    # The SDK compares the protocol by identity (`protocol is PT.HTTPS`): pass its own constants.
+    request.set_protocol_type(protocol_type.HTTPS if scheme == "https" else protocol_type.HTTP)
     request.set_AppKey(APP_KEY)
     request.set_Target(PUSH["Target"])
     request.set_TargetValue(PUSH["TargetValue"])

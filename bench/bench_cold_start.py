@@ -1,9 +1,10 @@
 """Cold start: a fresh Python process imports the client and sends one push to the emulator.
 
 Compares pushfn with the official ``aliyun-python-sdk-core`` + ``aliyun-python-sdk-push`` doing the
-same in the same run. Prints wall time and peak RSS for each, and the ratios (target: ≤ 0.6).
+same in the same run, over plain HTTP and over HTTPS to the emulator on a local TLS listener (a
+throwaway CA made by ``trustme``). Prints wall time and peak RSS for each, and the ratios (target: ≤ 0.6).
 
-    python bench/bench_cold_start.py [--runs 15]
+    python bench/bench_cold_start.py [--runs 15] [--schemes http,https]
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from _common import ROOT, start_emulator, summary
+from _common import ROOT, start_emulator, summary, tls_files
 
 CHILD = r"""
 import json, resource, sys, time
@@ -26,49 +29,47 @@ import _common
 if {variant!r} == "pushfn":
     client = _common.ours_client({url!r}); message_id = _common.ours_push(client)
 else:
-    client = _common.official_client(); message_id = _common.official_push(client, {host_port!r})
+    client = _common.official_client({ca_file!r}); message_id = _common.official_push(client, {host_port!r}, {scheme!r})
 elapsed = time.perf_counter() - t0
 print(json.dumps({{"ms": elapsed * 1000, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "message_id": message_id}}))
 """
 
 
-def run_child(variant: str, url: str) -> dict[str, float]:
+def run_child(variant: str, url: str, ca_file: str | None) -> dict[str, float]:
+    scheme, host_port = url.split("://", 1)
     code = CHILD.format(
         shared=str(ROOT / "shared"),
         bench=str(ROOT / "bench"),
         variant=variant,
         url=url,
-        host_port=url.split("//", 1)[1],
+        host_port=host_port,
+        scheme=scheme,
+        ca_file=ca_file,
     )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    if ca_file:
+        env["SSL_CERT_FILE"] = ca_file  # pushfn's setting; the official SDK is given verify=ca_file
     started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"},
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     wall_ms = (time.perf_counter() - started) * 1000
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {"wall_ms": wall_ms, "inproc_ms": result["ms"], "rss_mb": result["rss_kb"] / 1024}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
-    emulator = start_emulator()
+def measure(scheme: str, runs: int, folder: Path) -> None:
+    ca_file, server_pem = tls_files(folder) if scheme == "https" else (None, None)
+    emulator = start_emulator(server_pem)
     try:
         results: dict[str, list[dict[str, float]]] = {"pushfn": [], "official": []}
         for variant in results:  # warm the OS page cache and .pyc files once, unmeasured
-            run_child(variant, emulator.url)
-        for _ in range(args.runs):  # interleave so drift affects both alike
+            run_child(variant, emulator.url, ca_file)
+        for _ in range(runs):  # interleave so drift affects both alike
             for variant in results:
-                results[variant].append(run_child(variant, emulator.url))
+                results[variant].append(run_child(variant, emulator.url, ca_file))
     finally:
         emulator.stop()
-    print(f"cold start, {args.runs} fresh processes each (import client + sign + send one push)")
+    print(f"cold start over {scheme.upper()}, {runs} fresh processes each (import client + sign + send one push)")
     med = {}
     for variant, rows in results.items():
         for key in ("wall_ms", "inproc_ms", "rss_mb"):
@@ -82,6 +83,16 @@ def main() -> None:
     ):
         ratio = med[("pushfn", key)] / med[("official", key)]
         print(f"ratio pushfn/official {label:24s} {ratio:5.2f}  (target <= 0.60)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--schemes", default="http,https")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for scheme in args.schemes.split(","):
+            measure(scheme, args.runs, Path(folder))
 
 
 if __name__ == "__main__":

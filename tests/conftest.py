@@ -20,13 +20,15 @@ from pushfn.push import PushClient, Retry, Timeout
 EVENTS_DIR = Path(__file__).resolve().parent / "fixtures" / "events"
 
 _SCRUBBED_PREFIXES = ("ALIBABA_CLOUD_", "PUSH_", "PUSHFN_", "AWS_")
+#: Standard variables pushfn's transport reads: a developer's proxy or CA must not steer the tests.
+_SCRUBBED_NAMES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the developer's keys, config files or cloud settings, and none probes ECS metadata."""
     for name in list(os.environ):
-        if name.startswith(_SCRUBBED_PREFIXES):
+        if name.startswith(_SCRUBBED_PREFIXES) or name in _SCRUBBED_NAMES:
             monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("PUSHFN_CONFIG_FILE", str(home / "no-config.ini"))

@@ -95,8 +95,6 @@ InvalidRequestError, HttpProblem and the queue's failure reports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 
 class PushfnError(Exception):
     """Base class of every error pushfn raises on purpose (the tree is in this module's docstring)."""
@@ -110,18 +108,40 @@ class ConfigurationError(PushfnError):
     """
 
 
-@dataclass(frozen=True)
 class FieldProblem:
     """One broken rule of an input: ``field`` names where (an API parameter such as ``iOSBadge`` or
     ``PushTask.3.Title``, or a JSON path such as ``aliases.0``), ``rule`` is a stable machine id
     (``required``, ``max_bytes``, ``unknown_field``…), ``message`` says it for a person.
 
     Every input path reports its mistakes as these: HTTP ``errors[]``, the queue's dead letters, the CLI.
+    Immutable, compared and hashed by its three fields (a plain class: this module is on every cold-start
+    path, and ``dataclasses`` pulls in ``inspect``).
     """
 
+    __slots__ = ("field", "message", "rule")
+    __match_args__ = ("field", "rule", "message")
     field: str
     rule: str
     message: str
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "message", message)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FieldProblem is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldProblem):
+            return NotImplemented
+        return (self.field, self.rule, self.message) == (other.field, other.rule, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.rule, self.message))
+
+    def __repr__(self) -> str:
+        return f"FieldProblem(field={self.field!r}, rule={self.rule!r}, message={self.message!r})"
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"

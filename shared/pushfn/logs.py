@@ -25,7 +25,10 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # `typing` stays off the cold-start path; type checkers read this as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Characters of a sensitive value left visible (enough to correlate, not to reuse).
 _VISIBLE = 4

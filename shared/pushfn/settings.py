@@ -94,6 +94,22 @@ def _endpoint(raw: str) -> str:
     return raw
 
 
+def _proxy(raw: str) -> str:
+    # http://[user:password@]host[:port], or host:port (http:// assumed, as curl and requests do).
+    # http.client tunnels HTTPS through a plain-HTTP proxy only: no https:// or socks proxies.
+    text = raw if "://" in raw else f"http://{raw}"
+    parts = urlsplit(text)
+    if parts.scheme.lower() != "http":
+        raise ValueError("must be an http:// proxy URL (https:// and socks proxies are not supported)")
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be http://[user:password@]host[:port]")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    return text
+
+
 def _flag(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -197,6 +213,26 @@ VARIABLES: tuple[Variable, ...] = (
         default=4,
         shown="4",
         parse=_integer(1, 100),
+    ),
+    Variable(
+        "PUSH_TRANSPORT",
+        "HTTP client: `stdlib` (keep-alive `http.client`) or `requests`",
+        default="stdlib",
+        shown="stdlib",
+        parse=_choice("stdlib", "requests"),
+    ),
+    Variable("SSL_CERT_FILE", "CA bundle (PEM) trusted for HTTPS instead of the system's", shown="system CAs"),
+    Variable("REQUESTS_CA_BUNDLE", "the same, used when `SSL_CERT_FILE` is unset", shown="system CAs"),
+    Variable(
+        "HTTPS_PROXY",
+        "proxy for HTTPS endpoints, `http://[user:password@]host:port` (a CONNECT tunnel); upper case only",
+        parse=_proxy,
+        secret=True,
+    ),
+    Variable("HTTP_PROXY", "proxy for plain-HTTP endpoints, as above", parse=_proxy, secret=True),
+    Variable(
+        "NO_PROXY",
+        "comma-separated hosts (a name covers its subdomains; `*` = all) reached without the proxy",
     ),
     Variable(
         "PUSHFN_CONFIG_FILE",
@@ -364,6 +400,12 @@ class Settings:
     push_connect_timeout: float
     push_read_timeout: float
     push_max_attempts: int
+    push_transport: str
+    ssl_cert_file: str | None
+    requests_ca_bundle: str | None
+    https_proxy: str | None
+    http_proxy: str | None
+    no_proxy: str | None
     pushfn_config_file: str | None
     alibaba_cloud_credentials_uri: str | None
     alibaba_cloud_ecs_metadata: str | None

@@ -26,7 +26,7 @@ from pushfn.push import (
     ThrottledError,
     Timeout,
 )
-from pushfn.push.transport import RequestsTransport
+from pushfn.push.transport import StdlibTransport
 
 DEVICE = "e2ba19de97604f55b165576736477b74"
 OTHER = "92a1da34bdfd4c9692714917ce22d53d"
@@ -41,10 +41,10 @@ NOTICE = {
 
 
 class CountingTransport:
-    """The real transport, counting what it sends (to see retries from the outside)."""
+    """The real (default) transport, counting what it sends (to see retries from the outside)."""
 
     def __init__(self) -> None:
-        self.inner = RequestsTransport()
+        self.inner = StdlibTransport()
         self.sent: list[PreparedRequest] = []
 
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
@@ -194,7 +194,7 @@ def test_unknown_access_key_is_refused(emulator, client_factory) -> None:
 
 def test_reused_nonce_is_refused_and_the_client_re_signs(emulator, push_client, client_factory) -> None:
     prepared = push_client.prepare("Push", NOTICE)
-    transport = RequestsTransport()
+    transport = StdlibTransport()
     first = transport.send(prepared, Timeout())
     replay = transport.send(prepared, Timeout())
     assert first.status == 200

@@ -104,6 +104,8 @@ class Emulator:
     ``settings``, 10,000) bounds the calls and pushes kept; ``store`` names an SQLite file that keeps them
     across restarts. A ``host`` that is not loopback needs ``allow_remote=True`` (the API is then
     reachable from the network; the control API and the inbox still answer loopback peers only).
+    ``ssl_context`` (a server-side :class:`ssl.SSLContext` with a certificate loaded) serves HTTPS:
+    :attr:`url` then starts ``https://``.
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Emulator:
         ring_size: int | None = None,
         store: str | Path | None = None,
         allow_remote: bool = False,
+        ssl_context: Any = None,
     ) -> None:
         base = settings if settings is not None else EmulatorSettings()
         self.settings = EmulatorSettings(
@@ -144,6 +147,7 @@ class Emulator:
         )
         self._address = (host, int(port))
         self._log_requests = log_requests
+        self._ssl_context = ssl_context
         self._server: EmulatorServer | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -157,7 +161,7 @@ class Emulator:
 
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
-        server = EmulatorServer(self.state, self._address, self._log_requests)
+        server = EmulatorServer(self.state, self._address, self._log_requests, self._ssl_context)
         server.start()
         self._server = server
         return self
@@ -199,17 +203,19 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """``http://host:port`` (an IPv6 host in brackets): the ``PUSH_ENDPOINT`` of a pushfn client.
+        """``http://host:port`` (``https://`` when serving TLS; an IPv6 host in brackets): the
+        ``PUSH_ENDPOINT`` of a pushfn client.
 
         Raises :class:`EmulatorError` when not running.
         """
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def endpoint(self) -> str:
         """``host:port`` — what the official SDKs take as their endpoint."""
-        return self.url.removeprefix("http://")
+        return self.url.split("://", 1)[1]
 
     def client(self, **overrides: Any) -> PushClient:
         """A :class:`pushfn.push.PushClient` signed with this emulator's own keys and AppKey.

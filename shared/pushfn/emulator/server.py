@@ -164,10 +164,14 @@ class EmulatorServer:
     ``address``: ``(host, port)``, port 0 for any free one; IPv6 when the host contains a colon.
     ``log_requests`` writes one line per API call to stderr (method, action, status and code; never
     the query string). :meth:`start` binds synchronously, so a port in use raises :class:`OSError` there.
+    ``ssl_context`` (a server-side :class:`ssl.SSLContext` with its certificate loaded) serves HTTPS.
     """
 
-    def __init__(self, state: EmulatorState, address: tuple[str, int], log_requests: bool = False) -> None:
+    def __init__(
+        self, state: EmulatorState, address: tuple[str, int], log_requests: bool = False, ssl_context: Any = None
+    ) -> None:
         self.state = state
+        self.ssl_context = ssl_context
         self.host = address[0]
         self.log_requests = log_requests
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -247,7 +251,7 @@ class EmulatorServer:
         server = web.Server(self._handle, access_log=None, max_field_size=65536)
         self._runner = web.ServerRunner(server, shutdown_timeout=0.5)
         await self._runner.setup()
-        await web.SockSite(self._runner, self._socket).start()
+        await web.SockSite(self._runner, self._socket, ssl_context=self.ssl_context).start()
 
     async def _shutdown(self) -> None:
         if self._stopping is not None:

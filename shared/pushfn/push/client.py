@@ -24,12 +24,10 @@ that retry across processes (the idempotency guard) pass a token derived from th
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
@@ -51,11 +49,18 @@ from pushfn.push.errors import (
     ThrottledError,
     error_from_answer,
 )
-from pushfn.push.transport import PreparedRequest, RawResponse, RequestsTransport, Transport
+from pushfn.push.transport import PreparedRequest, RawResponse, Transport, transport_from_settings
 from pushfn.settings import Settings
 
+# Type-only names stay off the import path (`typing` costs milliseconds, `dataclasses` pulls in
+# `inspect`, `uuid` pulls in `platform`); type checkers treat this constant like `typing.TYPE_CHECKING`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from pushfn.push.models import ApiRequest  # pydantic: loaded on first use, not at import
+else:
+    Protocol = object
 
 logger = get_logger("pushfn.push")
 
@@ -95,34 +100,68 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _SERVER_STRING_TO_SIGN = "server string to sign is:"
 
 
-@dataclass(frozen=True)
-class ApiResponse:
+class _Result:
+    """An immutable answer: built from, equal and shown by the fields named in ``_fields``, in order."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]  # holds lists and dicts
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        return f"{type(self).__name__}({shown})"
+
+
+class ApiResponse(_Result):
     """A successful CloudPush answer: the ``action`` called, its ``RequestId`` and the decoded JSON body
     (``data``, with the API's own field names, ``RequestId`` included)."""
 
+    __slots__ = _fields = ("action", "data", "request_id")
     action: str
     request_id: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any]
+
+    def __init__(self, action: str, request_id: str, data: dict[str, Any] | None = None) -> None:
+        super().__init__(action, {} if data is None else data, request_id)
 
 
-@dataclass(frozen=True)
-class PushResult:
+class PushResult(_Result):
     """The answer to ``Push``: the ``MessageId`` CloudPush assigned and the call's ``RequestId``."""
 
+    __slots__ = _fields = ("message_id", "request_id")
     message_id: str
     request_id: str
+
+    def __init__(self, message_id: str, request_id: str) -> None:
+        super().__init__(message_id, request_id)
 
     def to_dict(self) -> dict[str, str]:
         """The API's own shape: ``{"MessageId": ..., "RequestId": ...}``."""
         return {"MessageId": self.message_id, "RequestId": self.request_id}
 
 
-@dataclass(frozen=True)
-class MassPushResult:
+class MassPushResult(_Result):
     """The answer to ``MassPush``: one ``MessageId`` per ``PushTask``, in task order, and the ``RequestId``."""
 
+    __slots__ = _fields = ("message_ids", "request_id")
     message_ids: list[str]
     request_id: str
+
+    def __init__(self, message_ids: list[str], request_id: str) -> None:
+        super().__init__(message_ids, request_id)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"MessageIds": [...], "RequestId": ...}`` (the API nests the list as ``MessageIds.MessageId``)."""
@@ -154,8 +193,16 @@ class PushSender(Protocol):
         ...
 
 
-def _encode(params: Mapping[str, str]) -> str:
-    return "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in params.items())
+def _random_uuid() -> str:
+    """A random (version 4) UUID in its 36-character form, as ``str(uuid.uuid4())`` gives.
+
+    Drawn from ``os.urandom`` like ``uuid.uuid4``, without importing ``uuid`` (it loads ``platform``).
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def service_message(text: str) -> str:
@@ -208,7 +255,8 @@ class PushClient:
         self.timeout = timeout or Timeout()
         self.retry = retry or Retry()
         self._credentials = credentials or default_chain(Settings.from_env)
-        self._transport = transport or RequestsTransport()
+        # No transport given: the one the environment's settings ask for (PUSH_TRANSPORT, CA bundle, proxies).
+        self._transport = transport or transport_from_settings(Settings.from_env())
         self._auto_token = auto_idempotent_token
         self._clock = clock
         self._host = urlsplit(self.endpoint).netloc
@@ -259,6 +307,8 @@ class PushClient:
             "timeout": Timeout(connect=resolved.push_connect_timeout, read=resolved.push_read_timeout),
             "retry": Retry(max_attempts=resolved.push_max_attempts),
         }
+        if "transport" not in overrides:
+            kwargs["transport"] = transport_from_settings(resolved)
         kwargs.update(overrides)
         return cls(**kwargs)
 
@@ -355,7 +405,7 @@ class PushClient:
         if action in TOKEN_ACTIONS:
             # The request's own IdempotentToken wins over the guard's: a caller who names one wants
             # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
-            token = query.get("IdempotentToken") or token or (str(uuid.uuid4()) if self._auto_token else None)
+            token = query.get("IdempotentToken") or token or (_random_uuid() if self._auto_token else None)
             if token is not None:
                 if not _UUID_RE.match(token):
                     raise InvalidRequestError(
@@ -371,8 +421,11 @@ class PushClient:
 
     def _sign(self, action: str, query: dict[str, str], form: dict[str, str], creds: Credentials) -> PreparedRequest:
         now = format_api_time(self._clock())
-        nonce = uuid.uuid4().hex
-        body = _encode(form).encode() if form else b""
+        nonce = os.urandom(16).hex()  # what uuid.uuid4().hex was, minus the fixed version bits
+        # Each name and value is percent-encoded once; the same encoded pairs make the signed string,
+        # the URL's query and the form body.
+        form_pairs = signing.encode_pairs(form) if form else []
+        body = signing.join_pairs(form_pairs).encode() if form else b""
         headers: dict[str, str] = {"accept": "application/json", "user-agent": "pushfn/0.1"}
         if form:
             headers["content-type"] = "application/x-www-form-urlencoded"
@@ -391,8 +444,16 @@ class PushClient:
             }
             if creds.security_token:
                 params["SecurityToken"] = creds.security_token
-            params["Signature"] = signing.sign_rpc_v2("POST", {**params, **form}, creds.access_key_secret)
-            return PreparedRequest("POST", f"{self.endpoint}/?{_encode(params)}", headers, body, action)
+            params.pop("Signature", None)  # never signed, and set below
+            query_pairs = signing.encode_pairs(params)
+            canonical = signing.join_pairs(sorted(query_pairs + form_pairs))
+            signature = signing.sign_rpc_v2_string(
+                signing.rpc_string_to_sign_canonical("POST", canonical), creds.access_key_secret
+            )
+            # Without a form body the canonical query is exactly the URL's query: sent as built.
+            url_query = canonical if not form_pairs else signing.join_pairs(query_pairs)
+            url = f"{self.endpoint}/?{url_query}&Signature={signing.percent_encode(signature)}"
+            return PreparedRequest("POST", url, headers, body, action)
         headers.update(
             {
                 "host": self._host,
@@ -406,11 +467,14 @@ class PushClient:
         if creds.security_token:
             headers["x-acs-security-token"] = creds.security_token
             headers["x-acs-accesskey-id"] = creds.access_key_id
-        canonical, signed = signing.canonical_request_v3("POST", query, headers, headers["x-acs-content-sha256"])
-        headers["Authorization"] = signing.v3_authorization(
-            creds.access_key_id, signed, signing.sign_v3(creds.access_key_secret, canonical)
+        encoded_query = signing.canonical_query(query)
+        canonical_request, signed = signing.canonical_request_v3(
+            "POST", query, headers, headers["x-acs-content-sha256"], encoded_query=encoded_query
         )
-        url = f"{self.endpoint}/" + (f"?{_encode(query)}" if query else "")
+        headers["Authorization"] = signing.v3_authorization(
+            creds.access_key_id, signed, signing.sign_v3(creds.access_key_secret, canonical_request)
+        )
+        url = f"{self.endpoint}/" + (f"?{encoded_query}" if query else "")
         return PreparedRequest("POST", url, headers, body, action)
 
     def _send(self, action: str, query: dict[str, str], form: dict[str, str]) -> ApiResponse:

@@ -12,20 +12,25 @@ appear in ``repr``, logs or error messages.
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from pushfn.api_time import parse_api_time
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import CredentialsError
 from pushfn.settings import Settings
+
+# `typing` and `dataclasses` stay off the cold-start path; type checkers treat this constant like
+# `typing.TYPE_CHECKING` and see a real Protocol.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object
 
 logger = get_logger(__name__)
 
@@ -35,25 +40,52 @@ REFRESH_MARGIN_SECONDS = 15 * 60
 ECS_METADATA_URL = "http://100.100.100.200"
 
 
-@dataclass(frozen=True)
 class Credentials:
     """One AccessKey pair, with the STS ``security_token`` when the keys are temporary (a role's).
 
-    The secret and the token never appear in ``repr``. Raises
-    :class:`~pushfn.push.errors.CredentialsError` when the id or the secret is empty.
+    Immutable; equal when every field is. ``expiration``: epoch seconds when temporary credentials stop
+    working (``None`` for long-term keys); ``source``: which provider produced them, for diagnostics
+    (``env``, ``fc-context``, ``ecs-ram-role``…). The secret and the token never appear in ``repr``.
+    Raises :class:`~pushfn.push.errors.CredentialsError` when the id or the secret is empty.
     """
 
+    __slots__ = ("access_key_id", "access_key_secret", "expiration", "security_token", "source")
     access_key_id: str
-    access_key_secret: str = field(repr=False)
-    security_token: str | None = field(default=None, repr=False)
-    #: Epoch seconds when temporary credentials stop working; ``None`` for long-term keys.
-    expiration: float | None = None
-    #: Which provider produced them, for diagnostics (``env``, ``fc-context``, ``ecs-ram-role``…).
-    source: str = "explicit"
+    access_key_secret: str
+    security_token: str | None
+    expiration: float | None
+    source: str
 
-    def __post_init__(self) -> None:
-        if not self.access_key_id or not self.access_key_secret:
-            raise CredentialsError(f"{self.source}: AccessKeyId and AccessKeySecret must both be set")
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        security_token: str | None = None,
+        expiration: float | None = None,
+        source: str = "explicit",
+    ) -> None:
+        if not access_key_id or not access_key_secret:
+            raise CredentialsError(f"{source}: AccessKeyId and AccessKeySecret must both be set")
+        set_field = object.__setattr__
+        set_field(self, "access_key_id", access_key_id)
+        set_field(self, "access_key_secret", access_key_secret)
+        set_field(self, "security_token", security_token)
+        set_field(self, "expiration", expiration)
+        set_field(self, "source", source)
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.access_key_id, self.access_key_secret, self.security_token, self.expiration, self.source)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Credentials are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
     def __repr__(self) -> str:
         sts = ", sts" if self.security_token else ""
@@ -192,6 +224,8 @@ def read_ini_section(path: Path, section: str) -> dict[str, str]:
     """The section's keys (lower-cased by configparser); empty when the file or section is absent."""
     if not path.is_file():
         return {}
+    import configparser  # only when there is a file to read: off the cold-start path
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         # utf-8-sig: a file saved "with BOM" by an editor is still UTF-8.

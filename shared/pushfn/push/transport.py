@@ -1,42 +1,105 @@
 """The transport seam: the only place that touches the network.
 
 ``PushClient`` hands a signed :class:`PreparedRequest` to a transport and gets a
-:class:`RawResponse` back. ``RequestsTransport`` is the real one (one keep-alive session);
-``MockTransport(handler)`` turns a plain function into a fake server for unit tests, as in httpx.
+:class:`RawResponse` back. :class:`StdlibTransport` is the default: keep-alive connections of the
+standard library's ``http.client`` (which does all HTTP parsing), one TLS context, ``HTTPS_PROXY`` /
+``HTTP_PROXY`` / ``NO_PROXY`` and a custom CA bundle honoured. :class:`RequestsTransport` (one
+``requests`` session) is there for those who want ``requests``; ``PUSH_TRANSPORT=requests`` selects
+it (:func:`transport_from_settings`). ``MockTransport(handler)`` turns a plain function into a fake
+server for unit tests, as in httpx.
 
 Network errors are translated here into the two cases that matter for a push:
-:class:`ConnectError` (never sent) and :class:`AmbiguousResponseError` (sent, no answer).
+:class:`ConnectError` (certainly not sent) and :class:`AmbiguousResponseError` (sent, no answer).
+
+When may a transport send a request again by itself? Only when the service cannot have received it
+whole (RFC 9112 §9.3.1: a non-idempotent request is retried automatically only when it is known not
+to have been applied). :class:`StdlibTransport` knows that in two cases, both on a *reused*
+keep-alive connection:
+
+- before writing, the idle connection is found readable (the server's FIN, a reset or stray bytes):
+  it is dropped and a fresh one opened — nothing was written;
+- writing the request fails (reset, broken pipe, timeout): a socket send that fails never queued
+  the request's last byte, so the server holds at best a truncated request it cannot act on.
+
+An error *after* the whole request was written — no answer, the connection closed or reset before
+the first byte of the answer, even on a reused connection — is not resent: the server may have acted
+on the request and then failed to answer. It is an :class:`AmbiguousResponseError`; the client
+retries it only when that is safe (an ``IdempotentToken``, or a naturally idempotent action).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from pushfn.push._config import Timeout
-from pushfn.push.errors import AmbiguousResponseError, ConnectError
+from pushfn.push.errors import AmbiguousResponseError, ConfigurationError, ConnectError
+
+# Type-only names stay off the import path (`typing` costs milliseconds); type checkers treat this
+# constant like `typing.TYPE_CHECKING` and see a real Protocol.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from http.client import HTTPConnection
+    from typing import Protocol
+
+    from pushfn.settings import Settings
+else:
+    Protocol = object
+
+#: Idle keep-alive connections kept per origin (more concurrent requests open more; extras are closed).
+DEFAULT_POOL_SIZE = 16
 
 
-@dataclass(frozen=True)
 class PreparedRequest:
     """A signed request, ready to send (``body`` is the exact bytes that were hashed/signed)."""
 
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes = b""
-    action: str = ""
+    __slots__ = ("action", "body", "headers", "method", "url")
+
+    def __init__(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"", action: str = "") -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.action = action
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PreparedRequest):
+            return NotImplemented
+        return (self.method, self.url, dict(self.headers), self.body, self.action) == (
+            other.method,
+            other.url,
+            dict(other.headers),
+            other.body,
+            other.action,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable headers: not hashable
+
+    def __repr__(self) -> str:
+        # The query carries targets and the STS token: never shown.
+        return f"PreparedRequest({self.method} {self.url.split('?', 1)[0]}, action={self.action!r})"
 
 
-@dataclass(frozen=True)
 class RawResponse:
     """What came back, undecoded: the HTTP status, the headers and the body bytes."""
 
-    status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str] | None = None, body: bytes = b"") -> None:
+        self.status = status
+        self.headers = {} if headers is None else headers
+        self.body = body
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawResponse):
+            return NotImplemented
+        return (self.status, dict(self.headers), self.body) == (other.status, dict(other.headers), other.body)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RawResponse(status={self.status}, {len(self.body)} bytes)"
 
 
 class Transport(Protocol):
@@ -47,13 +110,304 @@ class Transport(Protocol):
 
         ``timeout`` is in seconds. Raises :class:`~pushfn.push.errors.ConnectError` when nothing was sent
         and :class:`~pushfn.push.errors.AmbiguousResponseError` when the request may have arrived but no
-        answer did; never retries by itself (the client decides).
+        answer did; never retries by itself (the client decides), except to resend a request the server
+        certainly did not receive whole (see the module docstring).
         """
         ...
 
     def close(self) -> None:
         """Release pooled connections."""
         ...
+
+
+def transport_from_settings(settings: Settings) -> Transport:
+    """The transport ``settings`` ask for: ``PUSH_TRANSPORT`` (``stdlib``, the default, or ``requests``),
+    with the CA bundle (``SSL_CERT_FILE``, else ``REQUESTS_CA_BUNDLE``) and the proxies (``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``NO_PROXY``) they hold."""
+    ca_file = settings.ssl_cert_file or settings.requests_ca_bundle
+    proxies = Proxies(https=settings.https_proxy, http=settings.http_proxy, no_proxy=settings.no_proxy)
+    if settings.push_transport == "requests":
+        return RequestsTransport(ca_file=ca_file, proxies=proxies)
+    return StdlibTransport(ca_file=ca_file, proxies=proxies)
+
+
+class Proxies:
+    """Which proxy, if any, carries a request to an origin: ``https`` for HTTPS endpoints (a CONNECT
+    tunnel), ``http`` for plain-HTTP ones, none for hosts matched by ``no_proxy``.
+
+    ``no_proxy`` is the usual comma-separated list: host names (a name also covers its subdomains,
+    a leading dot is optional), ``host:port``, or ``*`` for every host; matched by the standard
+    library's ``urllib.request.proxy_bypass_environment``. IP ranges (CIDR) are not understood.
+    """
+
+    __slots__ = ("http", "https", "no_proxy")
+
+    def __init__(self, https: str | None = None, http: str | None = None, no_proxy: str | None = None) -> None:
+        self.https = https or None
+        self.http = http or None
+        self.no_proxy = no_proxy or None
+
+    def for_origin(self, scheme: str, netloc: str) -> str | None:
+        """The proxy URL for ``scheme://netloc``, or ``None`` to connect directly."""
+        proxy = self.https if scheme == "https" else self.http
+        if proxy is None:
+            return None
+        if self.no_proxy:
+            from urllib.request import proxy_bypass_environment  # only when a proxy is configured
+
+            if proxy_bypass_environment(netloc, {"no": self.no_proxy}):
+                return None
+        return proxy
+
+
+def _proxy_parts(proxy: str) -> tuple[str, dict[str, str]]:
+    """``host:port`` of an ``http://[user:password@]host[:port]`` proxy, and its ``Proxy-Authorization``."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    netloc = f"{host}:{parts.port or 80}"
+    if parts.username is None:
+        return netloc, {}
+    import base64
+
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return netloc, {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
+class _Route:
+    """How to reach one origin (``scheme://netloc``): directly, through a CONNECT tunnel or an HTTP proxy."""
+
+    __slots__ = ("absolute", "connect_to", "proxy_headers", "scheme", "tunnel_to", "where")
+
+    def __init__(self, scheme: str, netloc: str, proxy: str | None) -> None:
+        self.scheme = scheme
+        self.where = f"{scheme}://{netloc}"  # for messages and logs: never the query
+        self.tunnel_to: str | None = None
+        self.absolute = False  # plain HTTP through a proxy: the request line carries the whole URL
+        self.proxy_headers: dict[str, str] = {}
+        if proxy is None:
+            self.connect_to = netloc
+        else:
+            self.connect_to, self.proxy_headers = _proxy_parts(proxy)
+            if scheme == "https":
+                self.tunnel_to = netloc
+            else:
+                self.absolute = True
+
+
+class StdlibTransport:
+    """Keep-alive HTTP(S) on the standard library's ``http.client``; safe to share between threads.
+
+    Each request takes an idle connection to its origin from a small pool (or opens one) and puts it
+    back once the answer is read, so concurrent threads each use their own connection. HTTPS uses one
+    TLS context (``ssl.create_default_context``), built at the first HTTPS request: the system's CAs,
+    or only those of ``ca_file`` when given. ``proxies`` routes requests through a proxy (a CONNECT
+    tunnel for HTTPS). Timeouts: ``timeout.connect`` covers TCP connect, proxy CONNECT and the TLS
+    handshake; ``timeout.read`` every wait afterwards. Redirects are not followed.
+    """
+
+    def __init__(
+        self, *, ca_file: str | None = None, proxies: Proxies | None = None, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        self._ca_file = ca_file
+        self._proxies = proxies or Proxies()
+        self._pool_size = pool_size
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[HTTPConnection]] = {}
+        self._routes: dict[str, _Route] = {}
+        self._ssl_context: object = None
+        self._closed = False
+        #: Connections opened so far (for tests and diagnostics).
+        self.connections_opened = 0
+
+    # --- the public face ----------------------------------------------------------------------------
+
+    def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
+        """:meth:`Transport.send` over a pooled keep-alive connection (see the class and module docstrings)."""
+        from http.client import HTTPException
+
+        origin, target = _split_url(request.url)
+        route = self._routes.get(origin) or self._route(origin)
+        headers = {**request.headers, **route.proxy_headers} if route.proxy_headers else request.headers
+        if route.absolute:
+            target = origin + target
+        conn = self._checkout(route)
+        reused = conn is not None
+        while True:
+            if conn is None:
+                conn = self._open(route, request.action, timeout)
+            else:
+                conn.sock.settimeout(timeout.read)  # type: ignore[union-attr]
+            try:
+                conn.request(request.method, target, request.body, headers)
+            except (OSError, HTTPException) as exc:
+                conn.close()
+                if reused:
+                    # The request did not reach the server whole (module docstring): resend it once, fresh.
+                    _log_debug(
+                        "keep-alive connection to %s failed before the request was written whole (%s); reopening",
+                        route.where,
+                        type(exc).__name__,
+                    )
+                    conn, reused = None, False
+                    continue
+                raise ConnectError(
+                    f"{request.action}: connection lost while sending the request ({_reason(exc)}); "
+                    "it did not arrive whole"
+                ) from None
+            break
+        try:
+            response = conn.getresponse()
+            body = response.read()
+        except TimeoutError:
+            conn.close()
+            raise AmbiguousResponseError(
+                f"{request.action}: no answer within {timeout.read:g} s after the request was sent"
+            ) from None
+        except (OSError, HTTPException) as exc:
+            conn.close()
+            raise AmbiguousResponseError(
+                f"{request.action}: connection lost before the answer arrived ({_reason(exc)})"
+            ) from None
+        if response.will_close or conn.sock is None:
+            conn.close()
+        else:
+            self._checkin(route, conn)
+        return RawResponse(response.status, dict(response.getheaders()), body)
+
+    def close(self) -> None:
+        """Close every idle connection; connections in use are closed when their request ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
+
+    # --- connections ----------------------------------------------------------------------------
+
+    def _route(self, origin: str) -> _Route:
+        scheme, _, netloc = origin.partition("://")
+        if scheme not in ("http", "https"):
+            raise ConfigurationError(f"unsupported URL scheme {scheme!r} (http or https)")
+        route = _Route(scheme, netloc, self._proxies.for_origin(scheme, netloc))
+        self._routes[origin] = route
+        return route
+
+    def _checkout(self, route: _Route) -> HTTPConnection | None:
+        """An idle connection to ``route`` that is still open, or ``None``; dead ones are closed on the way."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(route.where)
+                conn = idle.pop() if idle else None
+            if conn is None or not _dropped(conn):
+                return conn
+            _log_debug("idle keep-alive connection to %s was closed by the server; dropped", route.where)
+            conn.close()
+
+    def _checkin(self, route: _Route, conn: HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(route.where, [])
+            if not self._closed and len(idle) < self._pool_size:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def _open(self, route: _Route, action: str, timeout: Timeout) -> HTTPConnection:
+        """A new, connected connection (proxy tunnel and TLS handshake done); :class:`ConnectError` otherwise."""
+        import http.client
+
+        if route.scheme == "https":
+            conn: HTTPConnection = http.client.HTTPSConnection(
+                route.connect_to,
+                timeout=timeout.connect,
+                context=self._context(),  # type: ignore[arg-type]
+            )
+        else:
+            conn = http.client.HTTPConnection(route.connect_to, timeout=timeout.connect)
+        if route.tunnel_to is not None:
+            conn.set_tunnel(route.tunnel_to, headers=route.proxy_headers)
+        try:
+            conn.connect()
+        except TimeoutError:
+            conn.close()
+            raise ConnectError(f"{action}: connection to {route.where} timed out (nothing was sent)") from None
+        except OSError as exc:
+            conn.close()
+            what = "TLS handshake failed" if _is_tls_error(exc) else "could not connect"
+            raise ConnectError(f"{action}: {what} to {route.where}: {_reason(exc)} (nothing was sent)") from None
+        conn.sock.settimeout(timeout.read)  # type: ignore[union-attr]
+        with self._lock:
+            self.connections_opened += 1
+        return conn
+
+    def _context(self) -> object:
+        """The one TLS context, built on first use (loading CAs costs milliseconds: not for HTTP-only use)."""
+        if self._ssl_context is None:
+            with self._lock:
+                if self._ssl_context is None:
+                    import ssl
+
+                    try:
+                        self._ssl_context = ssl.create_default_context(cafile=self._ca_file)
+                    except (OSError, ValueError) as exc:
+                        raise ConfigurationError(
+                            f"cannot load the CA bundle {self._ca_file!r} (SSL_CERT_FILE / REQUESTS_CA_BUNDLE): "
+                            f"{_reason(exc)}"
+                        ) from None
+        return self._ssl_context
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """``("scheme://netloc", "/path?query")`` of an absolute URL, without parsing the (long) query."""
+    scheme_end = url.find("://") + 3
+    slash = url.find("/", scheme_end)
+    if slash < 0:
+        return url, "/"
+    return url[:slash], url[slash:]
+
+
+def _dropped(conn: HTTPConnection) -> bool:
+    """Whether an idle keep-alive connection is unusable: closed, or readable (EOF, reset or stray bytes)."""
+    import select
+
+    sock = conn.sock
+    if sock is None:
+        return True
+    pending = getattr(sock, "pending", None)  # TLS bytes already decrypted
+    if pending is not None and pending():
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    import ssl
+
+    return isinstance(exc, ssl.SSLError)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, safe description of a network error (these never carry the URL or its query)."""
+    reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+    text = str(reason) if reason else str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+_logger = logging.getLogger("pushfn.push.transport")
+
+
+def _log_debug(message: str, *args: object) -> None:
+    # Callers pass the origin (scheme://host:port) only: never the path or query.
+    _logger.debug(message, *args)
+
+
+# --- requests -----------------------------------------------------------------------------------
 
 
 class _QueryScrubber(logging.Filter):
@@ -75,9 +429,21 @@ def _scrub_urllib3_logs() -> None:
 
 
 class RequestsTransport:
-    """One ``requests.Session`` per transport: connections are reused across pushes."""
+    """One ``requests.Session`` per transport: connections are reused across pushes.
 
-    def __init__(self, session: object | None = None, *, pool_maxsize: int = 16) -> None:
+    Selected by ``PUSH_TRANSPORT=requests``. ``ca_file`` replaces the CAs ``requests`` trusts; ``proxies``
+    as for :class:`StdlibTransport`. The environment is never consulted by ``requests`` itself
+    (``trust_env`` is off): proxies and CAs come from pushfn's settings only.
+    """
+
+    def __init__(
+        self,
+        session: object | None = None,
+        *,
+        pool_maxsize: int = DEFAULT_POOL_SIZE,
+        ca_file: str | None = None,
+        proxies: Proxies | None = None,
+    ) -> None:
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -88,9 +454,12 @@ class RequestsTransport:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
-            # Proxies from the environment would route signed requests through unknown hosts.
+            # Proxies and CAs come from pushfn's settings, not from whatever requests finds in the environment.
             session.trust_env = False
+            if ca_file:
+                session.verify = ca_file
         self._session = session
+        self._proxies = proxies or Proxies()
 
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
         """:meth:`Transport.send` over the session, sending the signed bytes as they are; redirects are not followed."""
@@ -106,9 +475,14 @@ class RequestsTransport:
         prepared.headers["Content-Length"] = str(len(request.body))
         prepared.body = request.body or None
         prepared.hooks = {"response": []}
+        scheme, _, netloc = _split_url(request.url)[0].partition("://")
+        proxy = self._proxies.for_origin(scheme, netloc)
         try:
             resp = self._session.send(  # type: ignore[attr-defined]
-                prepared, timeout=timeout.as_tuple(), allow_redirects=False
+                prepared,
+                timeout=timeout.as_tuple(),
+                allow_redirects=False,
+                proxies={scheme: proxy} if proxy else {},
             )
         except requests.exceptions.ConnectTimeout:
             raise ConnectError(f"{request.action}: connection timed out (nothing was sent)") from None
@@ -132,14 +506,14 @@ class RequestsTransport:
 
 
 def _never_connected(exc: BaseException) -> bool:
-    """True when urllib3 failed while opening the connection (refused, DNS, connect timeout)."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    """True when urllib3 failed while opening the connection (refused, DNS, connect timeout, proxy)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProxyError
 
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError, ProxyError)):
             return True
         reason = getattr(current, "reason", None)
         if isinstance(reason, BaseException) and id(reason) not in seen:
