@@ -18,7 +18,9 @@ class EmulatorProcess:
     calls trust). ``shared`` lets a bench run another checkout's server (the pre-v2 one) as a baseline.
     """
 
-    def __init__(self, shared: Path | None = None, server_pem: str | None = None, ca_file: str | None = None) -> None:
+    def __init__(
+        self, shared: Path | None = None, *, server_pem: str | None = None, ca_file: str | None = None
+    ) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

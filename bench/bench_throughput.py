@@ -48,7 +48,8 @@ def run(scheme: str, seconds: float, folder: Path) -> None:
     ca_file, server_pem = tls_files(folder) if scheme == "https" else (None, None)
     if ca_file:
         os.environ["SSL_CERT_FILE"] = ca_file  # pushfn's setting; the official SDK gets verify=ca_file
-    emulator = EmulatorProcess(server_pem, ca_file)  # its own process: no shared GIL with the clients
+    # Its own process: no shared GIL with the clients.
+    emulator = EmulatorProcess(server_pem=server_pem, ca_file=ca_file)
     host_port = emulator.url.split("//", 1)[1]
     try:
         ours = ours_client(emulator.url)
