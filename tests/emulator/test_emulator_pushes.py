@@ -210,3 +210,13 @@ def _query(url: str) -> dict[str, str]:
     from urllib.parse import parse_qsl, urlsplit
 
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def test_a_push_to_1000_devices_fits_the_request_line(emulator) -> None:
+    # Both official SDKs put TargetValue in the query: 1,000 device ids make a ~35 KB request line.
+    ids = [f"{i:032x}" for i in range(1000)]
+    emulator.register_device(ids[0])
+    client = emulator.client()
+    request = {"Target": "DEVICE", "TargetValue": ids, "DeviceType": "ANDROID", "PushType": "NOTICE"}
+    result = client.push({**request, "Title": "t", "Body": "b"})
+    assert emulator.pushes()[-1]["message_id"] == result.message_id

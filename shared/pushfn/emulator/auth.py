@@ -47,10 +47,15 @@ class Caller:
 
 
 class Authenticator:
-    """Verifies requests against known keys; remembers nonces for the 15-minute window."""
+    """Verifies requests against known keys; remembers nonces for the 15-minute window.
 
-    def __init__(self, credentials: Mapping[str, Credential]) -> None:
+    At most ``max_nonces`` are remembered (the oldest go first): the emulator is bounded by its ring,
+    not by time, so a replay is refused as long as its nonce is among the last ``max_nonces`` calls.
+    """
+
+    def __init__(self, credentials: Mapping[str, Credential], max_nonces: int = 10_000) -> None:
         self.credentials = dict(credentials)
+        self.max_nonces = max(1, max_nonces)
         self._nonces: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def reset(self) -> None:
@@ -169,3 +174,5 @@ class Authenticator:
         if key in self._nonces:
             raise ApiError("SignatureNonceUsed", "Specified signature nonce was used already.")
         self._nonces[key] = now
+        if len(self._nonces) > self.max_nonces:
+            self._nonces.popitem(last=False)

@@ -55,16 +55,41 @@ class HistoryStore:
             raise EmulatorError(f"--store {str(self.path)!r} cannot be used as an SQLite file: {exc}") from None
 
     def load(self, kind: str) -> list[dict[str, Any]]:
-        """The last ``ring_size`` entries of ``kind`` (``pushes`` or ``calls``), oldest first."""
-        rows = self._db.execute(
-            "SELECT body FROM history WHERE kind = ? ORDER BY seq DESC LIMIT ?", (kind, self.ring_size)
-        ).fetchall()
-        return [json.loads(body) for (body,) in reversed(rows)]
+        """The last ``ring_size`` entries of ``kind`` (``pushes`` or ``calls``), oldest first.
+
+        Raises :class:`EmulatorError` when the file holds something the emulator did not write.
+        """
+        try:
+            rows = self._db.execute(
+                "SELECT body FROM history WHERE kind = ? ORDER BY seq DESC LIMIT ?", (kind, self.ring_size)
+            ).fetchall()
+            entries = [json.loads(body) for (body,) in reversed(rows)]
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            raise self._foreign(exc) from None
+        required = ("seq", "message_id") if kind == PUSHES else ("seq", "status")
+        for entry in entries:
+            if not isinstance(entry, dict) or not all(key in entry for key in required):
+                raise self._foreign(ValueError(f"a {kind} row without {', '.join(required)}"))
+            if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
+                raise self._foreign(ValueError(f"a {kind} row whose seq is not an integer"))
+        return entries
 
     def next_message_id(self) -> int | None:
-        """The MessageId counter saved by :meth:`save_next_message_id`, else ``None``."""
-        row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = 0", (META,)).fetchone()
-        return int(json.loads(row[0])["next_message_id"]) if row else None
+        """The MessageId counter saved by :meth:`save_next_message_id`, else ``None``.
+
+        Raises :class:`EmulatorError` when the saved counter is not the emulator's.
+        """
+        try:
+            row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = 0", (META,)).fetchone()
+            return int(json.loads(row[0])["next_message_id"]) if row else None
+        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError) as exc:
+            raise self._foreign(exc) from None
+
+    def _foreign(self, exc: BaseException) -> EmulatorError:
+        # Another program's SQLite file, or one damaged by hand: say so instead of a traceback.
+        return EmulatorError(
+            f"--store {str(self.path)!r} is not an emulator history file ({type(exc).__name__}: {exc})"
+        )
 
     def save_next_message_id(self, value: int) -> None:
         """Remember the next MessageId, so a restart never hands one out twice."""

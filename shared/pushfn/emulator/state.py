@@ -61,7 +61,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.clock: Clock = clock or system_clock
         self.app_keys = tuple(int(k) for k in app_keys)
-        self.auth = Authenticator(credentials)
+        self.auth = Authenticator(credentials, max_nonces=ring_size)
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
         self.qps_limits: dict[str, float] = dict(qps_limits or {})
@@ -193,6 +193,8 @@ class EmulatorState:
                     break
                 del self.tokens[oldest]
             self.tokens[(app_key, action, token)] = (now, copy.deepcopy(data))
+            while len(self.tokens) > self.history.ring_size:  # and never more than the ring holds
+                del self.tokens[next(iter(self.tokens))]
 
     # --- rate limits --------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ else:
 
 #: Idle keep-alive connections kept per origin (more concurrent requests open more; extras are closed).
 DEFAULT_POOL_SIZE = 16
+#: Largest answer read (bytes). CloudPush answers are a few KB; a bigger one is refused, not buffered.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 class PreparedRequest:
@@ -155,9 +157,17 @@ class Proxies:
         if self.no_proxy:
             from urllib.request import proxy_bypass_environment  # only when a proxy is configured
 
-            if proxy_bypass_environment(netloc, {"no": self.no_proxy}):
+            if proxy_bypass_environment(netloc, {"no": self.no_proxy}) or self._bypasses_ipv6(netloc):
                 return None
         return proxy
+
+    def _bypasses_ipv6(self, netloc: str) -> bool:
+        # The standard library compares "::1" with "[::1]"; curl, Go and requests accept either form.
+        if not netloc.startswith("["):
+            return False
+        host = netloc[1:].partition("]")[0].lower()
+        entries = (entry.strip().lower().strip("[]") for entry in (self.no_proxy or "").split(","))
+        return host in entries
 
 
 def _proxy_parts(proxy: str) -> tuple[str, dict[str, str]]:
@@ -259,7 +269,10 @@ class StdlibTransport:
             break
         try:
             response = conn.getresponse()
-            body = response.read()
+            # Bounded: http.client would allocate a claimed Content-Length at once (MemoryError on 10**11).
+            announced = response.length
+            too_large = announced is not None and announced > MAX_ANSWER_BYTES
+            body = b"" if too_large else response.read(MAX_ANSWER_BYTES + 1)
         except TimeoutError:
             conn.close()
             raise AmbiguousResponseError(
@@ -270,6 +283,12 @@ class StdlibTransport:
             raise AmbiguousResponseError(
                 f"{request.action}: connection lost before the answer arrived ({_reason(exc)})"
             ) from None
+        if too_large or len(body) > MAX_ANSWER_BYTES:
+            conn.close()
+            raise AmbiguousResponseError(
+                f"{request.action}: the answer is larger than {MAX_ANSWER_BYTES} bytes (no CloudPush answer is); "
+                "the request may have been acted on"
+            )
         if response.will_close or conn.sock is None:
             conn.close()
         else:
@@ -460,6 +479,7 @@ class RequestsTransport:
                 session.verify = ca_file
         self._session = session
         self._proxies = proxies or Proxies()
+        self._ca_file = ca_file
 
     def send(self, request: PreparedRequest, timeout: Timeout) -> RawResponse:
         """:meth:`Transport.send` over the session, sending the signed bytes as they are; redirects are not followed."""
@@ -476,6 +496,14 @@ class RequestsTransport:
         prepared.body = request.body or None
         prepared.hooks = {"response": []}
         scheme, _, netloc = _split_url(request.url)[0].partition("://")
+        if scheme == "https" and self._ca_file:
+            import os
+
+            if not os.path.isfile(self._ca_file):
+                # requests would raise a bare OSError here; name the setting, as the stdlib transport does.
+                raise ConfigurationError(
+                    f"cannot load the CA bundle {self._ca_file!r} (SSL_CERT_FILE / REQUESTS_CA_BUNDLE): no such file"
+                )
         proxy = self._proxies.for_origin(scheme, netloc)
         try:
             resp = self._session.send(  # type: ignore[attr-defined]
@@ -506,14 +534,16 @@ class RequestsTransport:
 
 
 def _never_connected(exc: BaseException) -> bool:
-    """True when urllib3 failed while opening the connection (refused, DNS, connect timeout, proxy)."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProxyError
+    """True when urllib3 failed while opening the connection (refused, DNS, connect timeout)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError, ProxyError)):
+        # A ProxyError alone proves nothing: the proxy may have delivered the request and then hung up.
+        # Only a failure to open a connection (to the proxy or the service) says nothing was sent.
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
             return True
         reason = getattr(current, "reason", None)
         if isinstance(reason, BaseException) and id(reason) not in seen:
