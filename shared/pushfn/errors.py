@@ -85,6 +85,10 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   │                                  quoting (rule, line) · the file's report says rejected; never retried
     │   └── UnsupportedFormatError       the object name is no .txt/.csv/.jsonl (optionally .gz) · as TargetFileError,
     │                                      refused before a byte is read
+    ├── ObjectStoreError                 pushfn.targets.errors: reading or writing an object failed (reason,
+    │   │                                  transient) · file_push: retried only when transient
+    │   └── ObjectNameError              (+ ValueError) an object name the local reader refuses (.., absolute,
+    │                                      NUL) · permanent
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         ├── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);

@@ -32,14 +32,11 @@ from urllib.parse import unquote_plus
 
 from pushfn.errors import PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
+from pushfn.targets.readers import REPORT_SUFFIX, SIDECAR_SUFFIX
 
 OSS = "oss"
 S3 = "s3"
 
-#: Suffix of the sidecar object that names a file's push content.
-SIDECAR_SUFFIX = ".push.json"
-#: Suffix of the report object the function writes beside a file.
-REPORT_SUFFIX = ".report.json"
 #: Event names that start a run (the part before the colon).
 CREATED_PREFIX = "ObjectCreated:"
 
@@ -220,9 +217,7 @@ def _s3_record(record: Mapping[str, Any]) -> ObjectCreated:
 
 __all__ = [
     "OSS",
-    "REPORT_SUFFIX",
     "S3",
-    "SIDECAR_SUFFIX",
     "ObjectCreated",
     "ObjectEventError",
     "ObjectEvents",
