@@ -95,6 +95,37 @@ def is_control_object(key: str) -> bool:
     return lowered.endswith(SIDECAR_SUFFIX) or lowered.endswith(REPORT_SUFFIX)
 
 
+def object_reader(obj: ObjectCreated, settings: Any, credentials: Any) -> Any:
+    """The :class:`~pushfn.targets.readers.ObjectReader` of ``obj``: the local folder
+    ``PUSHFN_FILE_ROOT`` when set (local runs), else S3 (boto3, region from the event) or OSS (oss2,
+    endpoint from the event's region or ``PUSHFN_OSS_ENDPOINT``, signed with ``credentials``)."""
+    from pushfn.targets import readers
+
+    if settings.pushfn_file_root:
+        return readers.LocalFolderReader(settings.pushfn_file_root)
+    if obj.platform == S3:
+        return readers.S3Reader(region=obj.region)
+    endpoint = readers.oss_endpoint(obj.region, settings.pushfn_oss_endpoint)
+    return readers.OssReader(endpoint=endpoint, credentials=credentials)
+
+
+def remaining_seconds(context: Any, *, elapsed: float = 0.0) -> float | None:
+    """Seconds the invocation has left, or None when the context does not say.
+
+    Lambda: ``context.get_remaining_time_in_millis()``. Function Compute has no remaining-time call in
+    Python: ``context.function.timeout`` (seconds) minus ``elapsed`` since the handler started.
+    """
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        value = remaining()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value / 1000.0
+    timeout = getattr(getattr(context, "function", None), "timeout", None)
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return timeout - elapsed
+    return None
+
+
 def parse_object_event(event: object) -> ObjectEvents:
     """Recognise the event and list its new objects; see the module docstring.
 
@@ -223,5 +254,7 @@ __all__ = [
     "ObjectEvents",
     "SkippedRecord",
     "is_control_object",
+    "object_reader",
     "parse_object_event",
+    "remaining_seconds",
 ]
