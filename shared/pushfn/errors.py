@@ -77,11 +77,18 @@ base kept so that older ``except ValueError`` code still catches the error::
     │                                      · HTTP 400 malformed-event
     ├── QueueEventError                  pushfn.triggers.queue (+ ValueError): an event of no known queue shape
     │                                      · reported as one unreadable message: permanent, dead-lettered
+    ├── ObjectEventError                 pushfn.triggers.objects (+ ValueError): an event that is no OSS or S3
+    │   │                                  object event · file_push logs it; never retried
+    │   └── ObjectRecordError            one unusable record; never leaves the adapter (the record is skipped)
     ├── TargetFileError                  pushfn.targets.errors (+ ValueError): a file of targets cannot be read as a
     │   │                                  whole: corrupt gzip, CSV header without a target column, runaway CSV
     │   │                                  quoting (rule, line) · the file's report says rejected; never retried
     │   └── UnsupportedFormatError       the object name is no .txt/.csv/.jsonl (optionally .gz) · as TargetFileError,
     │                                      refused before a byte is read
+    ├── ObjectStoreError                 pushfn.targets.errors: reading or writing an object failed (reason,
+    │   │                                  transient) · file_push: retried only when transient
+    │   └── ObjectNameError              (+ ValueError) an object name the local reader refuses (.., absolute,
+    │                                      NUL) · permanent
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         ├── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);

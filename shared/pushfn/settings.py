@@ -339,6 +339,20 @@ VARIABLES: tuple[Variable, ...] = (
         "where permanently failed queue messages go: a directory (`file:///dir`) or an SQS queue URL",
         shown="— (log line only)",
     ),
+    Variable(
+        "PUSHFN_FILE_PUSH_SPEC",
+        "the file function's default push content when a file has no `.push.json` sidecar and no `push-template` "
+        'metadata: a push spec without targets or `{"template": NAME}` (inline JSON or a file path)',
+        shown="— (such a file is rejected with a report)",
+    ),
+    Variable(
+        "PUSHFN_FILE_ROOT", "a local folder the file function reads objects from instead of the bucket (local runs)"
+    ),
+    Variable(
+        "PUSHFN_OSS_ENDPOINT",
+        "OSS endpoint of the file function instead of the one built from the event's region",
+        shown="`https://oss-<region>-internal.aliyuncs.com`",
+    ),
     Variable("AWS_REGION", "AWS region (Lambda sets it) for the SQS dead-letter queue"),
     Variable("AWS_DEFAULT_REGION", "AWS region when `AWS_REGION` is unset"),
     Variable("PUSHFN_EMULATOR_ACCESS_KEY_ID", "the emulator's accepted AccessKey id", default="testid", shown="testid"),
@@ -428,6 +442,9 @@ class Settings:
     pushfn_templates: str | None
     pushfn_schedules: str | None
     pushfn_dead_letter_url: str | None
+    pushfn_file_push_spec: str | None
+    pushfn_file_root: str | None
+    pushfn_oss_endpoint: str | None
     aws_region: str | None
     aws_default_region: str | None
     pushfn_emulator_access_key_id: str

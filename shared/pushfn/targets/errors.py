@@ -35,4 +35,23 @@ class UnsupportedFormatError(TargetFileError):
         super().__init__("format", message)
 
 
-__all__ = ["TargetFileError", "UnsupportedFormatError"]
+class ObjectStoreError(PushfnError):
+    """Reading or writing an object failed. ``reason`` is a stable id (``not_found``, ``forbidden``,
+    ``name``, ``too_large``, ``unavailable``); ``transient`` says whether a retry can help (a network
+    failure, a 5xx, throttling) or not (a missing or forbidden object, a refused name)."""
+
+    def __init__(self, message: str, *, reason: str, transient: bool = False) -> None:
+        self.reason = reason
+        self.transient = transient
+        super().__init__(message)
+
+
+class ObjectNameError(ObjectStoreError, ValueError):
+    """An object name the local reader refuses: ``..`` segments, an absolute path, a NUL or control
+    character, an empty name. Permanent (reason ``name``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="name")
+
+
+__all__ = ["ObjectNameError", "ObjectStoreError", "TargetFileError", "UnsupportedFormatError"]

@@ -1,0 +1,414 @@
+"""One uploaded file of targets → pushes, chunk by chunk, each at most once; a report beside the file.
+
+For every new object the event names (:mod:`pushfn.triggers.objects`):
+
+1. **Push content**, the first found: the sidecar ``<key>.push.json``; the object's ``push-template``
+   metadata naming a configured template (``PUSHFN_TEMPLATES``); the default spec
+   ``PUSHFN_FILE_PUSH_SPEC``. Each is a push spec without targets (``{"DeviceType", "PushType", "Title",
+   "Body", ...}``, placeholders allowed) or a template reference ``{"template": NAME}``; either may
+   say ``"target_type"`` (``DEVICE``, ``ACCOUNT``, ``ALIAS``: the type of a ``.txt`` file's lines,
+   default ``DEVICE``). None of them, or one that is unusable → the file is **rejected** with a
+   report saying why, and nothing is sent.
+2. The object is **streamed** through :class:`~pushfn.targets.formats.TargetRows` and
+   :func:`~pushfn.targets.chunks.plan_chunks` (``Push`` ≤ 1,000 targets, ``MassPush`` ≤ 100 tasks).
+3. Each chunk goes through the idempotency guard under its own key
+   :func:`~pushfn.targets.chunks.chunk_key` (bucket, key, ETag or version id, index) — function
+   ``file_push``, scope ``file`` — with its own ``IdempotentToken``, **sequentially**. A redelivered
+   event, or a run restarted after a crash, replays the chunks already sent from the guard's records
+   and sends only the rest.
+4. ``<key>.report.json`` is written beside the object (:class:`~pushfn.targets.report.Report`).
+
+Failures: a chunk refused permanently (a 4xx that is the data's fault) is recorded as ``failed`` and
+the next chunk still goes out. A transient failure the client's own retries did not overcome
+(throttling, 5xx, network, the store) stops the file: the report says ``partial`` and the handler
+raises :class:`~pushfn.triggers.RetryLaterError` so the platform delivers the event again — the
+retry replays the finished chunks and resumes at the failed one. The same happens when the function
+nears its timeout (Lambda: ``get_remaining_time_in_millis``; FC: ``function.timeout`` from the start
+of the invocation): the run stops *between* chunks, writes a partial report and asks for the retry,
+instead of being killed mid-chunk. (Handing the rest to other invocations — fan-out — is not built yet.)
+
+A malformed event is logged and not retried; a missing or forbidden object is logged and not retried;
+a store that failed transiently is retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
+from pushfn.logs import get_logger
+from pushfn.push.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pushfn.idempotency import Guard
+    from pushfn.push import PushSender
+    from pushfn.targets.chunks import Chunk
+    from pushfn.targets.readers import ObjectReader
+    from pushfn.targets.report import Report
+    from pushfn.triggers.objects import ObjectCreated
+
+FUNCTION_NAME = "file_push"
+SCOPE = "file"
+#: Stop between chunks when less than this is left of the function's time (plus the slowest chunk so far).
+STOP_MARGIN_SECONDS = 10.0
+#: Keys of a push content that are not Push parameters.
+TARGET_TYPE_KEY = "target_type"
+
+logger = get_logger("pushfn.jobs.files")
+
+
+def ContentError(message: str) -> Exception:
+    """A :class:`~pushfn.targets.errors.TargetFileError` of rule ``content``: no usable push content."""
+    from pushfn.targets.errors import TargetFileError
+
+    return TargetFileError("content", message)
+
+
+@dataclass
+class FileOutcome:
+    """What one object came to: ``summary`` (status, counts, where the report went) and, when a retry
+    can finish it, ``retry_reason``."""
+
+    summary: dict[str, Any]
+    retry_reason: str | None = None
+    cause: BaseException | None = field(default=None, repr=False)
+
+
+# --- the handler -----------------------------------------------------------------------------------
+
+
+def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
+    """The ``file_push`` handler: an OSS/S3 object event in, ``{"files": [...], "skipped": [...]}`` out.
+
+    Raises :class:`~pushfn.triggers.RetryLaterError` when some file stopped on a transient failure or
+    the timeout (after every other file was handled), and ``ConfigurationError``/``CredentialsError``
+    when the configuration is unusable. Everything else is in the answer and the reports.
+    """
+    from pushfn.runtime import get_runtime
+    from pushfn.triggers import RetryLaterError
+    from pushfn.triggers.objects import ObjectEventError, object_reader, parse_object_event
+
+    started = _clock()
+    try:
+        events = parse_object_event(event)
+    except ObjectEventError as exc:
+        _log(logging.ERROR, "file_push.malformed_event", "malformed event, not retried: %s", str(exc))
+        return {"status": "invalid", "problem": safe_text(str(exc)), "files": [], "skipped": []}
+    skipped = []
+    for record in events.skipped:
+        _log(
+            logging.INFO,
+            "file_push.skipped",
+            "record skipped: %s",
+            record.detail,
+            index=record.index,
+            reason=record.reason,
+            key=record.key,
+        )
+        skipped.append({"index": record.index, "reason": record.reason, "detail": record.detail})
+    runtime = get_runtime(context)
+    deadline = _deadline(context, started)
+    outcomes = []
+    for obj in events.objects:
+        reader = object_reader(obj, runtime.settings, runtime.credentials)
+        outcomes.append(
+            process_object(
+                obj,
+                reader=reader,
+                guard=runtime.guard(FUNCTION_NAME),
+                client=runtime.client,
+                runtime=runtime,
+                context=context,
+                deadline=deadline,
+            )
+        )
+    reasons = [o.retry_reason for o in outcomes if o.retry_reason]
+    if reasons:
+        cause = next((o.cause for o in outcomes if o.cause is not None), None)
+        raise RetryLaterError("the object event", reasons) from cause
+    return {"status": "ok", "files": [o.summary for o in outcomes], "skipped": skipped}
+
+
+def _clock() -> float:
+    """The job's monotonic clock (a test moves it instead of sleeping)."""
+    return time.monotonic()
+
+
+def _deadline(context: Any, started: float) -> float | None:
+    """The :func:`_clock` value by which the function must have stopped, or None when unknown."""
+    from pushfn.triggers.objects import remaining_seconds
+
+    left = remaining_seconds(context, elapsed=_clock() - started)
+    return None if left is None else _clock() + left
+
+
+# --- one object ------------------------------------------------------------------------------------
+
+
+def process_object(
+    obj: ObjectCreated,
+    *,
+    reader: ObjectReader,
+    guard: Guard,
+    client: PushSender,
+    runtime: Any = None,
+    context: Any = None,
+    deadline: float | None = None,
+) -> FileOutcome:
+    """Read, plan, send and report one object (see the module docstring). ``runtime`` supplies the
+    templates and the default spec (``templates()`` and ``settings``); ``deadline`` is a :func:`_clock`
+    value by which the run must have stopped."""
+    from pushfn.targets.chunks import plan_chunks
+    from pushfn.targets.errors import ObjectStoreError, TargetFileError
+    from pushfn.targets.formats import TargetRows
+    from pushfn.targets.report import Report
+
+    clock = _clock
+    report = Report(bucket=obj.bucket, key=obj.key, version=obj.version)
+    fields = {"bucket": obj.bucket, "key": obj.key, "version": obj.version}
+    try:
+        stream = reader.open(obj.bucket, obj.key)
+    except ObjectStoreError as exc:
+        return _store_failure(obj, exc, report, reader)
+    try:
+        content, target_type, source = find_content(obj, reader, runtime)
+    except ObjectStoreError as exc:
+        _close(stream)
+        return _store_failure(obj, exc, report, reader)
+    except TargetFileError as exc:  # no usable push content
+        _close(stream)
+        report.rejected = exc.to_dict()
+        return _finish(obj, report, reader, None)
+    try:
+        rows = TargetRows(stream, obj.key, target_type=target_type)
+    except TargetFileError as exc:
+        _close(stream)
+        report.rejected = exc.to_dict()
+        return _finish(obj, report, reader, None)
+    report.format = rows.format.to_dict()
+    _log(logging.INFO, "file_push.start", "file started (content from %s)", source, **fields)
+
+    retry_reason: str | None = None
+    cause: BaseException | None = None
+    sending = 0.0
+    slowest = 0.0
+    try:
+        for chunk in plan_chunks(rows, content, report):
+            if retry_reason is not None:
+                continue  # stopped: the rest is only planned, so the report counts it as pending
+            if deadline is not None and deadline - clock() < STOP_MARGIN_SECONDS + slowest:
+                retry_reason = f"{obj.key}: near the function's timeout before chunk {chunk.index}"
+                _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", retry_reason, **fields)
+                continue
+            began = clock()
+            stop, failure_cause = _send_chunk(obj, chunk, report, guard, client, context)
+            spent = clock() - began
+            sending += spent
+            slowest = max(slowest, spent)
+            if stop:
+                retry_reason, cause = stop, failure_cause
+    except ObjectStoreError as exc:  # the stream broke while reading
+        report.send_seconds = sending
+        if exc.transient:
+            _finish(obj, report, reader, None)
+            return FileOutcome(_summary(obj, report, None), f"{obj.key}: {exc.reason}", exc)
+        report.rejected = {"rule": "read", "message": str(exc), "line": None}
+    finally:
+        _close(stream)
+    report.send_seconds = sending
+    return _finish(obj, report, reader, retry_reason, cause)
+
+
+def _send_chunk(
+    obj: ObjectCreated, chunk: Chunk, report: Report, guard: Guard, client: PushSender, context: Any
+) -> tuple[str | None, BaseException | None]:
+    """Send one chunk through the guard and record its outcome; a reason when the file must stop."""
+    from pushfn.targets.chunks import chunk_key
+
+    key = chunk_key(obj.bucket, obj.key, obj.version, chunk.index)
+    payload = {
+        "action": chunk.action,
+        "target_type": chunk.target_type,
+        "count": chunk.count,
+        "first_line": chunk.first_line,
+        "last_line": chunk.last_line,
+    }
+
+    def send(token: str) -> dict[str, Any]:
+        if chunk.action == "MassPush":
+            return client.mass_push(chunk.params, idempotent_token=token).to_dict()
+        return client.push(chunk.params, idempotent_token=token).to_dict()
+
+    try:
+        outcome = guard.run(key, scope=SCOPE, payload=payload, operation=send, context=context)
+    except Exception as exc:  # every failure is classified and recorded; none escapes unrecorded
+        failure = sending_failure(exc)
+        retryable = failure.status is Verdict.TRANSIENT
+        if not retryable:
+            report.chunk_failed(
+                chunk.index,
+                code=failure.code or failure.reason,
+                request_id=getattr(exc, "request_id", None),
+                retryable=False,
+                message=failure.message,
+            )
+        # A transient failure (maybe sent included) gets no outcome: the chunk stays pending, and the
+        # platform's retry resends it under the same key (the guard keeps its IdempotentToken).
+        _log(
+            logging.WARNING if retryable else logging.ERROR,
+            f"file_push.chunk_{failure.status.value}_failure",
+            "chunk failed: %s",
+            failure.message,
+            bucket=obj.bucket,
+            key=obj.key,
+            chunk=chunk.index,
+            code=failure.code,
+        )
+        if retryable:
+            return f"{obj.key}: chunk {chunk.index} {failure.reason}", exc
+        return None, None
+    result = outcome.result
+    message_id = result.get("MessageId") or ",".join(result.get("MessageIds") or [])
+    report.chunk_sent(chunk.index, message_id=str(message_id), request_id=result.get("RequestId"))
+    return None, None
+
+
+def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tuple[Any, str, str]:
+    """``(content, target_type, source)``: the push content of ``obj`` (a Template or a spec mapping),
+    the type of a ``.txt`` file's lines, and where the content came from (``sidecar``, ``metadata``,
+    ``default``). Raises ContentError (rejected file) or ObjectStoreError (reading failed)."""
+    from pushfn.json_input import JsonInputError, decode_json
+
+    sidecar = reader.read_sidecar(obj.bucket, obj.key)
+    if sidecar is not None:
+        try:
+            spec = decode_json(sidecar)
+        except JsonInputError as exc:
+            raise ContentError(f"the sidecar {obj.key}.push.json is not usable JSON: {exc}") from None
+        return (*_content(spec, runtime, "the sidecar"), "sidecar")
+    name = reader.template_name(obj.bucket, obj.key)
+    if name is not None:
+        return (*_content({"template": name}, runtime, "the push-template metadata"), "metadata")
+    default = getattr(getattr(runtime, "settings", None), "pushfn_file_push_spec", None)
+    if default:
+        from pushfn.specs.tables import load_table
+
+        try:
+            spec = load_table(default, variable="PUSHFN_FILE_PUSH_SPEC", shape="a push spec without targets")
+        except ConfigurationError as exc:
+            raise ContentError(f"the default push content is unusable: {exc}") from None
+        return (*_content(spec, runtime, "PUSHFN_FILE_PUSH_SPEC"), "default")
+    raise ContentError(
+        "no push content: no sidecar <key>.push.json, no push-template metadata, and no PUSHFN_FILE_PUSH_SPEC"
+    )
+
+
+def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str]:
+    from pushfn.specs.templates import compile_template
+    from pushfn.targets.rules import TARGET_TYPES
+
+    if not isinstance(spec, Mapping) or not spec:
+        raise ContentError(f"{where} must be a non-empty JSON object (a push spec without targets)")
+    spec = dict(spec)
+    target_type = spec.pop(TARGET_TYPE_KEY, "DEVICE")
+    if target_type not in TARGET_TYPES:
+        raise ContentError(f"{where}: target_type must be one of {', '.join(TARGET_TYPES)}")
+    if spec.get("mode") not in (None, "per_chunk"):
+        raise ContentError(f"{where}: mode {str(spec.get('mode'))[:30]!r} is not supported yet")
+    spec.pop("mode", None)
+    for name in ("Target", "TargetValue", "target", "target_value"):
+        if name in spec:
+            raise ContentError(f"{where} names {name}: the file gives the targets")
+    if "template" in spec:
+        name = spec.pop("template")
+        if spec:
+            raise ContentError(f"{where}: a template reference takes no other keys yet ({sorted(spec)[:3]})")
+        templates = runtime.templates() if runtime is not None else {}
+        if not isinstance(name, str) or name not in templates:
+            raise ContentError(f"{where} names the template {str(name)[:64]!r}, which is not configured")
+        return templates[name], target_type
+    try:
+        return compile_template("file", spec), target_type
+    except Exception as exc:  # compiling the content: any failure is the content's
+        raise ContentError(f"{where} is not a usable push spec: {safe_text(str(exc))}") from None
+
+
+# --- endings ---------------------------------------------------------------------------------------
+
+
+def _finish(
+    obj: ObjectCreated,
+    report: Report,
+    reader: ObjectReader,
+    retry_reason: str | None,
+    cause: BaseException | None = None,
+) -> FileOutcome:
+    from pushfn.targets.errors import ObjectStoreError
+
+    where = None
+    document = report.to_dict()
+    document["stopped"] = safe_text(retry_reason) if retry_reason else None
+    try:
+        where = reader.write_report(obj.bucket, obj.key, document)
+    except ObjectStoreError as exc:
+        _log(logging.ERROR, "file_push.report_unwritten", "report not written: %s", str(exc), key=obj.key)
+        if exc.transient and retry_reason is None:
+            retry_reason, cause = f"{obj.key}: report not written ({exc.reason})", exc
+    summary = _summary(obj, report, where)
+    level = logging.WARNING if summary["status"] != "complete" else logging.INFO
+    _log(level, "file_push.done", "file %s", summary["status"], **{k: v for k, v in summary.items() if k != "key"})
+    return FileOutcome(summary, retry_reason, cause)
+
+
+def _store_failure(obj: ObjectCreated, exc: Any, report: Report, reader: ObjectReader) -> FileOutcome:
+    if exc.transient:
+        _log(logging.WARNING, "file_push.store_unavailable", "object store failed, will retry: %s", str(exc))
+        return FileOutcome(_summary(obj, report, None), f"{obj.key}: {exc.reason}", exc)
+    _log(logging.ERROR, "file_push.object_unusable", "object unusable, not retried: %s", str(exc), key=obj.key)
+    report.rejected = {"rule": exc.reason, "message": safe_text(str(exc)), "line": None}
+    if exc.reason in ("not_found", "forbidden", "name"):
+        return FileOutcome({**_summary(obj, report, None), "problem": safe_text(str(exc))})
+    return _finish(obj, report, reader, None)
+
+
+def _summary(obj: ObjectCreated, report: Report, where: str | None) -> dict[str, Any]:
+    data = report.to_dict()
+    return {
+        "bucket": obj.bucket,
+        "key": obj.key,
+        "status": data["status"],
+        "report": where,
+        "targets": data["targets"],
+        "totals": data["totals"],
+    }
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        # Closing a stream we are done with must not hide the outcome.
+        with contextlib.suppress(Exception):
+            close()
+
+
+def _log(level: int, event: str, text: str, *args: Any, **extra: Any) -> None:
+    fields = {"event": event, "function": FUNCTION_NAME}
+    for name, value in extra.items():
+        if value is not None:
+            fields[name] = safe_text(value) if isinstance(value, str) else value
+    logger.log(level, text, *[safe_text(a) if isinstance(a, str) else a for a in args], extra={"fields": fields})
+
+
+__all__ = [
+    "FUNCTION_NAME",
+    "SCOPE",
+    "FileOutcome",
+    "find_content",
+    "handle_object_event",
+    "process_object",
+]

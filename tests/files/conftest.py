@@ -1,0 +1,53 @@
+"""Fixtures of the file-function tests: helpers beside this file importable by name, moto S3, FAKE OSS."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server (S3, SQS…) on loopback, for the module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 S3 client for moto; ``AWS_ENDPOINT_URL`` is set so readers built by boto3 find it too."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    return boto3.client("s3", region_name="us-east-1")
+
+
+@pytest.fixture
+def fake_oss() -> Iterator[Any]:
+    """The FAKE OSS server (see fake_oss.py) on loopback."""
+    from fake_oss import FakeOss
+
+    server = FakeOss()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -1,0 +1,306 @@
+"""The file function end to end: local folder objects, the real guard on SQLite, the emulator for every push."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from functions.file_push.index import handler
+from tests.conftest import make_client
+from tests.support import Clock, ClockedRuntime
+
+from pushfn.idempotency.stores.sqlite import SqliteStore
+from pushfn.runtime import reset_runtime, set_runtime
+from pushfn.settings import Settings
+from pushfn.triggers import RetryLaterError
+from pushfn.triggers.events.objects import StoredObject, oss_event, s3_event
+
+CONTENT = {"DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "Sale", "Body": "Today only"}
+WELCOME = {"DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "Hi {name}", "Body": "Welcome to {city}"}
+
+
+class Files:
+    """A folder of objects, a runtime pointed at it and at the emulator, and the emulator's record."""
+
+    def __init__(self, root: Path, emulator: Any, store: Path, **settings: Any) -> None:
+        self.root, self.emulator, self.store_path = root, emulator, store
+        self.client = make_client(emulator)
+        self.settings = Settings(
+            push_app_key="23267207",
+            pushfn_file_root=str(root),
+            pushfn_templates=json.dumps({"welcome": WELCOME}),
+            **settings,
+        )
+        self.install()
+
+    def install(self, client: Any = None) -> ClockedRuntime:
+        runtime = ClockedRuntime(
+            clock=Clock(), settings=self.settings, client=client or self.client, store=SqliteStore(self.store_path)
+        )
+        set_runtime(runtime)
+        return runtime
+
+    def put(self, key: str, data: bytes | str, spec: Any = None) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        if spec is not None:
+            (self.root / f"{key}.push.json").write_text(json.dumps(spec))
+
+    def report(self, key: str) -> dict[str, Any]:
+        return json.loads((self.root / f"{key}.report.json").read_text("utf-8"))
+
+    def pushes(self, action: str | None = None) -> list[str]:
+        """The RequestIds of accepted calls (the emulator lists one push per MassPush task)."""
+        ids = [p["request_id"] for p in self.emulator.pushes() if action is None or p["action"] == action]
+        return list(dict.fromkeys(ids))
+
+
+@pytest.fixture
+def files(tmp_path: Path, emulator: Any) -> Iterator[Files]:
+    made = Files(tmp_path / "bucket", emulator, tmp_path / "idempotency.db")
+    try:
+        yield made
+    finally:
+        reset_runtime()
+        made.client.close()
+
+
+def device_ids(count: int, start: int = 0) -> str:
+    return "".join(f"{n:032x}\n" for n in range(start, start + count))
+
+
+def personalised(count: int) -> str:
+    return "device_id,name,city\n" + "".join(f"{n:032x},User {n},City {n % 7}\n" for n in range(count))
+
+
+def test_250_personalised_rows_make_3_mass_push_calls(files: Files) -> None:
+    files.put("in/welcome.csv", personalised(250), {"template": "welcome"})
+    answer = handler(oss_event(["in/welcome.csv"]), None)
+    assert answer["files"][0]["status"] == "complete"
+    calls = files.pushes("MassPush")
+    assert len(calls) == 3
+    report = files.report("in/welcome.csv")
+    assert [c["count"] for c in report["chunks"]["sent"]] == [100, 100, 50]
+    assert report["targets"] == {"valid": 250, "invalid": 0, "duplicate": 0}
+
+
+def test_template_named_by_the_default_spec_setting(tmp_path: Path, emulator: Any) -> None:
+    made = Files(tmp_path / "b", emulator, tmp_path / "s.db", pushfn_file_push_spec=json.dumps({"template": "welcome"}))
+    try:
+        made.put("x.csv", personalised(3))
+        assert handler(oss_event(["x.csv"]), None)["files"][0]["status"] == "complete"
+        assert made.report("x.csv")["totals"]["targets_sent"] == 3
+    finally:
+        reset_runtime()
+        made.client.close()
+
+
+def test_redelivered_event_resends_nothing(files: Files) -> None:
+    files.put("in/w.csv", personalised(150), {"template": "welcome"})
+    event = oss_event(["in/w.csv"])
+    handler(event, None)
+    first = files.report("in/w.csv")
+    handler(event, None)
+    assert len(files.pushes()) == 2
+    again = files.report("in/w.csv")
+    assert again["status"] == "complete" and again["chunks"]["sent"] == first["chunks"]["sent"]
+
+
+def test_a_new_version_of_the_object_is_sent_again(files: Files) -> None:
+    files.put("in/w.csv", personalised(5), {"template": "welcome"})
+    handler(oss_event([StoredObject("in/w.csv", etag="A")]), None)
+    handler(oss_event([StoredObject("in/w.csv", etag="B")]), None)
+    assert len(files.pushes()) == 2
+
+
+def test_throttling_backs_off_and_everything_is_sent(files: Files) -> None:
+    files.put("t.csv", personalised(300), {"template": "welcome"})
+    files.emulator.add_fault("throttle", count=2)
+    assert handler(oss_event(["t.csv"]), None)["files"][0]["status"] == "complete"
+    report = files.report("t.csv")
+    assert report["totals"]["sent"] == 3 and report["chunks"]["failed"] == []
+    assert len(files.pushes("MassPush")) == 3
+
+
+class RefuseChunk:
+    """The real client, except that the ``nth`` MassPush is sent with an AppKey the emulator does not
+    know, so the service refuses it (a permanent 4xx)."""
+
+    def __init__(self, client: Any, nth: int) -> None:
+        self._client, self._nth, self._seen = client, nth, 0
+
+    def mass_push(self, request: Any, **kwargs: Any) -> Any:
+        self._seen += 1
+        if self._seen == self._nth:
+            request = {**request, "AppKey": 11111111}
+        return self._client.mass_push(request, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_a_permanently_failing_chunk_is_reported_and_the_others_sent(files: Files) -> None:
+    files.install(RefuseChunk(files.client, 2))
+    files.put("p.csv", personalised(300), {"template": "welcome"})
+    answer = handler(oss_event(["p.csv"]), None)
+    assert answer["files"][0]["status"] == "complete"
+    report = files.report("p.csv")
+    assert [c["index"] for c in report["chunks"]["sent"]] == [0, 2]
+    (failed,) = report["chunks"]["failed"]
+    assert failed["index"] == 1 and failed["retryable"] is False and failed["count"] == 100
+    assert len(files.pushes("MassPush")) == 2
+
+
+def test_transient_failure_stops_and_the_retry_resumes(files: Files) -> None:
+    files.put("r.csv", personalised(300), {"template": "welcome"})
+    files.emulator.add_fault("internal_error", count=10)
+    with pytest.raises(RetryLaterError):
+        handler(oss_event(["r.csv"]), None)
+    stopped = files.report("r.csv")
+    assert stopped["status"] == "planned" and stopped["totals"]["pending"] == 3 and "chunk 0" in stopped["stopped"]
+    files.emulator.clear_faults()
+    # Chunk 0 may have gone out (a 5xx): its record stays in progress until the window passes, then
+    # the retry takes it over with the same IdempotentToken.
+    files.install().clock.advance(3600)
+    handler(oss_event(["r.csv"]), None)
+    report = files.report("r.csv")
+    assert report["status"] == "complete" and report["totals"]["sent"] == 3
+    assert len(files.pushes("MassPush")) == 3
+
+
+def test_empty_file_reports_zero_targets(files: Files) -> None:
+    files.put("empty.txt", "", CONTENT)
+    answer = handler(s3_event(["empty.txt"]), None)
+    report = files.report("empty.txt")
+    assert answer["files"][0]["status"] == "complete"
+    assert report["targets"] == {"valid": 0, "invalid": 0, "duplicate": 0} and report["totals"]["chunks"] == 0
+    assert files.pushes() == []
+
+
+def test_only_invalid_lines_report_and_no_push(files: Files) -> None:
+    files.put("bad.txt", "nope\n# comment\nshort\n" + "x" * 40 + "\n", CONTENT)
+    handler(oss_event(["bad.txt"]), None)
+    report = files.report("bad.txt")
+    assert report["targets"]["valid"] == 0 and report["targets"]["invalid"] == 3
+    assert [line["line"] for line in report["invalid"]] == [1, 3, 4]
+    assert files.pushes() == []
+
+
+def test_no_push_content_rejects_the_file_with_a_report(files: Files) -> None:
+    files.put("plain.txt", device_ids(3))
+    answer = handler(oss_event(["plain.txt"]), None)
+    report = files.report("plain.txt")
+    assert answer["files"][0]["status"] == report["status"] == "rejected"
+    assert report["rejected"]["rule"] == "content" and "PUSHFN_FILE_PUSH_SPEC" in report["rejected"]["message"]
+    assert files.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"template": "nope"}, "not configured"),
+        ({**CONTENT, "Target": "ALL"}, "the file gives the targets"),
+        ({**CONTENT, "mode": "continuous"}, "not supported yet"),
+        ({**CONTENT, "target_type": "TAG"}, "target_type"),
+        ([1], "JSON object"),
+    ],
+)
+def test_unusable_content_rejects_the_file(files: Files, spec: Any, words: str) -> None:
+    files.put("c.txt", device_ids(2), spec)
+    handler(oss_event(["c.txt"]), None)
+    assert words in files.report("c.txt")["rejected"]["message"]
+    assert files.pushes() == []
+
+
+def test_unsupported_format_rejected(files: Files) -> None:
+    files.put("list.xlsx", "x", CONTENT)
+    handler(oss_event(["list.xlsx"]), None)
+    assert files.report("list.xlsx")["rejected"]["rule"] == "format"
+
+
+def test_sidecars_reports_and_other_events_start_nothing(files: Files) -> None:
+    files.put("a.txt", device_ids(2), CONTENT)
+    answer = handler(
+        oss_event(
+            ["a.txt.push.json", "a.txt.report.json", StoredObject("a.txt", event_name="ObjectRemoved:DeleteObject")]
+        ),
+        None,
+    )
+    assert answer["files"] == [] and len(answer["skipped"]) == 3 and files.pushes() == []
+
+
+def test_malformed_event_is_logged_not_retried(files: Files) -> None:
+    assert handler(b"{not json", None)["status"] == "invalid"
+    assert handler({"Records": "x"}, None)["status"] == "invalid"
+
+
+def test_missing_object_is_not_retried(files: Files) -> None:
+    answer = handler(oss_event(["gone.txt"]), None)
+    assert answer["files"][0]["status"] == "rejected" and "no object" in answer["files"][0]["problem"]
+
+
+def test_unsafe_object_name_is_refused(files: Files) -> None:
+    answer = handler(oss_event(["../outside.txt"]), None)
+    assert answer["files"][0]["status"] == "rejected" and files.pushes() == []
+
+
+class Context:
+    """A Lambda-like context whose remaining time drops by ``step`` ms per question."""
+
+    def __init__(self, remaining_ms: int, step: int) -> None:
+        self.remaining_ms, self.step = remaining_ms, step
+
+    def get_remaining_time_in_millis(self) -> int:
+        value = self.remaining_ms
+        self.remaining_ms -= self.step
+        return value
+
+
+def test_near_the_timeout_the_run_stops_between_chunks_and_reports_partial(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pushfn.jobs import files as job
+
+    monkeypatch.setattr(job, "_clock", lambda: _now[0])
+    _now[0] = 0.0
+    files.put("slow.csv", personalised(300), {"template": "welcome"})
+
+    real = files.client
+
+    class Slow:
+        def mass_push(self, request: Any, **kwargs: Any) -> Any:
+            _now[0] += 5.0  # each chunk "takes" five seconds
+            return real.mass_push(request, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    files.install(Slow())
+    # 20 s left: chunk 0 goes (20 >= 10 + 0), chunk 1 goes (15 >= 10 + 5), chunk 2 stops (10 < 10 + 5).
+    with pytest.raises(RetryLaterError, match="timeout"):
+        handler(oss_event(["slow.csv"]), Context(20_000, 0))
+    report = files.report("slow.csv")
+    assert report["status"] == "partial" and report["totals"]["sent"] == 2 and report["totals"]["pending"] == 1
+    files.install()
+    handler(oss_event(["slow.csv"]), None)
+    assert files.report("slow.csv")["status"] == "complete"
+    assert len(files.pushes("MassPush")) == 3
+
+
+_now = [0.0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 1,000-target Push puts ~33 KB in the URL query (Push.to_form sends nothing in the body); the "
+    "emulator's aiohttp refuses request lines over 8,190 bytes — reported to the lead, outside this issue",
+)
+def test_2500_device_ids_make_3_push_calls(files: Files) -> None:
+    files.put("in/all.txt", device_ids(2500), CONTENT)
+    answer = handler(oss_event(["in/all.txt"]), None)
+    assert answer["files"][0]["status"] == "complete"
+    assert len(files.pushes("Push")) == 3
