@@ -294,11 +294,6 @@ def test_near_the_timeout_the_run_stops_between_chunks_and_reports_partial(
 _now = [0.0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 1,000-target Push puts ~33 KB in the URL query (Push.to_form sends nothing in the body); the "
-    "emulator's aiohttp refuses request lines over 8,190 bytes — reported to the lead, outside this issue",
-)
 def test_2500_device_ids_make_3_push_calls(files: Files) -> None:
     files.put("in/all.txt", device_ids(2500), CONTENT)
     answer = handler(oss_event(["in/all.txt"]), None)
