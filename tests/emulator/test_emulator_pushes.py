@@ -220,3 +220,32 @@ def test_a_push_to_1000_devices_fits_the_request_line(emulator) -> None:
     request = {"Target": "DEVICE", "TargetValue": ids, "DeviceType": "ANDROID", "PushType": "NOTICE"}
     result = client.push({**request, "Title": "t", "Body": "b"})
     assert emulator.pushes()[-1]["message_id"] == result.message_id
+
+
+def test_continuously_push_sends_the_tbd_message_to_each_batch(api, emu) -> None:
+    campaign = api.v2("Push", notice(Target="TBD", TargetValue="TBD")).json()["MessageId"]
+    first = api.v2("ContinuouslyPush", {"MessageId": campaign, "Target": "DEVICE", "TargetValue": "d1,d2"})
+    second = api.v2("ContinuouslyPush", {"MessageId": campaign, "Target": "DEVICE", "TargetValue": "d3"})
+    assert first.status_code == second.status_code == 200
+    assert first.json()["MessageId"] == second.json()["MessageId"] == campaign
+    tbd, one, two = emu.pushes()
+    assert tbd["target"] == "TBD" and tbd["devices"] == []
+    assert [one["action"], two["action"]] == ["ContinuouslyPush", "ContinuouslyPush"]
+    assert one["message_id"] == two["message_id"] == campaign and one["title"] == "Order shipped"
+    assert one["devices"] == ["d1", "d2"] and two["devices"] == ["d3"]
+
+
+def test_continuously_push_refusals(api) -> None:
+    plain = api.v2("Push", notice()).json()["MessageId"]
+    campaign = api.v2("Push", notice(Target="TBD", TargetValue="TBD")).json()["MessageId"]
+    batch = {"Target": "DEVICE", "TargetValue": "d1"}
+    for message_id in (plain, "999999"):  # not a TBD push, no push at all
+        assert error_code(api.v2("ContinuouslyPush", {"MessageId": message_id, **batch})) == (
+            400,
+            "InvalidMessageId.NotFound",
+        )
+    assert error_code(api.v2("ContinuouslyPush", batch)) == (400, "MissingMessageId")
+    tag = {"MessageId": campaign, "Target": "TAG", "TargetValue": "vip"}
+    assert error_code(api.v2("ContinuouslyPush", tag)) == (400, "InvalidTarget.Format")
+    many = {"MessageId": campaign, "Target": "DEVICE", "TargetValue": ",".join(f"d{n}" for n in range(1001))}
+    assert error_code(api.v2("ContinuouslyPush", many)) == (400, "InvalidTargetValue.CountExceed")

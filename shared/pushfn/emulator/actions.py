@@ -27,6 +27,7 @@ from pushfn.emulator.rules import (
     TASK_FIELDS,
     CheckedPush,
     Params,
+    check_list_targets,
     check_push,
     check_task_fields,
     split_tasks,
@@ -35,7 +36,7 @@ from pushfn.emulator.state import EmulatorState, Fault
 from pushfn.emulator.wire import WireRequest, wants_xml
 
 #: The actions whose every call (not only refused ones) the inbox shows.
-PUSH_ACTIONS = frozenset({"Push", "MassPush"})
+PUSH_ACTIONS = frozenset({"Push", "MassPush", "ContinuouslyPush"})
 #: Request parameters a call record leaves out: who signed and how (the IdempotentToken stays).
 HIDDEN_PARAMS = frozenset({"AccessKeyId", "Signature", "SecurityToken", "SignatureNonce"})
 
@@ -308,6 +309,47 @@ def mass_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
     return data
 
 
+def continuously_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
+    """ContinuouslyPush: send the message of an earlier ``Push`` with ``Target=TBD`` to a batch of
+    targets (``Target`` DEVICE, ACCOUNT or ALIAS, ``TargetValue`` at most 1,000 values).
+
+    Records one push with the campaign's ``MessageId`` and content; returns ``{"MessageId": "..."}``
+    (the same id). Takes no ``IdempotentToken``: every call is recorded. Raises :class:`ApiError`:
+    ``MissingMessageId``, ``InvalidMessageId.Format``, ``InvalidMessageId.NotFound`` (no ``Target=TBD``
+    push of this app has that id), ``MissingTarget``, ``InvalidTarget.Format``, ``MissingTargetValue``,
+    ``InvalidTargetValue.CountExceed`` / ``.BytesExceed``.
+    """
+    message_id, records = _message_records(ctx, p)
+    campaign = next((r for r in records if r["target"] == "TBD"), None)
+    if campaign is None:
+        raise invalid("MessageId", "NotFound", f"No Target=TBD push with MessageId {message_id} in this app.")
+    target = p.required("Target")
+    if target not in ("DEVICE", "ACCOUNT", "ALIAS"):
+        raise invalid("Target", "Format", "Target must be DEVICE, ACCOUNT or ALIAS for ContinuouslyPush.")
+    values = check_list_targets(p, target)
+    devices = ctx.app.resolve(target, values, None, campaign["device_type"])
+    record = {
+        **campaign,
+        "action": ctx.action,
+        "request_id": ctx.request_id,
+        "time": format_api_time(ctx.now),
+        "task_index": None,
+        "params": dict(p.values),
+        "devices": devices,
+        "device_count": len(devices),
+        "target": target,
+        "target_value": p.get("TargetValue"),
+        "cancelled": False,
+        "idempotent_token": None,
+        "signature_version": ctx.caller.signature_version,
+        "access_key_id": ctx.caller.access_key_id,
+        "ignored_params": sorted(set(p.values) - {"MessageId", "Target", "TargetValue"}),
+    }
+    ctx.state.record_push(record)
+    ctx.records.append(record)
+    return {"MessageId": message_id}
+
+
 def _message_records(ctx: ActionContext, p: Params) -> tuple[str, list[dict[str, Any]]]:
     p.required("MessageId")
     message_id = str(p.integer("MessageId"))
@@ -575,6 +617,7 @@ class ActionSpec:
 ACTIONS: dict[str, ActionSpec] = {
     "Push": ActionSpec(push),
     "MassPush": ActionSpec(mass_push),
+    "ContinuouslyPush": ActionSpec(continuously_push),
     "CancelPush": ActionSpec(cancel_push),
     "QueryPushStatByMsg": ActionSpec(query_push_stat_by_msg),
     "CheckDevices": ActionSpec(check_devices),

@@ -391,6 +391,11 @@ def _check_target_value(p: Params, target: str) -> tuple[list[str], TagNode | No
     return [], None
 
 
+def check_list_targets(p: Params, target: str) -> list[str]:
+    """The values of ``TargetValue`` for a list ``target`` (DEVICE, ACCOUNT, ALIAS), checked as a Push's."""
+    return _check_target_value(p, target)[0]
+
+
 def p_missing(p: Params, name: str) -> ApiError:
     """``Missing<name>`` whose message gives the parameter's full path (``PushTask.3.TargetValue``)."""
     return ApiError(f"Missing{name}", f"{p.path(name)} is mandatory for this action.")
