@@ -204,7 +204,8 @@ def test_no_push_content_rejects_the_file_with_a_report(files: Files) -> None:
     [
         ({"template": "nope"}, "not configured"),
         ({**CONTENT, "Target": "ALL"}, "the file gives the targets"),
-        ({**CONTENT, "mode": "continuous"}, "not supported yet"),
+        ({**CONTENT, "mode": "sometimes"}, "is not one of 'per_chunk', 'continuous'"),
+        ({"template": "welcome", "mode": "continuous"}, "can have no placeholders (city, name)"),
         ({**CONTENT, "target_type": "TAG"}, "target_type"),
         ([1], "JSON object"),
     ],

@@ -18,6 +18,14 @@ For every new object the event names (:mod:`pushfn.triggers.objects`):
    and sends only the rest.
 4. ``<key>.report.json`` is written beside the object (:class:`~pushfn.targets.report.Report`).
 
+**Continuous mode** (``"mode": "continuous"`` in the content; the content may have no placeholders):
+one ``Push`` with ``Target=TBD`` opens the campaign (through the guard under
+:func:`~pushfn.targets.chunks.campaign_key`, so a rerun replays its MessageId), then each chunk is one
+``ContinuouslyPush`` of that MessageId (at most :data:`MAX_CONTINUOUS_CHUNKS`; later chunks are reported
+failed), so the whole file has one MessageId for statistics (:class:`Campaign`). ContinuouslyPush takes
+no IdempotentToken: a chunk whose call may have gone out without an answer is recorded ``maybe_sent``
+and never sent again.
+
 Failures: a chunk refused permanently (a 4xx that is the data's fault) is recorded as ``failed`` and
 the next chunk still goes out. A transient failure the client's own retries did not overcome
 (throttling, 5xx, network, the store) stops the file: the report says ``partial`` and the handler
@@ -58,6 +66,15 @@ SCOPE = "file"
 STOP_MARGIN_SECONDS = 10.0
 #: Keys of a push content that are not Push parameters.
 TARGET_TYPE_KEY = "target_type"
+#: Sending modes (the content's ``"mode"``): one call per chunk, each its own MessageId (default) …
+PER_CHUNK = "per_chunk"
+#: … or one campaign: ``Push`` with ``Target=TBD``, then ``ContinuouslyPush`` per chunk, one MessageId.
+CONTINUOUS = "continuous"
+CONTINUOUSLY_PUSH = "ContinuouslyPush"
+#: Most ContinuouslyPush calls of one campaign; chunks beyond it are reported failed.
+MAX_CONTINUOUS_CHUNKS = 10_000
+#: The result key by which a chunk's guard record says it may have been sent (continuous mode).
+MAYBE_SENT = "maybe_sent"
 
 logger = get_logger("pushfn.jobs.files")
 
@@ -176,7 +193,7 @@ def process_object(
     except ObjectStoreError as exc:
         return _store_failure(obj, exc, report, reader)
     try:
-        content, target_type, source = find_content(obj, reader, runtime)
+        content, target_type, mode, source = find_content(obj, reader, runtime)
     except ObjectStoreError as exc:
         _close(stream)
         return _store_failure(obj, exc, report, reader)
@@ -191,7 +208,8 @@ def process_object(
         report.rejected = exc.to_dict()
         return _finish(obj, report, reader, None)
     report.format = rows.format.to_dict()
-    _log(logging.INFO, "file_push.start", "file started (content from %s)", source, **fields)
+    _log(logging.INFO, "file_push.start", "file started (content from %s, mode %s)", source, mode, **fields)
+    campaign = Campaign(obj, guard, client, context) if mode == CONTINUOUS else None
 
     retry_reason: str | None = None
     cause: BaseException | None = None
@@ -206,7 +224,7 @@ def process_object(
                 _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", retry_reason, **fields)
                 continue
             began = clock()
-            stop, failure_cause = _send_chunk(obj, chunk, report, guard, client, context)
+            stop, failure_cause = _send_chunk(obj, chunk, report, guard, client, context, campaign)
             spent = clock() - began
             sending += spent
             slowest = max(slowest, spent)
@@ -221,18 +239,35 @@ def process_object(
     finally:
         _close(stream)
     report.send_seconds = sending
+    if campaign is not None:
+        report.campaign = {"mode": CONTINUOUS, "message_id": campaign.message_id}
     return _finish(obj, report, reader, retry_reason, cause)
 
 
 def _send_chunk(
-    obj: ObjectCreated, chunk: Chunk, report: Report, guard: Guard, client: PushSender, context: Any
+    obj: ObjectCreated,
+    chunk: Chunk,
+    report: Report,
+    guard: Guard,
+    client: PushSender,
+    context: Any,
+    campaign: Campaign | None = None,
 ) -> tuple[str | None, BaseException | None]:
     """Send one chunk through the guard and record its outcome; a reason when the file must stop."""
     from pushfn.targets.chunks import chunk_key
 
+    if campaign is not None and chunk.index >= MAX_CONTINUOUS_CHUNKS:
+        report.chunk_failed(
+            chunk.index,
+            code="continuous.max_chunks",
+            request_id=None,
+            retryable=False,
+            message=f"a continuous push takes at most {MAX_CONTINUOUS_CHUNKS:,} ContinuouslyPush calls",
+        )
+        return None, None
     key = chunk_key(obj.bucket, obj.key, obj.version, chunk.index)
     payload = {
-        "action": chunk.action,
+        "action": chunk.action if campaign is None else CONTINUOUSLY_PUSH,
         "target_type": chunk.target_type,
         "count": chunk.count,
         "first_line": chunk.first_line,
@@ -240,11 +275,15 @@ def _send_chunk(
     }
 
     def send(token: str) -> dict[str, Any]:
+        if campaign is not None:
+            return campaign.send(chunk)
         if chunk.action == "MassPush":
             return client.mass_push(chunk.params, idempotent_token=token).to_dict()
         return client.push(chunk.params, idempotent_token=token).to_dict()
 
     try:
+        if campaign is not None:
+            campaign.start(chunk)
         outcome = guard.run(key, scope=SCOPE, payload=payload, operation=send, context=context)
     except Exception as exc:  # every failure is classified and recorded; none escapes unrecorded
         failure = sending_failure(exc)
@@ -273,15 +312,78 @@ def _send_chunk(
             return f"{obj.key}: chunk {chunk.index} {failure.reason}", exc
         return None, None
     result = outcome.result
+    if result.get(MAYBE_SENT):
+        report.chunk_maybe_sent(chunk.index, reason=str(result.get("reason", "")), request_id=result.get("RequestId"))
+        return None, None
     message_id = result.get("MessageId") or ",".join(result.get("MessageIds") or [])
     report.chunk_sent(chunk.index, message_id=str(message_id), request_id=result.get("RequestId"))
     return None, None
 
 
-def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tuple[Any, str, str]:
-    """``(content, target_type, source)``: the push content of ``obj`` (a Template or a spec mapping),
-    the type of a ``.txt`` file's lines, and where the content came from (``sidecar``, ``metadata``,
-    ``default``). Raises ContentError (rejected file) or ObjectStoreError (reading failed)."""
+class Campaign:
+    """The continuous mode of one file: one ``Push`` with ``Target=TBD`` (the campaign, whose MessageId
+    every chunk shares), then one ``ContinuouslyPush`` per chunk.
+
+    The campaign Push goes through the guard under :func:`~pushfn.targets.chunks.campaign_key` with its
+    own IdempotentToken, so a rerun of the file replays its MessageId instead of opening a second
+    campaign. It is sent just before the first chunk, so a file without valid targets pushes nothing.
+    ``ContinuouslyPush`` takes no IdempotentToken: a chunk whose call may have reached CloudPush without
+    an answer is recorded (by the guard, as the chunk's result) as ``maybe_sent`` and never sent again.
+    """
+
+    def __init__(self, obj: ObjectCreated, guard: Guard, client: PushSender, context: Any) -> None:
+        self.obj, self.guard, self.client, self.context = obj, guard, client, context
+        self.message_id: str | None = None
+        self._refused: BaseException | None = None
+
+    def start(self, chunk: Chunk) -> str:
+        """The campaign's MessageId, sending the ``Target=TBD`` Push (content from ``chunk``) the first time.
+
+        Raises what the Push raised; a permanent refusal is kept and raised again for every later chunk
+        without calling CloudPush again."""
+        if self.message_id is not None:
+            return self.message_id
+        if self._refused is not None:
+            raise self._refused
+        from pushfn.targets.chunks import campaign_key
+
+        params = {**chunk.params, "Target": "TBD", "TargetValue": "TBD"}
+        key = campaign_key(self.obj.bucket, self.obj.key, self.obj.version)
+
+        def push(token: str) -> dict[str, Any]:
+            return self.client.push(params, idempotent_token=token).to_dict()
+
+        try:
+            outcome = self.guard.run(
+                key, scope=SCOPE, payload={"action": "Push", "Target": "TBD"}, operation=push, context=self.context
+            )
+        except Exception as exc:
+            if sending_failure(exc).status is Verdict.PERMANENT:
+                self._refused = exc
+            raise
+        self.message_id = str(outcome.result["MessageId"])
+        _log(logging.INFO, "file_push.campaign", "campaign open", key=self.obj.key, message_id=self.message_id)
+        return self.message_id
+
+    def send(self, chunk: Chunk) -> dict[str, Any]:
+        """One ``ContinuouslyPush`` of ``chunk``'s targets: ``{"MessageId", "RequestId"}``, or
+        ``{"maybe_sent": True, "reason", "RequestId"}`` when the call may have gone out unanswered."""
+        request = {"MessageId": self.start(chunk), "Target": chunk.target_type, "TargetValue": ",".join(chunk.targets)}
+        try:
+            answer = self.client.call(CONTINUOUSLY_PUSH, request)
+        except Exception as exc:
+            if getattr(exc, "maybe_sent", False):
+                reason = safe_text(f"{type(exc).__name__}: {exc}")[:300]
+                return {MAYBE_SENT: True, "reason": reason, "RequestId": getattr(exc, "request_id", None)}
+            raise
+        return {"MessageId": self.message_id, "RequestId": answer.request_id}
+
+
+def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tuple[Any, str, str, str]:
+    """``(content, target_type, mode, source)``: the push content of ``obj`` (a Template), the type of
+    a ``.txt`` file's lines, the sending mode (``per_chunk`` or ``continuous``) and where the content
+    came from (``sidecar``, ``metadata``, ``default``). Raises ContentError (rejected file) or
+    ObjectStoreError (reading failed)."""
     from pushfn.json_input import JsonInputError, decode_json
 
     sidecar = reader.read_sidecar(obj.bucket, obj.key)
@@ -308,7 +410,7 @@ def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tupl
     )
 
 
-def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str]:
+def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str, str]:
     from pushfn.specs.templates import compile_template
     from pushfn.targets.rules import TARGET_TYPES
 
@@ -318,24 +420,33 @@ def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str]:
     target_type = spec.pop(TARGET_TYPE_KEY, "DEVICE")
     if target_type not in TARGET_TYPES:
         raise ContentError(f"{where}: target_type must be one of {', '.join(TARGET_TYPES)}")
-    if spec.get("mode") not in (None, "per_chunk"):
-        raise ContentError(f"{where}: mode {str(spec.get('mode'))[:30]!r} is not supported yet")
-    spec.pop("mode", None)
+    mode = spec.pop("mode", None) or PER_CHUNK
+    if mode not in (PER_CHUNK, CONTINUOUS):
+        raise ContentError(f"{where}: mode {str(mode)[:30]!r} is not one of {PER_CHUNK!r}, {CONTINUOUS!r}")
     for name in ("Target", "TargetValue", "target", "target_value"):
         if name in spec:
             raise ContentError(f"{where} names {name}: the file gives the targets")
     if "template" in spec:
         name = spec.pop("template")
         if spec:
-            raise ContentError(f"{where}: a template reference takes no other keys yet ({sorted(spec)[:3]})")
+            raise ContentError(
+                f"{where}: a template reference takes no other keys but target_type and mode ({sorted(spec)[:3]})"
+            )
         templates = runtime.templates() if runtime is not None else {}
         if not isinstance(name, str) or name not in templates:
             raise ContentError(f"{where} names the template {str(name)[:64]!r}, which is not configured")
-        return templates[name], target_type
-    try:
-        return compile_template("file", spec), target_type
-    except Exception as exc:  # compiling the content: any failure is the content's
-        raise ContentError(f"{where} is not a usable push spec: {safe_text(str(exc))}") from None
+        template = templates[name]
+    else:
+        try:
+            template = compile_template("file", spec)
+        except Exception as exc:  # compiling the content: any failure is the content's
+            raise ContentError(f"{where} is not a usable push spec: {safe_text(str(exc))}") from None
+    if mode == CONTINUOUS and template.slots:
+        raise ContentError(
+            f"{where}: mode 'continuous' sends one message to every target, so the content can have no "
+            f"placeholders ({', '.join(sorted(template.slots)[:3])})"
+        )
+    return template, target_type, mode
 
 
 # --- endings ---------------------------------------------------------------------------------------
@@ -405,8 +516,12 @@ def _log(level: int, event: str, text: str, *args: Any, **extra: Any) -> None:
 
 
 __all__ = [
+    "CONTINUOUS",
     "FUNCTION_NAME",
+    "MAX_CONTINUOUS_CHUNKS",
+    "PER_CHUNK",
     "SCOPE",
+    "Campaign",
     "FileOutcome",
     "find_content",
     "handle_object_event",

@@ -107,6 +107,15 @@ def chunk_key(bucket: str, object_key: str, version: str, index: int) -> str:
     return f"{fit_key(source, reserve=MAX_KEY_LENGTH - room)}#{part}"
 
 
+def campaign_key(bucket: str, object_key: str, version: str) -> str:
+    """The idempotency key of the continuous-mode campaign (its ``Push`` with ``Target=TBD``) of one
+    version of ``bucket/object_key``: :func:`chunk_key`'s source with ``#campaign`` instead of a chunk part."""
+    part = "campaign"
+    source = quote(f"file:{bucket}/{object_key}@{version}", safe="/@:", errors="surrogatepass")
+    room = min(MAX_KEY_LENGTH, MAX_JOB_KEY_CHARS) - len(part) - 1
+    return f"{fit_key(source, reserve=MAX_KEY_LENGTH - room)}#{part}"
+
+
 def content_template(content: Template | Mapping[str, Any]) -> Template:
     """The content as a :class:`Template`: a plain push spec (without targets) compiles to one without
     placeholders. Raises :class:`~pushfn.errors.ConfigurationError` for content that is not one."""
@@ -264,6 +273,7 @@ __all__ = [
     "MASS_PUSH_TASKS",
     "PUSH_TARGETS",
     "Chunk",
+    "campaign_key",
     "chunk_key",
     "chunk_part",
     "content_template",

@@ -7,6 +7,7 @@
                 "format": {"kind": "csv", "gzip": false}},
      "status": "planned" | "complete" | "partial" | "rejected",
      "rejected": null | {"rule": "format" | "gzip" | "header" | "csv", "message": "...", "line": 12 | null},
+     "campaign": null | {"mode": "continuous", "message_id": "..." | null},   # one MessageId for the file
      "lines_read": 2503,                        # physical lines of the (decompressed) file
      "targets": {"valid": 2497, "invalid": 3, "duplicate": 1},
      "invalid": [{"line": 7, "rule": "device_id", "message": "..."}, ...],   # first 1,000, file order
@@ -109,6 +110,7 @@ class Report:
     failed: dict[int, dict[str, Any]] = field(default_factory=dict)
     maybe_sent: dict[int, dict[str, Any]] = field(default_factory=dict)
     rejected: dict[str, Any] | None = None
+    campaign: dict[str, Any] | None = None
     started_at: float = field(default_factory=time.time)
     plan_seconds: float | None = None
     send_seconds: float | None = None
@@ -207,6 +209,7 @@ class Report:
             "source": {"bucket": self.bucket, "key": self.key, "version": self.version, "format": self.format},
             "status": self.status,
             "rejected": self.rejected,
+            "campaign": self.campaign,
             "lines_read": self.lines_read,
             "targets": {"valid": self.valid, "invalid": self.invalid, "duplicate": self.duplicate},
             "invalid": [problem.to_dict() for problem in self.invalid_lines],
