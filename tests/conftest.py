@@ -101,3 +101,17 @@ def push_client(emulator: object) -> Iterator[PushClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server (S3, SQS, DynamoDB…) in server mode on loopback, one per test module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -14,20 +14,6 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """A moto server (S3, SQS…) on loopback, for the module."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A boto3 S3 client for moto; ``AWS_ENDPOINT_URL`` is set so readers built by boto3 find it too."""

@@ -141,7 +141,7 @@ def test_threads_each_get_a_connection_and_share_them_after(emulator) -> None:
                 t.join()
             assert errors == []
             opened = relay.connections
-            assert 1 <= opened <= 8  # never more connections than concurrent requests
+            assert 0 < opened <= 8  # never more connections than concurrent requests
             client.push(NOTICE)
             assert relay.connections == opened  # an idle pooled connection was reused
         assert len(emulator.pushes()) == 41
