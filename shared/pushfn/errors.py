@@ -63,7 +63,9 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   ├── IdempotencyRecordExistsError internal to the guard (a lost conditional put); never leaves it
     │   └── IdempotencyInconsistentStateError  the record changed under the guard twice · as IdempotencyStoreError
     ├── JobError                         pushfn.jobs.errors: base of the job processors' errors
-    │   └── DeadLetterError              a permanent failure could not be parked · the message is handed back
+    │   ├── DeadLetterError              a permanent failure could not be parked · the message is handed back
+    │   └── FanoutError                  pushfn.jobs.fanout: a chunk job could not be queued · the file stops,
+    │                                      partial, retried when transient
     │                                      (transient dead_letter_unavailable) rather than lost
     ├── HttpProblem                      pushfn.http.problems: an HTTP error answer itself (status, problem type)
     │   │                                  · HTTP its own status as application/problem+json

@@ -353,6 +353,23 @@ VARIABLES: tuple[Variable, ...] = (
         "OSS endpoint of the file function instead of the one built from the event's region",
         shown="`https://oss-<region>-internal.aliyuncs.com`",
     ),
+    Variable(
+        "PUSHFN_FILE_FANOUT_TARGETS",
+        "valid targets the file function sends itself; the chunks after them are handed to the queue function",
+        default=50000,
+        shown="50000",
+        parse=_integer(1),
+    ),
+    Variable("PUSHFN_FANOUT_QUEUE_URL", "SQS queue URL of the queue function, for the file function's fan-out (AWS)"),
+    Variable(
+        "PUSHFN_FANOUT_FC_FUNCTION",
+        "the queue function as `service/function`, invoked asynchronously for the file function's fan-out (FC)",
+    ),
+    Variable(
+        "PUSHFN_FANOUT_FC_ENDPOINT",
+        "Function Compute endpoint for the fan-out instead of the one built from the invocation's account and region",
+        shown="`https://<account>.<region>-internal.fc.aliyuncs.com`",
+    ),
     Variable("AWS_REGION", "AWS region (Lambda sets it) for the SQS dead-letter queue"),
     Variable("AWS_DEFAULT_REGION", "AWS region when `AWS_REGION` is unset"),
     Variable("PUSHFN_EMULATOR_ACCESS_KEY_ID", "the emulator's accepted AccessKey id", default="testid", shown="testid"),
@@ -445,6 +462,10 @@ class Settings:
     pushfn_file_push_spec: str | None
     pushfn_file_root: str | None
     pushfn_oss_endpoint: str | None
+    pushfn_file_fanout_targets: int
+    pushfn_fanout_queue_url: str | None
+    pushfn_fanout_fc_function: str | None
+    pushfn_fanout_fc_endpoint: str | None
     aws_region: str | None
     aws_default_region: str | None
     pushfn_emulator_access_key_id: str

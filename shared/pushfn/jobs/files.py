@@ -33,7 +33,11 @@ raises :class:`~pushfn.triggers.RetryLaterError` so the platform delivers the ev
 retry replays the finished chunks and resumes at the failed one. The same happens when the function
 nears its timeout (Lambda: ``get_remaining_time_in_millis``; FC: ``function.timeout`` from the start
 of the invocation): the run stops *between* chunks, writes a partial report and asks for the retry,
-instead of being killed mid-chunk. (Handing the rest to other invocations — fan-out — is not built yet.)
+instead of being killed mid-chunk.
+
+**Fan-out** (:mod:`pushfn.jobs.fanout`): once a file has more valid targets than
+``PUSHFN_FILE_FANOUT_TARGETS``, the later chunks are handed to the queue function (SQS, FC async
+invocation, or in-process locally; :func:`~pushfn.triggers.objects.fanout_sink`) and reported ``queued``.
 
 A malformed event is logged and not retried; a missing or forbidden object is logged and not retried;
 a store that failed transiently is retried.
@@ -54,6 +58,7 @@ from pushfn.push.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from pushfn.idempotency import Guard
+    from pushfn.jobs.fanout import Fanout
     from pushfn.push import PushSender
     from pushfn.targets.chunks import Chunk
     from pushfn.targets.readers import ObjectReader
@@ -106,9 +111,10 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     the timeout (after every other file was handled), and ``ConfigurationError``/``CredentialsError``
     when the configuration is unusable. Everything else is in the answer and the reports.
     """
+    from pushfn.jobs.fanout import Fanout
     from pushfn.runtime import get_runtime
     from pushfn.triggers import RetryLaterError
-    from pushfn.triggers.objects import ObjectEventError, object_reader, parse_object_event
+    from pushfn.triggers.objects import ObjectEventError, fanout_sink, object_reader, parse_object_event
 
     started = _clock()
     try:
@@ -133,6 +139,8 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     outcomes = []
     for obj in events.objects:
         reader = object_reader(obj, runtime.settings, runtime.credentials)
+        sink = fanout_sink(obj, runtime.settings, runtime.credentials, context)
+        fanout = Fanout(sink, runtime.settings.pushfn_file_fanout_targets) if sink is not None else None
         outcomes.append(
             process_object(
                 obj,
@@ -142,6 +150,7 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
                 runtime=runtime,
                 context=context,
                 deadline=deadline,
+                fanout=fanout,
             )
         )
     reasons = [o.retry_reason for o in outcomes if o.retry_reason]
@@ -176,10 +185,11 @@ def process_object(
     runtime: Any = None,
     context: Any = None,
     deadline: float | None = None,
+    fanout: Fanout | None = None,
 ) -> FileOutcome:
     """Read, plan, send and report one object (see the module docstring). ``runtime`` supplies the
     templates and the default spec (``templates()`` and ``settings``); ``deadline`` is a :func:`_clock`
-    value by which the run must have stopped."""
+    value by which the run must have stopped; ``fanout`` takes the chunks of a big file."""
     from pushfn.targets.chunks import plan_chunks
     from pushfn.targets.errors import ObjectStoreError, TargetFileError
     from pushfn.targets.formats import TargetRows
@@ -222,6 +232,9 @@ def process_object(
             if deadline is not None and deadline - clock() < STOP_MARGIN_SECONDS + slowest:
                 retry_reason = f"{obj.key}: near the function's timeout before chunk {chunk.index}"
                 _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", retry_reason, **fields)
+                continue
+            if fanout is not None and campaign is None and fanout.takes(report):
+                retry_reason, cause = fanout.hand_over(obj, chunk, report)
                 continue
             began = clock()
             stop, failure_cause = _send_chunk(obj, chunk, report, guard, client, context, campaign)

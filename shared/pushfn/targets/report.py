@@ -19,16 +19,19 @@
        "sent": [{"index": 0, "message_id": "...", "request_id": "...", "count": 1000}, ...],
        "failed": [{"index": 2, "code": "InvalidParameter", "request_id": "...", "retryable": false,
                    "count": 497, "message": "..."}],
-       "maybe_sent": [{"index": 1, "count": 1000, "request_id": null, "reason": "..."}]},
+       "maybe_sent": [{"index": 1, "count": 1000, "request_id": null, "reason": "..."}],
+       "queued": [{"index": 3, "count": 1000, "sink": "sqs", "job_id": "..."}]},   # only when fanned out
      "totals": {"chunks": 3, "sent": 1, "failed": 1, "maybe_sent": 1, "pending": 0,
                 "targets_sent": 1000, "targets_failed": 497, "targets_maybe_sent": 1000,
-                "targets_pending": 0},
+                "targets_pending": 0, "queued": 0, "targets_queued": 0},  # the last two when fanned out
      "durations": {"started_at": "2024-07-01T08:00:00Z", "plan_seconds": 0.004, "send_seconds": 1.2}}
 
 Line numbers are physical lines of the file, from 1. ``status`` is ``rejected`` when the file as a
 whole could not be read (rows before the failure were still planned: see ``rejected.line``),
 ``planned`` until a chunk has an outcome, ``partial`` while some planned chunk has none, ``complete``
-when every planned chunk was sent, failed or maybe sent. Targets are never listed (the file holds
+when every planned chunk was sent, failed or maybe sent. A chunk handed to the queue function (fan-out)
+is ``queued``: it has no outcome here (the queue function's is in its logs and dead letters), so a
+fanned-out file stays ``partial``. Targets are never listed (the file holds
 them); a problem's message never quotes a target.
 """
 
@@ -109,6 +112,7 @@ class Report:
     sent: dict[int, dict[str, Any]] = field(default_factory=dict)
     failed: dict[int, dict[str, Any]] = field(default_factory=dict)
     maybe_sent: dict[int, dict[str, Any]] = field(default_factory=dict)
+    queued: dict[int, dict[str, Any]] = field(default_factory=dict)
     rejected: dict[str, Any] | None = None
     campaign: dict[str, Any] | None = None
     started_at: float = field(default_factory=time.time)
@@ -156,6 +160,12 @@ class Report:
         """Chunk ``index`` may or may not have gone out (no answer, or a 5xx without a safe retry)."""
         self._outcome(index, self.maybe_sent, {"request_id": request_id, "reason": reason[:300]})
 
+    def chunk_queued(self, index: int, *, sink: str, job_id: str) -> None:
+        """Chunk ``index`` was handed to the queue function (fan-out) through ``sink`` as ``job_id``."""
+        if not 0 <= index < len(self.planned):
+            raise ValueError(f"chunk {index} was never planned")
+        self.queued[index] = {"index": index, "count": self.planned[index].count, "sink": sink, "job_id": job_id}
+
     def _outcome(self, index: int, table: dict[int, dict[str, Any]], entry: dict[str, Any]) -> None:
         if not 0 <= index < len(self.planned):
             raise ValueError(f"chunk {index} was never planned")
@@ -172,7 +182,7 @@ class Report:
         if self.rejected is not None:
             return "rejected"
         done = len(self.sent) + len(self.failed) + len(self.maybe_sent)
-        if done == 0 and self.planned:
+        if done == 0 and self.planned and not self.queued:
             return "planned"
         return "complete" if done == len(self.planned) else "partial"
 
@@ -202,7 +212,7 @@ class Report:
         def targets(table: dict[int, dict[str, Any]]) -> int:
             return sum(entry["count"] for entry in table.values())
 
-        pending = chunks - len(self.sent) - len(self.failed) - len(self.maybe_sent)
+        pending = chunks - len(self.sent) - len(self.failed) - len(self.maybe_sent) - len(self.queued)
         pending_targets = self.valid - targets(self.sent) - targets(self.failed) - targets(self.maybe_sent)
         return {
             "version": REPORT_VERSION,
@@ -220,6 +230,7 @@ class Report:
                 "sent": [self.sent[i] for i in sorted(self.sent)],
                 "failed": [self.failed[i] for i in sorted(self.failed)],
                 "maybe_sent": [self.maybe_sent[i] for i in sorted(self.maybe_sent)],
+                **({"queued": [self.queued[i] for i in sorted(self.queued)]} if self.queued else {}),
             },
             "totals": {
                 "chunks": chunks,
@@ -230,7 +241,8 @@ class Report:
                 "targets_sent": targets(self.sent),
                 "targets_failed": targets(self.failed),
                 "targets_maybe_sent": targets(self.maybe_sent),
-                "targets_pending": pending_targets,
+                "targets_pending": pending_targets - targets(self.queued),
+                **({"queued": len(self.queued), "targets_queued": targets(self.queued)} if self.queued else {}),
             },
             "durations": {
                 "started_at": format_api_time(self.started_at),

@@ -109,6 +109,31 @@ def object_reader(obj: ObjectCreated, settings: Any, credentials: Any) -> Any:
     return readers.OssReader(endpoint=endpoint, credentials=credentials)
 
 
+def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: Any = None) -> Any:
+    """The :class:`~pushfn.jobs.fanout.FanoutSink` for big files of ``obj``'s platform, or None (no fan-out):
+    in-process for local runs (``PUSHFN_FILE_ROOT``), SQS on AWS (``PUSHFN_FANOUT_QUEUE_URL``), an
+    asynchronous FC invocation on Function Compute (``PUSHFN_FANOUT_FC_FUNCTION``; endpoint
+    ``PUSHFN_FANOUT_FC_ENDPOINT``, else built from the context's account id and region). A platform whose
+    sink is not configured sends the whole file itself, as without fan-out."""
+    from pushfn.jobs import fanout
+
+    if settings.pushfn_file_root:
+        return fanout.InProcessFanout()
+    if obj.platform == S3:
+        url = settings.pushfn_fanout_queue_url
+        return fanout.SqsFanout(url, region=settings.aws_region_name) if url else None
+    function = settings.pushfn_fanout_fc_function
+    if not function:
+        return None
+    endpoint = settings.pushfn_fanout_fc_endpoint
+    if not endpoint:
+        account, region = getattr(context, "account_id", None), getattr(context, "region", None) or obj.region
+        if not account or not region:
+            return None
+        endpoint = f"https://{account}.{region}-internal.fc.aliyuncs.com"
+    return fanout.FcFanout(endpoint=endpoint, function=function, credentials=credentials)
+
+
 def remaining_seconds(context: Any, *, elapsed: float = 0.0) -> float | None:
     """Seconds the invocation has left, or None when the context does not say.
 
@@ -253,6 +278,7 @@ __all__ = [
     "ObjectEventError",
     "ObjectEvents",
     "SkippedRecord",
+    "fanout_sink",
     "is_control_object",
     "object_reader",
     "parse_object_event",

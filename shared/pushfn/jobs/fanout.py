@@ -1,0 +1,227 @@
+"""Fan-out: chunks of a big target file handed to the queue function instead of sent by the file function.
+
+When a file has more valid targets than ``PUSHFN_FILE_FANOUT_TARGETS`` (default 50,000), every chunk
+planned after that many targets is not sent by the file function: it becomes one ``chunk`` job
+(:class:`~pushfn.specs.envelope.ChunkJob`) handed to a :class:`FanoutSink`, and the report records it as
+``queued`` (the file's report stays ``partial``; each chunk's own outcome is the queue function's, in its
+logs and dead letters). The first targets are still sent inline, so a file that is not big is never
+delayed by a queue and the decision needs no second pass over the object.
+
+Sinks (the platform choice is :func:`pushfn.triggers.objects.fanout_sink`):
+
+- :class:`SqsFanout` — one SQS message per chunk (``PUSHFN_FANOUT_QUEUE_URL``), consumed by ``queue_push``.
+- :class:`FcFanout` — one asynchronous invocation of the queue function through ``aliyun-fc2``
+  (``x-fc-invocation-type: Async``) with the chunk's key, as a digest, in
+  ``X-Fc-Stateful-Async-Invocation-Id``: FC refuses a repeated id with 409, which means "already queued".
+- :class:`InProcessFanout` — local runs: the queue handler is called directly with the job.
+
+Each job carries **copies of the chunk's rendered request** (``params``: at most 1,000 targets or 100
+rendered tasks, ~35 KB for 1,000 device ids), not a byte range of the object: the chunk's content
+depends on the whole file before it (duplicates are dropped across the file, invalid lines skipped,
+types split into separate chunks), so a range would make every consumer re-read and re-plan the object
+from its start, and it would tie the queue function to the object store's credentials and readers.
+
+Every job's ``key`` is the chunk's idempotency key (:func:`~pushfn.targets.chunks.chunk_key`), so a job
+queued twice (the file's event redelivered, a retried run) is sent at most once by the queue function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pushfn.jobs.errors import JobError
+
+if TYPE_CHECKING:
+    from pushfn.targets.chunks import Chunk
+    from pushfn.targets.report import Report
+    from pushfn.triggers.objects import ObjectCreated
+
+#: The default of ``PUSHFN_FILE_FANOUT_TARGETS``: files above this many valid targets are fanned out.
+DEFAULT_FANOUT_TARGETS = 50_000
+#: FC's header naming a stateful asynchronous invocation (a repeat of the same id is refused with 409).
+INVOCATION_ID_HEADER = "X-Fc-Stateful-Async-Invocation-Id"
+
+_SQS_HOST = re.compile(r"^sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+class FanoutError(JobError):
+    """A chunk job could not be handed to the queue function; ``transient`` when a retry may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def chunk_job(obj: ObjectCreated, chunk: Chunk) -> dict[str, Any]:
+    """The ``chunk`` envelope of ``chunk`` of ``obj`` (see :mod:`pushfn.specs.envelope`)."""
+    from pushfn.targets.chunks import chunk_key
+
+    return {
+        "kind": "chunk",
+        "version": 1,
+        "key": chunk_key(obj.bucket, obj.key, obj.version, chunk.index),
+        "job": {
+            "source": f"{obj.bucket}/{obj.key}",
+            "etag": obj.version or "-",
+            "chunk": chunk.index,
+            "first_line": chunk.first_line,
+            "last_line": chunk.last_line,
+        },
+        "action": chunk.action,
+        "params": chunk.params,
+    }
+
+
+def invocation_id(key: str) -> str:
+    """The FC invocation id of a job key: ``pushfn-`` and 48 hex digits of its SHA-256 (FC allows only
+    letters, digits, ``_`` and ``-`` there, and the key holds ``:``, ``/``, ``#``, ``%``)."""
+    return "pushfn-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:48]
+
+
+class Fanout:
+    """The file function's fan-out: ``sink`` takes every chunk planned once more than ``after`` valid
+    targets were read (:meth:`takes`), and :meth:`hand_over` queues one and records it in the report."""
+
+    def __init__(self, sink: FanoutSink, after: int = DEFAULT_FANOUT_TARGETS) -> None:
+        self.sink, self.after = sink, after
+
+    def takes(self, report: Report) -> bool:
+        """True once the file has more valid targets than :attr:`after` (so far)."""
+        return report.valid > self.after
+
+    def hand_over(self, obj: ObjectCreated, chunk: Chunk, report: Report) -> tuple[str | None, BaseException | None]:
+        """Queue ``chunk`` and record it ``queued``; ``(reason, cause)`` when the file must stop (a transient
+        failure: the retry re-queues, and the job's key keeps the chunk from being sent twice), else
+        ``(None, None)`` (a permanent refusal is recorded as the chunk's failure)."""
+        from pushfn.jobs.files import _log
+
+        try:
+            job_id = self.sink.hand_over(chunk_job(obj, chunk))
+        except FanoutError as exc:
+            _log(logging.WARNING, "file_push.fanout_failed", "not queued: %s", str(exc), key=obj.key, chunk=chunk.index)
+            if exc.transient:
+                return f"{obj.key}: chunk {chunk.index} not queued ({self.sink.name})", exc
+            report.chunk_failed(chunk.index, code="fanout.refused", request_id=None, retryable=False, message=str(exc))
+            return None, None
+        report.chunk_queued(chunk.index, sink=self.sink.name, job_id=job_id)
+        return None, None
+
+
+class FanoutSink:
+    """Where chunk jobs go. :meth:`hand_over` returns an id for the report or raises :class:`FanoutError`."""
+
+    name = "sink"
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        """Queue one chunk job (an envelope dict); the id under which it was queued."""
+        raise NotImplementedError
+
+
+class SqsFanout(FanoutSink):
+    """One SQS message per chunk job, sent with boto3 (endpoint and region taken from the queue URL)."""
+
+    name = "sqs"
+
+    def __init__(self, queue_url: str, *, region: str | None = None, client: Any = None) -> None:
+        self.queue_url = queue_url
+        parts = urlsplit(queue_url)
+        match = _SQS_HOST.match(parts.hostname or "")
+        self._endpoint = f"{parts.scheme}://{parts.netloc}"
+        self._region = (match.group(1) if match else None) or region or "us-east-1"
+        self._client = client
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        """Send the job as one message; its SQS MessageId."""
+        if self._client is None:
+            import boto3  # heavy: only when a file is fanned out
+
+            self._client = boto3.client("sqs", endpoint_url=self._endpoint, region_name=self._region)
+        try:
+            answer = self._client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(job, ensure_ascii=True))
+        except Exception as exc:  # botocore's errors are many; all mean "not queued"
+            raise FanoutError(f"chunk job not sent to {self.queue_url}: {type(exc).__name__}") from exc
+        return str(answer.get("MessageId", ""))
+
+
+class FcFanout(FanoutSink):
+    """An asynchronous invocation of the queue function per chunk job, through ``aliyun-fc2``.
+
+    ``function`` is ``service/function`` (``service.qualifier/function`` for a version or alias);
+    ``credentials`` the push credential chain (STS token included)."""
+
+    name = "fc"
+
+    def __init__(
+        self, *, endpoint: str, function: str, credentials: Any, client_factory: Callable[..., Any] | None = None
+    ) -> None:
+        service, _, name = function.partition("/")
+        if not service or not name:
+            raise FanoutError(f"name the queue function service/function, not {function[:60]!r}", transient=False)
+        self.endpoint, self.service, self.function = endpoint, service, name
+        self.credentials = credentials
+        self._factory = client_factory
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        """Invoke asynchronously; a 409 for the job's invocation id means it was queued before."""
+        import fc2  # heavy: only when a file is fanned out
+
+        creds = self.credentials.get_credentials()
+        if creds is None:
+            raise FanoutError("no credentials for Function Compute: the push credential chain found none")
+        client = (self._factory or fc2.Client)(
+            endpoint=self.endpoint,
+            accessKeyID=creds.access_key_id,
+            accessKeySecret=creds.access_key_secret,
+            securityToken=creds.security_token or "",
+        )
+        ident = invocation_id(str(job["key"]))
+        headers = {"x-fc-invocation-type": "Async", INVOCATION_ID_HEADER: ident}
+        try:
+            client.invoke_function(self.service, self.function, payload=json.dumps(job).encode(), headers=headers)
+        except fc2.fc_exceptions.FcError as exc:
+            if exc.status_code == 409:
+                return ident  # the same chunk was queued before: nothing more to do
+            transient = exc.status_code >= 500 or exc.status_code == 429
+            refused = f"FC refused the chunk job ({exc.status_code} {exc.err_code})"
+            raise FanoutError(refused, transient=transient) from exc
+        except Exception as exc:  # requests' errors: not queued
+            raise FanoutError(f"FC unreachable: {type(exc).__name__}") from exc
+        return ident
+
+
+class InProcessFanout(FanoutSink):
+    """Local runs: the queue handler is called with each job right away (the job's JSON as the event)."""
+
+    name = "in_process"
+
+    def __init__(self, handler: Callable[[Any, Any], Any] | None = None) -> None:
+        self._handler = handler
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        """Run the queue function on the job; the job's key."""
+        handler = self._handler
+        if handler is None:
+            from pushfn.jobs.queued import handle_queue_event as handler
+        # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
+        handler(json.dumps(job).encode("utf-8"), None)
+        return str(job["key"])
+
+
+__all__ = [
+    "DEFAULT_FANOUT_TARGETS",
+    "INVOCATION_ID_HEADER",
+    "Fanout",
+    "FanoutError",
+    "FanoutSink",
+    "FcFanout",
+    "InProcessFanout",
+    "SqsFanout",
+    "chunk_job",
+    "invocation_id",
+]
