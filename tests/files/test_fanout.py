@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ from tests.conftest import make_client
 from tests.support import Clock, ClockedRuntime
 
 from pushfn.idempotency.stores.sqlite import SqliteStore
-from pushfn.jobs.fanout import INVOCATION_ID_HEADER, Fanout, FcFanout, SqsFanout, invocation_id
+from pushfn.jobs.fanout import INVOCATION_ID_HEADER, Fanout, FanoutError, FcFanout, SqsFanout, invocation_id
 from pushfn.jobs.files import process_object
 from pushfn.push.credentials import StaticCredentials
 from pushfn.runtime import reset_runtime, set_runtime
@@ -318,6 +319,20 @@ def test_fc_refusing_the_signature_is_a_permanent_chunk_failure(fake_fc: FakeFc,
     finally:
         reset_runtime()
         client.close()
+
+
+def test_fc2s_error_log_of_request_headers_never_shows_the_sts_token(
+    fake_fc: FakeFc, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "CAIS-secret-sts-session-token-0123456789"
+    sink = FcFanout(
+        endpoint=fake_fc.endpoint, function="pushfn/queue_push", credentials=StaticCredentials("testid", "wrong", token)
+    )
+    with caplog.at_level(logging.DEBUG), pytest.raises(FanoutError):
+        sink.hand_over({"kind": "chunk", "version": 1, "key": "k-1", "job": {}, "params": {}})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "x-fc-security-token" in logged  # fc2 did log the headers...
+    assert token not in logged  # ...with the token masked
 
 
 # --- in process (local runs) and the platform choice ----------------------------------------------

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pushfn.jobs.errors import JobError
+from pushfn.logs import get_logger
 
 if TYPE_CHECKING:
     from pushfn.targets.chunks import Chunk
@@ -171,6 +172,9 @@ class FcFanout(FanoutSink):
         """Invoke asynchronously; a 409 for the job's invocation id means it was queued before."""
         import fc2  # heavy: only when a file is fanned out
 
+        # fc2 logs every failed request's headers (the STS token among them) straight to the root logger:
+        # the masking filter there scrubs them, as it does pushfn's own loggers.
+        get_logger("")
         creds = self.credentials.get_credentials()
         if creds is None:
             raise FanoutError("no credentials for Function Compute: the push credential chain found none")
