@@ -349,6 +349,14 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_FILE_ROOT", "a local folder the file function reads objects from instead of the bucket (local runs)"
     ),
     Variable(
+        "PUSHFN_FILE_CONCURRENCY",
+        "chunks of one file the file function sends at once (`1` = one after the other), "
+        "all under the client-side rate limit of CloudPush's quotas",
+        default=8,
+        shown="8",
+        parse=_integer(1, 64),
+    ),
+    Variable(
         "PUSHFN_OSS_ENDPOINT",
         "OSS endpoint of the file function instead of the one built from the event's region",
         shown="`https://oss-<region>-internal.aliyuncs.com`",
@@ -461,6 +469,7 @@ class Settings:
     pushfn_dead_letter_url: str | None
     pushfn_file_push_spec: str | None
     pushfn_file_root: str | None
+    pushfn_file_concurrency: int
     pushfn_oss_endpoint: str | None
     pushfn_file_fanout_targets: int
     pushfn_fanout_queue_url: str | None

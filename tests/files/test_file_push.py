@@ -28,13 +28,17 @@ class Files:
     def __init__(self, root: Path, emulator: Any, store: Path, **settings: Any) -> None:
         self.root, self.emulator, self.store_path = root, emulator, store
         self.client = make_client(emulator)
+        self.configure(**settings)
+
+    def configure(self, **settings: Any) -> ClockedRuntime:
+        """New settings (e.g. ``pushfn_file_concurrency=1``), installed in a new runtime."""
         self.settings = Settings(
             push_app_key="23267207",
-            pushfn_file_root=str(root),
+            pushfn_file_root=str(self.root),
             pushfn_templates=json.dumps({"welcome": WELCOME}),
             **settings,
         )
-        self.install()
+        return self.install()
 
     def install(self, client: Any = None) -> ClockedRuntime:
         runtime = ClockedRuntime(
@@ -127,15 +131,17 @@ def test_throttling_backs_off_and_everything_is_sent(files: Files) -> None:
 
 
 class RefuseChunk:
-    """The real client, except that the ``nth`` MassPush is sent with an AppKey the emulator does not
-    know, so the service refuses it (a permanent 4xx)."""
+    """The real client, except that the MassPush of the chunks whose first target is one of ``firsts``
+    (chunk ``i`` of ``personalised`` rows starts at device ``100 * i``) is sent with an AppKey the
+    emulator does not know, so the service refuses it (a permanent 4xx). Chosen by content, not by the
+    order of calls, which concurrency does not keep."""
 
-    def __init__(self, client: Any, nth: int) -> None:
-        self._client, self._nth, self._seen = client, nth, 0
+    def __init__(self, client: Any, *chunks: int) -> None:
+        self._client = client
+        self._firsts = {f"{100 * i:032x}" for i in chunks}
 
     def mass_push(self, request: Any, **kwargs: Any) -> Any:
-        self._seen += 1
-        if self._seen == self._nth:
+        if request["PushTask"][0]["TargetValue"] in self._firsts:
             request = {**request, "AppKey": 11111111}
         return self._client.mass_push(request, **kwargs)
 
@@ -144,7 +150,7 @@ class RefuseChunk:
 
 
 def test_a_permanently_failing_chunk_is_reported_and_the_others_sent(files: Files) -> None:
-    files.install(RefuseChunk(files.client, 2))
+    files.install(RefuseChunk(files.client, 1))
     files.put("p.csv", personalised(300), {"template": "welcome"})
     answer = handler(oss_event(["p.csv"]), None)
     assert answer["files"][0]["status"] == "complete"
@@ -156,6 +162,7 @@ def test_a_permanently_failing_chunk_is_reported_and_the_others_sent(files: File
 
 
 def test_transient_failure_stops_and_the_retry_resumes(files: Files) -> None:
+    files.configure(pushfn_file_concurrency=1)  # sequential: the failure is chunk 0's, nothing after it went
     files.put("r.csv", personalised(300), {"template": "welcome"})
     files.emulator.add_fault("internal_error", count=10)
     with pytest.raises(RetryLaterError):
@@ -280,6 +287,7 @@ def test_near_the_timeout_the_run_stops_between_chunks_and_reports_partial(
         def __getattr__(self, name: str) -> Any:
             return getattr(real, name)
 
+    files.configure(pushfn_file_concurrency=1)  # the arithmetic below is one chunk after the other
     files.install(Slow())
     # 20 s left: chunk 0 goes (20 >= 10 + 0), chunk 1 goes (15 >= 10 + 5), chunk 2 stops (10 < 10 + 5).
     with pytest.raises(RetryLaterError, match="timeout"):

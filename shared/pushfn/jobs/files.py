@@ -33,7 +33,8 @@ raises :class:`~pushfn.triggers.RetryLaterError` so the platform delivers the ev
 retry replays the finished chunks and resumes at the failed one. The same happens when the function
 nears its timeout (Lambda: ``get_remaining_time_in_millis``; FC: ``function.timeout`` from the start
 of the invocation): the run stops *between* chunks, writes a partial report and asks for the retry,
-instead of being killed mid-chunk.
+instead of being killed mid-chunk. With several chunks in flight, a stop means no chunk is handed
+out after it; the ones already in flight finish and are recorded.
 
 **Fan-out** (:mod:`pushfn.jobs.fanout`): once a file has more valid targets than
 ``PUSHFN_FILE_FANOUT_TARGETS``, the later chunks are handed to the queue function (SQS, FC async
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,8 +59,11 @@ from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from pushfn.idempotency import Guard
     from pushfn.jobs.fanout import Fanout
+    from pushfn.jobs.throttle import RateLimiter
     from pushfn.push import PushSender
     from pushfn.targets.chunks import Chunk
     from pushfn.targets.readers import ObjectReader
@@ -221,40 +226,168 @@ def process_object(
     _log(logging.INFO, "file_push.start", "file started (content from %s, mode %s)", source, mode, **fields)
     campaign = Campaign(obj, guard, client, context) if mode == CONTINUOUS else None
 
-    retry_reason: str | None = None
-    cause: BaseException | None = None
-    sending = 0.0
-    slowest = 0.0
+    sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign))
     try:
         for chunk in plan_chunks(rows, content, report):
-            if retry_reason is not None:
+            sender.wait_for_slot()
+            if sender.retry_reason is not None:
                 continue  # stopped: the rest is only planned, so the report counts it as pending
-            if deadline is not None and deadline - clock() < STOP_MARGIN_SECONDS + slowest:
-                retry_reason = f"{obj.key}: near the function's timeout before chunk {chunk.index}"
-                _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", retry_reason, **fields)
+            if deadline is not None and deadline - clock() < STOP_MARGIN_SECONDS + sender.slowest:
+                sender.retry_reason = f"{obj.key}: near the function's timeout before chunk {chunk.index}"
+                _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", sender.retry_reason, **fields)
                 continue
             if fanout is not None and campaign is None and fanout.takes(report):
-                retry_reason, cause = fanout.hand_over(obj, chunk, report)
+                # The planner's thread queues the chunk; the report is the workers' locked one.
+                stop, failure_cause = fanout.hand_over(obj, chunk, sender.report)
+                if stop and sender.retry_reason is None:
+                    sender.retry_reason, sender.cause = stop, failure_cause
                 continue
-            began = clock()
-            stop, failure_cause = _send_chunk(obj, chunk, report, guard, client, context, campaign)
-            spent = clock() - began
-            sending += spent
-            slowest = max(slowest, spent)
-            if stop:
-                retry_reason, cause = stop, failure_cause
+            sender.hand_out(chunk)
     except ObjectStoreError as exc:  # the stream broke while reading
-        report.send_seconds = sending
+        sender.finish()
+        report.send_seconds = sender.sending
         if exc.transient:
             _finish(obj, report, reader, None)
             return FileOutcome(_summary(obj, report, None), f"{obj.key}: {exc.reason}", exc)
         report.rejected = {"rule": "read", "message": str(exc), "line": None}
     finally:
+        sender.finish()  # the chunks in flight finish and are recorded before the report is written
         _close(stream)
+    retry_reason, cause = sender.retry_reason, sender.cause
+    sending = sender.sending
     report.send_seconds = sending
     if campaign is not None:
         report.campaign = {"mode": CONTINUOUS, "message_id": campaign.message_id}
     return _finish(obj, report, reader, retry_reason, cause)
+
+
+def _concurrency(runtime: Any, campaign: Campaign | None) -> int:
+    """Chunks of one file in flight at once: ``PUSHFN_FILE_CONCURRENCY``; 1 in continuous mode or without settings.
+
+    Continuous mode stays sequential: every ContinuouslyPush needs the campaign's MessageId first (its
+    ``Target=TBD`` Push, sent with the first chunk), a refused campaign is replayed to each later chunk,
+    and an ambiguous ContinuouslyPush is never retried (it carries no IdempotentToken) — so a stop must
+    come before the next call goes out, not after eight more did.
+    """
+    if campaign is not None:
+        return 1
+    return int(getattr(getattr(runtime, "settings", None), "pushfn_file_concurrency", 1) or 1)
+
+
+class _LockedReport:
+    """The report as the worker threads see it: its chunk outcomes recorded one at a time."""
+
+    def __init__(self, report: Report) -> None:
+        self._report = report
+        self._lock = threading.Lock()
+
+    def chunk_sent(self, index: int, **fields: Any) -> None:
+        with self._lock:
+            self._report.chunk_sent(index, **fields)
+
+    def chunk_failed(self, index: int, **fields: Any) -> None:
+        with self._lock:
+            self._report.chunk_failed(index, **fields)
+
+    def chunk_maybe_sent(self, index: int, **fields: Any) -> None:
+        with self._lock:
+            self._report.chunk_maybe_sent(index, **fields)
+
+    def chunk_queued(self, index: int, **fields: Any) -> None:
+        with self._lock:
+            self._report.chunk_queued(index, **fields)
+
+
+class _Sender:
+    """Sends the chunks of one file: inline when ``workers`` is 1, else on at most ``workers`` threads,
+    each call under the process's :func:`~pushfn.jobs.throttle.shared_limiter`.
+
+    The planner's thread hands chunks out (:meth:`wait_for_slot`, then :meth:`hand_out`); each chunk
+    still goes through :func:`_send_chunk` (the guard under its own key, its outcome recorded once).
+    The first transient failure sets ``retry_reason``: no chunk is handed out after it, and the ones in
+    flight finish (:meth:`finish`) and are recorded. ``sending`` is the time spent sending: the sum of
+    the chunks' times inline, the wall time from the first chunk handed out to the last one finished
+    with threads (planning overlaps it)."""
+
+    def __init__(
+        self,
+        obj: ObjectCreated,
+        report: Report,
+        guard: Guard,
+        client: PushSender,
+        context: Any,
+        campaign: Campaign | None,
+        workers: int,
+    ) -> None:
+        from pushfn.jobs.throttle import limited_client, shared_limiter
+
+        self.limiter = shared_limiter()
+        self.workers = max(1, workers)
+        #: The report as chunks' outcomes are recorded into it (locked when several threads send).
+        self.report: Any = report if self.workers == 1 else _LockedReport(report)
+        self.args = (obj, self.report, guard)
+        self.client, self.context, self.campaign = limited_client(client, self.limiter), context, campaign
+        self.retry_reason: str | None = None
+        self.cause: BaseException | None = None
+        self.sending = 0.0
+        self.slowest = 0.0
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: set[Future[Any]] = set()
+        self._began = 0.0
+
+    def wait_for_slot(self) -> None:
+        """Record the chunks that finished; with every worker busy, wait until one is free."""
+        if not self._pending:
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if len(self._pending) >= self.workers:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+        else:
+            done = {future for future in self._pending if future.done()}
+        for future in done:
+            self._pending.discard(future)
+            self._record(*future.result())
+
+    def hand_out(self, chunk: Chunk) -> None:
+        """Send ``chunk``: now (inline) or on a free worker (call :meth:`wait_for_slot` first)."""
+        if self.workers == 1:
+            self._record(*self._run(chunk))
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="file_push")
+            self._began = _clock()
+        self._pending.add(self._pool.submit(self._run, chunk))
+
+    def finish(self) -> None:
+        """Wait for the chunks in flight and record them (nothing is handed out any more)."""
+        if self._pool is None:
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while self._pending:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._pending.discard(future)
+                self._record(*future.result())
+        self._pool.shutdown(wait=True)
+        self._pool = None
+        self.sending += _clock() - self._began
+
+    def _run(self, chunk: Chunk) -> tuple[str | None, BaseException | None, float]:
+        began = _clock()
+        obj, report, guard = self.args
+        stop, cause = _send_chunk(obj, chunk, report, guard, self.client, self.context, self.campaign, self.limiter)
+        return stop, cause, _clock() - began
+
+    def _record(self, stop: str | None, cause: BaseException | None, spent: float) -> None:
+        if self.workers == 1:
+            self.sending += spent
+        self.slowest = max(self.slowest, spent)
+        if stop is not None and self.retry_reason is None:
+            self.retry_reason, self.cause = stop, cause
 
 
 def _send_chunk(
@@ -265,8 +398,13 @@ def _send_chunk(
     client: PushSender,
     context: Any,
     campaign: Campaign | None = None,
+    limiter: RateLimiter | None = None,
 ) -> tuple[str | None, BaseException | None]:
-    """Send one chunk through the guard and record its outcome; a reason when the file must stop."""
+    """Send one chunk through the guard and record its outcome; a reason when the file must stop.
+
+    With a ``limiter``, the call waits for its share of the quota first (inside the guard, so a chunk
+    replayed from the guard's record takes none), and a throttle that outlasted the client's retries
+    pauses every worker."""
     from pushfn.targets.chunks import chunk_key
 
     if campaign is not None and chunk.index >= MAX_CONTINUOUS_CHUNKS:
@@ -288,6 +426,9 @@ def _send_chunk(
     }
 
     def send(token: str) -> dict[str, Any]:
+        if limiter is not None:
+            action = payload["action"]
+            limiter.acquire(str(action), chunk.count if action == "Push" else 1)
         if campaign is not None:
             return campaign.send(chunk)
         if chunk.action == "MassPush":
@@ -299,6 +440,15 @@ def _send_chunk(
             campaign.start(chunk)
         outcome = guard.run(key, scope=SCOPE, payload=payload, operation=send, context=context)
     except Exception as exc:  # every failure is classified and recorded; none escapes unrecorded
+        from pushfn.push import ThrottledError
+
+        if limiter is not None and isinstance(exc, ThrottledError):
+            retry = getattr(client, "retry", None)
+            limiter.throttled(
+                exc.retry_after,
+                base=getattr(retry, "throttle_backoff", None),
+                ceiling=getattr(retry, "max_backoff", None),
+            )
         failure = sending_failure(exc)
         retryable = failure.status is Verdict.TRANSIENT
         if not retryable:
@@ -325,6 +475,8 @@ def _send_chunk(
             return f"{obj.key}: chunk {chunk.index} {failure.reason}", exc
         return None, None
     result = outcome.result
+    if limiter is not None:
+        limiter.succeeded()
     if result.get(MAYBE_SENT):
         report.chunk_maybe_sent(chunk.index, reason=str(result.get("reason", "")), request_id=result.get("RequestId"))
         return None, None
