@@ -144,7 +144,7 @@ class Variable:
         meaning: str,
         *,
         default: Any = None,
-        shown: str = "—",
+        shown: str | None = None,
         parse: Callable[[str], Any] = _text,
         secret: bool = False,
     ) -> None:
@@ -152,7 +152,8 @@ class Variable:
         self.attribute = name.lower()
         self.meaning = meaning
         self.default = default
-        self.shown_default = shown
+        # As the README states it: given, else the default as written ("—" for none).
+        self.shown_default = shown if shown is not None else ("—" if default is None else str(default))
         self.parse = parse
         self.secret = secret
 
@@ -190,19 +191,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PUSH_ACCESS_KEY_ID", "compatibility name, used when the above are unset"),
     Variable("PUSH_ACCESS_KEY_SECRET", "compatibility name, used when the above are unset", secret=True),
     Variable("PUSH_APP_KEY", "the app's AppKey", parse=_app_key),
-    Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou", shown="cn-hangzhou"),
+    Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou"),
     Variable(
         "PUSH_ENDPOINT",
         "CloudPush URL (the emulator's for local runs)",
         default="https://cloudpush.aliyuncs.com",
-        shown="https://cloudpush.aliyuncs.com",
         parse=_endpoint,
     ),
     Variable(
         "PUSH_SIGNATURE_VERSION",
         "`v2` (HMAC-SHA1) or `v3` (ACS3-HMAC-SHA256)",
         default="v2",
-        shown="v2",
         parse=_signature_version,
     ),
     Variable("PUSH_CONNECT_TIMEOUT", "seconds to wait for a connection", default=5.0, shown="5", parse=_seconds(3600)),
@@ -211,14 +210,12 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSH_MAX_ATTEMPTS",
         "tries per call, first included (only where a retry is safe)",
         default=4,
-        shown="4",
         parse=_integer(1, 100),
     ),
     Variable(
         "PUSH_TRANSPORT",
         "HTTP client: `stdlib` (keep-alive `http.client`) or `requests`",
         default="stdlib",
-        shown="stdlib",
         parse=_choice("stdlib", "requests"),
     ),
     Variable("SSL_CERT_FILE", "CA bundle (PEM) trusted for HTTPS instead of the system's", shown="system CAs"),
@@ -283,14 +280,12 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_IDEMPOTENCY_TTL",
         "seconds an `Idempotency-Key` is remembered",
         default=86400,
-        shown="86400",
         parse=_integer(1),
     ),
     Variable(
         "PUSHFN_HTTP_AUTH",
         "`required` (webhook signature or API key) or `none`",
         default="required",
-        shown="required",
         parse=_choice("required", "none"),
     ),
     Variable(
@@ -303,7 +298,6 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_WEBHOOK_TOLERANCE",
         "seconds a `webhook-timestamp` may differ from now, both ways",
         default=300,
-        shown="300",
         parse=_integer(1),
     ),
     Variable(
@@ -314,14 +308,12 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_HTTP_MAX_BODY_BYTES",
         "largest accepted body (`413` beyond)",
         default=262144,
-        shown="262144",
         parse=_integer(1),
     ),
     Variable(
         "PUSHFN_HTTP_DEDUPE_SECONDS",
         "window in which an identical request without `Idempotency-Key` is answered from the first (`0` = off)",
         default=60,
-        shown="60",
         parse=_integer(0),
     ),
     Variable("PUSHFN_HTTP_BASE_PATH", "prefix stripped before routing (e.g. `/api`)"),
@@ -353,7 +345,6 @@ VARIABLES: tuple[Variable, ...] = (
         "chunks of one file the file function sends at once (`1` = one after the other), "
         "all under the client-side rate limit of CloudPush's quotas",
         default=8,
-        shown="8",
         parse=_integer(1, 64),
     ),
     Variable(
@@ -365,7 +356,6 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_FILE_FANOUT_TARGETS",
         "valid targets the file function sends itself; the chunks after them are handed to the queue function",
         default=50000,
-        shown="50000",
         parse=_integer(1),
     ),
     Variable("PUSHFN_FANOUT_QUEUE_URL", "SQS queue URL of the queue function, for the file function's fan-out (AWS)"),
@@ -380,25 +370,22 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("AWS_REGION", "AWS region (Lambda sets it) for the SQS dead-letter queue"),
     Variable("AWS_DEFAULT_REGION", "AWS region when `AWS_REGION` is unset"),
-    Variable("PUSHFN_EMULATOR_ACCESS_KEY_ID", "the emulator's accepted AccessKey id", default="testid", shown="testid"),
+    Variable("PUSHFN_EMULATOR_ACCESS_KEY_ID", "the emulator's accepted AccessKey id", default="testid"),
     Variable(
         "PUSHFN_EMULATOR_ACCESS_KEY_SECRET",
         "the emulator's accepted AccessKey secret",
         default="testsecret",
-        shown="testsecret",
         secret=True,
     ),
     Variable(
         "PUSHFN_EMULATOR_APP_KEY",
         "the emulator's accepted AppKeys (comma-separated)",
         default="23267207",
-        shown="23267207",
     ),
     Variable(
         "PUSHFN_EMULATOR_RING_SIZE",
         "how many calls and accepted pushes the emulator keeps (oldest forgotten first)",
         default=10000,
-        shown="10000",
         parse=_integer(1, 10_000_000),
     ),
 )

@@ -40,6 +40,15 @@ def device_ids(count: int) -> str:
     return "".join(f"{n:032x}\n" for n in range(count))
 
 
+def bucket_with(tmp_path: Path, name: str, ids: int) -> Path:
+    """A local bucket folder holding ``name`` (``ids`` device ids) and its ``.push.json`` sidecar."""
+    root = tmp_path / "bucket"
+    root.mkdir()
+    (root / name).write_text(device_ids(ids))
+    (root / f"{name}.push.json").write_text(json.dumps(CONTENT))
+    return root
+
+
 def runtime_for(emulator: Any, store: Path, **settings: Any) -> tuple[ClockedRuntime, Any]:
     client = make_client(emulator)
     runtime = ClockedRuntime(
@@ -137,10 +146,7 @@ def test_fan_out_through_sqs_then_the_queue_function_pushes_each_chunk_once(
 
 
 def test_an_unreachable_queue_stops_the_file_for_a_retry(emulator: Any, tmp_path: Path) -> None:
-    root = tmp_path / "bucket"
-    root.mkdir()
-    (root / "big.txt").write_text(device_ids(IDS))
-    (root / "big.txt.push.json").write_text(json.dumps(CONTENT))
+    root = bucket_with(tmp_path, "big.txt", IDS)
     runtime, client = runtime_for(emulator, tmp_path / "idem.db")
     try:
         obj = parse_object_event(oss_event(["big.txt"])).objects[0]
@@ -245,10 +251,7 @@ def fake_fc() -> Iterator[FakeFc]:
 
 
 def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any, tmp_path: Path) -> None:
-    root = tmp_path / "bucket"
-    root.mkdir()
-    (root / "big.txt").write_text(device_ids(IDS))
-    (root / "big.txt.push.json").write_text(json.dumps(CONTENT))
+    root = bucket_with(tmp_path, "big.txt", IDS)
     runtime, client = runtime_for(emulator, tmp_path / "idem.db")
     try:
         obj = parse_object_event(oss_event(["big.txt"])).objects[0]
@@ -293,10 +296,7 @@ def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any
 
 
 def test_fc_refusing_the_signature_is_a_permanent_chunk_failure(fake_fc: FakeFc, emulator: Any, tmp_path: Path) -> None:
-    root = tmp_path / "bucket"
-    root.mkdir()
-    (root / "big.txt").write_text(device_ids(IDS))
-    (root / "big.txt.push.json").write_text(json.dumps(CONTENT))
+    root = bucket_with(tmp_path, "big.txt", IDS)
     runtime, client = runtime_for(emulator, tmp_path / "idem.db")
     try:
         obj = parse_object_event(oss_event(["big.txt"])).objects[0]
@@ -339,10 +339,7 @@ def test_fc2s_error_log_of_request_headers_never_shows_the_sts_token(
 
 
 def test_fan_out_in_process_runs_the_queue_function(emulator: Any, tmp_path: Path) -> None:
-    root = tmp_path / "bucket"
-    root.mkdir()
-    (root / "big.txt").write_text(device_ids(IDS))
-    (root / "big.txt.push.json").write_text(json.dumps(CONTENT))
+    root = bucket_with(tmp_path, "big.txt", IDS)
     _, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
     try:
         answer = handler(oss_event(["big.txt"]), None)
@@ -358,10 +355,7 @@ def test_fan_out_in_process_runs_the_queue_function(emulator: Any, tmp_path: Pat
 
 
 def test_small_files_are_not_fanned_out(emulator: Any, tmp_path: Path) -> None:
-    root = tmp_path / "bucket"
-    root.mkdir()
-    (root / "small.txt").write_text(device_ids(900))
-    (root / "small.txt.push.json").write_text(json.dumps(CONTENT))
+    root = bucket_with(tmp_path, "small.txt", 900)
     _, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
     try:
         handler(oss_event(["small.txt"]), None)

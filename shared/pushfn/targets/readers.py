@@ -100,6 +100,29 @@ def _shown(key: str) -> str:
     return repr(key.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:200])
 
 
+class _RemoteReader(ObjectReader):
+    """What S3 and OSS share: ``_call`` translates the store's errors into :class:`ObjectStoreError`."""
+
+    @abstractmethod
+    def _call(self, what: str, key: str, call: Callable[[], Any]) -> Any: ...
+
+    def read_bytes(self, bucket: str, key: str, limit: int) -> bytes | None:
+        """The object (at most ``limit`` bytes), or None when it does not exist; errors while streaming too."""
+        try:
+            body = self.open(bucket, key)
+        except ObjectStoreError as exc:
+            if exc.reason == "not_found":
+                return None
+            raise
+        try:
+            data = self._call("reading", key, lambda: body.read(limit + 1))
+        finally:
+            body.close()
+        if len(data) > limit:
+            raise _too_large(key, limit)
+        return data
+
+
 # --- local folder --------------------------------------------------------------------------------
 
 
@@ -211,7 +234,7 @@ _S3_NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
 _S3_FORBIDDEN = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId"}
 
 
-class S3Reader(ObjectReader):
+class S3Reader(_RemoteReader):
     """Objects in S3 through boto3 (``client`` given, or built for ``region`` on first use)."""
 
     kind = "s3"
@@ -267,22 +290,6 @@ class S3Reader(ObjectReader):
         value = (answer.get("Metadata") or {}).get(TEMPLATE_METADATA)
         return value or None
 
-    def read_bytes(self, bucket: str, key: str, limit: int) -> bytes | None:
-        """The object, or None when it does not exist."""
-        try:
-            body = self.open(bucket, key)
-        except ObjectStoreError as exc:
-            if exc.reason == "not_found":
-                return None
-            raise
-        try:
-            data = body.read(limit + 1)
-        finally:
-            body.close()
-        if len(data) > limit:
-            raise _too_large(key, limit)
-        return data
-
     def write_bytes(self, bucket: str, key: str, data: bytes) -> str:
         """``put_object`` with ``Content-Type: application/json``."""
         self._call(
@@ -307,7 +314,7 @@ def oss_endpoint(region: str | None, configured: str | None = None, *, internal:
     return f"https://oss-{region}{'-internal' if internal else ''}.aliyuncs.com"
 
 
-class OssReader(ObjectReader):
+class OssReader(_RemoteReader):
     """Objects in OSS through oss2 (see the module docstring). ``credentials`` is a provider with
     ``get_credentials()`` (the push credential chain)."""
 
@@ -364,22 +371,6 @@ class OssReader(ObjectReader):
         answer = self._call("reading metadata of", key, lambda: self.bucket(bucket).head_object(key))
         value = answer.headers.get("x-oss-meta-" + TEMPLATE_METADATA)
         return value or None
-
-    def read_bytes(self, bucket: str, key: str, limit: int) -> bytes | None:
-        """The object, or None when it does not exist."""
-        try:
-            body = self.open(bucket, key)
-        except ObjectStoreError as exc:
-            if exc.reason == "not_found":
-                return None
-            raise
-        try:
-            data = self._call("reading", key, lambda: body.read(limit + 1))
-        finally:
-            body.close()
-        if len(data) > limit:
-            raise _too_large(key, limit)
-        return data
 
     def write_bytes(self, bucket: str, key: str, data: bytes) -> str:
         """``PutObject`` with ``Content-Type: application/json``."""
