@@ -106,12 +106,10 @@ def push_client(emulator: object) -> Iterator[PushClient]:
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     """A moto server (S3, SQS, DynamoDB…) in server mode on loopback, one per test module."""
-    from moto.server import ThreadedMotoServer
+    from tests.support import MotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = MotoServer()
     try:
-        yield f"http://{host}:{port}"
+        yield server.url
     finally:
         server.stop()

@@ -1,7 +1,8 @@
-"""Test helpers shared across folders: a hand-moved clock and a runtime whose guards read it."""
+"""Test helpers shared across folders: a hand-moved clock, a runtime whose guards read it, and moto."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -36,3 +37,47 @@ class ClockedRuntime(Runtime):
                 self.store, IdempotencyConfig(), function_name=function_name, clock=self.clock
             )
         return self._clocked[function_name]
+
+
+class MotoServer:
+    """moto in server mode on 127.0.0.1 (S3, SQS, DynamoDB…), reached over real HTTP.
+
+    DynamoDB requests are served one at a time. moto evaluates a ``ConditionExpression`` and then
+    writes as two steps with no lock between them, so under a threaded server two concurrent
+    ``attribute_not_exists`` puts on one key could both succeed (seen in CI: two winners of a
+    32-thread race). Real DynamoDB applies a conditional write atomically; serialising moto's
+    DynamoDB handling restores that contract. Other services stay concurrent, because SQS long
+    polls (``WaitTimeSeconds``) must not hold up everything else.
+    """
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        dynamodb_lock = threading.Lock()
+
+        def app(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                with dynamodb_lock:
+                    return list(moto_app(environ, start_response))
+            return moto_app(environ, start_response)
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self.running = True
+
+    def stop(self) -> None:
+        """Shut the server down; requests after this fail to connect."""
+        if self.running:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self.running = False

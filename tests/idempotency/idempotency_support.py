@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.support import MotoServer
 
 START = 1_800_000_000.0  # a fixed "now" (2027-01-15) so expiry tests need no sleeping
 
@@ -22,22 +23,6 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-
-
-class MotoServer:
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        self.running = True
-
-    def stop(self) -> None:
-        if self.running:
-            self._server.stop()
-            self.running = False
 
 
 def start_moto() -> MotoServer:
