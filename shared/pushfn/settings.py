@@ -81,10 +81,10 @@ def _app_key(raw: str) -> str:
     return raw
 
 
-def _endpoint(raw: str) -> str:
+def _endpoint(raw: str, example: str = "https://cloudpush.aliyuncs.com") -> str:
     parts = urlsplit(raw)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL such as https://cloudpush.aliyuncs.com")
+        raise ValueError(f"must be an http(s) URL such as {example}")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("must be scheme://host[:port] only (no path, query or user)")
     try:
@@ -305,7 +305,7 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_STS_ENDPOINT",
         "STS URL instead of the one built from the two above (a private gateway, a local stand-in)",
         shown="`https://sts.aliyuncs.com`",
-        parse=_endpoint,
+        parse=lambda raw: _endpoint(raw, "https://sts.aliyuncs.com"),
     ),
     Variable("XDG_CONFIG_HOME", "base folder of the default INI file", shown="~/.config"),
     Variable(
