@@ -771,11 +771,13 @@ def default_chain(
     explicit: CredentialsProvider | None = None,
     context: Any = None,
 ) -> ChainProvider:
-    """The documented chain, configured by ``settings``. ECS metadata is consulted only when asked for.
+    """The documented chain (this module's docstring), configured by ``settings``. ECS metadata is
+    consulted only when asked for.
 
     ``settings`` is a :class:`~pushfn.settings.Settings` snapshot, or a callable returning a fresh
     one (then the key pairs are re-read on every call, so rotated keys are picked up; the other
-    choices — INI file, URI, metadata — are fixed when the chain is built). ``None`` reads the
+    choices — OIDC role, CLI profile file and name, INI file, URI, metadata — are fixed when the chain
+    is built). Building the chain reads no file and calls nothing: each source looks when asked. ``None`` reads the
     environment once, now. ``context`` is an invocation's FC/Lambda context, or a
     :class:`FunctionContextCredentials` the caller keeps binding to the latest context (the
     provider is then in the chain even while its context has no keys).
