@@ -26,11 +26,13 @@ _SCRUBBED_NAMES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_P
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's keys, config files or cloud settings, and none probes ECS metadata."""
+    """No test sees the developer's keys, config files (HOME is a temporary folder) or cloud settings, and
+    none probes ECS metadata."""
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES) or name in _SCRUBBED_NAMES:
             monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))  # no developer's ~/.aliyun/config.json in the chain
     monkeypatch.setenv("PUSHFN_CONFIG_FILE", str(home / "no-config.ini"))
     monkeypatch.setenv("PUSHFN_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -149,3 +150,61 @@ def test_a_malformed_setting_fails_the_runtime_and_is_read_again_next_time(monke
     monkeypatch.setenv("PUSH_MAX_ATTEMPTS", "2")
     assert get_runtime().settings.push_max_attempts == 2
     reset_runtime()
+
+
+# --- issue 12: FC Python 3.12 and role sources of the chain --------------------------------------
+
+
+def _fc3_py312_context(request_id: str) -> SimpleNamespace:
+    """An FC 3.x Python 3.12 context: no ``credentials`` — the role's keys are in the environment."""
+    return SimpleNamespace(
+        request_id=request_id,
+        function=SimpleNamespace(name="scheduled_push", handler="index.handler"),
+        region="cn-hangzhou",
+        account_id="1234567890123456",
+    )
+
+
+def test_fc_python312_role_keys_in_the_environment_sign_every_push_and_rotate(
+    function_env: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    # A CLI profile left in the image's HOME must not shadow the platform's keys.
+    (tmp_path / ".aliyun").mkdir()
+    profile = {"name": "default", "mode": "AK", "access_key_id": "cli-id", "access_key_secret": "cli-secret"}
+    (tmp_path / ".aliyun" / "config.json").write_text(json.dumps({"current": "default", "profiles": [profile]}))
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    def platform_keys(key_id: str) -> None:
+        secret, token = PAIRS[key_id]
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", key_id)
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+        monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", token)
+
+    platform_keys("STS.key1")
+    assert handle_timer_event(_tick(0), _fc3_py312_context("r1"))["status"] == "ok"
+    platform_keys("STS.key2")  # the platform rotated the role's keys between invocations
+    assert handle_timer_event(_tick(1), _fc3_py312_context("r2"))["status"] == "ok"
+    # The emulator accepted each push: the right secret signed it and the right token came with it.
+    assert [p["access_key_id"] for p in function_env.pushes()] == ["STS.key1", "STS.key2"]
+    assert "credentials" not in vars(_fc3_py312_context("r3"))
+
+
+def test_an_oidc_role_signs_pushes_the_service_accepts(
+    function_env: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from tests.push.sts_standin import StsStandIn
+
+    token_file = tmp_path / "token"
+    token_file.write_text("rrsa-oidc-token")
+    sts = StsStandIn(oidc_tokens={"rrsa-oidc-token"}, issue=lambda n: ("STS.key3", *PAIRS["STS.key3"]))
+    try:
+        monkeypatch.setenv("ALIBABA_CLOUD_ROLE_ARN", sts.role_arn)
+        monkeypatch.setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", sts.oidc_provider_arn)
+        monkeypatch.setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", str(token_file))
+        monkeypatch.setenv("PUSHFN_STS_ENDPOINT", sts.url)
+        assert handle_timer_event(_tick(0), _fc3_py312_context("r1"))["status"] == "ok"
+        assert handle_timer_event(_tick(1), _fc3_py312_context("r2"))["status"] == "ok"
+    finally:
+        sts.close()
+    assert [p["access_key_id"] for p in function_env.pushes()] == ["STS.key3", "STS.key3"]
+    assert sts.issued == 1  # assumed once, cached for the instance

@@ -83,6 +83,9 @@ def test_values_are_typed_and_blank_means_unset():
         ("PUSHFN_HTTP_AUTH", "optional", "'required' or 'none'"),
         ("PUSH_SIGNATURE_VERSION", "v4", "'v2' or 'v3'"),
         ("ALIBABA_CLOUD_ECS_METADATA_ENABLED", "maybe", "true or false"),
+        ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "sometimes", "true or false"),
+        ("PUSHFN_STS_ENDPOINT", "sts.aliyuncs.com", "http(s) URL such as https://sts.aliyuncs.com"),
+        ("PUSHFN_STS_ENDPOINT", "https://sts.aliyuncs.com/v1", "scheme://host[:port] only"),
     ],
 )
 def test_a_refused_value_names_the_variable_and_the_rule(name, value, rule):

@@ -81,10 +81,10 @@ def _app_key(raw: str) -> str:
     return raw
 
 
-def _endpoint(raw: str) -> str:
+def _endpoint(raw: str, example: str = "https://cloudpush.aliyuncs.com") -> str:
     parts = urlsplit(raw)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL such as https://cloudpush.aliyuncs.com")
+        raise ValueError(f"must be an http(s) URL such as {example}")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("must be scheme://host[:port] only (no path, query or user)")
     try:
@@ -263,6 +263,50 @@ VARIABLES: tuple[Variable, ...] = (
         shown="off",
         parse=_flag,
     ),
+    Variable(
+        "ALIBABA_CLOUD_ROLE_ARN",
+        "RAM role assumed with the OIDC token (RRSA), with the next two",
+    ),
+    Variable("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ARN of the OIDC identity provider that issued the token (RRSA)"),
+    Variable(
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+        "file holding the OIDC token, read again at every refresh (RRSA)",
+    ),
+    Variable(
+        "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+        "session name of an assumed role (OIDC, or a CLI profile without `ram_session_name`)",
+        shown="`pushfn-<epoch seconds>`",
+    ),
+    Variable(
+        "ALIBABA_CLOUD_PROFILE",
+        "Alibaba Cloud CLI profile in `~/.aliyun/config.json` to take the keys from",
+        shown="the file's `current`",
+    ),
+    Variable(
+        "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+        "`true`: never read `~/.aliyun/config.json`",
+        default=False,
+        shown="off",
+        parse=_flag,
+    ),
+    Variable(
+        "ALIBABA_CLOUD_STS_REGION",
+        "region of the STS endpoint, `sts.<region>.aliyuncs.com`, for assumed roles",
+        shown="— (`sts.aliyuncs.com`)",
+    ),
+    Variable(
+        "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED",
+        "`true`: STS through its VPC endpoint `sts-vpc.<region>.aliyuncs.com` (needs a region)",
+        default=False,
+        shown="off",
+        parse=_flag,
+    ),
+    Variable(
+        "PUSHFN_STS_ENDPOINT",
+        "STS URL instead of the one built from the two above (a private gateway, a local stand-in)",
+        shown="`https://sts.aliyuncs.com`",
+        parse=lambda raw: _endpoint(raw, "https://sts.aliyuncs.com"),
+    ),
     Variable("XDG_CONFIG_HOME", "base folder of the default INI file", shown="~/.config"),
     Variable(
         "PUSHFN_IDEMPOTENCY_URL",
@@ -438,6 +482,15 @@ class Settings:
     alibaba_cloud_ecs_metadata_enabled: bool
     alibaba_cloud_ecs_metadata_disabled: bool
     alibaba_cloud_imdsv1_disabled: bool
+    alibaba_cloud_role_arn: str | None
+    alibaba_cloud_oidc_provider_arn: str | None
+    alibaba_cloud_oidc_token_file: str | None
+    alibaba_cloud_role_session_name: str | None
+    alibaba_cloud_profile: str | None
+    alibaba_cloud_cli_profile_disabled: bool
+    alibaba_cloud_sts_region: str | None
+    alibaba_cloud_vpc_endpoint_enabled: bool
+    pushfn_sts_endpoint: str | None
     xdg_config_home: str | None
     pushfn_idempotency_url: str | None
     pushfn_data_dir: str | None
@@ -525,6 +578,15 @@ class Settings:
             return Path(self.pushfn_config_file).expanduser()
         base = Path(self.xdg_config_home).expanduser() if self.xdg_config_home else Path.home() / ".config"
         return base / "pushfn" / "config.ini"
+
+    @property
+    def aliyun_cli_config_file(self) -> Path | None:
+        """The Alibaba Cloud CLI's ``~/.aliyun/config.json`` (the path ``alibabacloud-credentials`` and the
+        CLI read); ``None`` when the home folder cannot be determined. It need not exist."""
+        try:
+            return Path.home() / ".aliyun" / "config.json"
+        except RuntimeError:  # no HOME and no password-database entry (some minimal containers)
+            return None
 
     @property
     def aws_region_name(self) -> str | None:

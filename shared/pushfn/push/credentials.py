@@ -1,13 +1,27 @@
 """Where the AccessKey comes from: a chain of providers, first match wins.
 
-Order (the official chain of ``alibabacloud-credentials`` 1.0.12, plus compatibility names):
-explicit → ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN`` →
-``PUSH_ACCESS_KEY_ID/_SECRET`` (the seed's names) → the function context's role credentials (FC
-Python ≤ 3.10 runtimes; 3.12 puts them in the environment instead) → an INI file with a
-``[push_config]`` section (the seed's format) → a credentials URI → ECS RAM-role metadata.
+Order — the official default chain of ``alibabacloud-credentials`` (environment → OIDC role → CLI
+profile → credentials file → ECS RAM role → credentials URI; ``provider/default.py`` in
+github.com/aliyun/credentials-python), with pushfn's compatibility sources in their places:
+
+1. explicit keys given in code;
+2. ``ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET/_SECURITY_TOKEN`` — also how Function Compute 3.x (Python
+   3.12) hands the function's role keys over, re-read on every call since the platform rotates them;
+3. ``PUSH_ACCESS_KEY_ID/_SECRET`` (the seed's names);
+4. the function context's role credentials (FC Python ≤ 3.10 runtimes; 3.12 has no
+   ``context.credentials``) — the platform's identity, like the environment's;
+5. OIDC role assumption, RRSA (``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN``,
+   ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``): STS ``AssumeRoleWithOIDC``;
+6. the Alibaba Cloud CLI's profile in ``~/.aliyun/config.json`` (``ALIBABA_CLOUD_PROFILE``, else the
+   file's ``current``): modes ``AK``, ``StsToken`` and ``RamRoleArn`` (STS ``AssumeRole``);
+7. an INI file with a ``[push_config]`` section (the seed's format, in place of the official
+   ``~/.alibabacloud/credentials``);
+8. a credentials URI; 9. ECS RAM-role metadata (opt-in here, see :func:`default_chain`).
 
 Role credentials expire; :class:`RefreshingProvider` refreshes them before they do. Secrets never
-appear in ``repr``, logs or error messages.
+appear in ``repr``, logs or error messages. Nothing here imports more than the standard library's
+basics at import time: the STS client (:mod:`pushfn.push.sts`), the JSON reader and ``requests`` load
+on the first fetch that needs them.
 """
 
 from __future__ import annotations
@@ -105,10 +119,17 @@ class CredentialsProvider(Protocol):
 
 
 class StaticCredentials:
-    """Fixed keys given in code or configuration."""
+    """Fixed keys given in code or configuration; ``source`` names where they came from (``explicit``)."""
 
-    def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
-        self._credentials = Credentials(access_key_id, access_key_secret, security_token or None)
+    def __init__(
+        self,
+        access_key_id: str,
+        access_key_secret: str,
+        security_token: str | None = None,
+        *,
+        source: str = "explicit",
+    ) -> None:
+        self._credentials = Credentials(access_key_id, access_key_secret, security_token or None, source=source)
 
     def get_credentials(self) -> Credentials:
         """The fixed keys (never ``None``)."""
@@ -384,6 +405,332 @@ class EcsRamRoleCredentials(RefreshingProvider):
         return credentials_from_document(doc, "ecs-ram-role")
 
 
+# --- roles assumed through STS (pushfn.push.sts, imported on the first fetch) ----------------------
+
+
+def _assumed_role_margin(duration_seconds: int) -> float:
+    """Refresh 15 minutes before expiry, or a quarter of the session for sessions under an hour: a
+    900 s session refreshed 900 s early would be fetched again on every call."""
+    return min(REFRESH_MARGIN_SECONDS, duration_seconds / 4)
+
+
+class _AssumedRole(RefreshingProvider):
+    """A :class:`RefreshingProvider` whose fetch calls STS; the STS client is built on the first fetch."""
+
+    def __init__(
+        self,
+        *,
+        duration_seconds: int,
+        endpoint: str | None,
+        settings: Settings | None,
+        sts: Any,
+        source: str,
+        clock: Callable[[], float],
+    ) -> None:
+        self._duration = duration_seconds
+        self._endpoint = endpoint
+        self._settings = settings
+        self._sts = sts
+        self._source = source
+        super().__init__(self._assume, margin_seconds=_assumed_role_margin(duration_seconds), clock=clock)
+
+    @property
+    def sts(self) -> Any:
+        """The :class:`~pushfn.push.sts.StsClient` used (built on first use from ``endpoint`` / ``settings``)."""
+        if self._sts is None:
+            from pushfn.push.sts import StsClient, sts_endpoint
+
+            settings = self._settings or Settings()
+            self._sts = StsClient(self._endpoint or sts_endpoint(settings), settings=settings)
+        return self._sts
+
+    def _assume(self) -> Credentials:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(source={self._source})"
+
+
+class RamRoleArnCredentials(_AssumedRole):
+    """A RAM role assumed with another provider's keys: STS ``AssumeRole``, signed V2 with ``caller``'s keys.
+
+    ``caller`` is asked on every refresh (its keys may rotate too). ``session_name`` defaults to
+    ``pushfn-<epoch seconds>``, ``duration_seconds`` to 3600 (at least 900); ``endpoint`` (a URL) to
+    :func:`pushfn.push.sts.sts_endpoint` of ``settings``. The role's credentials are cached and fetched
+    again 15 minutes before they expire (a quarter of a shorter session). Raises
+    :class:`~pushfn.push.errors.CredentialsError` when ``caller`` has no keys or STS refuses
+    (see :mod:`pushfn.push.sts` for the API facts and their sources).
+    """
+
+    def __init__(
+        self,
+        caller: CredentialsProvider,
+        role_arn: str,
+        *,
+        session_name: str | None = None,
+        duration_seconds: int = 3600,
+        policy: str | None = None,
+        external_id: str | None = None,
+        endpoint: str | None = None,
+        settings: Settings | None = None,
+        sts: Any = None,
+        source: str = "ram-role-arn",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._caller = caller
+        self._role_arn = role_arn
+        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._policy = policy
+        self._external_id = external_id
+        super().__init__(
+            duration_seconds=duration_seconds,
+            endpoint=endpoint,
+            settings=settings,
+            sts=sts,
+            source=source,
+            clock=clock,
+        )
+
+    def _assume(self) -> Credentials:
+        caller = self._caller.get_credentials()
+        if caller is None:
+            raise CredentialsError(f"{self._source}: no keys to call STS AssumeRole with")
+        return self.sts.assume_role(
+            caller,
+            self._role_arn,
+            self._session_name,
+            duration_seconds=self._duration,
+            policy=self._policy,
+            external_id=self._external_id,
+            source=self._source,
+        )
+
+
+class OidcRoleCredentials(_AssumedRole):
+    """RRSA: a RAM role assumed with an OIDC token read from a file (STS ``AssumeRoleWithOIDC``, anonymous).
+
+    The file is read again at every refresh (the platform rotates the token); credentials are cached
+    and refreshed as :class:`RamRoleArnCredentials`' are. Built by :meth:`from_settings` from
+    ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``.
+    Raises :class:`~pushfn.push.errors.CredentialsError` naming the variable when one of the three is
+    missing, when the token file cannot be read or is empty, and when STS refuses.
+    """
+
+    def __init__(
+        self,
+        role_arn: str | None,
+        oidc_provider_arn: str | None,
+        token_file: str | os.PathLike[str] | None,
+        *,
+        session_name: str | None = None,
+        duration_seconds: int = 3600,
+        policy: str | None = None,
+        endpoint: str | None = None,
+        settings: Settings | None = None,
+        sts: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._role_arn = role_arn
+        self._provider_arn = oidc_provider_arn
+        self._token_file = Path(token_file) if token_file else None
+        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._policy = policy
+        super().__init__(
+            duration_seconds=duration_seconds,
+            endpoint=endpoint,
+            settings=settings,
+            sts=sts,
+            source="oidc-role-arn",
+            clock=clock,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> OidcRoleCredentials | None:
+        """The provider ``settings`` configure; ``None`` unless ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` or
+        ``ALIBABA_CLOUD_OIDC_TOKEN_FILE`` is set (``ALIBABA_CLOUD_ROLE_ARN`` alone is left to other tools)."""
+        if not (settings.alibaba_cloud_oidc_provider_arn or settings.alibaba_cloud_oidc_token_file):
+            return None
+        return cls(
+            settings.alibaba_cloud_role_arn,
+            settings.alibaba_cloud_oidc_provider_arn,
+            settings.alibaba_cloud_oidc_token_file,
+            session_name=settings.alibaba_cloud_role_session_name,
+            settings=settings,
+            **kwargs,
+        )
+
+    def _read_token(self) -> str:
+        path = self._token_file
+        try:
+            token = path.read_text(encoding="utf-8-sig").strip()  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: not UTF-8 text") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: cannot be read ({reason})") from None
+        if not token:
+            raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: the file is empty")
+        return token
+
+    def _assume(self) -> Credentials:
+        given = {
+            "ALIBABA_CLOUD_ROLE_ARN": self._role_arn,
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": self._provider_arn,
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE": self._token_file,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            unset = " and ".join(missing)
+            raise CredentialsError(f"oidc-role-arn: {unset} unset while the other OIDC settings are set")
+        return self.sts.assume_role_with_oidc(
+            self._role_arn,  # type: ignore[arg-type]
+            self._provider_arn,  # type: ignore[arg-type]
+            self._read_token(),
+            self._session_name,
+            duration_seconds=self._duration,
+            policy=self._policy,
+            source=self._source,
+        )
+
+
+# --- the Alibaba Cloud CLI's profiles --------------------------------------------------------------
+
+#: Profile modes read (``aliyun configure --mode``); the CLI matches them case-insensitively.
+CLI_PROFILE_MODES = ("AK", "StsToken", "RamRoleArn")
+
+
+class CliProfileCredentials:
+    """The keys of a profile in the Alibaba Cloud CLI's ``~/.aliyun/config.json``.
+
+    The profile is ``profile`` (``ALIBABA_CLOUD_PROFILE``), else the file's ``current``. The file
+    (written by ``aliyun configure``) is ``{"current": NAME, "profiles": [{"name", "mode", …}]}``; a
+    profile's fields by mode (aliyun-cli ``config/profile.go``; alibabacloud-credentials
+    ``provider/cli_profile.py``):
+
+    - ``AK``: ``access_key_id``, ``access_key_secret``;
+    - ``StsToken``: the same and ``sts_token``;
+    - ``RamRoleArn``: the AK pair and ``ram_role_arn``, optional ``ram_session_name``,
+      ``expired_seconds`` (≥ 900, default 3600), ``sts_region``, ``policy``, ``external_id``: the
+      role is assumed through STS (:class:`RamRoleArnCredentials`) and refreshed before it expires.
+
+    ``None`` when the file does not exist. The file is read on first use and again only when it
+    changes (size or modification time). Raises :class:`~pushfn.push.errors.CredentialsError` naming
+    the file and the field for anything else: not JSON, no profile chosen, no such profile, a mode
+    pushfn does not read, a missing or mistyped field.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        profile: str | None = None,
+        *,
+        settings: Settings | None = None,
+        sts: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._path = Path(path)
+        self._profile = profile
+        self._settings = settings or Settings()
+        self._sts = sts
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._inner: CredentialsProvider | None = None
+
+    def __repr__(self) -> str:
+        return f"CliProfileCredentials({self._path}, profile={self._profile or 'current'})"
+
+    def get_credentials(self) -> Credentials | None:
+        """The chosen profile's credentials; ``None`` when the file does not exist."""
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CredentialsError(f"{self._path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if stamp != self._stamp or self._inner is None:
+                self._inner = self._load()
+                self._stamp = stamp
+            inner = self._inner
+        return inner.get_credentials()
+
+    def _load(self) -> CredentialsProvider:
+        from pushfn.json_input import JsonInputError, decode_json  # only when there is a file to read
+
+        path = self._path
+        try:
+            config = decode_json(path.read_bytes())
+        except OSError as exc:
+            raise CredentialsError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        except JsonInputError as exc:
+            raise CredentialsError(f"{path}: {exc}") from None
+        if not isinstance(config, dict):
+            raise CredentialsError(f'{path}: expected a JSON object with "current" and "profiles"')
+        profiles = config.get("profiles", [])
+        if not isinstance(profiles, list):
+            raise CredentialsError(f'{path}: "profiles" must be a list')
+        name = self._profile
+        chosen_by = "ALIBABA_CLOUD_PROFILE"
+        if not name:
+            name, chosen_by = config.get("current"), '"current"'
+            if not isinstance(name, str) or not name:
+                raise CredentialsError(
+                    f'{path}: no profile chosen: "current" is empty and ALIBABA_CLOUD_PROFILE is unset'
+                )
+        for entry in profiles:
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return self._provider(entry, name)
+        known = ", ".join(str(e.get("name")) for e in profiles if isinstance(e, dict)) or "none"
+        raise CredentialsError(f"{path}: no profile named {name!r} (chosen by {chosen_by}); profiles: {known}")
+
+    def _provider(self, profile: dict[str, Any], name: str) -> CredentialsProvider:
+        where = f"{self._path}: profile {name!r}"
+
+        def text(field: str, *, required: bool = True) -> str:
+            value = profile.get(field)
+            if value is None or value == "":
+                if required:
+                    raise CredentialsError(f'{where} (mode {mode}): "{field}" is empty')
+                return ""
+            if not isinstance(value, str):
+                raise CredentialsError(f'{where}: "{field}" must be text')
+            return value
+
+        mode_text = profile.get("mode")
+        if not isinstance(mode_text, str) or not mode_text:
+            raise CredentialsError(f'{where}: "mode" is empty; run `aliyun configure --profile {name}`')
+        mode = next((m for m in CLI_PROFILE_MODES if m.lower() == mode_text.lower()), None)
+        if mode is None:
+            raise CredentialsError(
+                f'{where}: "mode" {mode_text!r} is not read by pushfn (it reads {", ".join(CLI_PROFILE_MODES)}); '
+                "choose another profile with ALIBABA_CLOUD_PROFILE, or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true"
+            )
+        key_id, secret = text("access_key_id"), text("access_key_secret")
+        source = f"cli-profile:{name}"
+        if mode == "AK":
+            return StaticCredentials(key_id, secret, source=source)
+        if mode == "StsToken":
+            return StaticCredentials(key_id, secret, text("sts_token"), source=source)
+        from pushfn.push.sts import check_duration, sts_endpoint
+
+        settings = self._settings
+        return RamRoleArnCredentials(
+            StaticCredentials(key_id, secret, source=source),
+            text("ram_role_arn"),
+            session_name=text("ram_session_name", required=False) or settings.alibaba_cloud_role_session_name,
+            duration_seconds=check_duration(profile.get("expired_seconds"), f'{where}: "expired_seconds"'),
+            policy=text("policy", required=False) or None,
+            external_id=text("external_id", required=False) or None,
+            endpoint=sts_endpoint(settings, text("sts_region", required=False) or None),
+            settings=settings,
+            sts=self._sts,
+            source=f"{source}/ram-role-arn",
+            clock=self._clock,
+        )
+
+
 class ChainProvider:
     """Asks each provider in order, on every call; the first that has credentials wins.
 
@@ -413,7 +760,8 @@ class ChainProvider:
                 return creds
         raise CredentialsError(
             "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
-            "(or PUSH_ACCESS_KEY_ID/_SECRET), run with a role, or add a [push_config] INI file"
+            "(or PUSH_ACCESS_KEY_ID/_SECRET), run with a role, run `aliyun configure` for a CLI profile, "
+            "or add a [push_config] INI file"
         )
 
 
@@ -423,11 +771,13 @@ def default_chain(
     explicit: CredentialsProvider | None = None,
     context: Any = None,
 ) -> ChainProvider:
-    """The documented chain, configured by ``settings``. ECS metadata is consulted only when asked for.
+    """The documented chain (this module's docstring), configured by ``settings``. ECS metadata is
+    consulted only when asked for.
 
     ``settings`` is a :class:`~pushfn.settings.Settings` snapshot, or a callable returning a fresh
     one (then the key pairs are re-read on every call, so rotated keys are picked up; the other
-    choices — INI file, URI, metadata — are fixed when the chain is built). ``None`` reads the
+    choices — OIDC role, CLI profile file and name, INI file, URI, metadata — are fixed when the chain
+    is built). Building the chain reads no file and calls nothing: each source looks when asked. ``None`` reads the
     environment once, now. ``context`` is an invocation's FC/Lambda context, or a
     :class:`FunctionContextCredentials` the caller keeps binding to the latest context (the
     provider is then in the chain even while its context has no keys).
@@ -457,6 +807,12 @@ def default_chain(
         providers.append(context)
     elif context is not None:
         providers.append(FunctionContextCredentials(context))
+    oidc = OidcRoleCredentials.from_settings(now)
+    if oidc is not None:
+        providers.append(oidc)
+    cli_config = now.aliyun_cli_config_file
+    if cli_config is not None and not now.alibaba_cloud_cli_profile_disabled:
+        providers.append(CliProfileCredentials(cli_config, now.alibaba_cloud_profile, settings=now))
     providers.append(IniFileCredentials(now.config_file))
     if now.alibaba_cloud_credentials_uri:
         providers.append(UriCredentials(now.alibaba_cloud_credentials_uri))
