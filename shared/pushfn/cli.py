@@ -143,9 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_store(sub)
 
-    from pushfn.local.invoke_cli import register as register_local
+    from pushfn.local.invoke_cli import register_invoke_commands
 
-    register_local(sub)  # invoke, event
+    register_invoke_commands(sub)
     return parser
 
 

@@ -71,7 +71,7 @@ _AWS_SOURCES = ("aws:",)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class InvokeOutcome:
     """What one invocation came to: ``exit_code`` and ``label`` (module docstring table), and a short
     ``reason`` for a person (``HTTP 401 unauthorized``, ``1 batch item to retry``)."""
 
@@ -102,7 +102,7 @@ class Invocation:
     answer: Any = None
     error: BaseException | None = None
     records: list[logging.LogRecord] = field(default_factory=list)
-    outcome: Outcome = field(default_factory=lambda: Outcome(EXIT_OK, "ok", ""))
+    outcome: InvokeOutcome = field(default_factory=lambda: InvokeOutcome(EXIT_OK, "ok", ""))
     duration_ms: float = 0.0
     wsgi: bool = False
 
@@ -239,45 +239,45 @@ def invoke(
     return invocation
 
 
-def classify(answer: Any, error: BaseException | None, records: list[logging.LogRecord] = ()) -> Outcome:  # type: ignore[assignment]
-    """The :class:`Outcome` of an answer (or raised ``error``) and the ``records`` logged meanwhile;
+def classify(answer: Any, error: BaseException | None, records: list[logging.LogRecord] = ()) -> InvokeOutcome:  # type: ignore[assignment]
+    """The :class:`InvokeOutcome` of an answer (or raised ``error``) and the ``records`` logged meanwhile;
     the rules are the module docstring's table."""
     from pushfn.triggers import RetryLaterError
 
     if isinstance(error, RetryLaterError):
-        return Outcome(EXIT_RETRY, "retry", str(error))
+        return InvokeOutcome(EXIT_RETRY, "retry", str(error))
     if error is not None:
-        return Outcome(EXIT_FAILED, "failed", f"the handler raised {type(error).__name__}: {error}")
+        return InvokeOutcome(EXIT_FAILED, "failed", f"the handler raised {type(error).__name__}: {error}")
     if isinstance(answer, Mapping):
         status = answer.get("statusCode", answer.get("status")) if _is_http(answer) else None
         if isinstance(status, int):
             return _http_outcome(status, answer.get("body"))
         retries = answer.get("batchItemFailures")
         if isinstance(retries, list) and retries:
-            return Outcome(EXIT_RETRY, "retry", f"{len(retries)} batch item(s) to retry")
+            return InvokeOutcome(EXIT_RETRY, "retry", f"{len(retries)} batch item(s) to retry")
         refused = _refused(answer)
         if refused:
-            return Outcome(EXIT_REFUSED, "refused", refused)
+            return InvokeOutcome(EXIT_REFUSED, "refused", refused)
     errors = [r for r in records if r.levelno >= logging.ERROR]
     if errors:
-        return Outcome(EXIT_REFUSED, "refused", f"the function logged an error: {errors[0].getMessage()[:200]}")
-    return Outcome(EXIT_OK, "ok", "handled")
+        return InvokeOutcome(EXIT_REFUSED, "refused", f"the function logged an error: {errors[0].getMessage()[:200]}")
+    return InvokeOutcome(EXIT_OK, "ok", "handled")
 
 
 def _is_http(answer: Mapping[str, Any]) -> bool:
     return "statusCode" in answer or ("status" in answer and "headers" in answer and "body" in answer)
 
 
-def _http_outcome(status: int, body: Any) -> Outcome:
+def _http_outcome(status: int, body: Any) -> InvokeOutcome:
     if status < 400:
-        return Outcome(EXIT_OK, "ok", f"HTTP {status}")
+        return InvokeOutcome(EXIT_OK, "ok", f"HTTP {status}")
     problem = _problem_type(body)
     shown = f"HTTP {status}" + (f" {problem.rsplit(':', 1)[-1]}" if problem else "")
     if problem in _BROKEN_PROBLEMS:
-        return Outcome(EXIT_FAILED, "failed", shown)
+        return InvokeOutcome(EXIT_FAILED, "failed", shown)
     if status >= 500 or status in _RETRYABLE_4XX:
-        return Outcome(EXIT_RETRY, "retry", shown)
-    return Outcome(EXIT_REFUSED, "refused", shown)
+        return InvokeOutcome(EXIT_RETRY, "retry", shown)
+    return InvokeOutcome(EXIT_REFUSED, "refused", shown)
 
 
 def _problem_type(body: Any) -> str | None:

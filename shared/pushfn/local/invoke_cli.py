@@ -27,7 +27,7 @@ DEFAULT_KIND = {
 EXIT_BAD_INPUT = 2
 
 
-def register(sub: Any) -> None:
+def register_invoke_commands(sub: Any) -> None:
     """Add ``invoke`` and ``event`` to the ``pushfn`` sub-command parsers ``sub``."""
     from pushfn.local.invoke import FUNCTIONS
     from pushfn.local.sample_events import KINDS, MNS_FORMATS
