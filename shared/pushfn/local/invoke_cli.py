@@ -5,7 +5,8 @@ stdout; ``pushfn invoke FUNCTION [--event FILE|-]`` runs the function's handler 
 (:mod:`pushfn.local.invoke`) and prints the handler's answer on stdout (a raised error as Lambda
 shows one: ``{"errorType", "errorMessage"}``), its log records on stderr as JSON lines carrying the
 platform's request id as ``requestId`` (Lambda's name for it; ``request_id`` is CloudPush's), and one
-summary line. Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or
+summary line (``invoked FUNCTION on PLATFORM, request ID: REASON → LABEL, exit N (MS ms)``; not
+``pushfn:``-prefixed, which marks errors). Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or
 is misconfigured), 2 bad input to ``invoke`` itself, 3 the function refused the event, 4 the platform
 would retry it (table: :mod:`pushfn.local.invoke`). ``event``: 0 printed, 2 bad option.
 """
@@ -125,7 +126,7 @@ def _run_invoke(args: argparse.Namespace) -> int:
     print(json.dumps(_shown_answer(invocation), indent=2, ensure_ascii=False, default=str))
     outcome = invocation.outcome
     print(
-        f"pushfn: invoke {invocation.function} on {invocation.platform}{' (WSGI)' if invocation.wsgi else ''}, "
+        f"invoked {invocation.function} on {invocation.platform}{' (WSGI)' if invocation.wsgi else ''}, "
         f"request {invocation.request_id}: {outcome.reason} → {outcome.label}, exit {outcome.exit_code} "
         f"({invocation.duration_ms:.0f} ms)",
         file=sys.stderr,
