@@ -40,7 +40,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -239,7 +239,7 @@ def invoke(
     return invocation
 
 
-def classify(answer: Any, error: BaseException | None, records: list[logging.LogRecord] = ()) -> InvokeOutcome:  # type: ignore[assignment]
+def classify(answer: Any, error: BaseException | None, records: Sequence[logging.LogRecord] = ()) -> InvokeOutcome:
     """The :class:`InvokeOutcome` of an answer (or raised ``error``) and the ``records`` logged meanwhile;
     the rules are the module docstring's table."""
     from pushfn.triggers import RetryLaterError

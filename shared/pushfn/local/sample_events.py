@@ -91,6 +91,8 @@ class SampleOptions:
 
     ``body`` is raw bytes (HTTP kinds may be binary: sent base64; the others must be UTF-8);
     ``headers`` are ``(name, value)`` pairs; ``secret`` the HMAC key when the event is signed.
+    ``given`` adds option names (CLI spelling, ``--sign``) given without a value here; every field
+    that is set counts as given too, and a kind refuses an option it does not take.
     """
 
     body: bytes | None = None
@@ -115,7 +117,7 @@ def sample_event(kind: str, options: SampleOptions | None = None) -> bytes:
     options = options or SampleOptions()
     if kind not in KINDS:
         raise LocalInputError("KIND", "unknown", f"{kind!r} is not one of {', '.join(KINDS)}")
-    for option in sorted(options.given):
+    for option in sorted(options.given | _set_options(options)):
         kinds = _APPLIES.get(option)
         if kinds is not None and kind not in kinds:
             raise LocalInputError(
@@ -125,6 +127,23 @@ def sample_event(kind: str, options: SampleOptions | None = None) -> bytes:
     if isinstance(event, bytes):
         return event
     return (json.dumps(event, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _set_options(options: SampleOptions) -> set[str]:
+    """The CLI names of the fields of ``options`` that are set."""
+    fields = {
+        "--body": options.body is not None,
+        "--method": options.method is not None,
+        "--path": options.path is not None,
+        "--header": bool(options.headers),
+        "--sign": options.secret is not None,
+        "--name": options.name is not None,
+        "--time": options.time is not None,
+        "--format": options.format is not None,
+        "--key": options.key is not None,
+        "--bucket": options.bucket is not None,
+    }
+    return {name for name, is_set in fields.items() if is_set}
 
 
 def parse_header(text: str) -> tuple[str, str]:
