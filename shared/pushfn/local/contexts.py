@@ -86,7 +86,7 @@ class LambdaContext:
         self.invoked_function_arn = f"arn:aws:lambda:{AWS_REGION}:{AWS_ACCOUNT_ID}:function:{function_name}"
         self.memory_limit_in_mb = memory_mb
         self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
         self.identity = None
         self.client_context = None
         self._deadline = time.monotonic() + timeout_seconds
