@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from local_support import DEVICES, FILE_CONTENT, RULE_SPEC, SECRET, LocalEnv
 
-from pushfn.local.invoke import FUNCTIONS, load_handler
+from pushfn.local.invoke import FUNCTIONS, classify, load_handler
 from pushfn.local.sample_events import DEFAULT_PUSH, FUNCTION, KINDS, PLATFORM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,6 +178,18 @@ def test_retryable_failures_exit_4(local: LocalEnv) -> None:
     ran = local.pipe(["s3"], ["file_push"])[1]
     assert ran.code == 4 and "retry" in ran.err
     assert local.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "problem", "code"),
+    [(200, None, 0), (302, None, 0), (400, "invalid-request", 3), (404, "not-found", 3),
+     (409, "request-in-progress", 4), (422, "idempotency-key-reused", 3), (429, None, 4), (502, "service-refused", 4),
+     (503, "throttled", 4), (500, "misconfigured", 1), (500, "internal-error", 1)],
+)  # fmt: skip
+def test_http_status_decides_the_exit_code(status: int, problem: str | None, code: int) -> None:
+    body = json.dumps({"type": f"urn:pushfn:problem:{problem}"}) if problem else "not json"
+    assert classify({"statusCode": status, "headers": {}, "body": body}, None).exit_code == code
+    assert classify({"status": status, "reason": "", "headers": {}, "body": body}, None).exit_code == code  # WSGI
 
 
 def test_unusable_configuration_exits_1(local: LocalEnv) -> None:

@@ -12,8 +12,8 @@ The context is a fake of the platform's (:mod:`pushfn.local.contexts`): request 
 timeout, Lambda's ``get_remaining_time_in_millis``. Without ``--platform`` the platform is read from
 the event's shape (API Gateway, Function URL, SQS, S3, EventBridge → ``aws``; the rest → ``fc``).
 
-The event must be JSON (an object for every trigger but an MNS queue batch), except for
-``queue_push`` on FC, whose MNS STREAM topic messages arrive as the raw body, any text. It is at most
+The event must be JSON, except for ``queue_push`` on FC, whose MNS STREAM topic messages arrive as
+the raw body, any text; whether its shape fits the function is the adapter's to say. It is at most
 :data:`MAX_EVENT_BYTES`. Settings come from the environment, exactly as in a function.
 
 Outcome → exit code (:func:`classify`):
