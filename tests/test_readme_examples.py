@@ -195,7 +195,11 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-    sent = [c for c in run if c.first_line.startswith("pushfn push") and "--dry-run" not in c.text]
+    sent = [
+        c
+        for c in run
+        if (c.first_line.startswith("pushfn push") and "--dry-run" not in c.text) or "pushfn invoke" in c.first_line
+    ]
     assert len(pushes) == len(sent) >= 4
     assert all(push["devices"] for push in pushes), "every README push reaches a registered device"
 
@@ -234,6 +238,10 @@ def _check_output(command: str, out: str) -> None:
         assert all(json.loads(line)["device_id"] for line in out.splitlines()) and out
     elif command.startswith("pushfn store init"):
         assert "ready" in out
+    elif "pushfn invoke" in command:  # the handler's answer
+        assert json.loads(out)
+    elif command.startswith("pushfn event"):  # redirected into a file, or piped into invoke above
+        assert out == ""
     elif command.startswith("pushfn store list"):
         assert out.split()[:2] == ["KEY", "STATUS"]
     elif command.startswith("pushfn"):

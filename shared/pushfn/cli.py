@@ -2,7 +2,8 @@
 
 Exit codes (``push``, ``call``, ``emulator devices``): 0 sent, 2 bad input (names the field or the
 setting and the rule), 3 the service refused (Code and RequestId shown), 4 network failure (names
-the endpoint). ``store`` adds 1 "no record" (see :mod:`pushfn.idempotency.cli`). Every error is one
+the endpoint). ``store`` adds 1 "no record" (see :mod:`pushfn.idempotency.cli`); ``invoke`` and
+``event`` have their own (see :mod:`pushfn.local.invoke_cli`). Every error is one
 line on stderr starting with ``pushfn:``; log records appear only with ``--verbose``. argparse
 only: the CLI starts fast and needs nothing extra.
 """
@@ -141,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     from pushfn.idempotency.cli import register as register_store
 
     register_store(sub)
+
+    from pushfn.local.invoke_cli import register_invoke_commands
+
+    register_invoke_commands(sub)
     return parser
 
 
