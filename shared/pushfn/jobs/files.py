@@ -34,7 +34,9 @@ retry replays the finished chunks and resumes at the failed one. The same happen
 nears its timeout (Lambda: ``get_remaining_time_in_millis``; FC: ``function.timeout`` from the start
 of the invocation): the run stops *between* chunks, writes a partial report and asks for the retry,
 instead of being killed mid-chunk. With several chunks in flight, a stop means no chunk is handed
-out after it; the ones already in flight finish and are recorded.
+out after it; the ones already in flight finish and are recorded. The client-side rate limit
+(:mod:`pushfn.jobs.throttle`) never sleeps past that stop time either: a chunk whose wait for its
+quota would end later is not sent (it stays pending) and the run stops the same way.
 
 **Fan-out** (:mod:`pushfn.jobs.fanout`): once a file has more valid targets than
 ``PUSHFN_FILE_FANOUT_TARGETS``, the later chunks are handed to the queue function (SQS, FC async
@@ -226,7 +228,7 @@ def process_object(
     _log(logging.INFO, "file_push.start", "file started (content from %s, mode %s)", source, mode, **fields)
     campaign = Campaign(obj, guard, client, context) if mode == CONTINUOUS else None
 
-    sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign))
+    sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign), deadline)
     try:
         for chunk in plan_chunks(rows, content, report):
             sender.wait_for_slot()
@@ -318,6 +320,7 @@ class _Sender:
         context: Any,
         campaign: Campaign | None,
         workers: int,
+        deadline: float | None = None,
     ) -> None:
         from pushfn.jobs.throttle import limited_client, shared_limiter
 
@@ -327,6 +330,8 @@ class _Sender:
         self.report: Any = report if self.workers == 1 else _LockedReport(report)
         self.args = (obj, self.report, guard)
         self.client, self.context, self.campaign = limited_client(client, self.limiter), context, campaign
+        #: No wait for the rate limit may end after this (:func:`_clock` value; the run's stop time).
+        self.stop_at = None if deadline is None else deadline - STOP_MARGIN_SECONDS
         self.retry_reason: str | None = None
         self.cause: BaseException | None = None
         self.sending = 0.0
@@ -379,7 +384,9 @@ class _Sender:
     def _run(self, chunk: Chunk) -> tuple[str | None, BaseException | None, float]:
         began = _clock()
         obj, report, guard = self.args
-        stop, cause = _send_chunk(obj, chunk, report, guard, self.client, self.context, self.campaign, self.limiter)
+        stop, cause = _send_chunk(
+            obj, chunk, report, guard, self.client, self.context, self.campaign, self.limiter, self.stop_at
+        )
         return stop, cause, _clock() - began
 
     def _record(self, stop: str | None, cause: BaseException | None, spent: float) -> None:
@@ -399,12 +406,15 @@ def _send_chunk(
     context: Any,
     campaign: Campaign | None = None,
     limiter: RateLimiter | None = None,
+    stop_at: float | None = None,
 ) -> tuple[str | None, BaseException | None]:
     """Send one chunk through the guard and record its outcome; a reason when the file must stop.
 
     With a ``limiter``, the call waits for its share of the quota first (inside the guard, so a chunk
     replayed from the guard's record takes none), and a throttle that outlasted the client's retries
-    pauses every worker."""
+    pauses every worker. A wait that would end after ``stop_at`` (the run's stop time) is not taken:
+    the chunk stays pending and the file stops, as near the timeout."""
+    from pushfn.jobs.throttle import RateWaitTooLongError
     from pushfn.targets.chunks import chunk_key
 
     if campaign is not None and chunk.index >= MAX_CONTINUOUS_CHUNKS:
@@ -428,7 +438,7 @@ def _send_chunk(
     def send(token: str) -> dict[str, Any]:
         if limiter is not None:
             action = payload["action"]
-            limiter.acquire(str(action), chunk.count if action == "Push" else 1)
+            limiter.acquire(str(action), chunk.count if action == "Push" else 1, stop_at=stop_at)
         if campaign is not None:
             return campaign.send(chunk)
         if chunk.action == "MassPush":
@@ -439,6 +449,11 @@ def _send_chunk(
         if campaign is not None:
             campaign.start(chunk)
         outcome = guard.run(key, scope=SCOPE, payload=payload, operation=send, context=context)
+    except RateWaitTooLongError as exc:
+        # Nothing was sent (the guard released the key): the chunk stays pending for the retry.
+        reason = f"{obj.key}: near the function's timeout before chunk {chunk.index} ({exc})"
+        _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", reason, key=obj.key)
+        return reason, exc
     except Exception as exc:  # every failure is classified and recorded; none escapes unrecorded
         from pushfn.push import ThrottledError
 
