@@ -1,6 +1,7 @@
 """Where target files come from: one small interface, three stores (a local folder, S3, OSS).
 
-An :class:`ObjectReader` does four things, all the file function needs:
+An :class:`ObjectReader` does what the file function and the parts of a fanned-out report
+(:mod:`pushfn.targets.parts`) need:
 
 - :meth:`~ObjectReader.open` — a binary stream of the object (``read(n)``), **streamed**: never the
   whole object in memory (a file handle, boto3's ``StreamingBody``, oss2's ``GetObjectResult``);
@@ -8,7 +9,10 @@ An :class:`ObjectReader` does four things, all the file function needs:
   (OSS ``x-oss-meta-push-template``, S3 ``x-amz-meta-push-template``), or None;
 - :meth:`~ObjectReader.read_sidecar` — the bytes of ``<key>.push.json`` (at most
   :data:`MAX_SIDECAR_BYTES`), or None when there is none;
-- :meth:`~ObjectReader.write_report` — store ``<key>.report.json`` beside the object.
+- :meth:`~ObjectReader.write_report` — store ``<key>.report.json`` beside the object;
+- :meth:`~ObjectReader.read_bytes`, :meth:`~ObjectReader.write_bytes` — a small object whole (reports,
+  parts); :meth:`~ObjectReader.list_keys` — the names under a prefix (S3 ``ListObjectsV2``, OSS
+  ``ListObjects``, a folder), paged by the SDK.
 
 Every failure is an :class:`~pushfn.targets.errors.ObjectStoreError` whose ``transient`` says whether a
 retry can help: a missing or forbidden object is permanent, a network failure, a 5xx or throttling is
@@ -81,6 +85,10 @@ class ObjectReader(ABC):
     @abstractmethod
     def write_bytes(self, bucket: str, key: str, data: bytes) -> str:
         """Store ``data`` as ``key`` (JSON); return where it went."""
+
+    @abstractmethod
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every object name that starts with ``prefix`` (in no promised order); raises ObjectStoreError."""
 
     def read_sidecar(self, bucket: str, key: str) -> bytes | None:
         """The sidecar ``<key>.push.json``, or None when there is none."""
@@ -227,6 +235,25 @@ class LocalFolderReader(ObjectReader):
             ) from None
         return str(path)
 
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """The files under the folder part of ``prefix`` whose names start with it (temporary files of
+        a write in progress are left out)."""
+        folder, _, start = prefix.rpartition("/")
+        base = self.path(folder) if folder else self.root
+        try:
+            names = [entry.name for entry in os.scandir(base) if entry.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise ObjectStoreError(
+                f"cannot list {_shown(prefix)}: {exc.strerror}", reason="unavailable", transient=True
+            ) from None
+        return [
+            f"{folder}/{name}" if folder else name
+            for name in names
+            if name.startswith(start) and not name.startswith(".report-")
+        ]
+
 
 # --- S3 ------------------------------------------------------------------------------------------
 
@@ -298,6 +325,15 @@ class S3Reader(_RemoteReader):
             lambda: self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json"),
         )
         return f"s3://{bucket}/{key}"
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """``ListObjectsV2`` pages (1,000 names each) under ``prefix``."""
+
+        def names() -> list[str]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+        return self._call("listing", prefix, names)
 
 
 # --- OSS -----------------------------------------------------------------------------------------
@@ -380,6 +416,14 @@ class OssReader(_RemoteReader):
             lambda: self.bucket(bucket).put_object(key, data, headers={"Content-Type": "application/json"}),
         )
         return f"oss://{bucket}/{key}"
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """``ListObjects`` pages (``oss2.ObjectIterator``) under ``prefix``."""
+        import oss2
+
+        return self._call(
+            "listing", prefix, lambda: [item.key for item in oss2.ObjectIterator(self.bucket(bucket), prefix=prefix)]
+        )
 
 
 __all__ = [
