@@ -41,6 +41,9 @@ quota would end later is not sent (it stays pending) and the run stops the same 
 **Fan-out** (:mod:`pushfn.jobs.fanout`): once a file has more valid targets than
 ``PUSHFN_FILE_FANOUT_TARGETS``, the later chunks are handed to the queue function (SQS, FC async
 invocation, or in-process locally; :func:`~pushfn.triggers.objects.fanout_sink`) and reported ``queued``.
+The queue function records each one's outcome as a part beside the report; after writing its report
+the file function merges the parts already there (:func:`~pushfn.targets.parts.complete_report`), so
+the report says ``complete`` as soon as the last chunk is in, whichever side got there last.
 
 A malformed event is logged and not retried; a missing or forbidden object is logged and not retried;
 a store that failed transiently is retried.
@@ -147,7 +150,7 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     for obj in events.objects:
         reader = object_reader(obj, runtime.settings, runtime.credentials)
         sink = fanout_sink(obj, runtime.settings, runtime.credentials, context)
-        fanout = Fanout(sink, runtime.settings.pushfn_file_fanout_targets) if sink is not None else None
+        fanout = Fanout(sink, runtime.settings.pushfn_file_fanout_targets, reader) if sink is not None else None
         outcomes.append(
             process_object(
                 obj,
@@ -650,10 +653,33 @@ def _finish(
         _log(logging.ERROR, "file_push.report_unwritten", "report not written: %s", str(exc), key=obj.key)
         if exc.transient and retry_reason is None:
             retry_reason, cause = f"{obj.key}: report not written ({exc.reason})", exc
-    summary = _summary(obj, report, where)
+    if where is not None and report.queued and retry_reason is None:
+        merged, problem = _merge_parts(obj, reader)
+        if merged is not None:
+            document = merged
+        elif problem is not None:
+            retry_reason, cause = f"{obj.key}: report parts not merged ({problem.reason})", problem
+    summary = _summary(obj, report, where, document)
     level = logging.WARNING if summary["status"] != "complete" else logging.INFO
     _log(level, "file_push.done", "file %s", summary["status"], **{k: v for k, v in summary.items() if k != "key"})
     return FileOutcome(summary, retry_reason, cause)
+
+
+def _merge_parts(obj: ObjectCreated, reader: ObjectReader) -> tuple[dict[str, Any] | None, Any]:
+    """The report merged with the fanned-out chunks' parts when all are in (None otherwise), and the
+    transient store failure that kept the merge from happening (the file's retry merges then)."""
+    from pushfn.targets.errors import ObjectStoreError
+    from pushfn.targets.parts import complete_report
+    from pushfn.targets.readers import report_key
+
+    try:
+        return complete_report(reader, obj.bucket, report_key(obj.key)), None
+    except ObjectStoreError as exc:
+        _log(logging.ERROR, "file_push.parts_unmerged", "report parts not merged: %s", str(exc), key=obj.key)
+        return None, exc if exc.transient else None
+    except ValueError as exc:  # a report or part pushfn did not write: a person must look
+        _log(logging.ERROR, "file_push.parts_unusable", "report parts not merged: %s", str(exc), key=obj.key)
+        return None, None
 
 
 def _store_failure(obj: ObjectCreated, exc: Any, report: Report, reader: ObjectReader) -> FileOutcome:
@@ -667,8 +693,10 @@ def _store_failure(obj: ObjectCreated, exc: Any, report: Report, reader: ObjectR
     return _finish(obj, report, reader, None)
 
 
-def _summary(obj: ObjectCreated, report: Report, where: str | None) -> dict[str, Any]:
-    data = report.to_dict()
+def _summary(
+    obj: ObjectCreated, report: Report, where: str | None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    data = data if data is not None else report.to_dict()
     return {
         "bucket": obj.bucket,
         "key": obj.key,

@@ -52,6 +52,8 @@ MAX_SIDECAR_BYTES = 256 * 1024
 SIDECAR_SUFFIX = ".push.json"
 #: Suffix of the report object the function writes beside a file.
 REPORT_SUFFIX = ".report.json"
+#: Suffix of the folder of a fanned-out report's parts, after the report's name (:mod:`pushfn.targets.parts`).
+PARTS_SUFFIX = ".parts/"
 
 
 def sidecar_key(key: str) -> str:
@@ -62,6 +64,11 @@ def sidecar_key(key: str) -> str:
 def report_key(key: str) -> str:
     """``<key>.report.json``."""
     return key + REPORT_SUFFIX
+
+
+def parts_prefix(report: str) -> str:
+    """``<report key>.parts/``: the prefix of the parts of a fanned-out file's report."""
+    return report + PARTS_SUFFIX
 
 
 class ObjectReader(ABC):
@@ -428,6 +435,7 @@ class OssReader(_RemoteReader):
 
 __all__ = [
     "MAX_SIDECAR_BYTES",
+    "PARTS_SUFFIX",
     "REPORT_SUFFIX",
     "SIDECAR_SUFFIX",
     "TEMPLATE_METADATA",
@@ -437,6 +445,7 @@ __all__ = [
     "S3Reader",
     "check_object_name",
     "oss_endpoint",
+    "parts_prefix",
     "report_key",
     "sidecar_key",
 ]
