@@ -383,6 +383,8 @@ def test_fan_out_in_process_runs_the_queue_function(emulator: Any, tmp_path: Pat
         # own merge, right after writing it, completes it.
         assert answer["files"][0]["status"] == "complete"
         fanned = check_completed_report(json.loads((root / "big.txt.report.json").read_text()), "in_process")
+        # Every chunk planned after the first 1,000 targets, full ones included (not only the last one).
+        assert fanned == [1, 2, 3]
         assert push_calls(emulator) == 4
         assert sorted(pushed_targets(emulator)) == sorted(device_ids(IDS).split())
         assert handler(oss_event(["big.txt"]), None)["files"][0]["status"] == "complete"  # again: nothing more sent

@@ -109,10 +109,19 @@ class Fanout:
         self, sink: FanoutSink, after: int = DEFAULT_FANOUT_TARGETS, reader: ObjectReader | None = None
     ) -> None:
         self.sink, self.after, self.reader = sink, after, reader
+        self._counted = 0  # chunks of the report whose targets are in _targets
+        self._targets = 0
 
     def takes(self, report: Report) -> bool:
-        """True once the file has more valid targets than :attr:`after` (so far)."""
-        return report.valid > self.after
+        """True once the chunks planned so far hold more than :attr:`after` targets (the last one included).
+
+        Counted from the planned chunks, not ``report.valid``: the planner adds to that only when the
+        file has been read to its end, which would fan out no full chunk at all."""
+        planned = report.planned
+        for plan in planned[self._counted :]:
+            self._targets += plan.count
+        self._counted = len(planned)
+        return self._targets > self.after
 
     def hand_over(self, obj: ObjectCreated, chunk: Chunk, report: Report) -> tuple[str | None, BaseException | None]:
         """Queue ``chunk`` and record it ``queued``; ``(reason, cause)`` when the file must stop (a transient
