@@ -317,3 +317,45 @@ def test_parts_refuse_a_report_key_that_is_no_report(tmp_path: Path, key: str) -
     with pytest.raises(ValueError):
         record_part(LocalFolderReader(tmp_path), "b", key, ChunkOutcome(0, "sent"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parts_on_oss_through_the_queue_functions_own_oss_reader(fake_oss: Any, emulator: Any, tmp_path: Path) -> None:
+    """The job names an OSS report; the queue function builds its reader from the job's region and
+    PUSHFN_OSS_ENDPOINT, signed with its credential chain (checked by the FAKE OSS server)."""
+    from fake_oss import ACCESS_KEY_ID, ACCESS_KEY_SECRET
+
+    from pushfn.targets.readers import OssReader
+
+    fake_oss.put("lists", "big.txt", device_ids(IDS).encode())
+    fake_oss.put("lists", "big.txt.push.json", json.dumps(CONTENT).encode())
+    runtime, client = runtime_for(
+        emulator,
+        tmp_path / "idem.db",
+        pushfn_oss_endpoint=fake_oss.endpoint,
+        push_access_key_id=ACCESS_KEY_ID,
+        push_access_key_secret=ACCESS_KEY_SECRET,
+    )
+    try:
+        reader = OssReader(endpoint=fake_oss.endpoint, credentials=runtime.credentials)
+        sink = KeptJobs()
+        outcome = process_object(
+            parse_object_event(oss_event(["big.txt"], bucket="lists")).objects[0],
+            reader=reader,
+            guard=runtime.guard("file_push"),
+            client=client,
+            runtime=runtime,
+            fanout=Fanout(sink, 1000, reader),
+        )
+        assert outcome.summary["status"] == "partial"
+        assert {j["report"]["store"] for j in sink.jobs} == {"oss"}
+        assert {j["report"]["region"] for j in sink.jobs} == {"cn-hangzhou"}
+        for job in sink.jobs:
+            assert deliver(job)["batchItemFailures"] == []
+        report = json.loads(fake_oss.objects[("lists", "big.txt.report.json")][0])
+        assert report["status"] == "complete" and report["totals"]["sent"] == 4
+        parts = sorted(k for b, k in fake_oss.objects if k.startswith("big.txt.report.json.parts/"))
+        assert parts == [part_key(REPORT, j["job"]["chunk"]) for j in sink.jobs]
+        assert any(r[0] == "GET" and r[2] == "" for r in fake_oss.requests)  # listed through ListObjects
+    finally:
+        reset_runtime()
+        client.close()

@@ -229,8 +229,12 @@ class Report:
                     if type(index) is not int or not 0 <= index < len(report.planned):
                         raise ValueError(f"chunks.{name} names chunk {str(index)[:20]}, which was never planned")
                     table[index] = dict(entry)
+        except ValueError as exc:  # a value of the wrong kind (int("many")), or a rule above
+            raise ValueError(f"not a report pushfn wrote: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"a field is missing or of the wrong type ({type(exc).__name__}: {exc})") from None
+            raise ValueError(
+                f"not a report pushfn wrote: a field is missing or of the wrong type ({type(exc).__name__}: {exc})"
+            ) from None
         return report
 
     @property
