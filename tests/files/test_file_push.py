@@ -128,6 +128,10 @@ def test_throttling_backs_off_and_everything_is_sent(files: Files) -> None:
     report = files.report("t.csv")
     assert report["totals"]["sent"] == 3 and report["chunks"]["failed"] == []
     assert len(files.pushes("MassPush")) == 3
+    # The two throttled calls reached the emulator and were tried again (after the shared pause the
+    # limiter sets, asserted in test_file_concurrency), not given up on.
+    statuses = [c["status"] for c in files.emulator.calls() if c["action"] == "MassPush"]
+    assert statuses.count("throttled") == 2 and statuses.count("sent") == 3
 
 
 class RefuseChunk:
