@@ -13,9 +13,9 @@ For every new object the event names (:mod:`pushfn.triggers.objects`):
    :func:`~pushfn.targets.chunks.plan_chunks` (``Push`` ≤ 1,000 targets, ``MassPush`` ≤ 100 tasks).
 3. Each chunk goes through the idempotency guard under its own key
    :func:`~pushfn.targets.chunks.chunk_key` (bucket, key, ETag or version id, index) — function
-   ``file_push``, scope ``file`` — with its own ``IdempotentToken``, **sequentially**. A redelivered
-   event, or a run restarted after a crash, replays the chunks already sent from the guard's records
-   and sends only the rest.
+   ``file_push``, scope ``file`` — with its own ``IdempotentToken``, up to ``PUSHFN_FILE_CONCURRENCY``
+   at once. A redelivered event, or a run restarted after a crash, replays the chunks already sent
+   from the guard's records and sends only the rest.
 4. ``<key>.report.json`` is written beside the object (:class:`~pushfn.targets.report.Report`).
 
 **Continuous mode** (``"mode": "continuous"`` in the content; the content may have no placeholders):
