@@ -64,9 +64,11 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   └── IdempotencyInconsistentStateError  the record changed under the guard twice · as IdempotencyStoreError
     ├── JobError                         pushfn.jobs.errors: base of the job processors' errors
     │   ├── DeadLetterError              a permanent failure could not be parked · the message is handed back
-    │   └── FanoutError                  pushfn.jobs.fanout: a chunk job could not be queued · the file stops,
-    │                                      partial, retried when transient
-    │                                      (transient dead_letter_unavailable) rather than lost
+    │   │                                  (transient dead_letter_unavailable) rather than lost
+    │   ├── FanoutError                  pushfn.jobs.fanout: a chunk job could not be queued · the file stops,
+    │   │                                  partial, retried when transient
+    │   └── RateWaitTooLongError         pushfn.jobs.throttle: the rate limiter's wait would outlast the run's
+    │                                      stop time · the file stops between chunks, partial, retried
     ├── HttpProblem                      pushfn.http.problems: an HTTP error answer itself (status, problem type)
     │   │                                  · HTTP its own status as application/problem+json
     │   └── UninterpretableRequest       a step interpreting the caller's data broke (its cause is logged)

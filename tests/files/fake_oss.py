@@ -1,10 +1,11 @@
 """A FAKE OSS server on loopback: no local OSS stand-in exists, so this answers the three calls the
-OSS reader makes — GetObject (with ``Range``), HeadObject, PutObject — path-style, as oss2 sends them to
+OSS reader makes — GetObject (with ``Range``), HeadObject, PutObject, ListObjects (``prefix``, ``marker``,
+``max-keys``, URL-encoded names) — path-style, as oss2 sends them to
 an IP endpoint, and checks oss2's V1 signature in full (``Authorization: OSS <id>:<base64 HMAC-SHA1>``
 over verb, Content-MD5, Content-Type, Date, the ``x-oss-*`` headers and ``/bucket/key``), and the STS
 token header when one is expected. Anything else is refused with OSS's XML error shape.
 
-It is a test double, not OSS: no listing, no multipart, no versioning, no conditional requests.
+It is a test double, not OSS: no delimiter in listings, no multipart, no versioning, no conditional requests.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import hmac
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 ACCESS_KEY_ID = "oss-test-id"
 ACCESS_KEY_SECRET = "oss-test-secret"
+
+
+XML = {"Content-Type": "application/xml"}
 
 
 def _error(code: str, message: str) -> bytes:
@@ -112,6 +116,9 @@ class FakeOss:
                     fake.objects[(bucket, key)] = (body, meta)
                     self._reply(200, headers={"ETag": '"' + hashlib.md5(body).hexdigest().upper() + '"'})
                     return
+                if self.command == "GET" and not key:
+                    self._reply(200, fake.listing(bucket, parse_qs(urlsplit(self.path).query)), XML)
+                    return
                 found = fake.objects.get((bucket, key))
                 if found is None:
                     self._reply(
@@ -144,6 +151,27 @@ class FakeOss:
         """``http://127.0.0.1:<port>``."""
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def listing(self, bucket: str, query: dict[str, list[str]]) -> bytes:
+        """A ListObjects answer: names after ``marker`` starting with ``prefix``, at most ``max-keys``."""
+        prefix, marker = query.get("prefix", [""])[0], query.get("marker", [""])[0]
+        limit = int(query.get("max-keys", ["100"])[0])
+        names = sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix) and k > marker)
+        page, truncated = names[:limit], len(names) > limit
+        contents = "".join(
+            f"<Contents><Key>{quote(name)}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+            f'<ETag>"{hashlib.md5(self.objects[(bucket, name)][0]).hexdigest().upper()}"</ETag>'
+            f"<Type>Normal</Type><Size>{len(self.objects[(bucket, name)][0])}</Size>"
+            "<StorageClass>Standard</StorageClass></Contents>"
+            for name in page
+        )
+        next_marker = f"<NextMarker>{quote(page[-1])}</NextMarker>" if truncated else ""
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{bucket}</Name>'
+            f"<Prefix>{quote(prefix)}</Prefix><Marker>{quote(marker)}</Marker><MaxKeys>{limit}</MaxKeys>"
+            f"<EncodingType>url</EncodingType><IsTruncated>{str(truncated).lower()}</IsTruncated>"
+            f"{next_marker}{contents}</ListBucketResult>"
+        ).encode()
 
     def put(self, bucket: str, key: str, data: bytes, **meta: str) -> None:
         """Store an object directly, with ``x-oss-meta-*`` metadata (``push_template="x"``)."""

@@ -2,6 +2,7 @@
 
     python file_worker.py between    EVENT MARKER   # stop after chunk 2 was sent and recorded
     python file_worker.py mid_chunk  EVENT MARKER   # stop after chunk 3 reached CloudPush, unrecorded
+    python file_worker.py run        EVENT MARKER   # no stop point: the parent kills it when it chooses
 
 The worker runs the real handler with the real runtime built from the environment (``PUSH_ENDPOINT``
 pointing at the emulator, ``PUSHFN_IDEMPOTENCY_URL`` at a SQLite file, ``PUSHFN_FILE_ROOT`` at the
@@ -28,7 +29,9 @@ def hang(marker: Path, what: dict[str, Any]) -> None:
 
 
 def main(mode: str, event: str, marker: Path) -> None:
-    if mode == "between":
+    if mode == "run":
+        marker.write_text(json.dumps({"started": True}))
+    elif mode == "between":
         real_send = job._send_chunk
         done: list[int] = []
 
@@ -55,6 +58,8 @@ def main(mode: str, event: str, marker: Path) -> None:
 
         client.push = push_then_stop  # type: ignore[method-assign]
     job.handle_object_event(event.encode("utf-8"), None)  # as FC delivers it: bytes
+    if mode == "run":
+        time.sleep(600)  # finished before the kill: wait for it, so the parent sees what it expects
     raise AssertionError("the worker finished without reaching its stop point")
 
 

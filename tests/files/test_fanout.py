@@ -1,6 +1,6 @@
 """Fan-out of big files: chunk jobs through SQS on moto (server mode), through a FAKE Function Compute
 on loopback that checks aliyun-fc2's signature and runs the queue handler, and in process; every push
-lands at the emulator, each chunk once."""
+lands at the emulator, each chunk once, and the queue function's outcomes complete the file's report."""
 
 from __future__ import annotations
 
@@ -88,6 +88,21 @@ def check_fanned_report(report: dict[str, Any], sink: str) -> None:
     assert report["totals"]["targets_sent"] + report["totals"]["targets_queued"] == IDS
 
 
+def check_completed_report(report: dict[str, Any], sink: str) -> list[int]:
+    """The report once every fanned-out chunk's part is in: complete, each chunk sent once; the
+    indices of the chunks the queue function sent (through ``sink``)."""
+    assert report["status"] == "complete" and report["stopped"] is None
+    chunks = report["chunks"]
+    assert "queued" not in chunks and chunks["failed"] == [] and chunks["maybe_sent"] == []
+    assert [s["index"] for s in chunks["sent"]] == list(range(4))
+    assert all(s["message_id"] and s["request_id"] for s in chunks["sent"])
+    assert report["totals"]["sent"] == 4 and report["totals"]["pending"] == 0
+    assert report["totals"]["targets_sent"] == IDS and "queued" not in report["totals"]
+    fanned = [s["index"] for s in chunks["sent"] if s.get("via") == sink]
+    assert fanned and all(s.get("via") in (None, sink) for s in chunks["sent"])
+    return fanned
+
+
 # --- SQS on moto -----------------------------------------------------------------------------------
 
 
@@ -106,11 +121,15 @@ def test_fan_out_through_sqs_then_the_queue_function_pushes_each_chunk_once(
     s3.put_object(Bucket="uploads", Key="big list.txt.push.json", Body=json.dumps(CONTENT).encode())
     url = sqs.create_queue(QueueName="fanout")["QueueUrl"]
     _, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_fanout_queue_url=url)
+
+    def read_report() -> dict[str, Any]:
+        return json.loads(s3.get_object(Bucket="uploads", Key="big list.txt.report.json")["Body"].read())
+
     try:
         event = s3_event([StoredObject("big list.txt", etag=etag)], bucket="uploads")
         answer = handler(event, None)
         inline_calls = push_calls(emulator)
-        report = json.loads(s3.get_object(Bucket="uploads", Key="big list.txt.report.json")["Body"].read())
+        report = read_report()
         check_fanned_report(report, "sqs")
         assert answer["files"][0]["status"] == "partial"
         assert inline_calls == len(report["chunks"]["sent"])
@@ -121,25 +140,37 @@ def test_fan_out_through_sqs_then_the_queue_function_pushes_each_chunk_once(
         assert {j["kind"] for j in jobs} == {"chunk"}
         assert sorted(j["job"]["chunk"] for j in jobs) == [q["index"] for q in report["chunks"]["queued"]]
         assert all(j["job"]["source"] == "uploads/big list.txt" and j["job"]["etag"] == etag for j in jobs)
+        assert all(
+            j["report"]
+            == {"store": "s3", "bucket": "uploads", "key": "big list.txt.report.json", "region": "us-east-1"}
+            for j in jobs
+        )
 
         records = [SqsRecord(m["Body"], m["MessageId"]) for m in messages]
         assert queue_handler(sqs_event(records), None)["batchItemFailures"] == []
         assert push_calls(emulator) == 4
         targets = pushed_targets(emulator)
         assert sorted(targets) == sorted(device_ids(IDS).split())  # each target exactly once
+        complete = read_report()
+        fanned = check_completed_report(complete, "sqs")
+        assert fanned == [q["index"] for q in report["chunks"]["queued"]]
+        parts = s3.list_objects_v2(Bucket="uploads", Prefix="big list.txt.report.json.parts/")["Contents"]
+        assert sorted(p["Key"] for p in parts) == [f"big list.txt.report.json.parts/{i:06d}.json" for i in fanned]
 
-        # A redelivered message (same body, a new receive) pushes nothing more.
+        # A redelivered message (same body, a new receive) pushes nothing more and counts nothing twice.
         again = [SqsRecord(m["Body"], m["MessageId"], receive_count=2) for m in messages]
         assert queue_handler(sqs_event(again), None)["batchItemFailures"] == []
         assert push_calls(emulator) == 4
+        assert read_report() == complete
 
         # The file's event redelivered: inline chunks replay, queued ones are queued again under the same
-        # keys, and the queue function sends none of them twice.
-        handler(event, None)
+        # keys, and the queue function sends none of them twice; the parts already in complete the report.
+        assert handler(event, None)["files"][0]["status"] == "complete"
         repeat = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert len(repeat) == len(messages)
         queue_handler(sqs_event([SqsRecord(m["Body"], m["MessageId"]) for m in repeat]), None)
         assert push_calls(emulator) == 4
+        assert check_completed_report(read_report(), "sqs") == fanned
     finally:
         reset_runtime()
         client.close()
@@ -252,7 +283,8 @@ def fake_fc() -> Iterator[FakeFc]:
 
 def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any, tmp_path: Path) -> None:
     root = bucket_with(tmp_path, "big.txt", IDS)
-    runtime, client = runtime_for(emulator, tmp_path / "idem.db")
+    # The queue function behind the FAKE FC records each chunk's part in the same folder.
+    runtime, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
     try:
         obj = parse_object_event(oss_event(["big.txt"])).objects[0]
         sink = FcFanout(
@@ -268,27 +300,31 @@ def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any
                 guard=runtime.guard("file_push"),
                 client=client,
                 runtime=runtime,
-                fanout=Fanout(sink, 1000),
+                fanout=Fanout(sink, 1000, LocalFolderReader(str(root))),
             )
 
         outcome = run()
         report = json.loads((root / "big.txt.report.json").read_text())
-        check_fanned_report(report, "fc")
-        assert outcome.retry_reason is None
+        assert outcome.retry_reason is None and outcome.summary["status"] == "complete"
+        fanned = check_completed_report(report, "fc")
         assert all(
             i["path"] == "/2016-08-15/services/pushfn/functions/queue_push/invocations" for i in fake_fc.invocations
         )
-        assert [q["job_id"] for q in report["chunks"]["queued"]] == [
-            invocation_id(i["job"]["key"]) for i in fake_fc.invocations
+        assert fanned == [i["job"]["job"]["chunk"] for i in fake_fc.invocations]
+        assert [i["id"] for i in fake_fc.invocations] == [invocation_id(i["job"]["key"]) for i in fake_fc.invocations]
+        assert all(i["job"]["report"]["store"] == "local" for i in fake_fc.invocations)
+        assert sorted(p.name for p in (root / "big.txt.report.json.parts").iterdir()) == [
+            f"{i:06d}.json" for i in fanned
         ]
         assert push_calls(emulator) == 4
         assert sorted(pushed_targets(emulator)) == sorted(device_ids(IDS).split())
 
-        # Run again (the event redelivered): FC refuses each repeated id with 409 — already queued.
+        # Run again (the event redelivered): FC refuses each repeated id with 409 — already queued — and
+        # the parts already stored complete the report again, each chunk counted once.
         again = run()
-        assert again.retry_reason is None
-        assert len(fake_fc.refused) == len(report["chunks"]["queued"])
-        assert json.loads((root / "big.txt.report.json").read_text())["chunks"]["queued"] == report["chunks"]["queued"]
+        assert again.retry_reason is None and again.summary["status"] == "complete"
+        assert len(fake_fc.refused) == len(fanned)
+        assert check_completed_report(json.loads((root / "big.txt.report.json").read_text()), "fc") == fanned
         assert push_calls(emulator) == 4
     finally:
         reset_runtime()
@@ -343,12 +379,17 @@ def test_fan_out_in_process_runs_the_queue_function(emulator: Any, tmp_path: Pat
     _, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
     try:
         answer = handler(oss_event(["big.txt"]), None)
-        assert answer["files"][0]["status"] == "partial"
-        check_fanned_report(json.loads((root / "big.txt.report.json").read_text()), "in_process")
+        # The queue function ran (in process) before the report was written: the file function's
+        # own merge, right after writing it, completes it.
+        assert answer["files"][0]["status"] == "complete"
+        fanned = check_completed_report(json.loads((root / "big.txt.report.json").read_text()), "in_process")
+        # Every chunk planned after the first 1,000 targets, full ones included (not only the last one).
+        assert fanned == [1, 2, 3]
         assert push_calls(emulator) == 4
         assert sorted(pushed_targets(emulator)) == sorted(device_ids(IDS).split())
-        handler(oss_event(["big.txt"]), None)  # again: nothing more is sent
+        assert handler(oss_event(["big.txt"]), None)["files"][0]["status"] == "complete"  # again: nothing more sent
         assert push_calls(emulator) == 4
+        assert check_completed_report(json.loads((root / "big.txt.report.json").read_text()), "in_process") == fanned
     finally:
         reset_runtime()
         client.close()

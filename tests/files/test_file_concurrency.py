@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from functions.file_push.index import handler
-from test_file_push import CONTENT, Files, RefuseChunk, device_ids, personalised
+from test_file_push import CONTENT, Context, Files, RefuseChunk, device_ids, personalised
 
 from pushfn.jobs import throttle
 from pushfn.runtime import reset_runtime
@@ -132,3 +132,77 @@ def test_continuous_mode_stays_sequential(files: Files, limiter: Any, monkeypatc
     files.put("c.txt", device_ids(3000), {**CONTENT, "mode": "continuous"})
     assert handler(oss_event(["c.txt"]), None)["files"][0]["status"] == "complete"
     assert threads == {threading.current_thread().name}
+
+
+class FakeClock:
+    """One clock for the file function and the limiter; sleeping moves it (nothing really waits)."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clocked_limiter(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeClock, throttle.RateLimiter]:
+    """The process limiter and the file function's clock, both on one injected clock; the Push window
+    already full (1,000,000 targets granted at 0 s), so the next Push call must wait 60 s."""
+    from pushfn.jobs import files as job
+
+    clock = FakeClock()
+    made = throttle.RateLimiter(clock=clock, sleep=clock.sleep)
+    made.acquire("Push", 1_000_000)
+    monkeypatch.setattr(throttle, "_shared", made)
+    monkeypatch.setattr(job, "_clock", clock)
+    return clock, made
+
+
+def test_a_rate_limit_wait_past_the_stop_time_stops_the_run_between_chunks(files: Files, clocked_limiter: Any) -> None:
+    clock, _ = clocked_limiter
+    files.put("w.txt", device_ids(2500), CONTENT)
+    # 30 s left: the run must stop by 20 s (the 10 s margin); the quota frees up only at 60 s.
+    with pytest.raises(RetryLaterError, match="timeout"):
+        handler(oss_event(["w.txt"]), Context(30_000, 0))
+    assert clock.slept == [] and clock.now == 0.0  # the limiter never slept towards a wait it could not finish
+    report = files.report("w.txt")
+    assert report["status"] == "planned" and report["totals"]["pending"] == 3
+    assert "rate limit for Push asks for a 60.0 s wait" in report["stopped"]
+    assert files.pushes("Push") == []
+    # The platform's retry, with time enough: the wait is taken and every chunk goes out once.
+    files.install()
+    handler(oss_event(["w.txt"]), Context(300_000, 0))
+    report = files.report("w.txt")
+    assert report["status"] == "complete" and report["totals"]["sent"] == 3
+    assert clock.now >= 60.0 and len(files.pushes("Push")) == 3
+
+
+def test_a_rate_limit_wait_that_fits_before_the_stop_time_is_taken(files: Files, clocked_limiter: Any) -> None:
+    clock, _ = clocked_limiter
+    files.configure(pushfn_file_concurrency=1)  # one sleeper moves the shared fake clock
+    files.put("f.txt", device_ids(1500), CONTENT)
+    # 200 s left, stop by 190 s: chunk 0 waits 60 s for the quota; chunk 1 fits in the window then.
+    answer = handler(oss_event(["f.txt"]), Context(200_000, 0))
+    assert answer["files"][0]["status"] == "complete"
+    assert sum(clock.slept) == pytest.approx(60.0) and len(files.pushes("Push")) == 2
+
+
+def test_the_limiter_refuses_a_wait_past_stop_at_without_taking_quota() -> None:
+    clock = FakeClock()
+    limiter = throttle.RateLimiter({"MassPush": throttle.Quota(2, 1.0)}, clock=clock, sleep=clock.sleep)
+    limiter.acquire("MassPush")
+    limiter.acquire("MassPush")
+    with pytest.raises(throttle.RateWaitTooLongError) as caught:
+        limiter.acquire("MassPush", stop_at=0.5)
+    assert (caught.value.action, caught.value.wait, caught.value.left) == ("MassPush", 1.0, 0.5)
+    assert clock.slept == []
+    assert limiter.acquire("MassPush", stop_at=1.0) == 1.0  # a wait ending exactly at the stop time is taken
+    # A throttle pause counts as a wait too.
+    limiter.throttled(5.0, base=5.0, ceiling=5.0)
+    with pytest.raises(throttle.RateWaitTooLongError):
+        limiter.acquire("Other", stop_at=clock.now + 4.0)
+    assert limiter.acquire("Other", stop_at=clock.now + 5.0) == 5.0

@@ -147,3 +147,82 @@ def test_killed_after_chunk_2_of_5_and_run_again(files: Files, tmp_path: Path, m
     assert [c["index"] for c in report["chunks"]["sent"]] == [0, 1, 2, 3, 4]
     message_ids = {p["request_id"]: p["message_id"] for p in files.emulator.pushes()}
     assert sorted(c["message_id"] for c in report["chunks"]["sent"]) == sorted(message_ids.values())
+
+
+def sent_push_calls(files: Files) -> list[dict[str, Any]]:
+    """The Push calls the emulator accepted and recorded, from its ``/_emulator/calls`` history over HTTP."""
+    import urllib.request
+
+    url = f"{files.emulator.url}/_emulator/calls?status=sent&limit=1000"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        calls = json.loads(answer.read())["calls"]
+    return [c for c in calls if c["action"] == "Push"]
+
+
+@pytest.mark.parametrize("chunks", [5, 20])
+def test_killed_mid_file_at_the_default_concurrency_and_run_again(files: Files, tmp_path: Path, chunks: int) -> None:
+    """The default concurrency (8): the worker is killed once two chunks are recorded at the emulator,
+    with others in flight (every Push is answered 1.5 s late, recorded at once). The run again sends
+    each chunk not yet accepted, resends none that was (the in-flight ones go out again with their first
+    IdempotentToken and are answered from it), and writes a complete report."""
+    key = f"in/{chunks}.txt"
+    files.put(key, device_ids(chunks * 1000), CONTENT)
+    event = oss_event([key])
+    files.emulator.add_fault("latency", count=10_000, latency_ms=1500, actions=["Push"])
+    marker = tmp_path / "marker.json"
+    env = {
+        **os.environ,
+        "PUSH_ENDPOINT": files.emulator.url,
+        "PUSH_APP_KEY": str(files.emulator.settings.app_keys[0]),
+        "PUSH_ACCESS_KEY_ID": files.emulator.settings.access_key_id,
+        "PUSH_ACCESS_KEY_SECRET": files.emulator.settings.access_key_secret,
+        "PUSHFN_IDEMPOTENCY_URL": f"sqlite:///{files.store_path}",
+        "PUSHFN_FILE_ROOT": str(files.root),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("PUSHFN_FILE_CONCURRENCY", None)  # the default: 8 chunks in flight
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), "run", event.decode("utf-8"), str(marker)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(sent_push_calls(files)) < 2:
+            if proc.poll() is not None:
+                raise AssertionError(f"worker exited early: {proc.communicate()[1][-3000:]}")
+            assert time.monotonic() < deadline, "no two chunks reached the emulator"
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+
+    before = {c["params"]["TargetValue"] for c in sent_push_calls(files)}
+    assert 2 <= len(before) <= min(chunks, 8)  # at most the 8 in flight had reached it
+    assert not (files.root / f"{key}.report.json").exists()  # killed before any report
+
+    files.emulator.clear_faults()
+    files.install().clock.advance(3600)  # the in-flight chunks' in-progress records are taken over
+    try:
+        answer = handler(event, None)
+    finally:
+        reset_runtime()
+
+    assert answer["files"][0]["status"] == "complete"
+    # Every chunk was recorded by the emulator exactly once (a repeat of a token records nothing)...
+    assert sorted(recorded(files)) == sorted(chunk_values(i) for i in range(chunks))
+    # ...and every call of a chunk, before and after the kill, got the same MessageId: one push each.
+    message_ids: dict[str, set[str]] = {}
+    for call in sent_push_calls(files):
+        message_ids.setdefault(call["params"]["TargetValue"], set()).add(call["message_id"])
+    assert set(message_ids) == {chunk_values(i) for i in range(chunks)} and set(message_ids) >= before
+    assert all(len(ids) == 1 for ids in message_ids.values())
+    report = files.report(key)
+    assert report["status"] == "complete" and report["totals"]["sent"] == chunks and report["stopped"] is None
+    assert report["totals"]["targets_sent"] == chunks * 1000

@@ -128,6 +128,10 @@ def test_throttling_backs_off_and_everything_is_sent(files: Files) -> None:
     report = files.report("t.csv")
     assert report["totals"]["sent"] == 3 and report["chunks"]["failed"] == []
     assert len(files.pushes("MassPush")) == 3
+    # The two throttled calls reached the emulator and were tried again (after the shared pause the
+    # limiter sets, asserted in test_file_concurrency), not given up on.
+    statuses = [c["status"] for c in files.emulator.calls() if c["action"] == "MassPush"]
+    assert statuses.count("throttled") == 2 and statuses.count("sent") == 3
 
 
 class RefuseChunk:
@@ -308,3 +312,53 @@ def test_2500_device_ids_make_3_push_calls(files: Files) -> None:
     answer = handler(oss_event(["in/all.txt"]), None)
     assert answer["files"][0]["status"] == "complete"
     assert len(files.pushes("Push")) == 3
+
+
+def test_s3_event_of_several_records_with_spaces_plus_and_non_ascii_keys_end_to_end(
+    s3: Any, emulator: Any, tmp_path: Path
+) -> None:
+    """S3 on moto, through the real handler: two records in one notification, keys form-encoded by S3
+    (a space, a real ``+``, non-ASCII), each object read, sent, and reported beside itself with its
+    invalid and duplicate lines by line number."""
+    s3.create_bucket(Bucket="uploads")
+    ids = device_ids(3).split()
+    first = "in/my list+1 ü.txt"
+    lines = [ids[0], "short", ids[1], ids[0], "", ids[2], f"{ids[1]},{ids[2]}"]
+    s3.put_object(Bucket="uploads", Key=first, Body=("\r\n".join(lines) + "\r\n").encode())
+    s3.put_object(Bucket="uploads", Key=first + ".push.json", Body=json.dumps(CONTENT).encode())
+    second = "in/東京 rows+.csv"
+    s3.put_object(Bucket="uploads", Key=second, Body=personalised(3).encode())
+    s3.put_object(Bucket="uploads", Key=second + ".push.json", Body=b'{"template": "welcome"}')
+    client = make_client(emulator)
+    set_runtime(
+        ClockedRuntime(
+            clock=Clock(),
+            settings=Settings(push_app_key="23267207", pushfn_templates=json.dumps({"welcome": WELCOME})),
+            client=client,
+            store=SqliteStore(tmp_path / "idem.db"),
+        )
+    )
+    try:
+        event = s3_event([first, second], bucket="uploads")
+        assert [r["s3"]["object"]["key"] for r in event["Records"]] == [
+            "in/my+list%2B1+%C3%BC.txt",
+            "in/%E6%9D%B1%E4%BA%AC+rows%2B.csv",
+        ]
+        answer = handler(event, None)
+        assert [(f["key"], f["status"]) for f in answer["files"]] == [(first, "complete"), (second, "complete")]
+        assert [f["report"] for f in answer["files"]] == [
+            f"s3://uploads/{first}.report.json",
+            f"s3://uploads/{second}.report.json",
+        ]
+        report = json.loads(s3.get_object(Bucket="uploads", Key=first + ".report.json")["Body"].read())
+        assert [(p["line"], p["rule"]) for p in report["invalid"]] == [(2, "device_id"), (7, "single_value")]
+        assert report["duplicate_lines"] == [4]
+        assert report["targets"] == {"valid": 3, "invalid": 2, "duplicate": 1} and report["lines_read"] == 7
+        rows = json.loads(s3.get_object(Bucket="uploads", Key=second + ".report.json")["Body"].read())
+        assert rows["totals"]["targets_sent"] == 3
+        pushed = [p for p in emulator.pushes() if p["action"] == "Push"]
+        assert [p["target_value"] for p in pushed] == [",".join(ids)]
+        assert len({p["request_id"] for p in emulator.pushes() if p["action"] == "MassPush"}) == 1
+    finally:
+        reset_runtime()
+        client.close()

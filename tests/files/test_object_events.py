@@ -97,6 +97,7 @@ def test_other_events_and_control_objects_skipped() -> None:
         StoredObject("a/list.txt.push.json"),
         StoredObject("a/list.txt.report.json"),
         StoredObject("a/LIST.TXT.REPORT.JSON"),
+        StoredObject("a/list.txt.report.json.parts/000003.json"),  # a fanned-out chunk's part
     ]
     for event in (oss_event(objects), s3_event(objects)):
         parsed = parse_object_event(event)
@@ -106,12 +107,15 @@ def test_other_events_and_control_objects_skipped() -> None:
             (2, "control_object"),
             (3, "control_object"),
             (4, "control_object"),
+            (5, "control_object"),
         ]
 
 
 def test_is_control_object() -> None:
     assert is_control_object("x.csv.push.json") and is_control_object("x.report.json")
     assert not is_control_object("x.json") and not is_control_object("push.json.txt")
+    assert is_control_object("in/x.csv.report.json.parts/000000.json")
+    assert not is_control_object("in/x.csv.parts/000000.json.txt")
 
 
 def test_one_bad_record_does_not_sink_the_others() -> None:

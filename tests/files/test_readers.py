@@ -195,3 +195,49 @@ def test_oss_endpoint_from_region() -> None:
     for bad in (None, "", "evil.com/x"):
         with pytest.raises(ObjectStoreError):
             oss_endpoint(bad)
+
+
+# --- listing, the same on every store ----------------------------------------------------------
+
+PARTS = "in/niño list+1.txt.report.json.parts/"
+LISTED = [f"{PARTS}{n:06d}.json" for n in range(0, 1050, 7)]  # 150 names: more than one OSS page of 100
+
+
+def _check_listing(reader: Any, bucket: str) -> None:
+    for name in LISTED:
+        reader.write_bytes(bucket, name, b"{}")
+    reader.write_bytes(bucket, "in/niño list+1.txt.report.json", b"{}")  # beside the prefix, not under it
+    reader.write_bytes(bucket, "in/niño list+1.txt.report.json.partsX", b"{}")
+    assert sorted(reader.list_keys(bucket, PARTS)) == LISTED
+    assert reader.list_keys(bucket, "in/nothing-here/") == []
+
+
+def test_local_reader_lists_a_prefix(tmp_path: Path) -> None:
+    reader = LocalFolderReader(tmp_path)
+    _check_listing(reader, "bucket")
+    (tmp_path / PARTS / ".report-abc.tmp").write_bytes(b"{")  # a write in progress is not listed
+    assert len(reader.list_keys("bucket", PARTS)) == len(LISTED)
+    with pytest.raises(ObjectNameError):
+        reader.list_keys("bucket", "../out/")
+
+
+def test_s3_reader_lists_a_prefix(s3: Any) -> None:
+    s3.create_bucket(Bucket="listed")
+    _check_listing(S3Reader(region="us-east-1"), "listed")
+
+
+def test_oss_reader_lists_a_prefix_page_by_page(fake_oss: Any) -> None:
+    _check_listing(_oss(fake_oss), "listed")
+    pages = [r for r in fake_oss.requests if r[0] == "GET" and r[2] == ""]
+    assert len(pages) >= 2  # oss2 followed NextMarker
+
+
+def test_listing_failures_are_store_errors(fake_oss: Any) -> None:
+    fake_oss.fail_next.append(403)
+    with pytest.raises(ObjectStoreError) as caught:
+        _oss(fake_oss).list_keys("listed", PARTS)
+    assert caught.value.reason == "forbidden" and not caught.value.transient
+    fake_oss.fail_next.extend([503] * 10)  # oss2 retries a 5xx itself; past its retries it is transient
+    with pytest.raises(ObjectStoreError) as caught:
+        _oss(fake_oss).list_keys("listed", PARTS)
+    assert caught.value.transient

@@ -328,3 +328,49 @@ def test_device_ids_kept_as_numbers_never_merge_two_different_ids():
     chunks, report = plan(data, "a.txt")
     assert [v for _, v in sent_targets(chunks)] == ids
     assert report.duplicate_lines == list(range(7, 13))
+
+
+# --- a written report read back (the merge of a fanned-out file's parts) -----------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(st.sampled_from(["ok", "dup", "bad", "blank"]), min_size=0, max_size=60),
+    fates=st.lists(st.sampled_from(["sent", "failed", "maybe_sent", "queued", None]), min_size=30, max_size=30),
+)
+def test_a_report_reads_back_as_it_was_written(lines, fates):
+    text = []
+    for n, kind in enumerate(lines):
+        text.append({"ok": device_id(n), "dup": device_id(0), "bad": "short", "blank": ""}[kind])
+    chunks, report = plan(("\n".join(text) + "\n").encode(), "f.txt", push_targets=3)
+    for chunk, fate in zip(chunks, fates, strict=False):
+        if fate == "sent":
+            report.chunk_sent(chunk.index, message_id=f"m{chunk.index}", request_id="r")
+        elif fate == "failed":
+            report.chunk_failed(chunk.index, code="InvalidParameter", request_id=None, retryable=False, message="x")
+        elif fate == "maybe_sent":
+            report.chunk_maybe_sent(chunk.index, reason="no answer")
+        elif fate == "queued":
+            report.chunk_queued(chunk.index, sink="sqs", job_id=f"j{chunk.index}")
+    written = json.loads(json.dumps(report.to_dict()))
+    again = Report.from_dict(written)
+    assert again.to_dict() == written
+    assert again.status == report.status and again.invariant_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d.update(version=2), "version"),
+        (lambda d: d.pop("targets"), "missing or of the wrong type"),
+        (lambda d: d["chunks"]["sent"].append({"index": 9}), "never planned"),
+        (lambda d: d["chunks"]["planned"][0].update(extra=1), "wrong type"),
+        (lambda d: d.update(lines_read="many"), "not a report pushfn wrote"),
+    ],
+)
+def test_a_report_that_pushfn_did_not_write_is_refused(change, says):
+    _, report = plan(f"{device_id(1)}\n".encode(), "f.txt")
+    document = json.loads(json.dumps(report.to_dict()))
+    change(document)
+    with pytest.raises(ValueError, match=says):
+        Report.from_dict(document)

@@ -271,3 +271,26 @@ def test_a_file_is_streamed_once():
     list(rows)
     with pytest.raises(RuntimeError, match="once"):
         iter(rows)
+
+
+@pytest.mark.parametrize("bom", [False, True])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("compressed", [False, True])
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_csv_and_jsonl_in_every_encoding_read_the_same_rows(kind, bom, newline, compressed):
+    if kind == "csv":
+        # A comment only before the header: after it, every record is data (the module's rule).
+        lines = ["# note", "device_id,name,city", f"{IDS[0]},Ann,Paris", "", f'{IDS[1]},"Bob, Jr.",Oslo']
+    else:
+        rows = [(IDS[0], "Ann", "Paris"), (IDS[1], "Bob, Jr.", "Oslo")]
+        lines = [json.dumps({"device_id": d, "vars": {"name": n, "city": c}}) for d, n, c in rows]
+        lines[1:1] = ["", "# note"]
+    data = _txt(lines, bom=bom, newline=newline)
+    name = f"rows.{kind}.gz" if compressed else f"rows.{kind}"
+    chunks, report = plan(gz(data) if compressed else data, name, PERSONAL)
+    tasks = chunks[0].params["PushTask"]
+    assert [(t["TargetValue"], t["Title"], t["Body"]) for t in tasks] == [
+        (IDS[0], "Hi Ann", "Paris"),
+        (IDS[1], "Hi Bob, Jr.", "Oslo"),
+    ]
+    assert report.lines_read == len(lines) and report.invalid == 0 and report.valid == 2

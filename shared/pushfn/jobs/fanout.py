@@ -3,8 +3,10 @@
 When a file has more valid targets than ``PUSHFN_FILE_FANOUT_TARGETS`` (default 50,000), every chunk
 planned after that many targets is not sent by the file function: it becomes one ``chunk`` job
 (:class:`~pushfn.specs.envelope.ChunkJob`) handed to a :class:`FanoutSink`, and the report records it as
-``queued`` (the file's report stays ``partial``; each chunk's own outcome is the queue function's, in its
-logs and dead letters). The first targets are still sent inline, so a file that is not big is never
+``queued``. The job carries where the file's report is (store kind, bucket, report key, region), and the
+queue function records the chunk's outcome there as a part; the report says ``partial`` until every
+queued chunk has one, then ``complete`` (:mod:`pushfn.targets.parts`). The first targets are still sent
+inline, so a file that is not big is never
 delayed by a queue and the decision needs no second pass over the object.
 
 Sinks (the platform choice is :func:`pushfn.triggers.objects.fanout_sink`):
@@ -40,6 +42,7 @@ from pushfn.logs import get_logger
 
 if TYPE_CHECKING:
     from pushfn.targets.chunks import Chunk
+    from pushfn.targets.readers import ObjectReader
     from pushfn.targets.report import Report
     from pushfn.triggers.objects import ObjectCreated
 
@@ -59,10 +62,20 @@ class FanoutError(JobError):
         self.transient = transient
 
 
-def chunk_job(obj: ObjectCreated, chunk: Chunk) -> dict[str, Any]:
-    """The ``chunk`` envelope of ``chunk`` of ``obj`` (see :mod:`pushfn.specs.envelope`)."""
+def chunk_job(obj: ObjectCreated, chunk: Chunk, reader: ObjectReader | None = None) -> dict[str, Any]:
+    """The ``chunk`` envelope of ``chunk`` of ``obj`` (see :mod:`pushfn.specs.envelope`); with the
+    ``reader`` of ``obj``'s store, it names the report the queue function records the outcome beside."""
     from pushfn.targets.chunks import chunk_key
+    from pushfn.targets.readers import report_key
 
+    located = {}
+    if reader is not None:
+        located["report"] = {
+            "store": reader.kind,
+            "bucket": obj.bucket,
+            "key": report_key(obj.key),
+            "region": obj.region,
+        }
     return {
         "kind": "chunk",
         "version": 1,
@@ -76,6 +89,7 @@ def chunk_job(obj: ObjectCreated, chunk: Chunk) -> dict[str, Any]:
         },
         "action": chunk.action,
         "params": chunk.params,
+        **located,
     }
 
 
@@ -87,14 +101,27 @@ def invocation_id(key: str) -> str:
 
 class Fanout:
     """The file function's fan-out: ``sink`` takes every chunk planned once more than ``after`` valid
-    targets were read (:meth:`takes`), and :meth:`hand_over` queues one and records it in the report."""
+    targets were read (:meth:`takes`), and :meth:`hand_over` queues one and records it in the report.
+    ``reader`` (the file's store) is named in each job so the queue function records its outcome there;
+    without it the jobs carry no report and the file's report stays ``partial``."""
 
-    def __init__(self, sink: FanoutSink, after: int = DEFAULT_FANOUT_TARGETS) -> None:
-        self.sink, self.after = sink, after
+    def __init__(
+        self, sink: FanoutSink, after: int = DEFAULT_FANOUT_TARGETS, reader: ObjectReader | None = None
+    ) -> None:
+        self.sink, self.after, self.reader = sink, after, reader
+        self._counted = 0  # chunks of the report whose targets are in _targets
+        self._targets = 0
 
     def takes(self, report: Report) -> bool:
-        """True once the file has more valid targets than :attr:`after` (so far)."""
-        return report.valid > self.after
+        """True once the chunks planned so far hold more than :attr:`after` targets (the last one included).
+
+        Counted from the planned chunks, not ``report.valid``: the planner adds to that only when the
+        file has been read to its end, which would fan out no full chunk at all."""
+        planned = report.planned
+        for plan in planned[self._counted :]:
+            self._targets += plan.count
+        self._counted = len(planned)
+        return self._targets > self.after
 
     def hand_over(self, obj: ObjectCreated, chunk: Chunk, report: Report) -> tuple[str | None, BaseException | None]:
         """Queue ``chunk`` and record it ``queued``; ``(reason, cause)`` when the file must stop (a transient
@@ -103,7 +130,7 @@ class Fanout:
         from pushfn.jobs.files import _log
 
         try:
-            job_id = self.sink.hand_over(chunk_job(obj, chunk))
+            job_id = self.sink.hand_over(chunk_job(obj, chunk, self.reader))
         except FanoutError as exc:
             _log(logging.WARNING, "file_push.fanout_failed", "not queued: %s", str(exc), key=obj.key, chunk=chunk.index)
             if exc.transient:

@@ -13,9 +13,9 @@ For every new object the event names (:mod:`pushfn.triggers.objects`):
    :func:`~pushfn.targets.chunks.plan_chunks` (``Push`` ≤ 1,000 targets, ``MassPush`` ≤ 100 tasks).
 3. Each chunk goes through the idempotency guard under its own key
    :func:`~pushfn.targets.chunks.chunk_key` (bucket, key, ETag or version id, index) — function
-   ``file_push``, scope ``file`` — with its own ``IdempotentToken``, **sequentially**. A redelivered
-   event, or a run restarted after a crash, replays the chunks already sent from the guard's records
-   and sends only the rest.
+   ``file_push``, scope ``file`` — with its own ``IdempotentToken``, up to ``PUSHFN_FILE_CONCURRENCY``
+   at once. A redelivered event, or a run restarted after a crash, replays the chunks already sent
+   from the guard's records and sends only the rest.
 4. ``<key>.report.json`` is written beside the object (:class:`~pushfn.targets.report.Report`).
 
 **Continuous mode** (``"mode": "continuous"`` in the content; the content may have no placeholders):
@@ -34,11 +34,16 @@ retry replays the finished chunks and resumes at the failed one. The same happen
 nears its timeout (Lambda: ``get_remaining_time_in_millis``; FC: ``function.timeout`` from the start
 of the invocation): the run stops *between* chunks, writes a partial report and asks for the retry,
 instead of being killed mid-chunk. With several chunks in flight, a stop means no chunk is handed
-out after it; the ones already in flight finish and are recorded.
+out after it; the ones already in flight finish and are recorded. The client-side rate limit
+(:mod:`pushfn.jobs.throttle`) never sleeps past that stop time either: a chunk whose wait for its
+quota would end later is not sent (it stays pending) and the run stops the same way.
 
 **Fan-out** (:mod:`pushfn.jobs.fanout`): once a file has more valid targets than
 ``PUSHFN_FILE_FANOUT_TARGETS``, the later chunks are handed to the queue function (SQS, FC async
 invocation, or in-process locally; :func:`~pushfn.triggers.objects.fanout_sink`) and reported ``queued``.
+The queue function records each one's outcome as a part beside the report; after writing its report
+the file function merges the parts already there (:func:`~pushfn.targets.parts.complete_report`), so
+the report says ``complete`` as soon as the last chunk is in, whichever side got there last.
 
 A malformed event is logged and not retried; a missing or forbidden object is logged and not retried;
 a store that failed transiently is retried.
@@ -145,7 +150,7 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     for obj in events.objects:
         reader = object_reader(obj, runtime.settings, runtime.credentials)
         sink = fanout_sink(obj, runtime.settings, runtime.credentials, context)
-        fanout = Fanout(sink, runtime.settings.pushfn_file_fanout_targets) if sink is not None else None
+        fanout = Fanout(sink, runtime.settings.pushfn_file_fanout_targets, reader) if sink is not None else None
         outcomes.append(
             process_object(
                 obj,
@@ -226,7 +231,7 @@ def process_object(
     _log(logging.INFO, "file_push.start", "file started (content from %s, mode %s)", source, mode, **fields)
     campaign = Campaign(obj, guard, client, context) if mode == CONTINUOUS else None
 
-    sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign))
+    sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign), deadline)
     try:
         for chunk in plan_chunks(rows, content, report):
             sender.wait_for_slot()
@@ -318,6 +323,7 @@ class _Sender:
         context: Any,
         campaign: Campaign | None,
         workers: int,
+        deadline: float | None = None,
     ) -> None:
         from pushfn.jobs.throttle import limited_client, shared_limiter
 
@@ -327,6 +333,8 @@ class _Sender:
         self.report: Any = report if self.workers == 1 else _LockedReport(report)
         self.args = (obj, self.report, guard)
         self.client, self.context, self.campaign = limited_client(client, self.limiter), context, campaign
+        #: No wait for the rate limit may end after this (:func:`_clock` value; the run's stop time).
+        self.stop_at = None if deadline is None else deadline - STOP_MARGIN_SECONDS
         self.retry_reason: str | None = None
         self.cause: BaseException | None = None
         self.sending = 0.0
@@ -379,7 +387,9 @@ class _Sender:
     def _run(self, chunk: Chunk) -> tuple[str | None, BaseException | None, float]:
         began = _clock()
         obj, report, guard = self.args
-        stop, cause = _send_chunk(obj, chunk, report, guard, self.client, self.context, self.campaign, self.limiter)
+        stop, cause = _send_chunk(
+            obj, chunk, report, guard, self.client, self.context, self.campaign, self.limiter, self.stop_at
+        )
         return stop, cause, _clock() - began
 
     def _record(self, stop: str | None, cause: BaseException | None, spent: float) -> None:
@@ -399,12 +409,15 @@ def _send_chunk(
     context: Any,
     campaign: Campaign | None = None,
     limiter: RateLimiter | None = None,
+    stop_at: float | None = None,
 ) -> tuple[str | None, BaseException | None]:
     """Send one chunk through the guard and record its outcome; a reason when the file must stop.
 
     With a ``limiter``, the call waits for its share of the quota first (inside the guard, so a chunk
     replayed from the guard's record takes none), and a throttle that outlasted the client's retries
-    pauses every worker."""
+    pauses every worker. A wait that would end after ``stop_at`` (the run's stop time) is not taken:
+    the chunk stays pending and the file stops, as near the timeout."""
+    from pushfn.jobs.throttle import RateWaitTooLongError
     from pushfn.targets.chunks import chunk_key
 
     if campaign is not None and chunk.index >= MAX_CONTINUOUS_CHUNKS:
@@ -428,7 +441,7 @@ def _send_chunk(
     def send(token: str) -> dict[str, Any]:
         if limiter is not None:
             action = payload["action"]
-            limiter.acquire(str(action), chunk.count if action == "Push" else 1)
+            limiter.acquire(str(action), chunk.count if action == "Push" else 1, stop_at=stop_at)
         if campaign is not None:
             return campaign.send(chunk)
         if chunk.action == "MassPush":
@@ -439,6 +452,11 @@ def _send_chunk(
         if campaign is not None:
             campaign.start(chunk)
         outcome = guard.run(key, scope=SCOPE, payload=payload, operation=send, context=context)
+    except RateWaitTooLongError as exc:
+        # Nothing was sent (the guard released the key): the chunk stays pending for the retry.
+        reason = f"{obj.key}: near the function's timeout before chunk {chunk.index} ({exc})"
+        _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", reason, key=obj.key)
+        return reason, exc
     except Exception as exc:  # every failure is classified and recorded; none escapes unrecorded
         from pushfn.push import ThrottledError
 
@@ -635,10 +653,33 @@ def _finish(
         _log(logging.ERROR, "file_push.report_unwritten", "report not written: %s", str(exc), key=obj.key)
         if exc.transient and retry_reason is None:
             retry_reason, cause = f"{obj.key}: report not written ({exc.reason})", exc
-    summary = _summary(obj, report, where)
+    if where is not None and report.queued and retry_reason is None:
+        merged, problem = _merge_parts(obj, reader)
+        if merged is not None:
+            document = merged
+        elif problem is not None:
+            retry_reason, cause = f"{obj.key}: report parts not merged ({problem.reason})", problem
+    summary = _summary(obj, report, where, document)
     level = logging.WARNING if summary["status"] != "complete" else logging.INFO
     _log(level, "file_push.done", "file %s", summary["status"], **{k: v for k, v in summary.items() if k != "key"})
     return FileOutcome(summary, retry_reason, cause)
+
+
+def _merge_parts(obj: ObjectCreated, reader: ObjectReader) -> tuple[dict[str, Any] | None, Any]:
+    """The report merged with the fanned-out chunks' parts when all are in (None otherwise), and the
+    transient store failure that kept the merge from happening (the file's retry merges then)."""
+    from pushfn.targets.errors import ObjectStoreError
+    from pushfn.targets.parts import complete_report
+    from pushfn.targets.readers import report_key
+
+    try:
+        return complete_report(reader, obj.bucket, report_key(obj.key)), None
+    except ObjectStoreError as exc:
+        _log(logging.ERROR, "file_push.parts_unmerged", "report parts not merged: %s", str(exc), key=obj.key)
+        return None, exc if exc.transient else None
+    except ValueError as exc:  # a report or part pushfn did not write: a person must look
+        _log(logging.ERROR, "file_push.parts_unusable", "report parts not merged: %s", str(exc), key=obj.key)
+        return None, None
 
 
 def _store_failure(obj: ObjectCreated, exc: Any, report: Report, reader: ObjectReader) -> FileOutcome:
@@ -652,8 +693,10 @@ def _store_failure(obj: ObjectCreated, exc: Any, report: Report, reader: ObjectR
     return _finish(obj, report, reader, None)
 
 
-def _summary(obj: ObjectCreated, report: Report, where: str | None) -> dict[str, Any]:
-    data = report.to_dict()
+def _summary(
+    obj: ObjectCreated, report: Report, where: str | None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    data = data if data is not None else report.to_dict()
     return {
         "bucket": obj.bucket,
         "key": obj.key,

@@ -23,6 +23,15 @@ base64, not UTF-8) never keeps the others of its batch from going out. An event 
 at all is reported the same way, as one unreadable message (logged, dead-lettered, not raised): a
 retry cannot fix it, and raising would only replay it.
 
+**Chunks of a fanned-out file** (``kind: chunk`` with a ``report``): once the chunk is sent (or
+replayed) or failed permanently (dead-lettered when a destination is set), its outcome is stored as a
+part beside the file's report, and the report is completed when it was the last one
+(:mod:`pushfn.targets.parts`). A sent chunk whose part cannot be stored (the store failed, or this
+function cannot reach it: no ``PUSHFN_FILE_ROOT`` for a local report, no credentials) is handed back:
+the retry replays the push from the guard and stores the part then. A permanently failed chunk whose
+part cannot be stored is logged and not handed back (its dead letter holds it; a retry would only
+dead-letter it again). A transient failure stores nothing: the platform delivers the job again.
+
 Keys (``queue_push`` namespace): the body's explicit ``key`` (scope ``key``, so producers can dedupe
 across queues), else a chunk's own ``chunk:<source>:<etag>:<n>`` (scope ``key`` too), else the
 message id (scope = the queue, since ids are unique only within one). An MNS STREAM message carries
@@ -35,7 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -48,7 +57,7 @@ from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, inval
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import ConfigurationError, CredentialsError
-from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, parse_job
+from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, ReportRef, parse_job
 from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
 from pushfn.triggers.queue import (
     QueueBatch,
@@ -65,6 +74,8 @@ if TYPE_CHECKING:
 
 #: Templates for template references: a mapping, or a zero-argument loader of one.
 Templates = Mapping[str, Any] | TemplateSource
+#: The reader of the store a chunk job's report names (:func:`pushfn.triggers.objects.store_reader`).
+Reports = Callable[[ReportRef], Any]
 
 FUNCTION_NAME = "queue_push"
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
@@ -142,8 +153,20 @@ def handle_queue_event(event: object, context: Any = None) -> dict[str, Any]:
         # The deployment is at fault, not the messages: hand every one back, with one clear log line
         # instead of a traceback, so none is lost while the operator fixes the setting.
         return platform_reply(batch, _all_handed_back(batch, exc))
+
+    def reports(ref: ReportRef) -> Any:
+        from pushfn.triggers.objects import store_reader
+
+        return store_reader(ref.store, ref.region, runtime.settings, runtime.credentials)
+
     outcomes = process_batch(
-        batch, guard=guard, client=client, dead_letter=dead_letter, context=context, templates=runtime.templates
+        batch,
+        guard=guard,
+        client=client,
+        dead_letter=dead_letter,
+        context=context,
+        templates=runtime.templates,
+        reports=reports,
     )
     return platform_reply(batch, outcomes)
 
@@ -166,15 +189,25 @@ def process_batch(
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
     templates: Templates | None = None,
+    reports: Reports | None = None,
 ) -> list[MessageOutcome]:
     """One outcome per message of ``batch``, in order: every message is processed, whatever
     happened to the ones before it. Never raises for a message's sake (see :func:`process_message`).
 
     ``templates``: see :func:`plan`. ``context`` is the platform's invocation context, passed through
-    to the guard unread (it derives the in-progress window from it).
+    to the guard unread (it derives the in-progress window from it). ``reports`` gives the reader of a
+    chunk job's report (none: chunk outcomes are not recorded).
     """
     return [
-        process_message(m, guard=guard, client=client, dead_letter=dead_letter, context=context, templates=templates)
+        process_message(
+            m,
+            guard=guard,
+            client=client,
+            dead_letter=dead_letter,
+            context=context,
+            templates=templates,
+            reports=reports,
+        )
         for m in batch.messages
     ]
 
@@ -187,9 +220,12 @@ def process_message(
     dead_letter: DeadLetterSink | None = None,
     context: Any = None,
     templates: Templates | None = None,
+    reports: Reports | None = None,
 ) -> MessageOutcome:
-    """Parse, plan and push one message; never raises (every failure becomes an outcome)."""
+    """Parse, plan and push one message; never raises (every failure becomes an outcome). A chunk
+    job's outcome is recorded beside its file's report when ``reports`` is given (module docstring)."""
     key: str | None = None
+    job: QueueJob | None = None
     if message.problem is not None:
         return _finish(message, key, [], invalid_spec([message.problem], "QueueEventError"), dead_letter)
     try:
@@ -197,7 +233,8 @@ def process_message(
         key, scope, lifetime = message_key(job, message)
         planned = plan(job, message, app_key=getattr(client, "app_key", None), templates=templates)
     except Exception as exc:  # interpretation: the message's fault, whatever the type (see outcomes)
-        return _finish(message, key, [], interpretation_failure(exc), dead_letter)
+        outcome = _finish(message, key, [], interpretation_failure(exc), dead_letter)
+        return _record_chunk(job, message, outcome, reports)
 
     items = run_planned(
         planned,
@@ -210,7 +247,64 @@ def process_message(
     )
     status = overall_status(items)
     failure = next((i.failure for i in items if i.failure is not None and i.failure.status is status), None)
-    return _finish(message, key, items, failure, dead_letter)
+    return _record_chunk(job, message, _finish(message, key, items, failure, dead_letter), reports)
+
+
+def _record_chunk(
+    job: QueueJob | None, message: QueueMessage, outcome: MessageOutcome, reports: Reports | None
+) -> MessageOutcome:
+    """Store a fanned-out chunk's final outcome as its report part; the outcome, handed back when a sent
+    chunk's part could not be stored (see the module docstring)."""
+    if not isinstance(job, ChunkJob) or job.report is None or reports is None or outcome.retry:
+        return outcome
+    from pushfn.targets.parts import ChunkOutcome, record_part
+
+    index = job.job.chunk
+    if outcome.succeeded:
+        result = next((i.result for i in outcome.items if i.result is not None), None) or {}
+        message_id = result.get("MessageId") or ",".join(result.get("MessageIds") or [])
+        part = ChunkOutcome(index, "sent", message_id=str(message_id), request_id=result.get("RequestId"))
+    else:
+        failure = outcome.failure
+        error = next((i.error for i in outcome.items if i.error is not None), None)
+        part = ChunkOutcome(
+            index,
+            "failed",
+            request_id=getattr(error, "request_id", None),
+            code=(failure.code or failure.reason) if failure else "failed",
+            message=failure.message if failure else "",
+            dead_letter=outcome.dead_letter,
+        )
+    try:
+        merged = record_part(reports(job.report), job.report.bucket, job.report.key, part)
+    except Exception as exc:  # the store, its credentials or this function's settings: classified below
+        transient = not isinstance(exc, ValueError) and bool(getattr(exc, "transient", True))
+        lost = Failure(Verdict.TRANSIENT, "report_unavailable", type(exc).__name__, safe_text(str(exc)))
+        if outcome.succeeded and transient:
+            _log(
+                logging.WARNING,
+                "queue_push.part_unrecorded",
+                "chunk sent, part not stored; retried",
+                message,
+                outcome.key,
+                lost,
+            )
+            return MessageOutcome(outcome.message_id, outcome.key, Verdict.TRANSIENT, lost, outcome.items)
+        _log(
+            logging.ERROR,
+            "queue_push.part_unrecorded",
+            "chunk outcome not stored in its report",
+            message,
+            outcome.key,
+            lost,
+        )
+        return outcome
+    if merged is not None:
+        logger.info(
+            "the chunk's file report is complete",
+            extra={"fields": {"event": "queue_push.report_complete", "function": FUNCTION_NAME, "chunk": index}},
+        )
+    return outcome
 
 
 def message_key(job: QueueJob, message: QueueMessage) -> tuple[str, str, int | None]:

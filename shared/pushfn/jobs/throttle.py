@@ -18,6 +18,11 @@ longer), so eight workers do not each hammer the service on their
 own schedule. :meth:`RateLimiter.retry` gives the client a :class:`~pushfn.push.Retry` whose throttle
 wait *is* that shared pause, so the client's own retries join it.
 
+**Deadline**: ``acquire(..., stop_at=T)`` never sleeps past ``T`` (the run's stop time, on the
+limiter's clock): when the wait it needs would end after ``T`` it raises :class:`RateWaitTooLongError`
+at once, without sleeping or taking any quota, and the file function stops between chunks and hands
+the rest on, as when it nears its timeout.
+
 The limiter is local to one process: several instances of the function running at once are not
 coordinated (the service's throttling, and the pause it triggers, remains the backstop).
 """
@@ -31,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pushfn.jobs.errors import JobError
 from pushfn.push import Retry
 
 
@@ -51,6 +57,18 @@ QUOTAS: Mapping[str, Quota] = {"Push": PUSH_QUOTA, "MassPush": MASS_PUSH_QUOTA}
 #: First shared pause after a throttle, and its ceiling (it doubles per throttle in a row).
 THROTTLE_PAUSE = 1.0
 MAX_THROTTLE_PAUSE = 10.0
+
+
+class RateWaitTooLongError(JobError):
+    """The wait for ``action``'s quota (or a throttle pause) would end after the run's stop time:
+    ``wait`` seconds were needed, ``left`` remained (both on the limiter's clock). Nothing was taken."""
+
+    def __init__(self, action: str, wait: float, left: float) -> None:
+        self.action, self.wait, self.left = action, wait, left
+        super().__init__(
+            f"the rate limit for {action} asks for a {wait:.1f} s wait, but only {max(left, 0.0):.1f} s "
+            "remain before the run must stop"
+        )
 
 
 class RateLimiter:
@@ -77,11 +95,12 @@ class RateLimiter:
         self._paused_until = float("-inf")
         self._streak = 0
 
-    def acquire(self, action: str, cost: int = 1) -> float:
+    def acquire(self, action: str, cost: int = 1, *, stop_at: float | None = None) -> float:
         """Wait until ``action`` may be called for ``cost`` units, and take them; the seconds waited.
 
         An action without a quota waits only for a throttle pause. Raises ValueError for a cost larger
-        than the whole quota (it could never be granted)."""
+        than the whole quota (it could never be granted), and :class:`RateWaitTooLongError` when a wait
+        would end after ``stop_at`` (a value of the limiter's clock; None: no limit)."""
         quota = self.quotas.get(action)
         if quota is not None and not 0 <= cost <= quota.limit:
             raise ValueError(f"a {action} call of {cost} exceeds the whole quota of {quota.limit} per {quota.window} s")
@@ -94,6 +113,8 @@ class RateLimiter:
                         self._granted[action].append((self._clock(), cost))
                         self._used[action] += cost
                     return waited
+                if stop_at is not None and self._clock() + wait > stop_at:
+                    raise RateWaitTooLongError(action, wait, stop_at - self._clock())
             self._sleep(wait)
             waited += wait
 
@@ -211,6 +232,7 @@ __all__ = [
     "QUOTAS",
     "Quota",
     "RateLimiter",
+    "RateWaitTooLongError",
     "SharedPauseRetry",
     "limited_client",
     "shared_limiter",

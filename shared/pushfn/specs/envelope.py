@@ -12,7 +12,9 @@ Shapes a queue message body may take (JSON)::
      "job": {"source": "<bucket>/<object key>", "etag": "<etag>", "chunk": 3, "chunks": 12},
      "action": "Push" | "MassPush",
      "params": {<the request for that chunk: Push params with TargetValue = the chunk's targets,
-                 or MassPush params with one task per personalised row>}}
+                 or MassPush params with one task per personalised row>},
+     "report": {"store": "local" | "s3" | "oss", "bucket": "<bucket>",     # optional: where the file's
+                "key": "<object key>.report.json", "region": "<region>" | null}}   # report is
 
 A body without ``kind`` is taken as ``kind: push`` (a bare push spec, object or list), or as
 ``kind: mass_push`` when it is an object carrying ``PushTask`` (any spelling).
@@ -21,6 +23,12 @@ A body without ``kind`` is taken as ``kind: push`` (a bare push spec, object or 
 on ``chunk:<source>:<etag>:<chunk>`` — the same chunk re-queued after a restart is not sent twice.
 An unknown ``kind`` or ``version`` is a permanent failure with a clear reason: a consumer must never
 guess at a shape a newer producer invented.
+
+A chunk's ``report`` tells the queue function where to record the chunk's outcome (a part beside the
+report, :mod:`pushfn.targets.parts`). Its names are checked before any store is touched: a known store,
+a bucket name S3 and OSS both allow (3-63 of ``a-z 0-9 . -``, starting and ending alphanumeric), a
+report key that is a safe object name (no ``..`` segment, no absolute path, no control character)
+ending in ``.report.json``, and a region of ``a-z 0-9 -`` only (it becomes part of an endpoint host).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
@@ -76,13 +84,34 @@ class ChunkRef(BaseModel):
     chunks: int | None = Field(default=None, ge=1)
 
 
+class ReportRef(BaseModel):
+    """Where the file's report is: ``store`` (``local``, ``s3``, ``oss``), ``bucket``, report ``key``
+    (``<object key>.report.json``) and the bucket's ``region``; names checked as the module docstring says."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: Literal["local", "s3", "oss"]
+    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+    key: str = Field(min_length=13, max_length=1100)
+    region: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
+
+    @field_validator("key")
+    @classmethod
+    def _report_key(cls, value: str) -> str:
+        from pushfn.targets.parts import check_report_key
+
+        return check_report_key(value)  # ValueError (an ObjectNameError is one) → a field problem
+
+
 class ChunkJob(_Envelope):
-    """One chunk of a target-list file, fanned out by the file function."""
+    """One chunk of a target-list file, fanned out by the file function; ``report`` locates the file's
+    report, where the queue function records the chunk's outcome."""
 
     kind: Literal["chunk"] = "chunk"
     job: ChunkRef
     action: Literal["Push", "MassPush"] = "Push"
     params: dict[str, Any]
+    report: ReportRef | None = None
 
     def default_key(self) -> str:
         """``chunk:<source>:<etag>:<chunk>``: the key when the envelope has none, the same for the same

@@ -1,6 +1,7 @@
 """Where target files come from: one small interface, three stores (a local folder, S3, OSS).
 
-An :class:`ObjectReader` does four things, all the file function needs:
+An :class:`ObjectReader` does what the file function and the parts of a fanned-out report
+(:mod:`pushfn.targets.parts`) need:
 
 - :meth:`~ObjectReader.open` — a binary stream of the object (``read(n)``), **streamed**: never the
   whole object in memory (a file handle, boto3's ``StreamingBody``, oss2's ``GetObjectResult``);
@@ -8,7 +9,10 @@ An :class:`ObjectReader` does four things, all the file function needs:
   (OSS ``x-oss-meta-push-template``, S3 ``x-amz-meta-push-template``), or None;
 - :meth:`~ObjectReader.read_sidecar` — the bytes of ``<key>.push.json`` (at most
   :data:`MAX_SIDECAR_BYTES`), or None when there is none;
-- :meth:`~ObjectReader.write_report` — store ``<key>.report.json`` beside the object.
+- :meth:`~ObjectReader.write_report` — store ``<key>.report.json`` beside the object;
+- :meth:`~ObjectReader.read_bytes`, :meth:`~ObjectReader.write_bytes` — a small object whole (reports,
+  parts); :meth:`~ObjectReader.list_keys` — the names under a prefix (S3 ``ListObjectsV2``, OSS
+  ``ListObjects``, a folder), paged by the SDK.
 
 Every failure is an :class:`~pushfn.targets.errors.ObjectStoreError` whose ``transient`` says whether a
 retry can help: a missing or forbidden object is permanent, a network failure, a 5xx or throttling is
@@ -48,6 +52,8 @@ MAX_SIDECAR_BYTES = 256 * 1024
 SIDECAR_SUFFIX = ".push.json"
 #: Suffix of the report object the function writes beside a file.
 REPORT_SUFFIX = ".report.json"
+#: Suffix of the folder of a fanned-out report's parts, after the report's name (:mod:`pushfn.targets.parts`).
+PARTS_SUFFIX = ".parts/"
 
 
 def sidecar_key(key: str) -> str:
@@ -58,6 +64,11 @@ def sidecar_key(key: str) -> str:
 def report_key(key: str) -> str:
     """``<key>.report.json``."""
     return key + REPORT_SUFFIX
+
+
+def parts_prefix(report: str) -> str:
+    """``<report key>.parts/``: the prefix of the parts of a fanned-out file's report."""
+    return report + PARTS_SUFFIX
 
 
 class ObjectReader(ABC):
@@ -81,6 +92,10 @@ class ObjectReader(ABC):
     @abstractmethod
     def write_bytes(self, bucket: str, key: str, data: bytes) -> str:
         """Store ``data`` as ``key`` (JSON); return where it went."""
+
+    @abstractmethod
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every object name that starts with ``prefix`` (in no promised order); raises ObjectStoreError."""
 
     def read_sidecar(self, bucket: str, key: str) -> bytes | None:
         """The sidecar ``<key>.push.json``, or None when there is none."""
@@ -227,6 +242,25 @@ class LocalFolderReader(ObjectReader):
             ) from None
         return str(path)
 
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """The files under the folder part of ``prefix`` whose names start with it (temporary files of
+        a write in progress are left out)."""
+        folder, _, start = prefix.rpartition("/")
+        base = self.path(folder) if folder else self.root
+        try:
+            names = [entry.name for entry in os.scandir(base) if entry.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise ObjectStoreError(
+                f"cannot list {_shown(prefix)}: {exc.strerror}", reason="unavailable", transient=True
+            ) from None
+        return [
+            f"{folder}/{name}" if folder else name
+            for name in names
+            if name.startswith(start) and not name.startswith(".report-")
+        ]
+
 
 # --- S3 ------------------------------------------------------------------------------------------
 
@@ -298,6 +332,15 @@ class S3Reader(_RemoteReader):
             lambda: self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json"),
         )
         return f"s3://{bucket}/{key}"
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """``ListObjectsV2`` pages (1,000 names each) under ``prefix``."""
+
+        def names() -> list[str]:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+        return self._call("listing", prefix, names)
 
 
 # --- OSS -----------------------------------------------------------------------------------------
@@ -381,9 +424,18 @@ class OssReader(_RemoteReader):
         )
         return f"oss://{bucket}/{key}"
 
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """``ListObjects`` pages (``oss2.ObjectIterator``) under ``prefix``."""
+        import oss2
+
+        return self._call(
+            "listing", prefix, lambda: [item.key for item in oss2.ObjectIterator(self.bucket(bucket), prefix=prefix)]
+        )
+
 
 __all__ = [
     "MAX_SIDECAR_BYTES",
+    "PARTS_SUFFIX",
     "REPORT_SUFFIX",
     "SIDECAR_SUFFIX",
     "TEMPLATE_METADATA",
@@ -393,6 +445,7 @@ __all__ = [
     "S3Reader",
     "check_object_name",
     "oss_endpoint",
+    "parts_prefix",
     "report_key",
     "sidecar_key",
 ]

@@ -18,9 +18,9 @@
                     "count": 1000, "first_line": 1, "last_line": 1004}, ...],
        "sent": [{"index": 0, "message_id": "...", "request_id": "...", "count": 1000}, ...],
        "failed": [{"index": 2, "code": "InvalidParameter", "request_id": "...", "retryable": false,
-                   "count": 497, "message": "..."}],
+                   "count": 497, "message": "...", "dead_letter": "..."}],   # dead_letter: queue function's
        "maybe_sent": [{"index": 1, "count": 1000, "request_id": null, "reason": "..."}],
-       "queued": [{"index": 3, "count": 1000, "sink": "sqs", "job_id": "..."}]},   # only when fanned out
+       "queued": [{"index": 3, "count": 1000, "sink": "sqs", "job_id": "..."}]},   # fanned out, no outcome yet
      "totals": {"chunks": 3, "sent": 1, "failed": 1, "maybe_sent": 1, "pending": 0,
                 "targets_sent": 1000, "targets_failed": 497, "targets_maybe_sent": 1000,
                 "targets_pending": 0, "queued": 0, "targets_queued": 0},  # the last two when fanned out
@@ -29,10 +29,16 @@
 Line numbers are physical lines of the file, from 1. ``status`` is ``rejected`` when the file as a
 whole could not be read (rows before the failure were still planned: see ``rejected.line``),
 ``planned`` until a chunk has an outcome, ``partial`` while some planned chunk has none, ``complete``
-when every planned chunk was sent, failed or maybe sent. A chunk handed to the queue function (fan-out)
-is ``queued``: it has no outcome here (the queue function's is in its logs and dead letters), so a
-fanned-out file stays ``partial``. Targets are never listed (the file holds
+when every planned chunk was sent, failed or maybe sent. Targets are never listed (the file holds
 them); a problem's message never quotes a target.
+
+**Fan-out.** A chunk handed to the queue function is ``queued`` (with the sink and job id) until its
+outcome is known, so the file function's own report of a fanned-out file says ``partial``. The queue
+function records each chunk job's outcome as a *part* beside the report, and the report is rewritten
+``complete`` once every queued chunk has one (:mod:`pushfn.targets.parts`): each queued entry then moves
+to ``sent``, ``failed`` (with the dead letter's location when the queue function parked the job) or
+``maybe_sent``, keeping ``"via": <sink>``. :meth:`Report.from_dict` reads a written report back for that
+merge, so the counts and totals are computed in one place.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pushfn.api_time import format_api_time
+from pushfn.api_time import format_api_time, parse_api_time
 
 #: Invalid lines (and duplicate lines) listed in a report; all of them are counted.
 MAX_LISTED_LINES = 1000
@@ -147,14 +153,21 @@ class Report:
         self._outcome(index, self.sent, {"message_id": message_id, "request_id": request_id})
 
     def chunk_failed(
-        self, index: int, *, code: str, request_id: str | None, retryable: bool, message: str = ""
+        self,
+        index: int,
+        *,
+        code: str,
+        request_id: str | None,
+        retryable: bool,
+        message: str = "",
+        dead_letter: str | None = None,
     ) -> None:
-        """Chunk ``index`` was refused for certain (nothing sent): the service's ``Code`` and ``RequestId``."""
-        self._outcome(
-            index,
-            self.failed,
-            {"code": code, "request_id": request_id, "retryable": retryable, "message": message[:300]},
-        )
+        """Chunk ``index`` was refused for certain (nothing sent): the service's ``Code`` and ``RequestId``;
+        ``dead_letter`` is where the queue function parked the chunk job, when it did."""
+        entry = {"code": code, "request_id": request_id, "retryable": retryable, "message": message[:300]}
+        if dead_letter:
+            entry["dead_letter"] = dead_letter
+        self._outcome(index, self.failed, entry)
 
     def chunk_maybe_sent(self, index: int, *, reason: str, request_id: str | None = None) -> None:
         """Chunk ``index`` may or may not have gone out (no answer, or a 5xx without a safe retry)."""
@@ -172,9 +185,57 @@ class Report:
         for other in (self.sent, self.failed, self.maybe_sent):
             if other is not table:
                 other.pop(index, None)  # a later, surer outcome replaces an earlier one
+        queued = self.queued.pop(index, None)  # a fanned-out chunk's outcome, from its part
+        if queued is not None:
+            entry = {**entry, "via": queued["sink"]}
         table[index] = {"index": index, **entry, "count": self.planned[index].count}
 
     # --- reading it ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Report:
+        """The report of a document :meth:`to_dict` wrote (read back to merge fan-out parts into it).
+
+        Raises ValueError naming what is wrong when ``data`` is not such a document (another version,
+        a missing or mistyped field, an outcome for a chunk never planned)."""
+        try:
+            if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
+                raise ValueError(f"not a version {REPORT_VERSION} report")
+            source, targets, chunks = data["source"], data["targets"], data["chunks"]
+            durations = data.get("durations") or {}
+            report = cls(
+                bucket=str(source["bucket"]),
+                key=str(source["key"]),
+                version=str(source["version"]),
+                format=source.get("format"),
+                lines_read=int(data["lines_read"]),
+                valid=int(targets["valid"]),
+                invalid=int(targets["invalid"]),
+                duplicate=int(targets["duplicate"]),
+                invalid_lines=[LineProblem(int(p["line"]), str(p["rule"]), str(p["message"])) for p in data["invalid"]],
+                invalid_by_rule={str(k): int(v) for k, v in data["invalid_by_rule"].items()},
+                duplicate_lines=[int(line) for line in data["duplicate_lines"]],
+                planned=[ChunkPlan(**plan) for plan in chunks["planned"]],
+                rejected=data.get("rejected"),
+                campaign=data.get("campaign"),
+                started_at=parse_api_time(durations.get("started_at")) or time.time(),
+                plan_seconds=durations.get("plan_seconds"),
+                send_seconds=durations.get("send_seconds"),
+            )
+            for name in ("sent", "failed", "maybe_sent", "queued"):
+                table = getattr(report, name)
+                for entry in chunks.get(name, []):
+                    index = entry["index"]
+                    if type(index) is not int or not 0 <= index < len(report.planned):
+                        raise ValueError(f"chunks.{name} names chunk {str(index)[:20]}, which was never planned")
+                    table[index] = dict(entry)
+        except ValueError as exc:  # a value of the wrong kind (int("many")), or a rule above
+            raise ValueError(f"not a report pushfn wrote: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"not a report pushfn wrote: a field is missing or of the wrong type ({type(exc).__name__}: {exc})"
+            ) from None
+        return report
 
     @property
     def status(self) -> str:

@@ -16,8 +16,9 @@ Event shapes (samples in ``tests/fixtures/events/``: ``fc_oss_*.json``, ``aws_s3
 Several records per event are normal; each becomes one :class:`ObjectCreated`, in event order.
 A record whose ``eventName`` is not ``ObjectCreated:*`` is skipped (the reason is in
 :attr:`ObjectEvents.skipped` and the job logs it); so is an object the function writes or reads itself
-— a sidecar ``<key>.push.json`` or a report ``<key>.report.json`` landing in the watched prefix must
-never start a run (:func:`is_control_object`). A record that cannot be read (a field missing or of the
+— a sidecar ``<key>.push.json``, a report ``<key>.report.json`` or a part of a fanned-out report
+(``<key>.report.json.parts/<n>.json``) landing in the watched prefix must never start a run
+(:func:`is_control_object`). A record that cannot be read (a field missing or of the
 wrong type) is skipped with its reason too: one bad record never sinks the others. Only an event that
 is none of the two shapes raises :class:`ObjectEventError` — a retry would read the same bytes, so the
 job logs it and returns normally.
@@ -30,9 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pushfn.errors import PushfnError
+from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
-from pushfn.targets.readers import REPORT_SUFFIX, SIDECAR_SUFFIX
+from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
 
 OSS = "oss"
 S3 = "s3"
@@ -90,22 +91,35 @@ class ObjectEvents:
 
 
 def is_control_object(key: str) -> bool:
-    """True for a sidecar (``*.push.json``) or a report (``*.report.json``): never a target file."""
+    """True for a sidecar (``*.push.json``), a report (``*.report.json``) or one of a report's parts
+    (``*.report.json.parts/*``): never a target file."""
     lowered = key.lower()
-    return lowered.endswith(SIDECAR_SUFFIX) or lowered.endswith(REPORT_SUFFIX)
+    return (
+        lowered.endswith(SIDECAR_SUFFIX) or lowered.endswith(REPORT_SUFFIX) or REPORT_SUFFIX + PARTS_SUFFIX in lowered
+    )
 
 
 def object_reader(obj: ObjectCreated, settings: Any, credentials: Any) -> Any:
     """The :class:`~pushfn.targets.readers.ObjectReader` of ``obj``: the local folder
     ``PUSHFN_FILE_ROOT`` when set (local runs), else S3 (boto3, region from the event) or OSS (oss2,
     endpoint from the event's region or ``PUSHFN_OSS_ENDPOINT``, signed with ``credentials``)."""
+    return store_reader("local" if settings.pushfn_file_root else obj.platform, obj.region, settings, credentials)
+
+
+def store_reader(store: str, region: str | None, settings: Any, credentials: Any) -> Any:
+    """The :class:`~pushfn.targets.readers.ObjectReader` of a store kind (``local``, ``s3``, ``oss``) in
+    ``region``: the reader a chunk job's report names (:class:`~pushfn.specs.envelope.ReportRef`).
+    Raises ConfigurationError for ``local`` without ``PUSHFN_FILE_ROOT``, ObjectStoreError for OSS
+    without a usable region or ``PUSHFN_OSS_ENDPOINT``."""
     from pushfn.targets import readers
 
-    if settings.pushfn_file_root:
+    if store == "local":
+        if not settings.pushfn_file_root:
+            raise ConfigurationError("a local report needs PUSHFN_FILE_ROOT (the folder of the objects)")
         return readers.LocalFolderReader(settings.pushfn_file_root)
-    if obj.platform == S3:
-        return readers.S3Reader(region=obj.region)
-    endpoint = readers.oss_endpoint(obj.region, settings.pushfn_oss_endpoint)
+    if store == S3:
+        return readers.S3Reader(region=region)
+    endpoint = readers.oss_endpoint(region, settings.pushfn_oss_endpoint)
     return readers.OssReader(endpoint=endpoint, credentials=credentials)
 
 
@@ -283,4 +297,5 @@ __all__ = [
     "object_reader",
     "parse_object_event",
     "remaining_seconds",
+    "store_reader",
 ]

@@ -71,3 +71,47 @@ def test_versioned_envelopes():
 )
 def test_refused_bodies_name_field_and_rule(body, problem):
     assert problem in _problems(body)
+
+
+_CHUNK = (
+    '{"kind": "chunk", "version": 1, "job": {"source": "b/k", "etag": "e", "chunk": 0}, "params": {}, "report": %s}'
+)
+
+
+def test_a_chunk_names_its_report():
+    report = '{"store": "oss", "bucket": "my-bucket", "key": "in/list ü.txt.report.json", "region": "cn-hangzhou"}'
+    job = parse_job(_CHUNK % report)
+    assert isinstance(job, ChunkJob) and job.report is not None
+    assert (job.report.store, job.report.bucket, job.report.key, job.report.region) == (
+        "oss",
+        "my-bucket",
+        "in/list ü.txt.report.json",
+        "cn-hangzhou",
+    )
+    assert parse_job(_CHUNK % "null").report is None
+
+
+@pytest.mark.parametrize(
+    ("report", "problem"),
+    [
+        ('{"store": "ftp", "bucket": "b-1", "key": "a.report.json"}', ("report.store", "literal_error")),
+        ('{"store": "s3", "bucket": "B", "key": "a.report.json"}', ("report.bucket", "string_too_short")),
+        (
+            '{"store": "s3", "bucket": "Big_Bucket", "key": "a.report.json"}',
+            ("report.bucket", "string_pattern_mismatch"),
+        ),
+        ('{"store": "s3", "bucket": "../etc", "key": "a.report.json"}', ("report.bucket", "string_pattern_mismatch")),
+        ('{"store": "local", "bucket": "b-1", "key": "../up/a.txt.report.json"}', ("report.key", "value_error")),
+        ('{"store": "local", "bucket": "b-1", "key": "/etc/a.txt.report.json"}', ("report.key", "value_error")),
+        ('{"store": "local", "bucket": "b-1", "key": "a/b\\u0000.report.json"}', ("report.key", "value_error")),
+        ('{"store": "local", "bucket": "b-1", "key": "in/a.txt.push.json"}', ("report.key", "value_error")),
+        ('{"store": "local", "bucket": "b-1", "key": "in/a.txt"}', ("report.key", "string_too_short")),
+        (
+            '{"store": "oss", "bucket": "b-1", "key": "a.report.json", "region": "evil.com/x"}',
+            ("report.region", "string_pattern_mismatch"),
+        ),
+        ('{"store": "oss", "bucket": "b-1", "key": "a.report.json", "extra": 1}', ("report.extra", "unknown_field")),
+    ],
+)
+def test_a_chunks_report_names_are_checked_before_use(report, problem):
+    assert problem in _problems(_CHUNK % report)

@@ -1,0 +1,215 @@
+"""The parts of a fanned-out file's report: one small object per chunk job, merged once all are in.
+
+Names, beside the report and named after it (:func:`~pushfn.targets.readers.report_key`,
+:func:`~pushfn.targets.readers.parts_prefix`)::
+
+    lists/july.txt.report.json                      the file function's report (fanned-out chunks: "queued")
+    lists/july.txt.report.json.parts/000003.json    chunk 3's outcome, written by the queue function
+
+A part (:class:`ChunkOutcome`)::
+
+    {"version": 1, "index": 3, "outcome": "sent" | "failed" | "maybe_sent",
+     "message_id": "..." | null, "request_id": "..." | null,          # sent (maybe_sent: request_id)
+     "code": "..." | null, "message": "...", "dead_letter": "..." | null,   # failed
+     "reason": "..."}                                                  # maybe_sent
+
+**Why parts, not an update of the report.** S3 and OSS offer no common compare-and-swap on an object, so
+two chunk jobs that each read the report, add their outcome and write it back would lose one of the two
+outcomes. Here every part has exactly one writer (the job of that chunk), so no update is lost, and a
+redelivered job only rewrites its own part with the same outcome: a chunk is never counted twice.
+
+**Completing** (:func:`complete_report`). After writing its part a job lists the parts; when every chunk
+the report lists as ``queued`` has one, it rebuilds the report from the file function's document and
+every part (:meth:`~pushfn.targets.report.Report.from_dict`) and writes it ``complete``. The job whose
+part is written last sees every part in its listing (S3 and OSS list strongly consistently what was
+written before), so some job always completes the report; two jobs that both see every part write the
+same document, since it is a function of the report and the parts alone. A job that sees fewer parts
+writes nothing. The file function runs the same step right after writing its own report, because a
+chunk job may finish before that report exists (always so in process, often on FC).
+
+A report whose run ``stopped`` (a timeout or a transient failure: the platform runs the file again and
+hands over the rest) is never completed by parts; the run that finishes the file is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pushfn.logs import get_logger
+from pushfn.targets.readers import REPORT_SUFFIX, parts_prefix
+
+if TYPE_CHECKING:
+    from pushfn.targets.readers import ObjectReader
+
+#: Version of a part's JSON shape.
+PART_VERSION = 1
+#: A chunk's outcomes a part can record (a transient failure records none: the job is retried).
+OUTCOMES = ("sent", "failed", "maybe_sent")
+#: Largest part read back (a part is a few hundred bytes).
+MAX_PART_BYTES = 16 * 1024
+#: Largest report read back for a merge (10,000 planned chunks and 2,000 listed lines are ~2 MB).
+MAX_REPORT_BYTES = 32 * 1024 * 1024
+
+logger = get_logger("pushfn.targets.parts")
+
+
+def part_key(report_key: str, index: int) -> str:
+    """``<report key>.parts/<index, 6 digits>.json``: where chunk ``index``'s outcome is stored."""
+    return f"{parts_prefix(report_key)}{index:06d}.json"
+
+
+def part_index(name: str, report_key: str) -> int | None:
+    """The chunk index of a part's object name under ``report_key``, or None when ``name`` is no part."""
+    prefix = parts_prefix(report_key)
+    if not name.startswith(prefix) or not name.endswith(".json"):
+        return None
+    digits = name[len(prefix) : -len(".json")]
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What one fanned-out chunk came to (see the module docstring for the JSON); ``outcome`` is one of
+    :data:`OUTCOMES`."""
+
+    index: int
+    outcome: str
+    message_id: str | None = None
+    request_id: str | None = None
+    code: str | None = None
+    message: str = ""
+    dead_letter: str | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The part's JSON document."""
+        return {
+            "version": PART_VERSION,
+            "index": self.index,
+            "outcome": self.outcome,
+            "message_id": self.message_id,
+            "request_id": self.request_id,
+            "code": self.code,
+            "message": self.message[:300],
+            "dead_letter": self.dead_letter,
+            "reason": self.reason[:300],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ChunkOutcome:
+        """A part read back; ValueError naming the field when ``data`` is not one this version wrote."""
+        if not isinstance(data, dict) or data.get("version") != PART_VERSION:
+            raise ValueError(f"not a version {PART_VERSION} part")
+        index, outcome = data.get("index"), data.get("outcome")
+        if type(index) is not int or index < 0:
+            raise ValueError("index must be a chunk index (an integer >= 0)")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        texts = {}
+        for name in ("message_id", "request_id", "code", "dead_letter"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a string or null")
+            texts[name] = value
+        message, reason = data.get("message", ""), data.get("reason", "")
+        if not isinstance(message, str) or not isinstance(reason, str):
+            raise ValueError("message and reason must be strings")
+        return cls(index, outcome, message=message, reason=reason, **texts)
+
+    def apply(self, report: Any) -> None:
+        """Record this outcome in ``report`` (a :class:`~pushfn.targets.report.Report`)."""
+        if self.outcome == "sent":
+            report.chunk_sent(self.index, message_id=self.message_id or "", request_id=self.request_id)
+        elif self.outcome == "failed":
+            report.chunk_failed(
+                self.index,
+                code=self.code or "failed",
+                request_id=self.request_id,
+                retryable=False,
+                message=self.message,
+                dead_letter=self.dead_letter,
+            )
+        else:
+            report.chunk_maybe_sent(self.index, reason=self.reason, request_id=self.request_id)
+
+
+def record_part(reader: ObjectReader, bucket: str, report_key: str, outcome: ChunkOutcome) -> dict[str, Any] | None:
+    """Store ``outcome`` as its part, then :func:`complete_report`; the completed report, or None when
+    it is not complete yet (or was completed by another job). Raises ObjectStoreError (the store failed:
+    transient or not) and ValueError (the report there is not one pushfn wrote)."""
+    check_report_key(report_key)
+    data = json.dumps(outcome.to_dict(), ensure_ascii=True).encode("ascii")
+    reader.write_bytes(bucket, part_key(report_key, outcome.index), data)
+    return complete_report(reader, bucket, report_key)
+
+
+def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[str, Any] | None:
+    """When every chunk the report at ``report_key`` lists as queued has a part, write the report merged
+    and return it; else None, writing nothing (see the module docstring). Raises ObjectStoreError and
+    ValueError (an unreadable report or part)."""
+    from pushfn.json_input import JsonInputError, decode_json
+    from pushfn.targets.report import Report
+
+    check_report_key(report_key)
+    # Listed before the report is read: a report written after the listing names chunks it may miss,
+    # and then this job writes nothing (the writer of that report merges after writing it).
+    listed = (part_index(name, report_key) for name in reader.list_keys(bucket, parts_prefix(report_key)))
+    present = {index for index in listed if index is not None}
+    raw = reader.read_bytes(bucket, report_key, MAX_REPORT_BYTES)
+    if raw is None or not present:
+        return None
+    try:
+        document = decode_json(raw)
+    except JsonInputError as exc:
+        raise ValueError(f"the report is not readable JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("stopped"):
+        return None
+    report = Report.from_dict(document)
+    waiting = set(report.queued)
+    if not waiting or not waiting <= present:
+        return None
+    for index in sorted(waiting):
+        part = reader.read_bytes(bucket, part_key(report_key, index), MAX_PART_BYTES)
+        if part is None:  # listed, then gone: only a person deleting parts does that
+            return None
+        try:
+            outcome = ChunkOutcome.from_dict(decode_json(part))
+        except (JsonInputError, ValueError) as exc:
+            raise ValueError(f"the part of chunk {index} is unusable: {exc}") from None
+        if outcome.index != index:
+            raise ValueError(f"the part of chunk {index} names chunk {outcome.index}")
+        outcome.apply(report)
+    merged = report.to_dict()
+    merged["stopped"] = None
+    reader.write_report(bucket, report_key[: -len(REPORT_SUFFIX)], merged)
+    logger.info(
+        "fanned-out file complete: every chunk has its outcome",
+        extra={"fields": {"event": "file_push.parts_merged", "chunks": len(report.planned), "merged": len(waiting)}},
+    )
+    return merged
+
+
+def check_report_key(report_key: str) -> str:
+    """``report_key`` when it names a report (``<key>.report.json``, a safe object name); else ValueError."""
+    from pushfn.targets.readers import check_object_name
+
+    check_object_name(report_key)
+    if not report_key.endswith(REPORT_SUFFIX) or len(report_key) == len(REPORT_SUFFIX):
+        raise ValueError(f"a report key ends in {REPORT_SUFFIX} after the object's name")
+    return report_key
+
+
+__all__ = [
+    "MAX_PART_BYTES",
+    "MAX_REPORT_BYTES",
+    "OUTCOMES",
+    "PART_VERSION",
+    "ChunkOutcome",
+    "check_report_key",
+    "complete_report",
+    "part_index",
+    "part_key",
+    "record_part",
+]
