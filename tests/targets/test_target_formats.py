@@ -279,8 +279,7 @@ def test_a_file_is_streamed_once():
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_csv_and_jsonl_in_every_encoding_read_the_same_rows(kind, bom, newline, compressed):
     if kind == "csv":
-        # A comment only before the header: after it, every record is data (the module's rule).
-        lines = ["# note", "device_id,name,city", f"{IDS[0]},Ann,Paris", "", f'{IDS[1]},"Bob, Jr.",Oslo']
+        lines = ["# note", "device_id,name,city", f"{IDS[0]},Ann,Paris", "", "# note", f'{IDS[1]},"Bob, Jr.",Oslo']
     else:
         rows = [(IDS[0], "Ann", "Paris"), (IDS[1], "Bob, Jr.", "Oslo")]
         lines = [json.dumps({"device_id": d, "vars": {"name": n, "city": c}}) for d, n, c in rows]
@@ -294,3 +293,19 @@ def test_csv_and_jsonl_in_every_encoding_read_the_same_rows(kind, bom, newline, 
         (IDS[1], "Hi Bob, Jr.", "Oslo"),
     ]
     assert report.lines_read == len(lines) and report.invalid == 0 and report.valid == 2
+
+
+def test_csv_comment_lines_after_the_header_are_skipped_but_quoted_hashes_are_data():
+    lines = [
+        "account,name,city",
+        "# a comment between records",
+        "  # an indented comment",
+        '"#tagged",Ann,Paris',  # quoted: a target that begins with # is data
+        '"multi',  # a quoted field spanning lines: its # line is data, not a comment
+        '# inside quotes",Bob,Oslo',
+        "alice,Cy,Rome",
+    ]
+    chunks, report = plan(_txt(lines), "rows.csv", PERSONAL)
+    assert [value for _, value in sent_targets(chunks)] == ["#tagged", "alice"]
+    assert report.lines_read == 7 and report.valid == 2
+    assert [line for line, _ in problems(report)] == [5]  # the two-line account has a newline in it

@@ -6,15 +6,17 @@ Formats, chosen by the object name's extension (case-insensitive), each optional
 - ``.txt`` — one target per line; the target type is the caller's (the push spec's, default DEVICE).
 - ``.csv`` — RFC 4180 through the :mod:`csv` module. The header's first column is ``device_id``,
   ``account`` or ``alias`` (the target type); the other columns are per-row template variables, named
-  by the header (unique identifiers). Comment lines before the header are skipped; after it every
-  record is data (RFC 4180 has no comments, and a quoted field may start with ``#``), except blank rows.
+  by the header (unique identifiers). A line that starts a record with an unquoted ``#`` is a comment,
+  before or after the header (RFC 4180 has no comments; a target beginning with ``#`` is written quoted,
+  ``"#tag"``); a ``#`` line inside a quoted field that spans lines is data. Blank rows are skipped.
   A quoted field may span lines; its row is reported by the physical line it starts on.
 - ``.jsonl`` — one JSON object per line, ``{"device_id"|"account"|"alias": "...", "vars": {...}}``,
   each decoded by :func:`pushfn.json_input.decode_json`.
 
 Every format: UTF-8 with or without a BOM, LF or CRLF line ends, blank lines and lines starting with
-``#`` ignored (for CSV, see above). Lines are numbered as physical lines of the (decompressed) file,
-from 1, split on LF only. A line longer than :data:`MAX_LINE_BYTES` is reported, not buffered.
+``#`` ignored (for CSV, an unquoted ``#`` starting a record: see above). Lines are numbered as
+physical lines of the (decompressed) file, from 1, split on LF only. A line longer than
+:data:`MAX_LINE_BYTES` is reported, not buffered.
 
 A bad line is yielded as a :class:`~pushfn.targets.report.LineProblem` and reading goes on. Only a
 file that is unusable as a whole raises :class:`~pushfn.targets.errors.TargetFileError`: an unknown
@@ -245,6 +247,12 @@ class _CsvFeed:
     def __next__(self) -> str:
         raw = next(self._lines)
         self.number += 1
+        # A line starting a record with an unquoted ``#`` is a comment (a quoted field starts with ``"``,
+        # so a target that begins with ``#`` can still be written); a line inside a quoted field is data.
+        while self.number == self.record_start and raw is not None and raw.lstrip(b" \t\xef\xbb\xbf").startswith(b"#"):
+            raw = next(self._lines)
+            self.number += 1
+            self.record_start = self.number
         if self.number - self.record_start >= MAX_RECORD_LINES:
             raise csv.Error(f"a record spans more than {MAX_RECORD_LINES} lines (an unclosed quote?)")
         if raw is None:
