@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pushfn.idempotency.cli import register as register_store
 
     register_store(sub)
+    from pushfn.packaging import register as register_package
+
+    register_package(sub)
     return parser
 
 

@@ -91,6 +91,8 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   │                                  transient) · file_push: retried only when transient
     │   └── ObjectNameError              (+ ValueError) an object name the local reader refuses (.., absolute,
     │                                      NUL) · permanent
+    ├── PackagingError                   pushfn.packaging: ``pushfn package`` could not build a zip (no functions/,
+    │                                      pip refused a dependency, a source-only one needs a C compiler) · CLI 2
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         ├── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);
