@@ -224,6 +224,8 @@ def test_each_fc_handler_runs_from_its_unzipped_folder_alone(fc_local, function,
         assert answer["statusCode"] == 202 and "messageId" in answer["body"], answer
     elif function == "file_push":
         assert answer["files"][0]["status"] == "complete", answer
+    elif function == "queue_push":
+        assert answer == {"processed": 1, "succeeded": 1, "failed_permanently": 0}
     else:
         assert answer["status"] == "ok", answer
     [push] = emulator.pushes()
