@@ -424,6 +424,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "PUSHFN_FANOUT_FC_FUNCTION",
         "the queue function as `service/function`, invoked asynchronously for the file function's fan-out (FC)",
+        deploy=("fc",),
     ),
     Variable(
         "PUSHFN_FANOUT_FC_ENDPOINT",
