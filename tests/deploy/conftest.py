@@ -38,3 +38,11 @@ def aws_cross(tmp_path_factory: pytest.TempPathFactory, wheel_cache: Path) -> tu
     out = tmp_path_factory.mktemp("aws")
     build = Build(platform="aws", python=CROSS_PYTHON, out=out, root=ROOT, cache_dir=wheel_cache)
     return build, {path.stem: path for path in build.build()}
+
+
+@pytest.fixture(scope="session")
+def aws_local(tmp_path_factory: pytest.TempPathFactory, wheel_cache: Path) -> tuple[Build, dict[str, Path]]:
+    """The Lambda HTTP function's zip for this machine's Python (boto3 is the runtime's, so not in it)."""
+    out = tmp_path_factory.mktemp("aws-local")
+    build = Build(platform="aws", python=LOCAL_PYTHON, out=out, root=ROOT, cache_dir=wheel_cache)
+    return build, {path.stem: path for path in build.build(["http_push"])}

@@ -4,8 +4,9 @@ The Function Compute zips are built for this machine's Python and run in a fresh
 environment with nothing installed (``--without-pip``, no system site packages, ``python -I``):
 each handler is imported from the unzipped folder and invoked once against the emulator over real
 HTTP, with the real SQLite idempotency store. FC provides no SDK, so these zips must be
-self-contained. The Lambda zips are built for another CPython to show the wheels are the
-target's; they rely on the Lambda runtime's boto3, so they are checked for contents, not run.
+self-contained. The Lambda zips rely on the Lambda runtime's boto3, which the clean environment does
+not have: the HTTP function's zip runs there on SQLite (its path never imports boto3); all four are
+built for another CPython and checked for contents, to show the wheels are the target's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.deploy.conftest import CROSS_PYTHON, LOCAL_PYTHON, ROOT
 
 from pushfn import cli
 from pushfn.packaging import FUNCTIONS, NEEDS, Build, PackagingError, dependencies, find_root, write_zip
-from pushfn.triggers.events.http import fc3_event
+from pushfn.triggers.events.http import apigw_v2_event, fc3_event
 from pushfn.triggers.events.objects import oss_event
 from pushfn.triggers.events.queue import mns_queue_batch, mns_queue_cloudevent
 from pushfn.triggers.events.timer import fc_timer_event
@@ -184,15 +185,26 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_fc_handler_runs_from_its_unzipped_folder_alone(fc_local, function, clean_python, emulator, tmp_path):
-    _, zips = fc_local
+@pytest.mark.parametrize(
+    ("platform", "function"),
+    [*(("fc", f) for f in FUNCTIONS), ("aws", "http_push")],
+)
+def test_each_handler_runs_from_its_unzipped_folder_alone(
+    request, platform, function, clean_python, emulator, tmp_path
+):
+    """FC zips must be self-contained; the Lambda HTTP zip too, on the SQLite store (boto3, the
+    runtime's, is needed only for DynamoDB, S3 and SQS, which a clean machine does not have)."""
+    _, zips = request.getfixturevalue("fc_local" if platform == "fc" else "aws_local")
     folder = tmp_path / "unzipped"
     with zipfile.ZipFile(zips[function]) as archive:
         archive.extractall(folder)
     emulator.register_device(DEVICE)
     event_file = tmp_path / "event.json"
-    event_file.write_bytes(_event(function, tmp_path / "files"))
+    if platform == "aws":
+        to_device = {"Target": "DEVICE", "TargetValue": DEVICE, **PUSH}
+        event_file.write_text(json.dumps(apigw_v2_event("POST", "/push", to_device)))
+    else:
+        event_file.write_bytes(_event(function, tmp_path / "files"))
     settings = emulator.settings
     env = {
         "PATH": "/usr/bin:/bin",
@@ -206,9 +218,10 @@ def test_each_fc_handler_runs_from_its_unzipped_folder_alone(fc_local, function,
         "PUSHFN_FILE_ROOT": str(tmp_path / "files" / "testbucket"),
         "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
     }
-    modules = [CLOUD_SDKS[d] for d in NEEDS[function]["fc"]]
+    modules = [CLOUD_SDKS[d] for d in NEEDS[function][platform]]
+    shape = "dict" if platform == "aws" else "bytes"
     result = subprocess.run(
-        [clean_python, "-I", str(DRIVER), str(folder), str(event_file), *modules],
+        [clean_python, "-I", str(DRIVER), str(folder), str(event_file), shape, *modules],
         capture_output=True,
         text=True,
         env=env,
