@@ -141,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pushfn.idempotency.cli import register as register_store
 
     register_store(sub)
-    from pushfn.packaging import register as register_package
+    from pushfn.packaging import add_package_command
 
-    register_package(sub)
+    add_package_command(sub)
     return parser
 
 

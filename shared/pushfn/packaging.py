@@ -41,9 +41,9 @@ class PackagingError(PushfnError):
 
 
 #: The deployable functions: each is ``functions/<name>/index.py`` with a ``handler``.
-FUNCTIONS: tuple[str, ...] = ("http_push", "scheduled_push", "file_push", "queue_push")
+FUNCTION_NAMES: tuple[str, ...] = ("http_push", "scheduled_push", "file_push", "queue_push")
 
-PLATFORMS: tuple[str, ...] = ("aws", "fc")
+CLOUDS: tuple[str, ...] = ("aws", "fc")
 ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
 #: CPython versions a package can be built for (Lambda: 3.10–3.13; FC 3.0 built-in runtimes: 3.10, 3.12).
 PYTHON_VERSIONS: tuple[str, ...] = ("3.10", "3.11", "3.12", "3.13")
@@ -109,8 +109,8 @@ def dependencies(function: str, platform: str) -> tuple[str, ...]:
     Raises :class:`PackagingError` for an unknown function or platform.
     """
     if function not in NEEDS:
-        raise PackagingError(f"unknown function {function!r}: expected one of {', '.join(FUNCTIONS)}")
-    if platform not in PLATFORMS:
+        raise PackagingError(f"unknown function {function!r}: expected one of {', '.join(FUNCTION_NAMES)}")
+    if platform not in CLOUDS:
         raise PackagingError(f"unknown platform {platform!r}: expected aws or fc")
     specs = requirement_specs()
     provided = {_normalise(n) for n in PROVIDED[platform]}
@@ -130,7 +130,7 @@ def find_root(start: Path | None = None) -> Path:
     """
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if all((folder / "functions" / name / "index.py").is_file() for name in FUNCTIONS):
+        if all((folder / "functions" / name / "index.py").is_file() for name in FUNCTION_NAMES):
             return folder
     raise PackagingError(f"no functions/<name>/index.py under {here} or its parents: run it in the repository")
 
@@ -179,7 +179,7 @@ class Build:
         cache_dir: Path | None = None,
         compile_pyc: bool | None = None,
     ) -> None:
-        if platform not in PLATFORMS:
+        if platform not in CLOUDS:
             raise PackagingError(f"--platform must be aws or fc, got {platform!r}")
         if python not in PYTHON_VERSIONS:
             raise PackagingError(f"--python must be one of {', '.join(PYTHON_VERSIONS)}, got {python!r}")
@@ -273,7 +273,7 @@ class Build:
             self._compile(folder)
         return folder
 
-    def build(self, functions: Iterable[str] = FUNCTIONS) -> list[Path]:
+    def build(self, functions: Iterable[str] = FUNCTION_NAMES) -> list[Path]:
         """Build each function's zip into ``out`` as ``<function>.zip``; returns their paths.
 
         Raises :class:`PackagingError` (unknown function, a dependency pip cannot install).
@@ -407,7 +407,7 @@ def _size(count: int) -> str:
 # --- the CLI subcommand ----------------------------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def add_package_command(sub: argparse._SubParsersAction) -> None:
     """Add ``pushfn package`` to the CLI's subcommands."""
     command = sub.add_parser(
         "package",
@@ -418,11 +418,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="exit codes: 0 built, 2 bad option or build failure",
     )
     command.add_argument("--out", type=Path, help="folder for the zips (default: dist/<platform>)")
-    command.add_argument("--platform", choices=PLATFORMS, default="aws", help="aws (Lambda) or fc (Function Compute)")
+    command.add_argument("--platform", choices=CLOUDS, default="aws", help="aws (Lambda) or fc (Function Compute)")
     command.add_argument("--python", choices=PYTHON_VERSIONS, default="3.12", help="target CPython (default 3.12)")
     command.add_argument("--arch", choices=ARCHITECTURES, default="x86_64", help="target CPU (default x86_64)")
     command.add_argument(
-        "--function", action="append", choices=FUNCTIONS, help="build only this function (repeat it; default all)"
+        "--function", action="append", choices=FUNCTION_NAMES, help="build only this function (repeat it; default all)"
     )
     command.set_defaults(run=_run_package)
 
@@ -443,7 +443,7 @@ def _run_package(args: argparse.Namespace) -> int:
         )
         if build.interpreter is None:
             _err(f"package: no python{args.python} on this machine: the zips carry no .pyc (cold starts compile)")
-        zips = build.build(args.function or FUNCTIONS)
+        zips = build.build(args.function or FUNCTION_NAMES)
     except PackagingError as exc:
         _err(f"package: {exc}")
         return EXIT_BAD_INPUT
@@ -455,15 +455,15 @@ def _run_package(args: argparse.Namespace) -> int:
 
 __all__ = [
     "CORE",
-    "FUNCTIONS",
+    "FUNCTION_NAMES",
     "NEEDS",
     "PROVIDED",
     "Build",
     "PackagingError",
+    "add_package_command",
     "dependencies",
     "find_root",
     "largest_parts",
-    "register",
     "requirement_specs",
     "write_zip",
 ]

@@ -24,7 +24,7 @@ import pytest
 from tests.deploy.conftest import CROSS_PYTHON, LOCAL_PYTHON, ROOT
 
 from pushfn import cli
-from pushfn.packaging import FUNCTIONS, NEEDS, Build, PackagingError, dependencies, find_root, write_zip
+from pushfn.packaging import FUNCTION_NAMES, NEEDS, Build, PackagingError, dependencies, find_root, write_zip
 from pushfn.triggers.events.http import apigw_v2_event, fc3_event
 from pushfn.triggers.events.objects import oss_event
 from pushfn.triggers.events.queue import mns_queue_batch, mns_queue_cloudevent
@@ -52,7 +52,7 @@ def _tag(python: str) -> str:
 # --- contents --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_an_fc_zip_holds_index_pushfn_and_only_the_sdks_its_function_imports(fc_local, function):
     build, zips = fc_local
     names = _names(zips[function])
@@ -70,7 +70,7 @@ def test_an_fc_zip_holds_index_pushfn_and_only_the_sdks_its_function_imports(fc_
     assert f"__pycache__/index.{_tag(build.python)}.pyc" in names or build.interpreter is None
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_an_aws_zip_carries_the_targets_compiled_core_and_no_sdk_the_runtime_has(aws_cross, function):
     _, zips = aws_cross
     names = _names(zips[function])
@@ -187,7 +187,7 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     ("platform", "function"),
-    [*(("fc", f) for f in FUNCTIONS), ("aws", "http_push")],
+    [*(("fc", f) for f in FUNCTION_NAMES), ("aws", "http_push")],
 )
 def test_each_handler_runs_from_its_unzipped_folder_alone(
     request, platform, function, clean_python, emulator, tmp_path

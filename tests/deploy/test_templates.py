@@ -26,7 +26,7 @@ import jsonschema
 import pytest
 import yaml
 
-from pushfn.packaging import FUNCTIONS, RUNTIMES
+from pushfn.packaging import FUNCTION_NAMES, RUNTIMES
 from pushfn.settings import VARIABLES
 from pushfn.targets.formats import detect_format
 from pushfn.targets.readers import report_key, sidecar_key
@@ -174,7 +174,7 @@ def test_every_fc_function_runs_its_packaged_index_handler(fc: dict[str, Any]) -
         assert props["runtime"].removeprefix("python") in RUNTIMES["fc"]
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_each_packaged_index_names_a_callable_handler(function: str) -> None:
     module = importlib.import_module(f"functions.{function}.index")
     assert callable(module.handler)
