@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pushfn.local.invoke_cli import register_invoke_commands
 
     register_invoke_commands(sub)
+    from pushfn.packaging import add_package_command
+
+    add_package_command(sub)
     return parser
 
 

@@ -95,6 +95,8 @@ base kept so that older ``except ValueError`` code still catches the error::
     │                                      NUL) · permanent
     ├── LocalInputError                  pushfn.local.errors (+ ValueError): input ``pushfn invoke``/``event`` cannot
     │                                      use (field, rule): an unreadable event file, a bad option · CLI 2
+    ├── PackagingError                   pushfn.packaging: ``pushfn package`` could not build a zip (no functions/,
+    │                                      pip refused a dependency, a source-only one needs a C compiler) · CLI 2
     └── EmulatorError                    pushfn.emulator.errors: the emulator (a dev tool) refuses control-API input
         │                                  or misuse · control API 400 {"error"} · CLI ``pushfn emulator devices`` 3
         ├── ApiError                     a CloudPush error answer the emulator sends (Code, Message, HTTP status);

@@ -66,15 +66,16 @@ class Runtime:
 
     @property
     def settings(self) -> Settings:
-        """The settings every part is built from (read from the environment on first use when not given)."""
+        """The settings every part is built from (read from the environment on first use when not given,
+        secrets stored by reference resolved: :func:`pushfn.secret_refs.load_settings`)."""
         if self._settings is None:
             with self._lock:
                 if self._settings is None:
-                    from pushfn.settings import Settings
+                    from pushfn.secret_refs import load_settings
 
-                    self._settings = Settings.from_env()
+                    self._settings = load_settings()
                     if self._reread is None:
-                        self._reread = Settings.from_env
+                        self._reread = load_settings
         return self._settings
 
     def bind_context(self, context: Any) -> None:
@@ -206,9 +207,10 @@ def get_runtime(context: Any = None) -> Runtime:
     if runtime is None:
         with _runtime_lock:
             if _runtime is None:
-                from pushfn.settings import Settings
+                # Secrets stored by reference are fetched here, once per cold start (pushfn.secret_refs).
+                from pushfn.secret_refs import load_settings
 
-                _runtime = Runtime(settings=Settings.from_env(), reread=Settings.from_env)
+                _runtime = Runtime(settings=load_settings(), reread=load_settings)
             runtime = _runtime
     runtime.bind_context(context)
     return runtime

@@ -129,14 +129,38 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _reference(raw: str) -> str:
+    # Where a secret is stored (resolved once per cold start by pushfn.secret_refs): an SSM
+    # SecureString parameter, or a Secrets Manager secret (optionally one key of its JSON).
+    service, _, where = raw.partition(":")
+    if service not in ("ssm", "secretsmanager") or not where.strip() or any(c.isspace() for c in where):
+        raise ValueError("must be ssm:<parameter name or ARN> or secretsmanager:<secret name or ARN>[#json key]")
+    if service == "ssm" and "#" in where:
+        raise ValueError("must name an SSM parameter without #key (only Secrets Manager secrets hold JSON keys)")
+    return raw
+
+
 class Variable:
     """One environment variable: its name, meaning, default (typed, and as the README states it), parser.
 
     ``attribute`` is the :class:`Settings` attribute holding its value: the name in lower case.
-    ``secret`` values never appear in a ``repr`` or an error message.
+    ``secret`` values never appear in a ``repr`` or an error message. ``deploy``: the platforms
+    (``"aws"``, ``"fc"``) whose template (``template.yaml``, ``s.yaml``) sets the variable; a
+    variable no template sets is optional there (the suite checks both ways).
+    ``reference_for``: for a ``<NAME>_REF`` variable, the secret variable it supplies.
     """
 
-    __slots__ = ("attribute", "default", "meaning", "name", "parse", "secret", "shown_default")
+    __slots__ = (
+        "attribute",
+        "default",
+        "deploy",
+        "meaning",
+        "name",
+        "parse",
+        "reference_for",
+        "secret",
+        "shown_default",
+    )
 
     def __init__(
         self,
@@ -147,6 +171,8 @@ class Variable:
         shown: str | None = None,
         parse: Callable[[str], Any] = _text,
         secret: bool = False,
+        deploy: tuple[str, ...] = (),
+        reference_for: str | None = None,
     ) -> None:
         self.name = name
         self.attribute = name.lower()
@@ -156,6 +182,8 @@ class Variable:
         self.shown_default = shown if shown is not None else ("—" if default is None else str(default))
         self.parse = parse
         self.secret = secret
+        self.deploy = deploy
+        self.reference_for = reference_for
 
     def read(self, env: Mapping[str, str], *, where: str = "") -> Any:
         """The typed value from ``env`` (default when unset or blank). Raises :class:`SettingsError`.
@@ -185,13 +213,25 @@ class Variable:
 
 #: Every variable pushfn reads, in the order of the README's configuration table.
 VARIABLES: tuple[Variable, ...] = (
-    Variable("ALIBABA_CLOUD_ACCESS_KEY_ID", "AccessKey id (Function Compute sets it for the function's role)"),
+    Variable(
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "AccessKey id (Function Compute sets it for the function's role)",
+        deploy=("aws",),
+    ),
     Variable("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "AccessKey secret", secret=True),
+    Variable(
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET_REF",
+        "where the AccessKey secret is stored: `ssm:<SecureString parameter>` or "
+        "`secretsmanager:<secret>[#json key]`, read once per cold start",
+        parse=_reference,
+        deploy=("aws",),
+        reference_for="ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    ),
     Variable("ALIBABA_CLOUD_SECURITY_TOKEN", "STS token: makes the keys above temporary credentials", secret=True),
     Variable("PUSH_ACCESS_KEY_ID", "compatibility name, used when the above are unset"),
     Variable("PUSH_ACCESS_KEY_SECRET", "compatibility name, used when the above are unset", secret=True),
-    Variable("PUSH_APP_KEY", "the app's AppKey", parse=_app_key),
-    Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou"),
+    Variable("PUSH_APP_KEY", "the app's AppKey", parse=_app_key, deploy=("aws", "fc")),
+    Variable("PUSH_REGION_ID", "region sent with V2 requests", default="cn-hangzhou", deploy=("aws", "fc")),
     Variable(
         "PUSH_ENDPOINT",
         "CloudPush URL (the emulator's for local runs)",
@@ -312,6 +352,7 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_IDEMPOTENCY_URL",
         "idempotency store: `sqlite:///path.db`, `dynamodb://TABLE`, `tablestore://INSTANCE/TABLE`, `memory://`",
         shown="SQLite in the data folder",
+        deploy=("aws", "fc"),
     ),
     Variable(
         "PUSHFN_DATA_DIR",
@@ -319,7 +360,7 @@ VARIABLES: tuple[Variable, ...] = (
         shown="`$XDG_DATA_HOME/pushfn` or `~/.local/share/pushfn`",
     ),
     Variable("XDG_DATA_HOME", "base folder of the data folder", shown="~/.local/share"),
-    Variable("PUSHFN_TABLESTORE_ENDPOINT", "Tablestore endpoint for `tablestore://`"),
+    Variable("PUSHFN_TABLESTORE_ENDPOINT", "Tablestore endpoint for `tablestore://`", deploy=("fc",)),
     Variable(
         "PUSHFN_IDEMPOTENCY_TTL",
         "seconds an `Idempotency-Key` is remembered",
@@ -337,6 +378,14 @@ VARIABLES: tuple[Variable, ...] = (
         "comma-separated Standard Webhooks secrets (`whsec_<base64>`, or any other value used as UTF-8 bytes), "
         "each at least 24 bytes; several = rotation",
         secret=True,
+        deploy=("fc",),
+    ),
+    Variable(
+        "PUSHFN_WEBHOOK_SECRETS_REF",
+        "where `PUSHFN_WEBHOOK_SECRETS` is stored (`ssm:…` or `secretsmanager:…`, as above)",
+        parse=_reference,
+        deploy=("aws",),
+        reference_for="PUSHFN_WEBHOOK_SECRETS",
     ),
     Variable(
         "PUSHFN_WEBHOOK_TOLERANCE",
@@ -347,6 +396,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "PUSHFN_API_KEYS",
         "comma-separated `tenant:<sha256 hex of the key>` (64 lowercase hex; keys of at least 24 bytes)",
+        deploy=("fc",),
+    ),
+    Variable(
+        "PUSHFN_API_KEYS_REF",
+        "where `PUSHFN_API_KEYS` is stored (`ssm:…` or `secretsmanager:…`, as above)",
+        parse=_reference,
+        deploy=("aws",),
+        reference_for="PUSHFN_API_KEYS",
     ),
     Variable(
         "PUSHFN_HTTP_MAX_BODY_BYTES",
@@ -374,6 +431,7 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_DEAD_LETTER_URL",
         "where permanently failed queue messages go: a directory (`file:///dir`) or an SQS queue URL",
         shown="— (log line only)",
+        deploy=("aws",),
     ),
     Variable(
         "PUSHFN_FILE_PUSH_SPEC",
@@ -402,10 +460,15 @@ VARIABLES: tuple[Variable, ...] = (
         default=50000,
         parse=_integer(1),
     ),
-    Variable("PUSHFN_FANOUT_QUEUE_URL", "SQS queue URL of the queue function, for the file function's fan-out (AWS)"),
+    Variable(
+        "PUSHFN_FANOUT_QUEUE_URL",
+        "SQS queue URL of the queue function, for the file function's fan-out (AWS)",
+        deploy=("aws",),
+    ),
     Variable(
         "PUSHFN_FANOUT_FC_FUNCTION",
         "the queue function as `service/function`, invoked asynchronously for the file function's fan-out (FC)",
+        deploy=("fc",),
     ),
     Variable(
         "PUSHFN_FANOUT_FC_ENDPOINT",
@@ -460,6 +523,7 @@ class Settings:
 
     alibaba_cloud_access_key_id: str | None
     alibaba_cloud_access_key_secret: str | None
+    alibaba_cloud_access_key_secret_ref: str | None
     alibaba_cloud_security_token: str | None
     push_access_key_id: str | None
     push_access_key_secret: str | None
@@ -499,8 +563,10 @@ class Settings:
     pushfn_idempotency_ttl: int
     pushfn_http_auth: str
     pushfn_webhook_secrets: str | None
+    pushfn_webhook_secrets_ref: str | None
     pushfn_webhook_tolerance: int
     pushfn_api_keys: str | None
+    pushfn_api_keys_ref: str | None
     pushfn_http_max_body_bytes: int
     pushfn_http_dedupe_seconds: int
     pushfn_http_base_path: str | None

@@ -62,11 +62,11 @@ def create_app(settings: HttpSettings | None = None, *, runtime: Any = None, **k
     given, else a read of the environment) and ``runtime`` (default: the process one). Raises
     :class:`ConfigurationError` for invalid settings."""
     if settings is None:
-        from pushfn.settings import Settings
+        from pushfn.secret_refs import load_settings
 
         # The process app is built once, at the first request (the cold start), like the runtime;
         # reset_default_app() builds it again from the environment as it is then (tests).
-        settings = HttpSettings.from_settings(runtime.settings if runtime is not None else Settings.from_env())
+        settings = HttpSettings.from_settings(runtime.settings if runtime is not None else load_settings())
     return HttpApp(settings, runtime=runtime, **kwargs)
 
 
