@@ -15,6 +15,7 @@ rules (:func:`~pushfn.push.models.rules.schedule`), which depend on when it is s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from pushfn.errors import FieldProblem
@@ -24,13 +25,12 @@ from pushfn.push.models.rules import RuleError, parse_text, schedule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
 
     from pushfn.push.models.fields import RequestSpec
 
 #: The only input types the fast checker reads; anything else (subclasses included) goes to pydantic.
-_PLAIN = frozenset({str, int, float, bool, dict, list, tuple, datetime, type(None)})
+_PLAIN = frozenset({str, int, float, bool, dict, list, tuple, bytes, bytearray, datetime, type(None)})
 #: What the time rules read of one push.
 _SCHEDULE_FIELDS = ("push_time", "expire_time", "target")
 
@@ -127,6 +127,8 @@ def check_request(
             raise InvalidRequestError(problems, action)
         return data
     spec = REQUESTS.get(action) if isinstance(action, str) else None
+    if type(data) is not dict and isinstance(data, Mapping):
+        data = dict(data)
     if spec is not None and type(data) is dict:
         accepted = _accept_request(spec, data, app_key, now)
         if accepted is not None:
