@@ -41,10 +41,10 @@ def push(call: Call, deps: Deps) -> HttpResponse:
         overrides = {key: value for key, value in data.items() if key not in ("template", "params")}
         data = interpret(render_template, deps.templates, body.template, body.params, overrides=overrides)
     client = deps.client
-    from pushfn.push.models import parse_request
+    from pushfn.push.models.fast import check_request  # pydantic only to explain a refusal
 
     interpret(_check_app_key, data, deps.app_key)
-    request = interpret(parse_request, "Push", data, app_key=deps.app_key)
+    request = interpret(check_request, "Push", data, app_key=deps.app_key)
     canonical = interpret(request.to_query)
 
     def send(token: str | None) -> dict[str, Any]:
@@ -57,10 +57,10 @@ def push(call: Call, deps: Deps) -> HttpResponse:
 def mass_push(call: Call, deps: Deps) -> HttpResponse:
     """``POST /mass-push``: up to 100 personalised pushes in one request; 202 with their MessageIds."""
     client = deps.client
-    from pushfn.push.models import parse_request
+    from pushfn.push.models.fast import check_request  # pydantic only to explain a refusal
 
     interpret(_check_app_key, call.body, deps.app_key)
-    request = interpret(parse_request, "MassPush", call.body, app_key=deps.app_key)
+    request = interpret(check_request, "MassPush", call.body, app_key=deps.app_key)
     canonical = interpret(lambda: {**request.to_query(), **request.to_form()})
 
     def send(token: str | None) -> dict[str, Any]:
