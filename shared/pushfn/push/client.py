@@ -28,6 +28,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from logging import INFO
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
@@ -63,6 +64,7 @@ else:
     Protocol = object
 
 logger = get_logger("pushfn.push")
+
 
 API_VERSION = "2016-08-01"
 DEFAULT_ENDPOINT = "https://cloudpush.aliyuncs.com"
@@ -499,7 +501,6 @@ class PushClient:
 
     def _send(self, action: str, query: dict[str, str], form: dict[str, str]) -> ApiResponse:
         safe = action in NATURALLY_IDEMPOTENT or "IdempotentToken" in query
-        targets = mask_list(query.get("TargetValue", "")) if "TargetValue" in query else None
         maybe_sent = False
         attempt = 0
         while True:
@@ -536,18 +537,20 @@ class PushClient:
                 logger.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
                 self.retry.sleep(delay)
                 continue
-            logger.info(
-                "push call ok",
-                extra={
-                    "fields": {
-                        "action": action,
-                        "request_id": response.request_id,
-                        "attempt": attempt,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "targets": targets,
-                    }
-                },
-            )
+            if logger.isEnabledFor(INFO):  # the masked targets cost more than the rest of the line
+                targets = mask_list(query["TargetValue"]) if "TargetValue" in query else None
+                logger.info(
+                    "push call ok",
+                    extra={
+                        "fields": {
+                            "action": action,
+                            "request_id": response.request_id,
+                            "attempt": attempt,
+                            "ms": round((time.perf_counter() - started) * 1000, 1),
+                            "targets": targets,
+                        }
+                    },
+                )
             return response
 
     def _retry_after_cap(self) -> float:

@@ -161,18 +161,22 @@ def _accept_request(spec: RequestSpec, data: dict[str, Any], app_key: int | None
 
 def _accept(spec: RequestSpec, data: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, str]] | None:
     """``(values by snake_case name, wire parameters)`` when every field and rule accepts ``data``, else None."""
-    names = spec.input_names
+    names, by_api, order = spec.input_names, spec.by_api, spec.order
     given: dict[str, Any] = {}
     for key, raw in data.items():
         api = names.get(key) if type(key) is str else None
         if api is None or api in given or type(raw) not in _PLAIN:
             return None  # unknown, given twice or unusual: pydantic explains (or accepts) it
         given[api] = raw
+    if not spec.required.issubset(given):
+        return None
     values: dict[str, Any] = {}
     wire: dict[str, str] = {}
     try:
-        for field in spec.fields:
-            raw = given.get(field.api)
+        # In table order: the wire order, and Target parsed before TargetValue (which reads it).
+        for api in sorted(given, key=order.__getitem__):
+            raw = given[api]
+            field = by_api[api]
             if raw is None:
                 if field.required:
                     return None
@@ -212,11 +216,10 @@ def _accept(spec: RequestSpec, data: dict[str, Any], now: datetime) -> tuple[dic
                 check(value)
             values[field.name] = value
             if kind.wire is not None:
-                wire[field.api] = kind.wire(value)
-        if spec.rules:
-            for rule in spec.rules:
-                if rule(values, wire, now):
-                    return None
+                wire[api] = kind.wire(value)
+        for rule in spec.rules:
+            if rule(values, wire, now):
+                return None
     except Exception:  # whatever a value makes a rule raise, pydantic reports it exactly
         return None
     return values, wire

@@ -138,9 +138,10 @@ class RequestSpec:
     """One request (or MassPush task): ``name`` (the model's name), ``action`` (None for a task),
     ``doc``, ``fields`` in wire order, ``rules`` (request rules, run when every field is valid),
     ``synonyms`` (extra input spellings -> API name) and ``input_names`` (every accepted spelling ->
-    API name: snake_case, API name, synonyms)."""
+    API name: snake_case, API name, synonyms); ``by_api``, ``order`` and ``required`` index ``fields``
+    by API name."""
 
-    __slots__ = ("action", "by_api", "doc", "fields", "input_names", "name", "rules", "synonyms")
+    __slots__ = ("action", "by_api", "doc", "fields", "input_names", "name", "order", "required", "rules", "synonyms")
 
     def __init__(
         self,
@@ -159,6 +160,9 @@ class RequestSpec:
         self.rules = rules
         self.synonyms = dict(synonyms or {})
         self.by_api = {field.api: field for field in fields}
+        #: API name -> position in ``fields`` (the wire order).
+        self.order = {field.api: position for position, field in enumerate(fields)}
+        self.required = frozenset(field.api for field in fields if field.required)
         names: dict[str, str] = {}
         for field in fields:
             names[field.name] = names[field.api] = field.api
