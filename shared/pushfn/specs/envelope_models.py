@@ -1,0 +1,82 @@
+"""The pydantic models of the queue envelope: the explainer of a refused body.
+
+:mod:`pushfn.specs.envelope` accepts a valid body without pydantic; a body it does not accept is
+validated here, so the error names the field and the rule exactly as pydantic words it (translated by
+:func:`pushfn.problems.problems_from_validation`). Shapes, limits and the accepted jobs:
+:mod:`pushfn.specs.envelope`, whose constants these models use; ``tests/jobs/queue/test_envelope.py``
+proves on generated bodies that both accept the same ones, with the same job.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pushfn.problems import problems_from_validation
+from pushfn.push.errors import InvalidRequestError
+from pushfn.specs.envelope import (
+    KEY_PATTERN,
+    MAX_ETAG_CHARS,
+    MAX_JOB_KEY_CHARS,
+    MAX_SOURCE_CHARS,
+)
+
+_Key = Annotated[str, Field(min_length=1, max_length=MAX_JOB_KEY_CHARS, pattern=KEY_PATTERN)]
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    key: _Key | None = None
+
+
+class PushJob(_Envelope):
+    """Send one push, or a list of them in order."""
+
+    kind: Literal["push"] = "push"
+    push: dict[str, Any] | list[Any]
+
+
+class MassPushJob(_Envelope):
+    """One MassPush call (up to 100 personalised tasks)."""
+
+    kind: Literal["mass_push"] = "mass_push"
+    mass_push: dict[str, Any]
+
+
+class ChunkRef(BaseModel):
+    """Where a chunk came from: enough to name it uniquely and to find it in the file's report."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    source: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
+    etag: str = Field(min_length=1, max_length=MAX_ETAG_CHARS)
+    chunk: int = Field(ge=0)
+    chunks: int | None = Field(default=None, ge=1)
+
+
+class ChunkJob(_Envelope):
+    """One chunk of a target-list file, fanned out by the file function."""
+
+    kind: Literal["chunk"] = "chunk"
+    job: ChunkRef
+    action: Literal["Push", "MassPush"] = "Push"
+    params: dict[str, Any]
+
+
+QueueJob = Union[PushJob, MassPushJob, ChunkJob]  # noqa: UP007 - a runtime object for TypeAdapter
+
+_JOB_CLASSES = {"push": PushJob, "mass_push": MassPushJob, "chunk": ChunkJob}
+_ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discriminator="kind")])
+
+
+def validate_job(data: dict[str, Any]) -> QueueJob:
+    """``data`` (an envelope whose ``kind`` and ``version`` are known) as a model; raises
+    :class:`InvalidRequestError` naming every bad field (the tag that names the job class is dropped;
+    input values are never echoed: they may be device ids)."""
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise InvalidRequestError(problems_from_validation(exc, union=_JOB_CLASSES), "Push") from None
