@@ -39,10 +39,10 @@ Each parameter takes only its own kind of value, so nothing is stringified on it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pushfn.push.models.fast import ValidRequest, check_request
 
+# `typing` stays off the cold path; type checkers treat this constant like `typing.TYPE_CHECKING`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pushfn.push.models.pydantic_models import ApiRequest, WireModel, parse_request, request_types
 
