@@ -32,21 +32,21 @@ class _Envelope(BaseModel):
     key: _Key | None = None
 
 
-class PushJob(_Envelope):
+class PushJobModel(_Envelope):
     """Send one push, or a list of them in order."""
 
     kind: Literal["push"] = "push"
     push: dict[str, Any] | list[Any]
 
 
-class MassPushJob(_Envelope):
+class MassPushJobModel(_Envelope):
     """One MassPush call (up to 100 personalised tasks)."""
 
     kind: Literal["mass_push"] = "mass_push"
     mass_push: dict[str, Any]
 
 
-class ChunkRef(BaseModel):
+class ChunkRefModel(BaseModel):
     """Where a chunk came from: enough to name it uniquely and to find it in the file's report."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -57,22 +57,22 @@ class ChunkRef(BaseModel):
     chunks: int | None = Field(default=None, ge=1)
 
 
-class ChunkJob(_Envelope):
+class ChunkJobModel(_Envelope):
     """One chunk of a target-list file, fanned out by the file function."""
 
     kind: Literal["chunk"] = "chunk"
-    job: ChunkRef
+    job: ChunkRefModel
     action: Literal["Push", "MassPush"] = "Push"
     params: dict[str, Any]
 
 
-QueueJob = Union[PushJob, MassPushJob, ChunkJob]  # noqa: UP007 - a runtime object for TypeAdapter
+QueueJobModel = Union[PushJobModel, MassPushJobModel, ChunkJobModel]  # noqa: UP007 - a runtime object for TypeAdapter
 
-_JOB_CLASSES = {"push": PushJob, "mass_push": MassPushJob, "chunk": ChunkJob}
-_ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discriminator="kind")])
+_JOB_CLASSES = {"push": PushJobModel, "mass_push": MassPushJobModel, "chunk": ChunkJobModel}
+_ADAPTER: TypeAdapter[QueueJobModel] = TypeAdapter(Annotated[QueueJobModel, Field(discriminator="kind")])
 
 
-def validate_job(data: dict[str, Any]) -> QueueJob:
+def validate_job(data: dict[str, Any]) -> QueueJobModel:
     """``data`` (an envelope whose ``kind`` and ``version`` are known) as a model; raises
     :class:`InvalidRequestError` naming every bad field (the tag that names the job class is dropped;
     input values are never echoed: they may be device ids)."""

@@ -51,7 +51,8 @@ TemplateSource = Callable[[], Mapping[str, Any]]
 @dataclass(frozen=True)
 class PlannedPush:
     """One request ready to send: ``index`` is the list position (None for a single spec),
-    ``source`` the item as written (hashed by the idempotency guard), ``request`` the validated model."""
+    ``source`` the item as written (hashed by the idempotency guard), ``request`` the accepted request
+    (a :class:`~pushfn.push.models.ValidRequest`: the client sends it checking only its time rules)."""
 
     index: int | None
     source: Any

@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError
 from pushfn.errors import FieldProblem
 from pushfn.problems import PROBLEMS_ERROR, did_you_mean, printable, problems_from_validation
 from pushfn.push.errors import InvalidRequestError
-from pushfn.push.models.fields import REQUESTS, FieldSpec, Kind, RequestSpec
+from pushfn.push.models.fields import PUSH_TASK, REQUESTS, TEXT, FieldSpec, Kind, RequestSpec
 from pushfn.push.models.rules import RuleError
 from pushfn.push.models.wire import api_name
 
@@ -112,7 +112,7 @@ def _kind_type(kind: Kind) -> Any:
     if kind.name == "tasks":
         return list[model_class(kind.tasks.name)]  # type: ignore[union-attr,misc]
     if kind.name == "comma_list":
-        base: Any = list[_kind_type_text()]
+        base: Any = list[_kind_type(TEXT)]
     else:
         base = _PYTHON_TYPES[kind.name]
     parse = _target_value_before(kind.parse) if kind.name == "target_value" else _before(kind.parse)
@@ -120,12 +120,6 @@ def _kind_type(kind: Kind) -> Any:
     if kind.name in _SERIALISED:
         metadata.append(PlainSerializer(kind.wire, return_type=str))
     return Annotated[(base, *metadata)]  # type: ignore[return-value]
-
-
-def _kind_type_text() -> Any:
-    from pushfn.push.models.fields import TEXT
-
-    return _kind_type(TEXT)
 
 
 def _annotation(field: FieldSpec) -> Any:
@@ -241,8 +235,6 @@ class ApiRequest(WireModel):
 @functools.cache
 def model_class(name: str) -> type[WireModel]:
     """The model of the table entry ``name`` (an action, or ``PushTask``), built on first use."""
-    from pushfn.push.models.fields import PUSH_TASK
-
     spec = PUSH_TASK if name == PUSH_TASK.name else REQUESTS[name]
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {
