@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from pushfn.push.errors import InvalidRequestError
 from pushfn.push.models import ValidRequest, check_request, parse_request
 from pushfn.push.models.fast import _accept_request
-from pushfn.push.models.fields import MASS_PUSH, PUSH, PUSH_TASK, FieldSpec, RequestSpec
+from pushfn.push.models.fields import DEVICE_REQUESTS, MASS_PUSH, PUSH, PUSH_TASK, REQUESTS, FieldSpec, RequestSpec
 from pushfn.push.models.wire import snake_name
 
 NOW = datetime(2024, 1, 15, 8, 30, tzinfo=timezone.utc)
@@ -278,7 +278,7 @@ def mass_push_params(draw: st.DrawFn) -> dict[str, Any]:
 
 def _agree(action: str, params: dict[str, Any]) -> bool:
     """Assert both paths agree on ``params``; True when they accepted it."""
-    spec = PUSH if action == "Push" else MASS_PUSH
+    spec = REQUESTS[action]
     fast = _accept_request(spec, params, APP_KEY, NOW)
     try:
         model = parse_request(action, params, app_key=APP_KEY, now=NOW)
@@ -305,6 +305,55 @@ def test_fast_checker_and_pydantic_agree_on_push(params: dict[str, Any]) -> None
 @given(mass_push_params())
 def test_fast_checker_and_pydantic_agree_on_mass_push(params: dict[str, Any]) -> None:
     _agree("MassPush", params)
+
+
+#: A plainly valid value per field of the other actions, that the generated ones then replace.
+_PLAIN_VALUES = {
+    "text": "a",
+    "int": 5,
+    "time": NOW,
+    "comma_list": ["a", "b"],
+    "target_value": "d1,d2",
+    "bool": True,
+}
+
+
+@st.composite
+def device_params(draw: st.DrawFn, spec: RequestSpec) -> dict[str, Any]:
+    """The required fields of ``spec`` with plain values, some fields around their limits, some left out."""
+    params: dict[str, Any] = {}
+    for field in spec.fields:
+        if field.required and field.name != "app_key":
+            kind = field.kind.name
+            params[field.api] = field.kind.choices[0] if kind == "enum" else _PLAIN_VALUES[kind]
+    if spec.action == "QueryDeviceStat" or "end_time" in {f.name for f in spec.fields}:
+        params["EndTime"] = draw(st.sampled_from([NOW, NOW + timedelta(days=31), NOW + timedelta(days=32)]))
+    fields = [field for field in spec.fields if field.name != "app_key"]
+    if fields:
+        for field in draw(st.lists(st.sampled_from(fields), max_size=3, unique_by=lambda f: f.name)):
+            params[field.api] = (
+                draw(_value_for(field))
+                if field.kind.name != "target_value"
+                else draw(st.sampled_from(["a", "a,,b", ["x"] * 1001, {"tag": "a"}, ""]))
+            )
+    for name in draw(st.lists(st.sampled_from(sorted(params) or ["x"]), max_size=1)):
+        params.pop(name, None)
+    if draw(st.booleans()):
+        params = {snake_name(k): v for k, v in params.items()}
+    return params
+
+
+@pytest.mark.parametrize("spec", DEVICE_REQUESTS, ids=lambda spec: spec.name)
+def test_fast_checker_and_pydantic_agree_on_every_other_action(spec: RequestSpec) -> None:
+    outcomes = {True: 0, False: 0}
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(device_params(spec))
+    def check(params: dict[str, Any]) -> None:
+        outcomes[_agree(spec.action or "", params)] += 1
+
+    check()
+    assert outcomes[True] > 0, spec.name
 
 
 def test_the_generators_reach_both_outcomes_at_every_kind_of_limit() -> None:
