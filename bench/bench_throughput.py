@@ -1,12 +1,14 @@
-"""Throughput: pushes per second over keep-alive to the emulator, 1 and 8 threads, HTTP and HTTPS.
+"""Throughput: pushes per second over keep-alive, 1 and 8 threads, HTTP and HTTPS.
 
 pushfn's client against the official ``aliyun-python-sdk-core`` + ``aliyun-python-sdk-push`` in the
-same run, same emulator (in its own process; over HTTPS it serves a throwaway ``trustme`` certificate).
-Target: pushfn ≥ 2 × official. Both are bounded by the emulator (a Python server on the same cores),
-which compresses the ratio; so the client-side CPU per push is printed too: this process's CPU time
-(the emulator runs in another) over the pushes sent, target ≤ 150 µs.
+same run, to the same server in its own process (over HTTPS it serves a throwaway ``trustme``
+certificate): the emulator, and a canned-answer server (``_canned_server.py``, aiohttp answering every
+request with one Push answer). Target: pushfn ≥ 2 × official. Against the emulator (a Python server
+doing the service's checks on the same cores) both are bounded by the server, which compresses the
+ratio; the canned server shows the clients' own speed. The client-side CPU per push is printed too:
+this process's CPU time (the server runs in another) over the pushes sent, target ≤ 150 µs.
 
-    python bench/bench_throughput.py [--seconds 5] [--schemes http,https]
+    python bench/bench_throughput.py [--seconds 5] [--schemes http,https] [--servers emulator,canned]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _canned_server import CannedServer
 from _common import PUSH, official_client, official_push, ours_client, ours_push, tls_files
 from _emulator_process import EmulatorProcess
 
@@ -44,18 +47,21 @@ def measure(send: Callable[[], object], threads: int, seconds: float) -> tuple[f
     return total / seconds, cpu / max(total, 1) * 1e6
 
 
-def run(scheme: str, seconds: float, folder: Path) -> None:
+def run(scheme: str, seconds: float, folder: Path, server: str) -> None:
     ca_file, server_pem = tls_files(folder) if scheme == "https" else (None, None)
     if ca_file:
         os.environ["SSL_CERT_FILE"] = ca_file  # pushfn's setting; the official SDK gets verify=ca_file
     # Its own process: no shared GIL with the clients.
-    emulator = EmulatorProcess(server_pem=server_pem, ca_file=ca_file)
+    if server == "canned":
+        emulator: EmulatorProcess | CannedServer = CannedServer(server_pem)
+    else:
+        emulator = EmulatorProcess(server_pem=server_pem, ca_file=ca_file)
     host_port = emulator.url.split("//", 1)[1]
     try:
         ours = ours_client(emulator.url)
         official = official_client(ca_file)
         ours_push(ours), official_push(official, host_port, scheme)  # warm up both
-        print(f"throughput to the emulator over {scheme.upper()} on loopback, {seconds:g} s per measurement")
+        print(f"throughput to the {server} server over {scheme.upper()} on loopback, {seconds:g} s per measurement")
         for threads in (1, 8):
             emulator.reset()
             rate_ours, cpu_ours = measure(lambda: ours_push(ours), threads, seconds)
@@ -80,10 +86,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--schemes", default="http,https")
+    parser.add_argument("--servers", default="emulator,canned")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        for scheme in args.schemes.split(","):
-            run(scheme, args.seconds, Path(folder))
+        for server in args.servers.split(","):
+            for scheme in args.schemes.split(","):
+                run(scheme, args.seconds, Path(folder), server)
 
 
 if __name__ == "__main__":

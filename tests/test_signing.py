@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pushfn.push import signing
 
@@ -56,6 +58,19 @@ def test_method_is_signed() -> None:
 
 def test_percent_encoding_rules() -> None:
     assert signing.percent_encode("a b*c~d/e+f") == "a%20b%2Ac~d%2Fe%2Bf"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(codec="utf-8")))
+def test_percent_encoding_is_quote_with_tilde_safe(value: str) -> None:
+    from urllib.parse import quote
+
+    assert signing.percent_encode(value) == quote(value, safe="~")
+
+
+def test_percent_encoding_refuses_a_lone_surrogate_as_quote_does() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        signing.percent_encode("a\ud800")
 
 
 @pytest.mark.parametrize("bad", ["", "HMAC foo", "ACS3-HMAC-SHA256 Credential=a", "ACS3-HMAC-SHA256 junk"])

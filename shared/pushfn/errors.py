@@ -24,6 +24,8 @@ base kept so that older ``except ValueError`` code still catches the error::
     ├── JsonInputError                   pushfn.json_input (+ ValueError): a JSON document breaks a decoding rule
     │                                      (depth, duplicate key, NaN…) · HTTP 400 malformed-json / invalid-request
     │                                      · queue permanent (invalid_spec) · CLI 2
+    ├── RuleError                        pushfn.push.models.rules (+ ValueError): one value breaks a field rule
+    │                                      · never escapes: the models turn it into InvalidRequestError problems
     ├── DurationSyntaxError              pushfn.specs.relative_time (+ ValueError): "+5m"/"24h" unreadable or out of
     │                                      range · never escapes: push_spec turns it into InvalidRequestError
     │                                      (rule relative_time) → HTTP 400 · queue permanent

@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 from pushfn.errors import PushfnError
+
+TYPE_CHECKING = False  # `typing` stays off the cold path (type checkers read this as typing.TYPE_CHECKING)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Deepest nesting of arrays and objects accepted (the document itself is depth 1).
 MAX_DEPTH = 32

@@ -1,8 +1,9 @@
 """Field problems from validation errors: the one translator, and the one "did you mean" helper.
 
-Every input path validates with pydantic (the push models, the HTTP bodies, the queue envelope) and
-reports mistakes as :class:`~pushfn.errors.FieldProblem`; this module is the only place that turns a
-pydantic ``ValidationError`` into them, so a field name is always escaped and bounded, an unknown
+Every input path explains a refused input with pydantic (the push models, the HTTP bodies, the queue
+envelope; the push requests and the envelope are *accepted* without it, by plain checks driven by the
+same rules) and reports mistakes as :class:`~pushfn.errors.FieldProblem`; this module is the only
+place that turns a pydantic ``ValidationError`` into them, so a field name is always escaped and bounded, an unknown
 name always gets the same hint, and no input value is ever echoed.
 
 It lives at the top of the package, beside :mod:`pushfn.errors`, because every layer uses it (nothing

@@ -441,3 +441,36 @@ def test_a_naturally_idempotent_action_is_retried_after_retry_after_too() -> Non
     client, transport, sleeps = _sleeping_client([_refusal(400, "Flow.Limited", "50"), answer])
     assert client.call("QueryTags", {"ClientKey": "e2ba19de97604f55b165576736477b74", "KeyType": "DEVICE"})
     assert sleeps == [0.05] and len(transport.requests) == 2
+
+
+# --- validate once ------------------------------------------------------------------------------------
+
+
+def test_a_valid_request_is_sent_as_it_was_accepted(emulator, counting) -> None:
+    from pushfn.push.models import check_request
+
+    client, transport = counting
+    valid = check_request("Push", NOTICE, app_key=client.app_key)
+    result = client.push(valid)
+    (sent,) = transport.sent
+    params = {k: v[0] for k, v in parse_qs(urlsplit(sent.url).query).items()}
+    assert {k: params[k] for k in valid.query} == valid.query
+    assert [p["message_id"] for p in emulator.pushes()] == [result.message_id]
+
+
+def test_a_valid_request_whose_push_time_passed_is_refused_before_sending(emulator, counting) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from pushfn.push.models import check_request, parse_request
+
+    client, transport = counting
+    then = datetime.now(timezone.utc) - timedelta(minutes=10)
+    params = {**NOTICE, "PushTime": then + timedelta(minutes=2)}
+    valid = check_request("Push", params, app_key=client.app_key, now=then)  # valid when it was planned
+    with pytest.raises(InvalidRequestError) as raised:
+        client.push(valid)
+    with pytest.raises(InvalidRequestError) as revalidated:
+        parse_request("Push", params, app_key=client.app_key)
+    assert raised.value.problems == revalidated.value.problems
+    assert [p.field for p in raised.value.problems] == ["PushTime"]
+    assert transport.sent == [] and emulator.pushes() == []

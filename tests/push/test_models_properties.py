@@ -19,7 +19,7 @@ from tests.push.test_models_input_kinds import kind
 
 from pushfn.push.errors import InvalidRequestError
 from pushfn.push.models import REQUEST_TYPES, MassPush, Push, PushTask, parse_request
-from pushfn.push.models._naming import snake_name
+from pushfn.push.models.wire import snake_name
 
 NOW = datetime(2024, 1, 15, 8, 30, tzinfo=timezone.utc)
 APP_KEY = 23267207

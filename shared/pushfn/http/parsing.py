@@ -6,9 +6,7 @@ translator of every input path.
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from pushfn.http.problems import (
     invalid_request,
@@ -19,6 +17,9 @@ from pushfn.http.problems import (
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
 from pushfn.problems import problems_from_validation, unknown_field
 from pushfn.triggers.http import HttpRequest
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def check_size(request: HttpRequest, limit: int) -> None:
@@ -67,6 +68,8 @@ def validate(model: type[BaseModel], data: Any, *, prefix: str = "") -> Any:
     """``model.model_validate(data)``; pydantic errors become the 400 ``invalid-request`` problem naming
     each field (JSON path, positions from 0, ``prefix`` first) and rule (pydantic's error type, or
     ``unknown_field`` with a "did you mean" hint), as :func:`pushfn.problems.problems_from_validation` words them."""
+    from pydantic import ValidationError  # only routes with a body model get here; the push routes do not
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

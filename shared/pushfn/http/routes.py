@@ -9,10 +9,9 @@ and the :class:`~pushfn.http.call.Deps` (:mod:`pushfn.http.call`). A handler ret
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from pushfn import __version__
-from pushfn.http import schemas
 from pushfn.http.call import Call, Deps, Route, interpret
 from pushfn.http.idempotency import once
 from pushfn.http.openapi import openapi_document
@@ -20,13 +19,7 @@ from pushfn.http.parsing import validate
 from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
-
 __all__ = ["ROUTES", "Route"]
-
-ModelT = TypeVar("ModelT", bound="BaseModel")
-
 
 # --- push ----------------------------------------------------------------------------------------
 
@@ -35,16 +28,18 @@ def push(call: Call, deps: Deps) -> HttpResponse:
     """``POST /push``: one push, from its parameters or a named template; 202 with its MessageId."""
     data = call.body
     if "template" in data:
+        from pushfn.http import schemas  # pydantic: not on the plain push's path
+
         body = interpret(validate, schemas.TemplatePush, data)
         from pushfn.specs.templates import render_template
 
         overrides = {key: value for key, value in data.items() if key not in ("template", "params")}
         data = interpret(render_template, deps.templates, body.template, body.params, overrides=overrides)
     client = deps.client
-    from pushfn.push.models import parse_request
+    from pushfn.push.models.fast import check_request  # pydantic only to explain a refusal
 
     interpret(_check_app_key, data, deps.app_key)
-    request = interpret(parse_request, "Push", data, app_key=deps.app_key)
+    request = interpret(check_request, "Push", data, app_key=deps.app_key)
     canonical = interpret(request.to_query)
 
     def send(token: str | None) -> dict[str, Any]:
@@ -57,10 +52,10 @@ def push(call: Call, deps: Deps) -> HttpResponse:
 def mass_push(call: Call, deps: Deps) -> HttpResponse:
     """``POST /mass-push``: up to 100 personalised pushes in one request; 202 with their MessageIds."""
     client = deps.client
-    from pushfn.push.models import parse_request
+    from pushfn.push.models.fast import check_request  # pydantic only to explain a refusal
 
     interpret(_check_app_key, call.body, deps.app_key)
-    request = interpret(parse_request, "MassPush", call.body, app_key=deps.app_key)
+    request = interpret(check_request, "MassPush", call.body, app_key=deps.app_key)
     canonical = interpret(lambda: {**request.to_query(), **request.to_form()})
 
     def send(token: str | None) -> dict[str, Any]:
@@ -98,19 +93,21 @@ def _names(data: dict[str, Any], outer: str, inner: str, field: str) -> list[str
     return [str(item.get(field)) for item in items if isinstance(item, dict) and item.get(field) is not None]
 
 
-def _body(call: Call, model: type[ModelT]) -> ModelT:
-    return interpret(validate, model, call.body)
+def _body(call: Call, model_name: str) -> Any:
+    from pushfn.http import schemas  # pydantic: only the routes with a body model load it
+
+    return interpret(validate, getattr(schemas, model_name), call.body)
 
 
 def bind_aliases(call: Call, deps: Deps) -> HttpResponse:
     """``POST /devices/{deviceId}/aliases``: BindAlias."""
-    body = _body(call, schemas.AliasesBody)
+    body = _body(call, "AliasesBody")
     return _done(deps, "BindAlias", {"DeviceId": call.params["deviceId"], "AliasName": ",".join(body.aliases)})
 
 
 def unbind_aliases(call: Call, deps: Deps) -> HttpResponse:
     """``POST /devices/{deviceId}/aliases/unbind``: UnbindAlias, of some aliases or all."""
-    body = _body(call, schemas.UnbindAliasesBody)
+    body = _body(call, "UnbindAliasesBody")
     params = {"DeviceId": call.params["deviceId"]}
     if body.all:
         params["UnbindAll"] = "true"
@@ -128,14 +125,14 @@ def query_aliases(call: Call, deps: Deps) -> HttpResponse:
 
 def bind_tags(call: Call, deps: Deps) -> HttpResponse:
     """``POST /devices/{deviceId}/tags``: BindTag on one device."""
-    body = _body(call, schemas.TagsBody)
+    body = _body(call, "TagsBody")
     params = {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE", "TagName": ",".join(body.tags)}
     return _done(deps, "BindTag", params)
 
 
 def unbind_tags(call: Call, deps: Deps) -> HttpResponse:
     """``POST /devices/{deviceId}/tags/unbind``: UnbindTag on one device."""
-    body = _body(call, schemas.TagsBody)
+    body = _body(call, "TagsBody")
     params = {"ClientKey": call.params["deviceId"], "KeyType": "DEVICE", "TagName": ",".join(body.tags)}
     return _done(deps, "UnbindTag", params)
 

@@ -9,8 +9,8 @@ Public API::
     result.message_id
 
 The modules behind it: ``signing`` (pure V2/V3 signatures), ``credentials`` (the chain),
-``models`` (pydantic request models), ``client`` (send and retry), ``transport`` (the network seam),
-``errors`` (one hierarchy).
+``models`` (the field table, its fast checker and the pydantic models that explain refusals),
+``client`` (send and retry), ``transport`` (the network seam), ``errors`` (one hierarchy).
 """
 
 from pushfn.push._config import NO_RETRY, Retry, Timeout

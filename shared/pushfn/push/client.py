@@ -28,6 +28,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from logging import INFO
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
@@ -58,11 +59,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Protocol
 
-    from pushfn.push.models import ApiRequest  # pydantic: loaded on first use, not at import
+    from pushfn.push.models import ApiRequest, ValidRequest  # loaded on first use, not at import
 else:
     Protocol = object
 
 logger = get_logger("pushfn.push")
+
 
 API_VERSION = "2016-08-01"
 DEFAULT_ENDPOINT = "https://cloudpush.aliyuncs.com"
@@ -176,18 +178,24 @@ class PushSender(Protocol):
     subclasses (``InvalidRequestError`` before sending, ``ServiceError``/``TransportError`` after).
     """
 
-    def push(self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None) -> PushResult:
+    def push(
+        self, request: Mapping[str, Any] | ApiRequest | ValidRequest, *, idempotent_token: str | None = None
+    ) -> PushResult:
         """Send one ``Push`` request; see :meth:`PushClient.push`."""
         ...
 
     def mass_push(
-        self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+        self, request: Mapping[str, Any] | ApiRequest | ValidRequest, *, idempotent_token: str | None = None
     ) -> MassPushResult:
         """Send one ``MassPush`` request; see :meth:`PushClient.mass_push`."""
         ...
 
     def call(
-        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+        self,
+        action: str,
+        request: Mapping[str, Any] | ApiRequest | ValidRequest,
+        *,
+        idempotent_token: str | None = None,
     ) -> ApiResponse:
         """Send any supported action; see :meth:`PushClient.call`."""
         ...
@@ -314,11 +322,15 @@ class PushClient:
 
     # --- high-level actions ------------------------------------------------------------------------
 
-    def push(self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None) -> PushResult:
+    def push(
+        self, request: Mapping[str, Any] | ApiRequest | ValidRequest, *, idempotent_token: str | None = None
+    ) -> PushResult:
         """Send one ``Push``: one content to devices, accounts, aliases, a tag expression or every device.
 
         ``request``: a mapping of API names (``TargetValue``) or snake_case names (``target_value``) to
         values, or a :class:`~pushfn.push.models.Push` model; ``AppKey`` defaults to the client's app key.
+        A :class:`~pushfn.push.models.ValidRequest` (from :func:`~pushfn.push.models.check_request`) is not
+        validated again: only its time rules (PushTime, ExpireTime) are checked at send time.
         The accepted values and limits are those of :mod:`pushfn.push.models` (CloudPush API overview:
         https://help.aliyun.com/document_detail/48038.html, limits:
         https://help.aliyun.com/document_detail/92832.html).
@@ -337,7 +349,7 @@ class PushClient:
         return PushResult(str(resp.data.get("MessageId", "")), resp.request_id)
 
     def mass_push(
-        self, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+        self, request: Mapping[str, Any] | ApiRequest | ValidRequest, *, idempotent_token: str | None = None
     ) -> MassPushResult:
         """Send one ``MassPush``: up to 100 tasks (``PushTask``), each its own push with its own target.
 
@@ -354,7 +366,11 @@ class PushClient:
         return MassPushResult([str(i) for i in ids], resp.request_id)
 
     def call(
-        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+        self,
+        action: str,
+        request: Mapping[str, Any] | ApiRequest | ValidRequest,
+        *,
+        idempotent_token: str | None = None,
     ) -> ApiResponse:
         """Validate ``request`` as the parameters of ``action`` and send it, retrying where safe.
 
@@ -372,7 +388,11 @@ class PushClient:
         return self._send(action, query, form)
 
     def prepare(
-        self, action: str, request: Mapping[str, Any] | ApiRequest, *, idempotent_token: str | None = None
+        self,
+        action: str,
+        request: Mapping[str, Any] | ApiRequest | ValidRequest,
+        *,
+        idempotent_token: str | None = None,
     ) -> PreparedRequest:
         """Validate and sign ``request`` as :meth:`call` would, without sending (``pushfn push --dry-run``).
 
@@ -396,12 +416,14 @@ class PushClient:
     # --- internals -------------------------------------------------------------------------------
 
     def _wire_params(
-        self, action: str, request: Mapping[str, Any] | ApiRequest, token: str | None
+        self, action: str, request: Mapping[str, Any] | ApiRequest | ValidRequest, token: str | None
     ) -> tuple[dict[str, str], dict[str, str]]:
-        from pushfn.push.models import parse_request  # pydantic models load on first use
+        # The fast checker: pydantic loads only to explain a refusal. A request it already accepted
+        # (a ValidRequest, from the function that parsed it) has only its time rules checked again.
+        from pushfn.push.models.fast import check_request
 
-        model = parse_request(action, request, app_key=self.app_key)
-        query, form = dict(model.to_query()), dict(model.to_form())
+        valid = check_request(action, request, app_key=self.app_key)
+        query, form = valid.to_query(), valid.to_form()
         if action in TOKEN_ACTIONS:
             # The request's own IdempotentToken wins over the guard's: a caller who names one wants
             # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
@@ -479,7 +501,6 @@ class PushClient:
 
     def _send(self, action: str, query: dict[str, str], form: dict[str, str]) -> ApiResponse:
         safe = action in NATURALLY_IDEMPOTENT or "IdempotentToken" in query
-        targets = mask_list(query.get("TargetValue", "")) if "TargetValue" in query else None
         maybe_sent = False
         attempt = 0
         while True:
@@ -516,18 +537,20 @@ class PushClient:
                 logger.info("push call failed, retrying", extra={"fields": {**fields, "delay_s": round(delay, 3)}})
                 self.retry.sleep(delay)
                 continue
-            logger.info(
-                "push call ok",
-                extra={
-                    "fields": {
-                        "action": action,
-                        "request_id": response.request_id,
-                        "attempt": attempt,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "targets": targets,
-                    }
-                },
-            )
+            if logger.isEnabledFor(INFO):  # the masked targets cost more than the rest of the line
+                targets = mask_list(query["TargetValue"]) if "TargetValue" in query else None
+                logger.info(
+                    "push call ok",
+                    extra={
+                        "fields": {
+                            "action": action,
+                            "request_id": response.request_id,
+                            "attempt": attempt,
+                            "ms": round((time.perf_counter() - started) * 1000, 1),
+                            "targets": targets,
+                        }
+                    },
+                )
             return response
 
     def _retry_after_cap(self) -> float:

@@ -22,26 +22,36 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+_RESERVED = re.compile(r"[^A-Za-z0-9_.~-]+")
+_ESCAPES = [f"%{byte:02X}" for byte in range(256)]
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "".join([_ESCAPES[byte] for byte in match.group().encode("utf-8")])
 
 
 def percent_encode(value: str) -> str:
-    """RFC 3986 encoding as Alibaba specifies it: space → %20, ``*`` → %2A, ``~`` kept."""
-    # Most names and many values need no escaping; skipping quote() for them halves signing time.
+    """RFC 3986 encoding as Alibaba specifies it: space → %20, ``*`` → %2A, ``~`` kept.
+
+    The same result as ``urllib.parse.quote(value, safe="~")`` (UTF-8; a lone surrogate raises
+    ``UnicodeEncodeError``); only the runs of reserved characters are converted, byte by byte.
+    """
+    # Most names and many values need no escaping at all.
     if _UNRESERVED.fullmatch(value):
         return value
-    return quote(value, safe="~")
+    return _RESERVED.sub(_escape, value)
 
 
 def encode_pairs(params: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every ``(key, value)`` of ``params`` percent-encoded, once, in the mapping's order."""
-    return [(percent_encode(k), percent_encode(v)) for k, v in params.items()]
+    encode = percent_encode
+    return [(encode(k), encode(v)) for k, v in params.items()]
 
 
 def join_pairs(pairs: Iterable[tuple[str, str]]) -> str:

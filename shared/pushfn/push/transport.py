@@ -293,7 +293,9 @@ class StdlibTransport:
             conn.close()
         else:
             self._checkin(route, conn)
-        return RawResponse(response.status, dict(response.getheaders()), body)
+        # The parsed header block as it is (case-insensitive get, items): each header is decoded only
+        # if asked for, and the client asks only on a refusal (x-acs-retry-after).
+        return RawResponse(response.status, response.msg, body)
 
     def close(self) -> None:
         """Close every idle connection; connections in use are closed when their request ends."""

@@ -29,89 +29,128 @@ report, :mod:`pushfn.targets.parts`). Its names are checked before any store is 
 a bucket name S3 and OSS both allow (3-63 of ``a-z 0-9 . -``, starting and ending alphanumeric), a
 report key that is a safe object name (no ``..`` segment, no absolute path, no control character)
 ending in ``.report.json``, and a region of ``a-z 0-9 -`` only (it becomes part of an endpoint host).
+
+A valid body is accepted here without pydantic (the queue function's cold path); any other is handed
+to the pydantic models of :mod:`pushfn.specs.envelope_models`, which name the bad field and rule.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
-
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+import re
 
 from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
-from pushfn.problems import problems_from_validation
 from pushfn.push.errors import InvalidRequestError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Envelope versions this consumer understands, per kind.
 SUPPORTED_VERSIONS = {"push": (1,), "mass_push": (1,), "chunk": (1,)}
 
 #: Longest ``key`` an envelope may carry (visible ASCII only, no spaces).
 MAX_JOB_KEY_CHARS = 200
-
-_Key = Annotated[str, Field(min_length=1, max_length=MAX_JOB_KEY_CHARS, pattern=r"^[\x21-\x7e]+$")]
-
-
-class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: Literal[1]
-    key: _Key | None = None
-
-
-class PushJob(_Envelope):
-    """Send one push, or a list of them in order."""
-
-    kind: Literal["push"] = "push"
-    push: dict[str, Any] | list[Any]
-
-
-class MassPushJob(_Envelope):
-    """One MassPush call (up to 100 personalised tasks)."""
-
-    kind: Literal["mass_push"] = "mass_push"
-    mass_push: dict[str, Any]
+KEY_PATTERN = r"^[\x21-\x7e]+$"
+#: Bounds of a chunk's ``job.source`` (``<bucket>/<object key>``) and ``job.etag``, in characters.
+MAX_SOURCE_CHARS = 1100
+MAX_ETAG_CHARS = 200
+#: A chunk's ``report``: the stores it may name, and the patterns and bounds of its names.
+REPORT_STORES = ("local", "s3", "oss")
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+REGION_PATTERN = r"^[a-z0-9-]+$"
+MIN_BUCKET_CHARS, MAX_BUCKET_CHARS = 3, 63
+MIN_REPORT_KEY_CHARS, MAX_REPORT_KEY_CHARS = 13, 1100
+MAX_REGION_CHARS = 40
+_BUCKET = re.compile(BUCKET_PATTERN)
+_REGION = re.compile(REGION_PATTERN)
+_KEY = re.compile(KEY_PATTERN)
+#: The fields each kind takes besides ``kind``, ``version`` and ``key``.
+_FIELDS = {"push": {"push"}, "mass_push": {"mass_push"}, "chunk": {"job", "action", "params", "report"}}
 
 
-class ChunkRef(BaseModel):
-    """Where a chunk came from: enough to name it uniquely and to find it in the file's report."""
+class _Job:
+    """A job read from a message: compared and shown by its fields (``_fields``)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    _fields: tuple[str, ...] = ()
 
-    source: str = Field(min_length=1, max_length=1100)
-    etag: str = Field(min_length=1, max_length=200)
-    chunk: int = Field(ge=0)
-    chunks: int | None = Field(default=None, ge=1)
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name not in ("push", "params"))
+        return f"{type(self).__name__}({shown})"
 
 
-class ReportRef(BaseModel):
+class PushJob(_Job):
+    """Send one push, or a list of them in order (``push``: a spec object or a list of them)."""
+
+    _fields = ("version", "key", "kind", "push")
+    kind = "push"
+
+    def __init__(self, *, version: int, push: dict[str, Any] | list[Any], key: str | None = None) -> None:
+        self.version, self.key, self.push = version, key, push
+
+
+class MassPushJob(_Job):
+    """One MassPush call (up to 100 personalised tasks): ``mass_push`` holds its parameters."""
+
+    _fields = ("version", "key", "kind", "mass_push")
+    kind = "mass_push"
+
+    def __init__(self, *, version: int, mass_push: dict[str, Any], key: str | None = None) -> None:
+        self.version, self.key, self.mass_push = version, key, mass_push
+
+
+class ChunkRef(_Job):
+    """Where a chunk came from: enough to name it uniquely and to find it in the file's report
+    (``source`` ``<bucket>/<object key>``, ``etag``, ``chunk`` from 0, ``chunks`` in all; ``extra``:
+    any other field the producer wrote, kept)."""
+
+    _fields = ("source", "etag", "chunk", "chunks", "extra")
+
+    def __init__(
+        self, *, source: str, etag: str, chunk: int, chunks: int | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
+        self.source, self.etag, self.chunk, self.chunks = source, etag, chunk, chunks
+        self.extra = dict(extra or {})
+
+
+class ReportRef(_Job):
     """Where the file's report is: ``store`` (``local``, ``s3``, ``oss``), ``bucket``, report ``key``
     (``<object key>.report.json``) and the bucket's ``region``; names checked as the module docstring says."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    _fields = ("store", "bucket", "key", "region")
 
-    store: Literal["local", "s3", "oss"]
-    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-    key: str = Field(min_length=13, max_length=1100)
-    region: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
-
-    @field_validator("key")
-    @classmethod
-    def _report_key(cls, value: str) -> str:
-        from pushfn.targets.parts import check_report_key
-
-        return check_report_key(value)  # ValueError (an ObjectNameError is one) → a field problem
+    def __init__(self, *, store: str, bucket: str, key: str, region: str | None = None) -> None:
+        self.store, self.bucket, self.key, self.region = store, bucket, key, region
 
 
-class ChunkJob(_Envelope):
-    """One chunk of a target-list file, fanned out by the file function; ``report`` locates the file's
-    report, where the queue function records the chunk's outcome."""
+class ChunkJob(_Job):
+    """One chunk of a target-list file, fanned out by the file function: ``job`` (its
+    :class:`ChunkRef`), ``action`` (``Push`` or ``MassPush``), ``params`` (that request) and ``report``
+    (a :class:`ReportRef` locating the file's report, where the queue function records the chunk's outcome)."""
 
-    kind: Literal["chunk"] = "chunk"
-    job: ChunkRef
-    action: Literal["Push", "MassPush"] = "Push"
-    params: dict[str, Any]
-    report: ReportRef | None = None
+    _fields = ("version", "key", "kind", "job", "action", "params", "report")
+    kind = "chunk"
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        job: ChunkRef,
+        params: dict[str, Any],
+        action: str = "Push",
+        key: str | None = None,
+        report: ReportRef | None = None,
+    ) -> None:
+        self.version, self.key, self.job, self.action, self.params = version, key, job, action, params
+        self.report = report
 
     def default_key(self) -> str:
         """``chunk:<source>:<etag>:<chunk>``: the key when the envelope has none, the same for the same
@@ -119,10 +158,8 @@ class ChunkJob(_Envelope):
         return f"chunk:{self.job.source}:{self.job.etag}:{self.job.chunk}"
 
 
-QueueJob = Union[PushJob, MassPushJob, ChunkJob]  # noqa: UP007 - a runtime object for TypeAdapter
-
-_JOB_CLASSES = {"push": PushJob, "mass_push": MassPushJob, "chunk": ChunkJob}
-_ADAPTER: TypeAdapter[QueueJob] = TypeAdapter(Annotated[QueueJob, Field(discriminator="kind")])
+#: Any job a message can hold.
+QueueJob = PushJob | MassPushJob | ChunkJob
 
 
 def parse_job(body: str | bytes) -> QueueJob:
@@ -178,11 +215,94 @@ def job_from_data(data: object) -> QueueJob:
             ],
             "Push",
         )
+    job = _accept(kind, data)
+    if job is not None:
+        return job
+    from pushfn.specs.envelope_models import validate_job  # pydantic: only to explain a refusal
+
+    return _from_model(validate_job(data))
+
+
+def _accept(kind: str, data: dict[str, Any]) -> QueueJob | None:
+    """The job ``data`` is, when every field is plainly valid; None hands it to pydantic."""
+    if not set(data) <= {"kind", "version", "key", *_FIELDS[kind]}:
+        return None
+    key = data.get("key")
+    if key is not None and not (type(key) is str and len(key) <= MAX_JOB_KEY_CHARS and _KEY.fullmatch(key)):
+        return None
+    if kind == "push":
+        push = data.get("push")
+        if type(push) not in (dict, list):
+            return None
+        return PushJob(version=1, key=key, push=dict(push) if type(push) is dict else list(push))
+    if kind == "mass_push":
+        mass_push = data.get("mass_push")
+        return MassPushJob(version=1, key=key, mass_push=dict(mass_push)) if type(mass_push) is dict else None
+    ref, action, params = data.get("job"), data.get("action", "Push"), data.get("params")
+    if type(ref) is not dict or action not in ("Push", "MassPush") or type(params) is not dict:
+        return None
+    source, etag, chunk, chunks = ref.get("source"), ref.get("etag"), ref.get("chunk"), ref.get("chunks")
+    if not (
+        type(source) is str
+        and 1 <= len(source) <= MAX_SOURCE_CHARS
+        and type(etag) is str
+        and 1 <= len(etag) <= MAX_ETAG_CHARS
+        and type(chunk) is int
+        and chunk >= 0
+        and (chunks is None or (type(chunks) is int and chunks >= 1))
+    ):
+        return None
+    report = data.get("report")
+    if report is not None:
+        report = _accept_report(report)
+        if report is None:
+            return None
+    extra = {name: value for name, value in ref.items() if name not in ("source", "etag", "chunk", "chunks")}
+    job = ChunkRef(source=source, etag=etag, chunk=chunk, chunks=chunks, extra=extra)
+    return ChunkJob(version=1, key=key, job=job, action=action, params=dict(params), report=report)
+
+
+def _accept_report(data: object) -> ReportRef | None:
+    """The :class:`ReportRef` ``data`` is, when every name is plainly valid; None hands it to pydantic."""
+    if type(data) is not dict or not set(data) <= {"store", "bucket", "key", "region"}:
+        return None
+    store, bucket, key, region = data.get("store"), data.get("bucket"), data.get("key"), data.get("region")
+    if not (
+        store in REPORT_STORES
+        and type(bucket) is str
+        and MIN_BUCKET_CHARS <= len(bucket) <= MAX_BUCKET_CHARS
+        and _BUCKET.fullmatch(bucket)
+        and type(key) is str
+        and MIN_REPORT_KEY_CHARS <= len(key) <= MAX_REPORT_KEY_CHARS
+        and (
+            region is None
+            or (type(region) is str and 1 <= len(region) <= MAX_REGION_CHARS and _REGION.fullmatch(region))
+        )
+    ):
+        return None
+    from pushfn.targets.parts import check_report_key
+
     try:
-        return _ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        # The tag (loc[0]) names the job class; input values are never echoed (they may be device ids).
-        raise InvalidRequestError(problems_from_validation(exc, union=_JOB_CLASSES), "Push") from None
+        check_report_key(key)
+    except ValueError:
+        return None
+    return ReportRef(store=store, bucket=bucket, key=key, region=region)
+
+
+def _from_model(model: Any) -> QueueJob:
+    """The job a validated pydantic envelope stands for (a body the plain check left to pydantic)."""
+    if model.kind == "push":
+        return PushJob(version=model.version, key=model.key, push=model.push)
+    if model.kind == "mass_push":
+        return MassPushJob(version=model.version, key=model.key, mass_push=model.mass_push)
+    ref, where = model.job, model.report
+    job = ChunkRef(source=ref.source, etag=ref.etag, chunk=ref.chunk, chunks=ref.chunks, extra=ref.model_extra)
+    report = (
+        None if where is None else ReportRef(store=where.store, bucket=where.bucket, key=where.key, region=where.region)
+    )
+    return ChunkJob(
+        version=model.version, key=model.key, job=job, action=model.action, params=model.params, report=report
+    )
 
 
 def _shown(value: object) -> str:

@@ -51,19 +51,20 @@ TemplateSource = Callable[[], Mapping[str, Any]]
 @dataclass(frozen=True)
 class PlannedPush:
     """One request ready to send: ``index`` is the list position (None for a single spec),
-    ``source`` the item as written (hashed by the idempotency guard), ``request`` the validated model."""
+    ``source`` the item as written (hashed by the idempotency guard), ``request`` the accepted request
+    (a :class:`~pushfn.push.models.ValidRequest`: the client sends it checking only its time rules)."""
 
     index: int | None
     source: Any
     action: str
-    request: Any  # pushfn.push.models.ApiRequest
+    request: Any  # pushfn.push.models.ValidRequest: validated once, sent without validating again
     relative_push_time: bool = False
 
     def request_at(self, now: datetime) -> Any:
         """The request to send at ``now``: a relative PushTime already passed becomes "send now"."""
-        push_time = getattr(self.request, "push_time", None)
+        push_time = self.request.push_time
         if self.relative_push_time and push_time is not None and push_time <= as_utc(now):
-            return self.request.model_copy(update={"push_time": None})
+            return self.request.without_push_time()
         return self.request
 
 
@@ -137,14 +138,16 @@ def resolve_mass_push(params: object, *, reference: datetime, app_key: int | Non
 
 
 def build_request(action: str, params: Mapping[str, Any], *, app_key: int | None, now: datetime) -> Any:
-    """Validate with :func:`pushfn.push.models.parse_request` against the reference time.
+    """Validate with :func:`pushfn.push.models.check_request` against the reference time: the fast
+    checker, pydantic loaded only to explain a refusal. The client sends the result as it is,
+    checking only its time rules again at send time.
 
     Imported here rather than at module level so parsing a trigger event does not pay for the
-    ~120-field models until a push is actually planned.
+    field table until a push is actually planned.
     """
-    from pushfn.push.models import parse_request
+    from pushfn.push.models.fast import check_request
 
-    return parse_request(action, dict(params), app_key=app_key, now=now)
+    return check_request(action, dict(params), app_key=app_key, now=now)
 
 
 def resolve_times(params: Mapping[str, Any], reference: datetime, *, field_prefix: str = "") -> dict[str, Any]:

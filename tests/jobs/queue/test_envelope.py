@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pushfn.push.errors import InvalidRequestError
-from pushfn.specs.envelope import ChunkJob, MassPushJob, PushJob, parse_job
+from pushfn.specs import envelope_models
+from pushfn.specs.envelope import (
+    MAX_ETAG_CHARS,
+    MAX_JOB_KEY_CHARS,
+    MAX_SOURCE_CHARS,
+    ChunkJob,
+    MassPushJob,
+    PushJob,
+    _accept,
+    _from_model,
+    parse_job,
+)
 
 PUSH = {"Target": "ACCOUNT", "TargetValue": "u1", "DeviceType": "ALL", "PushType": "NOTICE", "Title": "T", "Body": "B"}
 
@@ -115,3 +128,101 @@ def test_a_chunk_names_its_report():
 )
 def test_a_chunks_report_names_are_checked_before_use(report, problem):
     assert problem in _problems(_CHUNK % report)
+
+
+# --- the plain check and the pydantic models agree ------------------------------------------------------
+
+
+def _chars(limit: int) -> st.SearchStrategy[str]:
+    return st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "k" * n)
+
+
+KEYS = st.one_of(_chars(MAX_JOB_KEY_CHARS), st.sampled_from(["a b", "é", "ok\n", "\x7f", "x", None, 5]))
+LOOSE = st.sampled_from([None, 0, -1, 1, 3, True, 1.0, "3", "", [], {}, {"a": 1}, [1]])
+REFS = st.fixed_dictionaries(
+    {},
+    optional={
+        "source": st.one_of(_chars(MAX_SOURCE_CHARS), LOOSE),
+        "etag": st.one_of(_chars(MAX_ETAG_CHARS), LOOSE),
+        "chunk": st.one_of(st.integers(-2, 3), LOOSE),
+        "chunks": st.one_of(st.integers(-1, 2), LOOSE),
+        "extra_field": LOOSE,
+    },
+)
+REPORTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "store": st.sampled_from(["local", "s3", "oss", "ftp", "", None, 1]),
+        "bucket": st.sampled_from(["my-bucket", "ab", "a" * 63, "a" * 64, "B-1", "-ab", "ab-", "a.b", "", None, 3]),
+        "key": st.sampled_from(
+            [
+                "in/a.txt.report.json",
+                ".report.json",
+                "x.report.json",
+                "../a.report.json",
+                "/a.report.json",
+                "a\x00.report.json",
+                "in/a.txt",
+                "in/a.push.json",
+                "ü/a.report.json",
+                "k" * 1089 + ".report.json",
+                "k" * 1088 + ".report.json",
+                None,
+                5,
+            ]
+        ),
+        "region": st.sampled_from(["cn-hangzhou", "us-east-1", "", "a" * 40, "a" * 41, "EU", "evil.com/x", None, 1]),
+        "extra": LOOSE,
+    },
+)
+ENVELOPES = st.one_of(
+    st.fixed_dictionaries(
+        {"kind": st.just("push"), "version": st.just(1)},
+        optional={"key": KEYS, "push": st.one_of(st.just(PUSH), st.just([PUSH]), LOOSE), "other": LOOSE},
+    ),
+    st.fixed_dictionaries(
+        {"kind": st.just("mass_push"), "version": st.just(1)},
+        optional={"key": KEYS, "mass_push": st.one_of(st.just({"PushTask": [PUSH]}), LOOSE), "push": LOOSE},
+    ),
+    st.fixed_dictionaries(
+        {"kind": st.just("chunk"), "version": st.just(1)},
+        optional={
+            "key": KEYS,
+            "job": st.one_of(REFS, LOOSE),
+            "action": st.sampled_from(["Push", "MassPush", "push", None, 1]),
+            "params": st.one_of(st.just(PUSH), LOOSE),
+            "report": st.one_of(REPORTS, LOOSE),
+        },
+    ),
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ENVELOPES)
+def test_the_plain_check_accepts_exactly_what_the_models_accept_with_the_same_job(data) -> None:
+    plain = _accept(data["kind"], data)
+    try:
+        model = envelope_models.validate_job(data)
+    except InvalidRequestError:
+        assert plain is None
+        return
+    assert plain is not None and plain == _from_model(model)
+
+
+def test_a_valid_envelope_is_read_without_pydantic() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from pushfn.specs.envelope import parse_job\n"
+        'parse_job(\'{"kind": "chunk", "version": 1, "job": {"source": "b/k", "etag": "e", "chunk": 0},'
+        ' "params": {}}\')\n'
+        'parse_job(\'{"kind": "push", "version": 1, "key": "k-1", "push": {}}\')\n'
+        "print('pydantic' in sys.modules)\n"
+    )
+    shared = Path(__file__).resolve().parents[3] / "shared"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(shared), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert out.stdout.strip() == "False"

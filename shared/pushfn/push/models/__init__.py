@@ -1,9 +1,20 @@
 """Typed request models for CloudPush 2016-08-01, validated before anything is sent.
 
->>> req = parse_request("Push", {"DeviceType": "ANDROID", "PushType": "NOTICE", "Target": "DEVICE",
+>>> req = check_request("Push", {"DeviceType": "ANDROID", "PushType": "NOTICE", "Target": "DEVICE",
 ...                              "TargetValue": "d1", "Title": "Hi", "body": "Hello"}, app_key=23267207)
 >>> req.to_query()["AppKey"]
 '23267207'
+
+The modules, one job each (none imports pydantic but the models module):
+
+- :mod:`~pushfn.push.models.wire` — parameter names (``iOSBadge`` / ``ios_badge``) and wire strings;
+- :mod:`~pushfn.push.models.rules` — every rule, as a plain function;
+- :mod:`~pushfn.push.models.fields` — the field table: every parameter of every request, once;
+- :mod:`~pushfn.push.models.pydantic_models` — the pydantic models built from the table
+  (:func:`parse_request`; the OpenAPI schemas and every error message);
+- :mod:`~pushfn.push.models.fast` — the fast checker (:func:`check_request`), which accepts requests
+  without pydantic and loads it only to explain a refusal;
+- :mod:`~pushfn.push.models.tag_expression` — the Target=TAG grammar.
 
 Input names may be the case-sensitive API names (``iOSBadge``) or snake_case (``ios_badge``);
 anything else fails with a "did you mean" hint. Problems are raised as
@@ -22,57 +33,38 @@ Each parameter takes only its own kind of value, so nothing is stringified on it
   by :func:`pushfn.json_input.decode_json`, with the same bounds (depth 32, int64, text) and problems
   located inside the field (``AndroidExtParameters.key``).
 
-:class:`InvalidRequestError` is the only exception any input can raise here.
+:class:`InvalidRequestError` is the only exception any input can raise here. Model classes
+(``Push``, ``MassPush``, ``PushTask``, ``BindAlias``…) are attributes built on first use.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING
+from pushfn.push.models.fast import ValidRequest, check_request
 
-from pushfn.push.models._base import ApiRequest, WireModel
-from pushfn.push.models._parse import parse_request, request_types
-
+# `typing` stays off the cold path; type checkers treat this constant like `typing.TYPE_CHECKING`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pushfn.push.models._devices import (
-        BindAlias,
-        BindPhone,
-        BindTag,
-        CancelPush,
-        CheckCertificate,
-        CheckDevice,
-        CheckDevices,
-        CompleteContinuouslyPush,
-        ContinuouslyPush,
-        ListTags,
-        QueryAliases,
-        QueryDeviceInfo,
-        QueryDevicesByAccount,
-        QueryDevicesByAlias,
-        QueryDeviceStat,
-        QueryPushRecords,
-        QueryPushStatByApp,
-        QueryPushStatByMsg,
-        QueryTags,
-        QueryUniqueDeviceStat,
-        RemoveTag,
-        UnbindAlias,
-        UnbindPhone,
-        UnbindTag,
-    )
-    from pushfn.push.models._push import MassPush, Push, PushTask
+    from pushfn.push.models.pydantic_models import ApiRequest, WireModel, parse_request, request_types
 
-_PUSH_NAMES = frozenset({"MassPush", "Push", "PushTask"})
+_PYDANTIC_NAMES = frozenset({"ApiRequest", "WireModel", "parse_request", "request_types", "model_class"})
 
 
 def __getattr__(name: str) -> object:
-    """Models are built on first use (schema building dominates import time)."""
+    """Models (and pydantic) load on first use: building them dominates a cold start."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    from pushfn.push.models.fields import PUSH_TASK, REQUESTS
+
+    pydantic_models = import_module(f"{__name__}.pydantic_models")
+
     if name == "REQUEST_TYPES":
-        return request_types()
-    if not name.startswith("_"):
-        module = import_module(f"{__name__}._push" if name in _PUSH_NAMES else f"{__name__}._devices")
-        if hasattr(module, name):
-            return getattr(module, name)
+        return pydantic_models.request_types()
+    if name in _PYDANTIC_NAMES:
+        return getattr(pydantic_models, name)
+    if name in REQUESTS or name == PUSH_TASK.name:
+        return pydantic_models.model_class(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -106,7 +98,9 @@ __all__ = [
     "UnbindAlias",
     "UnbindPhone",
     "UnbindTag",
+    "ValidRequest",
     "WireModel",
+    "check_request",
     "parse_request",
     "request_types",
 ]

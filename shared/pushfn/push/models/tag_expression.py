@@ -8,9 +8,11 @@ array of 1..10 sub-expressions), ``not`` (one sub-expression). and/or nest at mo
 
 from __future__ import annotations
 
-from typing import Any
-
 from pushfn.json_input import JsonInputError, decode_json
+
+TYPE_CHECKING = False  # `typing` stays off the cold path (type checkers read this as typing.TYPE_CHECKING)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TAG_CHARS = 128
 MAX_DEPTH = 2
