@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_run_demo)
 
+    from pushfn.serve.cli import add_serve_command
+
+    add_serve_command(sub, _port)
+
     from pushfn.idempotency.cli import register as register_store
 
     register_store(sub)
