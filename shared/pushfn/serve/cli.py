@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from pushfn.emulator.errors import EmulatorError
     from pushfn.errors import ConfigurationError
     from pushfn.logs import configure_logging
     from pushfn.serve.schedules import ScheduleError, default_files, read_schedule_files
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:
             serve.start()
-        except ConfigurationError as exc:
+        except (ConfigurationError, EmulatorError) as exc:
             _err(str(exc))
             return EXIT_BAD_INPUT
         except OSError as exc:

@@ -131,6 +131,7 @@ class Serve:
 
         base = self.base_settings
         self.data_dir = default_sqlite_path(base).parent
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.options.no_auth:
             self.auth = load_or_create(self.data_dir)
         # Its history in the data folder, like the idempotency store: MessageIds the store replays after a
