@@ -116,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
             pass
         print("pushfn serve: stopping (work in flight finishes)…", flush=True)
         serve.stop()
+        left = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive())
+        if left:  # every part joins its threads on stop; one still running is a bug worth seeing
+            _err(f"threads still running after the stop: {', '.join(left)}")
         return EXIT_OK
     finally:
         serve.stop()
