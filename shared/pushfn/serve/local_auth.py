@@ -27,7 +27,8 @@ MIN_SECRET_BYTES = 24
 
 
 class LocalAuthError(ConfigurationError):
-    """``serve-auth.json`` cannot be read, is not the expected JSON, or holds a weak secret or key."""
+    """``serve-auth.json`` (or the data folder holding it) cannot be read or made, is not the expected JSON,
+    or holds a weak secret or key."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,11 @@ def load_or_create(data_dir: Path) -> LocalAuth:
     Raises :class:`LocalAuthError` naming the file and the problem (never a value).
     """
     path = data_dir / FILE_NAME
+    ensure_folder(data_dir)
     try:
         return _read(path)
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
     made = {
         "webhook_secret": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
         "api_key": "pfk_" + secrets.token_urlsafe(32),
@@ -71,6 +72,17 @@ def load_or_create(data_dir: Path) -> LocalAuth:
         json.dump(made, handle, indent=2)
         handle.write("\n")
     return LocalAuth(made["webhook_secret"], made["api_key"], TENANT, path, created=True)
+
+
+def ensure_folder(data_dir: Path) -> None:
+    """Create the data folder (and its parents) when missing; :class:`LocalAuthError` when it cannot be."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalAuthError(
+            f"{data_dir}: the data folder cannot be created ({exc.strerror or type(exc).__name__}); "
+            "set PUSHFN_DATA_DIR to another folder"
+        ) from None
 
 
 def _read(path: Path) -> LocalAuth:
@@ -108,4 +120,4 @@ def _secret_bytes(secret: str) -> int:
     return len(secret.encode("utf-8"))
 
 
-__all__ = ["FILE_NAME", "LocalAuth", "LocalAuthError", "load_or_create"]
+__all__ = ["FILE_NAME", "LocalAuth", "LocalAuthError", "ensure_folder", "load_or_create"]

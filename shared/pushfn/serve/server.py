@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from pushfn.errors import ConfigurationError
 from pushfn.logs import get_logger
 from pushfn.serve.invocations import InvocationOutcome, Invocations, LocalContext, message_ids
 from pushfn.serve.schedules import Schedule
@@ -125,13 +126,13 @@ class Serve:
         from pushfn.jobs.fanout import use_local_queue
         from pushfn.runtime import Runtime, set_runtime
         from pushfn.serve.http_server import LocalHttp
-        from pushfn.serve.local_auth import load_or_create
+        from pushfn.serve.local_auth import ensure_folder, load_or_create
         from pushfn.serve.workers import FolderWatcher, LocalQueue, Scheduler
         from pushfn.triggers.http import http_handler
 
         base = self.base_settings
         self.data_dir = default_sqlite_path(base).parent
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_folder(self.data_dir)
         if not self.options.no_auth:
             self.auth = load_or_create(self.data_dir)
         # Its history in the data folder, like the idempotency store: MessageIds the store replays after a
@@ -143,7 +144,12 @@ class Serve:
             settings=EmulatorSettings.from_settings(base),
         ).start()
         self.emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=(DEMO_ALIAS,), tags=("news",))
-        self.bucket.mkdir(parents=True, exist_ok=True)
+        try:
+            self.bucket.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--bucket-dir {self.bucket}: cannot be created ({exc.strerror or type(exc).__name__})"
+            ) from None
         self.settings = self.settings_for(base)
         self.runtime = Runtime(settings=self.settings)
         set_runtime(self.runtime)
