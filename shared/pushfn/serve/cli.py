@@ -1,8 +1,8 @@
 """The ``pushfn serve`` command: flags, the start-up banner, ``--fire``, and a clean exit on Ctrl-C/SIGTERM.
 
-Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM) or ``--fire`` ran the schedule; 2 bad input (a bad
-schedule or setting, a port in use, an unknown schedule for ``--fire``); 3 the fired tick failed; 4 no
-``pushfn serve`` answering on ``--http-port`` for ``--fire``.
+Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM), ``--fire`` ran the schedule, or ``--print-api-key``
+printed the key; 2 bad input (a bad schedule or setting, a port in use, an unknown schedule for
+``--fire``); 3 the fired tick failed; 4 no ``pushfn serve`` answering on ``--http-port`` for ``--fire``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
         metavar="NAME",
         help="fire schedule NAME now in the pushfn serve running on --http-port, print its answer and exit",
     )
+    serve.add_argument(
+        "--print-api-key",
+        action="store_true",
+        help="print the local API key kept in the data folder (made if missing) and exit, for scripts: "
+        "curl -H \"Authorization: Bearer $(pushfn serve --print-api-key)\" …",
+    )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
     serve.set_defaults(run=run)
@@ -62,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     """``pushfn serve``: start, print the banner, wait for Ctrl-C/SIGTERM, stop; the exit code."""
     if args.fire:
         return _fire(args.fire, args.http_port)
+    if args.print_api_key:
+        return _print_api_key()
     import logging
     import signal
     import threading
@@ -188,6 +196,22 @@ def _device() -> str:
     from pushfn.serve.server import DEMO_DEVICE
 
     return DEMO_DEVICE
+
+
+def _print_api_key() -> int:
+    """Print the kept local API key (the one ``pushfn serve`` accepts), making the pair when missing."""
+    from pushfn.errors import ConfigurationError
+    from pushfn.idempotency.url import default_sqlite_path
+    from pushfn.serve.local_auth import load_or_create
+    from pushfn.settings import Settings
+
+    try:
+        auth = load_or_create(default_sqlite_path(Settings.from_env()).parent)
+    except ConfigurationError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    print(auth.api_key)
+    return EXIT_OK
 
 
 def _fire(name: str, port: int) -> int:
