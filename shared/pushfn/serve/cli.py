@@ -57,7 +57,7 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
         "--print-api-key",
         action="store_true",
         help="print the local API key kept in the data folder (made if missing) and exit, for scripts: "
-        "curl -H \"Authorization: Bearer $(pushfn serve --print-api-key)\" …",
+        'curl -H "Authorization: Bearer $(pushfn serve --print-api-key)" …',
     )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
