@@ -218,13 +218,10 @@ class Serve:
             self.queue = None
             use_local_queue(None)
         if self.runtime is not None:
-            store = self.runtime._store  # only when built: closing must not open one
-            close = getattr(store, "close", None)
-            if callable(close):
-                close()
-            client = self.runtime._client
-            if client is not None and callable(getattr(client, "close", None)):
-                client.close()
+            from pushfn.runtime import reset_runtime
+
+            reset_runtime(self.runtime)
+            self.runtime.close()
             self.runtime = None
         if self.emulator is not None:
             self.emulator.stop()
