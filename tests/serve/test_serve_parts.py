@@ -75,6 +75,12 @@ def test_the_push_service_it_picks(serve_in: Any) -> None:
     from pushfn.serve.cli import banner
 
     assert "THE REAL ALIBABA CLOUD PUSH" in banner(real)
+    real.stop()
+    role = serve_in(alibaba_cloud_credentials_uri="http://127.0.0.1:9/creds", push_app_key="333")
+    assert role.service == REAL
+    role.stop()
+    no_app_key = serve_in(alibaba_cloud_access_key_id="LTAI-real", alibaba_cloud_access_key_secret="s" * 30)
+    assert no_app_key.service == EMULATOR  # keys without an AppKey cannot push for real: the emulator
 
 
 def test_environment_secrets_win_over_the_kept_ones(serve_in: Any) -> None:

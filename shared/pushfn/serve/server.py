@@ -425,12 +425,20 @@ def write_demo_file(bucket: Path) -> Path:
     return target
 
 
+#: Settings naming a source of real credentials (the profile and role ones arrive with the CLI-profile
+#: and OIDC providers; read with getattr so serve works with or without them).
+_REAL_CREDENTIAL_SETTINGS = (
+    "alibaba_cloud_access_key_id",
+    "push_access_key_id",
+    "alibaba_cloud_credentials_uri",
+    "alibaba_cloud_ecs_metadata",
+    "alibaba_cloud_profile",
+    "alibaba_cloud_role_arn",
+)
+
+
 def _has_real_credentials(settings: Any) -> bool:
-    return bool(
-        settings.alibaba_cloud_access_key_id
-        or settings.push_access_key_id
-        or getattr(settings, "alibaba_cloud_profile", None)
-    )
+    return any(getattr(settings, name, None) for name in _REAL_CREDENTIAL_SETTINGS)
 
 
 def _describe_summary(result: Any) -> InvocationOutcome:
