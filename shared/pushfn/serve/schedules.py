@@ -218,9 +218,11 @@ class Schedule:
                 ("attempt-number", "1"),
             ):
                 text = text.replace(f"<aws.scheduler.{attribute}>", value)
+        from pushfn.json_input import JsonInputError, decode_json
+
         try:
-            return json.loads(text)
-        except ValueError:
+            return decode_json(text.encode("utf-8", "surrogatepass"))
+        except JsonInputError:  # not JSON: delivered as text, as the platform would (the handler says why)
             return text
 
 
