@@ -293,3 +293,15 @@ def test_the_scheduler_stops_while_waiting() -> None:
     stop.set()
     thread.join(10)
     assert not thread.is_alive()
+
+
+@given(st.text(max_size=80), st.sampled_from([EVENTBRIDGE_RULE, EVENTBRIDGE_SCHEDULER, FC_TIMER]))
+def test_any_payload_becomes_an_event_the_adapter_reads_or_refuses_by_rule(payload: str, kind: str) -> None:
+    from pushfn.push.errors import InvalidRequestError
+
+    schedule = Schedule("s", "rate(1 hour)", parse_expression("rate(1 hour)"), kind, payload)
+    event = schedule.event(BASE)  # never raises: text that is not JSON is delivered as text
+    try:
+        parse_timer_event(event)
+    except InvalidRequestError as exc:
+        assert exc.problems
