@@ -210,10 +210,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """The readable form for a terminal: ``HH:MM:SS LEVEL message  [request id]``, scrubbed like JSON.
+    """The readable form for a terminal: ``HH:MM:SS [LEVEL ]message`` (the level only when not INFO), on
+    one line, scrubbed like JSON.
 
-    Structured ``fields`` are not repeated (the message says what matters); an exception adds its
-    class name, never a traceback.
+    Structured ``fields`` and the request id are left to the JSON form (the message says what matters to
+    a reader); an exception adds its class name, never a traceback.
     """
 
     def format(self, record: logging.LogRecord) -> str:
