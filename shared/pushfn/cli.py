@@ -3,8 +3,8 @@
 Exit codes (``push``, ``call``, ``emulator devices``): 0 sent, 2 bad input (names the field or the
 setting and the rule), 3 the service refused (Code and RequestId shown), 4 network failure (names
 the endpoint). ``store`` adds 1 "no record" (see :mod:`pushfn.idempotency.cli`). Every error is one
-line on stderr starting with ``pushfn:``; log records appear only with ``--verbose``. argparse
-only: the CLI starts fast and needs nothing extra.
+line on stderr starting with ``pushfn:``; log records appear only with ``--verbose`` (readable lines).
+argparse only: the CLI starts fast and needs nothing extra.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from pushfn import __version__
-from pushfn.logs import JsonFormatter, mask
+from pushfn.logs import TextFormatter, mask
 
 if TYPE_CHECKING:
     from pushfn.settings import Settings
@@ -678,7 +678,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _logging(verbose: bool) -> Iterator[None]:
-    """Log records go to stderr only with ``--verbose``.
+    """Log records go to stderr only with ``--verbose``, in the readable form (:class:`~pushfn.logs.TextFormatter`).
 
     Without a handler, Python's last-resort handler would print every warning ("push call failed")
     as a stray line before the command's own, clearer, error message.
@@ -686,7 +686,7 @@ def _logging(verbose: bool) -> Iterator[None]:
     logger = logging.getLogger("pushfn")
     handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
     if verbose:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(TextFormatter())  # the readable form locally; JSON is the cloud's
     previous = logger.level
     logger.addHandler(handler)
     if verbose:
