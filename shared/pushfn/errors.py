@@ -71,14 +71,14 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   └── FanoutError                  pushfn.jobs.fanout: a chunk job could not be queued · the file stops,
     │                                      partial, retried when transient
     │                                      (transient dead_letter_unavailable) rather than lost
-    ├── ServeRequestError                pushfn.serve.http_server: a refused `pushfn serve` control request
-    │                                      (/_serve/…) · its status with {"error": …}
     ├── HttpProblem                      pushfn.http.problems: an HTTP error answer itself (status, problem type)
     │   │                                  · HTTP its own status as application/problem+json
     │   └── UninterpretableRequest       a step interpreting the caller's data broke (its cause is logged)
     │                                      · HTTP 400 invalid-request
     ├── RetryLaterError                  pushfn.triggers: raised *to* the platform (MNS, timer) so it redelivers
     │                                      · transient by design
+    ├── ServeRequestError                pushfn.serve.http_server: a refused `pushfn serve` control request
+    │                                      (/_serve/…) · its status with {"error": …}
     ├── UnsupportedEventError            pushfn.triggers.http: an event that is no HTTP trigger shape
     │   │                                  · HTTP 400 malformed-event
     │   └── MalformedEventError          (+ ValueError) an HTTP trigger event that cannot be read (field, rule)
