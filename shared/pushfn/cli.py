@@ -3,8 +3,8 @@
 Exit codes (``push``, ``call``, ``emulator devices``): 0 sent, 2 bad input (names the field or the
 setting and the rule), 3 the service refused (Code and RequestId shown), 4 network failure (names
 the endpoint). ``store`` adds 1 "no record" (see :mod:`pushfn.idempotency.cli`). Every error is one
-line on stderr starting with ``pushfn:``; log records appear only with ``--verbose`` (readable lines).
-argparse only: the CLI starts fast and needs nothing extra.
+line on stderr starting with ``pushfn:``; log records appear only with ``--verbose``. argparse
+only: the CLI starts fast and needs nothing extra.
 """
 
 from __future__ import annotations
