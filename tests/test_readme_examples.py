@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,18 @@ def test_commands_split_continuations_and_heredocs() -> None:
     assert [c.text for c in commands(block, 0)] == ["a \\\n  b", "cat > f <<'EOF'\n{\"x\": 1}\nEOF", "c  # trailing"]
 
 
-def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
+@pytest.fixture
+def serve_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """The ``pushfn serve`` the README starts, stopped at the end whatever happened."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_every_shell_example_in_the_readme_runs(tmp_path: Path, serve_processes: list[subprocess.Popen[bytes]]) -> None:
     blocks = shell_blocks(README.read_text(encoding="utf-8"))
     port = str(_free_port())
     home = tmp_path / "home"
@@ -166,6 +178,7 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
                 if started:
                     assert serve is None, "the README starts pushfn serve twice"
                     serve = _start_serve(started.group(1), serve_ports, env, work, tmp_path)
+                    serve_processes.append(serve)
                     ports = serve_ports
                     continue
                 if any(re.search(p, command.first_line) for p in SKIPPED):
@@ -223,10 +236,9 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
         assert serve.wait(timeout=10) == 0
         assert "Traceback" not in (tmp_path / "serve.log").read_text()
     finally:
-        for process in (server, serve):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
     sent = [c for c in run if c.first_line.startswith("pushfn push") and "--dry-run" not in c.text]
     assert len(pushes) == len(sent) >= 4
     assert all(push["devices"] for push in pushes), "every README push reaches a registered device"
