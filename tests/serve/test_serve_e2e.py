@@ -210,6 +210,7 @@ def test_serve_end_to_end(start: Callable[..., Served], tmp_path: Path) -> None:
     status, described = request("GET", f"{served.http}/_serve/")
     assert status == 200 and described["push_service"] == "emulator"
     assert {s["name"] for s in described["schedules"]} == {"morning", "every-five", "paused"}
+    assert fire_id in [i for line in described["recent"] for i in line["message_ids"]]
 
     # 5. SIGINT: exit 0 within 10 s.
     served.process.send_signal(signal.SIGINT)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,13 +63,38 @@ class InvocationOutcome:
     message_ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class InvocationLine:
+    """What one invocation's log line said: ``function``, ``trigger``, ``key``, ``outcome``,
+    ``message_ids``, ``ms`` and the ``request_id``."""
+
+    function: str
+    trigger: str
+    key: str
+    outcome: str
+    message_ids: tuple[str, ...]
+    ms: int
+    request_id: str
+
+
+#: Invocation lines kept for ``GET /_serve/`` and tests (the log has them all).
+KEPT_LINES = 1000
+
+
 class Invocations:
-    """Runs handlers under a fresh request id and logs one line per invocation; counts them (thread-safe)."""
+    """Runs handlers under a fresh request id and logs one line per invocation; counts them and keeps the
+    last :data:`KEPT_LINES` as :attr:`lines` (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.count = 0
-        self.message_ids: list[str] = []
+        self._lines: deque[InvocationLine] = deque(maxlen=KEPT_LINES)
+
+    @property
+    def lines(self) -> list[InvocationLine]:
+        """The kept invocation lines, oldest first (a copy)."""
+        with self._lock:
+            return list(self._lines)
 
     def run(
         self,
@@ -92,22 +118,26 @@ class Invocations:
             try:
                 result = call(context)
             except RetryLaterError as exc:
-                self._line(function, trigger, key, InvocationOutcome("retry: " + "; ".join(exc.reasons)[:200]), started)
+                retry = InvocationOutcome("retry: " + "; ".join(exc.reasons)[:200])
+                self._line(function, trigger, key, retry, started, context.request_id)
                 raise
             except Exception as exc:
-                self._line(function, trigger, key, InvocationOutcome(f"error: {type(exc).__name__}"), started)
+                failed = InvocationOutcome(f"error: {type(exc).__name__}")
+                self._line(function, trigger, key, failed, started, context.request_id)
                 raise
-            self._line(function, trigger, key, describe(result), started)
+            self._line(function, trigger, key, describe(result), started, context.request_id)
             return result
         finally:
             unbind_request_id(token)
 
-    def _line(self, function: str, trigger: str, key: str, outcome: InvocationOutcome, started: float) -> None:
+    def _line(
+        self, function: str, trigger: str, key: str, outcome: InvocationOutcome, started: float, request_id: str
+    ) -> None:
         ms = round((time.monotonic() - started) * 1000)
+        ids = outcome.message_ids
         with self._lock:
             self.count += 1
-            self.message_ids.extend(outcome.message_ids)
-        ids = outcome.message_ids
+            self._lines.append(InvocationLine(function, trigger, key, outcome.outcome, tuple(ids), ms, request_id))
         shown = f"MessageId {ids[0]}" + (f" (+{len(ids) - 1})" if len(ids) > 1 else "") if ids else "no push"
         logger.info(
             "%-14s %-8s %-30s %-10s %s  %d ms",
@@ -149,4 +179,12 @@ def message_ids(value: Any, *, _depth: int = 0) -> list[str]:
     return found
 
 
-__all__ = ["InvocationOutcome", "Invocations", "LocalContext", "LocalFunction", "message_ids", "new_context"]
+__all__ = [
+    "InvocationLine",
+    "InvocationOutcome",
+    "Invocations",
+    "LocalContext",
+    "LocalFunction",
+    "message_ids",
+    "new_context",
+]

@@ -382,6 +382,18 @@ class Serve:
                 for s in self.schedules.values()
             ],
             "invocations": self.invocations.count,
+            "recent": [
+                {
+                    "function": line.function,
+                    "trigger": line.trigger,
+                    "key": line.key,
+                    "outcome": line.outcome,
+                    "message_ids": list(line.message_ids),
+                    "ms": line.ms,
+                    "request_id": line.request_id,
+                }
+                for line in self.invocations.lines[-20:]
+            ],
         }
 
     # --- demo ---------------------------------------------------------------------------------------
