@@ -29,7 +29,7 @@ from pushfn.logs import (
     bind_request_id,
     current_request_id,
     entry_point,
-    request_id_of,
+    platform_request_id,
     unbind_request_id,
 )
 
@@ -160,13 +160,13 @@ def test_the_request_id_is_bound_per_invocation_and_unbound_after() -> None:
 
 
 def test_request_ids_of_each_platform() -> None:
-    assert request_id_of(b"{}", SimpleNamespace(request_id="fc")) == "fc"
-    assert request_id_of({}, SimpleNamespace(aws_request_id="lambda")) == "lambda"
+    assert platform_request_id(b"{}", SimpleNamespace(request_id="fc")) == "fc"
+    assert platform_request_id({}, SimpleNamespace(aws_request_id="lambda")) == "lambda"
     environ = {"REQUEST_METHOD": "GET", "fc.context": SimpleNamespace(request_id="fc2")}
-    assert request_id_of(environ, lambda *a: None) == "fc2"
-    assert request_id_of({"HTTP_X_FC_REQUEST_ID": "hdr"}, None) == "hdr"
-    assert request_id_of({}, None) is None
-    assert request_id_of({}, SimpleNamespace(request_id=7)) is None
+    assert platform_request_id(environ, lambda *a: None) == "fc2"
+    assert platform_request_id({"HTTP_X_FC_REQUEST_ID": "hdr"}, None) == "hdr"
+    assert platform_request_id({}, None) is None
+    assert platform_request_id({}, SimpleNamespace(request_id=7)) is None
 
 
 def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:

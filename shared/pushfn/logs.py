@@ -258,7 +258,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def request_id_of(event: Any, context: Any) -> str | None:
+def platform_request_id(event: Any, context: Any) -> str | None:
     """The platform's request id of one invocation: FC ``context.request_id``, Lambda
     ``context.aws_request_id``, or for an FC 2.0 WSGI call ``environ["fc.context"].request_id`` (else
     the ``x-fc-request-id`` header). ``None`` when none is given."""
@@ -332,7 +332,7 @@ def entry_point(handler: Any) -> Any:
     """Wrap a function handler so every invocation logs JSON lines carrying its request id.
 
     The first call configures logging (:func:`configure_logging`, JSON; a no-op when ``pushfn serve``
-    already did); each call binds :func:`request_id_of` the event and context for its duration.
+    already did); each call binds :func:`platform_request_id` the event and context for its duration.
     ``handler(event, context)`` (or ``(environ, start_response)``) is called unchanged; whatever it
     returns or raises passes through.
     """
@@ -340,7 +340,7 @@ def entry_point(handler: Any) -> Any:
     def invoke(event: Any, context: Any = None) -> Any:
         if _configured is None:
             configure_logging("json")
-        token = _REQUEST_ID.set(request_id_of(event, context))
+        token = _REQUEST_ID.set(platform_request_id(event, context))
         try:
             return handler(event, context)
         finally:
