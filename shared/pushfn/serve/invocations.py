@@ -46,7 +46,6 @@ class LocalContext:
     account_id: str = "local"
     credentials: Any = None
     service: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def new_context(function: str) -> LocalContext:

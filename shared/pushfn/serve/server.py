@@ -106,6 +106,7 @@ class Serve:
         self.auth: Any = None
         self.settings: Any = None
         self.runtime: Any = None
+        self.data_dir: Path | None = None
         self._fire_lock = threading.Lock()
 
     # --- start / stop -----------------------------------------------------------------------------
@@ -162,7 +163,11 @@ class Serve:
         use_local_queue(self.queue.put)
         self.watcher = FolderWatcher(self.bucket, self.run_file, self.stopping)
         self.watcher.start()
-        self.watcher.ready.wait(5)
+        if not self.watcher.ready.wait(10):
+            logger.warning(
+                "the bucket folder watch is slow to start; files dropped now may be missed",
+                extra={"fields": {"event": "serve.watch_slow"}},
+            )
         self.scheduler = Scheduler(list(self.schedules.values()), self.fire_scheduled, self.stopping)
         self.scheduler.start()
         self.http.start()

@@ -114,7 +114,6 @@ class FolderWatcher(threading.Thread):
         def keep(change: Change, path: str) -> bool:
             return change != Change.deleted and self.wanted(Path(path))
 
-        self.ready.set()
         try:
             for changes in watch(
                 self.folder,
@@ -123,7 +122,12 @@ class FolderWatcher(threading.Thread):
                 recursive=True,
                 raise_interrupt=False,
                 debounce=400,
+                # An empty batch after each quiet 0.2 s: the first one says the watch is in place, so a
+                # file dropped once the banner is printed is never missed.
+                rust_timeout=200,
+                yield_on_timeout=True,
             ):
+                self.ready.set()
                 for path in sorted({Path(p) for _, p in changes}):
                     if self._stopping.is_set():
                         return
