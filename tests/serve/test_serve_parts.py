@@ -137,3 +137,15 @@ def test_the_queue_hands_back_what_it_did_not_run() -> None:
 )
 def test_the_watcher_ignores_what_the_file_function_writes(name: str, wanted: bool) -> None:
     assert FolderWatcher.wanted(Path("bucket") / name) is wanted
+
+
+def test_a_bad_setting_refuses_to_start_and_leaves_nothing_running(tmp_path: Path) -> None:
+    from pushfn.errors import ConfigurationError
+
+    base = Settings(pushfn_data_dir=str(tmp_path / "data"), pushfn_webhook_secrets="too-short")
+    serve = Serve(ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket"), base, io.StringIO())
+    with pytest.raises(ConfigurationError) as caught:
+        serve.start()
+    assert "PUSHFN_WEBHOOK_SECRETS" in str(caught.value) and "too-short" not in str(caught.value)
+    assert serve.emulator is None and serve.http is None and serve.queue is None
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("pushfn-")]
