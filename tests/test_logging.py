@@ -122,7 +122,9 @@ def test_cloud_log_lines_are_json_with_the_request_id_and_no_secret() -> None:
     assert http and all(r["request_id"] == "1-64f6cd87-0123456789abcdef" for r in http)
     noisy = next(r for r in records if r["logger"] == "fc2")
     assert noisy["request_id"] == "fc-req-0001" and noisy["level"] == "WARNING"
-    assert noisy["security_token"] != TOKEN and noisy["nested"]["secret"] != SECRET
+    # Masked once, whichever filters and formatter it passed: the length shown is the value's own.
+    assert noisy["security_token"] == f"CAIS…({len(TOKEN)})" and noisy["nested"]["secret"] == f"whse…({len(SECRET)})"
+    assert noisy["device"] == "e2ba…(32)"
     queue = [r for r in records if r["logger"].startswith("pushfn.jobs")]
     assert queue and all(r["request_id"] == "lambda-req-0002" for r in queue)
     after = next(r for r in records if r["logger"] == "pushfn.after")
@@ -183,6 +185,12 @@ def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:
     lambda_record = _record(aws_request_id="from-lambda")
     RequestIdFilter().filter(lambda_record)
     assert lambda_record.request_id == "from-lambda"
+
+
+def test_masking_twice_keeps_the_first_mask() -> None:
+    once = logs.mask(TOKEN)
+    assert logs.mask(once) == once == f"CAIS…({len(TOKEN)})"
+    assert logs.mask("…(5)") == "…(5)" and logs.mask("abcd…(12) and more") != "abcd…(12) and more"
 
 
 def test_json_and_text_lines_are_scrubbed() -> None:

@@ -60,11 +60,19 @@ _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}")
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+#: What :func:`mask` writes: masking it again keeps it (a record passes a logger's filter, a handler's
+#: filter and the formatter, and the length shown must stay the original's).
+_MASKED = re.compile(r"[^…]{0,4}…\(\d+\)")
+
+
 def mask(value: object) -> str:
-    """``"e2ba19de97604f55b165576736477b74"`` → ``"e2ba…(32)"``; short values are hidden entirely."""
+    """``"e2ba19de97604f55b165576736477b74"`` → ``"e2ba…(32)"``; short values are hidden entirely.
+    An already masked value is returned as it is."""
     text = "" if value is None else str(value)
     if not text:
         return ""
+    if _MASKED.fullmatch(text):
+        return text
     if len(text) <= _VISIBLE * 2:
         return f"…({len(text)})"
     return f"{text[:_VISIBLE]}…({len(text)})"
