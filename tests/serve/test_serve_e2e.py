@@ -238,6 +238,10 @@ def test_serve_end_to_end(start: Callable[..., Served], tmp_path: Path) -> None:
     assert by_function["file_push"]["message_id"] == file_id
     assert by_function["scheduled_push"]["message_id"] == fire_id
     assert all(isinstance(line["ms"], int) for line in invocations)
+    # The key each function reports: the tick's name#time, the webhook's id, the object key.
+    assert by_function["scheduled_push"]["key"] == tick["key"] and tick["key"].startswith("morning#")
+    assert any(line["key"].startswith("POST /push msg_") for line in invocations)
+    assert by_function["file_push"]["key"] == "list.csv"
 
     # The data folder: the idempotency store and the secrets, readable by their owner only.
     data = tmp_path / "data"

@@ -56,10 +56,13 @@ def new_context(function: str) -> LocalContext:
 @dataclass
 class InvocationOutcome:
     """What one invocation came to: ``outcome`` (``ok``, ``partial``, ``invalid``, ``rejected``, an HTTP
-    status such as ``202``, ``retry`` or ``error``) and the MessageIds it produced, in order."""
+    status such as ``202``, ``retry`` or ``error``), the MessageIds it produced, in order, and the ``key``
+    it reported, if any."""
 
     outcome: str
     message_ids: list[str] = field(default_factory=list)
+    #: The idempotency key the handler reported (a tick's ``name#time``), shown instead of the one given.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class Invocations:
     ) -> None:
         ms = round((time.monotonic() - started) * 1000)
         ids = outcome.message_ids
+        key = outcome.key or key
         with self._lock:
             self.count += 1
             self._lines.append(InvocationLine(function, trigger, key, outcome.outcome, tuple(ids), ms, request_id))

@@ -262,7 +262,10 @@ class Serve:
                     slug = " " + data["type"].rsplit(":", 1)[-1]
                 return InvocationOutcome(status + slug, message_ids(data) if status.startswith("2") else [])
 
-            return self.invocations.run("http_push", "http", f"{method} {path}", call, describe)
+            # The request's idempotency key when it names one (a signed webhook's id wins, as in the function).
+            named = environ.get("HTTP_WEBHOOK_ID") or environ.get("HTTP_IDEMPOTENCY_KEY")
+            key = f"{method} {path}" + (f" {str(named)[:40]}" if named else "")
+            return self.invocations.run("http_push", "http", key, call, describe)
 
         return function
 
@@ -459,8 +462,12 @@ def _has_real_credentials(settings: Any) -> bool:
 
 
 def _describe_summary(result: Any) -> InvocationOutcome:
-    status = str(result.get("status", "ok")) if isinstance(result, dict) else "ok"
-    return InvocationOutcome(status, message_ids(result))
+    if not isinstance(result, dict):
+        return InvocationOutcome("ok")
+    key = result.get("key")
+    return InvocationOutcome(
+        str(result.get("status", "ok")), message_ids(result), key if isinstance(key, str) else None
+    )
 
 
 def _job_key(event: Any) -> str:
