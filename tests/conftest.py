@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
+from pushfn.logs import assume_configured
 from pushfn.push import PushClient, Retry, Timeout
+
+# The handlers of functions/*/index.py configure logging at their first call (JSON on the platform's
+# handlers); under pytest those are pytest's capture handlers, so the suite keeps its own. The
+# logging tests configure it in subprocesses (tests/test_logging.py).
+assume_configured("pytest")
 
 #: Published sample events (sources in its README): the suite reads nothing outside the repository.
 EVENTS_DIR = Path(__file__).resolve().parent / "fixtures" / "events"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import uuid
 
@@ -402,7 +403,8 @@ def test_verbose_shows_the_client_log_lines(configured, capsys, monkeypatch) -> 
     configured.add_fault("internal_error", count=1)
     assert main(["push", *BASE, "--verbose"]) == 3
     lines = capsys.readouterr().err.splitlines()
-    assert json.loads(lines[0])["message"] == "push call failed"
+    # The readable form locally: "HH:MM:SS WARNING push call failed", no JSON.
+    assert re.fullmatch(r"\d\d:\d\d:\d\d \w+ push call failed.*", lines[0]), lines[0]
     assert lines[-1].startswith("pushfn: CloudPush refused Push")
 
 

@@ -2,9 +2,12 @@
 
 The README's ```sh blocks are found with a Markdown parser and run by bash in one session (so an
 ``export`` carries over, as for a reader following along), in a temporary directory with a clean
-environment: no keys, no config file, no store. Nothing is substituted but the emulator's port. The
-one line that starts the emulator in the foreground (``pushfn emulator --port 9100 …``) is started
-as a real subprocess on a free port instead, with the README's own arguments.
+environment: no keys, no config file, no store. Nothing is substituted but the servers' ports. The
+two lines that start a server in the foreground are started as real subprocesses on free ports
+instead, with the README's own arguments: the Quickstart's ``pip install . && pushfn serve --demo``
+(``pushfn serve``, in the folder where the README's ``pushfn.toml`` block is written; ``--fire`` is
+pointed at its port) and ``pushfn emulator --port 9100 …``. Each command's ``127.0.0.1:PORT`` names
+the server started last before it.
 
 Only the commands in :data:`SKIPPED` are not run, each for the reason given; the test fails if an
 entry stops matching, so the list cannot grow stale. Any new example is run by default.
@@ -16,11 +19,14 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
@@ -44,6 +50,9 @@ SKIPPED: dict[str, str] = {
 #: The foreground emulator: started as a subprocess on a free port instead of through bash.
 SERVER_START = re.compile(r"^pushfn emulator --port 9100\b(?!.*\bdevices\b)")
 DOC_PORT = "9100"
+#: The Quickstart's ``pushfn serve``: started as a subprocess on free ports (HTTP function, emulator).
+SERVE_START = re.compile(r"^pip install \. && (pushfn serve\b.*)$")
+SERVE_DOC_PORTS = ("9000", "9100")
 SHELL_INFOS = {"sh", "bash", "shell", "console", "zsh"}
 HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 
@@ -120,6 +129,7 @@ def test_readme_parsing_finds_the_examples() -> None:
     # Five set-up commands, and six deploy ones (package ×2, a secret, sam, s, the smoke test) that need a cloud.
     assert sum(1 for c in all_commands if any(re.search(p, c.first_line) for p in SKIPPED)) <= 11
     assert sum(1 for c in all_commands if SERVER_START.search(c.first_line)) == 1
+    assert sum(1 for c in all_commands if SERVE_START.search(c.first_line)) == 1
 
 
 def test_commands_split_continuations_and_heredocs() -> None:
@@ -127,7 +137,18 @@ def test_commands_split_continuations_and_heredocs() -> None:
     assert [c.text for c in commands(block, 0)] == ["a \\\n  b", "cat > f <<'EOF'\n{\"x\": 1}\nEOF", "c  # trailing"]
 
 
-def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
+@pytest.fixture
+def serve_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """The ``pushfn serve`` the README starts, stopped at the end whatever happened."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_every_shell_example_in_the_readme_runs(tmp_path: Path, serve_processes: list[subprocess.Popen[bytes]]) -> None:
     blocks = shell_blocks(README.read_text(encoding="utf-8"))
     port = str(_free_port())
     home = tmp_path / "home"
@@ -152,13 +173,28 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
     script = ["set -euo pipefail"]
     run: list[Command] = []
     server: subprocess.Popen[bytes] | None = None
+    serve: subprocess.Popen[bytes] | None = None
+    serve_ports = {doc: str(_free_port()) for doc in SERVE_DOC_PORTS}
+    ports: dict[str, str] = {}  # the doc ports of the server started last → its real ports
     try:
         for n, block in enumerate(blocks):
             for command in commands(block, n):
+                started = SERVE_START.search(command.first_line)
+                if started:
+                    assert serve is None, "the README starts pushfn serve twice"
+                    serve = _start_serve(started.group(1), serve_ports, env, work, tmp_path)
+                    serve_processes.append(serve)
+                    ports = serve_ports
+                    continue
                 if any(re.search(p, command.first_line) for p in SKIPPED):
                     continue
-                text = command.text.replace(f"127.0.0.1:{DOC_PORT}", f"127.0.0.1:{port}")
+                text = command.text
+                for doc, real in ports.items():
+                    text = text.replace(f"127.0.0.1:{doc}", f"127.0.0.1:{real}")
+                if text.startswith("pushfn serve --fire"):
+                    text += f" --http-port {serve_ports['9000']}"
                 if SERVER_START.search(command.first_line):
+                    ports = {DOC_PORT: port}
                     assert server is None, "the README starts the emulator twice"
                     argv = _strip_comment(text.replace(f"--port {DOC_PORT}", f"--port {port}"))
                     log = tmp_path / "emulator.log"
@@ -196,6 +232,14 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
             assert "Traceback" not in (err or "") and "pushfn:" not in (err or ""), (command.text, err)
             _check_output(command.text, out or "")
         pushes = json.loads(_get(port, "pushes"))["pushes"]
+        assert serve is not None, "the README never starts pushfn serve"
+        # The tour's pushes, at serve's own emulator: --demo's webhook and file, the curl, the dropped
+        # file (handled as it lands, so waited for) and the fired schedule.
+        serve_pushes = _wait_for_pushes(serve_ports["9100"], 5)
+        assert {p["params"]["Title"] for p in serve_pushes} >= {"Hi", "Good morning"}
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=10) == 0
+        assert "Traceback" not in (tmp_path / "serve.log").read_text()
     finally:
         if server is not None:
             server.terminate()
@@ -207,6 +251,41 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path) -> None:
     ]
     assert len(pushes) == len(sent) >= 4
     assert all(push["devices"] for push in pushes), "every README push reaches a registered device"
+
+
+def _start_serve(
+    command: str, ports: dict[str, str], env: dict[str, str], work: Path, tmp_path: Path
+) -> subprocess.Popen[bytes]:
+    """``pushfn serve`` as the README starts it, on free ports, with the README's ``pushfn.toml`` in ``work``."""
+    import time
+
+    tomls = [token.content for token in MarkdownIt("commonmark").parse(README.read_text("utf-8"))
+             if token.type == "fence" and token.info.strip() == "toml"]  # fmt: skip
+    assert len(tomls) == 1, "the README's tour shows one pushfn.toml"
+    (work / "pushfn.toml").write_text(tomls[0])
+    argv = _strip_comment(command)
+    argv += ["--http-port", ports["9000"], "--emulator-port", ports["9100"]]
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pushfn.cli", *argv[1:]], env=env, cwd=work, stdout=sink, stderr=subprocess.STDOUT
+        )
+    while "Try:" not in log.read_text():
+        assert process.poll() is None, f"the README's pushfn serve exited: {log.read_text()}"
+        time.sleep(0.05)
+    return process
+
+
+def _wait_for_pushes(port: str, count: int) -> list[dict[str, Any]]:
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        pushes = json.loads(_get(port, "pushes"))["pushes"]
+        if len(pushes) >= count or time.monotonic() > deadline:
+            assert len(pushes) >= count, pushes
+            return pushes
+        time.sleep(0.1)
 
 
 def _wait_for_banner(server: subprocess.Popen[bytes], log: Path) -> None:
@@ -239,6 +318,8 @@ def _check_output(command: str, out: str) -> None:
         assert json.loads(out)["RequestId"]
     elif command.startswith("pushfn demo"):
         assert out.startswith("MessageId: ")
+    elif command.startswith("pushfn serve --fire"):
+        assert json.loads(out)["status"] == "ok"
     elif command.startswith("pushfn emulator devices"):
         assert all(json.loads(line)["device_id"] for line in out.splitlines()) and out
     elif command.startswith("pushfn store init"):

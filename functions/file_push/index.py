@@ -8,5 +8,7 @@ tasks), each chunk at most once, and ``<key>.report.json`` is written beside it.
 """
 
 from pushfn.jobs.files import handle_object_event
+from pushfn.logs import entry_point
 
-handler = handle_object_event
+# JSON log lines carrying the platform's request id (configured once, at the first invocation).
+handler = entry_point(handle_object_event)

@@ -9,5 +9,7 @@ never raised. Shapes and outcomes: :mod:`pushfn.triggers.queue`,
 """
 
 from pushfn.jobs.queued import handle_queue_event
+from pushfn.logs import entry_point
 
-handler = handle_queue_event
+# JSON log lines carrying the platform's request id (configured once, at the first invocation).
+handler = entry_point(handle_queue_event)

@@ -5,5 +5,7 @@ in :mod:`pushfn.triggers.timer` and :mod:`pushfn.jobs.scheduled`.
 """
 
 from pushfn.jobs.scheduled import handle_timer_event
+from pushfn.logs import entry_point
 
-handler = handle_timer_event
+# JSON log lines carrying the platform's request id (configured once, at the first invocation).
+handler = entry_point(handle_timer_event)

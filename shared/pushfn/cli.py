@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from pushfn import __version__
-from pushfn.logs import JsonFormatter, mask
+from pushfn.logs import TextFormatter, mask
 
 if TYPE_CHECKING:
     from pushfn.settings import Settings
@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the real signing client, print the MessageId, stop. Needs no configuration.",
     )
     demo.set_defaults(run=_run_demo)
+
+    from pushfn.serve.cli import add_serve_command
+
+    add_serve_command(sub, _port)
 
     from pushfn.idempotency.cli import register as register_store
 
@@ -682,7 +686,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _logging(verbose: bool) -> Iterator[None]:
-    """Log records go to stderr only with ``--verbose``.
+    """Log records go to stderr only with ``--verbose``, in the readable form (:class:`~pushfn.logs.TextFormatter`).
 
     Without a handler, Python's last-resort handler would print every warning ("push call failed")
     as a stray line before the command's own, clearer, error message.
@@ -690,7 +694,7 @@ def _logging(verbose: bool) -> Iterator[None]:
     logger = logging.getLogger("pushfn")
     handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
     if verbose:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(TextFormatter())  # the readable form locally; JSON is the cloud's
     previous = logger.level
     logger.addHandler(handler)
     if verbose:

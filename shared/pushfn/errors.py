@@ -19,6 +19,10 @@ base kept so that older ``except ValueError`` code still catches the error::
     │   │                                  endpoint or store URL) · HTTP 500 misconfigured · queue transient
     │   │                                  (the message is not at fault) · CLI 2
     │   ├── SettingsError                pushfn.settings: an environment variable breaks its rule · as above
+    │   ├── ScheduleError                pushfn.serve.schedules: a schedule expression or declaration `pushfn serve`
+    │   │                                  cannot use · serve refuses to start, CLI 2
+    │   ├── LocalAuthError               pushfn.serve.local_auth: the kept local secrets cannot be read or are weak
+    │   │                                  · serve refuses to start, CLI 2
     │   └── IdempotencyConfigError       pushfn.idempotency.exceptions (+ IdempotencyError, ValueError): bad store
     │                                      URL or guard setting · HTTP 500 misconfigured · queue transient · CLI store 2
     ├── JsonInputError                   pushfn.json_input (+ ValueError): a JSON document breaks a decoding rule
@@ -77,6 +81,8 @@ base kept so that older ``except ValueError`` code still catches the error::
     │                                      · HTTP 400 invalid-request
     ├── RetryLaterError                  pushfn.triggers: raised *to* the platform (MNS, timer) so it redelivers
     │                                      · transient by design
+    ├── ServeRequestError                pushfn.serve.http_server: a refused `pushfn serve` control request
+    │                                      (/_serve/…) · its status with {"error": …}
     ├── UnsupportedEventError            pushfn.triggers.http: an event that is no HTTP trigger shape
     │   │                                  · HTTP 400 malformed-event
     │   └── MalformedEventError          (+ ValueError) an HTTP trigger event that cannot be read (field, rule)

@@ -190,6 +190,16 @@ class Runtime:
                     self._dead_letter = sink
         return self._dead_letter
 
+    def close(self) -> None:
+        """Close the parts that were built (the client's connections, the store's); none is built here."""
+        with self._lock:
+            client, store = self._client, self._store
+            self._client = self._store = None
+        for part in (client, store):
+            close = getattr(part, "close", None)
+            if callable(close):
+                close()
+
 
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
@@ -222,7 +232,9 @@ def set_runtime(runtime: Runtime) -> None:
     _runtime = runtime
 
 
-def reset_runtime() -> None:
-    """Forget the process-wide runtime; the next :func:`get_runtime` builds a new one (tests)."""
+def reset_runtime(runtime: Runtime | None = None) -> None:
+    """Forget the process-wide runtime (only if it is ``runtime``, when given); the next :func:`get_runtime`
+    builds a new one (tests, ``pushfn serve`` stopping)."""
     global _runtime
-    _runtime = None
+    if runtime is None or _runtime is runtime:
+        _runtime = None

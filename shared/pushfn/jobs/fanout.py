@@ -226,8 +226,21 @@ class FcFanout(FanoutSink):
         return ident
 
 
+#: ``pushfn serve``'s in-process queue (:func:`use_local_queue`): takes one job's event bytes.
+_local_queue: Callable[[bytes], None] | None = None
+
+
+def use_local_queue(put: Callable[[bytes], None] | None) -> None:
+    """Make :class:`InProcessFanout` (without a handler of its own) hand jobs to ``put`` — the queue of
+    ``pushfn serve``, whose worker runs the queue function — instead of running them in the caller's
+    thread; ``None`` restores that."""
+    global _local_queue
+    _local_queue = put
+
+
 class InProcessFanout(FanoutSink):
-    """Local runs: the queue handler is called with each job right away (the job's JSON as the event)."""
+    """Local runs: the queue handler is called with each job (the job's JSON as the event) right away,
+    or, under ``pushfn serve``, the job is put on its in-process queue (:func:`use_local_queue`)."""
 
     name = "in_process"
 
@@ -235,8 +248,12 @@ class InProcessFanout(FanoutSink):
         self._handler = handler
 
     def hand_over(self, job: dict[str, Any]) -> str:
-        """Run the queue function on the job; the job's key."""
+        """Run the queue function on the job, or queue it (see the class); the job's key."""
         handler = self._handler
+        put = _local_queue
+        if handler is None and put is not None:
+            put(json.dumps(job).encode("utf-8"))
+            return str(job["key"])
         if handler is None:
             from pushfn.jobs.queued import handle_queue_event as handler
         # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
@@ -255,4 +272,5 @@ __all__ = [
     "SqsFanout",
     "chunk_job",
     "invocation_id",
+    "use_local_queue",
 ]

@@ -1,0 +1,123 @@
+"""The local webhook secret and API key of ``pushfn serve``: made on the first start, kept in the data folder.
+
+``<data folder>/serve-auth.json`` (mode 0600, created exclusively so two starts cannot both write it)
+holds ``{"webhook_secret": "whsec_<base64 of 32 random bytes>", "api_key": "pfk_<43 url-safe chars>",
+"tenant": "local"}``. Every later start reads the same values, so curl lines and scripts keep working.
+The HTTP function receives them as it would in the cloud: ``PUSHFN_WEBHOOK_SECRETS`` and
+``PUSHFN_API_KEYS`` (``local:<sha256 hex of the key>``); values set in the environment win.
+A file that cannot be read or holds a secret under the Standard Webhooks minimum of 24 bytes raises
+:class:`LocalAuthError`; nothing weak is ever used.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from pushfn.errors import ConfigurationError
+
+FILE_NAME = "serve-auth.json"
+TENANT = "local"
+#: Standard Webhooks' minimum secret length (the HTTP function refuses shorter ones too).
+MIN_SECRET_BYTES = 24
+
+
+class LocalAuthError(ConfigurationError):
+    """``serve-auth.json`` (or the data folder holding it) cannot be read or made, is not the expected JSON,
+    or holds a weak secret or key."""
+
+
+@dataclass(frozen=True)
+class LocalAuth:
+    """The local ``webhook_secret`` (``whsec_…``), ``api_key`` and its ``tenant``, and the ``path`` kept in;
+    ``created`` is True on the start that made them."""
+
+    webhook_secret: str
+    api_key: str
+    tenant: str
+    path: Path
+    created: bool = False
+
+    def __repr__(self) -> str:  # never print the values by accident
+        return f"LocalAuth(path={str(self.path)!r}, tenant={self.tenant!r})"
+
+
+def load_or_create(data_dir: Path) -> LocalAuth:
+    """The kept secrets of ``data_dir``, made (and written, 0600) when there are none.
+
+    Raises :class:`LocalAuthError` naming the file and the problem (never a value).
+    """
+    path = data_dir / FILE_NAME
+    ensure_folder(data_dir)
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        pass
+    made = {
+        "webhook_secret": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
+        "api_key": "pfk_" + secrets.token_urlsafe(32),
+        "tenant": TENANT,
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another start made it first: use theirs
+        return _read(path)
+    except OSError as exc:
+        raise LocalAuthError(f"{path}: cannot be created ({exc.strerror or type(exc).__name__})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(made, handle, indent=2)
+        handle.write("\n")
+    return LocalAuth(made["webhook_secret"], made["api_key"], TENANT, path, created=True)
+
+
+def ensure_folder(data_dir: Path) -> None:
+    """Create the data folder (and its parents) when missing; :class:`LocalAuthError` when it cannot be."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalAuthError(
+            f"{data_dir}: the data folder cannot be created ({exc.strerror or type(exc).__name__}); "
+            "set PUSHFN_DATA_DIR to another folder"
+        ) from None
+
+
+def _read(path: Path) -> LocalAuth:
+    from pushfn.json_input import JsonInputError, decode_json
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise LocalAuthError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        document = decode_json(data)
+    except JsonInputError as exc:
+        raise LocalAuthError(f"{path}: not valid JSON ({exc.detail}); delete it to make new secrets") from None
+    if not isinstance(document, dict):
+        raise LocalAuthError(f"{path}: must hold a JSON object; delete it to make new secrets")
+    secret, key, tenant = document.get("webhook_secret"), document.get("api_key"), document.get("tenant", TENANT)
+    if not isinstance(secret, str) or _secret_bytes(secret) < MIN_SECRET_BYTES:
+        raise LocalAuthError(f"{path}: webhook_secret must be at least {MIN_SECRET_BYTES} bytes; delete the file")
+    if not isinstance(key, str) or len(key.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise LocalAuthError(f"{path}: api_key must be at least {MIN_SECRET_BYTES} bytes; delete the file")
+    if not isinstance(tenant, str) or not tenant.isidentifier():
+        raise LocalAuthError(f"{path}: tenant must be a simple name such as 'local'")
+    return LocalAuth(secret, key, tenant, path)
+
+
+def _secret_bytes(secret: str) -> int:
+    """Bytes of key material, counted as the HTTP function counts them (``whsec_``: decoded base64)."""
+    if secret.startswith("whsec_"):
+        try:
+            return len(base64.b64decode(secret[6:], validate=True))
+        except ValueError:
+            return 0
+    return len(secret.encode("utf-8"))
+
+
+__all__ = ["FILE_NAME", "LocalAuth", "LocalAuthError", "ensure_folder", "load_or_create"]

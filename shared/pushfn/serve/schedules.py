@@ -1,0 +1,435 @@
+"""Timer schedules for ``pushfn serve``: expressions of both clouds, and where they are declared.
+
+Expressions (parsed by :func:`parse_expression`; cron fields by ``croniter``):
+
+- AWS (EventBridge rules and Scheduler): ``rate(5 minutes)`` (``minute(s)``, ``hour(s)``, ``day(s)``),
+  ``cron(Minutes Hours Day-of-month Month Day-of-week Year)`` — six fields, one of the two day fields
+  ``?``, day-of-week ``1``–``7`` = Sunday–Saturday (or ``SUN``–``SAT``), ``L``, ``W`` and ``#`` as
+  documented; ``at(yyyy-mm-ddThh:mm:ss)`` one-time schedules fire once.
+  Source: https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+- Function Compute timer triggers: ``@every 5m`` (``h``/``m``/``s`` units, combined like ``1h30m``) or
+  six fields with seconds first, ``Seconds Minutes Hours Day-of-month Month Day-of-week``, optionally
+  prefixed ``CRON_TZ=Area/City``. Source: https://alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-timertriggerconfig
+- A plain five-field Unix cron line (``pushfn.toml`` only, for convenience).
+
+Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``).
+
+Declarations (:func:`read_schedule_files`), each schedule firing the timer function with the event its
+platform would send (:meth:`Schedule.event`):
+
+- SAM ``template.yaml``: ``Schedule`` (an EventBridge rule: the ``Input`` verbatim, else the
+  ``Scheduled Event`` envelope) and ``ScheduleV2`` events (Scheduler: the ``Input`` verbatim, with the
+  ``<aws.scheduler.*>`` context attributes filled in) of any function, and ``AWS::Scheduler::Schedule``
+  resources (``Target.Input``);
+- Serverless Devs ``s.yaml`` (FC 3.0): ``triggers`` with ``triggerType: timer``,
+  ``triggerConfig.cronExpression`` and ``payload`` (an FC timer event);
+- ``pushfn.toml``: ``[schedules.NAME]`` with ``expression`` and ``payload`` (an FC timer event).
+
+Disabled schedules (``Enabled: false``, ``State: DISABLED``, ``enable: false``) are listed but never
+fire on their own. A problem raises :class:`ScheduleError` naming the file, the schedule and the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pushfn.api_time import format_api_time
+from pushfn.errors import ConfigurationError
+
+#: Files read when ``--config`` is not given, in this order (those that exist).
+DEFAULT_FILES = ("pushfn.toml", "template.yaml", "template.yml", "s.yaml", "s.yml")
+
+FC_TIMER = "fc_timer"
+EVENTBRIDGE_RULE = "eventbridge_rule"
+EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
+
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
+_AT = re.compile(r"^at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)$", re.I)
+_AWS_CRON = re.compile(r"^cron\((.*)\)$", re.I | re.S)
+_EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$", re.I)
+_EVERY_PART = re.compile(r"(\d+)([hms])", re.I)
+_CRON_TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$", re.S)
+#: A day-of-week number not preceded by ``#`` or ``/`` (AWS counts 1 = Sunday, croniter 0 = Sunday).
+_AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?!\d)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "h": 3600, "m": 60, "s": 1}
+#: FC's smallest interval: ``@every`` counts at least one minute. Source: the TimerTriggerConfig page above.
+_MIN_EVERY_SECONDS = 60
+
+
+class ScheduleError(ConfigurationError):
+    """A schedule that cannot be used: a bad expression or declaration (the message names which)."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a schedule fires: ``kind`` ``"cron"``/``"rate"``/``"at"``, with the croniter expression (and
+    ``seconds_first``), the interval in seconds, or the one instant; ``zone`` an IANA name or None (UTC)."""
+
+    kind: str
+    cron: str | None = None
+    seconds_first: bool = False
+    interval: float | None = None
+    at: datetime | None = None
+    zone: str | None = None
+
+    def next_after(self, after: datetime, *, started: datetime | None = None) -> datetime | None:
+        """The first firing strictly after ``after`` (aware, UTC), or None (a past ``at``). A rate counts
+        from ``started`` (default ``after``), as a schedule created then would."""
+        if self.kind == "rate":
+            assert self.interval is not None
+            origin = started or after
+            steps = int((after - origin).total_seconds() // self.interval) + 1
+            return origin + timedelta(seconds=self.interval * steps)
+        if self.kind == "at":
+            assert self.at is not None
+            return self.at if self.at > after else None
+        from croniter import croniter
+
+        base = after.astimezone(_zone(self.zone)) if self.zone else after
+        found = croniter(self.cron, base, second_at_beginning=self.seconds_first).get_next(datetime)
+        return found.astimezone(timezone.utc)
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"unknown time zone {name!r}") from None
+
+
+def parse_expression(text: str, *, zone: str | None = None) -> Timing:
+    """One schedule expression of either cloud (see the module docstring) → :class:`Timing`.
+
+    ``zone`` is the IANA zone of a cron expression (SAM ``ScheduleExpressionTimezone``). Raises
+    :class:`ScheduleError` naming the rule that failed.
+    """
+    from croniter import croniter
+
+    expression = " ".join(str(text).split())
+    if not expression:
+        raise ScheduleError("empty schedule expression")
+    if zone is not None:
+        _zone(zone)
+    match = _RATE.match(expression)
+    if match:
+        count, unit = int(match.group(1)), match.group(2).lower().rstrip("s")
+        if count < 1:
+            raise ScheduleError(f"{expression!r}: a rate must be at least 1 {unit}")
+        if (count == 1) != (not match.group(2).lower().endswith("s")):
+            # AWS: "rate(1 minute)" but "rate(5 minutes)"; the other form is refused there too.
+            raise ScheduleError(f"{expression!r}: write 'rate(1 {unit})' for one, 'rate(N {unit}s)' for more")
+        return Timing("rate", interval=float(count * _UNIT_SECONDS[unit]))
+    match = _AT.match(expression)
+    if match:
+        try:
+            when = datetime.fromisoformat(match.group(1))
+        except ValueError:
+            raise ScheduleError(f"{expression!r}: not a valid date and time") from None
+        local = when.replace(tzinfo=_zone(zone)) if zone else when.replace(tzinfo=timezone.utc)
+        return Timing("at", at=local.astimezone(timezone.utc), zone=zone)
+    match = _EVERY.match(expression)
+    if match:
+        seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _EVERY_PART.findall(match.group(1)))
+        if seconds < _MIN_EVERY_SECONDS:
+            raise ScheduleError(f"{expression!r}: Function Compute's @every is at least 1m")
+        return Timing("rate", interval=float(seconds))
+    match = _AWS_CRON.match(expression)
+    if match:
+        fields = match.group(1).split()
+        if len(fields) != 6:
+            raise ScheduleError(
+                f"{expression!r}: AWS cron takes six fields (Minutes Hours Day-of-month Month Day-of-week Year)"
+            )
+        minute, hour, dom, month, dow, year = fields
+        if (dom == "?") == (dow == "?"):
+            raise ScheduleError(f"{expression!r}: exactly one of Day-of-month and Day-of-week must be '?'")
+        dow = _AWS_DOW_NUMBER.sub(lambda m: str(int(m.group(1)) - 1), dow)
+        cron = f"{minute} {hour} {dom} {month} {dow} 0 {year}"
+        _check_cron(cron, expression, seconds_first=False)
+        return Timing("cron", cron=cron, zone=zone)
+    match = _CRON_TZ.match(expression)
+    if match:
+        zone, expression = match.group(1), match.group(2)
+        _zone(zone)
+    fields = expression.split()
+    if len(fields) == 6:
+        _check_cron(expression, expression, seconds_first=True)
+        return Timing("cron", cron=expression, seconds_first=True, zone=zone)
+    if len(fields) == 5 and croniter.is_valid(expression):
+        return Timing("cron", cron=expression, zone=zone)
+    raise ScheduleError(
+        f"{expression!r}: not a schedule expression (rate(5 minutes), cron(0 12 * * ? *), at(…), "
+        "@every 5m, 6-field FC cron with seconds first, or a 5-field cron line)"
+    )
+
+
+def _check_cron(cron: str, shown: str, *, seconds_first: bool) -> None:
+    from croniter import croniter
+
+    try:
+        croniter(cron, datetime(2000, 1, 1, tzinfo=timezone.utc), second_at_beginning=seconds_first)
+    except (ValueError, KeyError) as exc:  # croniter's errors subclass ValueError
+        raise ScheduleError(f"{shown!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One declared schedule: ``name``, its ``expression`` as written, the parsed ``timing``, the
+    ``kind`` of event it sends (:data:`FC_TIMER`, :data:`EVENTBRIDGE_RULE`, :data:`EVENTBRIDGE_SCHEDULER`),
+    its ``payload`` (FC: a string; AWS: the ``Input`` text, or None), ``enabled`` and ``source`` (file)."""
+
+    name: str
+    expression: str
+    timing: Timing
+    kind: str
+    payload: str | None = None
+    enabled: bool = True
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def event(self, when: datetime) -> Any:
+        """The event the platform would send for the firing at ``when`` (aware): FC timer bytes, an
+        EventBridge ``Scheduled Event`` envelope, or the ``Input`` (a JSON value when it parses, else text)."""
+        from pushfn.triggers.events.timer import eventbridge_rule_event, fc_timer_event
+
+        when = when.astimezone(timezone.utc).replace(microsecond=0)
+        stamp = format_api_time(when)
+        if self.kind == FC_TIMER:
+            return fc_timer_event(
+                self.payload if self.payload is not None else "", trigger_name=self.name, trigger_time=stamp
+            )
+        if self.kind == EVENTBRIDGE_RULE and self.payload is None:
+            return eventbridge_rule_event(rule_name=self.name, time=stamp)
+        text = self.payload or ""
+        if self.kind == EVENTBRIDGE_SCHEDULER:
+            arn = f"arn:aws:scheduler:us-east-1:123456789012:schedule/default/{self.name}"
+            for attribute, value in (
+                ("schedule-arn", arn),
+                ("scheduled-time", stamp),
+                ("execution-id", str(uuid.uuid4())),
+                ("attempt-number", "1"),
+            ):
+                text = text.replace(f"<aws.scheduler.{attribute}>", value)
+        from pushfn.json_input import JsonInputError, decode_json
+
+        try:
+            return decode_json(text.encode("utf-8", "surrogatepass"))
+        except JsonInputError:  # not JSON: delivered as text, as the platform would (the handler says why)
+            return text
+
+
+# --- declarations ------------------------------------------------------------------------------------
+
+
+def default_files(folder: Path) -> list[Path]:
+    """The :data:`DEFAULT_FILES` present in ``folder``."""
+    return [folder / name for name in DEFAULT_FILES if (folder / name).is_file()]
+
+
+def read_schedule_files(paths: list[Path]) -> list[Schedule]:
+    """Every schedule declared in ``paths`` (kind by file name: ``*.toml``; ``s.yaml``/``s.yml`` or any
+    YAML with ``resources`` holding fc3 components; else SAM). Raises :class:`ScheduleError` for a file
+    that cannot be read, a bad declaration, or a name declared twice."""
+    found: dict[str, Schedule] = {}
+    for path in paths:
+        for schedule in _load_file(path):
+            if schedule.name in found:
+                raise ScheduleError(
+                    f"schedule {schedule.name!r} is declared twice ({found[schedule.name].source} and {path.name})"
+                )
+            found[schedule.name] = schedule
+    return list(found.values())
+
+
+def _load_file(path: Path) -> list[Schedule]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScheduleError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if path.suffix.lower() == ".toml":
+        return _from_toml(path, data)
+    document = _yaml(path, data)
+    if not isinstance(document, dict):
+        raise ScheduleError(f"{path.name}: not a YAML mapping")
+    if "Resources" in document or "AWSTemplateFormatVersion" in document or "Transform" in document:
+        return _from_sam(path, document)
+    if "resources" in document:
+        return _from_fc3(path, document)
+    raise ScheduleError(f"{path.name}: neither a SAM template (Resources) nor a Serverless Devs file (resources)")
+
+
+def _yaml(path: Path, data: bytes) -> Any:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that reads CloudFormation's short tags (``!Ref``, ``!Sub``…) as their plain value."""
+
+    def tagged(loader: Any, suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)
+
+    Loader.add_multi_constructor("!", tagged)
+    try:
+        return yaml.load(data, Loader=Loader)
+    except yaml.YAMLError as exc:
+        raise ScheduleError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _text(value: Any) -> str | None:
+    """A payload or Input as the platform passes it: text as is, anything else as JSON."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _parse(path: Path, name: str, expression: Any, zone: Any = None) -> Timing:
+    if not isinstance(expression, str):
+        raise ScheduleError(f"{path.name}: schedule {name!r} has no expression (a string)")
+    try:
+        return parse_expression(expression, zone=zone if isinstance(zone, str) else None)
+    except ScheduleError as exc:
+        raise ScheduleError(f"{path.name}: schedule {name!r}: {exc}") from None
+
+
+def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
+    out: list[Schedule] = []
+    resources = document.get("Resources") or {}
+    if not isinstance(resources, dict):
+        raise ScheduleError(f"{path.name}: Resources is not a mapping")
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict):
+            continue
+        kind, props = resource.get("Type"), resource.get("Properties") or {}
+        if kind == "AWS::Scheduler::Schedule" and isinstance(props, dict):
+            name = str(props.get("Name") or logical_id)
+            target = props.get("Target") if isinstance(props.get("Target"), dict) else {}
+            expression = props.get("ScheduleExpression")
+            out.append(
+                Schedule(
+                    name,
+                    str(expression),
+                    _parse(path, name, expression, props.get("ScheduleExpressionTimezone")),
+                    EVENTBRIDGE_SCHEDULER,
+                    _text(target.get("Input")),
+                    props.get("State", "ENABLED") != "DISABLED",
+                    path.name,
+                )
+            )
+        if kind not in ("AWS::Serverless::Function", "AWS::Lambda::Function") or not isinstance(props, dict):
+            continue
+        events = props.get("Events") or {}
+        for event_id, event in events.items() if isinstance(events, dict) else ():
+            if not isinstance(event, dict) or event.get("Type") not in ("Schedule", "ScheduleV2"):
+                continue
+            eprops = event.get("Properties") or {}
+            name = str(eprops.get("Name") or event_id)
+            if event["Type"] == "Schedule":
+                expression = eprops.get("Schedule")
+                timing = _parse(path, name, expression)
+                enabled = eprops.get("Enabled", True) is not False and eprops.get("State", "ENABLED") != "DISABLED"
+                out.append(
+                    Schedule(
+                        name, str(expression), timing, EVENTBRIDGE_RULE, _text(eprops.get("Input")), enabled, path.name
+                    )
+                )
+            else:
+                expression = eprops.get("ScheduleExpression")
+                timing = _parse(path, name, expression, eprops.get("ScheduleExpressionTimezone"))
+                out.append(
+                    Schedule(
+                        name,
+                        str(expression),
+                        timing,
+                        EVENTBRIDGE_SCHEDULER,
+                        _text(eprops.get("Input")),
+                        eprops.get("State", "ENABLED") != "DISABLED",
+                        path.name,
+                    )
+                )
+    return out
+
+
+def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
+    out: list[Schedule] = []
+    resources = document.get("resources") or {}
+    if not isinstance(resources, dict):
+        raise ScheduleError(f"{path.name}: resources is not a mapping")
+    for resource in resources.values():
+        props = resource.get("props") if isinstance(resource, dict) else None
+        triggers = props.get("triggers") if isinstance(props, dict) else None
+        for trigger in triggers if isinstance(triggers, list) else ():
+            if not isinstance(trigger, dict) or str(trigger.get("triggerType", "")).lower() != "timer":
+                continue
+            name = str(trigger.get("triggerName") or "timer")
+            config = trigger.get("triggerConfig") if isinstance(trigger.get("triggerConfig"), dict) else {}
+            expression = config.get("cronExpression")
+            timing = _parse(path, name, expression)
+            out.append(
+                Schedule(
+                    name,
+                    str(expression),
+                    timing,
+                    FC_TIMER,
+                    _text(config.get("payload")),
+                    config.get("enable", True) is not False,
+                    path.name,
+                )
+            )
+    return out
+
+
+def _from_toml(path: Path, data: bytes) -> list[Schedule]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    try:
+        document = tomllib.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScheduleError(f"{path.name}: not valid TOML ({exc})") from None
+    table = document.get("schedules", {})
+    if not isinstance(table, dict):
+        raise ScheduleError(f"{path.name}: [schedules] must be a table of [schedules.NAME] tables")
+    out = []
+    for name, entry in table.items():
+        if not isinstance(entry, dict):
+            raise ScheduleError(f"{path.name}: schedules.{name} must be a table with 'expression' and 'payload'")
+        unknown = set(entry) - {"expression", "payload", "enabled", "timezone"}
+        if unknown:
+            raise ScheduleError(f"{path.name}: schedules.{name}: unknown key(s) {', '.join(sorted(unknown))}")
+        timing = _parse(path, name, entry.get("expression"), entry.get("timezone"))
+        out.append(
+            Schedule(
+                name,
+                str(entry["expression"]),
+                timing,
+                FC_TIMER,
+                _text(entry.get("payload")),
+                entry.get("enabled", True) is not False,
+                path.name,
+            )
+        )
+    return out
+
+
+__all__ = [
+    "DEFAULT_FILES",
+    "Schedule",
+    "ScheduleError",
+    "Timing",
+    "default_files",
+    "parse_expression",
+    "read_schedule_files",
+]

@@ -1,0 +1,483 @@
+"""``pushfn serve``: the emulator, the four functions and their triggers on one machine.
+
+:class:`Serve` starts, in this order: the emulator (and its inbox), the process runtime built from the
+environment plus the local overrides (:meth:`Serve.settings_for`), the HTTP function on a threaded WSGI
+server (:mod:`pushfn.serve.http_server`), the in-process queue, the bucket folder watcher and the timer
+(:mod:`pushfn.serve.workers`). :meth:`Serve.stop` stops them in the reverse order, each letting its
+work in flight finish; no thread is left behind.
+
+Which push service the functions call: the emulator, unless ``PUSH_ENDPOINT`` is set (then that
+endpoint, with the environment's keys) or real credentials and an AppKey are set without it (then the
+real CloudPush — the banner says so loudly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from pushfn.errors import ConfigurationError
+from pushfn.logs import get_logger
+from pushfn.serve.invocations import InvocationOutcome, Invocations, LocalContext, message_ids
+from pushfn.serve.schedules import Schedule
+
+logger = get_logger("pushfn.serve")
+
+EMULATOR = "emulator"
+#: The emulator's history file in the data folder.
+EMULATOR_STORE = "emulator.db"
+ENDPOINT = "endpoint"
+REAL = "real"
+
+#: The demo device registered in the emulator (the same as ``pushfn demo``'s).
+DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
+DEMO_ALIAS = "demo"
+#: The sample file ``--demo`` drops (and the banner suggests), with its push content beside it.
+DEMO_FILE = "welcome.csv"
+#: The file function's content when ``PUSHFN_FILE_PUSH_SPEC`` is unset and a file has no sidecar.
+DEFAULT_FILE_CONTENT = {
+    "DeviceType": "ALL",
+    "PushType": "NOTICE",
+    "Title": "Hello from pushfn serve",
+    "Body": "Sent from a dropped file",
+}
+DEMO_CONTENT = {
+    "DeviceType": "ANDROID",
+    "PushType": "NOTICE",
+    "Title": "Hello from a file",
+    "Body": "Dropped, read, sent",
+}
+DEMO_PUSH = {
+    "Target": "ALIAS",
+    "TargetValue": DEMO_ALIAS,
+    "DeviceType": "ANDROID",
+    "PushType": "NOTICE",
+    "Title": "Hello from pushfn serve",
+    "Body": "A signed webhook, through the HTTP function, to the emulator.",
+}
+
+
+@dataclass
+class ServeOptions:
+    """What ``pushfn serve`` was asked for (the command's flags; ports 0 = any free port)."""
+
+    host: str = "127.0.0.1"
+    http_port: int = 9000
+    emulator_port: int = 9100
+    bucket_dir: Path = Path("pushfn-bucket")
+    config: list[Path] | None = None
+    no_auth: bool = False
+    demo: bool = False
+    log_format: str = "text"
+    verbose: bool = False
+    schedules: list[Schedule] = field(default_factory=list)
+
+
+class Serve:
+    """Everything ``pushfn serve`` runs; :meth:`start`, then :meth:`stop` (from any thread, once).
+
+    ``settings`` are the environment's (:meth:`pushfn.settings.Settings.from_env`). Raises
+    ``ConfigurationError`` (bad settings, weak kept secrets) or ``OSError`` (a port in use) from
+    :meth:`start`, after stopping whatever had started.
+    """
+
+    def __init__(self, options: ServeOptions, settings: Any, out: IO[str]) -> None:
+        self.options = options
+        self.base_settings = settings
+        self.out = out
+        self.stopping = threading.Event()
+        self.invocations = Invocations()
+        self.schedules = {s.name: s for s in options.schedules}
+        self.bucket = options.bucket_dir.expanduser().resolve()
+        self.service = EMULATOR
+        self.emulator: Any = None
+        self.http: Any = None
+        self.queue: Any = None
+        self.watcher: Any = None
+        self.scheduler: Any = None
+        self.auth: Any = None
+        self.settings: Any = None
+        self.runtime: Any = None
+        self.data_dir: Path | None = None
+        self._fire_lock = threading.Lock()
+
+    # --- start / stop -----------------------------------------------------------------------------
+
+    def start(self) -> Serve:
+        """Start every part (see the module docstring); returns ``self``."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from pushfn.emulator import Emulator, EmulatorSettings
+        from pushfn.http import create_app
+        from pushfn.idempotency.url import default_sqlite_path
+        from pushfn.jobs.fanout import use_local_queue
+        from pushfn.runtime import Runtime, set_runtime
+        from pushfn.serve.http_server import LocalHttp
+        from pushfn.serve.local_auth import ensure_folder, load_or_create
+        from pushfn.serve.workers import FolderWatcher, LocalQueue, Scheduler
+        from pushfn.triggers.http import http_handler
+
+        base = self.base_settings
+        self.data_dir = default_sqlite_path(base).parent
+        ensure_folder(self.data_dir)
+        if not self.options.no_auth:
+            self.auth = load_or_create(self.data_dir)
+        # Its history in the data folder, like the idempotency store: MessageIds the store replays after a
+        # restart stay the emulator's, and the inbox still shows them.
+        self.emulator = Emulator(
+            self.options.host,
+            self.options.emulator_port,
+            store=self.data_dir / EMULATOR_STORE,
+            settings=EmulatorSettings.from_settings(base),
+        ).start()
+        self.emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=(DEMO_ALIAS,), tags=("news",))
+        try:
+            self.bucket.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--bucket-dir {self.bucket}: cannot be created ({exc.strerror or type(exc).__name__})"
+            ) from None
+        self.settings = self.settings_for(base)
+        self.runtime = Runtime(settings=self.settings)
+        set_runtime(self.runtime)
+        app = create_app(runtime=self.runtime)  # ConfigurationError here: refuse to start, not 500 on every call
+        handler = http_handler(app, max_body_bytes=app.settings.max_body_bytes)
+        self.runtime.store  # noqa: B018 - a bad PUSHFN_IDEMPOTENCY_URL is refused now, not at the first push
+        self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
+        self.queue = LocalQueue(self.run_queue_job)
+        self.queue.start()
+        use_local_queue(self.queue.put)
+        self.watcher = FolderWatcher(self.bucket, self.run_file, self.stopping)
+        self.watcher.start()
+        if not self.watcher.ready.wait(10):
+            logger.warning(
+                "the bucket folder watch is slow to start; files dropped now may be missed",
+                extra={"fields": {"event": "serve.watch_slow"}},
+            )
+        self.scheduler = Scheduler(list(self.schedules.values()), self.fire_scheduled, self.stopping)
+        self.scheduler.start()
+        self.http.start()
+
+    def settings_for(self, base: Any) -> Any:
+        """``base`` with what a local run needs: the push service (see the module docstring), the bucket
+        folder as ``PUSHFN_FILE_ROOT``, :data:`DEFAULT_FILE_CONTENT` as ``PUSHFN_FILE_PUSH_SPEC`` when unset,
+        the kept local secrets unless the environment names its own, and ``PUSHFN_HTTP_AUTH=none`` with
+        ``--no-auth``."""
+        changes: dict[str, Any] = {"pushfn_file_root": str(self.bucket)}
+        if not base.pushfn_file_push_spec:
+            # A dropped file needs push content: without a sidecar it gets this one, so a first try works.
+            changes["pushfn_file_push_spec"] = json.dumps(DEFAULT_FILE_CONTENT)
+        if base.is_set("push_endpoint"):
+            self.service = ENDPOINT
+        elif _has_real_credentials(base) and base.push_app_key:
+            self.service = REAL
+        else:
+            self.service = EMULATOR
+            emulator = self.emulator.settings
+            changes.update(
+                push_endpoint=self.emulator.url,
+                alibaba_cloud_access_key_id=emulator.access_key_id,
+                alibaba_cloud_access_key_secret=emulator.access_key_secret,
+                alibaba_cloud_security_token=None,
+                push_app_key=str(emulator.app_keys[0]),
+            )
+        if self.options.no_auth:
+            changes["pushfn_http_auth"] = "none"
+        elif self.auth is not None:
+            from pushfn.http.settings import hash_api_key
+
+            if not base.pushfn_webhook_secrets:
+                changes["pushfn_webhook_secrets"] = self.auth.webhook_secret
+            if not base.pushfn_api_keys:
+                changes["pushfn_api_keys"] = f"{self.auth.tenant}:{hash_api_key(self.auth.api_key)}"
+        return base.replace(**changes)
+
+    def stop(self) -> None:
+        """Stop every part, newest first; each lets its work in flight finish. Safe to call twice."""
+        from pushfn.jobs.fanout import use_local_queue
+
+        self.stopping.set()
+        if self.http is not None:
+            self.http.stop()
+            self.http = None
+        for thread in (self.scheduler, self.watcher):
+            if thread is not None and thread.is_alive():
+                thread.join()
+        self.scheduler = self.watcher = None
+        if self.queue is not None:
+            self.queue.close()
+            self.queue = None
+            use_local_queue(None)
+        if self.runtime is not None:
+            from pushfn.runtime import reset_runtime
+
+            reset_runtime(self.runtime)
+            self.runtime.close()
+            self.runtime = None
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    # --- the functions ------------------------------------------------------------------------------
+
+    def _http_function(self, handler: Any) -> Any:
+        def function(environ: dict[str, Any], start_response: Any) -> Any:
+            method, path = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO") or "/")
+            answer: dict[str, Any] = {}
+
+            def call(context: LocalContext) -> list[bytes]:
+                environ["fc.context"] = context
+                environ["fc.request_uri"] = path + (
+                    f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
+                )
+
+                def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                    answer["status"], answer["headers"] = status, headers
+                    return start_response(status, headers, exc_info)
+
+                return list(handler(environ, capture))
+
+            def describe(body: list[bytes]) -> InvocationOutcome:
+                status = str(answer.get("status", "500")).split(" ")[0]
+                try:
+                    data = json.loads(b"".join(body)) if body else None
+                except ValueError:
+                    data = None
+                slug = ""
+                if isinstance(data, dict) and isinstance(data.get("type"), str) and not status.startswith("2"):
+                    slug = " " + data["type"].rsplit(":", 1)[-1]
+                return InvocationOutcome(status + slug, message_ids(data) if status.startswith("2") else [])
+
+            # The request's idempotency key when it names one (a signed webhook's id wins, as in the function).
+            named = environ.get("HTTP_WEBHOOK_ID") or environ.get("HTTP_IDEMPOTENCY_KEY")
+            key = f"{method} {path}" + (f" {str(named)[:40]}" if named else "")
+            return self.invocations.run("http_push", "http", key, call, describe)
+
+        return function
+
+    def fire(self, name: str, when: datetime | None = None, *, trigger: str = "fire") -> Any:
+        """Run the timer function for schedule ``name`` now (or as fired at ``when``); its answer.
+        Raises ``KeyError`` for an unknown name, and what the handler raises."""
+        from pushfn.jobs.scheduled import handle_timer_event
+        from pushfn.serve.workers import utc_now
+
+        schedule = self.schedules[name]
+        event = schedule.event(when or utc_now())
+        return self.invocations.run(
+            "scheduled_push", trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+        )
+
+    def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
+        """The timer's callback: :meth:`fire` at the scheduled time."""
+        return self.fire(schedule.name, when, trigger="timer")
+
+    def run_file(self, path: Path) -> Any:
+        """Run the file function for a file in the bucket folder, as an OSS ``ObjectCreated:PutObject``
+        event (ETag: the content's MD5, as OSS gives for a simple upload, so the same content dropped
+        again is the same version and sends nothing twice)."""
+        from pushfn.jobs.files import handle_object_event
+        from pushfn.triggers.events.objects import StoredObject, oss_event
+
+        key = path.relative_to(self.bucket).as_posix()
+        digest = hashlib.md5(usedforsecurity=False)
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        size = path.stat().st_size
+        event = oss_event([StoredObject(key, etag=digest.hexdigest().upper(), size=size)], bucket="local")
+
+        def describe(result: Any) -> InvocationOutcome:
+            files = result.get("files", []) if isinstance(result, dict) else []
+            status = ",".join(str(f.get("status")) for f in files) or str(result.get("status", "skipped"))
+            ids: list[str] = []
+            report = path.with_name(path.name + ".report.json")
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                ids = message_ids(json.loads(report.read_bytes()).get("chunks", {}).get("sent", []))
+            return InvocationOutcome(status, ids)
+
+        return self.invocations.run(
+            "file_push", "bucket", key, lambda context: handle_object_event(event, context), describe
+        )
+
+    def enqueue(self, message: Any) -> str:
+        """Put ``message`` (a JSON value: a push spec or an envelope) on the local queue as one SQS record;
+        the record's messageId."""
+        from pushfn.triggers.events.queue import SqsRecord, sqs_event
+
+        record = SqsRecord(body=json.dumps(message, ensure_ascii=False), message_id=str(uuid.uuid4()))
+        self.queue.put(sqs_event([record]))
+        return record.message_id
+
+    def run_queue_job(self, event: Any) -> Any:
+        """The local queue's worker: the queue function on one event (an SQS batch, or a fan-out job)."""
+        from pushfn.jobs.queued import handle_queue_event
+
+        label = "fanout" if isinstance(event, bytes) else "queue"
+        key = _job_key(event)
+
+        def describe(result: Any) -> InvocationOutcome:
+            failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+            outcome = (
+                f"retry {len(failures)}"
+                if failures
+                else str(result.get("status", "ok"))
+                if isinstance(result, dict)
+                else "ok"
+            )
+            return InvocationOutcome(outcome, message_ids(result))
+
+        return self.invocations.run(
+            "queue_push", label, key, lambda context: handle_queue_event(event, context), describe
+        )
+
+    # --- control ------------------------------------------------------------------------------------
+
+    def control(self, method: str, route: str, body: bytes) -> tuple[int, Any]:
+        """The ``/_serve/`` routes (:mod:`pushfn.serve.http_server`): ``(status, JSON answer)``."""
+        from pushfn.json_input import JsonInputError, decode_json
+        from pushfn.serve.http_server import ServeRequestError
+
+        if route in ("", "status"):
+            if method != "GET":
+                raise ServeRequestError(405, "use GET")
+            return 200, self.describe()
+        if route.startswith("fire/"):
+            if method != "POST":
+                raise ServeRequestError(405, "use POST")
+            name = route[len("fire/") :]
+            if name not in self.schedules:
+                known = ", ".join(sorted(self.schedules)) or "none are declared"
+                raise ServeRequestError(404, f"no schedule {name!r} (known: {known})")
+            try:
+                return 200, self.fire(name)
+            except Exception as exc:
+                return 500, {"error": f"the timer function raised {type(exc).__name__}", "detail": str(exc)[:500]}
+        if route == "queue":
+            if method != "POST":
+                raise ServeRequestError(405, "use POST")
+            try:
+                message = decode_json(body)
+            except JsonInputError as exc:
+                raise ServeRequestError(400, f"the body is not JSON: {exc.detail}") from None
+            return 202, {"queued": self.enqueue(message)}
+        raise ServeRequestError(404, "no such control route (GET /_serve/, POST /_serve/fire/NAME, POST /_serve/queue)")
+
+    def describe(self) -> dict[str, Any]:
+        """What runs where, as ``GET /_serve/`` answers it (no secrets)."""
+        return {
+            "http": self.http.url if self.http else None,
+            "emulator": self.emulator.url if self.emulator else None,
+            "inbox": f"{self.emulator.url}/" if self.emulator else None,
+            "push_service": self.service,
+            "bucket": str(self.bucket),
+            "data": str(self.data_dir),
+            "schedules": [
+                {"name": s.name, "expression": s.expression, "enabled": s.enabled, "source": s.source}
+                for s in self.schedules.values()
+            ],
+            "invocations": self.invocations.count,
+            "recent": [
+                {
+                    "function": line.function,
+                    "trigger": line.trigger,
+                    "key": line.key,
+                    "outcome": line.outcome,
+                    "message_ids": list(line.message_ids),
+                    "ms": line.ms,
+                    "request_id": line.request_id,
+                }
+                for line in self.invocations.lines[-20:]
+            ],
+        }
+
+    # --- demo ---------------------------------------------------------------------------------------
+
+    def demo(self) -> None:
+        """Send one signed webhook push through the HTTP function and drop the sample file."""
+        import requests
+
+        body = json.dumps(DEMO_PUSH).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.auth is not None:
+            headers.update(webhook_headers(self.auth.webhook_secret, body))
+        with requests.Session() as session:
+            session.trust_env = False  # loopback: no proxy from the environment
+            session.post(f"{self.http.url}/push", data=body, headers=headers, timeout=30)
+        write_demo_file(self.bucket)
+
+
+def webhook_headers(secret: str, body: bytes, *, webhook_id: str | None = None) -> dict[str, str]:
+    """The three Standard Webhooks headers signing ``body`` with ``secret`` (``whsec_…`` or text), now."""
+    from pushfn.http import sign_webhook
+    from pushfn.http.settings import webhook_secret_bytes
+
+    ident = webhook_id or f"msg_{uuid.uuid4().hex}"
+    stamp = int(time.time())
+    return {
+        "webhook-id": ident,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign_webhook(webhook_secret_bytes(secret), ident, stamp, body),
+    }
+
+
+def write_demo_file(bucket: Path) -> Path:
+    """Write the sample CSV (and its ``.push.json`` content first, so the run finds it); its path."""
+    (bucket / f"{DEMO_FILE}.push.json").write_text(json.dumps(DEMO_CONTENT) + "\n", encoding="utf-8")
+    target = bucket / DEMO_FILE
+    staging = bucket / f".{DEMO_FILE}.tmp"  # hidden: the watcher ignores it until the rename
+    # A new version each time (the comment line changes the ETag), so a second --demo pushes again.
+    staging.write_text(f"# pushfn serve --demo, {uuid.uuid4()}\ndevice_id\n{DEMO_DEVICE}\n", encoding="utf-8")
+    staging.replace(target)
+    return target
+
+
+#: Settings naming a source of real credentials (the profile and role ones arrive with the CLI-profile
+#: and OIDC providers; read with getattr so serve works with or without them).
+_REAL_CREDENTIAL_SETTINGS = (
+    "alibaba_cloud_access_key_id",
+    "push_access_key_id",
+    "alibaba_cloud_credentials_uri",
+    "alibaba_cloud_ecs_metadata",
+    "alibaba_cloud_profile",
+    "alibaba_cloud_role_arn",
+)
+
+
+def _has_real_credentials(settings: Any) -> bool:
+    return any(getattr(settings, name, None) for name in _REAL_CREDENTIAL_SETTINGS)
+
+
+def _describe_summary(result: Any) -> InvocationOutcome:
+    if not isinstance(result, dict):
+        return InvocationOutcome("ok")
+    key = result.get("key")
+    return InvocationOutcome(
+        str(result.get("status", "ok")), message_ids(result), key if isinstance(key, str) else None
+    )
+
+
+def _job_key(event: Any) -> str:
+    if isinstance(event, bytes):
+        try:
+            return str(json.loads(event).get("key", "job"))[:60]
+        except (ValueError, AttributeError):
+            return "job"
+    records = event.get("Records") if isinstance(event, dict) else None
+    return str(records[0].get("messageId", "message")) if records else "message"
+
+
+__all__ = ["DEMO_DEVICE", "DEMO_FILE", "Serve", "ServeOptions", "webhook_headers", "write_demo_file"]
