@@ -113,15 +113,25 @@ class Invocation:
 
 
 def load_handler(function: str) -> Callable[..., Any]:
-    """The deployed handler of ``function`` (a key of :data:`FUNCTIONS`), imported now.
+    """The deployed handler of ``function`` (a key of :data:`FUNCTIONS`), imported now and wrapped as
+    its ``index.py`` wraps it.
 
     Raises :class:`LocalInputError` for another name.
     """
     target = FUNCTIONS.get(function)
     if target is None:
         raise LocalInputError("FUNCTION", "unknown", f"{function!r} is not one of {', '.join(FUNCTIONS)}")
+    return _deployed(target)
+
+
+def _deployed(target: str) -> Callable[..., Any]:
+    """``module:attribute`` imported and wrapped by :func:`~pushfn.logs.entry_point`, as each
+    ``index.py`` wraps it (request id bound on every log record); looked up at each call, so a test
+    may replace the module's attribute."""
+    from pushfn.logs import entry_point
+
     module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return entry_point(getattr(importlib.import_module(module), attribute))
 
 
 def read_event(source: str, stdin: IO[bytes], option: str = "--event") -> bytes:
