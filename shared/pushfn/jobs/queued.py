@@ -259,17 +259,18 @@ def _record_chunk(
         return outcome
     from pushfn.targets.parts import ChunkOutcome, record_part
 
-    index = job.job.chunk
+    index, version = job.job.chunk, job.job.etag
     if outcome.succeeded:
         result = next((i.result for i in outcome.items if i.result is not None), None) or {}
         message_id = result.get("MessageId") or ",".join(result.get("MessageIds") or [])
-        part = ChunkOutcome(index, "sent", message_id=str(message_id), request_id=result.get("RequestId"))
+        part = ChunkOutcome(index, "sent", version, message_id=str(message_id), request_id=result.get("RequestId"))
     else:
         failure = outcome.failure
         error = next((i.error for i in outcome.items if i.error is not None), None)
         part = ChunkOutcome(
             index,
             "failed",
+            version,
             request_id=getattr(error, "request_id", None),
             code=(failure.code or failure.reason) if failure else "failed",
             message=failure.message if failure else "",

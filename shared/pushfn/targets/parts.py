@@ -8,7 +8,8 @@ Names, beside the report and named after it (:func:`~pushfn.targets.readers.repo
 
 A part (:class:`ChunkOutcome`)::
 
-    {"version": 1, "index": 3, "outcome": "sent" | "failed" | "maybe_sent",
+    {"version": 1, "index": 3, "source_version": "<the file's ETag or version id>",
+     "outcome": "sent" | "failed" | "maybe_sent",
      "message_id": "..." | null, "request_id": "..." | null,          # sent (maybe_sent: request_id)
      "code": "..." | null, "message": "...", "dead_letter": "..." | null,   # failed
      "reason": "..."}                                                  # maybe_sent
@@ -17,6 +18,11 @@ A part (:class:`ChunkOutcome`)::
 two chunk jobs that each read the report, add their outcome and write it back would lose one of the two
 outcomes. Here every part has exactly one writer (the job of that chunk), so no update is lost, and a
 redelivered job only rewrites its own part with the same outcome: a chunk is never counted twice.
+
+**Versions.** Parts are named after the report, and the report after the object's key, so the parts of
+an earlier upload of the same key are still there when a new one is fanned out. Each part names the file
+version it is of (``source_version``: the chunk job's ``etag``, the report's ``source.version``), and a
+part of another version counts as absent: the new version's job overwrites it.
 
 **Completing** (:func:`complete_report`). After writing its part a job lists the parts; when every chunk
 the report lists as ``queued`` has one, it rebuilds the report from the file function's document and
@@ -72,10 +78,11 @@ def part_index(name: str, report_key: str) -> int | None:
 @dataclass(frozen=True)
 class ChunkOutcome:
     """What one fanned-out chunk came to (see the module docstring for the JSON); ``outcome`` is one of
-    :data:`OUTCOMES`."""
+    :data:`OUTCOMES`, ``source_version`` the version of the file the chunk is of (its job's ``etag``)."""
 
     index: int
     outcome: str
+    source_version: str = ""
     message_id: str | None = None
     request_id: str | None = None
     code: str | None = None
@@ -88,6 +95,7 @@ class ChunkOutcome:
         return {
             "version": PART_VERSION,
             "index": self.index,
+            "source_version": self.source_version,
             "outcome": self.outcome,
             "message_id": self.message_id,
             "request_id": self.request_id,
@@ -108,6 +116,9 @@ class ChunkOutcome:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         texts = {}
+        if not isinstance(data.get("source_version"), str):
+            raise ValueError("source_version must be a string (the file's ETag or version id)")
+        texts["source_version"] = data["source_version"]
         for name in ("message_id", "request_id", "code", "dead_letter"):
             value = data.get(name)
             if value is not None and not isinstance(value, str):
@@ -170,6 +181,7 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
     waiting = set(report.queued)
     if not waiting or not waiting <= present:
         return None
+    outcomes = []
     for index in sorted(waiting):
         part = reader.read_bytes(bucket, part_key(report_key, index), MAX_PART_BYTES)
         if part is None:  # listed, then gone: only a person deleting parts does that
@@ -180,6 +192,10 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
             raise ValueError(f"the part of chunk {index} is unusable: {exc}") from None
         if outcome.index != index:
             raise ValueError(f"the part of chunk {index} names chunk {outcome.index}")
+        if outcome.source_version != report.version:
+            return None  # a part of an earlier upload of this key: this version's job has yet to replace it
+        outcomes.append(outcome)
+    for outcome in outcomes:
         outcome.apply(report)
     merged = report.to_dict()
     merged["stopped"] = None
