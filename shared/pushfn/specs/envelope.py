@@ -29,6 +29,8 @@ report, :mod:`pushfn.targets.parts`). Its names are checked before any store is 
 a bucket name S3 and OSS both allow (3-63 of ``a-z 0-9 . -``, starting and ending alphanumeric), a
 report key that is a safe object name (no ``..`` segment, no absolute path, no control character)
 ending in ``.report.json``, and a region of ``a-z 0-9 -`` only (it becomes part of an endpoint host).
+The report must be the one of the job's own ``source`` (``<bucket>/<key>`` → bucket ``bucket``, key
+``<key>.report.json``): a chunk records its outcome only in its own file's report.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
 from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, decode_json, describe_json_type
@@ -112,6 +114,19 @@ class ChunkJob(_Envelope):
     action: Literal["Push", "MassPush"] = "Push"
     params: dict[str, Any]
     report: ReportRef | None = None
+
+    @field_validator("report")
+    @classmethod
+    def _own_report(cls, value: ReportRef | None, info: ValidationInfo) -> ReportRef | None:
+        # A part is recorded among the report's parts: a job naming another file's report would write
+        # (and could complete) that file's outcomes with a chunk it never was.
+        job = info.data.get("job")
+        if value is not None and job is not None:
+            from pushfn.targets.readers import REPORT_SUFFIX
+
+            if job.source != f"{value.bucket}/{value.key[: -len(REPORT_SUFFIX)]}":
+                raise ValueError("the report must be the job's own source's: <bucket>/<key> + .report.json")
+        return value
 
     def default_key(self) -> str:
         """``chunk:<source>:<etag>:<chunk>``: the key when the envelope has none, the same for the same
