@@ -82,3 +82,121 @@ def test_a_chunk_job_cannot_record_its_part_in_another_files_report(report: dict
         parse_job(_chunk_body(**report))
     assert "report" in str(caught.value)
     parse_job(_chunk_body())  # its own report is accepted
+
+
+# --- credentials: the CLI profile, the OIDC token file, STS answers ----------------------------------
+
+AK_ID, AK_SECRET = "LTAI5tReviewKeyId0001", "review-secret-0123456789abcdef"
+ROLE_ARN = "acs:ram::1234567890123456:role/push-role"
+
+
+def _cli_config(tmp_path: Path, profile: dict[str, Any]) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"current": "p", "profiles": [{"name": "p", **profile}]}), encoding="utf-8")
+    return path
+
+
+def _sts_profile(**extra: Any) -> dict[str, Any]:
+    return {
+        "mode": "StsToken",
+        "access_key_id": "STS.x",
+        "access_key_secret": AK_SECRET,
+        "sts_token": "sts-token-value-xyz",
+        **extra,
+    }
+
+
+def test_a_cli_profiles_expired_sts_token_is_refused_by_name(tmp_path: Path) -> None:
+    """A ``StsToken`` profile whose ``sts_expiration`` (epoch seconds, as aliyun-cli writes it) has passed.
+    Before: the expired token was used, and every push failed at the service with a token error that did
+    not say which profile to renew. Now a CredentialsError names the profile, the field and the time."""
+    from pushfn.push.credentials import CliProfileCredentials
+    from pushfn.push.errors import CredentialsError
+
+    now = 1_750_000_000.0
+    expired = CliProfileCredentials(
+        _cli_config(tmp_path, _sts_profile(sts_expiration=int(now) - 60)), clock=lambda: now
+    )
+    with pytest.raises(CredentialsError, match=r"profile .p.: the STS token expired at .*sts_expiration") as caught:
+        expired.get_credentials()
+    assert AK_SECRET not in str(caught.value) and "sts-token-value-xyz" not in str(caught.value)
+    valid = CliProfileCredentials(_cli_config(tmp_path, _sts_profile(sts_expiration=int(now) + 600)), clock=lambda: now)
+    creds = valid.get_credentials()
+    assert creds is not None and creds.expiration == now + 600 and creds.security_token == "sts-token-value-xyz"
+    unknown = CliProfileCredentials(_cli_config(tmp_path, _sts_profile(sts_expiration=0)), clock=lambda: now)
+    assert unknown.get_credentials().expiration is None  # 0: the CLI's "not recorded"
+
+
+@pytest.mark.parametrize("value", ["tomorrow", 1.5, True, [], -1])
+def test_a_cli_profiles_sts_expiration_of_the_wrong_type_is_refused_by_name(tmp_path: Path, value: Any) -> None:
+    """``sts_expiration`` that is no whole number of epoch seconds: refused naming the field (before:
+    silently ignored, so an expired token was used without a word)."""
+    from pushfn.push.credentials import CliProfileCredentials
+    from pushfn.push.errors import CredentialsError
+
+    provider = CliProfileCredentials(_cli_config(tmp_path, _sts_profile(sts_expiration=value)))
+    with pytest.raises(CredentialsError, match="sts_expiration"):
+        provider.get_credentials()
+
+
+def _bounded_child(code: str) -> Any:
+    """Run ``code`` in a child Python with 1 GB of address space and 60 s: a read without end fails
+    there (MemoryError, or killed) instead of taking this machine's memory."""
+    import os
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, preexec_fn=limit, env=env
+    )
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
+def test_a_cli_config_that_is_a_device_is_refused_not_read_without_end(tmp_path: Path, target: str) -> None:
+    """``~/.aliyun/config.json`` a symlink to an endless device. Before: read whole (``read_bytes``)
+    until memory ran out. Now refused at once: not a regular file."""
+    link = tmp_path / "config.json"
+    link.symlink_to(target)
+    code = (
+        "from pushfn.push.credentials import CliProfileCredentials\n"
+        "from pushfn.push.errors import CredentialsError\n"
+        f"try:\n    CliProfileCredentials({str(link)!r}).get_credentials()\n"
+        "except CredentialsError as exc:\n    print('refused:', exc)\n"
+    )
+    done = _bounded_child(code)
+    assert done.returncode == 0 and "refused:" in done.stdout and "not a regular file" in done.stdout, done.stderr
+
+
+def test_an_oidc_token_file_that_is_a_device_is_refused_not_read_without_end(tmp_path: Path) -> None:
+    """``ALIBABA_CLOUD_OIDC_TOKEN_FILE`` a symlink to ``/dev/zero``: the same fault and fix as the CLI
+    profile's (before: read until memory ran out, since the token is read before STS is called)."""
+    link = tmp_path / "token"
+    link.symlink_to("/dev/zero")
+    code = (
+        "from pushfn.push.credentials import OidcRoleCredentials\n"
+        "from pushfn.push.errors import CredentialsError\n"
+        f"p = OidcRoleCredentials({ROLE_ARN!r}, 'acs:ram::1:oidc-provider/x', {str(link)!r})\n"
+        "try:\n    p._read_token()\n"
+        "except CredentialsError as exc:\n    print('refused:', exc)\n"
+    )
+    done = _bounded_child(code)
+    assert done.returncode == 0 and "refused:" in done.stdout and "not a regular file" in done.stdout, done.stderr
+
+
+def test_a_cli_config_larger_than_any_real_one_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    """A 40 MB ``config.json`` (a real one is a few KB): refused naming the size limit."""
+    from pushfn.push.credentials import CliProfileCredentials
+    from pushfn.push.errors import CredentialsError
+
+    path = tmp_path / "config.json"
+    with path.open("wb") as handle:
+        handle.write(b'{"current": "p", "pad": "')
+        handle.truncate(40 * 1024 * 1024)
+    with pytest.raises(CredentialsError, match="larger than"):
+        CliProfileCredentials(path).get_credentials()

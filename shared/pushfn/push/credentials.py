@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from pushfn.api_time import parse_api_time
+from pushfn.api_time import format_api_time, parse_api_time
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import CredentialsError
 from pushfn.settings import Settings
@@ -52,6 +52,8 @@ logger = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 15 * 60
 #: ECS metadata service (reachable only inside an ECS instance).
 ECS_METADATA_URL = "http://100.100.100.200"
+#: Largest credential file read (a CLI config holds a few profiles of ~1 KB, an OIDC token ~1-2 KB).
+MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
 
 
 class Credentials:
@@ -119,7 +121,8 @@ class CredentialsProvider(Protocol):
 
 
 class StaticCredentials:
-    """Fixed keys given in code or configuration; ``source`` names where they came from (``explicit``)."""
+    """Fixed keys given in code or configuration; ``source`` names where they came from (``explicit``),
+    ``expiration`` when they stop working (epoch seconds; None: unknown or never)."""
 
     def __init__(
         self,
@@ -128,8 +131,11 @@ class StaticCredentials:
         security_token: str | None = None,
         *,
         source: str = "explicit",
+        expiration: float | None = None,
     ) -> None:
-        self._credentials = Credentials(access_key_id, access_key_secret, security_token or None, source=source)
+        self._credentials = Credentials(
+            access_key_id, access_key_secret, security_token or None, expiration=expiration, source=source
+        )
 
     def get_credentials(self) -> Credentials:
         """The fixed keys (never ``None``)."""
@@ -260,6 +266,29 @@ def read_ini_section(path: Path, section: str) -> dict[str, str]:
     except OSError as exc:
         raise CredentialsError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     return dict(parser[section]) if parser.has_section(section) else {}
+
+
+def read_credential_file(path: Path, where: str, limit: int = MAX_CREDENTIAL_FILE_BYTES) -> bytes:
+    """The bytes of the small file ``path`` (at most ``limit``); ``where`` prefixes every error.
+
+    Raises :class:`~pushfn.push.errors.CredentialsError` when it cannot be read, is not a regular file
+    (a device such as ``/dev/zero`` or a FIFO would be read without end, or block: refused before any
+    read), or is larger than ``limit`` (refused without reading it whole).
+    """
+    import stat  # only when there is a file to read
+
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CredentialsError(f"{where}: not a regular file")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CredentialsError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > limit:
+        raise CredentialsError(f"{where}: larger than {limit} bytes, which no credential file is")
+    return data
 
 
 # --- temporary credentials that must be refreshed ------------------------------------------------
@@ -561,13 +590,11 @@ class OidcRoleCredentials(_AssumedRole):
 
     def _read_token(self) -> str:
         path = self._token_file
+        data = read_credential_file(path, f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}")  # type: ignore[arg-type]
         try:
-            token = path.read_text(encoding="utf-8-sig").strip()  # type: ignore[union-attr]
+            token = data.decode("utf-8-sig").strip()
         except UnicodeDecodeError:
             raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: not UTF-8 text") from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: cannot be read ({reason})") from None
         if not token:
             raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: the file is empty")
         return token
@@ -608,12 +635,14 @@ class CliProfileCredentials:
     ``provider/cli_profile.py``):
 
     - ``AK``: ``access_key_id``, ``access_key_secret``;
-    - ``StsToken``: the same and ``sts_token``;
+    - ``StsToken``: the same and ``sts_token``, optional ``sts_expiration`` (epoch seconds; 0 when not
+      recorded): once it has passed, every call raises CredentialsError saying the token expired;
     - ``RamRoleArn``: the AK pair and ``ram_role_arn``, optional ``ram_session_name``,
       ``expired_seconds`` (≥ 900, default 3600), ``sts_region``, ``policy``, ``external_id``: the
       role is assumed through STS (:class:`RamRoleArnCredentials`) and refreshed before it expires.
 
-    ``None`` when the file does not exist. The file is read on first use and again only when it
+    ``None`` when the file does not exist. The file must be a regular file of at most
+    :data:`MAX_CREDENTIAL_FILE_BYTES` (:func:`read_credential_file`). It is read on first use and again only when it
     changes (size or modification time). Raises :class:`~pushfn.push.errors.CredentialsError` naming
     the file and the field for anything else: not JSON, no profile chosen, no such profile, a mode
     pushfn does not read, a missing or mistyped field.
@@ -636,6 +665,7 @@ class CliProfileCredentials:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._inner: CredentialsProvider | None = None
+        self._chosen = ""
 
     def __repr__(self) -> str:
         return f"CliProfileCredentials({self._path}, profile={self._profile or 'current'})"
@@ -654,16 +684,21 @@ class CliProfileCredentials:
                 self._inner = self._load()
                 self._stamp = stamp
             inner = self._inner
-        return inner.get_credentials()
+        creds = inner.get_credentials()
+        if creds is not None and creds.expiration is not None and creds.expiration <= self._clock():
+            # Checked on every call, not at load: the file does not change while its token runs out.
+            raise CredentialsError(
+                f"{self._path}: profile {self._chosen!r}: the STS token expired at "
+                f'{format_api_time(creds.expiration)} ("sts_expiration"); renew it with `aliyun configure`'
+            )
+        return creds
 
     def _load(self) -> CredentialsProvider:
         from pushfn.json_input import JsonInputError, decode_json  # only when there is a file to read
 
         path = self._path
         try:
-            config = decode_json(path.read_bytes())
-        except OSError as exc:
-            raise CredentialsError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+            config = decode_json(read_credential_file(path, str(path)))
         except JsonInputError as exc:
             raise CredentialsError(f"{path}: {exc}") from None
         if not isinstance(config, dict):
@@ -681,7 +716,9 @@ class CliProfileCredentials:
                 )
         for entry in profiles:
             if isinstance(entry, dict) and entry.get("name") == name:
-                return self._provider(entry, name)
+                provider = self._provider(entry, name)
+                self._chosen = name
+                return provider
         known = ", ".join(str(e.get("name")) for e in profiles if isinstance(e, dict)) or "none"
         raise CredentialsError(f"{path}: no profile named {name!r} (chosen by {chosen_by}); profiles: {known}")
 
@@ -712,7 +749,13 @@ class CliProfileCredentials:
         if mode == "AK":
             return StaticCredentials(key_id, secret, source=source)
         if mode == "StsToken":
-            return StaticCredentials(key_id, secret, text("sts_token"), source=source)
+            expires = profile.get("sts_expiration")
+            if isinstance(expires, bool) or not isinstance(expires, int | None) or (expires or 0) < 0:
+                raise CredentialsError(f'{where}: "sts_expiration" must be whole epoch seconds (0: not recorded)')
+            token = text("sts_token")
+            return StaticCredentials(
+                key_id, secret, token, source=source, expiration=float(expires) if expires else None
+            )
         from pushfn.push.sts import check_duration, sts_endpoint
 
         settings = self._settings
