@@ -200,3 +200,58 @@ def test_a_cli_config_larger_than_any_real_one_is_refused_without_reading_it_who
         handle.truncate(40 * 1024 * 1024)
     with pytest.raises(CredentialsError, match="larger than"):
         CliProfileCredentials(path).get_credentials()
+
+
+def _role(sts_clock: Any, provider_clock: Any) -> tuple[Any, Any]:
+    """A RamRoleArn provider reading ``provider_clock`` against the FAKE STS stand-in reading ``sts_clock``."""
+    from tests.push.sts_standin import StsStandIn
+
+    from pushfn.push.credentials import RamRoleArnCredentials, StaticCredentials
+    from pushfn.settings import Settings
+
+    sts = StsStandIn(callers={AK_ID: AK_SECRET}, clock=sts_clock)
+    provider = RamRoleArnCredentials(
+        StaticCredentials(AK_ID, AK_SECRET),
+        ROLE_ARN,
+        settings=Settings(pushfn_sts_endpoint=sts.url),
+        clock=provider_clock,
+    )
+    return sts, provider
+
+
+def test_sts_credentials_that_expired_already_are_refused_not_used() -> None:
+    """STS answers credentials whose Expiration has passed by this machine's clock (its clock is hours
+    fast, or the answer is wrong). Before: they were handed out, every push failed at the service, and
+    every call asked STS again. Now a CredentialsError says so and points at the clock."""
+    from tests.support import Clock
+
+    from pushfn.push.errors import CredentialsError
+
+    clock = Clock()
+    sts, provider = _role(lambda: clock.now - 7200, clock)
+    try:
+        with pytest.raises(CredentialsError, match=r"already expired.*clock"):
+            provider.get_credentials()
+    finally:
+        sts.close()
+
+
+def test_sts_credentials_inside_the_refresh_margin_are_not_fetched_again_on_every_call() -> None:
+    """STS answers credentials that expire in 10 minutes while the refresh margin is 15 (this machine's
+    clock 50 minutes fast, or a role's short session). Before: each call found them "due" and called
+    STS again — one AssumeRole per push. Now they are used, and refreshed half-way to their expiry."""
+    from tests.support import Clock
+
+    clock = Clock()
+    sts, provider = _role(lambda: clock.now - 3000, clock)  # 3600 s sessions end 600 s from now here
+    try:
+        first = provider.get_credentials()
+        for _ in range(5):
+            assert provider.get_credentials() is first
+        assert len(sts.requests) == 1
+        clock.advance(310)  # past half-way to expiry: refreshed once
+        second = provider.get_credentials()
+        assert second is not first and len(sts.requests) == 2
+        assert provider.get_credentials() is second and len(sts.requests) == 2
+    finally:
+        sts.close()

@@ -322,6 +322,10 @@ def credentials_from_document(doc: Any, source: str) -> Credentials:
 class RefreshingProvider:
     """Caches temporary credentials and fetches new ones shortly before they expire.
 
+    "Shortly" is ``margin_seconds`` before, or half-way to the expiry when fresh credentials are already
+    inside the margin (never a fetch per call). Credentials fetched already expired are refused with a
+    :class:`~pushfn.push.errors.CredentialsError` that names the clock as the likely cause.
+
     One thread refreshes while the others wait on the lock; if a refresh fails while the cached
     credentials are still valid, those are served (the official SDK's "allow stale" behaviour).
     """
@@ -338,9 +342,25 @@ class RefreshingProvider:
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: Credentials | None = None
+        self._refresh_at = 0.0  # clock value from which the cached credentials are fetched again
 
     def _fresh(self, creds: Credentials | None) -> bool:
-        return creds is not None and (creds.expiration is None or creds.expiration - self._margin > self._clock())
+        return creds is not None and (creds.expiration is None or self._clock() < self._refresh_at)
+
+    def _fetched(self) -> Credentials:
+        """Fetch, refusing credentials that have already expired, and set when to fetch again."""
+        creds = self._fetch()
+        now = self._clock()
+        if creds.expiration is not None:
+            if creds.expiration <= now:
+                raise CredentialsError(
+                    f"{creds.source}: the credentials fetched already expired at {format_api_time(creds.expiration)}; "
+                    f"is this machine's clock right? (it reads {format_api_time(now)})"
+                )
+            # Within the margin already (a short session, or a clock ahead of the source's): used until
+            # half-way to their expiry, not fetched again on every call.
+            self._refresh_at = max(creds.expiration - self._margin, now + (creds.expiration - now) / 2)
+        return creds
 
     def get_credentials(self) -> Credentials:
         """The cached credentials while they are more than ``margin_seconds`` from expiry, else fresh ones.
@@ -355,7 +375,7 @@ class RefreshingProvider:
             if self._fresh(self._cached):
                 return self._cached  # type: ignore[return-value]
             try:
-                self._cached = self._fetch()
+                self._cached = self._fetched()
                 logger.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
             except CredentialsError:
                 stale = self._cached
