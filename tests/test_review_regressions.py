@@ -255,3 +255,36 @@ def test_sts_credentials_inside_the_refresh_margin_are_not_fetched_again_on_ever
         assert provider.get_credentials() is second and len(sts.requests) == 2
     finally:
         sts.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"Code": "X" * 5000, "Message": "m", "RequestId": {"nested": [1] * 1000}},
+        {"Code": "Bad\nforged: line", "Message": "one\r\ntwo \x1b[31mred", "RequestId": "r\nid"},
+        {"Code": ["not", "text"], "Message": 42, "RequestId": None},
+    ],
+)
+def test_an_sts_refusal_is_shown_on_one_bounded_line(answer: dict[str, Any]) -> None:
+    """STS (or something answering in its place) refuses with a huge, multi-line or mistyped Code,
+    Message or RequestId. Before: echoed whole (8 KB of Code, a dict's repr as RequestId) and with its
+    newlines and escape sequences, so one refusal forged lines in a terminal or a plain log. Now each
+    field is one printable line of bounded length."""
+    from pushfn.push.errors import CredentialsError
+    from pushfn.push.sts import _credentials_from_answer
+
+    with pytest.raises(CredentialsError) as caught:
+        _credentials_from_answer("AssumeRole", 400, json.dumps(answer).encode(), "ram-role-arn")
+    text = str(caught.value)
+    assert len(text) < 600 and text.isprintable() and text.startswith("ram-role-arn: STS AssumeRole refused: HTTP 400")
+
+
+def test_an_sts_answer_with_an_unreadable_expiration_names_sts() -> None:
+    """HTTP 200 with ``Credentials.Expiration`` "soon". Before: "unreadable credential Expiration 'soon'",
+    naming neither the source nor STS. Now the source and action come first, as in every other STS error."""
+    from pushfn.push.errors import CredentialsError
+    from pushfn.push.sts import _credentials_from_answer
+
+    creds = {"AccessKeyId": "STS.a", "AccessKeySecret": "s3cr3t-value", "SecurityToken": "t0ken", "Expiration": "soon"}
+    with pytest.raises(CredentialsError, match=r"^ram-role-arn: STS AssumeRole answer's Credentials.Expiration"):
+        _credentials_from_answer("AssumeRole", 200, json.dumps({"Credentials": creds}).encode(), "ram-role-arn")

@@ -35,6 +35,7 @@ the 900 s minimum); ``credentials-go`` (``credentials/internal/providers/ram_rol
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -224,23 +225,35 @@ def _credentials_from_answer(action: str, status: int, body: bytes, source: str)
     for field in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"):
         if not isinstance(creds.get(field), str) or not creds[field]:
             raise CredentialsError(f"{source}: STS {action} answer lacks Credentials.{field}")
+    try:
+        expiration = parse_expiration(creds["Expiration"])
+    except CredentialsError as exc:
+        raise CredentialsError(f"{source}: STS {action} answer's Credentials.Expiration: {exc}") from None
     return Credentials(
-        creds["AccessKeyId"],
-        creds["AccessKeySecret"],
-        creds["SecurityToken"],
-        expiration=parse_expiration(creds["Expiration"]),
-        source=source,
+        creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], expiration=expiration, source=source
     )
 
 
 def _refusal(status: int, doc: Any) -> str:
-    """``HTTP 403 NoPermission: <scrubbed Message> (RequestId …)``, or the bare status for a non-JSON answer."""
+    """``HTTP 403 NoPermission: <scrubbed Message> (RequestId …)``, each field one printable line of bounded
+    length, or the bare status for a non-JSON answer."""
     if not isinstance(doc, dict):
         return f"HTTP {status}, no JSON answer"
     from pushfn.push.client import service_message  # drops an echoed string-to-sign, masks secrets
 
-    code = doc.get("Code") or "no Code"
-    message = service_message(str(doc.get("Message") or ""))[:300]
-    request_id = doc.get("RequestId")
+    code = _one_line(doc.get("Code"), 80) or "no Code"
+    message = _one_line(service_message(str(doc.get("Message") or "")), 300)
+    request_id = _one_line(doc.get("RequestId"), 80)
     shown = f"HTTP {status} {code}" + (f": {message}" if message else "")
     return shown + (f" (RequestId {request_id})" if request_id else "")
+
+
+def _one_line(value: Any, limit: int) -> str:
+    """A field of STS's answer as one printable line of at most ``limit`` characters (another type, or
+    a newline or escape sequence, would forge log lines or flood them); ``""`` for no value."""
+    from pushfn.problems import printable
+
+    if value is None or value == "":
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)[: limit + 1]
+    return printable(text[: limit * 4])[:limit]
