@@ -288,3 +288,21 @@ def test_an_sts_answer_with_an_unreadable_expiration_names_sts() -> None:
     creds = {"AccessKeyId": "STS.a", "AccessKeySecret": "s3cr3t-value", "SecurityToken": "t0ken", "Expiration": "soon"}
     with pytest.raises(CredentialsError, match=r"^ram-role-arn: STS AssumeRole answer's Credentials.Expiration"):
         _credentials_from_answer("AssumeRole", 200, json.dumps({"Credentials": creds}).encode(), "ram-role-arn")
+
+
+# --- the file function's rate limiter -----------------------------------------------------------------
+
+
+def test_a_long_throttling_streak_keeps_pausing_at_the_ceiling() -> None:
+    """The service throttles 1,100 times in a row (a long incident on a warm instance; only a success
+    resets the streak). Before: the pause was ``base * 2**streak`` and past ~1,024 throttles that
+    product overflowed a float — OverflowError out of the client's retry. Now the pause stays at its
+    ceiling however long the streak."""
+    from pushfn.jobs.throttle import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0], sleep=lambda s: None, pause=1.0, max_pause=10.0)
+    for _ in range(1100):
+        pause = limiter.throttled()
+        now[0] += pause
+    assert pause == 10.0

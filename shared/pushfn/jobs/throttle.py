@@ -151,7 +151,8 @@ class RateLimiter:
         top = self._max_pause if ceiling is None else ceiling
         with self._lock:
             now = self._clock()
-            length = min(top, start * (2**self._streak))
+            # The exponent is capped: past ~1,024 throttles in a row 2**streak no longer converts to a float.
+            length = min(top, start * (2.0 ** min(self._streak, 64)))
             if retry_after is not None and retry_after > length:
                 length = min(max(top, length), retry_after)
             self._streak += 1
