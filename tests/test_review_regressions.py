@@ -306,3 +306,31 @@ def test_a_long_throttling_streak_keeps_pausing_at_the_ceiling() -> None:
         pause = limiter.throttled()
         now[0] += pause
     assert pause == 10.0
+
+
+# --- clock edges ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instant", "text"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+        ("0999-12-31T23:59:59Z", "0999-12-31T23:59:59Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+    ],
+)
+def test_api_times_keep_four_digit_years(instant: str, text: str) -> None:
+    """A year below 1000 (``pushfn event fc-timer --time 0001-01-01T00:00:00Z``). Before: strftime's
+    ``%Y`` left it unpadded on glibc — ``1-01-01T00:00:00Z``, which is not the API format and which
+    pushfn's own parser refuses. Now always ``YYYY``, from a datetime and from epoch seconds alike."""
+    from datetime import datetime
+
+    from pushfn.api_time import format_api_time, parse_api_time
+    from pushfn.local.sample_events import SampleOptions, parse_time, sample_event
+
+    when = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    assert format_api_time(when) == text
+    assert format_api_time(when.timestamp()) == text
+    assert parse_api_time(format_api_time(when)) == when.timestamp()
+    event = json.loads(sample_event("fc-timer", SampleOptions(time=parse_time(instant))))
+    assert event["triggerTime"] == text
