@@ -334,3 +334,27 @@ def test_api_times_keep_four_digit_years(instant: str, text: str) -> None:
     assert parse_api_time(format_api_time(when)) == when.timestamp()
     event = json.loads(sample_event("fc-timer", SampleOptions(time=parse_time(instant))))
     assert event["triggerTime"] == text
+
+
+# --- pushfn invoke ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "platform"),
+    [
+        ({"events": [{"eventName": "ObjectCreated:PutObject"}]}, "fc"),  # no "oss" part
+        ({"events": [{"eventName": "ObjectCreated:PutObject", "oss": {"bucket": {"name": "b"}}}]}, "fc"),
+        ({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": "x"}]}, "aws"),
+    ],
+)
+def test_invoke_does_not_call_a_malformed_object_event_ok(event: dict[str, Any], platform: str) -> None:
+    """``pushfn invoke file_push`` with an object event whose record is malformed. Before: the file
+    function skipped it (as it should: a retry cannot fix it) and ``invoke`` said ``handled → ok``, exit 0,
+    so a developer testing a hand-written event never learnt it was never read. Now exit 3 (refused),
+    naming the record; an event of another kind (``other_event``) is still a plain skip."""
+    from pushfn.local.invoke import EXIT_OK, EXIT_REFUSED, invoke
+
+    done = invoke("file_push", json.dumps(event).encode(), platform=platform)
+    assert done.outcome.exit_code == EXIT_REFUSED and "malformed" in done.outcome.reason
+    other = {"events": [{"eventName": "ObjectRemoved:DeleteObject", "oss": {}}]}
+    assert invoke("file_push", json.dumps(other).encode(), platform="fc").outcome.exit_code == EXIT_OK
