@@ -358,3 +358,47 @@ def test_invoke_does_not_call_a_malformed_object_event_ok(event: dict[str, Any],
     assert done.outcome.exit_code == EXIT_REFUSED and "malformed" in done.outcome.reason
     other = {"events": [{"eventName": "ObjectRemoved:DeleteObject", "oss": {}}]}
     assert invoke("file_push", json.dumps(other).encode(), platform="fc").outcome.exit_code == EXIT_OK
+
+
+# --- a report edited between runs ------------------------------------------------------------------------
+
+
+def _edited(tmp_path: Path, edit: Any) -> LocalFolderReader:
+    reader = LocalFolderReader(tmp_path)
+    _queued(reader, "e")
+    document = json.loads((tmp_path / "f.txt.report.json").read_text())
+    edit(document)
+    (tmp_path / "f.txt.report.json").write_text(json.dumps(document))
+    return reader
+
+
+EDITS = {
+    "planned count as text": lambda d: d["chunks"]["planned"][0].update(count="10"),
+    "planned index as text": lambda d: d["chunks"]["planned"][0].update(index="0"),
+    "planned key as number": lambda d: d["chunks"]["planned"][0].update(key=7),
+    "queued entry without sink": lambda d: d["chunks"]["queued"][0].pop("sink"),
+    "queued count as text": lambda d: d["chunks"]["queued"][1].update(count="ten"),
+    "valid as true": lambda d: d["targets"].update(valid=True),
+    "invalid line as a fraction": lambda d: d.update(invalid=[{"line": 1.5, "rule": "r", "message": "m"}]),
+    "lines_read negative": lambda d: d.update(lines_read=-3),
+    "lines_read as a float": lambda d: d.update(lines_read=1e300),
+    "duplicate line as text": lambda d: d.update(duplicate_lines=["4"]),
+    "invalid_by_rule count as text": lambda d: d.update(invalid_by_rule={"device_id": "2"}),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_a_hand_edited_report_is_refused_by_name_not_crashed_on(tmp_path: Path, edit: Any) -> None:
+    """A report edited between the file function's run and its chunk jobs (a value of another type, a
+    field gone). Before: some edits passed ``Report.from_dict`` and broke the merge later — a TypeError
+    or KeyError out of ``complete_report``, which the queue function took for a store failure and handed
+    the sent chunk back for ever (and the file function did not catch at all); others were coerced
+    silently (``int(1.5)``, a text index written back). Now each is a ValueError naming the field, the
+    report is left as it is, and the part is kept."""
+    reader = _edited(tmp_path, edit)
+    before = (tmp_path / "f.txt.report.json").read_bytes()
+    with pytest.raises(ValueError, match="not a report pushfn wrote"):
+        record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
+        record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "e", message_id="m1"))
+    assert (tmp_path / "f.txt.report.json").read_bytes() == before
+    assert (tmp_path / "f.txt.report.json.parts" / "000000.json").exists()
