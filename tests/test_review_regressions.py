@@ -402,3 +402,30 @@ def test_a_hand_edited_report_is_refused_by_name_not_crashed_on(tmp_path: Path, 
         record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "e", message_id="m1"))
     assert (tmp_path / "f.txt.report.json").read_bytes() == before
     assert (tmp_path / "f.txt.report.json.parts" / "000000.json").exists()
+
+
+# --- fan-out in process ------------------------------------------------------------------------------
+
+
+def test_an_in_process_chunk_job_asking_for_a_retry_stops_the_file_cleanly() -> None:
+    """Locally (``PUSHFN_FILE_ROOT``) a chunk job runs the queue handler in process; when its push fails
+    transiently that handler raises RetryLaterError (its way of asking the platform to deliver again).
+    Before: the error went straight through the file function (only FanoutError was caught), so the
+    run ended in a traceback with no report written. Now it is a transient hand-over failure: the file
+    stops between chunks with its reason, as when SQS or FC cannot take a job."""
+    from pushfn.jobs.fanout import Fanout, InProcessFanout
+    from pushfn.targets.chunks import Chunk
+    from pushfn.triggers import RetryLaterError
+    from pushfn.triggers.events.objects import oss_event
+    from pushfn.triggers.objects import parse_object_event
+
+    def handler(event: Any, context: Any) -> Any:
+        raise RetryLaterError("1 message", ["throttled"], message_ids=[None])
+
+    obj = parse_object_event(oss_event(["big.txt"])).objects[0]
+    report = Report(bucket=obj.bucket, key=obj.key, version=obj.version, valid=1)
+    report.add_planned(ChunkPlan(0, "chunk-0", "Push", "DEVICE", 1, 1, 1))
+    chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
+    reason, cause = Fanout(InProcessFanout(handler), 0).hand_over(obj, chunk, report)
+    assert reason is not None and "chunk 0 not queued" in reason and cause is not None
+    assert report.queued == {} and report.failed == {}

@@ -235,12 +235,19 @@ class InProcessFanout(FanoutSink):
         self._handler = handler
 
     def hand_over(self, job: dict[str, Any]) -> str:
-        """Run the queue function on the job; the job's key."""
+        """Run the queue function on the job; the job's key. A job that asks for a retry (the handler
+        raised RetryLaterError) is a transient :class:`FanoutError`: the file stops and its retry runs it again."""
         handler = self._handler
         if handler is None:
             from pushfn.jobs.queued import handle_queue_event as handler
-        # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
-        handler(json.dumps(job).encode("utf-8"), None)
+        from pushfn.triggers import RetryLaterError
+
+        try:
+            # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
+            handler(json.dumps(job).encode("utf-8"), None)
+        except RetryLaterError as exc:
+            # The platform would deliver the job again; in process the file's retry does it instead.
+            raise FanoutError(f"the chunk job asks for a retry ({'; '.join(exc.reasons[:3])[:200]})") from exc
         return str(job["key"])
 
 
