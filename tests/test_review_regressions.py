@@ -429,3 +429,40 @@ def test_an_in_process_chunk_job_asking_for_a_retry_stops_the_file_cleanly() -> 
     reason, cause = Fanout(InProcessFanout(handler), 0).hand_over(obj, chunk, report)
     assert reason is not None and "chunk 0 not queued" in reason and cause is not None
     assert report.queued == {} and report.failed == {}
+
+
+@pytest.mark.parametrize("region", ["evil.example/x#", "cn-hangzhou.evil.example", "a b", "CN_HANGZHOU", "x" * 64])
+def test_an_sts_region_cannot_change_the_sts_host(tmp_path: Path, region: str) -> None:
+    """A CLI profile's ``sts_region`` (or ``ALIBABA_CLOUD_STS_REGION``) of ``evil.example/x#``. Before:
+    pasted into ``https://sts.<region>.aliyuncs.com``, it became ``https://sts.evil.example/x#…`` and the
+    signed AssumeRole went to that host with the profile's AccessKeyId. Now refused by name before any
+    request: a region is 1-40 of ``a-z 0-9 -``."""
+    from pushfn.push.credentials import CliProfileCredentials
+    from pushfn.push.errors import CredentialsError
+    from pushfn.push.sts import sts_endpoint
+    from pushfn.settings import Settings
+
+    profile = {"mode": "RamRoleArn", "access_key_id": AK_ID, "access_key_secret": AK_SECRET}
+    provider = CliProfileCredentials(_cli_config(tmp_path, {**profile, "ram_role_arn": ROLE_ARN, "sts_region": region}))
+    with pytest.raises(CredentialsError, match=r'"sts_region".*a-z 0-9 -') as caught:
+        provider.get_credentials()
+    assert "unreachable" not in str(caught.value)
+    with pytest.raises(CredentialsError, match="ALIBABA_CLOUD_STS_REGION"):
+        sts_endpoint(Settings(alibaba_cloud_sts_region=region))
+    assert sts_endpoint(Settings(), "cn-hangzhou") == "https://sts.cn-hangzhou.aliyuncs.com"
+
+
+def test_a_missing_cli_profile_lists_a_few_names_on_one_line(tmp_path: Path) -> None:
+    """``current`` names no profile of a file with 20,000 (or with names holding newlines). Before: the
+    error listed every name — a 149 KB message — with newlines as they were. Now at most 10 names,
+    each quoted and escaped, and how many more."""
+    from pushfn.push.credentials import CliProfileCredentials
+    from pushfn.push.errors import CredentialsError
+
+    path = tmp_path / "config.json"
+    names = ["q\nforged: line", *(f"p{i}" for i in range(20_000))]
+    path.write_text(json.dumps({"current": "zz", "profiles": [{"name": n} for n in names]}), encoding="utf-8")
+    with pytest.raises(CredentialsError) as caught:
+        CliProfileCredentials(path).get_credentials()
+    text = str(caught.value)
+    assert len(text) < 600 and "\n" not in text and "+19991 more" in text and "'zz'" in text

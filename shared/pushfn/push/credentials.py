@@ -708,7 +708,7 @@ class CliProfileCredentials:
         if creds is not None and creds.expiration is not None and creds.expiration <= self._clock():
             # Checked on every call, not at load: the file does not change while its token runs out.
             raise CredentialsError(
-                f"{self._path}: profile {self._chosen!r}: the STS token expired at "
+                f"{self._path}: profile {_shown_name(self._chosen)}: the STS token expired at "
                 f'{format_api_time(creds.expiration)} ("sts_expiration"); renew it with `aliyun configure`'
             )
         return creds
@@ -739,11 +739,14 @@ class CliProfileCredentials:
                 provider = self._provider(entry, name)
                 self._chosen = name
                 return provider
-        known = ", ".join(str(e.get("name")) for e in profiles if isinstance(e, dict)) or "none"
-        raise CredentialsError(f"{path}: no profile named {name!r} (chosen by {chosen_by}); profiles: {known}")
+        named = [_shown_name(e.get("name")) for e in profiles if isinstance(e, dict)]
+        known = ", ".join(named[:10]) + (f", +{len(named) - 10} more" if len(named) > 10 else "") or "none"
+        raise CredentialsError(
+            f"{path}: no profile named {_shown_name(name)} (chosen by {chosen_by}); profiles: {known}"
+        )
 
     def _provider(self, profile: dict[str, Any], name: str) -> CredentialsProvider:
-        where = f"{self._path}: profile {name!r}"
+        where = f"{self._path}: profile {_shown_name(name)}"
 
         def text(field: str, *, required: bool = True) -> str:
             value = profile.get(field)
@@ -761,7 +764,8 @@ class CliProfileCredentials:
         mode = next((m for m in CLI_PROFILE_MODES if m.lower() == mode_text.lower()), None)
         if mode is None:
             raise CredentialsError(
-                f'{where}: "mode" {mode_text!r} is not read by pushfn (it reads {", ".join(CLI_PROFILE_MODES)}); '
+                f'{where}: "mode" {_shown_name(mode_text)} is not read by pushfn '
+                f"(it reads {', '.join(CLI_PROFILE_MODES)}); "
                 "choose another profile with ALIBABA_CLOUD_PROFILE, or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true"
             )
         key_id, secret = text("access_key_id"), text("access_key_secret")
@@ -786,12 +790,17 @@ class CliProfileCredentials:
             duration_seconds=check_duration(profile.get("expired_seconds"), f'{where}: "expired_seconds"'),
             policy=text("policy", required=False) or None,
             external_id=text("external_id", required=False) or None,
-            endpoint=sts_endpoint(settings, text("sts_region", required=False) or None),
+            endpoint=sts_endpoint(settings, text("sts_region", required=False) or None, f'{where}: "sts_region"'),
             settings=settings,
             sts=self._sts,
             source=f"{source}/ram-role-arn",
             clock=self._clock,
         )
+
+
+def _shown_name(name: object) -> str:
+    """A profile name for an error: quoted, escaped (no newline forges a line), at most 40 characters."""
+    return repr(str(name)[:40])
 
 
 class ChainProvider:

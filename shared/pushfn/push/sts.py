@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 from pushfn.api_time import format_api_time
@@ -53,22 +54,29 @@ if TYPE_CHECKING:
     from pushfn.settings import Settings
 
 API_VERSION = "2015-04-01"
+_REGION = re.compile(r"[a-z0-9-]{1,40}")
 DEFAULT_STS_ENDPOINT = "https://sts.aliyuncs.com"
 #: STS refuses sessions shorter than 15 minutes.
 MIN_DURATION_SECONDS = 900
 DEFAULT_DURATION_SECONDS = 3600
 
 
-def sts_endpoint(settings: Settings, region: str | None = None) -> str:
+def sts_endpoint(settings: Settings, region: str | None = None, region_from: str = "sts_region") -> str:
     """The STS URL for ``settings``: ``PUSHFN_STS_ENDPOINT`` when set, else built from ``region`` (a CLI
-    profile's ``sts_region``) or ``ALIBABA_CLOUD_STS_REGION``, ``sts-vpc`` when
-    ``ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED``; ``https://sts.aliyuncs.com`` without a region (as
-    ``alibabacloud-credentials`` does: the VPC endpoint needs one)."""
+    profile's ``sts_region``; ``region_from`` names it in errors) or ``ALIBABA_CLOUD_STS_REGION``,
+    ``sts-vpc`` when ``ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED``; ``https://sts.aliyuncs.com`` without a
+    region (as ``alibabacloud-credentials`` does: the VPC endpoint needs one). Raises
+    :class:`~pushfn.push.errors.CredentialsError` naming the source for a region that is not 1-40 of
+    ``a-z 0-9 -`` (it becomes part of the host)."""
     if settings.pushfn_sts_endpoint:
         return settings.pushfn_sts_endpoint.rstrip("/")
+    where = f"{region_from}" if region else "ALIBABA_CLOUD_STS_REGION"
     region = region or settings.alibaba_cloud_sts_region
     if not region:
         return DEFAULT_STS_ENDPOINT
+    if not _REGION.fullmatch(region):
+        # It becomes part of the host: "evil.example/x#" would send the signed AssumeRole elsewhere.
+        raise CredentialsError(f"{where}: a region is 1-40 of a-z 0-9 - (such as cn-hangzhou)")
     prefix = "sts-vpc" if settings.alibaba_cloud_vpc_endpoint_enabled else "sts"
     return f"https://{prefix}.{region}.aliyuncs.com"
 
