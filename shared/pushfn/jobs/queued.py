@@ -1,7 +1,7 @@
 """Queue messages → pushes, each message on its own; one platform-neutral outcome per message.
 
 For every message: parse the body (:mod:`pushfn.specs.envelope`), plan the requests (relative
-times resolve against the message's send time), push them through the guard, and sending_failure the
+times resolve against the message's send time), push them through the guard, and classify the
 message as a whole:
 
 - **success** — every push sent or replayed;

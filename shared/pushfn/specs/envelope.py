@@ -9,7 +9,8 @@ Shapes a queue message body may take (JSON)::
      "mass_push": {"PushTask": [{<MassPush task>}, ...]}}          # AppKey filled when absent
 
     {"kind": "chunk", "version": 1, "key": "...",                   # produced by the file function
-     "job": {"source": "<bucket>/<object key>", "etag": "<etag>", "chunk": 3, "chunks": 12},
+     "job": {"source": "<bucket>/<object key>", "etag": "<ETag or version id>", "chunk": 3,
+             "first_line": 3001, "last_line": 4012},          # lines: for people; "chunks": n optional
      "action": "Push" | "MassPush",
      "params": {<the request for that chunk: Push params with TargetValue = the chunk's targets,
                  or MassPush params with one task per personalised row>},
