@@ -466,3 +466,29 @@ def test_a_missing_cli_profile_lists_a_few_names_on_one_line(tmp_path: Path) -> 
         CliProfileCredentials(path).get_credentials()
     text = str(caught.value)
     assert len(text) < 600 and "\n" not in text and "+19991 more" in text and "'zz'" in text
+
+
+def test_a_chunk_sent_after_the_report_completed_updates_it(tmp_path: Path) -> None:
+    """Chunk 1 failed for good (its part says so, the report completed with it under ``failed``); the
+    operator fixes the cause and sends its dead-lettered job again, which now goes out. Before: its new
+    part was ignored (nothing was queued any more), so the report said ``failed`` for a chunk that was
+    sent. Now a part whose outcome differs from the completed report's rewrites the report from the
+    parts (``via`` kept); a redelivered job with the same outcome rewrites nothing."""
+    reader = LocalFolderReader(tmp_path)
+    _queued(reader, "e")
+    record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
+    done = record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "failed", "e", code="InvalidParameter"))
+    assert done is not None and [f["index"] for f in done["chunks"]["failed"]] == [1]
+
+    again = record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
+    assert again is None  # the same outcome: nothing to rewrite
+    fixed = record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "e", message_id="m1"))
+    assert fixed is not None and fixed["status"] == "complete"
+    assert fixed["chunks"]["failed"] == [] and fixed["totals"]["failed"] == 0 and fixed["totals"]["sent"] == 2
+    assert [(s["index"], s["message_id"], s["via"]) for s in fixed["chunks"]["sent"]] == [
+        (0, "m0", "sqs"),
+        (1, "m1", "sqs"),
+    ]
+    assert json.loads((tmp_path / "f.txt.report.json").read_text()) == fixed
+    stale = record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "old-version", message_id="x"))
+    assert stale is None  # a part of another file version never rewrites it

@@ -33,6 +33,10 @@ same document, since it is a function of the report and the parts alone. A job t
 writes nothing. The file function runs the same step right after writing its own report, because a
 chunk job may finish before that report exists (always so in process, often on FC).
 
+**Later parts.** A complete report is rebuilt from its fanned-out chunks' parts when a job writes a part
+that says otherwise than the report (a dead-lettered chunk job sent again after its cause was fixed):
+the report follows the parts. A redelivered job's part, the same as before, rewrites nothing.
+
 A report whose run ``stopped`` (a timeout or a transient failure: the platform runs the file again and
 hands over the rest) is never completed by parts; the run that finishes the file is.
 """
@@ -153,13 +157,16 @@ def record_part(reader: ObjectReader, bucket: str, report_key: str, outcome: Chu
     check_report_key(report_key)
     data = json.dumps(outcome.to_dict(), ensure_ascii=True).encode("ascii")
     reader.write_bytes(bucket, part_key(report_key, outcome.index), data)
-    return complete_report(reader, bucket, report_key)
+    return complete_report(reader, bucket, report_key, changed=outcome)
 
 
-def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[str, Any] | None:
+def complete_report(
+    reader: ObjectReader, bucket: str, report_key: str, *, changed: ChunkOutcome | None = None
+) -> dict[str, Any] | None:
     """When every chunk the report at ``report_key`` lists as queued has a part, write the report merged
-    and return it; else None, writing nothing (see the module docstring). Raises ObjectStoreError and
-    ValueError (an unreadable report or part)."""
+    and return it; else None, writing nothing (see the module docstring). A report already complete is
+    merged again only when ``changed`` (the part just written) says otherwise than it does. Raises
+    ObjectStoreError and ValueError (an unreadable report or part)."""
     from pushfn.json_input import JsonInputError, decode_json
     from pushfn.targets.report import Report
 
@@ -179,7 +186,15 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
         return None
     report = Report.from_dict(document)
     waiting = set(report.queued)
-    if not waiting or not waiting <= present:
+    if not waiting:
+        # Complete already: a part that says otherwise (a dead-lettered job sent again after a fix)
+        # rebuilds the fanned-out chunks from their parts; a redelivered job's same outcome changes nothing.
+        if changed is None or changed.source_version != report.version or not _differs(document, changed):
+            return None
+        waiting = _fanned_out(report)
+        if changed.index not in waiting:
+            return None
+    if not waiting <= present:
         return None
     outcomes = []
     for index in sorted(waiting):
@@ -196,7 +211,10 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
             return None  # a part of an earlier upload of this key: this version's job has yet to replace it
         outcomes.append(outcome)
     for outcome in outcomes:
+        via = _via(report, outcome.index)
         outcome.apply(report)
+        if via is not None:
+            _entry(report, outcome.index)["via"] = via
     merged = report.to_dict()
     merged["stopped"] = None
     reader.write_report(bucket, report_key[: -len(REPORT_SUFFIX)], merged)
@@ -205,6 +223,41 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
         extra={"fields": {"event": "file_push.parts_merged", "chunks": len(report.planned), "merged": len(waiting)}},
     )
     return merged
+
+
+def _entry(report: Any, index: int) -> dict[str, Any]:
+    """The outcome entry of chunk ``index`` (sent, failed or maybe sent), or an empty dict."""
+    for table in (report.sent, report.failed, report.maybe_sent):
+        if index in table:
+            return table[index]
+    return {}
+
+
+def _via(report: Any, index: int) -> str | None:
+    """The sink chunk ``index`` was fanned out through: its queued entry's, or its outcome's ``via``."""
+    queued = report.queued.get(index)
+    return queued["sink"] if queued is not None else _entry(report, index).get("via")
+
+
+def _fanned_out(report: Any) -> set[int]:
+    """The chunks of ``report`` that went through a queue (queued, or an outcome with ``via``)."""
+    return set(report.queued) | {
+        index for table in (report.sent, report.failed, report.maybe_sent) for index, e in table.items() if "via" in e
+    }
+
+
+def _differs(document: dict[str, Any], part: ChunkOutcome) -> bool:
+    """True when ``part`` applied to the report ``document`` would change its entry for the chunk."""
+    from pushfn.targets.report import Report
+
+    before, after = Report.from_dict(document), Report.from_dict(document)
+    if not 0 <= part.index < len(before.planned):
+        return False
+    part.apply(after)
+    strip = ("via",)
+    old = {k: v for k, v in _entry(before, part.index).items() if k not in strip}
+    new = {k: v for k, v in _entry(after, part.index).items() if k not in strip}
+    return old != new
 
 
 def check_report_key(report_key: str) -> str:
