@@ -492,3 +492,26 @@ def test_a_chunk_sent_after_the_report_completed_updates_it(tmp_path: Path) -> N
     assert json.loads((tmp_path / "f.txt.report.json").read_text()) == fixed
     stale = record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "old-version", message_id="x"))
     assert stale is None  # a part of another file version never rewrites it
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "says"),
+    [
+        ("sqs", b"\x00\x01\xff\xfe", "not UTF-8"),
+        ("eventbridge", b"[1,", "must be JSON"),
+        ("eventbridge", b"[1]", "JSON object"),
+        ("s3", b"{}", "does not apply to s3"),
+    ],
+)
+def test_pushfn_event_names_body_file_when_the_body_came_from_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, content: bytes, says: str
+) -> None:
+    """``pushfn event KIND --body-file F`` with a body the kind cannot carry. Before: the error named
+    ``--body``, an option the user never gave. Now it names ``--body-file``."""
+    from pushfn.cli import main
+
+    body = tmp_path / "body.bin"
+    body.write_bytes(content)
+    assert main(["event", kind, "--body-file", str(body)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pushfn: event: --body-file:") and says in err, err
