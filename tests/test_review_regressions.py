@@ -515,3 +515,30 @@ def test_pushfn_event_names_body_file_when_the_body_came_from_a_file(
     assert main(["event", kind, "--body-file", str(body)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pushfn: event: --body-file:") and says in err, err
+
+
+@pytest.mark.parametrize(
+    ("account", "region"),
+    [("1", "evil.example/x#"), ("1", "cn-hangzhou.evil.example"), ("evil.example/", "cn-hangzhou"), ("1:2@h", "cn-x")],
+)
+def test_the_fc_fan_out_endpoint_is_never_built_from_a_foreign_host(account: str, region: str) -> None:
+    """On FC without ``PUSHFN_FANOUT_FC_ENDPOINT`` the queue function's endpoint is built from the
+    context's account id and region, the region falling back to the OSS event's own ``region`` field.
+    Before: pasted as they came, so an event region ``evil.example/x#`` made the endpoint
+    ``https://1.evil.example/x#…`` and the signed invocation (STS token in its headers) went there.
+    Now an account id or region that is not a plain name means no endpoint: the file is sent inline."""
+    from pushfn.push.credentials import StaticCredentials
+    from pushfn.settings import Settings
+    from pushfn.triggers.events.objects import oss_event
+    from pushfn.triggers.objects import fanout_sink, parse_object_event
+
+    event = json.loads(oss_event(["a.txt"]))
+    event["events"][0]["region"] = region
+    obj = parse_object_event(event).objects[0]
+    context = type("Ctx", (), {"account_id": account})  # no region: the event's is used
+    settings = Settings(pushfn_fanout_fc_function="svc/queue_push")
+    assert fanout_sink(obj, settings, StaticCredentials("a", "b"), context) is None
+    good = type("Ctx", (), {"account_id": "1234", "region": "cn-hangzhou"})
+    assert fanout_sink(obj, settings, StaticCredentials("a", "b"), good).endpoint == (
+        "https://1234.cn-hangzhou-internal.fc.aliyuncs.com"
+    )

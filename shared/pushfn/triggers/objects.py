@@ -26,6 +26,7 @@ job logs it and returns normally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from urllib.parse import unquote_plus
 
 from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
+from pushfn.logs import get_logger
 from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
 
 OSS = "oss"
@@ -43,6 +45,11 @@ CREATED_PREFIX = "ObjectCreated:"
 
 #: Longest object key accepted (OSS and S3 both allow 1,024 bytes).
 MAX_KEY_BYTES = 1024
+
+_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+_REGION = re.compile(r"[a-z0-9-]{1,40}")
+
+logger = get_logger("pushfn.triggers.objects")
 
 
 class ObjectEventError(PushfnError, ValueError):
@@ -143,6 +150,13 @@ def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: An
     if not endpoint:
         account, region = getattr(context, "account_id", None), getattr(context, "region", None) or obj.region
         if not account or not region:
+            return None
+        # Both become part of the host (the region may be the event's own field): only plain names.
+        if not (_ACCOUNT_ID.fullmatch(str(account)) and _REGION.fullmatch(str(region))):
+            logger.warning(
+                "no fan-out: the account id or region is not a plain name; the file is sent inline",
+                extra={"fields": {"event": "file_push.fanout_unusable_endpoint"}},
+            )
             return None
         endpoint = f"https://{account}.{region}-internal.fc.aliyuncs.com"
     return fanout.FcFanout(endpoint=endpoint, function=function, credentials=credentials)
