@@ -15,7 +15,7 @@ import pytest
 
 from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.envelope import parse_job
-from pushfn.targets.parts import ChunkOutcome, complete_report, record_part
+from pushfn.targets.parts import ChunkOutcome, complete_report, part_key, record_part
 from pushfn.targets.readers import LocalFolderReader
 from pushfn.targets.report import ChunkPlan, Report
 
@@ -401,7 +401,7 @@ def test_a_hand_edited_report_is_refused_by_name_not_crashed_on(tmp_path: Path, 
         record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
         record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", "e", message_id="m1"))
     assert (tmp_path / "f.txt.report.json").read_bytes() == before
-    assert (tmp_path / "f.txt.report.json.parts" / "000000.json").exists()
+    assert (tmp_path / part_key("f.txt.report.json", 0, "e")).exists()
 
 
 # --- fan-out in process ------------------------------------------------------------------------------
@@ -542,3 +542,19 @@ def test_the_fc_fan_out_endpoint_is_never_built_from_a_foreign_host(account: str
     assert fanout_sink(obj, settings, StaticCredentials("a", "b"), good).endpoint == (
         "https://1234.cn-hangzhou-internal.fc.aliyuncs.com"
     )
+
+
+def test_a_late_job_of_an_earlier_file_version_does_not_overwrite_this_versions_part(tmp_path: Path) -> None:
+    """The file is re-uploaded; both versions' chunk jobs are in flight. v2's jobs finish before v2's report
+    is written (the file function writes it at the end), then a redelivered v1 job of chunk 1 finishes.
+    Before: parts were named by index alone, so v1's part replaced v2's; v2's report then waited for a
+    v2 part of chunk 1 that no job would write again, and stayed ``partial`` for good. Now a part's name
+    carries its file version, so the versions never share a name."""
+    reader = LocalFolderReader(tmp_path)
+    for index in range(2):
+        record_part(reader, "b", "f.txt.report.json", ChunkOutcome(index, "sent", '"v2"', message_id=f"v2-{index}"))
+    record_part(reader, "b", "f.txt.report.json", ChunkOutcome(1, "sent", '"v1"', message_id="v1-1"))
+    _queued(reader, '"v2"')
+    merged = complete_report(reader, "b", "f.txt.report.json")  # as the file function does after writing it
+    assert merged is not None and merged["status"] == "complete"
+    assert [s["message_id"] for s in merged["chunks"]["sent"]] == ["v2-0", "v2-1"]

@@ -27,6 +27,7 @@ from pushfn.jobs.files import process_object
 from pushfn.push.credentials import StaticCredentials
 from pushfn.runtime import reset_runtime, set_runtime
 from pushfn.settings import Settings
+from pushfn.targets.parts import part_key
 from pushfn.targets.readers import LocalFolderReader
 from pushfn.triggers.events.objects import StoredObject, oss_event, s3_event
 from pushfn.triggers.events.queue import SqsRecord, sqs_event
@@ -155,7 +156,7 @@ def test_fan_out_through_sqs_then_the_queue_function_pushes_each_chunk_once(
         fanned = check_completed_report(complete, "sqs")
         assert fanned == [q["index"] for q in report["chunks"]["queued"]]
         parts = s3.list_objects_v2(Bucket="uploads", Prefix="big list.txt.report.json.parts/")["Contents"]
-        assert sorted(p["Key"] for p in parts) == [f"big list.txt.report.json.parts/{i:06d}.json" for i in fanned]
+        assert sorted(p["Key"] for p in parts) == [part_key("big list.txt.report.json", i, etag) for i in fanned]
 
         # A redelivered message (same body, a new receive) pushes nothing more and counts nothing twice.
         again = [SqsRecord(m["Body"], m["MessageId"], receive_count=2) for m in messages]
@@ -313,8 +314,8 @@ def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any
         assert fanned == [i["job"]["job"]["chunk"] for i in fake_fc.invocations]
         assert [i["id"] for i in fake_fc.invocations] == [invocation_id(i["job"]["key"]) for i in fake_fc.invocations]
         assert all(i["job"]["report"]["store"] == "local" for i in fake_fc.invocations)
-        assert sorted(p.name for p in (root / "big.txt.report.json.parts").iterdir()) == [
-            f"{i:06d}.json" for i in fanned
+        assert sorted(str(p.relative_to(root)) for p in (root / "big.txt.report.json.parts").iterdir()) == [
+            part_key("big.txt.report.json", i, obj.version) for i in fanned
         ]
         assert push_calls(emulator) == 4
         assert sorted(pushed_targets(emulator)) == sorted(device_ids(IDS).split())

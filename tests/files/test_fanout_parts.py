@@ -83,7 +83,7 @@ def test_each_part_is_recorded_and_the_last_one_completes_the_report(local: Any,
     sink, before = fan_out(root, runtime, client)
     for number, job in enumerate(sink.jobs, 1):
         assert deliver(job)["batchItemFailures"] == []
-        assert (root / part_key(REPORT, job["job"]["chunk"])).exists()
+        assert (root / part_key(REPORT, job["job"]["chunk"], job["job"]["etag"])).exists()
         if number < len(sink.jobs):
             assert read(root) == before  # not every part is in: the report is left as the file function wrote it
     report = read(root)
@@ -157,9 +157,11 @@ def test_a_redelivered_chunk_job_counts_once(local: Any, emulator: Any) -> None:
     sink, before = fan_out(root, runtime, client)
     first = sink.jobs[0]
     deliver(first)
-    part = (root / part_key(REPORT, first["job"]["chunk"])).read_bytes()
+    part = (root / part_key(REPORT, first["job"]["chunk"], first["job"]["etag"])).read_bytes()
     assert deliver(first, receive_count=2)["batchItemFailures"] == []  # redelivered: replayed by the guard
-    assert (root / part_key(REPORT, first["job"]["chunk"])).read_bytes() == part  # the same part, rewritten
+    assert (
+        root / part_key(REPORT, first["job"]["chunk"], first["job"]["etag"])
+    ).read_bytes() == part  # the same part, rewritten
     assert read(root) == before
     for job in sink.jobs[1:]:
         deliver(job)
@@ -311,7 +313,7 @@ def test_maybe_sent_and_failed_parts_land_in_their_lists(tmp_path: Path) -> None
 def test_an_unusable_part_is_refused_by_name(tmp_path: Path, part: bytes) -> None:
     reader = queued_report(tmp_path)
     record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
-    reader.write_bytes("b", part_key("f.txt.report.json", 1), part)
+    reader.write_bytes("b", part_key("f.txt.report.json", 1, "e"), part)
     with pytest.raises(ValueError, match="part of chunk 1"):
         complete_report(reader, "b", "f.txt.report.json")
     assert json.loads((tmp_path / "f.txt.report.json").read_text())["status"] == "partial"
@@ -359,7 +361,7 @@ def test_parts_on_oss_through_the_queue_functions_own_oss_reader(fake_oss: Any, 
         report = json.loads(fake_oss.objects[("lists", "big.txt.report.json")][0])
         assert report["status"] == "complete" and report["totals"]["sent"] == 4
         parts = sorted(k for b, k in fake_oss.objects if k.startswith("big.txt.report.json.parts/"))
-        assert parts == [part_key(REPORT, j["job"]["chunk"]) for j in sink.jobs]
+        assert parts == [part_key(REPORT, j["job"]["chunk"], j["job"]["etag"]) for j in sink.jobs]
         assert any(r[0] == "GET" and r[2] == "" for r in fake_oss.requests)  # listed through ListObjects
     finally:
         reset_runtime()

@@ -4,7 +4,8 @@ Names, beside the report and named after it (:func:`~pushfn.targets.readers.repo
 :func:`~pushfn.targets.readers.parts_prefix`)::
 
     lists/july.txt.report.json                      the file function's report (fanned-out chunks: "queued")
-    lists/july.txt.report.json.parts/000003.json    chunk 3's outcome, written by the queue function
+    lists/july.txt.report.json.parts/000003.9f86d081884c7d65.json    chunk 3's outcome for one file
+                                                    version (its tag), written by the queue function
 
 A part (:class:`ChunkOutcome`)::
 
@@ -20,9 +21,10 @@ outcomes. Here every part has exactly one writer (the job of that chunk), so no 
 redelivered job only rewrites its own part with the same outcome: a chunk is never counted twice.
 
 **Versions.** Parts are named after the report, and the report after the object's key, so the parts of
-an earlier upload of the same key are still there when a new one is fanned out. Each part names the file
-version it is of (``source_version``: the chunk job's ``etag``, the report's ``source.version``), and a
-part of another version counts as absent: the new version's job overwrites it.
+an earlier upload of the same key are still there when a new one is fanned out, and its late jobs may
+still finish. A part's name therefore carries a tag of the file version it is of (:func:`version_tag`
+of the chunk job's ``etag``, the report's ``source.version``; the part repeats the version as
+``source_version``): the versions never share a name, and only the report's own version's parts count.
 
 **Completing** (:func:`complete_report`). After writing its part a job lists the parts; when every chunk
 the report lists as ``queued`` has one, it rebuilds the report from the file function's document and
@@ -43,6 +45,7 @@ hands over the rest) is never completed by parts; the run that finishes the file
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,17 +68,24 @@ MAX_REPORT_BYTES = 32 * 1024 * 1024
 logger = get_logger("pushfn.targets.parts")
 
 
-def part_key(report_key: str, index: int) -> str:
-    """``<report key>.parts/<index, 6 digits>.json``: where chunk ``index``'s outcome is stored."""
-    return f"{parts_prefix(report_key)}{index:06d}.json"
+def version_tag(version: str) -> str:
+    """16 hex digits of the SHA-256 of a file version (ETag or version id): a part name's version."""
+    return hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def part_index(name: str, report_key: str) -> int | None:
-    """The chunk index of a part's object name under ``report_key``, or None when ``name`` is no part."""
-    prefix = parts_prefix(report_key)
-    if not name.startswith(prefix) or not name.endswith(".json"):
+def part_key(report_key: str, index: int, version: str) -> str:
+    """``<report key>.parts/<index, 6 digits>.<version tag>.json``: where chunk ``index``'s outcome for
+    file version ``version`` is stored (:func:`version_tag`)."""
+    return f"{parts_prefix(report_key)}{index:06d}.{version_tag(version)}.json"
+
+
+def part_index(name: str, report_key: str, version: str) -> int | None:
+    """The chunk index of a part's object name under ``report_key`` for file ``version``, or None when
+    ``name`` is no part of that version."""
+    prefix, suffix = parts_prefix(report_key), f".{version_tag(version)}.json"
+    if not name.startswith(prefix) or not name.endswith(suffix):
         return None
-    digits = name[len(prefix) : -len(".json")]
+    digits = name[len(prefix) : -len(suffix)]
     return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
@@ -156,7 +166,7 @@ def record_part(reader: ObjectReader, bucket: str, report_key: str, outcome: Chu
     transient or not) and ValueError (the report there is not one pushfn wrote)."""
     check_report_key(report_key)
     data = json.dumps(outcome.to_dict(), ensure_ascii=True).encode("ascii")
-    reader.write_bytes(bucket, part_key(report_key, outcome.index), data)
+    reader.write_bytes(bucket, part_key(report_key, outcome.index, outcome.source_version), data)
     return complete_report(reader, bucket, report_key, changed=outcome)
 
 
@@ -173,10 +183,9 @@ def complete_report(
     check_report_key(report_key)
     # Listed before the report is read: a report written after the listing names chunks it may miss,
     # and then this job writes nothing (the writer of that report merges after writing it).
-    listed = (part_index(name, report_key) for name in reader.list_keys(bucket, parts_prefix(report_key)))
-    present = {index for index in listed if index is not None}
+    names = reader.list_keys(bucket, parts_prefix(report_key))
     raw = reader.read_bytes(bucket, report_key, MAX_REPORT_BYTES)
-    if raw is None or not present:
+    if raw is None or not names:
         return None
     try:
         document = decode_json(raw)
@@ -185,6 +194,8 @@ def complete_report(
     if not isinstance(document, dict) or document.get("stopped"):
         return None
     report = Report.from_dict(document)
+    listed = (part_index(name, report_key, report.version) for name in names)
+    present = {index for index in listed if index is not None}
     waiting = set(report.queued)
     if not waiting:
         # Complete already: a part that says otherwise (a dead-lettered job sent again after a fix)
@@ -198,7 +209,7 @@ def complete_report(
         return None
     outcomes = []
     for index in sorted(waiting):
-        part = reader.read_bytes(bucket, part_key(report_key, index), MAX_PART_BYTES)
+        part = reader.read_bytes(bucket, part_key(report_key, index, report.version), MAX_PART_BYTES)
         if part is None:  # listed, then gone: only a person deleting parts does that
             return None
         try:
@@ -208,7 +219,7 @@ def complete_report(
         if outcome.index != index:
             raise ValueError(f"the part of chunk {index} names chunk {outcome.index}")
         if outcome.source_version != report.version:
-            return None  # a part of an earlier upload of this key: this version's job has yet to replace it
+            raise ValueError(f"the part of chunk {index} is of another file version than its name says")
         outcomes.append(outcome)
     for outcome in outcomes:
         via = _via(report, outcome.index)
@@ -281,4 +292,5 @@ __all__ = [
     "part_index",
     "part_key",
     "record_part",
+    "version_tag",
 ]

@@ -17,7 +17,7 @@ Several records per event are normal; each becomes one :class:`ObjectCreated`, i
 A record whose ``eventName`` is not ``ObjectCreated:*`` is skipped (the reason is in
 :attr:`ObjectEvents.skipped` and the job logs it); so is an object the function writes or reads itself
 — a sidecar ``<key>.push.json``, a report ``<key>.report.json`` or a part of a fanned-out report
-(``<key>.report.json.parts/<n>.json``) landing in the watched prefix must never start a run
+(``<key>.report.json.parts/<n>.<tag>.json``) landing in the watched prefix must never start a run
 (:func:`is_control_object`). A record that cannot be read (a field missing or of the
 wrong type) is skipped with its reason too: one bad record never sinks the others. Only an event that
 is none of the two shapes raises :class:`ObjectEventError` — a retry would read the same bytes, so the
