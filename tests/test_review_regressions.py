@@ -558,3 +558,24 @@ def test_a_late_job_of_an_earlier_file_version_does_not_overwrite_this_versions_
     merged = complete_report(reader, "b", "f.txt.report.json")  # as the file function does after writing it
     assert merged is not None and merged["status"] == "complete"
     assert [s["message_id"] for s in merged["chunks"]["sent"]] == ["v2-0", "v2-1"]
+
+
+@pytest.mark.parametrize("bucket", ["Legacy_Bucket", "b" * 70, "ab"])
+def test_a_chunk_job_of_a_bucket_the_report_rules_refuse_is_still_a_job_the_queue_function_takes(bucket: str) -> None:
+    """An S3 bucket of the legacy us-east-1 naming (capitals, ``_``), or another name the chunk envelope's
+    ``report`` rule refuses. Before: the file function named the report anyway, so the queue function
+    refused every fanned-out job of that file as malformed — its targets were dead-lettered, never sent.
+    Now a job names only a report the queue function accepts; without one it is still sent (the file's
+    report then stays ``partial``, as for any job without a report)."""
+    from pushfn.jobs.fanout import chunk_job
+    from pushfn.targets.chunks import Chunk
+    from pushfn.targets.readers import S3Reader
+    from pushfn.triggers.events.objects import s3_event
+    from pushfn.triggers.objects import parse_object_event
+
+    obj = parse_object_event(s3_event(["big.txt"], bucket=bucket)).objects[0]
+    chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
+    job = parse_job(json.dumps(chunk_job(obj, chunk, S3Reader(region="us-east-1"))))
+    assert job.report is None and job.job.source == f"{bucket}/big.txt"
+    good = parse_object_event(s3_event(["big.txt"], bucket="uploads")).objects[0]
+    assert parse_job(json.dumps(chunk_job(good, chunk, S3Reader(region="us-east-1")))).report is not None

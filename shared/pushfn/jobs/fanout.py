@@ -64,18 +64,18 @@ class FanoutError(JobError):
 
 def chunk_job(obj: ObjectCreated, chunk: Chunk, reader: ObjectReader | None = None) -> dict[str, Any]:
     """The ``chunk`` envelope of ``chunk`` of ``obj`` (see :mod:`pushfn.specs.envelope`); with the
-    ``reader`` of ``obj``'s store, it names the report the queue function records the outcome beside."""
+    ``reader`` of ``obj``'s store, it names the report the queue function records the outcome beside,
+    when the envelope's rules accept that report's names (else the job goes without, and is still sent)."""
     from pushfn.targets.chunks import chunk_key
     from pushfn.targets.readers import report_key
 
     located = {}
     if reader is not None:
-        located["report"] = {
-            "store": reader.kind,
-            "bucket": obj.bucket,
-            "key": report_key(obj.key),
-            "region": obj.region,
-        }
+        report = {"store": reader.kind, "bucket": obj.bucket, "key": report_key(obj.key), "region": obj.region}
+        if _report_accepted(report):
+            located["report"] = report
+        else:  # the queue function would refuse the whole job: send it without, the report stays partial
+            _log_unnamed_report(obj)
     return {
         "kind": "chunk",
         "version": 1,
@@ -91,6 +91,31 @@ def chunk_job(obj: ObjectCreated, chunk: Chunk, reader: ObjectReader | None = No
         "params": chunk.params,
         **located,
     }
+
+
+def _report_accepted(report: dict[str, Any]) -> bool:
+    """True when the chunk envelope's rules (:class:`~pushfn.specs.envelope.ReportRef`) accept ``report``:
+    a legacy S3 bucket name (capitals, ``_``) or an odd region would make the queue function refuse the job."""
+    from pydantic import ValidationError
+
+    from pushfn.specs.envelope import ReportRef
+
+    try:
+        ReportRef(**report)
+    except ValidationError:
+        return False
+    return True
+
+
+def _log_unnamed_report(obj: ObjectCreated) -> None:
+    from pushfn.jobs.files import _log
+
+    _log(
+        logging.WARNING,
+        "file_push.report_unnamed",
+        "chunk jobs name no report (bucket or region outside the envelope's rules): it stays partial",
+        key=obj.key,
+    )
 
 
 def invocation_id(key: str) -> str:
