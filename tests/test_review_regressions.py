@@ -579,3 +579,18 @@ def test_a_chunk_job_of_a_bucket_the_report_rules_refuse_is_still_a_job_the_queu
     assert job.report is None and job.job.source == f"{bucket}/big.txt"
     good = parse_object_event(s3_event(["big.txt"], bucket="uploads")).objects[0]
     assert parse_job(json.dumps(chunk_job(good, chunk, S3Reader(region="us-east-1")))).report is not None
+
+
+def test_a_chunk_job_of_the_longest_names_s3_allows_is_accepted() -> None:
+    """A legacy S3 bucket name of 200 characters and an object key of 1,020 bytes (S3 allows 255 and
+    1,024). Before: the job's ``source`` (``bucket/key``) was capped at 1,100 characters, so every
+    fanned-out job of such a file was refused as malformed and its targets never sent."""
+    from pushfn.jobs.fanout import chunk_job
+    from pushfn.targets.chunks import Chunk
+    from pushfn.triggers.events.objects import s3_event
+    from pushfn.triggers.objects import parse_object_event
+
+    obj = parse_object_event(s3_event(["k" * 1016 + ".txt"], bucket="B" * 200)).objects[0]
+    chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
+    job = parse_job(json.dumps(chunk_job(obj, chunk)))
+    assert job.job.source == f"{'B' * 200}/{'k' * 1016}.txt"

@@ -81,7 +81,8 @@ class ChunkRef(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    source: str = Field(min_length=1, max_length=1100)
+    # A legacy S3 bucket name (up to 255) + "/" + an object key (up to 1,024 bytes).
+    source: str = Field(min_length=1, max_length=1280)
     etag: str = Field(min_length=1, max_length=200)
     chunk: int = Field(ge=0)
     chunks: int | None = Field(default=None, ge=1)
