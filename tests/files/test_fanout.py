@@ -22,7 +22,15 @@ from tests.conftest import make_client
 from tests.support import Clock, ClockedRuntime
 
 from pushfn.idempotency.stores.sqlite import SqliteStore
-from pushfn.jobs.fanout import INVOCATION_ID_HEADER, Fanout, FanoutError, FcFanout, SqsFanout, invocation_id
+from pushfn.jobs.fanout import (
+    INVOCATION_ID_HEADER,
+    Fanout,
+    FanoutError,
+    FanoutSink,
+    FcFanout,
+    SqsFanout,
+    invocation_id,
+)
 from pushfn.jobs.files import process_object
 from pushfn.push.credentials import StaticCredentials
 from pushfn.runtime import reset_runtime, set_runtime
@@ -436,3 +444,47 @@ def test_the_platform_chooses_the_sink(platform: str, settings: dict[str, Any], 
     assert (sink.name if sink else None) == expected
     if context is not None:
         assert sink.endpoint == "https://1.cn-x-internal.fc.aliyuncs.com"
+
+
+class SmallJobs(FanoutSink):
+    """A sink that takes jobs of at most ``max_job_bytes`` (as FC's 128 KB asynchronous payload limit),
+    refusing bigger ones for good as the platform does (FC answers 413)."""
+
+    name = "small"
+    max_job_bytes = 10_000
+
+    def __init__(self) -> None:
+        self.jobs: list[dict[str, Any]] = []
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        if len(json.dumps(job).encode()) > 10_000:
+            raise FanoutError("413 the payload is too large", transient=False)
+        self.jobs.append(job)
+        return str(job["key"])
+
+
+def test_a_chunk_too_big_for_the_sinks_message_limit_is_sent_inline(emulator: Any, tmp_path: Path) -> None:
+    """Review regression. A chunk job larger than its sink's message limit (1,000 aliases of 128 bytes
+    are ~130 KB: more than FC's 128 KB asynchronous payload). Before: handed over anyway, the platform
+    refused it for good, and the chunk was reported failed ('fanout.refused'): its targets never sent.
+    Now a chunk whose job would not fit is sent by the file function itself; the others are queued."""
+    root = bucket_with(tmp_path, "big.txt", IDS)
+    runtime, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
+    try:
+        sink = SmallJobs()
+        reader = LocalFolderReader(str(root))
+        outcome = process_object(
+            parse_object_event(oss_event(["big.txt"])).objects[0],
+            reader=reader,
+            guard=runtime.guard("file_push"),
+            client=client,
+            runtime=runtime,
+            fanout=Fanout(sink, 1000, reader),
+        )
+        report = json.loads((root / "big.txt.report.json").read_text())
+        assert report["chunks"]["failed"] == [] and "queued" not in report["chunks"]
+        assert outcome.summary["status"] == "complete" and sink.jobs == []
+        assert report["totals"]["targets_sent"] == IDS and push_calls(emulator) == 4
+    finally:
+        reset_runtime()
+        client.close()

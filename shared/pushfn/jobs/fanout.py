@@ -6,8 +6,9 @@ planned after that many targets is not sent by the file function: it becomes one
 ``queued``. The job carries where the file's report is (store kind, bucket, report key, region), and the
 queue function records the chunk's outcome there as a part; the report says ``partial`` until every
 queued chunk has one, then ``complete`` (:mod:`pushfn.targets.parts`). The first targets are still sent
-inline, so a file that is not big is never
-delayed by a queue and the decision needs no second pass over the object.
+inline, so a file that is not big is never delayed by a queue and the decision needs no second pass over
+the object; so is a chunk whose job would exceed the sink's message limit (SQS 256 KB, FC's asynchronous
+payload 128 KB: 1,000 aliases of 128 bytes do), which the platform would refuse for good.
 
 Sinks (the platform choice is :func:`pushfn.triggers.objects.fanout_sink`):
 
@@ -148,6 +149,12 @@ class Fanout:
         self._counted = len(planned)
         return self._targets > self.after
 
+    def fits(self, obj: ObjectCreated, chunk: Chunk) -> bool:
+        """True when ``chunk``'s job is within the sink's ``max_job_bytes``. A bigger one (1,000 aliases of
+        128 bytes are ~130 KB) would be refused by the platform for good: the file function sends it."""
+        limit = self.sink.max_job_bytes
+        return limit is None or len(json.dumps(chunk_job(obj, chunk, self.reader))) <= limit
+
     def hand_over(self, obj: ObjectCreated, chunk: Chunk, report: Report) -> tuple[str | None, BaseException | None]:
         """Queue ``chunk`` and record it ``queued``; ``(reason, cause)`` when the file must stop (a transient
         failure: the retry re-queues, and the job's key keeps the chunk from being sent twice), else
@@ -167,9 +174,11 @@ class Fanout:
 
 
 class FanoutSink:
-    """Where chunk jobs go. :meth:`hand_over` returns an id for the report or raises :class:`FanoutError`."""
+    """Where chunk jobs go. :meth:`hand_over` returns an id for the report or raises :class:`FanoutError`.
+    ``max_job_bytes``: the largest job (its JSON) the platform takes, None for no limit."""
 
     name = "sink"
+    max_job_bytes: int | None = None
 
     def hand_over(self, job: dict[str, Any]) -> str:
         """Queue one chunk job (an envelope dict); the id under which it was queued."""
@@ -180,6 +189,8 @@ class SqsFanout(FanoutSink):
     """One SQS message per chunk job, sent with boto3 (endpoint and region taken from the queue URL)."""
 
     name = "sqs"
+    #: SQS's message size limit, 256 KB (kept a little under).
+    max_job_bytes = 256_000
 
     def __init__(self, queue_url: str, *, region: str | None = None, client: Any = None) -> None:
         self.queue_url = queue_url
@@ -209,6 +220,8 @@ class FcFanout(FanoutSink):
     ``credentials`` the push credential chain (STS token included)."""
 
     name = "fc"
+    #: FC's asynchronous invocation payload limit, 128 KB (reference triggers.md §2.1; kept a little under).
+    max_job_bytes = 128_000
 
     def __init__(
         self, *, endpoint: str, function: str, credentials: Any, client_factory: Callable[..., Any] | None = None
