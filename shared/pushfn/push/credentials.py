@@ -463,6 +463,12 @@ def _assumed_role_margin(duration_seconds: int) -> float:
     return min(REFRESH_MARGIN_SECONDS, duration_seconds / 4)
 
 
+def _default_session_name() -> str:
+    from pushfn.push.sts import default_session_name  # STS is loaded only with a role to assume
+
+    return default_session_name()
+
+
 class _AssumedRole(RefreshingProvider):
     """A :class:`RefreshingProvider` whose fetch calls STS; the STS client is built on the first fetch."""
 
@@ -528,7 +534,7 @@ class RamRoleArnCredentials(_AssumedRole):
     ) -> None:
         self._caller = caller
         self._role_arn = role_arn
-        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._session_name = session_name or _default_session_name()
         self._policy = policy
         self._external_id = external_id
         super().__init__(
@@ -582,7 +588,7 @@ class OidcRoleCredentials(_AssumedRole):
         self._role_arn = role_arn
         self._provider_arn = oidc_provider_arn
         self._token_file = Path(token_file) if token_file else None
-        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._session_name = session_name or _default_session_name()
         self._policy = policy
         super().__init__(
             duration_seconds=duration_seconds,
