@@ -594,3 +594,31 @@ def test_a_chunk_job_of_the_longest_names_s3_allows_is_accepted() -> None:
     chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
     job = parse_job(json.dumps(chunk_job(obj, chunk)))
     assert job.job.source == f"{'B' * 200}/{'k' * 1016}.txt"
+
+
+def test_fc_fan_out_without_usable_credentials_stops_the_file_instead_of_crashing_it() -> None:
+    """FC fan-out while the credential chain fails (STS unreachable at a refresh, an expired CLI token).
+    Before: the CredentialsError left ``FcFanout.hand_over`` as it was — past the file function's
+    handling of hand-over failures, so the run ended in that exception with no report written (and the
+    other files of the event were never read). Now it is a transient FanoutError: the file stops between
+    chunks with a report, and the platform's retry hands the rest over."""
+    from pushfn.jobs.fanout import Fanout, FanoutError, FcFanout
+    from pushfn.push.errors import CredentialsError
+    from pushfn.targets.chunks import Chunk
+    from pushfn.triggers.events.objects import oss_event
+    from pushfn.triggers.objects import parse_object_event
+
+    class Failing:
+        def get_credentials(self) -> Any:
+            raise CredentialsError("ram-role-arn: STS AssumeRole at https://sts.aliyuncs.com unreachable")
+
+    sink = FcFanout(endpoint="http://127.0.0.1:9", function="svc/queue_push", credentials=Failing())
+    obj = parse_object_event(oss_event(["big.txt"])).objects[0]
+    chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
+    with pytest.raises(FanoutError) as caught:
+        sink.hand_over({"key": "k", "kind": "chunk"})
+    assert caught.value.transient and "credentials" in str(caught.value)
+    report = Report(bucket=obj.bucket, key=obj.key, version=obj.version, valid=1)
+    report.add_planned(ChunkPlan(0, "chunk-0", "Push", "DEVICE", 1, 1, 1))
+    reason, cause = Fanout(sink, 0).hand_over(obj, chunk, report)
+    assert reason is not None and isinstance(cause, FanoutError) and report.queued == {}

@@ -234,13 +234,19 @@ class FcFanout(FanoutSink):
         self._factory = client_factory
 
     def hand_over(self, job: dict[str, Any]) -> str:
-        """Invoke asynchronously; a 409 for the job's invocation id means it was queued before."""
+        """Invoke asynchronously; a 409 for the job's invocation id means it was queued before. Credentials
+        the chain cannot give are a transient :class:`FanoutError`, as an unreachable FC is."""
         import fc2  # heavy: only when a file is fanned out
 
         # fc2 logs every failed request's headers (the STS token among them) straight to the root logger:
         # the masking filter there scrubs them, as it does pushfn's own loggers.
         get_logger("")
-        creds = self.credentials.get_credentials()
+        from pushfn.push.errors import CredentialsError
+
+        try:
+            creds = self.credentials.get_credentials()
+        except CredentialsError as exc:  # STS down at a refresh, an expired token: the file's retry may succeed
+            raise FanoutError(f"no credentials for Function Compute: {exc}") from exc
         if creds is None:
             raise FanoutError("no credentials for Function Compute: the push credential chain found none")
         client = (self._factory or fc2.Client)(
