@@ -622,3 +622,24 @@ def test_fc_fan_out_without_usable_credentials_stops_the_file_instead_of_crashin
     report.add_planned(ChunkPlan(0, "chunk-0", "Push", "DEVICE", 1, 1, 1))
     reason, cause = Fanout(sink, 0).hand_over(obj, chunk, report)
     assert reason is not None and isinstance(cause, FanoutError) and report.queued == {}
+
+
+def test_oss_without_usable_credentials_is_a_transient_store_failure() -> None:
+    """The OSS reader asks the credential chain on every call; when that fails (STS down at a refresh,
+    an expired CLI token) the CredentialsError left the reader as it was. Before: the file function,
+    which handles store failures, did not handle it — the event's run ended in it, the files after
+    this one unread. Now it is a transient ObjectStoreError (reason ``credentials``), as a network
+    failure is: the file stops with its reason and the platform retries it."""
+    from pushfn.push.errors import CredentialsError
+    from pushfn.targets.errors import ObjectStoreError
+    from pushfn.targets.readers import OssReader
+
+    class Failing:
+        def get_credentials(self) -> Any:
+            raise CredentialsError("oidc-role-arn: STS AssumeRoleWithOIDC at https://sts.aliyuncs.com unreachable")
+
+    reader = OssReader(endpoint="http://127.0.0.1:9", credentials=Failing())
+    for call in (lambda: reader.open("b", "k.txt"), lambda: reader.write_bytes("b", "k.json", b"{}")):
+        with pytest.raises(ObjectStoreError) as caught:
+            call()
+        assert caught.value.transient and caught.value.reason == "credentials"
