@@ -3,9 +3,9 @@
 Names, beside the report and named after it (:func:`~pushfn.targets.readers.report_key`,
 :func:`~pushfn.targets.readers.parts_prefix`)::
 
-    lists/july.txt.report.json                      the file function's report (fanned-out chunks: "queued")
-    lists/july.txt.report.json.parts/000003.9f86d081884c7d65.json    chunk 3's outcome for one file
-                                                    version (its tag), written by the queue function
+    lists/july.txt.report.json                                      the file function's report
+    lists/july.txt.report.json.parts/000003.9f86d081884c7d65.json   chunk 3's outcome for one file
+                                                                    version (its tag), by the queue function
 
 A part (:class:`ChunkOutcome`)::
 
