@@ -347,20 +347,20 @@ class RefreshingProvider:
     def _fresh(self, creds: Credentials | None) -> bool:
         return creds is not None and (creds.expiration is None or self._clock() < self._refresh_at)
 
-    def _fetched(self) -> Credentials:
-        """Fetch, refusing credentials that have already expired, and set when to fetch again."""
+    def _fetched(self) -> tuple[Credentials, float]:
+        """Fetch, refusing credentials that have already expired; the credentials and when to fetch again."""
         creds = self._fetch()
         now = self._clock()
-        if creds.expiration is not None:
-            if creds.expiration <= now:
-                raise CredentialsError(
-                    f"{creds.source}: the credentials fetched already expired at {format_api_time(creds.expiration)}; "
-                    f"is this machine's clock right? (it reads {format_api_time(now)})"
-                )
-            # Within the margin already (a short session, or a clock ahead of the source's): used until
-            # half-way to their expiry, not fetched again on every call.
-            self._refresh_at = max(creds.expiration - self._margin, now + (creds.expiration - now) / 2)
-        return creds
+        if creds.expiration is None:
+            return creds, float("inf")
+        if creds.expiration <= now:
+            raise CredentialsError(
+                f"{creds.source}: the credentials fetched already expired at {format_api_time(creds.expiration)}; "
+                f"is this machine's clock right? (it reads {format_api_time(now)})"
+            )
+        # Within the margin already (a short session, or a clock ahead of the source's): used until
+        # half-way to their expiry, not fetched again on every call.
+        return creds, max(creds.expiration - self._margin, now + (creds.expiration - now) / 2)
 
     def get_credentials(self) -> Credentials:
         """The cached credentials while they are more than ``margin_seconds`` from expiry, else fresh ones.
@@ -375,7 +375,11 @@ class RefreshingProvider:
             if self._fresh(self._cached):
                 return self._cached  # type: ignore[return-value]
             try:
-                self._cached = self._fetched()
+                fresh, refresh_at = self._fetched()
+                # The credentials first: a reader without the lock pairs new ones with the old time (and
+                # waits on the lock), never old ones with the new time.
+                self._cached = fresh
+                self._refresh_at = refresh_at
                 logger.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
             except CredentialsError:
                 stale = self._cached
