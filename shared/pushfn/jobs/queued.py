@@ -26,11 +26,13 @@ retry cannot fix it, and raising would only replay it.
 **Chunks of a fanned-out file** (``kind: chunk`` with a ``report``): once the chunk is sent (or
 replayed) or failed permanently (dead-lettered when a destination is set), its outcome is stored as a
 part beside the file's report, and the report is completed when it was the last one
-(:mod:`pushfn.targets.parts`). A sent chunk whose part cannot be stored (the store failed, or this
-function cannot reach it: no ``PUSHFN_FILE_ROOT`` for a local report, no credentials) is handed back:
-the retry replays the push from the guard and stores the part then. A permanently failed chunk whose
-part cannot be stored is logged and not handed back (its dead letter holds it; a retry would only
-dead-letter it again). A transient failure stores nothing: the platform delivers the job again.
+(:mod:`pushfn.targets.parts`). A sent chunk whose part cannot be stored for now (a transient store
+failure, or this function cannot reach the store: no ``PUSHFN_FILE_ROOT`` for a local report, no
+credentials) is handed back: the retry replays the push from the guard and stores the part then. A part
+the store refuses for good (access denied, a report pushfn did not write) is logged, and the chunk is
+not handed back; neither is a permanently failed chunk whose part cannot be stored (its dead letter
+holds it; a retry would only dead-letter it again). A transient failure stores nothing: the platform
+delivers the job again.
 
 Keys (``queue_push`` namespace): the body's explicit ``key`` (scope ``key``, so producers can dedupe
 across queues), else a chunk's own ``chunk:<source>:<etag>:<n>`` (scope ``key`` too), else the
