@@ -643,3 +643,20 @@ def test_oss_without_usable_credentials_is_a_transient_store_failure() -> None:
         with pytest.raises(ObjectStoreError) as caught:
             call()
         assert caught.value.transient and caught.value.reason == "credentials"
+
+
+@pytest.mark.parametrize("key", ["/abs/big.txt", "a/../big.txt", "./big.txt"])
+def test_a_chunk_job_of_an_s3_key_the_local_name_rules_refuse_is_still_taken(key: str) -> None:
+    """S3 and OSS keys may start with ``/`` or hold ``..`` segments; the report key rule (a safe *local*
+    name) refuses them. Before: such a file's every fanned-out job named that report and was refused
+    whole by the queue function, its targets dead-lettered. Now the job goes without the report."""
+    from pushfn.jobs.fanout import chunk_job
+    from pushfn.targets.chunks import Chunk
+    from pushfn.targets.readers import S3Reader
+    from pushfn.triggers.events.objects import s3_event
+    from pushfn.triggers.objects import parse_object_event
+
+    obj = parse_object_event(s3_event([key], bucket="uploads")).objects[0]
+    chunk = Chunk(0, "Push", "DEVICE", ["a" * 32], {"Target": "DEVICE", "TargetValue": "a" * 32}, 1, 1)
+    job = parse_job(json.dumps(chunk_job(obj, chunk, S3Reader(region="us-east-1"))))
+    assert job.report is None and job.job.source == f"uploads/{key}"
