@@ -39,8 +39,12 @@ def as_utc(instant: datetime) -> datetime:
 def format_api_time(instant: datetime | float) -> str:
     """``2024-05-01T08:00:00Z`` for a datetime (naive = UTC) or epoch seconds; fractions are dropped."""
     if isinstance(instant, datetime):
-        return as_utc(instant).strftime(API_TIME_FORMAT)
-    return time.strftime(API_TIME_FORMAT, time.gmtime(instant))
+        utc = as_utc(instant)
+        year, month, day, hour, minute, second = utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second
+    else:
+        year, month, day, hour, minute, second = time.gmtime(instant)[:6]
+    # Not strftime: its %Y leaves a year below 1000 unpadded on glibc ("1-01-01"), which is no API time.
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
 def parse_api_time(text: object) -> float | None:

@@ -22,11 +22,20 @@ from tests.conftest import make_client
 from tests.support import Clock, ClockedRuntime
 
 from pushfn.idempotency.stores.sqlite import SqliteStore
-from pushfn.jobs.fanout import INVOCATION_ID_HEADER, Fanout, FanoutError, FcFanout, SqsFanout, invocation_id
+from pushfn.jobs.fanout import (
+    INVOCATION_ID_HEADER,
+    Fanout,
+    FanoutError,
+    FanoutSink,
+    FcFanout,
+    SqsFanout,
+    invocation_id,
+)
 from pushfn.jobs.files import process_object
 from pushfn.push.credentials import StaticCredentials
 from pushfn.runtime import reset_runtime, set_runtime
 from pushfn.settings import Settings
+from pushfn.targets.parts import part_key
 from pushfn.targets.readers import LocalFolderReader
 from pushfn.triggers.events.objects import StoredObject, oss_event, s3_event
 from pushfn.triggers.events.queue import SqsRecord, sqs_event
@@ -155,7 +164,7 @@ def test_fan_out_through_sqs_then_the_queue_function_pushes_each_chunk_once(
         fanned = check_completed_report(complete, "sqs")
         assert fanned == [q["index"] for q in report["chunks"]["queued"]]
         parts = s3.list_objects_v2(Bucket="uploads", Prefix="big list.txt.report.json.parts/")["Contents"]
-        assert sorted(p["Key"] for p in parts) == [f"big list.txt.report.json.parts/{i:06d}.json" for i in fanned]
+        assert sorted(p["Key"] for p in parts) == [part_key("big list.txt.report.json", i, etag) for i in fanned]
 
         # A redelivered message (same body, a new receive) pushes nothing more and counts nothing twice.
         again = [SqsRecord(m["Body"], m["MessageId"], receive_count=2) for m in messages]
@@ -313,8 +322,8 @@ def test_fan_out_through_fc_async_invocation_fake(fake_fc: FakeFc, emulator: Any
         assert fanned == [i["job"]["job"]["chunk"] for i in fake_fc.invocations]
         assert [i["id"] for i in fake_fc.invocations] == [invocation_id(i["job"]["key"]) for i in fake_fc.invocations]
         assert all(i["job"]["report"]["store"] == "local" for i in fake_fc.invocations)
-        assert sorted(p.name for p in (root / "big.txt.report.json.parts").iterdir()) == [
-            f"{i:06d}.json" for i in fanned
+        assert sorted(str(p.relative_to(root)) for p in (root / "big.txt.report.json.parts").iterdir()) == [
+            part_key("big.txt.report.json", i, obj.version) for i in fanned
         ]
         assert push_calls(emulator) == 4
         assert sorted(pushed_targets(emulator)) == sorted(device_ids(IDS).split())
@@ -435,3 +444,47 @@ def test_the_platform_chooses_the_sink(platform: str, settings: dict[str, Any], 
     assert (sink.name if sink else None) == expected
     if context is not None:
         assert sink.endpoint == "https://1.cn-x-internal.fc.aliyuncs.com"
+
+
+class SmallJobs(FanoutSink):
+    """A sink that takes jobs of at most ``max_job_bytes`` (as FC's 128 KB asynchronous payload limit),
+    refusing bigger ones for good as the platform does (FC answers 413)."""
+
+    name = "small"
+    max_job_bytes = 10_000
+
+    def __init__(self) -> None:
+        self.jobs: list[dict[str, Any]] = []
+
+    def hand_over(self, job: dict[str, Any]) -> str:
+        if len(json.dumps(job).encode()) > 10_000:
+            raise FanoutError("413 the payload is too large", transient=False)
+        self.jobs.append(job)
+        return str(job["key"])
+
+
+def test_a_chunk_too_big_for_the_sinks_message_limit_is_sent_inline(emulator: Any, tmp_path: Path) -> None:
+    """Review regression. A chunk job larger than its sink's message limit (1,000 aliases of 128 bytes
+    are ~130 KB: more than FC's 128 KB asynchronous payload). Before: handed over anyway, the platform
+    refused it for good, and the chunk was reported failed ('fanout.refused'): its targets never sent.
+    Now a chunk whose job would not fit is sent by the file function itself; the others are queued."""
+    root = bucket_with(tmp_path, "big.txt", IDS)
+    runtime, client = runtime_for(emulator, tmp_path / "idem.db", pushfn_file_root=str(root))
+    try:
+        sink = SmallJobs()
+        reader = LocalFolderReader(str(root))
+        outcome = process_object(
+            parse_object_event(oss_event(["big.txt"])).objects[0],
+            reader=reader,
+            guard=runtime.guard("file_push"),
+            client=client,
+            runtime=runtime,
+            fanout=Fanout(sink, 1000, reader),
+        )
+        report = json.loads((root / "big.txt.report.json").read_text())
+        assert report["chunks"]["failed"] == [] and "queued" not in report["chunks"]
+        assert outcome.summary["status"] == "complete" and sink.jobs == []
+        assert report["totals"]["targets_sent"] == IDS and push_calls(emulator) == 4
+    finally:
+        reset_runtime()
+        client.close()

@@ -83,7 +83,7 @@ def test_each_part_is_recorded_and_the_last_one_completes_the_report(local: Any,
     sink, before = fan_out(root, runtime, client)
     for number, job in enumerate(sink.jobs, 1):
         assert deliver(job)["batchItemFailures"] == []
-        assert (root / part_key(REPORT, job["job"]["chunk"])).exists()
+        assert (root / part_key(REPORT, job["job"]["chunk"], job["job"]["etag"])).exists()
         if number < len(sink.jobs):
             assert read(root) == before  # not every part is in: the report is left as the file function wrote it
     report = read(root)
@@ -136,7 +136,9 @@ def test_many_parts_written_at_once_always_complete_the_report(tmp_path: Path) -
 
         def finish(index: int, key: str = key, start: threading.Barrier = start, written: list[Any] = written) -> None:
             start.wait()
-            merged = record_part(reader, "b", key + ".report.json", ChunkOutcome(index, "sent", message_id=f"m{index}"))
+            merged = record_part(
+                reader, "b", key + ".report.json", ChunkOutcome(index, "sent", "e", message_id=f"m{index}")
+            )
             if merged is not None:
                 written.append(merged)
 
@@ -155,9 +157,11 @@ def test_a_redelivered_chunk_job_counts_once(local: Any, emulator: Any) -> None:
     sink, before = fan_out(root, runtime, client)
     first = sink.jobs[0]
     deliver(first)
-    part = (root / part_key(REPORT, first["job"]["chunk"])).read_bytes()
+    part = (root / part_key(REPORT, first["job"]["chunk"], first["job"]["etag"])).read_bytes()
     assert deliver(first, receive_count=2)["batchItemFailures"] == []  # redelivered: replayed by the guard
-    assert (root / part_key(REPORT, first["job"]["chunk"])).read_bytes() == part  # the same part, rewritten
+    assert (
+        root / part_key(REPORT, first["job"]["chunk"], first["job"]["etag"])
+    ).read_bytes() == part  # the same part, rewritten
     assert read(root) == before
     for job in sink.jobs[1:]:
         deliver(job)
@@ -274,15 +278,17 @@ def queued_report(tmp_path: Path, **extra: Any) -> LocalFolderReader:
 def test_a_stopped_runs_report_is_not_completed_by_parts(tmp_path: Path) -> None:
     reader = queued_report(tmp_path, stopped="f.txt: near the function's timeout before chunk 2")
     for index in range(2):
-        assert record_part(reader, "b", "f.txt.report.json", ChunkOutcome(index, "sent", message_id="m")) is None
+        assert record_part(reader, "b", "f.txt.report.json", ChunkOutcome(index, "sent", "e", message_id="m")) is None
     assert json.loads((tmp_path / "f.txt.report.json").read_text())["status"] == "partial"
 
 
 def test_maybe_sent_and_failed_parts_land_in_their_lists(tmp_path: Path) -> None:
     reader = queued_report(tmp_path)
-    record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "maybe_sent", request_id="r0", reason="no answer"))
+    record_part(
+        reader, "b", "f.txt.report.json", ChunkOutcome(0, "maybe_sent", "e", request_id="r0", reason="no answer")
+    )
     merged = record_part(
-        reader, "b", "f.txt.report.json", ChunkOutcome(1, "failed", code="InvalidParameter", message="bad")
+        reader, "b", "f.txt.report.json", ChunkOutcome(1, "failed", "e", code="InvalidParameter", message="bad")
     )
     assert merged is not None and merged["status"] == "complete"
     assert merged["chunks"]["maybe_sent"] == [
@@ -299,14 +305,15 @@ def test_maybe_sent_and_failed_parts_land_in_their_lists(tmp_path: Path) -> None
         b'{"version": 2, "index": 1, "outcome": "sent"}',
         b'{"version": 1, "index": -1, "outcome": "sent"}',
         b'{"version": 1, "index": 1, "outcome": "lost"}',
-        b'{"version": 1, "index": 1, "outcome": "sent", "message_id": 5}',
-        b'{"version": 1, "index": 0, "outcome": "sent"}',  # stored under chunk 1's name
+        b'{"version": 1, "index": 1, "outcome": "sent", "source_version": "e", "message_id": 5}',
+        b'{"version": 1, "index": 1, "outcome": "sent", "source_version": 5}',
+        b'{"version": 1, "index": 0, "outcome": "sent", "source_version": "e"}',  # stored under chunk 1's name
     ],
 )
 def test_an_unusable_part_is_refused_by_name(tmp_path: Path, part: bytes) -> None:
     reader = queued_report(tmp_path)
-    record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", message_id="m0"))
-    reader.write_bytes("b", part_key("f.txt.report.json", 1), part)
+    record_part(reader, "b", "f.txt.report.json", ChunkOutcome(0, "sent", "e", message_id="m0"))
+    reader.write_bytes("b", part_key("f.txt.report.json", 1, "e"), part)
     with pytest.raises(ValueError, match="part of chunk 1"):
         complete_report(reader, "b", "f.txt.report.json")
     assert json.loads((tmp_path / "f.txt.report.json").read_text())["status"] == "partial"
@@ -315,7 +322,7 @@ def test_an_unusable_part_is_refused_by_name(tmp_path: Path, part: bytes) -> Non
 @pytest.mark.parametrize("key", ["../f.txt.report.json", "/abs/f.txt.report.json", "f.txt", ".report.json"])
 def test_parts_refuse_a_report_key_that_is_no_report(tmp_path: Path, key: str) -> None:
     with pytest.raises(ValueError):
-        record_part(LocalFolderReader(tmp_path), "b", key, ChunkOutcome(0, "sent"))
+        record_part(LocalFolderReader(tmp_path), "b", key, ChunkOutcome(0, "sent", "e"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -354,7 +361,7 @@ def test_parts_on_oss_through_the_queue_functions_own_oss_reader(fake_oss: Any, 
         report = json.loads(fake_oss.objects[("lists", "big.txt.report.json")][0])
         assert report["status"] == "complete" and report["totals"]["sent"] == 4
         parts = sorted(k for b, k in fake_oss.objects if k.startswith("big.txt.report.json.parts/"))
-        assert parts == [part_key(REPORT, j["job"]["chunk"]) for j in sink.jobs]
+        assert parts == [part_key(REPORT, j["job"]["chunk"], j["job"]["etag"]) for j in sink.jobs]
         assert any(r[0] == "GET" and r[2] == "" for r in fake_oss.requests)  # listed through ListObjects
     finally:
         reset_runtime()

@@ -239,7 +239,7 @@ AK = {"access_key_id": AK_ID, "access_key_secret": AK_SECRET}
         ({"profiles": [{"name": "p", "mode": "AK", **AK}]}, '"current" is empty'),
         (
             {"current": "gone", "profiles": [{"name": "p"}]},
-            "no profile named 'gone' (chosen by \"current\"); profiles: p",
+            "no profile named 'gone' (chosen by \"current\"); profiles: 'p'",
         ),
         (_profile(""), '"mode" is empty'),
         (_profile("CloudSSO"), "\"mode\" 'CloudSSO' is not read by pushfn"),
@@ -267,7 +267,7 @@ def test_a_missing_profile_named_by_the_setting_says_so(home: Path) -> None:
     with pytest.raises(CredentialsError) as info:
         _chain({"ALIBABA_CLOUD_PROFILE": "prod"}).get_credentials()
     assert str(info.value) == (
-        f"{path}: no profile named 'prod' (chosen by ALIBABA_CLOUD_PROFILE); profiles: default, sts, role"
+        f"{path}: no profile named 'prod' (chosen by ALIBABA_CLOUD_PROFILE); profiles: 'default', 'sts', 'role'"
     )
 
 

@@ -362,9 +362,9 @@ def test_a_report_reads_back_as_it_was_written(lines, fates):
     ("change", "says"),
     [
         (lambda d: d.update(version=2), "version"),
-        (lambda d: d.pop("targets"), "missing or of the wrong type"),
+        (lambda d: d.pop("targets"), "targets must be an object"),
         (lambda d: d["chunks"]["sent"].append({"index": 9}), "never planned"),
-        (lambda d: d["chunks"]["planned"][0].update(extra=1), "wrong type"),
+        (lambda d: d["chunks"]["planned"][0].update(count="1"), r"chunks.planned\[\].count must be a whole number"),
         (lambda d: d.update(lines_read="many"), "not a report pushfn wrote"),
     ],
 )

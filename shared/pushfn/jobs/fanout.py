@@ -6,8 +6,9 @@ planned after that many targets is not sent by the file function: it becomes one
 ``queued``. The job carries where the file's report is (store kind, bucket, report key, region), and the
 queue function records the chunk's outcome there as a part; the report says ``partial`` until every
 queued chunk has one, then ``complete`` (:mod:`pushfn.targets.parts`). The first targets are still sent
-inline, so a file that is not big is never
-delayed by a queue and the decision needs no second pass over the object.
+inline, so a file that is not big is never delayed by a queue and the decision needs no second pass over
+the object; so is a chunk whose job would exceed the sink's message limit (SQS 256 KB, FC's asynchronous
+payload 128 KB: 1,000 aliases of 128 bytes do), which the platform would refuse for good.
 
 Sinks (the platform choice is :func:`pushfn.triggers.objects.fanout_sink`):
 
@@ -64,18 +65,18 @@ class FanoutError(JobError):
 
 def chunk_job(obj: ObjectCreated, chunk: Chunk, reader: ObjectReader | None = None) -> dict[str, Any]:
     """The ``chunk`` envelope of ``chunk`` of ``obj`` (see :mod:`pushfn.specs.envelope`); with the
-    ``reader`` of ``obj``'s store, it names the report the queue function records the outcome beside."""
+    ``reader`` of ``obj``'s store, it names the report the queue function records the outcome beside,
+    when the envelope's rules accept that report's names (else the job goes without, and is still sent)."""
     from pushfn.targets.chunks import chunk_key
     from pushfn.targets.readers import report_key
 
     located = {}
     if reader is not None:
-        located["report"] = {
-            "store": reader.kind,
-            "bucket": obj.bucket,
-            "key": report_key(obj.key),
-            "region": obj.region,
-        }
+        report = {"store": reader.kind, "bucket": obj.bucket, "key": report_key(obj.key), "region": obj.region}
+        if _report_accepted(report):
+            located["report"] = report
+        else:  # the queue function would refuse the whole job: send it without, the report stays partial
+            _log_unnamed_report(obj)
     return {
         "kind": "chunk",
         "version": 1,
@@ -91,6 +92,25 @@ def chunk_job(obj: ObjectCreated, chunk: Chunk, reader: ObjectReader | None = No
         "params": chunk.params,
         **located,
     }
+
+
+def _report_accepted(report: dict[str, Any]) -> bool:
+    """True when the chunk envelope's rules (:func:`~pushfn.specs.envelope.accept_report`) accept ``report``:
+    a legacy S3 bucket name (capitals, ``_``) or an odd region would make the queue function refuse the job."""
+    from pushfn.specs.envelope import accept_report
+
+    return accept_report(report) is not None
+
+
+def _log_unnamed_report(obj: ObjectCreated) -> None:
+    from pushfn.jobs.files import _log
+
+    _log(
+        logging.WARNING,
+        "file_push.report_unnamed",
+        "chunk jobs name no report (bucket or region outside the envelope's rules): it stays partial",
+        key=obj.key,
+    )
 
 
 def invocation_id(key: str) -> str:
@@ -123,6 +143,12 @@ class Fanout:
         self._counted = len(planned)
         return self._targets > self.after
 
+    def fits(self, obj: ObjectCreated, chunk: Chunk) -> bool:
+        """True when ``chunk``'s job is within the sink's ``max_job_bytes``. A bigger one (1,000 aliases of
+        128 bytes are ~130 KB) would be refused by the platform for good: the file function sends it."""
+        limit = self.sink.max_job_bytes
+        return limit is None or len(json.dumps(chunk_job(obj, chunk, self.reader))) <= limit
+
     def hand_over(self, obj: ObjectCreated, chunk: Chunk, report: Report) -> tuple[str | None, BaseException | None]:
         """Queue ``chunk`` and record it ``queued``; ``(reason, cause)`` when the file must stop (a transient
         failure: the retry re-queues, and the job's key keeps the chunk from being sent twice), else
@@ -142,9 +168,11 @@ class Fanout:
 
 
 class FanoutSink:
-    """Where chunk jobs go. :meth:`hand_over` returns an id for the report or raises :class:`FanoutError`."""
+    """Where chunk jobs go. :meth:`hand_over` returns an id for the report or raises :class:`FanoutError`.
+    ``max_job_bytes``: the largest job (its JSON) the platform takes, None for no limit."""
 
     name = "sink"
+    max_job_bytes: int | None = None
 
     def hand_over(self, job: dict[str, Any]) -> str:
         """Queue one chunk job (an envelope dict); the id under which it was queued."""
@@ -155,6 +183,8 @@ class SqsFanout(FanoutSink):
     """One SQS message per chunk job, sent with boto3 (endpoint and region taken from the queue URL)."""
 
     name = "sqs"
+    #: SQS's message size limit, 256 KB (kept a little under).
+    max_job_bytes = 256_000
 
     def __init__(self, queue_url: str, *, region: str | None = None, client: Any = None) -> None:
         self.queue_url = queue_url
@@ -184,6 +214,8 @@ class FcFanout(FanoutSink):
     ``credentials`` the push credential chain (STS token included)."""
 
     name = "fc"
+    #: FC's asynchronous invocation payload limit, 128 KB (reference triggers.md §2.1; kept a little under).
+    max_job_bytes = 128_000
 
     def __init__(
         self, *, endpoint: str, function: str, credentials: Any, client_factory: Callable[..., Any] | None = None
@@ -196,13 +228,19 @@ class FcFanout(FanoutSink):
         self._factory = client_factory
 
     def hand_over(self, job: dict[str, Any]) -> str:
-        """Invoke asynchronously; a 409 for the job's invocation id means it was queued before."""
+        """Invoke asynchronously; a 409 for the job's invocation id means it was queued before. Credentials
+        the chain cannot give are a transient :class:`FanoutError`, as an unreachable FC is."""
         import fc2  # heavy: only when a file is fanned out
 
         # fc2 logs every failed request's headers (the STS token among them) straight to the root logger:
         # the masking filter there scrubs them, as it does pushfn's own loggers.
         get_logger("")
-        creds = self.credentials.get_credentials()
+        from pushfn.push.errors import CredentialsError
+
+        try:
+            creds = self.credentials.get_credentials()
+        except CredentialsError as exc:  # STS down at a refresh, an expired token: the file's retry may succeed
+            raise FanoutError(f"no credentials for Function Compute: {exc}") from exc
         if creds is None:
             raise FanoutError("no credentials for Function Compute: the push credential chain found none")
         client = (self._factory or fc2.Client)(
@@ -248,7 +286,9 @@ class InProcessFanout(FanoutSink):
         self._handler = handler
 
     def hand_over(self, job: dict[str, Any]) -> str:
-        """Run the queue function on the job, or queue it (see the class); the job's key."""
+        """Run the queue function on the job, or queue it (see the class); the job's key. A job that asks
+        for a retry (the handler raised RetryLaterError) is a transient :class:`FanoutError`: the file
+        stops and its retry runs it again."""
         handler = self._handler
         put = _local_queue
         if handler is None and put is not None:
@@ -256,8 +296,14 @@ class InProcessFanout(FanoutSink):
             return str(job["key"])
         if handler is None:
             from pushfn.jobs.queued import handle_queue_event as handler
-        # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
-        handler(json.dumps(job).encode("utf-8"), None)
+        from pushfn.triggers import RetryLaterError
+
+        try:
+            # The job's JSON as the whole event, as an asynchronous FC invocation passes it; keyed by its ``key``.
+            handler(json.dumps(job).encode("utf-8"), None)
+        except RetryLaterError as exc:
+            # The platform would deliver the job again; in process the file's retry does it instead.
+            raise FanoutError(f"the chunk job asks for a retry ({'; '.join(exc.reasons[:3])[:200]})") from exc
         return str(job["key"])
 
 

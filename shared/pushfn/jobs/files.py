@@ -241,7 +241,7 @@ def process_object(
                 sender.retry_reason = f"{obj.key}: near the function's timeout before chunk {chunk.index}"
                 _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", sender.retry_reason, **fields)
                 continue
-            if fanout is not None and campaign is None and fanout.takes(report):
+            if fanout is not None and campaign is None and fanout.takes(report) and fanout.fits(obj, chunk):
                 # The planner's thread queues the chunk; the report is the workers' locked one.
                 stop, failure_cause = fanout.hand_over(obj, chunk, sender.report)
                 if stop and sender.retry_reason is None:

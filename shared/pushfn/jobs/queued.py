@@ -1,7 +1,7 @@
 """Queue messages → pushes, each message on its own; one platform-neutral outcome per message.
 
 For every message: parse the body (:mod:`pushfn.specs.envelope`), plan the requests (relative
-times resolve against the message's send time), push them through the guard, and sending_failure the
+times resolve against the message's send time), push them through the guard, and classify the
 message as a whole:
 
 - **success** — every push sent or replayed;
@@ -26,11 +26,13 @@ retry cannot fix it, and raising would only replay it.
 **Chunks of a fanned-out file** (``kind: chunk`` with a ``report``): once the chunk is sent (or
 replayed) or failed permanently (dead-lettered when a destination is set), its outcome is stored as a
 part beside the file's report, and the report is completed when it was the last one
-(:mod:`pushfn.targets.parts`). A sent chunk whose part cannot be stored (the store failed, or this
-function cannot reach it: no ``PUSHFN_FILE_ROOT`` for a local report, no credentials) is handed back:
-the retry replays the push from the guard and stores the part then. A permanently failed chunk whose
-part cannot be stored is logged and not handed back (its dead letter holds it; a retry would only
-dead-letter it again). A transient failure stores nothing: the platform delivers the job again.
+(:mod:`pushfn.targets.parts`). A sent chunk whose part cannot be stored for now (a transient store
+failure, or this function cannot reach the store: no ``PUSHFN_FILE_ROOT`` for a local report, no
+credentials) is handed back: the retry replays the push from the guard and stores the part then. A part
+the store refuses for good (access denied, a report pushfn did not write) is logged, and the chunk is
+not handed back; neither is a permanently failed chunk whose part cannot be stored (its dead letter
+holds it; a retry would only dead-letter it again). A transient failure stores nothing: the platform
+delivers the job again.
 
 Keys (``queue_push`` namespace): the body's explicit ``key`` (scope ``key``, so producers can dedupe
 across queues), else a chunk's own ``chunk:<source>:<etag>:<n>`` (scope ``key`` too), else the
@@ -259,17 +261,18 @@ def _record_chunk(
         return outcome
     from pushfn.targets.parts import ChunkOutcome, record_part
 
-    index = job.job.chunk
+    index, version = job.job.chunk, job.job.etag
     if outcome.succeeded:
         result = next((i.result for i in outcome.items if i.result is not None), None) or {}
         message_id = result.get("MessageId") or ",".join(result.get("MessageIds") or [])
-        part = ChunkOutcome(index, "sent", message_id=str(message_id), request_id=result.get("RequestId"))
+        part = ChunkOutcome(index, "sent", version, message_id=str(message_id), request_id=result.get("RequestId"))
     else:
         failure = outcome.failure
         error = next((i.error for i in outcome.items if i.error is not None), None)
         part = ChunkOutcome(
             index,
             "failed",
+            version,
             request_id=getattr(error, "request_id", None),
             code=(failure.code or failure.reason) if failure else "failed",
             message=failure.message if failure else "",

@@ -9,7 +9,8 @@ Each action has a **sliding window** (the costs granted in the last ``window`` s
 bucket: a token bucket of capacity ``C`` and rate ``R`` keeps every 60 s window under the quota only
 if ``C + 60·R ≤ 1,000,000``, so a file of a million targets would take at least 60 s even on an idle
 account, while the quota itself allows it at once. The window grants exactly what the quota allows
-(at most 1,000 entries for Push, 500 for MassPush).
+(one entry per call granted in the window: 500 at most for MassPush, and for Push as many calls as
+went out in the last 60 s — 1,000 when every call carries 1,000 targets).
 
 **Throttling** (``Throttling.*``, which the client already retries): :meth:`RateLimiter.throttled`
 pauses *every* worker until a shared moment (the client's throttle backoff — 1 s by default — doubling
@@ -151,7 +152,8 @@ class RateLimiter:
         top = self._max_pause if ceiling is None else ceiling
         with self._lock:
             now = self._clock()
-            length = min(top, start * (2**self._streak))
+            # The exponent is capped: past ~1,024 throttles in a row 2**streak no longer converts to a float.
+            length = min(top, start * (2.0 ** min(self._streak, 64)))
             if retry_after is not None and retry_after > length:
                 length = min(max(top, length), retry_after)
             self._streak += 1

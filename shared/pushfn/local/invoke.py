@@ -26,9 +26,10 @@ code  label     when
                 ``misconfigured`` / ``internal-error``) — the platform would retry it, after a fix
 2     (input)   ``invoke`` itself could not run it: unknown function, unreadable event (the CLI)
 3     refused   the caller's event or data was refused and a retry cannot help: HTTP 4xx (but
-                408/409/425/429), an invalid tick, a rejected file or failed chunk, a message
-                dead-lettered, or any ``ERROR`` the function logged while answering success (on
-                SQS a dead-lettered message is only in the logs: the reply lists retries alone)
+                408/409/425/429), an invalid tick, a rejected file or failed chunk, a malformed
+                object record (skipped by the file function), a message dead-lettered, or any
+                ``ERROR`` the function logged while answering success (on SQS a dead-lettered
+                message is only in the logs: the reply lists retries alone)
 4     retry     the platform would deliver the event again: the handler raised
                 :class:`~pushfn.triggers.RetryLaterError`, an SQS reply names
                 ``batchItemFailures``, or HTTP 408/409/425/429/5xx
@@ -305,13 +306,18 @@ def _problem_type(body: Any) -> str | None:
 
 def _refused(answer: Mapping[str, Any]) -> str | None:
     """Why a job's summary says something was refused for good, or None: a tick or event ``invalid``
-    or ``partial``, messages failed permanently, a file rejected or with failed chunks."""
+    or ``partial``, messages failed permanently, an object record malformed, a file rejected or with
+    failed chunks."""
     status = answer.get("status")
     if status in ("invalid", "partial"):
         return f"status {status}"
     failed = answer.get("failed_permanently")
     if isinstance(failed, int) and failed:
         return f"{failed} message(s) failed permanently"
+    for record in answer.get("skipped") or []:
+        # A record of another event kind is skipped by design; a malformed one was never read.
+        if isinstance(record, Mapping) and record.get("reason") == "malformed":
+            return f"object record {record.get('index')} malformed: {str(record.get('detail'))[:120]}"
     for item in answer.get("files") or []:
         if not isinstance(item, Mapping):
             continue

@@ -224,6 +224,7 @@ def _sample_options(args: argparse.Namespace) -> Any:
         key=args.key,
         bucket=args.bucket,
         given=frozenset(given),
+        body_option="--body-file" if args.body_file is not None else "--body",
     )
 
 

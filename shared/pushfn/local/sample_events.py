@@ -92,7 +92,8 @@ class SampleOptions:
     ``body`` is raw bytes (HTTP kinds may be binary: sent base64; the others must be UTF-8);
     ``headers`` are ``(name, value)`` pairs; ``secret`` the HMAC key when the event is signed.
     ``given`` adds option names (CLI spelling, ``--sign``) given without a value here; every field
-    that is set counts as given too, and a kind refuses an option it does not take.
+    that is set counts as given too, and a kind refuses an option it does not take. ``body_option`` is
+    the option that carried the body (``--body`` or ``--body-file``), named in errors about it.
     """
 
     body: bytes | None = None
@@ -106,6 +107,7 @@ class SampleOptions:
     key: str | None = None
     bucket: str | None = None
     given: frozenset[str] = field(default=frozenset())
+    body_option: str = "--body"
 
 
 def sample_event(kind: str, options: SampleOptions | None = None) -> bytes:
@@ -121,7 +123,9 @@ def sample_event(kind: str, options: SampleOptions | None = None) -> bytes:
         kinds = _APPLIES.get(option)
         if kinds is not None and kind not in kinds:
             raise LocalInputError(
-                option, "not_applicable", f"does not apply to {kind}; it applies to {', '.join(kinds)}"
+                options.body_option if option == "--body" else option,
+                "not_applicable",
+                f"does not apply to {kind}; it applies to {', '.join(kinds)}",
             )
     event = _BUILDERS[kind](options)
     if isinstance(event, bytes):
@@ -214,7 +218,9 @@ def _text_body(options: SampleOptions) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LocalInputError("--body", "encoding", f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+        raise LocalInputError(
+            options.body_option, "encoding", f"not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
 
 
 def _json_body(options: SampleOptions, want_object: bool = False) -> Any:
@@ -223,9 +229,9 @@ def _json_body(options: SampleOptions, want_object: bool = False) -> Any:
     try:
         value = decode_json(_text_body(options))
     except JsonInputError as exc:
-        raise LocalInputError("--body", exc.rule, f"must be JSON here: {exc.detail[:200]}") from None
+        raise LocalInputError(options.body_option, exc.rule, f"must be JSON here: {exc.detail[:200]}") from None
     if want_object and not isinstance(value, dict):
-        raise LocalInputError("--body", "type", "must be a JSON object here (the rule event's detail)")
+        raise LocalInputError(options.body_option, "type", "must be a JSON object here (the rule event's detail)")
     return value
 
 

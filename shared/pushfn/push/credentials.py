@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from pushfn.api_time import parse_api_time
+from pushfn.api_time import format_api_time, parse_api_time
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import CredentialsError
 from pushfn.settings import Settings
@@ -52,6 +52,8 @@ logger = get_logger(__name__)
 REFRESH_MARGIN_SECONDS = 15 * 60
 #: ECS metadata service (reachable only inside an ECS instance).
 ECS_METADATA_URL = "http://100.100.100.200"
+#: Largest credential file read (a CLI config holds a few profiles of ~1 KB, an OIDC token ~1-2 KB).
+MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
 
 
 class Credentials:
@@ -119,7 +121,8 @@ class CredentialsProvider(Protocol):
 
 
 class StaticCredentials:
-    """Fixed keys given in code or configuration; ``source`` names where they came from (``explicit``)."""
+    """Fixed keys given in code or configuration; ``source`` names where they came from (``explicit``),
+    ``expiration`` when they stop working (epoch seconds; None: unknown or never)."""
 
     def __init__(
         self,
@@ -128,8 +131,11 @@ class StaticCredentials:
         security_token: str | None = None,
         *,
         source: str = "explicit",
+        expiration: float | None = None,
     ) -> None:
-        self._credentials = Credentials(access_key_id, access_key_secret, security_token or None, source=source)
+        self._credentials = Credentials(
+            access_key_id, access_key_secret, security_token or None, expiration=expiration, source=source
+        )
 
     def get_credentials(self) -> Credentials:
         """The fixed keys (never ``None``)."""
@@ -262,6 +268,29 @@ def read_ini_section(path: Path, section: str) -> dict[str, str]:
     return dict(parser[section]) if parser.has_section(section) else {}
 
 
+def read_credential_file(path: Path, where: str, limit: int = MAX_CREDENTIAL_FILE_BYTES) -> bytes:
+    """The bytes of the small file ``path`` (at most ``limit``); ``where`` prefixes every error.
+
+    Raises :class:`~pushfn.push.errors.CredentialsError` when it cannot be read, is not a regular file
+    (a device such as ``/dev/zero`` or a FIFO would be read without end, or block: refused before any
+    read), or is larger than ``limit`` (refused without reading it whole).
+    """
+    import stat  # only when there is a file to read
+
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CredentialsError(f"{where}: not a regular file")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CredentialsError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > limit:
+        raise CredentialsError(f"{where}: larger than {limit} bytes, which no credential file is")
+    return data
+
+
 # --- temporary credentials that must be refreshed ------------------------------------------------
 
 
@@ -293,6 +322,10 @@ def credentials_from_document(doc: Any, source: str) -> Credentials:
 class RefreshingProvider:
     """Caches temporary credentials and fetches new ones shortly before they expire.
 
+    "Shortly" is ``margin_seconds`` before, or half-way to the expiry when fresh credentials are already
+    inside the margin (never a fetch per call). Credentials fetched already expired are refused with a
+    :class:`~pushfn.push.errors.CredentialsError` that names the clock as the likely cause.
+
     One thread refreshes while the others wait on the lock; if a refresh fails while the cached
     credentials are still valid, those are served (the official SDK's "allow stale" behaviour).
     """
@@ -309,9 +342,25 @@ class RefreshingProvider:
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: Credentials | None = None
+        self._refresh_at = 0.0  # clock value from which the cached credentials are fetched again
 
     def _fresh(self, creds: Credentials | None) -> bool:
-        return creds is not None and (creds.expiration is None or creds.expiration - self._margin > self._clock())
+        return creds is not None and (creds.expiration is None or self._clock() < self._refresh_at)
+
+    def _fetched(self) -> tuple[Credentials, float]:
+        """Fetch, refusing credentials that have already expired; the credentials and when to fetch again."""
+        creds = self._fetch()
+        now = self._clock()
+        if creds.expiration is None:
+            return creds, float("inf")
+        if creds.expiration <= now:
+            raise CredentialsError(
+                f"{creds.source}: the credentials fetched already expired at {format_api_time(creds.expiration)}; "
+                f"is this machine's clock right? (it reads {format_api_time(now)})"
+            )
+        # Within the margin already (a short session, or a clock ahead of the source's): used until
+        # half-way to their expiry, not fetched again on every call.
+        return creds, max(creds.expiration - self._margin, now + (creds.expiration - now) / 2)
 
     def get_credentials(self) -> Credentials:
         """The cached credentials while they are more than ``margin_seconds`` from expiry, else fresh ones.
@@ -326,7 +375,11 @@ class RefreshingProvider:
             if self._fresh(self._cached):
                 return self._cached  # type: ignore[return-value]
             try:
-                self._cached = self._fetch()
+                fresh, refresh_at = self._fetched()
+                # The credentials first: a reader without the lock pairs new ones with the old time (and
+                # waits on the lock), never old ones with the new time.
+                self._cached = fresh
+                self._refresh_at = refresh_at
                 logger.info("refreshed role credentials", extra={"fields": {"source": self._cached.source}})
             except CredentialsError:
                 stale = self._cached
@@ -414,6 +467,12 @@ def _assumed_role_margin(duration_seconds: int) -> float:
     return min(REFRESH_MARGIN_SECONDS, duration_seconds / 4)
 
 
+def _default_session_name() -> str:
+    from pushfn.push.sts import default_session_name  # STS is loaded only with a role to assume
+
+    return default_session_name()
+
+
 class _AssumedRole(RefreshingProvider):
     """A :class:`RefreshingProvider` whose fetch calls STS; the STS client is built on the first fetch."""
 
@@ -479,7 +538,7 @@ class RamRoleArnCredentials(_AssumedRole):
     ) -> None:
         self._caller = caller
         self._role_arn = role_arn
-        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._session_name = session_name or _default_session_name()
         self._policy = policy
         self._external_id = external_id
         super().__init__(
@@ -533,7 +592,7 @@ class OidcRoleCredentials(_AssumedRole):
         self._role_arn = role_arn
         self._provider_arn = oidc_provider_arn
         self._token_file = Path(token_file) if token_file else None
-        self._session_name = session_name or f"pushfn-{int(time.time())}"
+        self._session_name = session_name or _default_session_name()
         self._policy = policy
         super().__init__(
             duration_seconds=duration_seconds,
@@ -561,13 +620,11 @@ class OidcRoleCredentials(_AssumedRole):
 
     def _read_token(self) -> str:
         path = self._token_file
+        data = read_credential_file(path, f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}")  # type: ignore[arg-type]
         try:
-            token = path.read_text(encoding="utf-8-sig").strip()  # type: ignore[union-attr]
+            token = data.decode("utf-8-sig").strip()
         except UnicodeDecodeError:
             raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: not UTF-8 text") from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: cannot be read ({reason})") from None
         if not token:
             raise CredentialsError(f"ALIBABA_CLOUD_OIDC_TOKEN_FILE {path}: the file is empty")
         return token
@@ -608,12 +665,14 @@ class CliProfileCredentials:
     ``provider/cli_profile.py``):
 
     - ``AK``: ``access_key_id``, ``access_key_secret``;
-    - ``StsToken``: the same and ``sts_token``;
+    - ``StsToken``: the same and ``sts_token``, optional ``sts_expiration`` (epoch seconds; 0 when not
+      recorded): once it has passed, every call raises CredentialsError saying the token expired;
     - ``RamRoleArn``: the AK pair and ``ram_role_arn``, optional ``ram_session_name``,
       ``expired_seconds`` (≥ 900, default 3600), ``sts_region``, ``policy``, ``external_id``: the
       role is assumed through STS (:class:`RamRoleArnCredentials`) and refreshed before it expires.
 
-    ``None`` when the file does not exist. The file is read on first use and again only when it
+    ``None`` when the file does not exist. The file must be a regular file of at most
+    :data:`MAX_CREDENTIAL_FILE_BYTES` (:func:`read_credential_file`). It is read on first use and again only when it
     changes (size or modification time). Raises :class:`~pushfn.push.errors.CredentialsError` naming
     the file and the field for anything else: not JSON, no profile chosen, no such profile, a mode
     pushfn does not read, a missing or mistyped field.
@@ -636,6 +695,7 @@ class CliProfileCredentials:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._inner: CredentialsProvider | None = None
+        self._chosen = ""
 
     def __repr__(self) -> str:
         return f"CliProfileCredentials({self._path}, profile={self._profile or 'current'})"
@@ -654,16 +714,21 @@ class CliProfileCredentials:
                 self._inner = self._load()
                 self._stamp = stamp
             inner = self._inner
-        return inner.get_credentials()
+        creds = inner.get_credentials()
+        if creds is not None and creds.expiration is not None and creds.expiration <= self._clock():
+            # Checked on every call, not at load: the file does not change while its token runs out.
+            raise CredentialsError(
+                f"{self._path}: profile {_shown_name(self._chosen)}: the STS token expired at "
+                f'{format_api_time(creds.expiration)} ("sts_expiration"); renew it with `aliyun configure`'
+            )
+        return creds
 
     def _load(self) -> CredentialsProvider:
         from pushfn.json_input import JsonInputError, decode_json  # only when there is a file to read
 
         path = self._path
         try:
-            config = decode_json(path.read_bytes())
-        except OSError as exc:
-            raise CredentialsError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+            config = decode_json(read_credential_file(path, str(path)))
         except JsonInputError as exc:
             raise CredentialsError(f"{path}: {exc}") from None
         if not isinstance(config, dict):
@@ -681,12 +746,17 @@ class CliProfileCredentials:
                 )
         for entry in profiles:
             if isinstance(entry, dict) and entry.get("name") == name:
-                return self._provider(entry, name)
-        known = ", ".join(str(e.get("name")) for e in profiles if isinstance(e, dict)) or "none"
-        raise CredentialsError(f"{path}: no profile named {name!r} (chosen by {chosen_by}); profiles: {known}")
+                provider = self._provider(entry, name)
+                self._chosen = name
+                return provider
+        named = [_shown_name(e.get("name")) for e in profiles if isinstance(e, dict)]
+        known = ", ".join(named[:10]) + (f", +{len(named) - 10} more" if len(named) > 10 else "") or "none"
+        raise CredentialsError(
+            f"{path}: no profile named {_shown_name(name)} (chosen by {chosen_by}); profiles: {known}"
+        )
 
     def _provider(self, profile: dict[str, Any], name: str) -> CredentialsProvider:
-        where = f"{self._path}: profile {name!r}"
+        where = f"{self._path}: profile {_shown_name(name)}"
 
         def text(field: str, *, required: bool = True) -> str:
             value = profile.get(field)
@@ -704,7 +774,8 @@ class CliProfileCredentials:
         mode = next((m for m in CLI_PROFILE_MODES if m.lower() == mode_text.lower()), None)
         if mode is None:
             raise CredentialsError(
-                f'{where}: "mode" {mode_text!r} is not read by pushfn (it reads {", ".join(CLI_PROFILE_MODES)}); '
+                f'{where}: "mode" {_shown_name(mode_text)} is not read by pushfn '
+                f"(it reads {', '.join(CLI_PROFILE_MODES)}); "
                 "choose another profile with ALIBABA_CLOUD_PROFILE, or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true"
             )
         key_id, secret = text("access_key_id"), text("access_key_secret")
@@ -712,7 +783,13 @@ class CliProfileCredentials:
         if mode == "AK":
             return StaticCredentials(key_id, secret, source=source)
         if mode == "StsToken":
-            return StaticCredentials(key_id, secret, text("sts_token"), source=source)
+            expires = profile.get("sts_expiration")
+            if isinstance(expires, bool) or not isinstance(expires, int | None) or (expires or 0) < 0:
+                raise CredentialsError(f'{where}: "sts_expiration" must be whole epoch seconds (0: not recorded)')
+            token = text("sts_token")
+            return StaticCredentials(
+                key_id, secret, token, source=source, expiration=float(expires) if expires else None
+            )
         from pushfn.push.sts import check_duration, sts_endpoint
 
         settings = self._settings
@@ -723,12 +800,17 @@ class CliProfileCredentials:
             duration_seconds=check_duration(profile.get("expired_seconds"), f'{where}: "expired_seconds"'),
             policy=text("policy", required=False) or None,
             external_id=text("external_id", required=False) or None,
-            endpoint=sts_endpoint(settings, text("sts_region", required=False) or None),
+            endpoint=sts_endpoint(settings, text("sts_region", required=False) or None, f'{where}: "sts_region"'),
             settings=settings,
             sts=self._sts,
             source=f"{source}/ram-role-arn",
             clock=self._clock,
         )
+
+
+def _shown_name(name: object) -> str:
+    """A profile name for an error: quoted, escaped (no newline forges a line), at most 40 characters."""
+    return repr(str(name)[:40])
 
 
 class ChainProvider:

@@ -35,7 +35,9 @@ the 900 s minimum); ``credentials-go`` (``credentials/internal/providers/ram_rol
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 
 from pushfn.api_time import format_api_time
@@ -52,22 +54,29 @@ if TYPE_CHECKING:
     from pushfn.settings import Settings
 
 API_VERSION = "2015-04-01"
+_REGION = re.compile(r"[a-z0-9-]{1,40}")
 DEFAULT_STS_ENDPOINT = "https://sts.aliyuncs.com"
 #: STS refuses sessions shorter than 15 minutes.
 MIN_DURATION_SECONDS = 900
 DEFAULT_DURATION_SECONDS = 3600
 
 
-def sts_endpoint(settings: Settings, region: str | None = None) -> str:
+def sts_endpoint(settings: Settings, region: str | None = None, region_from: str = "sts_region") -> str:
     """The STS URL for ``settings``: ``PUSHFN_STS_ENDPOINT`` when set, else built from ``region`` (a CLI
-    profile's ``sts_region``) or ``ALIBABA_CLOUD_STS_REGION``, ``sts-vpc`` when
-    ``ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED``; ``https://sts.aliyuncs.com`` without a region (as
-    ``alibabacloud-credentials`` does: the VPC endpoint needs one)."""
+    profile's ``sts_region``; ``region_from`` names it in errors) or ``ALIBABA_CLOUD_STS_REGION``,
+    ``sts-vpc`` when ``ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED``; ``https://sts.aliyuncs.com`` without a
+    region (as ``alibabacloud-credentials`` does: the VPC endpoint needs one). Raises
+    :class:`~pushfn.push.errors.CredentialsError` naming the source for a region that is not 1-40 of
+    ``a-z 0-9 -`` (it becomes part of the host)."""
     if settings.pushfn_sts_endpoint:
         return settings.pushfn_sts_endpoint.rstrip("/")
+    where = f"{region_from}" if region else "ALIBABA_CLOUD_STS_REGION"
     region = region or settings.alibaba_cloud_sts_region
     if not region:
         return DEFAULT_STS_ENDPOINT
+    if not _REGION.fullmatch(region):
+        # It becomes part of the host: "evil.example/x#" would send the signed AssumeRole elsewhere.
+        raise CredentialsError(f"{where}: a region is 1-40 of a-z 0-9 - (such as cn-hangzhou)")
     prefix = "sts-vpc" if settings.alibaba_cloud_vpc_endpoint_enabled else "sts"
     return f"https://{prefix}.{region}.aliyuncs.com"
 
@@ -224,23 +233,35 @@ def _credentials_from_answer(action: str, status: int, body: bytes, source: str)
     for field in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"):
         if not isinstance(creds.get(field), str) or not creds[field]:
             raise CredentialsError(f"{source}: STS {action} answer lacks Credentials.{field}")
+    try:
+        expiration = parse_expiration(creds["Expiration"])
+    except CredentialsError as exc:
+        raise CredentialsError(f"{source}: STS {action} answer's Credentials.Expiration: {exc}") from None
     return Credentials(
-        creds["AccessKeyId"],
-        creds["AccessKeySecret"],
-        creds["SecurityToken"],
-        expiration=parse_expiration(creds["Expiration"]),
-        source=source,
+        creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], expiration=expiration, source=source
     )
 
 
 def _refusal(status: int, doc: Any) -> str:
-    """``HTTP 403 NoPermission: <scrubbed Message> (RequestId …)``, or the bare status for a non-JSON answer."""
+    """``HTTP 403 NoPermission: <scrubbed Message> (RequestId …)``, each field one printable line of bounded
+    length, or the bare status for a non-JSON answer."""
     if not isinstance(doc, dict):
         return f"HTTP {status}, no JSON answer"
     from pushfn.push.client import service_message  # drops an echoed string-to-sign, masks secrets
 
-    code = doc.get("Code") or "no Code"
-    message = service_message(str(doc.get("Message") or ""))[:300]
-    request_id = doc.get("RequestId")
+    code = _one_line(doc.get("Code"), 80) or "no Code"
+    message = _one_line(service_message(str(doc.get("Message") or "")), 300)
+    request_id = _one_line(doc.get("RequestId"), 80)
     shown = f"HTTP {status} {code}" + (f": {message}" if message else "")
     return shown + (f" (RequestId {request_id})" if request_id else "")
+
+
+def _one_line(value: Any, limit: int) -> str:
+    """A field of STS's answer as one printable line of at most ``limit`` characters (another type, or
+    a newline or escape sequence, would forge log lines or flood them); ``""`` for no value."""
+    from pushfn.problems import printable
+
+    if value is None or value == "":
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)[: limit + 1]
+    return printable(text[: limit * 4])[:limit]

@@ -9,7 +9,8 @@ Shapes a queue message body may take (JSON)::
      "mass_push": {"PushTask": [{<MassPush task>}, ...]}}          # AppKey filled when absent
 
     {"kind": "chunk", "version": 1, "key": "...",                   # produced by the file function
-     "job": {"source": "<bucket>/<object key>", "etag": "<etag>", "chunk": 3, "chunks": 12},
+     "job": {"source": "<bucket>/<object key>", "etag": "<ETag or version id>", "chunk": 3,
+             "first_line": 3001, "last_line": 4012},          # lines: for people; "chunks": n optional
      "action": "Push" | "MassPush",
      "params": {<the request for that chunk: Push params with TargetValue = the chunk's targets,
                  or MassPush params with one task per personalised row>},
@@ -29,6 +30,8 @@ report, :mod:`pushfn.targets.parts`). Its names are checked before any store is 
 a bucket name S3 and OSS both allow (3-63 of ``a-z 0-9 . -``, starting and ending alphanumeric), a
 report key that is a safe object name (no ``..`` segment, no absolute path, no control character)
 ending in ``.report.json``, and a region of ``a-z 0-9 -`` only (it becomes part of an endpoint host).
+The report must be the one of the job's own ``source`` (``<bucket>/<key>`` → bucket ``bucket``, key
+``<key>.report.json``): a chunk records its outcome only in its own file's report.
 
 A valid body is accepted here without pydantic (the queue function's cold path); any other is handed
 to the pydantic models of :mod:`pushfn.specs.envelope_models`, which name the bad field and rule.
@@ -54,7 +57,8 @@ SUPPORTED_VERSIONS = {"push": (1,), "mass_push": (1,), "chunk": (1,)}
 MAX_JOB_KEY_CHARS = 200
 KEY_PATTERN = r"^[\x21-\x7e]+$"
 #: Bounds of a chunk's ``job.source`` (``<bucket>/<object key>``) and ``job.etag``, in characters.
-MAX_SOURCE_CHARS = 1100
+# A legacy S3 bucket name (up to 255) + "/" + an object key (up to 1,024 bytes).
+MAX_SOURCE_CHARS = 1280
 MAX_ETAG_CHARS = 200
 #: A chunk's ``report``: the stores it may name, and the patterns and bounds of its names.
 REPORT_STORES = ("local", "s3", "oss")
@@ -254,16 +258,28 @@ def _accept(kind: str, data: dict[str, Any]) -> QueueJob | None:
         return None
     report = data.get("report")
     if report is not None:
-        report = _accept_report(report)
-        if report is None:
+        report = accept_report(report)
+        if report is None or not is_own_report(source, report.bucket, report.key):
             return None
     extra = {name: value for name, value in ref.items() if name not in ("source", "etag", "chunk", "chunks")}
     job = ChunkRef(source=source, etag=etag, chunk=chunk, chunks=chunks, extra=extra)
     return ChunkJob(version=1, key=key, job=job, action=action, params=dict(params), report=report)
 
 
-def _accept_report(data: object) -> ReportRef | None:
-    """The :class:`ReportRef` ``data`` is, when every name is plainly valid; None hands it to pydantic."""
+def is_own_report(source: str, bucket: str, report_key: str) -> bool:
+    """Whether the report ``bucket``/``report_key`` is the one of the chunk's ``source`` (``<bucket>/<key>``).
+
+    A part is recorded among the report's parts: a job naming another file's report would write (and
+    could complete) that file's outcomes with a chunk it never was.
+    """
+    from pushfn.targets.readers import REPORT_SUFFIX
+
+    return report_key.endswith(REPORT_SUFFIX) and source == f"{bucket}/{report_key[: -len(REPORT_SUFFIX)]}"
+
+
+def accept_report(data: object) -> ReportRef | None:
+    """The :class:`ReportRef` ``data`` is, when every name is valid (the module docstring's rules); else None
+    (a chunk naming it is then handed to pydantic, which says why)."""
     if type(data) is not dict or not set(data) <= {"store", "bucket", "key", "region"}:
         return None
     store, bucket, key, region = data.get("store"), data.get("bucket"), data.get("key"), data.get("region")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
 from pushfn.problems import problems_from_validation
 from pushfn.push.errors import InvalidRequestError
@@ -27,6 +27,7 @@ from pushfn.specs.envelope import (
     MIN_BUCKET_CHARS,
     MIN_REPORT_KEY_CHARS,
     REGION_PATTERN,
+    is_own_report,
 )
 
 _Key = Annotated[str, Field(min_length=1, max_length=MAX_JOB_KEY_CHARS, pattern=KEY_PATTERN)]
@@ -90,6 +91,14 @@ class ChunkJobModel(_Envelope):
     action: Literal["Push", "MassPush"] = "Push"
     params: dict[str, Any]
     report: ReportRefModel | None = None
+
+    @field_validator("report")
+    @classmethod
+    def _own_report(cls, value: ReportRefModel | None, info: ValidationInfo) -> ReportRefModel | None:
+        job = info.data.get("job")
+        if value is not None and job is not None and not is_own_report(job.source, value.bucket, value.key):
+            raise ValueError("the report must be the job's own source's: <bucket>/<key> + .report.json")
+        return value
 
 
 QueueJobModel = Union[PushJobModel, MassPushJobModel, ChunkJobModel]  # noqa: UP007 - a runtime object for TypeAdapter

@@ -37,8 +37,9 @@ class UnsupportedFormatError(TargetFileError):
 
 class ObjectStoreError(PushfnError):
     """Reading or writing an object failed. ``reason`` is a stable id (``not_found``, ``forbidden``,
-    ``name``, ``too_large``, ``unavailable``); ``transient`` says whether a retry can help (a network
-    failure, a 5xx, throttling) or not (a missing or forbidden object, a refused name)."""
+    ``name``, ``too_large``, ``unavailable``, ``credentials``); ``transient`` says whether a retry can
+    help (a network failure, a 5xx, throttling, credentials not given) or not (a missing or forbidden
+    object, a refused name)."""
 
     def __init__(self, message: str, *, reason: str, transient: bool = False) -> None:
         self.reason = reason

@@ -3,12 +3,14 @@
 Names, beside the report and named after it (:func:`~pushfn.targets.readers.report_key`,
 :func:`~pushfn.targets.readers.parts_prefix`)::
 
-    lists/july.txt.report.json                      the file function's report (fanned-out chunks: "queued")
-    lists/july.txt.report.json.parts/000003.json    chunk 3's outcome, written by the queue function
+    lists/july.txt.report.json                                      the file function's report
+    lists/july.txt.report.json.parts/000003.9f86d081884c7d65.json   chunk 3's outcome for one file
+                                                                    version (its tag), by the queue function
 
 A part (:class:`ChunkOutcome`)::
 
-    {"version": 1, "index": 3, "outcome": "sent" | "failed" | "maybe_sent",
+    {"version": 1, "index": 3, "source_version": "<the file's ETag or version id>",
+     "outcome": "sent" | "failed" | "maybe_sent",
      "message_id": "..." | null, "request_id": "..." | null,          # sent (maybe_sent: request_id)
      "code": "..." | null, "message": "...", "dead_letter": "..." | null,   # failed
      "reason": "..."}                                                  # maybe_sent
@@ -17,6 +19,12 @@ A part (:class:`ChunkOutcome`)::
 two chunk jobs that each read the report, add their outcome and write it back would lose one of the two
 outcomes. Here every part has exactly one writer (the job of that chunk), so no update is lost, and a
 redelivered job only rewrites its own part with the same outcome: a chunk is never counted twice.
+
+**Versions.** Parts are named after the report, and the report after the object's key, so the parts of
+an earlier upload of the same key are still there when a new one is fanned out, and its late jobs may
+still finish. A part's name therefore carries a tag of the file version it is of (:func:`version_tag`
+of the chunk job's ``etag``, the report's ``source.version``; the part repeats the version as
+``source_version``): the versions never share a name, and only the report's own version's parts count.
 
 **Completing** (:func:`complete_report`). After writing its part a job lists the parts; when every chunk
 the report lists as ``queued`` has one, it rebuilds the report from the file function's document and
@@ -27,12 +35,17 @@ same document, since it is a function of the report and the parts alone. A job t
 writes nothing. The file function runs the same step right after writing its own report, because a
 chunk job may finish before that report exists (always so in process, often on FC).
 
+**Later parts.** A complete report is rebuilt from its fanned-out chunks' parts when a job writes a part
+that says otherwise than the report (a dead-lettered chunk job sent again after its cause was fixed):
+the report follows the parts. A redelivered job's part, the same as before, rewrites nothing.
+
 A report whose run ``stopped`` (a timeout or a transient failure: the platform runs the file again and
 hands over the rest) is never completed by parts; the run that finishes the file is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,27 +68,35 @@ MAX_REPORT_BYTES = 32 * 1024 * 1024
 logger = get_logger("pushfn.targets.parts")
 
 
-def part_key(report_key: str, index: int) -> str:
-    """``<report key>.parts/<index, 6 digits>.json``: where chunk ``index``'s outcome is stored."""
-    return f"{parts_prefix(report_key)}{index:06d}.json"
+def version_tag(version: str) -> str:
+    """16 hex digits of the SHA-256 of a file version (ETag or version id): a part name's version."""
+    return hashlib.sha256(version.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def part_index(name: str, report_key: str) -> int | None:
-    """The chunk index of a part's object name under ``report_key``, or None when ``name`` is no part."""
-    prefix = parts_prefix(report_key)
-    if not name.startswith(prefix) or not name.endswith(".json"):
+def part_key(report_key: str, index: int, version: str) -> str:
+    """``<report key>.parts/<index, 6 digits>.<version tag>.json``: where chunk ``index``'s outcome for
+    file version ``version`` is stored (:func:`version_tag`)."""
+    return f"{parts_prefix(report_key)}{index:06d}.{version_tag(version)}.json"
+
+
+def part_index(name: str, report_key: str, version: str) -> int | None:
+    """The chunk index of a part's object name under ``report_key`` for file ``version``, or None when
+    ``name`` is no part of that version."""
+    prefix, suffix = parts_prefix(report_key), f".{version_tag(version)}.json"
+    if not name.startswith(prefix) or not name.endswith(suffix):
         return None
-    digits = name[len(prefix) : -len(".json")]
+    digits = name[len(prefix) : -len(suffix)]
     return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 @dataclass(frozen=True)
 class ChunkOutcome:
     """What one fanned-out chunk came to (see the module docstring for the JSON); ``outcome`` is one of
-    :data:`OUTCOMES`."""
+    :data:`OUTCOMES`, ``source_version`` the version of the file the chunk is of (its job's ``etag``)."""
 
     index: int
     outcome: str
+    source_version: str = ""
     message_id: str | None = None
     request_id: str | None = None
     code: str | None = None
@@ -88,6 +109,7 @@ class ChunkOutcome:
         return {
             "version": PART_VERSION,
             "index": self.index,
+            "source_version": self.source_version,
             "outcome": self.outcome,
             "message_id": self.message_id,
             "request_id": self.request_id,
@@ -108,6 +130,9 @@ class ChunkOutcome:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         texts = {}
+        if not isinstance(data.get("source_version"), str):
+            raise ValueError("source_version must be a string (the file's ETag or version id)")
+        texts["source_version"] = data["source_version"]
         for name in ("message_id", "request_id", "code", "dead_letter"):
             value = data.get(name)
             if value is not None and not isinstance(value, str):
@@ -141,24 +166,26 @@ def record_part(reader: ObjectReader, bucket: str, report_key: str, outcome: Chu
     transient or not) and ValueError (the report there is not one pushfn wrote)."""
     check_report_key(report_key)
     data = json.dumps(outcome.to_dict(), ensure_ascii=True).encode("ascii")
-    reader.write_bytes(bucket, part_key(report_key, outcome.index), data)
-    return complete_report(reader, bucket, report_key)
+    reader.write_bytes(bucket, part_key(report_key, outcome.index, outcome.source_version), data)
+    return complete_report(reader, bucket, report_key, changed=outcome)
 
 
-def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[str, Any] | None:
+def complete_report(
+    reader: ObjectReader, bucket: str, report_key: str, *, changed: ChunkOutcome | None = None
+) -> dict[str, Any] | None:
     """When every chunk the report at ``report_key`` lists as queued has a part, write the report merged
-    and return it; else None, writing nothing (see the module docstring). Raises ObjectStoreError and
-    ValueError (an unreadable report or part)."""
+    and return it; else None, writing nothing (see the module docstring). A report already complete is
+    merged again only when ``changed`` (the part just written) says otherwise than it does. Raises
+    ObjectStoreError and ValueError (an unreadable report or part)."""
     from pushfn.json_input import JsonInputError, decode_json
     from pushfn.targets.report import Report
 
     check_report_key(report_key)
     # Listed before the report is read: a report written after the listing names chunks it may miss,
     # and then this job writes nothing (the writer of that report merges after writing it).
-    listed = (part_index(name, report_key) for name in reader.list_keys(bucket, parts_prefix(report_key)))
-    present = {index for index in listed if index is not None}
+    names = reader.list_keys(bucket, parts_prefix(report_key))
     raw = reader.read_bytes(bucket, report_key, MAX_REPORT_BYTES)
-    if raw is None or not present:
+    if raw is None or not names:
         return None
     try:
         document = decode_json(raw)
@@ -167,11 +194,22 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
     if not isinstance(document, dict) or document.get("stopped"):
         return None
     report = Report.from_dict(document)
+    listed = (part_index(name, report_key, report.version) for name in names)
+    present = {index for index in listed if index is not None}
     waiting = set(report.queued)
-    if not waiting or not waiting <= present:
+    if not waiting:
+        # Complete already: a part that says otherwise (a dead-lettered job sent again after a fix)
+        # rebuilds the fanned-out chunks from their parts; a redelivered job's same outcome changes nothing.
+        if changed is None or changed.source_version != report.version or not _differs(document, changed):
+            return None
+        waiting = _fanned_out(report)
+        if changed.index not in waiting:
+            return None
+    if not waiting <= present:
         return None
+    outcomes = []
     for index in sorted(waiting):
-        part = reader.read_bytes(bucket, part_key(report_key, index), MAX_PART_BYTES)
+        part = reader.read_bytes(bucket, part_key(report_key, index, report.version), MAX_PART_BYTES)
         if part is None:  # listed, then gone: only a person deleting parts does that
             return None
         try:
@@ -180,7 +218,14 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
             raise ValueError(f"the part of chunk {index} is unusable: {exc}") from None
         if outcome.index != index:
             raise ValueError(f"the part of chunk {index} names chunk {outcome.index}")
+        if outcome.source_version != report.version:
+            raise ValueError(f"the part of chunk {index} is of another file version than its name says")
+        outcomes.append(outcome)
+    for outcome in outcomes:
+        via = _via(report, outcome.index)
         outcome.apply(report)
+        if via is not None:
+            _entry(report, outcome.index)["via"] = via
     merged = report.to_dict()
     merged["stopped"] = None
     reader.write_report(bucket, report_key[: -len(REPORT_SUFFIX)], merged)
@@ -189,6 +234,41 @@ def complete_report(reader: ObjectReader, bucket: str, report_key: str) -> dict[
         extra={"fields": {"event": "file_push.parts_merged", "chunks": len(report.planned), "merged": len(waiting)}},
     )
     return merged
+
+
+def _entry(report: Any, index: int) -> dict[str, Any]:
+    """The outcome entry of chunk ``index`` (sent, failed or maybe sent), or an empty dict."""
+    for table in (report.sent, report.failed, report.maybe_sent):
+        if index in table:
+            return table[index]
+    return {}
+
+
+def _via(report: Any, index: int) -> str | None:
+    """The sink chunk ``index`` was fanned out through: its queued entry's, or its outcome's ``via``."""
+    queued = report.queued.get(index)
+    return queued["sink"] if queued is not None else _entry(report, index).get("via")
+
+
+def _fanned_out(report: Any) -> set[int]:
+    """The chunks of ``report`` that went through a queue (queued, or an outcome with ``via``)."""
+    return set(report.queued) | {
+        index for table in (report.sent, report.failed, report.maybe_sent) for index, e in table.items() if "via" in e
+    }
+
+
+def _differs(document: dict[str, Any], part: ChunkOutcome) -> bool:
+    """True when ``part`` applied to the report ``document`` would change its entry for the chunk."""
+    from pushfn.targets.report import Report
+
+    before, after = Report.from_dict(document), Report.from_dict(document)
+    if not 0 <= part.index < len(before.planned):
+        return False
+    part.apply(after)
+    strip = ("via",)
+    old = {k: v for k, v in _entry(before, part.index).items() if k not in strip}
+    new = {k: v for k, v in _entry(after, part.index).items() if k not in strip}
+    return old != new
 
 
 def check_report_key(report_key: str) -> str:
@@ -212,4 +292,5 @@ __all__ = [
     "part_index",
     "part_key",
     "record_part",
+    "version_tag",
 ]

@@ -15,8 +15,9 @@ An :class:`ObjectReader` does what the file function and the parts of a fanned-o
   ``ListObjects``, a folder), paged by the SDK.
 
 Every failure is an :class:`~pushfn.targets.errors.ObjectStoreError` whose ``transient`` says whether a
-retry can help: a missing or forbidden object is permanent, a network failure, a 5xx or throttling is
-transient. The cloud SDKs (``boto3``, ``oss2``) are imported only when a reader of theirs is built.
+retry can help: a missing or forbidden object is permanent, a network failure, a 5xx, throttling or
+credentials the chain cannot give (OSS) are transient. The cloud SDKs (``boto3``, ``oss2``) are
+imported only when a reader of theirs is built.
 
 - :class:`LocalFolderReader` — ``<root>/<key>`` for local runs (the bucket name is only recorded). Object
   names are checked before any path is built: no ``..`` segment, no absolute path (``/x``, ``\\x``,
@@ -386,8 +387,12 @@ class OssReader(_RemoteReader):
     def _call(self, what: str, key: str, call: Callable[[], Any]) -> Any:
         import oss2
 
+        from pushfn.push.errors import CredentialsError
+
         try:
             return call()
+        except CredentialsError as exc:  # the chain is asked on every call: a failed refresh may pass
+            raise ObjectStoreError(f"{what} {_shown(key)}: {exc}", reason="credentials", transient=True) from None
         except oss2.exceptions.NotFound as exc:
             raise ObjectStoreError(
                 f"{what} {_shown(key)}: no such object (OSS {exc.code or exc.status})", reason="not_found"

@@ -196,26 +196,49 @@ class Report:
     def from_dict(cls, data: Any) -> Report:
         """The report of a document :meth:`to_dict` wrote (read back to merge fan-out parts into it).
 
-        Raises ValueError naming what is wrong when ``data`` is not such a document (another version,
-        a missing or mistyped field, an outcome for a chunk never planned)."""
+        Every number must be a whole number >= 0 (not a bool, a float or text) and every name text, so a
+        report edited by hand cannot break the merge later. Raises ValueError naming what is wrong when
+        ``data`` is not such a document (another version, a missing or mistyped field, an outcome for a
+        chunk never planned, a queued chunk without its sink)."""
         try:
             if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
                 raise ValueError(f"not a version {REPORT_VERSION} report")
-            source, targets, chunks = data["source"], data["targets"], data["chunks"]
+            source, targets, chunks = _object(data, "source"), _object(data, "targets"), _object(data, "chunks")
             durations = data.get("durations") or {}
+            if not isinstance(durations, dict):
+                raise ValueError("durations must be an object")
             report = cls(
-                bucket=str(source["bucket"]),
-                key=str(source["key"]),
-                version=str(source["version"]),
+                bucket=_text(source, "bucket", "source"),
+                key=_text(source, "key", "source"),
+                version=_text(source, "version", "source"),
                 format=source.get("format"),
-                lines_read=int(data["lines_read"]),
-                valid=int(targets["valid"]),
-                invalid=int(targets["invalid"]),
-                duplicate=int(targets["duplicate"]),
-                invalid_lines=[LineProblem(int(p["line"]), str(p["rule"]), str(p["message"])) for p in data["invalid"]],
-                invalid_by_rule={str(k): int(v) for k, v in data["invalid_by_rule"].items()},
-                duplicate_lines=[int(line) for line in data["duplicate_lines"]],
-                planned=[ChunkPlan(**plan) for plan in chunks["planned"]],
+                lines_read=_count(data, "lines_read"),
+                valid=_count(targets, "valid", "targets"),
+                invalid=_count(targets, "invalid", "targets"),
+                duplicate=_count(targets, "duplicate", "targets"),
+                invalid_lines=[
+                    LineProblem(
+                        _count(p, "line", "invalid[]"), _text(p, "rule", "invalid[]"), _text(p, "message", "invalid[]")
+                    )
+                    for p in _objects(data, "invalid")
+                ],
+                invalid_by_rule={
+                    str(rule): _count(_object(data, "invalid_by_rule"), rule, "invalid_by_rule")
+                    for rule in _object(data, "invalid_by_rule")
+                },
+                duplicate_lines=[_whole(line, "duplicate_lines[]") for line in _list(data, "duplicate_lines")],
+                planned=[
+                    ChunkPlan(
+                        _count(plan, "index", "chunks.planned[]"),
+                        _text(plan, "key", "chunks.planned[]"),
+                        _text(plan, "action", "chunks.planned[]"),
+                        _text(plan, "target_type", "chunks.planned[]"),
+                        _count(plan, "count", "chunks.planned[]"),
+                        _count(plan, "first_line", "chunks.planned[]"),
+                        _count(plan, "last_line", "chunks.planned[]"),
+                    )
+                    for plan in _objects(chunks, "planned", "chunks")
+                ],
                 rejected=data.get("rejected"),
                 campaign=data.get("campaign"),
                 started_at=parse_api_time(durations.get("started_at")) or time.time(),
@@ -224,17 +247,16 @@ class Report:
             )
             for name in ("sent", "failed", "maybe_sent", "queued"):
                 table = getattr(report, name)
-                for entry in chunks.get(name, []):
-                    index = entry["index"]
+                for entry in _objects(chunks, name, "chunks", required=False):
+                    index = entry.get("index")
                     if type(index) is not int or not 0 <= index < len(report.planned):
                         raise ValueError(f"chunks.{name} names chunk {str(index)[:20]}, which was never planned")
+                    _count(entry, "count", f"chunks.{name}[]")
+                    if name == "queued":
+                        _text(entry, "sink", "chunks.queued[]")
                     table[index] = dict(entry)
-        except ValueError as exc:  # a value of the wrong kind (int("many")), or a rule above
+        except ValueError as exc:  # a rule above
             raise ValueError(f"not a report pushfn wrote: {exc}") from None
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(
-                f"not a report pushfn wrote: a field is missing or of the wrong type ({type(exc).__name__}: {exc})"
-            ) from None
         return report
 
     @property
@@ -311,6 +333,49 @@ class Report:
                 "send_seconds": self.send_seconds,
             },
         }
+
+
+def _object(data: dict[str, Any], name: str, where: str = "") -> dict[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        raise ValueError(f"{_field(where, name)} must be an object")
+    return value
+
+
+def _list(data: dict[str, Any], name: str, where: str = "", *, required: bool = True) -> list[Any]:
+    value = data.get(name, None if required else [])
+    if not isinstance(value, list):
+        raise ValueError(f"{_field(where, name)} must be a list")
+    return value
+
+
+def _objects(data: dict[str, Any], name: str, where: str = "", *, required: bool = True) -> list[dict[str, Any]]:
+    items = _list(data, name, where, required=required)
+    if not all(isinstance(item, dict) for item in items):
+        raise ValueError(f"{_field(where, name)} must be a list of objects")
+    return items
+
+
+def _text(data: dict[str, Any], name: str, where: str = "") -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"{_field(where, name)} must be text")
+    return value
+
+
+def _count(data: dict[str, Any], name: str, where: str = "") -> int:
+    return _whole(data.get(name), _field(where, name))
+
+
+def _whole(value: Any, field: str) -> int:
+    # type() rather than isinstance: True is an int in Python, and 1.5 or "10" would be coerced by int().
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{field} must be a whole number >= 0")
+    return value
+
+
+def _field(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
 
 
 __all__ = ["MAX_LISTED_LINES", "REPORT_VERSION", "ChunkPlan", "LineProblem", "Report"]

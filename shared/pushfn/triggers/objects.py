@@ -17,7 +17,7 @@ Several records per event are normal; each becomes one :class:`ObjectCreated`, i
 A record whose ``eventName`` is not ``ObjectCreated:*`` is skipped (the reason is in
 :attr:`ObjectEvents.skipped` and the job logs it); so is an object the function writes or reads itself
 — a sidecar ``<key>.push.json``, a report ``<key>.report.json`` or a part of a fanned-out report
-(``<key>.report.json.parts/<n>.json``) landing in the watched prefix must never start a run
+(``<key>.report.json.parts/<n>.<tag>.json``) landing in the watched prefix must never start a run
 (:func:`is_control_object`). A record that cannot be read (a field missing or of the
 wrong type) is skipped with its reason too: one bad record never sinks the others. Only an event that
 is none of the two shapes raises :class:`ObjectEventError` — a retry would read the same bytes, so the
@@ -26,6 +26,7 @@ job logs it and returns normally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from urllib.parse import unquote_plus
 
 from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
+from pushfn.logs import get_logger
 from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
 
 OSS = "oss"
@@ -43,6 +45,11 @@ CREATED_PREFIX = "ObjectCreated:"
 
 #: Longest object key accepted (OSS and S3 both allow 1,024 bytes).
 MAX_KEY_BYTES = 1024
+
+_ACCOUNT_ID = re.compile(r"[0-9]{1,32}")
+_REGION = re.compile(r"[a-z0-9-]{1,40}")
+
+logger = get_logger("pushfn.triggers.objects")
 
 
 class ObjectEventError(PushfnError, ValueError):
@@ -143,6 +150,13 @@ def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: An
     if not endpoint:
         account, region = getattr(context, "account_id", None), getattr(context, "region", None) or obj.region
         if not account or not region:
+            return None
+        # Both become part of the host (the region may be the event's own field): only plain names.
+        if not (_ACCOUNT_ID.fullmatch(str(account)) and _REGION.fullmatch(str(region))):
+            logger.warning(
+                "no fan-out: the account id or region is not a plain name; the file is sent inline",
+                extra={"fields": {"event": "file_push.fanout_unusable_endpoint"}},
+            )
             return None
         endpoint = f"https://{account}.{region}-internal.fc.aliyuncs.com"
     return fanout.FcFanout(endpoint=endpoint, function=function, credentials=credentials)

@@ -93,7 +93,7 @@ _CHUNK = (
 
 def test_a_chunk_names_its_report():
     report = '{"store": "oss", "bucket": "my-bucket", "key": "in/list ü.txt.report.json", "region": "cn-hangzhou"}'
-    job = parse_job(_CHUNK % report)
+    job = parse_job(_CHUNK.replace('"b/k"', '"my-bucket/in/list ü.txt"') % report)
     assert isinstance(job, ChunkJob) and job.report is not None
     assert (job.report.store, job.report.bucket, job.report.key, job.report.region) == (
         "oss",
