@@ -19,6 +19,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pushfn
 from pushfn import logs
@@ -221,3 +223,46 @@ def test_configure_logging_happens_once_and_checks_its_format(monkeypatch: pytes
     finally:
         logging.getLogger("pushfn").setLevel(previous)
         logs.assume_configured("pytest")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "token={}",
+        "refresh_token={} next",
+        "IdempotentToken={}&x=1",
+        "password: {}",
+        "db passwd = {}",
+        "client_secret={}",
+        '{{"token": "{}"}}',
+        "{{'password': '{}'}}",
+        '"X-Api-Key": "{}"',
+        "api key: {}",
+        "apiKey={}",
+        "private_key={}",
+        "Authorization: Basic {}",
+        "authorization=Bearer {}",
+        "webhook-signature: {}",
+        "Cookie: {}",
+        "session-token:{}",
+    ],
+)
+def test_secret_looking_pairs_in_free_text_are_masked(template: str) -> None:
+    value = "s3cr3tValueOfSomeLength"
+    text = logs.scrub_text("before " + template.format(value) + " after")
+    assert value not in text and logs.mask(value) in text and text.startswith("before ") and "after" in text
+
+
+@pytest.mark.parametrize("text", ["tokens: 5 used", "key=welcome.csv", "status=ok", "push token count 3"])
+def test_ordinary_pairs_in_free_text_are_kept(text: str) -> None:
+    assert logs.scrub_text(text) == text
+
+
+@given(
+    name=st.sampled_from(["token", "Token", "access_token", "password", "secret", "api_key", "Signature"]),
+    separator=st.sampled_from(["=", ": ", " = ", '": "', "':'"]),
+    value=st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd")), min_size=9, max_size=64),
+)
+def test_any_secret_named_value_in_text_never_survives(name: str, separator: str, value: str) -> None:
+    text = logs.scrub_text(f"{name}{separator}{value}")
+    assert value not in text and text.endswith(logs.mask(value))

@@ -12,7 +12,9 @@ no call site thought of is still masked:
 - the value of any field whose name says secret (``*secret*``, ``*password*``, ``authorization``,
   ``*signature*``, ``*credential*``, ``api_key``, ``security_token``, ``session_token``,
   ``access_token``, ``token``);
-- in text: ``name=value`` / ``name: value`` for those names, ``Bearer …`` and ``whsec_…`` secrets.
+- in text: ``name=value``, ``name: value`` and ``"name": "value"`` for those names and for any
+  ``…token`` or ``api key`` (``token=…``, ``X-Api-Key: …``, ``"password": "…"``), ``Bearer …`` and
+  ``whsec_…`` secrets.
 
 Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
 whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
@@ -45,13 +47,18 @@ _VISIBLE = 4
 _MAX_DEPTH = 32
 
 _DEVICE_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_SECRET_WORDS = r"secret|password|passwd|authorization|signature|credential|api[_-]?key"
+_SECRET_WORDS = (
+    r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
+    r"|api[_-]?key"
+)
 _SECRET_TOKENS = r"security[_-]?token|session[_-]?token|access[_-]?token"
 _SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS}|^token$|^bearer$)")
 _SECRET_IN_TEXT = re.compile(
-    # No identifier prefix in the pattern (``AccessKeySecret`` matches at ``Secret``): a free prefix
-    # would make the scan quadratic on long runs like "a-a-a-…".
-    rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS})([\"']?\s*[=:]\s*[\"']?(?:bearer\s+)?)(?!\s)([^\s\"',&;]+)"
+    # In text any ``…token`` / ``api key`` is a secret's name (``IdempotentToken=…`` is masked too: a
+    # fragment more hidden is cheaper than a session token shown). No identifier prefix in the pattern
+    # (``AccessKeySecret`` matches at ``Secret``): a free prefix would make the scan quadratic on long
+    # runs like "a-a-a-…".
+    rf"(?i)({_SECRET_WORDS}|api[ ]key|token)([\"']?\s*[=:]\s*[\"']?(?:bearer\s+|basic\s+)?)(?!\s)([^\s\"',&;]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)(?![^\s\"',;]*…)([^\s\"',;]+)")
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}")
