@@ -37,6 +37,7 @@ code  label     when
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import time
@@ -134,6 +135,21 @@ def _deployed(target: str) -> Callable[..., Any]:
     return entry_point(getattr(importlib.import_module(module), attribute))
 
 
+def _use_settings(settings: Any, function: str) -> None:
+    """Make ``settings`` the process runtime's, and the HTTP app's for ``http_push`` (a setting the app
+    refuses is left for the handler to report, as it would from the environment)."""
+    from pushfn.errors import ConfigurationError
+    from pushfn.runtime import Runtime, set_runtime
+
+    runtime = Runtime(settings=settings)
+    set_runtime(runtime)
+    if function == "http_push":
+        from pushfn.http import create_app, set_default_app
+
+        with contextlib.suppress(ConfigurationError):
+            set_default_app(create_app(runtime=runtime))
+
+
 def read_event(source: str, stdin: IO[bytes], option: str = "--event") -> bytes:
     """The bytes of the file ``source`` (``-``: ``stdin``) given to ``option``, at most :data:`MAX_EVENT_BYTES`.
 
@@ -217,14 +233,19 @@ def invoke(
     platform: str | None = None,
     timeout_seconds: int = 60,
     request_id: str | None = None,
+    settings: Any = None,
 ) -> Invocation:
     """Run ``function``'s handler once with ``raw_event`` and return what happened.
 
     ``timeout_seconds`` is the function's configured timeout as the context reports it (nothing is
-    stopped when it passes). Raises :class:`LocalInputError` for an unknown function or an event it
-    cannot deliver; whatever the handler raises is caught and classified (:func:`classify`).
+    stopped when it passes). ``settings`` (a :class:`~pushfn.settings.Settings`) replace the environment's
+    as the process runtime's (and the HTTP app's); default: the environment, as in a function. Raises
+    :class:`LocalInputError` for an unknown function or an event it cannot deliver; whatever the
+    handler raises is caught and classified (:func:`classify`).
     """
     handler = load_handler(function)
+    if settings is not None:
+        _use_settings(settings, function)
     prepared = prepare_event(raw_event, function, platform, timeout_seconds=timeout_seconds, request_id=request_id)
     invocation = Invocation(function, prepared.platform, prepared.context, wsgi=prepared.wsgi)
     with _captured(invocation.records):

@@ -49,7 +49,8 @@ def register_invoke_commands(sub: Any) -> None:
         "--event",
         metavar="FILE",
         help="the event: a file or '-' for stdin, e.g. from 'pushfn event KIND' (default: a sample of the "
-        "function's usual trigger on --platform, signed when PUSHFN_WEBHOOK_SECRETS is set)",
+        "function's usual trigger on --platform, signed when PUSHFN_WEBHOOK_SECRETS is set or pushfn serve "
+        "keeps a secret)",
     )
     invoke.add_argument(
         "--platform", choices=("fc", "aws"), help="who delivers it (default: read from the event's shape)"
@@ -80,7 +81,8 @@ def register_invoke_commands(sub: Any) -> None:
     event.add_argument(
         "--sign",
         action="store_true",
-        help="add Standard Webhooks signature headers (secret: --secret, else PUSHFN_WEBHOOK_SECRETS)",
+        help="add Standard Webhooks signature headers (secret: --secret, else PUSHFN_WEBHOOK_SECRETS, else the "
+        "one 'pushfn serve' keeps in the data folder)",
     )
     event.add_argument("--secret", help="the webhook secret to sign with (implies --sign; whsec_… or ≥ 24 bytes)")
     event.add_argument("--name", help="the timer trigger, rule or schedule name")
@@ -116,7 +118,12 @@ def _run_invoke(args: argparse.Namespace) -> int:
     try:
         raw = read_event(args.event, sys.stdin.buffer) if args.event else _default_event(args)
         invocation = invoke(
-            args.function, raw, platform=args.platform, timeout_seconds=args.timeout, request_id=args.request_id
+            args.function,
+            raw,
+            platform=args.platform,
+            timeout_seconds=args.timeout,
+            request_id=args.request_id,
+            settings=_kept_auth_settings(args.function),
         )
     except LocalInputError as exc:
         _fail("invoke", exc)
@@ -137,18 +144,37 @@ def _run_invoke(args: argparse.Namespace) -> int:
 
 def _default_event(args: argparse.Namespace) -> bytes:
     from pushfn.local.sample_events import HTTP_KINDS, SampleOptions, sample_event, signing_secret
-    from pushfn.settings import Settings, SettingsError
 
     kind = DEFAULT_KIND[args.platform or "fc"][args.function]
     options = SampleOptions()
     if kind in HTTP_KINDS:
         try:
-            configured = Settings.from_env().pushfn_webhook_secrets
-        except SettingsError:
+            configured = _configured_secrets()
+        except LocalInputError:
             configured = None  # the handler reports the broken setting itself
         if configured:
             options = SampleOptions(secret=signing_secret(None, configured))
     return sample_event(kind, options)
+
+
+def _kept_auth_settings(function: str) -> Any:
+    """The environment's settings with the secrets ``pushfn serve`` keeps (``serve-auth.json`` in the data
+    folder) for ``http_push`` when the environment names none of its own; ``None`` (the environment as
+    it is) for the other functions, when nothing is kept, or when the settings are broken (the handler
+    reports that itself)."""
+    if function != "http_push":
+        return None
+    from pushfn.errors import ConfigurationError
+    from pushfn.secret_refs import load_settings
+    from pushfn.serve.local_auth import data_folder, http_overrides, read_kept
+
+    try:
+        base = load_settings()
+        kept = None if base.pushfn_http_auth == "none" else read_kept(data_folder(base))
+    except ConfigurationError:
+        return None
+    changes = http_overrides(base, kept) if kept is not None else {}
+    return base.replace(**changes) if changes else None
 
 
 def _shown_answer(invocation: Any) -> Any:
@@ -234,12 +260,22 @@ def _http_kinds() -> tuple[str, ...]:
 
 
 def _configured_secrets() -> str | None:
+    """``PUSHFN_WEBHOOK_SECRETS``, else the webhook secret ``pushfn serve`` keeps in the data folder, else
+    ``None``. Raises :class:`LocalInputError` for a broken setting or kept file (never a value)."""
+    from pushfn.serve.local_auth import LocalAuthError, data_folder, read_kept
     from pushfn.settings import Settings, SettingsError
 
     try:
-        return Settings.from_env().pushfn_webhook_secrets
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise LocalInputError("PUSHFN_WEBHOOK_SECRETS", "setting", str(exc)) from None
+    if settings.pushfn_webhook_secrets:
+        return settings.pushfn_webhook_secrets
+    try:
+        kept = read_kept(data_folder(settings))
+    except LocalAuthError as exc:
+        raise LocalInputError("--sign", "secret", str(exc)) from None
+    return kept.webhook_secret if kept is not None else None
 
 
 def _fail(command: str, exc: LocalInputError) -> None:

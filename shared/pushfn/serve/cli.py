@@ -201,12 +201,11 @@ def _device() -> str:
 def _print_api_key() -> int:
     """Print the kept local API key (the one ``pushfn serve`` accepts), making the pair when missing."""
     from pushfn.errors import ConfigurationError
-    from pushfn.idempotency.url import default_sqlite_path
-    from pushfn.serve.local_auth import load_or_create
+    from pushfn.serve.local_auth import data_folder, load_or_create
     from pushfn.settings import Settings
 
     try:
-        auth = load_or_create(default_sqlite_path(Settings.from_env()).parent)
+        auth = load_or_create(data_folder(Settings.from_env()))
     except ConfigurationError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT

@@ -123,16 +123,15 @@ class Serve:
     def _start(self) -> None:
         from pushfn.emulator import Emulator, EmulatorSettings
         from pushfn.http import create_app
-        from pushfn.idempotency.url import default_sqlite_path
         from pushfn.jobs.fanout import use_local_queue
         from pushfn.runtime import Runtime, set_runtime
         from pushfn.serve.http_server import LocalHttp
-        from pushfn.serve.local_auth import ensure_folder, load_or_create
+        from pushfn.serve.local_auth import data_folder, ensure_folder, load_or_create
         from pushfn.serve.workers import FolderWatcher, LocalQueue, Scheduler
         from pushfn.triggers.http import http_handler
 
         base = self.base_settings
-        self.data_dir = default_sqlite_path(base).parent
+        self.data_dir = data_folder(base)
         ensure_folder(self.data_dir)
         if not self.options.no_auth:
             self.auth = load_or_create(self.data_dir)
@@ -198,12 +197,9 @@ class Serve:
         if self.options.no_auth:
             changes["pushfn_http_auth"] = "none"
         elif self.auth is not None:
-            from pushfn.http.settings import hash_api_key
+            from pushfn.serve.local_auth import http_overrides
 
-            if not base.pushfn_webhook_secrets:
-                changes["pushfn_webhook_secrets"] = self.auth.webhook_secret
-            if not base.pushfn_api_keys:
-                changes["pushfn_api_keys"] = f"{self.auth.tenant}:{hash_api_key(self.auth.api_key)}"
+            changes.update(http_overrides(base, self.auth))
         return base.replace(**changes)
 
     def stop(self) -> None:
