@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 import pushfn
 from pushfn import logs
+from pushfn.local.contexts import make_context
 from pushfn.logs import (
     JsonFormatter,
     RequestIdFilter,
@@ -164,13 +165,15 @@ def test_the_request_id_is_bound_per_invocation_and_unbound_after() -> None:
 
 
 def test_request_ids_of_each_platform() -> None:
-    assert platform_request_id(b"{}", SimpleNamespace(request_id="fc")) == "fc"
-    assert platform_request_id({}, SimpleNamespace(aws_request_id="lambda")) == "lambda"
+    assert platform_request_id(SimpleNamespace(request_id="fc"), b"{}") == "fc"
+    assert platform_request_id(SimpleNamespace(aws_request_id="lambda"), {}) == "lambda"
+    assert platform_request_id(make_context("fc", "f", timeout_seconds=1, request_id="fake-fc")) == "fake-fc"
+    assert platform_request_id(make_context("aws", "f", timeout_seconds=1, request_id="fake-aws")) == "fake-aws"
     environ = {"REQUEST_METHOD": "GET", "fc.context": SimpleNamespace(request_id="fc2")}
-    assert platform_request_id(environ, lambda *a: None) == "fc2"
-    assert platform_request_id({"HTTP_X_FC_REQUEST_ID": "hdr"}, None) == "hdr"
-    assert platform_request_id({}, None) is None
-    assert platform_request_id({}, SimpleNamespace(request_id=7)) is None
+    assert platform_request_id(lambda *a: None, environ) == "fc2"
+    assert platform_request_id(None, {"HTTP_X_FC_REQUEST_ID": "hdr"}) == "hdr"
+    assert platform_request_id(None, {}) is None and platform_request_id(None) is None
+    assert platform_request_id(SimpleNamespace(request_id=7), {}) is None
 
 
 def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:

@@ -273,10 +273,11 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def platform_request_id(event: Any, context: Any) -> str | None:
+def platform_request_id(context: Any, event: Any = None) -> str | None:
     """The platform's request id of one invocation: FC ``context.request_id``, Lambda
-    ``context.aws_request_id``, or for an FC 2.0 WSGI call ``environ["fc.context"].request_id`` (else
-    the ``x-fc-request-id`` header). ``None`` when none is given."""
+    ``context.aws_request_id``, or for an FC 2.0 WSGI call (``event`` the environ)
+    ``environ["fc.context"].request_id``, else the ``x-fc-request-id`` header. ``None`` when none is
+    given. The one reader of a context's request id (the handlers' wrapper, ``pushfn invoke``)."""
     for source in (context, event.get("fc.context") if isinstance(event, Mapping) else None):
         for name in ("request_id", "aws_request_id"):
             value = getattr(source, name, None)
@@ -347,7 +348,7 @@ def entry_point(handler: Any) -> Any:
     """Wrap a function handler so every invocation logs JSON lines carrying its request id.
 
     The first call configures logging (:func:`configure_logging`, JSON; a no-op when ``pushfn serve``
-    already did); each call binds :func:`platform_request_id` the event and context for its duration.
+    already did); each call binds :func:`platform_request_id` of the context (and event) for its duration.
     ``handler(event, context)`` (or ``(environ, start_response)``) is called unchanged; whatever it
     returns or raises passes through.
     """
@@ -355,7 +356,7 @@ def entry_point(handler: Any) -> Any:
     def invoke(event: Any, context: Any = None) -> Any:
         if _configured is None:
             configure_logging("json")
-        token = _REQUEST_ID.set(platform_request_id(event, context))
+        token = _REQUEST_ID.set(platform_request_id(context, event))
         try:
             return handler(event, context)
         finally:

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from pushfn.local.contexts import AWS, FC, make_context, request_id_of
+from pushfn.local.contexts import AWS, FC, make_context
 from pushfn.local.errors import LocalInputError
 
 #: Function name → ``module:attribute`` of the handler its ``functions/<name>/index.py`` deploys.
@@ -110,7 +110,9 @@ class Invocation:
     @property
     def request_id(self) -> str | None:
         """The request id the context carried (FC ``request_id``, Lambda ``aws_request_id``)."""
-        return request_id_of(self.context)
+        from pushfn.logs import platform_request_id
+
+        return platform_request_id(self.context)
 
 
 def load_handler(function: str) -> Callable[..., Any]:

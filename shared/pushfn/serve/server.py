@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from pushfn.errors import ConfigurationError
+from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
-from pushfn.serve.invocations import InvocationOutcome, Invocations, LocalContext, message_ids
+from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
 logger = get_logger("pushfn.serve")
@@ -235,7 +236,7 @@ class Serve:
             method, path = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO") or "/")
             answer: dict[str, Any] = {}
 
-            def call(context: LocalContext) -> list[bytes]:
+            def call(context: FcContext) -> list[bytes]:
                 environ["fc.context"] = context
                 environ["fc.request_uri"] = path + (
                     f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
