@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from local_support import DEVICES, FILE_CONTENT, RULE_SPEC, SECRET, LocalEnv
 
-from pushfn.local.invoke import FUNCTIONS, classify, load_handler
+from pushfn.functions import HANDLERS
+from pushfn.local.invoke import classify, load_handler
 from pushfn.local.sample_events import DEFAULT_PUSH, FUNCTION, KINDS, PLATFORM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,7 +134,7 @@ def test_handlers_get_the_platforms_context(local: LocalEnv, monkeypatch: pytest
 
 def test_function_table_is_what_each_index_py_deploys() -> None:
     deployed = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "index.py").is_file())
-    assert sorted(FUNCTIONS) == deployed
+    assert sorted(HANDLERS) == deployed
     for name in deployed:
         spec = importlib.util.spec_from_file_location(f"_deployed_{name}", ROOT / "functions" / name / "index.py")
         assert spec is not None and spec.loader is not None

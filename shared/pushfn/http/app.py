@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.functions import HTTP_PUSH
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
 from pushfn.http.call import Call, Deps, Route, interpret
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 logger = get_logger("pushfn.http")
 
 #: Idempotency records of this function live under this name (scoped further per tenant).
-FUNCTION_NAME = "http_push"
+FUNCTION_NAME = HTTP_PUSH
 _COMMON_HEADERS = {"Cache-Control": "no-store"}
 
 

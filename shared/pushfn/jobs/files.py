@@ -59,6 +59,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pushfn.functions import FILE_PUSH
 from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
     from pushfn.targets.report import Report
     from pushfn.triggers.objects import ObjectCreated
 
-FUNCTION_NAME = "file_push"
+FUNCTION_NAME = FILE_PUSH
 SCOPE = "file"
 #: Stop between chunks when less than this is left of the function's time (plus the slowest chunk so far).
 STOP_MARGIN_SECONDS = 10.0

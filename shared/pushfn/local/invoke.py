@@ -1,6 +1,6 @@
 """``pushfn invoke``: one function's handler, called with one event the way its platform calls it.
 
-The handler is the one each ``functions/<name>/index.py`` deploys (:data:`FUNCTIONS`; a test keeps
+The handler is the one each ``functions/<name>/index.py`` deploys (:data:`pushfn.functions.HANDLERS`; a test keeps
 the two in step), so the event goes through the same adapters as in the cloud:
 
 - an FC 2.0 WSGI environ (the JSON of :mod:`pushfn.local.environ`) → ``handler(environ,
@@ -45,16 +45,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from pushfn.functions import HANDLERS, HTTP_PUSH, QUEUE_PUSH
 from pushfn.local.contexts import AWS, FC, make_context
 from pushfn.local.errors import LocalInputError
-
-#: Function name → ``module:attribute`` of the handler its ``functions/<name>/index.py`` deploys.
-FUNCTIONS: dict[str, str] = {
-    "http_push": "pushfn.http:handler",
-    "scheduled_push": "pushfn.jobs.scheduled:handle_timer_event",
-    "queue_push": "pushfn.jobs.queued:handle_queue_event",
-    "file_push": "pushfn.jobs.files:handle_object_event",
-}
 
 #: Largest event read: FC's synchronous invocation payload limit, 32 MB (reference ``triggers.md``,
 #: "Invocation method Sync (max payload 32 MB)"); Lambda's is smaller (6 MB), so this bounds both.
@@ -116,14 +109,14 @@ class Invocation:
 
 
 def load_handler(function: str) -> Callable[..., Any]:
-    """The deployed handler of ``function`` (a key of :data:`FUNCTIONS`), imported now and wrapped as
+    """The deployed handler of ``function`` (a key of :data:`~pushfn.functions.HANDLERS`), imported now and wrapped as
     its ``index.py`` wraps it.
 
     Raises :class:`LocalInputError` for another name.
     """
-    target = FUNCTIONS.get(function)
+    target = HANDLERS.get(function)
     if target is None:
-        raise LocalInputError("FUNCTION", "unknown", f"{function!r} is not one of {', '.join(FUNCTIONS)}")
+        raise LocalInputError("FUNCTION", "unknown", f"{function!r} is not one of {', '.join(HANDLERS)}")
     return _deployed(target)
 
 
@@ -145,7 +138,7 @@ def _use_settings(settings: Any, function: str) -> None:
 
     runtime = Runtime(settings=settings)
     set_runtime(runtime)
-    if function == "http_push":
+    if function == HTTP_PUSH:
         from pushfn.http import create_app, set_default_app
 
         with contextlib.suppress(ConfigurationError):
@@ -200,7 +193,7 @@ def prepare_event(
     try:
         data = decode_json(raw, max_string_chars=_EVENT_MAX_STRING_CHARS)
     except JsonInputError as exc:
-        if function == "queue_push" and platform in (None, FC):
+        if function == QUEUE_PUSH and platform in (None, FC):
             return PreparedEvent(raw, FC, context(FC))  # an MNS STREAM message: FC passes the raw body
         where = f" at {exc.path}" if exc.path else ""
         raise LocalInputError("--event", exc.rule, f"the event is not usable JSON{where}: {exc.detail[:300]}") from None

@@ -30,7 +30,7 @@ EXIT_BAD_INPUT = 2
 
 def register_invoke_commands(sub: Any) -> None:
     """Add ``invoke`` and ``event`` to the ``pushfn`` sub-command parsers ``sub``."""
-    from pushfn.local.invoke import FUNCTIONS
+    from pushfn.functions import FUNCTION_NAMES
     from pushfn.local.sample_events import KINDS, MNS_FORMATS
 
     invoke = sub.add_parser(
@@ -44,7 +44,7 @@ def register_invoke_commands(sub: Any) -> None:
         "3 the function refused the event (HTTP 4xx, invalid tick, message dead-lettered, file rejected), "
         "4 the platform would retry it (RetryLaterError, SQS batchItemFailures, HTTP 429/5xx)",
     )
-    invoke.add_argument("function", choices=tuple(FUNCTIONS), metavar="FUNCTION", help=", ".join(FUNCTIONS))
+    invoke.add_argument("function", choices=FUNCTION_NAMES, metavar="FUNCTION", help=", ".join(FUNCTION_NAMES))
     invoke.add_argument(
         "--event",
         metavar="FILE",
@@ -162,7 +162,9 @@ def _kept_auth_settings(function: str) -> Any:
     folder) for ``http_push`` when the environment names none of its own; ``None`` (the environment as
     it is) for the other functions, when nothing is kept, or when the settings are broken (the handler
     reports that itself)."""
-    if function != "http_push":
+    from pushfn.functions import HTTP_PUSH
+
+    if function != HTTP_PUSH:
         return None
     from pushfn.errors import ConfigurationError
     from pushfn.secret_refs import load_settings

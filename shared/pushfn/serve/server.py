@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pushfn.errors import ConfigurationError
+from pushfn.functions import FILE_PUSH, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
 from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
 from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
@@ -262,7 +263,7 @@ class Serve:
             # The request's idempotency key when it names one (a signed webhook's id wins, as in the function).
             named = environ.get("HTTP_WEBHOOK_ID") or environ.get("HTTP_IDEMPOTENCY_KEY")
             key = f"{method} {path}" + (f" {str(named)[:40]}" if named else "")
-            return self.invocations.run("http_push", "http", key, call, describe)
+            return self.invocations.run(HTTP_PUSH, "http", key, call, describe)
 
         return function
 
@@ -275,7 +276,7 @@ class Serve:
         schedule = self.schedules[name]
         event = schedule.event(when or utc_now())
         return self.invocations.run(
-            "scheduled_push", trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+            SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
         )
 
     def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
@@ -307,7 +308,7 @@ class Serve:
             return InvocationOutcome(status, ids)
 
         return self.invocations.run(
-            "file_push", "bucket", key, lambda context: handle_object_event(event, context), describe
+            FILE_PUSH, "bucket", key, lambda context: handle_object_event(event, context), describe
         )
 
     def enqueue(self, message: Any) -> str:
@@ -338,7 +339,7 @@ class Serve:
             return InvocationOutcome(outcome, message_ids(result))
 
         return self.invocations.run(
-            "queue_push", label, key, lambda context: handle_queue_event(event, context), describe
+            QUEUE_PUSH, label, key, lambda context: handle_queue_event(event, context), describe
         )
 
     # --- control ------------------------------------------------------------------------------------
