@@ -121,17 +121,20 @@ def test_cloud_log_lines_are_json_with_the_request_id_and_no_secret() -> None:
     assert not [line for line in lines if line.startswith("PLATFORM")]
     assert len(records) == len([line for line in lines if not line.startswith(("ANSWER", "NOISY", "QUEUE"))])
     http = [r for r in records if r["logger"] == "pushfn.http"]
-    # The HTTP function names the request id the FC 3.0 event carries (on FC, the same as the context's).
-    assert http and all(r["request_id"] == "1-64f6cd87-0123456789abcdef" for r in http)
+    # Every line names the invocation's (the context's) id; the HTTP function adds the id the FC 3.0 event
+    # carries under its own name when it differs. CloudPush's RequestId is never called either.
+    assert http and all(r["platform_request_id"] == "fc-req-0001" for r in http)
+    assert all(r["gateway_request_id"] == "1-64f6cd87-0123456789abcdef" for r in http)
+    assert not [r for r in records if "request_id" in r or "requestId" in r]
     noisy = next(r for r in records if r["logger"] == "fc2")
-    assert noisy["request_id"] == "fc-req-0001" and noisy["level"] == "WARNING"
+    assert noisy["platform_request_id"] == "fc-req-0001" and noisy["level"] == "WARNING"
     # Masked once, whichever filters and formatter it passed: the length shown is the value's own.
     assert noisy["security_token"] == f"CAIS…({len(TOKEN)})" and noisy["nested"]["secret"] == f"whse…({len(SECRET)})"
     assert noisy["device"] == "e2ba…(32)"
     queue = [r for r in records if r["logger"].startswith("pushfn.jobs")]
-    assert queue and all(r["request_id"] == "lambda-req-0002" for r in queue)
+    assert queue and all(r["platform_request_id"] == "lambda-req-0002" for r in queue)
     after = next(r for r in records if r["logger"] == "pushfn.after")
-    assert "request_id" not in after  # unbound once the invocation returned
+    assert "platform_request_id" not in after  # unbound once the invocation returned
     text = "\n".join(lines)
     for secret in (SECRET, SECRET[6:], API_KEY, TOKEN, DEVICE):
         assert secret not in text
@@ -181,15 +184,15 @@ def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:
     try:
         record = _record()
         RequestIdFilter().filter(record)
-        assert record.request_id == "bound"
-        own = _record(request_id="own")
+        assert record.platform_request_id == "bound"
+        own = _record(platform_request_id="own")
         RequestIdFilter().filter(own)
-        assert own.request_id == "own"
+        assert own.platform_request_id == "own"
     finally:
         unbind_request_id(token)
     lambda_record = _record(aws_request_id="from-lambda")
     RequestIdFilter().filter(lambda_record)
-    assert lambda_record.request_id == "from-lambda"
+    assert lambda_record.platform_request_id == "from-lambda"
 
 
 def test_masking_twice_keeps_the_first_mask() -> None:
@@ -199,9 +202,10 @@ def test_masking_twice_keeps_the_first_mask() -> None:
 
 
 def test_json_and_text_lines_are_scrubbed() -> None:
-    record = _record("security_token=%s for %s", TOKEN, DEVICE, request_id="r-9", fields={"api_key": API_KEY, "n": 1})
+    fields = {"api_key": API_KEY, "n": 1}
+    record = _record("security_token=%s for %s", TOKEN, DEVICE, platform_request_id="r-9", fields=fields)
     entry = json.loads(JsonFormatter().format(record))
-    assert entry["request_id"] == "r-9" and entry["n"] == 1
+    assert entry["platform_request_id"] == "r-9" and entry["n"] == 1
     assert TOKEN not in json.dumps(entry) and DEVICE not in json.dumps(entry) and API_KEY not in json.dumps(entry)
     text = TextFormatter().format(_record("line one\nline two with %s", SECRET))
     assert "\n" not in text and SECRET[6:] not in text and text.endswith("line one line two with " + logs.mask(SECRET))

@@ -24,8 +24,14 @@ Every entry point configures logging once (:func:`configure_logging`): the funct
 :func:`entry_point` in ``functions/*/index.py``) one JSON line per record — the platform's own root
 handler keeps its stream and gets :class:`JsonFormatter` — and ``pushfn serve`` / the CLI the readable
 :class:`TextFormatter` (or JSON on request). The invocation's request id (FC ``context.request_id``,
-Lambda ``context.aws_request_id``, FC 2.0 ``environ["fc.context"]``; ``pushfn serve`` makes one per
-invocation) is bound by :func:`bind_request_id` and put on every record by :class:`RequestIdFilter`.
+Lambda ``context.aws_request_id``, FC 2.0 ``environ["fc.context"]``; ``pushfn serve`` and ``pushfn
+invoke`` make one per invocation) is bound by :func:`bind_request_id` and put on every record by
+:class:`RequestIdFilter`.
+
+Two request ids, two names that cannot be confused: the platform's id of the invocation is
+``platform_request_id`` (:data:`PLATFORM_REQUEST_ID`: the record attribute and the JSON key); the
+``RequestId`` CloudPush answers a call with is ``cloudpush_request_id`` in log fields
+(:data:`CLOUDPUSH_REQUEST_ID`).
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ from contextvars import ContextVar
 TYPE_CHECKING = False  # `typing` stays off the cold-start path; type checkers read this as typing's
 if TYPE_CHECKING:
     from typing import Any
+
+#: The platform's request id of the invocation, on every record and JSON line (see the module docstring).
+PLATFORM_REQUEST_ID = "platform_request_id"
+#: The ``RequestId`` of a CloudPush answer, as a log field.
+CLOUDPUSH_REQUEST_ID = "cloudpush_request_id"
 
 #: Characters of a sensitive value left visible (enough to correlate, not to reuse).
 _VISIBLE = 4
@@ -198,7 +209,7 @@ def _masked_exc_info(exc_info: Any) -> Any:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: what Function Compute's and Lambda's log services index best.
 
-    Keys: ``level``, ``logger``, ``message``, ``request_id`` (when the record carries one, see
+    Keys: ``level``, ``logger``, ``message``, ``platform_request_id`` (when the record carries one, see
     :class:`RequestIdFilter`), then the record's ``extra={"fields": {...}}``. The whole entry is scrubbed
     (:func:`scrub`) as it is written, whichever logger the record came from.
     """
@@ -213,9 +224,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
-        request_id = getattr(record, "request_id", None)
+        request_id = getattr(record, PLATFORM_REQUEST_ID, None)
         if request_id:
-            entry["request_id"] = request_id
+            entry[PLATFORM_REQUEST_ID] = request_id
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
@@ -264,12 +275,12 @@ def current_request_id() -> str | None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts the bound request id on every record as ``record.request_id`` (kept when already set:
-    Lambda's own handler sets ``aws_request_id``, and a record may name its own)."""
+    """Puts the bound request id on every record as ``record.platform_request_id`` (kept when already
+    set: a record may name its own; without a bound id, the ``aws_request_id`` Lambda's own handler sets)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", None):
-            record.request_id = _REQUEST_ID.get() or getattr(record, "aws_request_id", None)
+        if not getattr(record, PLATFORM_REQUEST_ID, None):
+            setattr(record, PLATFORM_REQUEST_ID, _REQUEST_ID.get() or getattr(record, "aws_request_id", None))
         return True
 
 

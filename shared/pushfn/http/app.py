@@ -43,7 +43,7 @@ from pushfn.http.routes import ROUTES
 from pushfn.http.settings import HttpSettings
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.json_input import JsonInputError
-from pushfn.logs import get_logger
+from pushfn.logs import current_request_id, get_logger
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -148,8 +148,9 @@ class HttpApp:
             log["error"] = type(exc).__name__
         response = HttpResponse(response.status, {**response.headers, **_COMMON_HEADERS}, response.body)
         log.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
-        if request.request_id:
-            log["request_id"] = request.request_id
+        if request.request_id and request.request_id != current_request_id():
+            # The gateway's own id (API Gateway's requestContext.requestId) when it is not the invocation's.
+            log["gateway_request_id"] = request.request_id
         logger.info("http %s %s -> %s", request.method, log["route"] or "?", response.status, extra={"fields": log})
         return response
 

@@ -52,6 +52,7 @@ a store that failed transiently is retried.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -368,7 +369,8 @@ class _Sender:
 
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="file_push")
             self._began = _clock()
-        self._pending.add(self._pool.submit(self._run, chunk))
+        # The worker runs in a copy of this context, so its log records carry the invocation's request id.
+        self._pending.add(self._pool.submit(contextvars.copy_context().run, self._run, chunk))
 
     def finish(self) -> None:
         """Wait for the chunks in flight and record them (nothing is handed out any more)."""

@@ -101,7 +101,7 @@ class Invocation:
     wsgi: bool = False
 
     @property
-    def request_id(self) -> str | None:
+    def platform_request_id(self) -> str | None:
         """The request id the context carried (FC ``request_id``, Lambda ``aws_request_id``)."""
         from pushfn.logs import platform_request_id
 
@@ -243,7 +243,7 @@ def invoke(
         _use_settings(settings, function)
     prepared = prepare_event(raw_event, function, platform, timeout_seconds=timeout_seconds, request_id=request_id)
     invocation = Invocation(function, prepared.platform, prepared.context, wsgi=prepared.wsgi)
-    with _captured(invocation.records):
+    with _captured(invocation.records, invocation.platform_request_id):
         started = time.perf_counter()
         try:
             if prepared.wsgi:
@@ -340,22 +340,29 @@ def _refused(answer: Mapping[str, Any]) -> str | None:
 
 
 class _Collector(logging.Handler):
-    def __init__(self, records: list[logging.LogRecord]) -> None:
+    def __init__(self, records: list[logging.LogRecord], request_id: str | None) -> None:
         super().__init__(logging.INFO)
         self.records = records
-        from pushfn.logs import MaskingFilter
+        self.request_id = request_id
+        from pushfn.logs import MaskingFilter, RequestIdFilter
 
         self.addFilter(MaskingFilter())  # other libraries' records are scrubbed too
+        self.addFilter(RequestIdFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
+        from pushfn.logs import PLATFORM_REQUEST_ID
+
+        if not getattr(record, PLATFORM_REQUEST_ID, None):  # a thread of another library's, unbound
+            setattr(record, PLATFORM_REQUEST_ID, self.request_id)
         self.records.append(record)
 
 
 class _captured:
-    """Collect every INFO+ record of pushfn (WARNING+ of other libraries) during the invocation."""
+    """Collect every INFO+ record of pushfn (WARNING+ of other libraries) during the invocation, each
+    carrying the invocation's ``platform_request_id``."""
 
-    def __init__(self, records: list[logging.LogRecord]) -> None:
-        self._handler = _Collector(records)
+    def __init__(self, records: list[logging.LogRecord], request_id: str | None) -> None:
+        self._handler = _Collector(records, request_id)
         self._pushfn = logging.getLogger("pushfn")
         self._level = self._pushfn.level
 

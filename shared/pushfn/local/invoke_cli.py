@@ -3,11 +3,12 @@
 ``pushfn event KIND [options]`` prints one platform event (:mod:`pushfn.local.sample_events`) on
 stdout; ``pushfn invoke FUNCTION [--event FILE|-]`` runs the function's handler with it
 (:mod:`pushfn.local.invoke`) and prints the handler's answer on stdout (a raised error as Lambda
-shows one: ``{"errorType", "errorMessage"}``), its log records on stderr as JSON lines carrying the
-platform's request id as ``requestId`` (Lambda's name for it; ``request_id`` is CloudPush's), and one
-summary line (``invoked FUNCTION on PLATFORM, request ID: REASON → LABEL, exit N (MS ms)``; not
-``pushfn:``-prefixed, which marks errors). Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or
-is misconfigured), 2 bad input to ``invoke`` itself, 3 the function refused the event, 4 the platform
+shows one: ``{"errorType", "errorMessage"}``), its log records on stderr in ``pushfn serve``'s forms
+(:class:`~pushfn.logs.TextFormatter` by default; ``--log-format json``: the functions' cloud lines,
+:class:`~pushfn.logs.JsonFormatter`, each with its ``platform_request_id``), and one summary line
+(``invoked FUNCTION on PLATFORM, request ID: REASON → LABEL, exit N (MS ms)``; not ``pushfn:``-prefixed,
+which marks errors). Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or is
+misconfigured), 2 bad input to ``invoke`` itself, 3 the function refused the event, 4 the platform
 would retry it (table: :mod:`pushfn.local.invoke`). ``event``: 0 printed, 2 bad option.
 """
 
@@ -39,7 +40,7 @@ def register_invoke_commands(sub: Any) -> None:
         description="Run FUNCTION's deployed handler once with an event, through the platform's adapter, with "
         "a fake context (request id, timeout). Settings come from the environment, as in the cloud: point "
         "PUSH_ENDPOINT at 'pushfn emulator' to push locally. Prints the handler's answer on stdout, its log "
-        "lines (JSON, with the request id) and a summary on stderr.",
+        "lines (readable, or JSON with the request id) and a summary on stderr.",
         epilog="exit codes: 0 ok, 1 the handler failed (raised, or misconfigured), 2 bad input to invoke, "
         "3 the function refused the event (HTTP 4xx, invalid tick, message dead-lettered, file rejected), "
         "4 the platform would retry it (RetryLaterError, SQS batchItemFailures, HTTP 429/5xx)",
@@ -59,6 +60,12 @@ def register_invoke_commands(sub: Any) -> None:
         "--timeout", type=_timeout, default=60, metavar="SECONDS", help="the function's timeout (default: 60)"
     )
     invoke.add_argument("--request-id", type=_request_id, help="the context's request id (default: a new UUID)")
+    invoke.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="the function's log lines on stderr (default: text; json: as the functions write them in the cloud)",
+    )
     invoke.set_defaults(run=_run_invoke)
 
     event = sub.add_parser(
@@ -114,6 +121,10 @@ def _request_id(value: str) -> str:
 
 def _run_invoke(args: argparse.Namespace) -> int:
     from pushfn.local.invoke import invoke, read_event
+    from pushfn.logs import JsonFormatter, TextFormatter, assume_configured, logging_configured
+
+    if logging_configured() is None:
+        assume_configured("pushfn invoke")  # its records are printed below: the handler's wrapper adds no handler
 
     try:
         raw = read_event(args.event, sys.stdin.buffer) if args.event else _default_event(args)
@@ -128,13 +139,14 @@ def _run_invoke(args: argparse.Namespace) -> int:
     except LocalInputError as exc:
         _fail("invoke", exc)
         return EXIT_BAD_INPUT
+    formatter = JsonFormatter() if args.log_format == "json" else TextFormatter()
     for record in invocation.records:
-        print(_log_line(record, invocation.request_id), file=sys.stderr)
+        print(formatter.format(record), file=sys.stderr)
     print(json.dumps(_shown_answer(invocation), indent=2, ensure_ascii=False, default=str))
     outcome = invocation.outcome
     print(
         f"invoked {invocation.function} on {invocation.platform}{' (WSGI)' if invocation.wsgi else ''}, "
-        f"request {invocation.request_id}: {outcome.reason} → {outcome.label}, exit {outcome.exit_code} "
+        f"request {invocation.platform_request_id}: {outcome.reason} → {outcome.label}, exit {outcome.exit_code} "
         f"({invocation.duration_ms:.0f} ms)",
         file=sys.stderr,
     )
@@ -186,14 +198,6 @@ def _shown_answer(invocation: Any) -> Any:
         return {"errorType": type(invocation.error).__name__, "errorMessage": scrub_text(str(invocation.error))}
     answer = invocation.answer
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
-
-
-def _log_line(record: Any, request_id: str | None) -> str:
-    from pushfn.logs import JsonFormatter
-
-    entry = json.loads(JsonFormatter().format(record))
-    entry["requestId"] = request_id  # the platform's id, named as in Lambda's JSON logs; request_id is CloudPush's
-    return json.dumps(entry, ensure_ascii=False)
 
 
 # --- event ---------------------------------------------------------------------------------------

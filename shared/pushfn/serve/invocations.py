@@ -48,7 +48,7 @@ class InvocationOutcome:
 @dataclass(frozen=True)
 class InvocationLine:
     """What one invocation's log line said: ``function``, ``trigger``, ``key``, ``outcome``,
-    ``message_ids``, ``ms`` and the ``request_id``."""
+    ``message_ids``, ``ms`` and the ``platform_request_id`` (the invocation's context's)."""
 
     function: str
     trigger: str
@@ -56,7 +56,7 @@ class InvocationLine:
     outcome: str
     message_ids: tuple[str, ...]
     ms: int
-    request_id: str
+    platform_request_id: str
 
 
 #: Invocation lines kept for ``GET /_serve/`` and tests (the log has them all).

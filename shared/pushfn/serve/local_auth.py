@@ -1,6 +1,7 @@
 """The local webhook secret and API key of ``pushfn serve``: made on the first start, kept in the data folder.
 
-``<data folder>/serve-auth.json`` (mode 0600, created exclusively so two starts cannot both write it)
+``<data folder>/serve-auth.json`` (mode 0600, linked into place whole, so two starts cannot both write it
+and none reads it half-written)
 holds ``{"webhook_secret": "whsec_<base64 of 32 random bytes>", "api_key": "pfk_<43 url-safe chars>",
 "tenant": "local"}``. Every later start reads the same values, so curl lines and scripts keep working.
 The HTTP function receives them as it would in the cloud: ``PUSHFN_WEBHOOK_SECRETS`` and
@@ -16,6 +17,7 @@ other after ``pushfn serve`` ran once.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -70,15 +72,22 @@ def load_or_create(data_dir: Path) -> LocalAuth:
         "api_key": "pfk_" + secrets.token_urlsafe(32),
         "tenant": TENANT,
     }
+    # Written whole under a private name, then linked into place: link() fails when the file exists, so
+    # one start wins, and no start ever reads a half-written file.
+    draft = data_dir / f".{FILE_NAME}.{secrets.token_hex(8)}"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(made, handle, indent=2)
+            handle.write("\n")
+        os.link(draft, path)
     except FileExistsError:  # another start made it first: use theirs
         return _read(path)
     except OSError as exc:
         raise LocalAuthError(f"{path}: cannot be created ({exc.strerror or type(exc).__name__})") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(made, handle, indent=2)
-        handle.write("\n")
+    finally:
+        with contextlib.suppress(OSError):
+            draft.unlink()
     return LocalAuth(made["webhook_secret"], made["api_key"], TENANT, path, created=True)
 
 

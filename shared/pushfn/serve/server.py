@@ -396,7 +396,7 @@ class Serve:
                     "outcome": line.outcome,
                     "message_ids": list(line.message_ids),
                     "ms": line.ms,
-                    "request_id": line.request_id,
+                    "platform_request_id": line.platform_request_id,
                 }
                 for line in self.invocations.lines[-20:]
             ],
