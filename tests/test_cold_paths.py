@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _functions import PUSH, first_invocation  # noqa: E402
 
+#: The modules of the other commands (store, serve, invoke/event, package): ``pushfn push`` needs none.
+OTHER_COMMANDS = ("pushfn.idempotency", "pushfn.serve", "pushfn.packaging", "pushfn.local")
 #: Loaded by nothing on a happy path (the request libraries stay selectable, the cloud SDKs belong to
 #: other stores and triggers).
 HEAVY = {"pydantic", "pydantic_core", "annotated_types", "requests", "urllib3", "boto3", "oss2", "tablestore"}
@@ -79,6 +81,7 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
         " '--device-type', 'ANDROID', '--push-type', 'NOTICE', '--title', 'T', '--body', 'B'])\n"
         "print(code)\n"
         f"{_loaded(HEAVY)}\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({OTHER_COMMANDS!r})))\n"
     )
     env = {
         "PUSH_ENDPOINT": emulator.url,
@@ -88,5 +91,5 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
         "HOME": str(ROOT / "nonexistent-home"),
     }
     lines = _fresh(code, env)
-    assert lines[-2:] == ["0", "[]"]
+    assert lines[-3:] == ["0", "[]", "[]"]  # sent; no heavy library, no other command's modules
     assert json.loads(lines[0])["MessageId"].startswith("5")

@@ -38,8 +38,9 @@ MAX_JSON_FILE_BYTES = 1 << 20
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``pushfn`` command; returns its exit code (argparse errors exit 2 through ``SystemExit``)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -89,8 +90,10 @@ def supported_actions_help() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole ``pushfn`` parser (the ``store`` commands come from :mod:`pushfn.idempotency.cli`)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``pushfn`` parser: every command, or with ``command`` (the command line's first word) the
+    built-in ones and only that one of those other modules add (:data:`_ADDED_ELSEWHERE`: ``serve``,
+    ``store``, ``invoke``/``event``, ``package``), so a command's cold start imports only its own code."""
     parser = CliParser(
         prog="pushfn",
         description="Send mobile pushes through Alibaba Cloud Push, run its local emulator, inspect the "
@@ -139,21 +142,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_run_demo)
 
+    if command in _ADDED_ELSEWHERE:
+        _ADDED_ELSEWHERE[command](sub)
+    elif command not in _BUILT_IN:  # help, or a word that is no command: the list names every one
+        for add in dict.fromkeys(_ADDED_ELSEWHERE.values()):
+            add(sub)
+    return parser
+
+
+def _add_serve(sub: Any) -> None:
     from pushfn.serve.cli import add_serve_command
 
     add_serve_command(sub, _port)
 
-    from pushfn.idempotency.cli import register as register_store
 
-    register_store(sub)
+def _add_store(sub: Any) -> None:
+    from pushfn.idempotency.cli import register
 
+    register(sub)
+
+
+def _add_invoke_and_event(sub: Any) -> None:
     from pushfn.local.invoke_cli import register_invoke_commands
 
     register_invoke_commands(sub)
+
+
+def _add_package(sub: Any) -> None:
     from pushfn.packaging import add_package_command
 
     add_package_command(sub)
-    return parser
+
+
+#: Commands this module defines (their modules are loaded with it).
+_BUILT_IN = ("push", "call", "emulator", "demo")
+#: Commands other modules define: each module is imported only when the command line names its command,
+#: or when it names none of these (help, an error listing every command), so ``pushfn push`` never loads
+#: the store, serve, invoke or packaging code.
+_ADDED_ELSEWHERE: dict[str, Callable[[Any], None]] = {
+    "serve": _add_serve,
+    "store": _add_store,
+    "invoke": _add_invoke_and_event,
+    "event": _add_invoke_and_event,
+    "package": _add_package,
+}
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
