@@ -667,24 +667,32 @@ def _control(args: argparse.Namespace, method: str, route: str, body: Any) -> di
     url = f"{endpoint.rstrip('/')}/_emulator/{route}"
     where = host_port(endpoint)
     try:
-        with requests.Session() as session:
-            session.trust_env = False  # a proxy from the environment must not see loopback control calls
-            resp = session.request(method, url, json=body, timeout=(5, 30))
+        status, answer = control_call(method, url, body, 30)
     except requests.RequestException as exc:
         _err(f"network failure talking to {where}: {type(exc).__name__} — is 'pushfn emulator' running there?")
         return EXIT_NETWORK
-    try:
-        answer = resp.json()
-    except ValueError:
-        answer = None
-    if resp.status_code != 200 or not isinstance(answer, dict):
+    if status != 200 or not isinstance(answer, dict):
         detail = answer.get("error") if isinstance(answer, dict) else None
-        _err(
-            f"the emulator at {where} refused {method} /_emulator/{route}: "
-            f"HTTP {resp.status_code}: {detail or 'not an emulator?'}"
-        )
+        detail = detail or "not an emulator?"
+        _err(f"the emulator at {where} refused {method} /_emulator/{route}: HTTP {status}: {detail}")
         return EXIT_REFUSED
     return answer
+
+
+def control_call(method: str, url: str, body: Any, read_timeout: float) -> tuple[int, Any]:
+    """One JSON call to a local control API (the emulator's ``/_emulator/``, ``pushfn serve``'s
+    ``/_serve/``): ``(HTTP status, the decoded JSON answer or None)``; 5 s to connect, ``read_timeout``
+    seconds to answer. A proxy from the environment never sees it. Raises ``requests.RequestException``
+    when there is no answer."""
+    import requests
+
+    with requests.Session() as session:
+        session.trust_env = False  # a proxy from the environment must not see loopback control calls
+        resp = session.request(method, url, json=body, timeout=(5, read_timeout))
+    try:
+        return resp.status_code, resp.json()
+    except ValueError:
+        return resp.status_code, None
 
 
 def _run_demo(args: argparse.Namespace) -> int:
