@@ -10,7 +10,6 @@ emulator over real HTTP; the functions run their real ``index.py`` handler, as
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+
+from tests.support import fresh_python  # noqa: E402
 
 from _functions import PUSH, first_invocation  # noqa: E402
 
@@ -30,14 +31,7 @@ HEAVY = {"pydantic", "pydantic_core", "annotated_types", "requests", "urllib3", 
 
 
 def _fresh(code: str, env: dict[str, str] | None = None) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT / "shared"), "PATH": "/usr/bin:/bin", **(env or {})},
-    )
-    return out.stdout.strip().splitlines()
+    return fresh_python(code, env).strip().splitlines()
 
 
 def _loaded(heavy: set[str]) -> str:
