@@ -7,12 +7,9 @@ process (no shared GIL), over HTTPS when given a certificate.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from _common import free_port, start_child
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER = b'{"MessageId":"500000000001","RequestId":"9D4C1E36-1A2B-4C3D-8E9F-0A1B2C3D4E5F"}'
@@ -41,21 +38,10 @@ class CannedServer:
     """The canned-answer server on a free loopback port (``url``), HTTPS when ``server_pem`` is given."""
 
     def __init__(self, server_pem: str | None = None) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"{'https' if server_pem else 'http'}://127.0.0.1:{self.port}"
         code = SERVER.format(bench=str(ROOT / "bench"), answer=ANSWER, server_pem=server_pem, port=self.port)
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, env={**os.environ})
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("canned-answer server did not start")
+        self.proc = start_child(code, self.port, "canned-answer server")
 
     def reset(self) -> None:
         """Nothing to forget."""

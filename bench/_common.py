@@ -8,8 +8,12 @@ through its own ``verify`` argument.
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +28,29 @@ PUSH = {
     "Title": "Benchmark",
     "Body": "Hello from the benchmark",
 }
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now (bound, then released for a child to take)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_child(code: str, port: int, what: str) -> subprocess.Popen:
+    """``python -c code`` with this environment, returned once it accepts connections on ``port``;
+    ``RuntimeError`` naming ``what`` (the child stopped) when it does not within 10 s."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, env={**os.environ})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    proc.wait(timeout=10)
+    raise RuntimeError(f"{what} did not start")
 
 
 def tls_files(folder: Path) -> tuple[str, str]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from _common import free_port, start_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,9 +18,7 @@ class EmulatorProcess:
     def __init__(
         self, shared: Path | None = None, *, server_pem: str | None = None, ca_file: str | None = None
     ) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"{'https' if server_pem else 'http'}://127.0.0.1:{self.port}"
         self.ca_file = ca_file
         package, bench = str(shared or ROOT / "shared"), str(ROOT / "bench")
@@ -42,16 +37,7 @@ class EmulatorProcess:
                 "from pushfn.emulator import serve\n"
                 f"serve(host='127.0.0.1', port={self.port}, log_requests=False)\n"
             )
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, env={**os.environ})
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("emulator process did not start")
+        self.proc = start_child(code, self.port, "emulator process")
 
     def reset(self) -> None:
         import ssl

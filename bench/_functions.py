@@ -18,18 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-APP_KEY = 23267207
+from _common import APP_KEY, PUSH, ROOT
+from pushfn.functions import FILE_PUSH, FUNCTION_NAMES
+
 API_KEY = "pk_bench_0123456789abcdef0123456789"
-PUSH = {
-    "Target": "DEVICE",
-    "TargetValue": "e2ba19de97604f55b165576736477b74",
-    "DeviceType": "ANDROID",
-    "PushType": "NOTICE",
-    "Title": "Benchmark",
-    "Body": "Hello from the benchmark",
-}
-FUNCTIONS = ("http_push", "scheduled_push", "queue_push")
+#: The functions timed and checked cold (file_push reads a bucket: no first invocation of its own here).
+FUNCTIONS = tuple(name for name in FUNCTION_NAMES if name != FILE_PUSH)
 
 CHILD = r"""
 import json, sys, time

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from pushfn.idempotency import IdempotencyConfig, IdempotencyGuard
 from pushfn.runtime import Runtime
+
+SHARED = Path(__file__).resolve().parents[1] / "shared"
+
+
+def fresh_python(code: str, env: dict[str, str] | None = None) -> str:
+    """What ``python -c code`` prints in a fresh interpreter that sees only ``shared/`` (and ``env``):
+    a cold start, with nothing this test process imported. Raises ``CalledProcessError`` when it fails."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(SHARED), "PATH": "/usr/bin:/bin", **(env or {})},
+    ).stdout
 
 
 class Clock:

@@ -10,7 +10,6 @@ emulator over real HTTP; the functions run their real ``index.py`` handler, as
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from tests.support import fresh_python  # noqa: E402
+
 from _functions import PUSH, first_invocation  # noqa: E402
 
+#: The modules of the other commands (store, serve, invoke/event, package): ``pushfn push`` needs none.
+OTHER_COMMANDS = ("pushfn.idempotency", "pushfn.serve", "pushfn.packaging", "pushfn.local")
 #: Loaded by nothing on a happy path (the request libraries stay selectable, the cloud SDKs belong to
 #: other stores and triggers).
 HEAVY = {"pydantic", "pydantic_core", "annotated_types", "requests", "urllib3", "boto3", "oss2", "tablestore"}
 
 
 def _fresh(code: str, env: dict[str, str] | None = None) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT / "shared"), "PATH": "/usr/bin:/bin", **(env or {})},
-    )
-    return out.stdout.strip().splitlines()
+    return fresh_python(code, env).strip().splitlines()
 
 
 def _loaded(heavy: set[str]) -> str:
@@ -79,6 +75,7 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
         " '--device-type', 'ANDROID', '--push-type', 'NOTICE', '--title', 'T', '--body', 'B'])\n"
         "print(code)\n"
         f"{_loaded(HEAVY)}\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({OTHER_COMMANDS!r})))\n"
     )
     env = {
         "PUSH_ENDPOINT": emulator.url,
@@ -88,5 +85,5 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
         "HOME": str(ROOT / "nonexistent-home"),
     }
     lines = _fresh(code, env)
-    assert lines[-2:] == ["0", "[]"]
+    assert lines[-3:] == ["0", "[]", "[]"]  # sent; no heavy library, no other command's modules
     assert json.loads(lines[0])["MessageId"].startswith("5")

@@ -19,9 +19,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pushfn
 from pushfn import logs
+from pushfn.local.contexts import make_context
 from pushfn.logs import (
     JsonFormatter,
     RequestIdFilter,
@@ -118,17 +121,20 @@ def test_cloud_log_lines_are_json_with_the_request_id_and_no_secret() -> None:
     assert not [line for line in lines if line.startswith("PLATFORM")]
     assert len(records) == len([line for line in lines if not line.startswith(("ANSWER", "NOISY", "QUEUE"))])
     http = [r for r in records if r["logger"] == "pushfn.http"]
-    # The HTTP function names the request id the FC 3.0 event carries (on FC, the same as the context's).
-    assert http and all(r["request_id"] == "1-64f6cd87-0123456789abcdef" for r in http)
+    # Every line names the invocation's (the context's) id; the HTTP function adds the id the FC 3.0 event
+    # carries under its own name when it differs. CloudPush's RequestId is never called either.
+    assert http and all(r["platform_request_id"] == "fc-req-0001" for r in http)
+    assert all(r["gateway_request_id"] == "1-64f6cd87-0123456789abcdef" for r in http)
+    assert not [r for r in records if "request_id" in r or "requestId" in r]
     noisy = next(r for r in records if r["logger"] == "fc2")
-    assert noisy["request_id"] == "fc-req-0001" and noisy["level"] == "WARNING"
+    assert noisy["platform_request_id"] == "fc-req-0001" and noisy["level"] == "WARNING"
     # Masked once, whichever filters and formatter it passed: the length shown is the value's own.
     assert noisy["security_token"] == f"CAIS…({len(TOKEN)})" and noisy["nested"]["secret"] == f"whse…({len(SECRET)})"
     assert noisy["device"] == "e2ba…(32)"
     queue = [r for r in records if r["logger"].startswith("pushfn.jobs")]
-    assert queue and all(r["request_id"] == "lambda-req-0002" for r in queue)
+    assert queue and all(r["platform_request_id"] == "lambda-req-0002" for r in queue)
     after = next(r for r in records if r["logger"] == "pushfn.after")
-    assert "request_id" not in after  # unbound once the invocation returned
+    assert "platform_request_id" not in after  # unbound once the invocation returned
     text = "\n".join(lines)
     for secret in (SECRET, SECRET[6:], API_KEY, TOKEN, DEVICE):
         assert secret not in text
@@ -162,13 +168,15 @@ def test_the_request_id_is_bound_per_invocation_and_unbound_after() -> None:
 
 
 def test_request_ids_of_each_platform() -> None:
-    assert platform_request_id(b"{}", SimpleNamespace(request_id="fc")) == "fc"
-    assert platform_request_id({}, SimpleNamespace(aws_request_id="lambda")) == "lambda"
+    assert platform_request_id(SimpleNamespace(request_id="fc"), b"{}") == "fc"
+    assert platform_request_id(SimpleNamespace(aws_request_id="lambda"), {}) == "lambda"
+    assert platform_request_id(make_context("fc", "f", timeout_seconds=1, request_id="fake-fc")) == "fake-fc"
+    assert platform_request_id(make_context("aws", "f", timeout_seconds=1, request_id="fake-aws")) == "fake-aws"
     environ = {"REQUEST_METHOD": "GET", "fc.context": SimpleNamespace(request_id="fc2")}
-    assert platform_request_id(environ, lambda *a: None) == "fc2"
-    assert platform_request_id({"HTTP_X_FC_REQUEST_ID": "hdr"}, None) == "hdr"
-    assert platform_request_id({}, None) is None
-    assert platform_request_id({}, SimpleNamespace(request_id=7)) is None
+    assert platform_request_id(lambda *a: None, environ) == "fc2"
+    assert platform_request_id(None, {"HTTP_X_FC_REQUEST_ID": "hdr"}) == "hdr"
+    assert platform_request_id(None, {}) is None and platform_request_id(None) is None
+    assert platform_request_id(SimpleNamespace(request_id=7), {}) is None
 
 
 def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:
@@ -176,15 +184,15 @@ def test_the_filter_adds_the_bound_id_and_keeps_lambdas() -> None:
     try:
         record = _record()
         RequestIdFilter().filter(record)
-        assert record.request_id == "bound"
-        own = _record(request_id="own")
+        assert record.platform_request_id == "bound"
+        own = _record(platform_request_id="own")
         RequestIdFilter().filter(own)
-        assert own.request_id == "own"
+        assert own.platform_request_id == "own"
     finally:
         unbind_request_id(token)
     lambda_record = _record(aws_request_id="from-lambda")
     RequestIdFilter().filter(lambda_record)
-    assert lambda_record.request_id == "from-lambda"
+    assert lambda_record.platform_request_id == "from-lambda"
 
 
 def test_masking_twice_keeps_the_first_mask() -> None:
@@ -194,9 +202,10 @@ def test_masking_twice_keeps_the_first_mask() -> None:
 
 
 def test_json_and_text_lines_are_scrubbed() -> None:
-    record = _record("security_token=%s for %s", TOKEN, DEVICE, request_id="r-9", fields={"api_key": API_KEY, "n": 1})
+    fields = {"api_key": API_KEY, "n": 1}
+    record = _record("security_token=%s for %s", TOKEN, DEVICE, platform_request_id="r-9", fields=fields)
     entry = json.loads(JsonFormatter().format(record))
-    assert entry["request_id"] == "r-9" and entry["n"] == 1
+    assert entry["platform_request_id"] == "r-9" and entry["n"] == 1
     assert TOKEN not in json.dumps(entry) and DEVICE not in json.dumps(entry) and API_KEY not in json.dumps(entry)
     text = TextFormatter().format(_record("line one\nline two with %s", SECRET))
     assert "\n" not in text and SECRET[6:] not in text and text.endswith("line one line two with " + logs.mask(SECRET))
@@ -221,3 +230,46 @@ def test_configure_logging_happens_once_and_checks_its_format(monkeypatch: pytes
     finally:
         logging.getLogger("pushfn").setLevel(previous)
         logs.assume_configured("pytest")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "token={}",
+        "refresh_token={} next",
+        "IdempotentToken={}&x=1",
+        "password: {}",
+        "db passwd = {}",
+        "client_secret={}",
+        '{{"token": "{}"}}',
+        "{{'password': '{}'}}",
+        '"X-Api-Key": "{}"',
+        "api key: {}",
+        "apiKey={}",
+        "private_key={}",
+        "Authorization: Basic {}",
+        "authorization=Bearer {}",
+        "webhook-signature: {}",
+        "Cookie: {}",
+        "session-token:{}",
+    ],
+)
+def test_secret_looking_pairs_in_free_text_are_masked(template: str) -> None:
+    value = "s3cr3tValueOfSomeLength"
+    text = logs.scrub_text("before " + template.format(value) + " after")
+    assert value not in text and logs.mask(value) in text and text.startswith("before ") and "after" in text
+
+
+@pytest.mark.parametrize("text", ["tokens: 5 used", "key=welcome.csv", "status=ok", "push token count 3"])
+def test_ordinary_pairs_in_free_text_are_kept(text: str) -> None:
+    assert logs.scrub_text(text) == text
+
+
+@given(
+    name=st.sampled_from(["token", "Token", "access_token", "password", "secret", "api_key", "Signature"]),
+    separator=st.sampled_from(["=", ": ", " = ", '": "', "':'"]),
+    value=st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd")), min_size=9, max_size=64),
+)
+def test_any_secret_named_value_in_text_never_survives(name: str, separator: str, value: str) -> None:
+    text = logs.scrub_text(f"{name}{separator}{value}")
+    assert value not in text and text.endswith(logs.mask(value))

@@ -38,8 +38,9 @@ MAX_JSON_FILE_BYTES = 1 << 20
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``pushfn`` command; returns its exit code (argparse errors exit 2 through ``SystemExit``)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words and not words[0].startswith("-") else None)
+    args = parser.parse_args(words)
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -89,8 +90,10 @@ def supported_actions_help() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole ``pushfn`` parser (the ``store`` commands come from :mod:`pushfn.idempotency.cli`)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``pushfn`` parser: every command, or with ``command`` (the command line's first word) the
+    built-in ones and only that one of those other modules add (:data:`_ADDED_ELSEWHERE`: ``serve``,
+    ``store``, ``invoke``/``event``, ``package``), so a command's cold start imports only its own code."""
     parser = CliParser(
         prog="pushfn",
         description="Send mobile pushes through Alibaba Cloud Push, run its local emulator, inspect the "
@@ -139,21 +142,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_run_demo)
 
+    if command in _ADDED_ELSEWHERE:
+        _ADDED_ELSEWHERE[command](sub)
+    elif command not in _BUILT_IN:  # help, or a word that is no command: the list names every one
+        for add in dict.fromkeys(_ADDED_ELSEWHERE.values()):
+            add(sub)
+    return parser
+
+
+def _add_serve(sub: Any) -> None:
     from pushfn.serve.cli import add_serve_command
 
     add_serve_command(sub, _port)
 
-    from pushfn.idempotency.cli import register as register_store
 
-    register_store(sub)
+def _add_store(sub: Any) -> None:
+    from pushfn.idempotency.cli import register
 
+    register(sub)
+
+
+def _add_invoke_and_event(sub: Any) -> None:
     from pushfn.local.invoke_cli import register_invoke_commands
 
     register_invoke_commands(sub)
+
+
+def _add_package(sub: Any) -> None:
     from pushfn.packaging import add_package_command
 
     add_package_command(sub)
-    return parser
+
+
+#: Commands this module defines (their modules are loaded with it).
+_BUILT_IN = ("push", "call", "emulator", "demo")
+#: Commands other modules define: each module is imported only when the command line names its command,
+#: or when it names none of these (help, an error listing every command), so ``pushfn push`` never loads
+#: the store, serve, invoke or packaging code.
+_ADDED_ELSEWHERE: dict[str, Callable[[Any], None]] = {
+    "serve": _add_serve,
+    "store": _add_store,
+    "invoke": _add_invoke_and_event,
+    "event": _add_invoke_and_event,
+    "package": _add_package,
+}
 
 
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
@@ -635,24 +667,32 @@ def _control(args: argparse.Namespace, method: str, route: str, body: Any) -> di
     url = f"{endpoint.rstrip('/')}/_emulator/{route}"
     where = host_port(endpoint)
     try:
-        with requests.Session() as session:
-            session.trust_env = False  # a proxy from the environment must not see loopback control calls
-            resp = session.request(method, url, json=body, timeout=(5, 30))
+        status, answer = control_call(method, url, body, 30)
     except requests.RequestException as exc:
         _err(f"network failure talking to {where}: {type(exc).__name__} — is 'pushfn emulator' running there?")
         return EXIT_NETWORK
-    try:
-        answer = resp.json()
-    except ValueError:
-        answer = None
-    if resp.status_code != 200 or not isinstance(answer, dict):
+    if status != 200 or not isinstance(answer, dict):
         detail = answer.get("error") if isinstance(answer, dict) else None
-        _err(
-            f"the emulator at {where} refused {method} /_emulator/{route}: "
-            f"HTTP {resp.status_code}: {detail or 'not an emulator?'}"
-        )
+        detail = detail or "not an emulator?"
+        _err(f"the emulator at {where} refused {method} /_emulator/{route}: HTTP {status}: {detail}")
         return EXIT_REFUSED
     return answer
+
+
+def control_call(method: str, url: str, body: Any, read_timeout: float) -> tuple[int, Any]:
+    """One JSON call to a local control API (the emulator's ``/_emulator/``, ``pushfn serve``'s
+    ``/_serve/``): ``(HTTP status, the decoded JSON answer or None)``; 5 s to connect, ``read_timeout``
+    seconds to answer. A proxy from the environment never sees it. Raises ``requests.RequestException``
+    when there is no answer."""
+    import requests
+
+    with requests.Session() as session:
+        session.trust_env = False  # a proxy from the environment must not see loopback control calls
+        resp = session.request(method, url, json=body, timeout=(5, read_timeout))
+    try:
+        return resp.status_code, resp.json()
+    except ValueError:
+        return resp.status_code, None
 
 
 def _run_demo(args: argparse.Namespace) -> int:

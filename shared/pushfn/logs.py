@@ -12,7 +12,9 @@ no call site thought of is still masked:
 - the value of any field whose name says secret (``*secret*``, ``*password*``, ``authorization``,
   ``*signature*``, ``*credential*``, ``api_key``, ``security_token``, ``session_token``,
   ``access_token``, ``token``);
-- in text: ``name=value`` / ``name: value`` for those names, ``Bearer …`` and ``whsec_…`` secrets.
+- in text: ``name=value``, ``name: value`` and ``"name": "value"`` for those names and for any
+  ``…token`` or ``api key`` (``token=…``, ``X-Api-Key: …``, ``"password": "…"``), ``Bearer …`` and
+  ``whsec_…`` secrets.
 
 Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
 whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
@@ -22,8 +24,14 @@ Every entry point configures logging once (:func:`configure_logging`): the funct
 :func:`entry_point` in ``functions/*/index.py``) one JSON line per record — the platform's own root
 handler keeps its stream and gets :class:`JsonFormatter` — and ``pushfn serve`` / the CLI the readable
 :class:`TextFormatter` (or JSON on request). The invocation's request id (FC ``context.request_id``,
-Lambda ``context.aws_request_id``, FC 2.0 ``environ["fc.context"]``; ``pushfn serve`` makes one per
-invocation) is bound by :func:`bind_request_id` and put on every record by :class:`RequestIdFilter`.
+Lambda ``context.aws_request_id``, FC 2.0 ``environ["fc.context"]``; ``pushfn serve`` and ``pushfn
+invoke`` make one per invocation) is bound by :func:`bind_request_id` and put on every record by
+:class:`RequestIdFilter`.
+
+Two request ids, two names that cannot be confused: the platform's id of the invocation is
+``platform_request_id`` (:data:`PLATFORM_REQUEST_ID`: the record attribute and the JSON key); the
+``RequestId`` CloudPush answers a call with is ``cloudpush_request_id`` in log fields
+(:data:`CLOUDPUSH_REQUEST_ID`).
 """
 
 from __future__ import annotations
@@ -39,19 +47,29 @@ TYPE_CHECKING = False  # `typing` stays off the cold-start path; type checkers r
 if TYPE_CHECKING:
     from typing import Any
 
+#: The platform's request id of the invocation, on every record and JSON line (see the module docstring).
+PLATFORM_REQUEST_ID = "platform_request_id"
+#: The ``RequestId`` of a CloudPush answer, as a log field.
+CLOUDPUSH_REQUEST_ID = "cloudpush_request_id"
+
 #: Characters of a sensitive value left visible (enough to correlate, not to reuse).
 _VISIBLE = 4
 #: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
 _MAX_DEPTH = 32
 
 _DEVICE_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_SECRET_WORDS = r"secret|password|passwd|authorization|signature|credential|api[_-]?key"
+_SECRET_WORDS = (
+    r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
+    r"|api[_-]?key"
+)
 _SECRET_TOKENS = r"security[_-]?token|session[_-]?token|access[_-]?token"
 _SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS}|^token$|^bearer$)")
 _SECRET_IN_TEXT = re.compile(
-    # No identifier prefix in the pattern (``AccessKeySecret`` matches at ``Secret``): a free prefix
-    # would make the scan quadratic on long runs like "a-a-a-…".
-    rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS})([\"']?\s*[=:]\s*[\"']?(?:bearer\s+)?)(?!\s)([^\s\"',&;]+)"
+    # In text any ``…token`` / ``api key`` is a secret's name (``IdempotentToken=…`` is masked too: a
+    # fragment more hidden is cheaper than a session token shown). No identifier prefix in the pattern
+    # (``AccessKeySecret`` matches at ``Secret``): a free prefix would make the scan quadratic on long
+    # runs like "a-a-a-…".
+    rf"(?i)({_SECRET_WORDS}|api[ ]key|token)([\"']?\s*[=:]\s*[\"']?(?:bearer\s+|basic\s+)?)(?!\s)([^\s\"',&;]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)(?![^\s\"',;]*…)([^\s\"',;]+)")
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}")
@@ -191,7 +209,7 @@ def _masked_exc_info(exc_info: Any) -> Any:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: what Function Compute's and Lambda's log services index best.
 
-    Keys: ``level``, ``logger``, ``message``, ``request_id`` (when the record carries one, see
+    Keys: ``level``, ``logger``, ``message``, ``platform_request_id`` (when the record carries one, see
     :class:`RequestIdFilter`), then the record's ``extra={"fields": {...}}``. The whole entry is scrubbed
     (:func:`scrub`) as it is written, whichever logger the record came from.
     """
@@ -206,9 +224,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
-        request_id = getattr(record, "request_id", None)
+        request_id = getattr(record, PLATFORM_REQUEST_ID, None)
         if request_id:
-            entry["request_id"] = request_id
+            entry[PLATFORM_REQUEST_ID] = request_id
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
@@ -257,19 +275,20 @@ def current_request_id() -> str | None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts the bound request id on every record as ``record.request_id`` (kept when already set:
-    Lambda's own handler sets ``aws_request_id``, and a record may name its own)."""
+    """Puts the bound request id on every record as ``record.platform_request_id`` (kept when already
+    set: a record may name its own; without a bound id, the ``aws_request_id`` Lambda's own handler sets)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", None):
-            record.request_id = _REQUEST_ID.get() or getattr(record, "aws_request_id", None)
+        if not getattr(record, PLATFORM_REQUEST_ID, None):
+            setattr(record, PLATFORM_REQUEST_ID, _REQUEST_ID.get() or getattr(record, "aws_request_id", None))
         return True
 
 
-def platform_request_id(event: Any, context: Any) -> str | None:
+def platform_request_id(context: Any, event: Any = None) -> str | None:
     """The platform's request id of one invocation: FC ``context.request_id``, Lambda
-    ``context.aws_request_id``, or for an FC 2.0 WSGI call ``environ["fc.context"].request_id`` (else
-    the ``x-fc-request-id`` header). ``None`` when none is given."""
+    ``context.aws_request_id``, or for an FC 2.0 WSGI call (``event`` the environ)
+    ``environ["fc.context"].request_id``, else the ``x-fc-request-id`` header. ``None`` when none is
+    given. The one reader of a context's request id (the handlers' wrapper, ``pushfn invoke``)."""
     for source in (context, event.get("fc.context") if isinstance(event, Mapping) else None):
         for name in ("request_id", "aws_request_id"):
             value = getattr(source, name, None)
@@ -340,7 +359,7 @@ def entry_point(handler: Any) -> Any:
     """Wrap a function handler so every invocation logs JSON lines carrying its request id.
 
     The first call configures logging (:func:`configure_logging`, JSON; a no-op when ``pushfn serve``
-    already did); each call binds :func:`platform_request_id` the event and context for its duration.
+    already did); each call binds :func:`platform_request_id` of the context (and event) for its duration.
     ``handler(event, context)`` (or ``(environ, start_response)``) is called unchanged; whatever it
     returns or raises passes through.
     """
@@ -348,7 +367,7 @@ def entry_point(handler: Any) -> Any:
     def invoke(event: Any, context: Any = None) -> Any:
         if _configured is None:
             configure_logging("json")
-        token = _REQUEST_ID.set(platform_request_id(event, context))
+        token = _REQUEST_ID.set(platform_request_id(context, event))
         try:
             return handler(event, context)
         finally:

@@ -9,7 +9,8 @@ version is on this machine, every module is compiled to ``.pyc`` (``unchecked-ha
 package never changes, and Lambda's ``/var/task`` is read-only, so a cold start would otherwise
 compile every import); otherwise the zip carries sources only, and the command says so.
 
-Which distribution each function needs comes from one table, :data:`NEEDS`; version ranges come from
+The functions are :data:`pushfn.functions.FUNCTION_NAMES`; which distribution each needs comes from
+one table, :data:`NEEDS`; version ranges come from
 pushfn's own metadata (``pyproject.toml``), so they are written once. Dependencies published only as
 source (``oss2``, ``aliyun-fc2``, ``crcmod``…) are built into wheels here, with no C compiler
 (``CC=false``): pure-Python packages build as they are, and ``crcmod`` falls back to its
@@ -27,6 +28,7 @@ import sys
 from pathlib import Path
 
 from pushfn.errors import PushfnError
+from pushfn.functions import FILE_PUSH, FUNCTION_NAMES, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,9 +41,6 @@ class PackagingError(PushfnError):
     """A package could not be built: no ``functions/`` folder, pip refused a dependency, a dependency
     only published as source needs a C compiler. The message names the function or dependency."""
 
-
-#: The deployable functions: each is ``functions/<name>/index.py`` with a ``handler``.
-FUNCTION_NAMES: tuple[str, ...] = ("http_push", "scheduled_push", "file_push", "queue_push")
 
 CLOUDS: tuple[str, ...] = ("aws", "fc")
 ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
@@ -56,10 +55,10 @@ RUNTIMES: dict[str, tuple[str, ...]] = {"aws": ("3.10", "3.11", "3.12", "3.13"),
 #: Lambda runtime. FC: the Tablestore idempotency store everywhere; the file function also reads
 #: OSS (``oss2``) and fans out through asynchronous invocations (``aliyun-fc2``).
 NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "http_push": {"aws": (), "fc": ("tablestore",)},
-    "scheduled_push": {"aws": (), "fc": ("tablestore",)},
-    "queue_push": {"aws": (), "fc": ("tablestore",)},
-    "file_push": {"aws": (), "fc": ("tablestore", "oss2", "aliyun-fc2")},
+    HTTP_PUSH: {"aws": (), "fc": ("tablestore",)},
+    SCHEDULED_PUSH: {"aws": (), "fc": ("tablestore",)},
+    QUEUE_PUSH: {"aws": (), "fc": ("tablestore",)},
+    FILE_PUSH: {"aws": (), "fc": ("tablestore", "oss2", "aliyun-fc2")},
 }
 #: pushfn's core dependencies every function ships: pydantic explains rejected input; requests is the
 #: selectable transport (``PUSH_TRANSPORT=requests``) and the credential URI client.
@@ -455,7 +454,6 @@ def _run_package(args: argparse.Namespace) -> int:
 
 __all__ = [
     "CORE",
-    "FUNCTION_NAMES",
     "NEEDS",
     "PROVIDED",
     "Build",

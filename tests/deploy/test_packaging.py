@@ -24,7 +24,8 @@ import pytest
 from tests.deploy.conftest import CROSS_PYTHON, LOCAL_PYTHON, ROOT
 
 from pushfn import cli
-from pushfn.packaging import FUNCTION_NAMES, NEEDS, Build, PackagingError, dependencies, find_root, write_zip
+from pushfn.functions import FUNCTION_NAMES
+from pushfn.packaging import NEEDS, Build, PackagingError, dependencies, find_root, write_zip
 from pushfn.triggers.events.http import apigw_v2_event, fc3_event
 from pushfn.triggers.events.objects import oss_event
 from pushfn.triggers.events.queue import mns_queue_batch, mns_queue_cloudevent

@@ -26,7 +26,8 @@ import jsonschema
 import pytest
 import yaml
 
-from pushfn.packaging import FUNCTION_NAMES, RUNTIMES
+from pushfn.functions import FUNCTION_NAMES
+from pushfn.packaging import RUNTIMES
 from pushfn.settings import VARIABLES
 from pushfn.targets.formats import detect_format
 from pushfn.targets.readers import report_key, sidecar_key

@@ -88,6 +88,7 @@ def environment(emulator: Any, tmp_path: Path) -> dict[str, str]:
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emulator.settings.access_key_secret,
         "PUSH_MAX_ATTEMPTS": "1",
         "PUSHFN_IDEMPOTENCY_URL": f"sqlite:///{tmp_path / 'idempotency.db'}",
+        "PUSHFN_DATA_DIR": str(tmp_path / "data"),  # where `pushfn serve` would keep its secrets: none yet
         "PUSHFN_WEBHOOK_SECRETS": SECRET,
         "PUSHFN_SCHEDULES": json.dumps({"my-scheduled-rule": RULE_SPEC}),
         "PUSHFN_FILE_ROOT": str(tmp_path / "bucket"),

@@ -244,3 +244,33 @@ def test_any_message_body_reaches_the_queue_adapter(body: str) -> None:
         assert message.body == body, kind
     payload = parse_timer_event(sample_event("fc-timer", SampleOptions(body=json.dumps(body).encode())))
     assert payload.payload == body
+
+
+def test_after_serve_once_a_signed_event_is_accepted_by_invoke(local: LocalEnv, tmp_path: Any) -> None:
+    """No secret in the environment: ``event --sign`` and ``invoke http_push`` both use the one
+    ``pushfn serve`` keeps in the data folder (made here as its first start makes it)."""
+    from pushfn.serve.local_auth import load_or_create
+
+    local.monkeypatch.delenv("PUSHFN_WEBHOOK_SECRETS")
+    kept = load_or_create(tmp_path / "data")
+    printed, ran = local.pipe(["fc3-http", "--sign"], ["http_push"])
+    assert "webhook-signature" in printed.out
+    assert ran.code == 0 and "HTTP 202" in ran.err, ran.err
+    assert len(local.pushes()) == 1
+    assert kept.webhook_secret not in printed.err + ran.err and kept.webhook_secret[6:] not in ran.err
+    # Unsigned, the same function refuses it: the kept secret is really the one checked.
+    refused = local.pipe(["fc3-http"], ["http_push"])[1]
+    assert refused.code == 3 and "HTTP 401" in refused.err
+    # The environment's secret wins over the kept one: signed with the kept one, refused.
+    local.monkeypatch.setenv("PUSHFN_WEBHOOK_SECRETS", SECRET)
+    signed_with_kept = local.run("event", "fc3-http", "--secret", kept.webhook_secret)
+    assert local.run("invoke", "http_push", "--event", "-", stdin=signed_with_kept.raw).code == 3
+
+
+def test_an_unusable_kept_secret_is_named_never_shown(local: LocalEnv, tmp_path: Any) -> None:
+    local.monkeypatch.delenv("PUSHFN_WEBHOOK_SECRETS")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "serve-auth.json").write_text('{"webhook_secret": "whsec_c2hvcnQ=", "api_key": "k"}')
+    ran = local.run("event", "fc3-http", "--sign")
+    assert ran.code == 2 and "serve-auth.json" in ran.err and "at least 24 bytes" in ran.err
+    assert "c2hvcnQ" not in ran.err

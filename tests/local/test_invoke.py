@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from local_support import DEVICES, FILE_CONTENT, RULE_SPEC, SECRET, LocalEnv
 
-from pushfn.local.invoke import FUNCTIONS, classify, load_handler
+from pushfn.functions import HANDLERS
+from pushfn.local.invoke import classify, load_handler
 from pushfn.local.sample_events import DEFAULT_PUSH, FUNCTION, KINDS, PLATFORM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,12 +104,25 @@ def test_event_file_and_default_event(local: LocalEnv, tmp_path: Path) -> None:
 
 
 def test_log_lines_are_json_with_the_request_id_and_no_secret(local: LocalEnv) -> None:
-    _, ran = local.pipe(["fc3-http", "--sign"], ["http_push", "--request-id", "req-local-1"])
+    _, ran = local.pipe(["fc3-http", "--sign"], ["http_push", "--request-id", "req-local-1", "--log-format", "json"])
     lines = ran.log_lines()
-    assert lines and all(line["requestId"] == "req-local-1" for line in lines)
+    assert lines and all(line["platform_request_id"] == "req-local-1" for line in lines)
+    # CloudPush's RequestId has its own name: never mistaken for the invocation's.
+    (call,) = [line for line in lines if line["message"] == "push call ok"]
+    assert call["cloudpush_request_id"] and call["cloudpush_request_id"] != "req-local-1"
+    assert not [line for line in lines if "request_id" in line or "requestId" in line]
     assert {"pushfn.http", "pushfn.push"} <= {line["logger"] for line in lines}
     assert "request req-local-1" in ran.err
     assert SECRET not in ran.err and SECRET[6:] not in ran.err
+
+
+def test_log_lines_are_readable_by_default_like_serves(local: LocalEnv) -> None:
+    _, ran = local.pipe(["sqs", "--body", "not a push spec"], ["queue_push", "--request-id", "req-text"])
+    lines = ran.err.splitlines()
+    assert not [line for line in lines if line.startswith("{")]  # no JSON unless asked
+    logged = [line for line in lines if re.match(r"\d\d:\d\d:\d\d ", line)]
+    assert any(line.split(" ", 1)[1].startswith("ERROR ") for line in logged), lines
+    assert lines[-1].startswith("invoked queue_push on aws, request req-text: ")
 
 
 def test_handlers_get_the_platforms_context(local: LocalEnv, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +148,7 @@ def test_handlers_get_the_platforms_context(local: LocalEnv, monkeypatch: pytest
 
 def test_function_table_is_what_each_index_py_deploys() -> None:
     deployed = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "index.py").is_file())
-    assert sorted(FUNCTIONS) == deployed
+    assert sorted(HANDLERS) == deployed
     for name in deployed:
         spec = importlib.util.spec_from_file_location(f"_deployed_{name}", ROOT / "functions" / name / "index.py")
         assert spec is not None and spec.loader is not None
@@ -152,7 +167,7 @@ def test_caller_errors_exit_3(local: LocalEnv) -> None:
     ran = local.pipe(["fc-timer", "--body", '{"Target": "DEVICE"}'], ["scheduled_push"])[1]
     assert ran.code == 3 and ran.json()["status"] == "invalid"
     # On SQS a dead-lettered message shows only in the logs: the reply lists retries alone.
-    ran = local.pipe(["sqs", "--body", "not a push spec"], ["queue_push"])[1]
+    ran = local.pipe(["sqs", "--body", "not a push spec"], ["queue_push", "--log-format", "json"])[1]
     assert ran.code == 3 and ran.json() == {"batchItemFailures": []}
     assert any(line.get("event") == "queue_push.permanent_failure" for line in ran.log_lines())
     ran = local.pipe(["mns-queue", "--body", "[]"], ["queue_push"])[1]
@@ -260,7 +275,7 @@ def test_bad_invoke_options_exit_2(local: LocalEnv) -> None:
 
 
 def test_stream_body_that_is_not_json_reaches_queue_push_on_fc(local: LocalEnv) -> None:
-    ran = local.run("invoke", "queue_push", "--event", "-", stdin=b"remind me")
+    ran = local.run("invoke", "queue_push", "--event", "-", "--log-format", "json", stdin=b"remind me")
     assert ran.code == 3  # delivered as an MNS STREAM message, then dead-lettered as no push spec
     assert any(line.get("event") == "queue_push.permanent_failure" for line in ran.log_lines())
 

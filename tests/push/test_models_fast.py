@@ -16,8 +16,6 @@ covered without editing this file.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support import fresh_python
 
 from pushfn.push.errors import InvalidRequestError
 from pushfn.push.models import ValidRequest, check_request, parse_request
@@ -461,11 +460,4 @@ def test_accepting_a_request_never_loads_pydantic_but_refusing_one_does() -> Non
         "except InvalidRequestError as exc:\n"
         "    print(exc.problems[0].field, exc.problems[0].rule, 'pydantic' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT / "shared"), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.stdout.split("\n")[:2] == ["False", "Title not_empty True"]
+    assert fresh_python(code).split("\n")[:2] == ["False", "Title not_empty True"]

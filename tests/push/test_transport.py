@@ -11,8 +11,6 @@ import json
 import logging
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +21,7 @@ import pytest
 import trustme
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.support import fresh_python
 
 from pushfn.emulator import Emulator
 from pushfn.push import (
@@ -415,11 +414,4 @@ def test_importing_the_client_loads_no_http_library_nor_heavy_modules() -> None:
         "configparser",
     )
     code = f"import sys, pushfn.push.client; print([m for m in {heavy!r} if m in sys.modules])"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT / "shared"), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.stdout.strip() == "[]"
+    assert fresh_python(code).strip() == "[]"

@@ -41,8 +41,10 @@ def test_starts_at_once_share_one_pair(tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(results) == 8  # none read the file half-written
     assert len({(r.webhook_secret, r.api_key) for r in results}) == 1
     assert sum(r.created for r in results) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["serve-auth.json"]  # no draft left behind
 
 
 @pytest.mark.parametrize(

@@ -224,8 +224,8 @@ def test_serve_end_to_end(start: Callable[..., Served], tmp_path: Path) -> None:
     # One JSON line per invocation, each with its request id.
     lines = served.log_lines()
     invocations = [line for line in lines if line.get("event") == "serve.invocation"]
-    assert all(line["request_id"] for line in invocations)
-    assert len({line["request_id"] for line in invocations}) == len(invocations)
+    assert all(line["platform_request_id"] for line in invocations)
+    assert len({line["platform_request_id"] for line in invocations}) == len(invocations)
     assert sorted((line["function"], line["trigger"], line["outcome"]) for line in invocations) == [
         ("file_push", "bucket", "complete"),
         ("http_push", "http", "202"),

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pushfn.jobs import fanout
+from pushfn.serve.invocations import message_ids
 from pushfn.serve.server import EMULATOR, ENDPOINT, REAL, Serve, ServeOptions
 from pushfn.serve.workers import FolderWatcher, LocalQueue
 from pushfn.settings import Settings
@@ -52,8 +53,20 @@ def test_a_big_file_fans_out_through_the_local_queue(serve_in: Any, tmp_path: Pa
     (serve.bucket / "big.txt").write_text("\n".join(devices) + "\n")
     pushes = wait_for(lambda: len(serve.emulator.pushes()) >= 3 and serve.emulator.pushes(), "three pushes")
     assert sorted(len(p["params"]["TargetValue"].split(",")) for p in pushes) == [500, 1000, 1000]
-    report = json.loads((serve.bucket / "big.txt.report.json").read_text())
-    assert report["targets"]["valid"] == 2500 and report["status"] in ("partial", "complete")
+    # The chunk jobs' parts complete the report beside the file: every chunk sent once, nothing queued.
+    report_path = serve.bucket / "big.txt.report.json"
+
+    def completed() -> Any:
+        report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+        return report if report.get("status") == "complete" else None
+
+    report = wait_for(completed, "the completed report")
+    assert report["targets"]["valid"] == 2500 and "queued" not in report["chunks"]
+    assert [chunk["index"] for chunk in report["chunks"]["sent"]] == [0, 1, 2]
+    assert report["chunks"]["failed"] == [] and report["chunks"]["maybe_sent"] == []
+    totals = report["totals"]
+    assert (totals["sent"], totals["pending"], totals["targets_sent"], totals["targets_pending"]) == (3, 0, 2500, 0)
+    assert sorted(message_ids(report["chunks"]["sent"])) == sorted(p["message_id"] for p in pushes)
     # One file_push invocation, then queue_push ones on the local queue for the chunks handed over.
     functions = wait_for(
         lambda: (

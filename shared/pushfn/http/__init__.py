@@ -47,6 +47,7 @@ __all__ = [
     "handler",
     "hash_api_key",
     "reset_default_app",
+    "set_default_app",
     "sign_webhook",
 ]
 
@@ -90,6 +91,13 @@ def default_app() -> HttpApp:
                     logger.error("http settings invalid: %s", exc, extra={"fields": {"error": type(exc).__name__}})
                     raise
     return _app
+
+
+def set_default_app(app: HttpApp) -> None:
+    """Use ``app`` as the process-wide app (``pushfn invoke`` running the handler with local settings)."""
+    global _app, _app_error
+    with _lock:
+        _app, _app_error = app, None
 
 
 def reset_default_app() -> None:

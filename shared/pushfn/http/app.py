@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.functions import HTTP_PUSH
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
 from pushfn.http.call import Call, Deps, Route, interpret
@@ -42,7 +43,7 @@ from pushfn.http.routes import ROUTES
 from pushfn.http.settings import HttpSettings
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.json_input import JsonInputError
-from pushfn.logs import get_logger
+from pushfn.logs import current_request_id, get_logger
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 logger = get_logger("pushfn.http")
 
 #: Idempotency records of this function live under this name (scoped further per tenant).
-FUNCTION_NAME = "http_push"
+FUNCTION_NAME = HTTP_PUSH
 _COMMON_HEADERS = {"Cache-Control": "no-store"}
 
 
@@ -147,8 +148,9 @@ class HttpApp:
             log["error"] = type(exc).__name__
         response = HttpResponse(response.status, {**response.headers, **_COMMON_HEADERS}, response.body)
         log.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
-        if request.request_id:
-            log["request_id"] = request.request_id
+        if request.request_id and request.request_id != current_request_id():
+            # The gateway's own id (API Gateway's requestContext.requestId) when it is not the invocation's.
+            log["gateway_request_id"] = request.request_id
         logger.info("http %s %s -> %s", request.method, log["route"] or "?", response.status, extra={"fields": log})
         return response
 

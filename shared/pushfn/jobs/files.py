@@ -52,6 +52,7 @@ a store that failed transiently is retried.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -59,6 +60,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pushfn.functions import FILE_PUSH
 from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError
@@ -75,7 +77,7 @@ if TYPE_CHECKING:
     from pushfn.targets.report import Report
     from pushfn.triggers.objects import ObjectCreated
 
-FUNCTION_NAME = "file_push"
+FUNCTION_NAME = FILE_PUSH
 SCOPE = "file"
 #: Stop between chunks when less than this is left of the function's time (plus the slowest chunk so far).
 STOP_MARGIN_SECONDS = 10.0
@@ -367,7 +369,8 @@ class _Sender:
 
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="file_push")
             self._began = _clock()
-        self._pending.add(self._pool.submit(self._run, chunk))
+        # The worker runs in a copy of this context, so its log records carry the invocation's request id.
+        self._pending.add(self._pool.submit(contextvars.copy_context().run, self._run, chunk))
 
     def finish(self) -> None:
         """Wait for the chunks in flight and record them (nothing is handed out any more)."""

@@ -52,6 +52,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pushfn.api_time import format_api_time
+from pushfn.functions import QUEUE_PUSH
 from pushfn.idempotency.keys import fit_key, fit_name
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
 from pushfn.jobs.errors import DeadLetterError
@@ -79,7 +80,7 @@ Templates = Mapping[str, Any] | TemplateSource
 #: The reader of the store a chunk job's report names (:func:`pushfn.triggers.objects.store_reader`).
 Reports = Callable[[ReportRef], Any]
 
-FUNCTION_NAME = "queue_push"
+FUNCTION_NAME = QUEUE_PUSH
 #: How long a body-digest key (no message id, no explicit key) blocks an identical message.
 CONTENT_KEY_SECONDS = 3600
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pushfn.api_time import format_api_time
+from pushfn.functions import SCHEDULED_PUSH
 from pushfn.idempotency.keys import fit_key
 from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from pushfn.idempotency import Guard
     from pushfn.push import PushSender
 
-FUNCTION_NAME = "scheduled_push"
+FUNCTION_NAME = SCHEDULED_PUSH
 SCOPE = "schedule"
 logger = get_logger("pushfn.jobs.scheduled")
 

@@ -11,6 +11,9 @@ Lambda (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html): ``aws
 ``log_group_name``, ``log_stream_name`` and ``get_remaining_time_in_millis()``, counted down from
 the moment the context is made.
 
+Their request id is read by :func:`pushfn.logs.platform_request_id`, as the deployed handlers read it.
+``pushfn invoke`` and ``pushfn serve`` make their contexts here.
+
 The fake FC context carries no role keys (``credentials`` fields are None), so the credential chain
 goes on to the environment, as a local run must.
 """
@@ -107,8 +110,3 @@ def make_context(platform: str, function_name: str, *, timeout_seconds: int, req
     if platform == AWS:
         return LambdaContext(function_name, rid, timeout_seconds)
     raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
-
-
-def request_id_of(context: Any) -> str | None:
-    """The request id of either context (``request_id`` on FC, ``aws_request_id`` on Lambda)."""
-    return getattr(context, "request_id", None) or getattr(context, "aws_request_id", None)

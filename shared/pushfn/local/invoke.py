@@ -1,6 +1,6 @@
 """``pushfn invoke``: one function's handler, called with one event the way its platform calls it.
 
-The handler is the one each ``functions/<name>/index.py`` deploys (:data:`FUNCTIONS`; a test keeps
+The handler is the one each ``functions/<name>/index.py`` deploys (:data:`pushfn.functions.HANDLERS`; a test keeps
 the two in step), so the event goes through the same adapters as in the cloud:
 
 - an FC 2.0 WSGI environ (the JSON of :mod:`pushfn.local.environ`) → ``handler(environ,
@@ -38,6 +38,7 @@ code  label     when
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import time
@@ -45,16 +46,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from pushfn.local.contexts import AWS, FC, make_context, request_id_of
+from pushfn.functions import HANDLERS, HTTP_PUSH, QUEUE_PUSH
+from pushfn.local.contexts import AWS, FC, make_context
 from pushfn.local.errors import LocalInputError
-
-#: Function name → ``module:attribute`` of the handler its ``functions/<name>/index.py`` deploys.
-FUNCTIONS: dict[str, str] = {
-    "http_push": "pushfn.http:handler",
-    "scheduled_push": "pushfn.jobs.scheduled:handle_timer_event",
-    "queue_push": "pushfn.jobs.queued:handle_queue_event",
-    "file_push": "pushfn.jobs.files:handle_object_event",
-}
 
 #: Largest event read: FC's synchronous invocation payload limit, 32 MB (reference ``triggers.md``,
 #: "Invocation method Sync (max payload 32 MB)"); Lambda's is smaller (6 MB), so this bounds both.
@@ -108,20 +102,22 @@ class Invocation:
     wsgi: bool = False
 
     @property
-    def request_id(self) -> str | None:
+    def platform_request_id(self) -> str | None:
         """The request id the context carried (FC ``request_id``, Lambda ``aws_request_id``)."""
-        return request_id_of(self.context)
+        from pushfn.logs import platform_request_id
+
+        return platform_request_id(self.context)
 
 
 def load_handler(function: str) -> Callable[..., Any]:
-    """The deployed handler of ``function`` (a key of :data:`FUNCTIONS`), imported now and wrapped as
+    """The deployed handler of ``function`` (a key of :data:`~pushfn.functions.HANDLERS`), imported now and wrapped as
     its ``index.py`` wraps it.
 
     Raises :class:`LocalInputError` for another name.
     """
-    target = FUNCTIONS.get(function)
+    target = HANDLERS.get(function)
     if target is None:
-        raise LocalInputError("FUNCTION", "unknown", f"{function!r} is not one of {', '.join(FUNCTIONS)}")
+        raise LocalInputError("FUNCTION", "unknown", f"{function!r} is not one of {', '.join(HANDLERS)}")
     return _deployed(target)
 
 
@@ -133,6 +129,21 @@ def _deployed(target: str) -> Callable[..., Any]:
 
     module, _, attribute = target.partition(":")
     return entry_point(getattr(importlib.import_module(module), attribute))
+
+
+def _use_settings(settings: Any, function: str) -> None:
+    """Make ``settings`` the process runtime's, and the HTTP app's for ``http_push`` (a setting the app
+    refuses is left for the handler to report, as it would from the environment)."""
+    from pushfn.errors import ConfigurationError
+    from pushfn.runtime import Runtime, set_runtime
+
+    runtime = Runtime(settings=settings)
+    set_runtime(runtime)
+    if function == HTTP_PUSH:
+        from pushfn.http import create_app, set_default_app
+
+        with contextlib.suppress(ConfigurationError):
+            set_default_app(create_app(runtime=runtime))
 
 
 def read_event(source: str, stdin: IO[bytes], option: str = "--event") -> bytes:
@@ -183,7 +194,7 @@ def prepare_event(
     try:
         data = decode_json(raw, max_string_chars=_EVENT_MAX_STRING_CHARS)
     except JsonInputError as exc:
-        if function == "queue_push" and platform in (None, FC):
+        if function == QUEUE_PUSH and platform in (None, FC):
             return PreparedEvent(raw, FC, context(FC))  # an MNS STREAM message: FC passes the raw body
         where = f" at {exc.path}" if exc.path else ""
         raise LocalInputError("--event", exc.rule, f"the event is not usable JSON{where}: {exc.detail[:300]}") from None
@@ -218,17 +229,22 @@ def invoke(
     platform: str | None = None,
     timeout_seconds: int = 60,
     request_id: str | None = None,
+    settings: Any = None,
 ) -> Invocation:
     """Run ``function``'s handler once with ``raw_event`` and return what happened.
 
     ``timeout_seconds`` is the function's configured timeout as the context reports it (nothing is
-    stopped when it passes). Raises :class:`LocalInputError` for an unknown function or an event it
-    cannot deliver; whatever the handler raises is caught and classified (:func:`classify`).
+    stopped when it passes). ``settings`` (a :class:`~pushfn.settings.Settings`) replace the environment's
+    as the process runtime's (and the HTTP app's); default: the environment, as in a function. Raises
+    :class:`LocalInputError` for an unknown function or an event it cannot deliver; whatever the
+    handler raises is caught and classified (:func:`classify`).
     """
     handler = load_handler(function)
+    if settings is not None:
+        _use_settings(settings, function)
     prepared = prepare_event(raw_event, function, platform, timeout_seconds=timeout_seconds, request_id=request_id)
     invocation = Invocation(function, prepared.platform, prepared.context, wsgi=prepared.wsgi)
-    with _captured(invocation.records):
+    with _captured(invocation.records, invocation.platform_request_id):
         started = time.perf_counter()
         try:
             if prepared.wsgi:
@@ -330,22 +346,29 @@ def _refused(answer: Mapping[str, Any]) -> str | None:
 
 
 class _Collector(logging.Handler):
-    def __init__(self, records: list[logging.LogRecord]) -> None:
+    def __init__(self, records: list[logging.LogRecord], request_id: str | None) -> None:
         super().__init__(logging.INFO)
         self.records = records
-        from pushfn.logs import MaskingFilter
+        self.request_id = request_id
+        from pushfn.logs import MaskingFilter, RequestIdFilter
 
         self.addFilter(MaskingFilter())  # other libraries' records are scrubbed too
+        self.addFilter(RequestIdFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
+        from pushfn.logs import PLATFORM_REQUEST_ID
+
+        if not getattr(record, PLATFORM_REQUEST_ID, None):  # a thread of another library's, unbound
+            setattr(record, PLATFORM_REQUEST_ID, self.request_id)
         self.records.append(record)
 
 
 class _captured:
-    """Collect every INFO+ record of pushfn (WARNING+ of other libraries) during the invocation."""
+    """Collect every INFO+ record of pushfn (WARNING+ of other libraries) during the invocation, each
+    carrying the invocation's ``platform_request_id``."""
 
-    def __init__(self, records: list[logging.LogRecord]) -> None:
-        self._handler = _Collector(records)
+    def __init__(self, records: list[logging.LogRecord], request_id: str | None) -> None:
+        self._handler = _Collector(records, request_id)
         self._pushfn = logging.getLogger("pushfn")
         self._level = self._pushfn.level
 

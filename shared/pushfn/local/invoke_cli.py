@@ -3,11 +3,12 @@
 ``pushfn event KIND [options]`` prints one platform event (:mod:`pushfn.local.sample_events`) on
 stdout; ``pushfn invoke FUNCTION [--event FILE|-]`` runs the function's handler with it
 (:mod:`pushfn.local.invoke`) and prints the handler's answer on stdout (a raised error as Lambda
-shows one: ``{"errorType", "errorMessage"}``), its log records on stderr as JSON lines carrying the
-platform's request id as ``requestId`` (Lambda's name for it; ``request_id`` is CloudPush's), and one
-summary line (``invoked FUNCTION on PLATFORM, request ID: REASON → LABEL, exit N (MS ms)``; not
-``pushfn:``-prefixed, which marks errors). Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or
-is misconfigured), 2 bad input to ``invoke`` itself, 3 the function refused the event, 4 the platform
+shows one: ``{"errorType", "errorMessage"}``), its log records on stderr in ``pushfn serve``'s forms
+(:class:`~pushfn.logs.TextFormatter` by default; ``--log-format json``: the functions' cloud lines,
+:class:`~pushfn.logs.JsonFormatter`, each with its ``platform_request_id``), and one summary line
+(``invoked FUNCTION on PLATFORM, request ID: REASON → LABEL, exit N (MS ms)``; not ``pushfn:``-prefixed,
+which marks errors). Exit codes of ``invoke``: 0 ok, 1 the handler failed (raised, or is
+misconfigured), 2 bad input to ``invoke`` itself, 3 the function refused the event, 4 the platform
 would retry it (table: :mod:`pushfn.local.invoke`). ``event``: 0 printed, 2 bad option.
 """
 
@@ -30,7 +31,7 @@ EXIT_BAD_INPUT = 2
 
 def register_invoke_commands(sub: Any) -> None:
     """Add ``invoke`` and ``event`` to the ``pushfn`` sub-command parsers ``sub``."""
-    from pushfn.local.invoke import FUNCTIONS
+    from pushfn.functions import FUNCTION_NAMES
     from pushfn.local.sample_events import KINDS, MNS_FORMATS
 
     invoke = sub.add_parser(
@@ -39,17 +40,18 @@ def register_invoke_commands(sub: Any) -> None:
         description="Run FUNCTION's deployed handler once with an event, through the platform's adapter, with "
         "a fake context (request id, timeout). Settings come from the environment, as in the cloud: point "
         "PUSH_ENDPOINT at 'pushfn emulator' to push locally. Prints the handler's answer on stdout, its log "
-        "lines (JSON, with the request id) and a summary on stderr.",
+        "lines (readable, or JSON with the request id) and a summary on stderr.",
         epilog="exit codes: 0 ok, 1 the handler failed (raised, or misconfigured), 2 bad input to invoke, "
         "3 the function refused the event (HTTP 4xx, invalid tick, message dead-lettered, file rejected), "
         "4 the platform would retry it (RetryLaterError, SQS batchItemFailures, HTTP 429/5xx)",
     )
-    invoke.add_argument("function", choices=tuple(FUNCTIONS), metavar="FUNCTION", help=", ".join(FUNCTIONS))
+    invoke.add_argument("function", choices=FUNCTION_NAMES, metavar="FUNCTION", help=", ".join(FUNCTION_NAMES))
     invoke.add_argument(
         "--event",
         metavar="FILE",
         help="the event: a file or '-' for stdin, e.g. from 'pushfn event KIND' (default: a sample of the "
-        "function's usual trigger on --platform, signed when PUSHFN_WEBHOOK_SECRETS is set)",
+        "function's usual trigger on --platform, signed when PUSHFN_WEBHOOK_SECRETS is set or pushfn serve "
+        "keeps a secret)",
     )
     invoke.add_argument(
         "--platform", choices=("fc", "aws"), help="who delivers it (default: read from the event's shape)"
@@ -58,6 +60,12 @@ def register_invoke_commands(sub: Any) -> None:
         "--timeout", type=_timeout, default=60, metavar="SECONDS", help="the function's timeout (default: 60)"
     )
     invoke.add_argument("--request-id", type=_request_id, help="the context's request id (default: a new UUID)")
+    invoke.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="the function's log lines on stderr (default: text; json: as the functions write them in the cloud)",
+    )
     invoke.set_defaults(run=_run_invoke)
 
     event = sub.add_parser(
@@ -80,7 +88,8 @@ def register_invoke_commands(sub: Any) -> None:
     event.add_argument(
         "--sign",
         action="store_true",
-        help="add Standard Webhooks signature headers (secret: --secret, else PUSHFN_WEBHOOK_SECRETS)",
+        help="add Standard Webhooks signature headers (secret: --secret, else PUSHFN_WEBHOOK_SECRETS, else the "
+        "one 'pushfn serve' keeps in the data folder)",
     )
     event.add_argument("--secret", help="the webhook secret to sign with (implies --sign; whsec_… or ≥ 24 bytes)")
     event.add_argument("--name", help="the timer trigger, rule or schedule name")
@@ -112,22 +121,32 @@ def _request_id(value: str) -> str:
 
 def _run_invoke(args: argparse.Namespace) -> int:
     from pushfn.local.invoke import invoke, read_event
+    from pushfn.logs import JsonFormatter, TextFormatter, assume_configured, logging_configured
+
+    if logging_configured() is None:
+        assume_configured("pushfn invoke")  # its records are printed below: the handler's wrapper adds no handler
 
     try:
         raw = read_event(args.event, sys.stdin.buffer) if args.event else _default_event(args)
         invocation = invoke(
-            args.function, raw, platform=args.platform, timeout_seconds=args.timeout, request_id=args.request_id
+            args.function,
+            raw,
+            platform=args.platform,
+            timeout_seconds=args.timeout,
+            request_id=args.request_id,
+            settings=_kept_auth_settings(args.function),
         )
     except LocalInputError as exc:
         _fail("invoke", exc)
         return EXIT_BAD_INPUT
+    formatter = JsonFormatter() if args.log_format == "json" else TextFormatter()
     for record in invocation.records:
-        print(_log_line(record, invocation.request_id), file=sys.stderr)
+        print(formatter.format(record), file=sys.stderr)
     print(json.dumps(_shown_answer(invocation), indent=2, ensure_ascii=False, default=str))
     outcome = invocation.outcome
     print(
         f"invoked {invocation.function} on {invocation.platform}{' (WSGI)' if invocation.wsgi else ''}, "
-        f"request {invocation.request_id}: {outcome.reason} → {outcome.label}, exit {outcome.exit_code} "
+        f"request {invocation.platform_request_id}: {outcome.reason} → {outcome.label}, exit {outcome.exit_code} "
         f"({invocation.duration_ms:.0f} ms)",
         file=sys.stderr,
     )
@@ -137,18 +156,39 @@ def _run_invoke(args: argparse.Namespace) -> int:
 
 def _default_event(args: argparse.Namespace) -> bytes:
     from pushfn.local.sample_events import HTTP_KINDS, SampleOptions, sample_event, signing_secret
-    from pushfn.settings import Settings, SettingsError
 
     kind = DEFAULT_KIND[args.platform or "fc"][args.function]
     options = SampleOptions()
     if kind in HTTP_KINDS:
         try:
-            configured = Settings.from_env().pushfn_webhook_secrets
-        except SettingsError:
+            configured = _configured_secrets()
+        except LocalInputError:
             configured = None  # the handler reports the broken setting itself
         if configured:
             options = SampleOptions(secret=signing_secret(None, configured))
     return sample_event(kind, options)
+
+
+def _kept_auth_settings(function: str) -> Any:
+    """The environment's settings with the secrets ``pushfn serve`` keeps (``serve-auth.json`` in the data
+    folder) for ``http_push`` when the environment names none of its own; ``None`` (the environment as
+    it is) for the other functions, when nothing is kept, or when the settings are broken (the handler
+    reports that itself)."""
+    from pushfn.functions import HTTP_PUSH
+
+    if function != HTTP_PUSH:
+        return None
+    from pushfn.errors import ConfigurationError
+    from pushfn.secret_refs import load_settings
+    from pushfn.serve.local_auth import data_folder, http_overrides, read_kept
+
+    try:
+        base = load_settings()
+        kept = None if base.pushfn_http_auth == "none" else read_kept(data_folder(base))
+    except ConfigurationError:
+        return None
+    changes = http_overrides(base, kept) if kept is not None else {}
+    return base.replace(**changes) if changes else None
 
 
 def _shown_answer(invocation: Any) -> Any:
@@ -158,14 +198,6 @@ def _shown_answer(invocation: Any) -> Any:
         return {"errorType": type(invocation.error).__name__, "errorMessage": scrub_text(str(invocation.error))}
     answer = invocation.answer
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
-
-
-def _log_line(record: Any, request_id: str | None) -> str:
-    from pushfn.logs import JsonFormatter
-
-    entry = json.loads(JsonFormatter().format(record))
-    entry["requestId"] = request_id  # the platform's id, named as in Lambda's JSON logs; request_id is CloudPush's
-    return json.dumps(entry, ensure_ascii=False)
 
 
 # --- event ---------------------------------------------------------------------------------------
@@ -235,12 +267,22 @@ def _http_kinds() -> tuple[str, ...]:
 
 
 def _configured_secrets() -> str | None:
+    """``PUSHFN_WEBHOOK_SECRETS``, else the webhook secret ``pushfn serve`` keeps in the data folder, else
+    ``None``. Raises :class:`LocalInputError` for a broken setting or kept file (never a value)."""
+    from pushfn.serve.local_auth import LocalAuthError, data_folder, read_kept
     from pushfn.settings import Settings, SettingsError
 
     try:
-        return Settings.from_env().pushfn_webhook_secrets
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise LocalInputError("PUSHFN_WEBHOOK_SECRETS", "setting", str(exc)) from None
+    if settings.pushfn_webhook_secrets:
+        return settings.pushfn_webhook_secrets
+    try:
+        kept = read_kept(data_folder(settings))
+    except LocalAuthError as exc:
+        raise LocalInputError("--sign", "secret", str(exc)) from None
+    return kept.webhook_secret if kept is not None else None
 
 
 def _fail(command: str, exc: LocalInputError) -> None:

@@ -182,7 +182,7 @@ def parse_time(text: str) -> datetime:
 
 def signing_secret(secret: str | None, configured: str | None) -> bytes:
     """The HMAC key for ``--sign``: ``secret`` (``--secret``) if given, else the first entry of
-    ``configured`` (``PUSHFN_WEBHOOK_SECRETS``). Both follow the function's rules
+    ``configured`` (``PUSHFN_WEBHOOK_SECRETS``, or the one ``pushfn serve`` keeps). Both follow the function's rules
     (:func:`pushfn.http.settings.webhook_secret_bytes`: ``whsec_<base64>`` or UTF-8, at least 24 bytes).
 
     Raises :class:`LocalInputError` for a weak or malformed secret (never echoed) or none at all.
@@ -201,7 +201,8 @@ def signing_secret(secret: str | None, configured: str | None) -> bytes:
         raise LocalInputError(
             "--sign",
             "missing",
-            "no webhook secret: pass --secret or set PUSHFN_WEBHOOK_SECRETS (the function's own setting)",
+            "no webhook secret: pass --secret, set PUSHFN_WEBHOOK_SECRETS (the function's own setting) "
+            "or run 'pushfn serve' once (it keeps one in the data folder)",
         )
     return keys[0]
 

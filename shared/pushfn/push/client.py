@@ -32,7 +32,7 @@ from logging import INFO
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
-from pushfn.logs import get_logger, mask_list, scrub_text
+from pushfn.logs import CLOUDPUSH_REQUEST_ID, get_logger, mask_list, scrub_text
 from pushfn.push import signing
 from pushfn.push._config import Retry, Timeout
 from pushfn.push.credentials import (
@@ -523,6 +523,7 @@ class PushClient:
                     "attempt": attempt,
                     "error": type(exc).__name__,
                     "code": getattr(exc, "code", None),
+                    CLOUDPUSH_REQUEST_ID: getattr(exc, "request_id", None),
                     "retrying": retry,
                 }
                 if not retry:
@@ -544,7 +545,7 @@ class PushClient:
                     extra={
                         "fields": {
                             "action": action,
-                            "request_id": response.request_id,
+                            CLOUDPUSH_REQUEST_ID: response.request_id,
                             "attempt": attempt,
                             "ms": round((time.perf_counter() - started) * 1000, 1),
                             "targets": targets,

@@ -201,12 +201,11 @@ def _device() -> str:
 def _print_api_key() -> int:
     """Print the kept local API key (the one ``pushfn serve`` accepts), making the pair when missing."""
     from pushfn.errors import ConfigurationError
-    from pushfn.idempotency.url import default_sqlite_path
-    from pushfn.serve.local_auth import load_or_create
+    from pushfn.serve.local_auth import data_folder, load_or_create
     from pushfn.settings import Settings
 
     try:
-        auth = load_or_create(default_sqlite_path(Settings.from_env()).parent)
+        auth = load_or_create(data_folder(Settings.from_env()))
     except ConfigurationError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
@@ -220,24 +219,20 @@ def _fire(name: str, port: int) -> int:
 
     import requests
 
+    from pushfn.cli import control_call
+
     url = f"http://127.0.0.1:{port}/_serve/fire/{requests.utils.quote(name, safe='')}"
     try:
-        with requests.Session() as session:
-            session.trust_env = False
-            resp = session.post(url, json={}, timeout=(5, 300))
+        status, answer = control_call("POST", url, {}, 300)
     except requests.RequestException as exc:
         _err(f"no pushfn serve answering on 127.0.0.1:{port} ({type(exc).__name__}); start it, or pass --http-port")
         return EXIT_NETWORK
-    try:
-        answer = resp.json()
-    except ValueError:
-        answer = None
-    if resp.status_code == 404 and isinstance(answer, dict) and "error" in answer:
+    if status == 404 and isinstance(answer, dict) and "error" in answer:
         _err(str(answer["error"]))
         return EXIT_BAD_INPUT
-    if resp.status_code != 200 or not isinstance(answer, dict):
+    if status != 200 or not isinstance(answer, dict):
         detail = answer.get("error") if isinstance(answer, dict) else "not pushfn serve?"
-        _err(f"firing {name!r} failed: HTTP {resp.status_code}: {detail}")
+        _err(f"firing {name!r} failed: HTTP {status}: {detail}")
         return EXIT_REFUSED
     print(json.dumps(answer, ensure_ascii=False, indent=2))
     return EXIT_OK if answer.get("status") == "ok" else EXIT_REFUSED

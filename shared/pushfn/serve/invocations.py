@@ -1,5 +1,6 @@
-"""One local invocation of a function: a context like FC's, a request id bound to its log lines, and one
-readable log line saying what it came to (function, trigger, key, outcome, MessageId, ms).
+"""One local invocation of a function: an FC context (:mod:`pushfn.local.contexts`, the one ``pushfn
+invoke`` uses), a request id bound to its log lines, and one readable log line saying what it came to
+(function, trigger, key, outcome, MessageId, ms).
 
 The line goes to the ``pushfn.serve`` logger at INFO with the same values as ``fields`` (for
 ``--log-format json``): ``function``, ``trigger``, ``key``, ``outcome``, ``message_ids`` (count),
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pushfn.local.contexts import FC, FcContext, make_context
 from pushfn.logs import bind_request_id, get_logger, unbind_request_id
 
 logger = get_logger("pushfn.serve")
@@ -25,32 +26,11 @@ logger = get_logger("pushfn.serve")
 TIMEOUT_SECONDS = 900
 
 
-@dataclass(frozen=True)
-class LocalFunction:
-    """What FC's ``context.function`` holds: ``name``, ``handler``, ``memory`` (MB), ``timeout`` (s)."""
-
-    name: str
-    handler: str = "index.handler"
-    memory: int = 512
-    timeout: int = TIMEOUT_SECONDS
-
-
-@dataclass(frozen=True)
-class LocalContext:
-    """An FC-shaped context for local runs: ``request_id``, ``function``, ``region``, ``account_id``, and
-    no ``credentials`` (the credential chain then uses the settings' keys, as it would off FC)."""
-
-    request_id: str
-    function: LocalFunction
-    region: str = "cn-hangzhou"
-    account_id: str = "local"
-    credentials: Any = None
-    service: Any = None
-
-
-def new_context(function: str) -> LocalContext:
-    """A context with a fresh request id for one invocation of ``function``."""
-    return LocalContext(request_id=str(uuid.uuid4()), function=LocalFunction(function))
+def new_context(function: str) -> FcContext:
+    """An FC context (:mod:`pushfn.local.contexts`, as ``pushfn invoke`` makes them) with a fresh request
+    id and :data:`TIMEOUT_SECONDS` for one invocation of ``function``; no role keys, so the credential
+    chain uses the settings' keys, as it would off FC."""
+    return make_context(FC, function, timeout_seconds=TIMEOUT_SECONDS)
 
 
 @dataclass
@@ -68,7 +48,7 @@ class InvocationOutcome:
 @dataclass(frozen=True)
 class InvocationLine:
     """What one invocation's log line said: ``function``, ``trigger``, ``key``, ``outcome``,
-    ``message_ids``, ``ms`` and the ``request_id``."""
+    ``message_ids``, ``ms`` and the ``platform_request_id`` (the invocation's context's)."""
 
     function: str
     trigger: str
@@ -76,7 +56,7 @@ class InvocationLine:
     outcome: str
     message_ids: tuple[str, ...]
     ms: int
-    request_id: str
+    platform_request_id: str
 
 
 #: Invocation lines kept for ``GET /_serve/`` and tests (the log has them all).
@@ -103,7 +83,7 @@ class Invocations:
         function: str,
         trigger: str,
         key: str,
-        call: Callable[[LocalContext], Any],
+        call: Callable[[FcContext], Any],
         describe: Callable[[Any], InvocationOutcome],
     ) -> Any:
         """``call(context)`` under the context's request id; ``describe(result)`` names the outcome.
@@ -183,11 +163,10 @@ def message_ids(value: Any, *, _depth: int = 0) -> list[str]:
 
 
 __all__ = [
+    "TIMEOUT_SECONDS",
     "InvocationLine",
     "InvocationOutcome",
     "Invocations",
-    "LocalContext",
-    "LocalFunction",
     "message_ids",
     "new_context",
 ]

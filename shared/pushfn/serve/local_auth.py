@@ -1,24 +1,34 @@
 """The local webhook secret and API key of ``pushfn serve``: made on the first start, kept in the data folder.
 
-``<data folder>/serve-auth.json`` (mode 0600, created exclusively so two starts cannot both write it)
+``<data folder>/serve-auth.json`` (mode 0600, linked into place whole, so two starts cannot both write it
+and none reads it half-written)
 holds ``{"webhook_secret": "whsec_<base64 of 32 random bytes>", "api_key": "pfk_<43 url-safe chars>",
 "tenant": "local"}``. Every later start reads the same values, so curl lines and scripts keep working.
 The HTTP function receives them as it would in the cloud: ``PUSHFN_WEBHOOK_SECRETS`` and
 ``PUSHFN_API_KEYS`` (``local:<sha256 hex of the key>``); values set in the environment win.
 A file that cannot be read or holds a secret under the Standard Webhooks minimum of 24 bytes raises
 :class:`LocalAuthError`; nothing weak is ever used.
+
+``pushfn event --sign`` and ``pushfn invoke http_push`` read the same file (:func:`read_kept`, never
+making one) when the environment names no webhook secret, so an event signed by one is accepted by the
+other after ``pushfn serve`` ran once.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pushfn.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pushfn.settings import Settings
 
 FILE_NAME = "serve-auth.json"
 TENANT = "local"
@@ -62,16 +72,54 @@ def load_or_create(data_dir: Path) -> LocalAuth:
         "api_key": "pfk_" + secrets.token_urlsafe(32),
         "tenant": TENANT,
     }
+    # Written whole under a private name, then linked into place: link() fails when the file exists, so
+    # one start wins, and no start ever reads a half-written file.
+    draft = data_dir / f".{FILE_NAME}.{secrets.token_hex(8)}"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(made, handle, indent=2)
+            handle.write("\n")
+        os.link(draft, path)
     except FileExistsError:  # another start made it first: use theirs
         return _read(path)
     except OSError as exc:
         raise LocalAuthError(f"{path}: cannot be created ({exc.strerror or type(exc).__name__})") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(made, handle, indent=2)
-        handle.write("\n")
+    finally:
+        with contextlib.suppress(OSError):
+            draft.unlink()
     return LocalAuth(made["webhook_secret"], made["api_key"], TENANT, path, created=True)
+
+
+def data_folder(settings: Settings) -> Path:
+    """The data folder ``settings`` name (``PUSHFN_DATA_DIR``, else the XDG data folder): where the
+    idempotency store, the emulator's history and ``serve-auth.json`` are kept."""
+    from pushfn.idempotency.url import default_sqlite_path
+
+    return default_sqlite_path(settings).parent
+
+
+def read_kept(data_dir: Path) -> LocalAuth | None:
+    """The secrets ``pushfn serve`` keeps in ``data_dir``, or ``None`` when it never made any (nothing
+    is created). Raises :class:`LocalAuthError` as :func:`load_or_create` does for an unusable file."""
+    try:
+        return _read(data_dir / FILE_NAME)
+    except FileNotFoundError:
+        return None
+
+
+def http_overrides(base: Settings, auth: LocalAuth) -> dict[str, Any]:
+    """The settings the HTTP function takes from ``auth`` (``PUSHFN_WEBHOOK_SECRETS``, and
+    ``PUSHFN_API_KEYS`` as ``tenant:<sha256 hex>``), each only when ``base`` names none: the
+    environment's own values win. A dict for :meth:`~pushfn.settings.Settings.replace`."""
+    from pushfn.http.settings import hash_api_key
+
+    changes: dict[str, Any] = {}
+    if not base.pushfn_webhook_secrets:
+        changes["pushfn_webhook_secrets"] = auth.webhook_secret
+    if not base.pushfn_api_keys:
+        changes["pushfn_api_keys"] = f"{auth.tenant}:{hash_api_key(auth.api_key)}"
+    return changes
 
 
 def ensure_folder(data_dir: Path) -> None:
@@ -120,4 +168,13 @@ def _secret_bytes(secret: str) -> int:
     return len(secret.encode("utf-8"))
 
 
-__all__ = ["FILE_NAME", "LocalAuth", "LocalAuthError", "ensure_folder", "load_or_create"]
+__all__ = [
+    "FILE_NAME",
+    "LocalAuth",
+    "LocalAuthError",
+    "data_folder",
+    "ensure_folder",
+    "http_overrides",
+    "load_or_create",
+    "read_kept",
+]

@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from pushfn.errors import ConfigurationError
+from pushfn.functions import FILE_PUSH, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
+from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
-from pushfn.serve.invocations import InvocationOutcome, Invocations, LocalContext, message_ids
+from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
 logger = get_logger("pushfn.serve")
@@ -123,16 +125,15 @@ class Serve:
     def _start(self) -> None:
         from pushfn.emulator import Emulator, EmulatorSettings
         from pushfn.http import create_app
-        from pushfn.idempotency.url import default_sqlite_path
         from pushfn.jobs.fanout import use_local_queue
         from pushfn.runtime import Runtime, set_runtime
         from pushfn.serve.http_server import LocalHttp
-        from pushfn.serve.local_auth import ensure_folder, load_or_create
+        from pushfn.serve.local_auth import data_folder, ensure_folder, load_or_create
         from pushfn.serve.workers import FolderWatcher, LocalQueue, Scheduler
         from pushfn.triggers.http import http_handler
 
         base = self.base_settings
-        self.data_dir = default_sqlite_path(base).parent
+        self.data_dir = data_folder(base)
         ensure_folder(self.data_dir)
         if not self.options.no_auth:
             self.auth = load_or_create(self.data_dir)
@@ -198,12 +199,9 @@ class Serve:
         if self.options.no_auth:
             changes["pushfn_http_auth"] = "none"
         elif self.auth is not None:
-            from pushfn.http.settings import hash_api_key
+            from pushfn.serve.local_auth import http_overrides
 
-            if not base.pushfn_webhook_secrets:
-                changes["pushfn_webhook_secrets"] = self.auth.webhook_secret
-            if not base.pushfn_api_keys:
-                changes["pushfn_api_keys"] = f"{self.auth.tenant}:{hash_api_key(self.auth.api_key)}"
+            changes.update(http_overrides(base, self.auth))
         return base.replace(**changes)
 
     def stop(self) -> None:
@@ -239,7 +237,7 @@ class Serve:
             method, path = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO") or "/")
             answer: dict[str, Any] = {}
 
-            def call(context: LocalContext) -> list[bytes]:
+            def call(context: FcContext) -> list[bytes]:
                 environ["fc.context"] = context
                 environ["fc.request_uri"] = path + (
                     f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
@@ -265,7 +263,7 @@ class Serve:
             # The request's idempotency key when it names one (a signed webhook's id wins, as in the function).
             named = environ.get("HTTP_WEBHOOK_ID") or environ.get("HTTP_IDEMPOTENCY_KEY")
             key = f"{method} {path}" + (f" {str(named)[:40]}" if named else "")
-            return self.invocations.run("http_push", "http", key, call, describe)
+            return self.invocations.run(HTTP_PUSH, "http", key, call, describe)
 
         return function
 
@@ -278,7 +276,7 @@ class Serve:
         schedule = self.schedules[name]
         event = schedule.event(when or utc_now())
         return self.invocations.run(
-            "scheduled_push", trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+            SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
         )
 
     def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
@@ -310,7 +308,7 @@ class Serve:
             return InvocationOutcome(status, ids)
 
         return self.invocations.run(
-            "file_push", "bucket", key, lambda context: handle_object_event(event, context), describe
+            FILE_PUSH, "bucket", key, lambda context: handle_object_event(event, context), describe
         )
 
     def enqueue(self, message: Any) -> str:
@@ -341,7 +339,7 @@ class Serve:
             return InvocationOutcome(outcome, message_ids(result))
 
         return self.invocations.run(
-            "queue_push", label, key, lambda context: handle_queue_event(event, context), describe
+            QUEUE_PUSH, label, key, lambda context: handle_queue_event(event, context), describe
         )
 
     # --- control ------------------------------------------------------------------------------------
@@ -398,7 +396,7 @@ class Serve:
                     "outcome": line.outcome,
                     "message_ids": list(line.message_ids),
                     "ms": line.ms,
-                    "request_id": line.request_id,
+                    "platform_request_id": line.platform_request_id,
                 }
                 for line in self.invocations.lines[-20:]
             ],

@@ -135,27 +135,20 @@ def min_items(limit: int, what: str = "items") -> Callable[[Sequence[Any]], None
 
 def each_max_bytes(limit: int) -> Callable[[Sequence[str]], None]:
     """A list of strings, each at most ``limit`` UTF-8 bytes (rule ``max_bytes``, naming the 1-based item)."""
-
-    def check(values: Sequence[str]) -> None:
-        for position, value in enumerate(values, 1):
-            if utf8_len(value) > limit:
-                raise RuleError(
-                    "max_bytes",
-                    f"item {position} is {utf8_len(value)} UTF-8 bytes; each item may be at most {limit}",
-                )
-
-    return check
+    return _each_at_most(limit, utf8_len, "max_bytes", "UTF-8 bytes")
 
 
 def each_max_chars(limit: int) -> Callable[[Sequence[str]], None]:
     """A list of strings, each at most ``limit`` characters (rule ``max_length``, naming the 1-based item)."""
+    return _each_at_most(limit, len, "max_length", "characters")
 
+
+def _each_at_most(limit: int, measure: Callable[[str], int], rule: str, unit: str) -> Callable[[Sequence[str]], None]:
     def check(values: Sequence[str]) -> None:
         for position, value in enumerate(values, 1):
-            if len(value) > limit:
-                raise RuleError(
-                    "max_length", f"item {position} is {len(value)} characters; each item may be at most {limit}"
-                )
+            size = measure(value)
+            if size > limit:
+                raise RuleError(rule, f"item {position} is {size} {unit}; each item may be at most {limit}")
 
     return check
 
