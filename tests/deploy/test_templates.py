@@ -378,7 +378,9 @@ def test_sam_policies_name_their_resources_and_only_the_calls_the_code_makes(sam
         for statement in _statements(resource):
             actions = set(_as_list(statement["Action"]))
             assert actions <= allowed, (name, actions)
-            assert "*" not in json.dumps(statement["Resource"]).replace("${UploadPrefix}*", ""), (name, statement)
+            # Wildcards only in object names under the upload prefix (reports, parts), never in an ARN's head.
+            shown = re.sub(r"\$\{UploadPrefix\}[^\"]*", "", json.dumps(statement["Resource"]))
+            assert "*" not in shown, (name, statement)
     file_writes = [s for s in _statements(sam["Resources"]["FilePushFunction"]) if s["Action"] == "s3:PutObject"]
     assert file_writes[0]["Resource"]["Fn::Sub"].endswith("*.report.json")  # reports only, never a target file
 
@@ -387,13 +389,19 @@ def test_the_fc_role_policy_grants_the_push_actions_and_each_resource_by_name(fc
     statements = fc["vars"]["rolePolicy"]["Statement"]
     actions = {a for s in statements for a in s["Action"]}
     assert {a for a in actions if a.startswith("mpush:")} == PUSH_ACTIONS
-    assert actions - PUSH_ACTIONS == {"ots:GetRow", "ots:PutRow", "ots:DeleteRow", "oss:GetObject", "oss:PutObject"} | {
-        "fc:InvokeFunction"
+    assert actions - PUSH_ACTIONS == {
+        "ots:GetRow",
+        "ots:PutRow",
+        "ots:DeleteRow",
+        "oss:GetObject",
+        "oss:PutObject",
+        "oss:ListObjects",
+        "fc:InvokeFunction",
     }
     by_action = {a: s["Resource"] for s in statements for a in s["Action"]}
     assert by_action["mpush:Push"] == "acs:mpush:*:*:appkey/23267207"
     assert by_action["ots:PutRow"].endswith(":instance/pushfn/table/pushfn_idempotency")
-    assert by_action["oss:PutObject"] == "acs:oss:*:*:my-pushfn-uploads/incoming/*.report.json"
+    assert by_action["oss:ListObjects"] == "acs:oss:*:*:my-pushfn-uploads"
     assert by_action["fc:InvokeFunction"].endswith(":functions/pushfn-queue-push")
     for resource in fc["resources"].values():
         assert resource["props"]["role"] == "acs:ram::1234567890:role/pushfn-fc"
@@ -412,3 +420,54 @@ def test_the_push_actions_are_the_ones_the_functions_call() -> None:
         calls |= {names[m] for m in re.findall(r"\bclient\.(push|mass_push)\(", text)}
         calls |= {getattr(files, m) for m in re.findall(r"\bclient\.call\(([A-Z_]+)", text)}
     assert {f"mpush:{action}" for action in calls} == PUSH_ACTIONS
+
+
+def _granted(resources: Any, prefix_var: str, prefix: str, arn_head: str) -> list[str]:
+    """The object-name patterns of ``resources`` (strings or ``Fn::Sub``), for fnmatch."""
+    patterns = []
+    for resource in _as_list(resources):
+        text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+        text = text.replace(prefix_var, prefix)
+        patterns.append(text.split(arn_head, 1)[1] if arn_head in text else text)
+    return patterns
+
+
+def _object_names_written_for(key: str) -> dict[str, str]:
+    """What the file and queue functions write for a target file ``key``: its report and a part."""
+    from pushfn.targets.parts import part_key
+    from pushfn.targets.readers import report_key
+
+    return {"report": report_key(key), "part": part_key(report_key(key), 3, '"etag-1"')}
+
+
+@pytest.mark.parametrize("key", ["incoming/a.txt", "incoming/deep/list ü.csv.gz"])
+def test_the_queue_function_may_write_reports_and_parts_and_never_a_target_file(sam, fc, key) -> None:
+    from fnmatch import fnmatchcase
+
+    written = _object_names_written_for(key)
+    # SAM: the queue function records parts and completes reports; it lists the parts.
+    queue = _statements(sam["Resources"]["QueuePushFunction"])
+    head = "arn:${AWS::Partition}:s3:::${UploadBucketName}/"
+    puts = [
+        p
+        for s in queue
+        if "s3:PutObject" in _as_list(s["Action"])
+        for p in _granted(s["Resource"], "${UploadPrefix}", "incoming/", head)
+    ]
+    gets = [
+        p
+        for s in queue
+        if "s3:GetObject" in _as_list(s["Action"])
+        for p in _granted(s["Resource"], "${UploadPrefix}", "incoming/", head)
+    ]
+    for name in written.values():
+        assert any(fnmatchcase(name, p) for p in puts) and any(fnmatchcase(name, p) for p in gets), name
+    assert not any(fnmatchcase(key, p) for p in puts)  # a target file is never overwritten
+    assert any("s3:ListBucket" in _as_list(s["Action"]) for s in queue)
+    # FC: one role for every function.
+    statements = fc["vars"]["rolePolicy"]["Statement"]
+    head = "acs:oss:*:*:my-pushfn-uploads/"
+    fc_puts = [p for s in statements if "oss:PutObject" in s["Action"] for p in _granted(s["Resource"], "", "", head)]
+    for name in written.values():
+        assert any(fnmatchcase(name, p) for p in fc_puts), name
+    assert not any(fnmatchcase(key, p) for p in fc_puts)
