@@ -226,3 +226,20 @@ def test_a_valid_envelope_is_read_without_pydantic() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(shared), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("field", ["chunk", "chunks"])
+@pytest.mark.parametrize("value", [True, False, 1.0, -0.0, "1", " 1", "01"])
+def test_a_chunk_number_is_an_integer_in_the_plain_check_and_the_models_alike(field, value) -> None:
+    """Regression: pydantic's lax ints took ``true``, ``1.0`` and ``"01"`` as chunk numbers the plain check
+    refuses; a chunk number is a JSON integer, as ``version`` is (``true == 1`` is no chunk 1)."""
+    data = {
+        "kind": "chunk",
+        "version": 1,
+        "job": {"source": "b/k", "etag": "e", "chunk": 0, field: value},
+        "params": {},
+    }
+    assert _accept("chunk", data) is None
+    with pytest.raises(InvalidRequestError) as refused:
+        envelope_models.validate_job(data)
+    assert [problem.field for problem in refused.value.problems] == [f"job.{field}"]
