@@ -243,3 +243,23 @@ def test_a_chunk_number_is_an_integer_in_the_plain_check_and_the_models_alike(fi
     with pytest.raises(InvalidRequestError) as refused:
         envelope_models.validate_job(data)
     assert [problem.field for problem in refused.value.problems] == [f"job.{field}"]
+
+
+@pytest.mark.parametrize(
+    ("where", "field"), [("job", "source"), ("job", "etag"), ("report", "key")], ids=lambda name: name
+)
+def test_a_lone_surrogate_is_refused_by_the_plain_check_as_by_the_models(where, field) -> None:
+    """Regression: a decoded body (``job_from_data``) whose source, etag or report key held a lone surrogate
+    was accepted by the plain check and refused by pydantic (``string_unicode``); it is no text to store."""
+    data = {
+        "kind": "chunk",
+        "version": 1,
+        "job": {"source": "b/k", "etag": "e", "chunk": 0},
+        "params": {},
+        "report": {"store": "s3", "bucket": "my-bucket", "key": "in/a.txt.report.json"},
+    }
+    data[where] = {**data[where], field: "in/a\ud800.report.json"}
+    assert _accept("chunk", data) is None
+    with pytest.raises(InvalidRequestError) as refused:
+        envelope_models.validate_job(data)
+    assert [problem.field for problem in refused.value.problems] == [f"{where}.{field}"]
