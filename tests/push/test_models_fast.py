@@ -469,3 +469,28 @@ def test_accepting_a_request_never_loads_pydantic_but_refusing_one_does() -> Non
         env={"PYTHONPATH": str(ROOT / "shared"), "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.split("\n")[:2] == ["False", "Title not_empty True"]
+
+
+# --- regressions: what the rules judge is what is sent ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "offset"),
+    [
+        ("ExpireTime", timedelta(seconds=3, microseconds=500_000)),  # sent as now+3 s: not more than 3 s
+        ("PushTime", timedelta(days=7, microseconds=500_000)),  # sent as now+7 days exactly: allowed
+        ("PushTime", timedelta(seconds=-60, microseconds=-500_000)),  # sent as 61 s ago: in the past
+    ],
+)
+def test_time_rules_judge_the_time_as_sent_whole_seconds(field: str, offset: timedelta) -> None:
+    """Regression: times travel in whole seconds (``2024-01-15T08:30:03Z``), but the rules judged the
+    fraction the caller gave: an ExpireTime 3.5 s ahead passed the "more than 3 s" rule and went out as
+    3 s ahead; a PushTime 7 days and half a second ahead was refused though it goes out as 7 days."""
+    moment = NOW + offset
+    sent = moment.replace(microsecond=0)
+    for value in (moment, moment.isoformat()):
+        accepted = _agree("Push", {**_base("ANDROID"), field: value})
+        assert accepted is _agree("Push", {**_base("ANDROID"), field: sent}), value
+    if field == "PushTime" and accepted:  # the send-time check reads the time that is sent, too
+        valid = check_request("Push", {**_base("ANDROID"), field: moment}, app_key=APP_KEY, now=NOW)
+        assert valid.push_time == sent

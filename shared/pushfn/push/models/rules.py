@@ -441,7 +441,8 @@ _TIME_EXAMPLE = "an ISO-8601 time such as 2024-01-15T08:30:00Z"
 
 
 def parse_utc(value: Any) -> datetime:
-    """A time: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099, as an aware UTC datetime.
+    """A time: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099, as an aware UTC datetime in
+    whole seconds (a fraction is dropped, as the wire drops it).
     Numbers are refused rather than read as Unix seconds or milliseconds (a guess either way)."""
     if isinstance(value, str):
         text = value.strip()
@@ -458,7 +459,8 @@ def parse_utc(value: Any) -> datetime:
         raise RuleError("format", "timezone required: give an aware datetime or a time ending in Z (UTC)")
     window = f"must be between {format_api_time(EARLIEST_TIME)} and {format_api_time(LATEST_TIME)}"
     try:
-        moment = value.astimezone(timezone.utc)
+        # Whole seconds: the wire's precision, so every rule judges the time that is sent.
+        moment = value.astimezone(timezone.utc).replace(microsecond=0)
     except (OverflowError, ValueError):  # year 1 at +14:00, year 9999 at -12:00
         raise RuleError("range", window) from None
     if not EARLIEST_TIME <= moment <= LATEST_TIME:
