@@ -275,9 +275,11 @@ def parse_int(value: Any) -> int:
         digits = value.strip()
         if not _INT_TEXT.fullmatch(digits):
             raise RuleError("type", "must be an integer (decimal digits)")
-        if len(digits.lstrip("+-")) > len(str(_HUGE)):  # before int(): no 5,000-digit conversions
+        significant = digits.lstrip("+-").lstrip("0")  # "0007" is 7: leading zeros do not count
+        if len(significant) > len(str(_HUGE)):  # before int(): no 5,000-digit conversions
             return -_HUGE if digits.startswith("-") else _HUGE
-        return int(digits)
+        number = int(significant or "0")
+        return -number if digits.startswith("-") else number
     raise RuleError("type", f"must be an integer; got {kind_of(value)}")
 
 
