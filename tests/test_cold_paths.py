@@ -9,6 +9,7 @@ emulator over real HTTP; the functions run their real ``index.py`` handler, as
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -90,3 +91,31 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
     lines = _fresh(code, env)
     assert lines[-2:] == ["0", "[]"]
     assert json.loads(lines[0])["MessageId"].startswith("5")
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {**PUSH, "iOSBadge": 100000},
+        {**PUSH, "Titel": "x"},
+        {**PUSH, "TargetValue": "a,,b", "AndroidExtParameters": "{bad"},
+        {key: value for key, value in PUSH.items() if key != "Title"},
+    ],
+    ids=["range", "unknown_field", "two_problems", "required"],
+)
+def test_a_refused_push_in_a_fresh_http_function_is_explained_exactly_as_pydantic_explains_it(
+    emulator: Any, tmp_path: Path, refused: dict[str, Any]
+) -> None:
+    """The fast checker refuses, pydantic loads and words the 400: the same problems, in the same order,
+    as :func:`~pushfn.push.models.parse_request` gives for that body in this process."""
+    from pushfn.push.errors import InvalidRequestError
+    from pushfn.push.models import parse_request
+
+    result = first_invocation("http_push", emulator.url, tmp_path, push=refused)
+    assert "pydantic" in result["modules"]
+    answer = ast.literal_eval(result["answer"])  # the handler's dict, as repr() printed it
+    assert answer["statusCode"] == 400 and emulator.pushes() == []
+    with pytest.raises(InvalidRequestError) as expected:
+        parse_request("Push", refused, app_key=23267207)
+    errors = json.loads(answer["body"])["errors"]
+    assert errors == [{"field": p.field, "rule": p.rule, "message": p.message} for p in expected.value.problems]
