@@ -119,3 +119,21 @@ def test_a_refused_push_in_a_fresh_http_function_is_explained_exactly_as_pydanti
         parse_request("Push", refused, app_key=23267207)
     errors = json.loads(answer["body"])["errors"]
     assert errors == [{"field": p.field, "rule": p.rule, "message": p.message} for p in expected.value.problems]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "mass_push", "version": 1, "key": "k-1", "mass_push": {"PushTask": [PUSH, PUSH]}},
+        {"PushTask": [PUSH]},
+        {"kind": "push", "version": 1, "key": "k-2", "push": [PUSH, PUSH]},
+        {"kind": "chunk", "version": 1, "job": {"source": "b/k", "etag": "e", "chunk": 0}, "params": PUSH},
+    ],
+    ids=["mass_push", "bare_mass_push", "push_list", "chunk"],
+)
+def test_every_envelope_the_queue_function_reads_is_pushed_without_pydantic(
+    emulator: Any, tmp_path: Path, body: dict[str, Any]
+) -> None:
+    result = first_invocation("queue_push", emulator.url, tmp_path, push=body)
+    assert set(result["modules"]) & HEAVY == set() and result["answer"] == "{'batchItemFailures': []}"
+    assert emulator.pushes() != []
