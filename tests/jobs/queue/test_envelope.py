@@ -134,11 +134,12 @@ def test_a_chunks_report_names_are_checked_before_use(report, problem):
 
 
 def _chars(limit: int) -> st.SearchStrategy[str]:
-    return st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "k" * n)
+    sized = st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "k" * n)
+    return st.one_of(sized, st.sampled_from(["b/k\ud800", "\udc00", "é/ü", "b/k 😀", "b/k\n"]))
 
 
 KEYS = st.one_of(_chars(MAX_JOB_KEY_CHARS), st.sampled_from(["a b", "é", "ok\n", "\x7f", "x", None, 5]))
-LOOSE = st.sampled_from([None, 0, -1, 1, 3, True, 1.0, "3", "", [], {}, {"a": 1}, [1]])
+LOOSE = st.sampled_from([None, 0, -1, 1, 3, True, False, 1.0, -0.0, "3", "01", "", [], {}, {"a": 1}, [1]])
 REFS = st.fixed_dictionaries(
     {},
     optional={
@@ -167,6 +168,8 @@ REPORTS = st.fixed_dictionaries(
                 "ü/a.report.json",
                 "k" * 1089 + ".report.json",
                 "k" * 1088 + ".report.json",
+                "in/a\ud800.report.json",
+                "in/é 😀.report.json",
                 None,
                 5,
             ]
@@ -175,7 +178,42 @@ REPORTS = st.fixed_dictionaries(
         "extra": LOOSE,
     },
 )
+_VALID_CHUNK = {
+    "kind": "chunk",
+    "version": 1,
+    "key": "k-1",
+    "job": {"source": "b/k", "etag": "e", "chunk": 0, "chunks": 2},
+    "action": "Push",
+    "params": PUSH,
+    "report": {"store": "s3", "bucket": "my-bucket", "key": "in/a.txt.report.json", "region": "cn-hangzhou"},
+}
+#: Values for one field of a valid chunk, so that a disagreement on that field alone is reached.
+_ONE_FIELD = {
+    ("key",): KEYS,
+    ("job", "source"): st.one_of(_chars(MAX_SOURCE_CHARS), LOOSE),
+    ("job", "etag"): st.one_of(_chars(MAX_ETAG_CHARS), LOOSE),
+    ("job", "chunk"): st.one_of(st.integers(-2, 3), LOOSE),
+    ("job", "chunks"): st.one_of(st.integers(-1, 2), LOOSE),
+    ("report", "key"): REPORTS.flatmap(lambda report: st.just(report.get("key", "x.report.json"))),
+    ("report", "bucket"): REPORTS.flatmap(lambda report: st.just(report.get("bucket", "ab"))),
+    ("report", "region"): REPORTS.flatmap(lambda report: st.just(report.get("region"))),
+}
+
+
+@st.composite
+def _chunk_with_one_field_drawn(draw: st.DrawFn) -> dict:
+    path = draw(st.sampled_from(sorted(_ONE_FIELD)))
+    value = draw(_ONE_FIELD[path])
+    data = {**_VALID_CHUNK, "job": dict(_VALID_CHUNK["job"]), "report": dict(_VALID_CHUNK["report"])}
+    if len(path) == 1:
+        data[path[0]] = value
+    else:
+        data[path[0]][path[1]] = value
+    return data
+
+
 ENVELOPES = st.one_of(
+    _chunk_with_one_field_drawn(),
     st.fixed_dictionaries(
         {"kind": st.just("push"), "version": st.just(1)},
         optional={"key": KEYS, "push": st.one_of(st.just(PUSH), st.just([PUSH]), LOOSE), "other": LOOSE},
