@@ -53,23 +53,25 @@ WATCHED = (
 )
 
 
-def write_event(name: str, folder: Path) -> tuple[Path, bool]:
-    """The event ``name``'s trigger hands its handler, written to a file; (path, whether it is JSON to load)."""
+def write_event(name: str, folder: Path, push: dict[str, Any] | None = None) -> tuple[Path, bool]:
+    """The event ``name``'s trigger hands its handler, written to a file; (path, whether it is JSON to load).
+    ``push``: the request the event carries (default :data:`PUSH`)."""
     sys.path.insert(0, str(ROOT / "shared"))
+    push = PUSH if push is None else push
     if name == "http_push":
         from pushfn.triggers.events.http import fc3_event
 
         headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-        event: Any = fc3_event("POST", "/push", json.dumps(PUSH).encode(), headers, as_bytes=True)
+        event: Any = fc3_event("POST", "/push", json.dumps(push).encode(), headers, as_bytes=True)
     elif name == "scheduled_push":
         from pushfn.triggers.events.timer import fc_timer_event
 
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        event = fc_timer_event(PUSH, trigger_name="bench", trigger_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        event = fc_timer_event(push, trigger_name="bench", trigger_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     elif name == "queue_push":
         from pushfn.triggers.events.queue import sqs_event
 
-        event = json.dumps(sqs_event([PUSH])).encode()
+        event = json.dumps(sqs_event([push])).encode()
     else:
         raise ValueError(name)
     path = folder / f"{name}-event"
@@ -96,10 +98,13 @@ def environment(url: str, folder: Path, ca_file: str | None = None) -> dict[str,
     return env
 
 
-def first_invocation(name: str, url: str, folder: Path, ca_file: str | None = None) -> dict[str, Any]:
+def first_invocation(
+    name: str, url: str, folder: Path, ca_file: str | None = None, push: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Run function ``name``'s first invocation in a fresh process: wall and in-process ms, peak RSS (MB,
-    the process's own ``VmHWM``), the handler's answer and the watched packages it loaded."""
-    event_file, as_json = write_event(name, folder)
+    the process's own ``VmHWM``), the handler's answer and the watched packages it loaded. ``push``: the
+    request its event carries (default :data:`PUSH`)."""
+    event_file, as_json = write_event(name, folder, push)
     code = CHILD.format(
         shared=str(ROOT / "shared"),
         index=str(ROOT / "functions" / name / "index.py"),

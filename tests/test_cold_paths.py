@@ -9,6 +9,7 @@ emulator over real HTTP; the functions run their real ``index.py`` handler, as
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from pathlib import Path
@@ -87,3 +88,49 @@ def test_pushfn_push_sends_without_pydantic(emulator: Any) -> None:
     lines = _fresh(code, env)
     assert lines[-3:] == ["0", "[]", "[]"]  # sent; no heavy library, no other command's modules
     assert json.loads(lines[0])["MessageId"].startswith("5")
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {**PUSH, "iOSBadge": 100000},
+        {**PUSH, "Titel": "x"},
+        {**PUSH, "TargetValue": "a,,b", "AndroidExtParameters": "{bad"},
+        {key: value for key, value in PUSH.items() if key != "Title"},
+    ],
+    ids=["range", "unknown_field", "two_problems", "required"],
+)
+def test_a_refused_push_in_a_fresh_http_function_is_explained_exactly_as_pydantic_explains_it(
+    emulator: Any, tmp_path: Path, refused: dict[str, Any]
+) -> None:
+    """The fast checker refuses, pydantic loads and words the 400: the same problems, in the same order,
+    as :func:`~pushfn.push.models.parse_request` gives for that body in this process."""
+    from pushfn.push.errors import InvalidRequestError
+    from pushfn.push.models import parse_request
+
+    result = first_invocation("http_push", emulator.url, tmp_path, push=refused)
+    assert "pydantic" in result["modules"]
+    answer = ast.literal_eval(result["answer"])  # the handler's dict, as repr() printed it
+    assert answer["statusCode"] == 400 and emulator.pushes() == []
+    with pytest.raises(InvalidRequestError) as expected:
+        parse_request("Push", refused, app_key=23267207)
+    errors = json.loads(answer["body"])["errors"]
+    assert errors == [{"field": p.field, "rule": p.rule, "message": p.message} for p in expected.value.problems]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "mass_push", "version": 1, "key": "k-1", "mass_push": {"PushTask": [PUSH, PUSH]}},
+        {"PushTask": [PUSH]},
+        {"kind": "push", "version": 1, "key": "k-2", "push": [PUSH, PUSH]},
+        {"kind": "chunk", "version": 1, "job": {"source": "b/k", "etag": "e", "chunk": 0}, "params": PUSH},
+    ],
+    ids=["mass_push", "bare_mass_push", "push_list", "chunk"],
+)
+def test_every_envelope_the_queue_function_reads_is_pushed_without_pydantic(
+    emulator: Any, tmp_path: Path, body: dict[str, Any]
+) -> None:
+    result = first_invocation("queue_push", emulator.url, tmp_path, push=body)
+    assert set(result["modules"]) & HEAVY == set() and result["answer"] == "{'batchItemFailures': []}"
+    assert emulator.pushes() != []

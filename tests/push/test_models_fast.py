@@ -68,6 +68,8 @@ def _around(n: int) -> list[int]:
 TEXT_VALUES = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
     st.sampled_from(["", " ", "\t\n\r", "\x00", "\x7f", "\ud800", "中文", "a,b", "{", "x" * 70]),
+    # Non-BMP, combining marks, NFC against NFD, separators and BOM, lone surrogates of both halves.
+    st.sampled_from(["😀", "e\u0301", "\u00e9", "\u2028", "\ufeff", "a\x00", "\udfff", "a\ud83d", "\U0010ffff"]),
     st.integers(-3, 3),
     st.none(),
     st.lists(st.just("a"), max_size=2),
@@ -90,6 +92,7 @@ def _text_values(field: FieldSpec) -> st.SearchStrategy[Any]:
 def _int_values(field: FieldSpec) -> st.SearchStrategy[Any]:
     limits = _limits(field)
     edges: list[Any] = [0, 1, -1, 2**63, -(2**63) - 1, 10**30, True, "7", " 8 ", "x", 1.0, 1.5, float("nan")]
+    edges += [False, "01", "+1", "-0", "1e3", "1.0", "1_0", "１", "", 1e3, 2**63 - 1, -(2**63), "0" * 25 + "1"]
     if "between" in limits:
         low, high = limits["between"]["low"], limits["between"]["high"]
         edges += [low - 1, low, low + 1, high - 1, high, high + 1, str(high), float(low)]
@@ -100,9 +103,35 @@ def _int_values(field: FieldSpec) -> st.SearchStrategy[Any]:
 
 
 FLOAT_VALUES = st.sampled_from(
-    [0, 1, 0.0, 1.0, 0.5, -0.01, 1.01, "0.3", "1e-3", float("inf"), float("nan"), True, 10**30]
+    [
+        0,
+        1,
+        0.0,
+        1.0,
+        0.5,
+        -0.01,
+        1.01,
+        "0.3",
+        "1e-3",
+        float("inf"),
+        float("nan"),
+        True,
+        10**30,
+        -0.0,
+        "-0",
+        " .5 ",
+        "1_0",
+        "1e-400",
+        "0x1",
+        "nan",
+        "",
+        None,
+        "０.５",
+    ]
 )
-BOOL_VALUES = st.sampled_from([True, False, "true", "FALSE", " True ", 1, 0, "yes", None])
+BOOL_VALUES = st.sampled_from(
+    [True, False, "true", "FALSE", " True ", 1, 0, "yes", None, "1", "0", "", 1.0, "\ttrue\n"]
+)
 
 
 def _time_values() -> st.SearchStrategy[Any]:
@@ -124,6 +153,21 @@ def _time_values() -> st.SearchStrategy[Any]:
         moments.map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")),
         moments.map(lambda t: t.astimezone(timezone(timedelta(hours=8))).isoformat()),
         st.sampled_from(["2024-01-15T08:30:00", "not a time", "2100-01-01T00:00:00Z", 1705307400]),
+        st.sampled_from(
+            [
+                "2024-01-15T09:30:00.5Z",
+                "2024-01-15t09:30:00z",
+                "20240115T093000Z",
+                "2024-01-15 09:30:00Z",
+                "2024-01-15T09:30:60Z",  # a leap second: not a time Python (or CloudPush) takes
+                "2024-01-15T15:15:00+05:45",
+                "2024-01-15T09:30:00-00:00",
+                "2024-01-15",
+                " 2024-01-15T09:30:00Z ",
+                "+1h",
+            ]
+        ),
+        moments.map(lambda t: t + timedelta(microseconds=500_000)),
         moments.map(lambda t: t.replace(tzinfo=None)),
     )
 
@@ -141,6 +185,22 @@ JSON_DOCS = st.recursive(
 def _json_values(field: FieldSpec) -> st.SearchStrategy[Any]:
     limits = _limits(field)
     options = [JSON_DOCS, st.sampled_from(['{"a":"b"}', "[1,2]", "{bad", '"text"', "", b'{"k":"v"}', 3])]
+    # JSON text the wire rewrites: spaces, key order, escapes, non-ASCII, floats, duplicate keys, a BOM.
+    options.append(
+        st.sampled_from(
+            [
+                '{ "b" : 1 , "a" : [ 1.0, 1e2 ] }',
+                '{"a":"\\u00e9\\/"}',
+                '{"中":"文"}',
+                '{"a":1,"a":2}',
+                '\ufeff{"a":1}',
+                '{"a":1e309}',
+                "{}",
+                "[]",
+                {"b": 1, "a": "中", "c": (1, 2)},
+            ]
+        )
+    )
     options.append(st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=3))
     if "max_items" in limits:
         sizes = _around(limits["max_items"]["limit"])
@@ -153,7 +213,7 @@ def _comma_values(field: FieldSpec) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.lists(words, max_size=4),
         st.lists(words, max_size=4).map(",".join),
-        st.sampled_from([",", "apns,", [1, 2], [True], 5]),
+        st.sampled_from([",", "apns,", [1, 2], [True], 5, "apns, fcm", " apns", "apns,,fcm", ("apns",), [], ""]),
     )
 
 
@@ -221,6 +281,14 @@ def _target_pairs() -> st.SearchStrategy[dict[str, Any]]:
             {"Target": "DEVICE", "TargetValue": "a,,b"},
             {"Target": "DEVICE", "TargetValue": {"tag": "a"}},
             {"Target": "DEVICE", "TargetValue": [1, 2]},
+            {"Target": "DEVICE", "TargetValue": ["d1", "d1"]},  # duplicates are sent as given
+            {"Target": "DEVICE", "TargetValue": "d1, d2"},
+            {"Target": "DEVICE", "TargetValue": ("d1", 2)},
+            {"Target": "DEVICE", "TargetValue": []},
+            {"Target": "DEVICE", "TargetValue": [True]},
+            {"Target": "ACCOUNT", "TargetValue": "中" * 21 + "a"},
+            {"Target": "TAG", "TargetValue": ' {"tag": "中"} '},
+            {"Target": "TAG", "TargetValue": '{"tag":"a","tag":"b"}'},
         ]
     )
     return st.one_of(as_list, as_text, tags, fixed)
@@ -266,6 +334,8 @@ def mass_push_params(draw: st.DrawFn) -> dict[str, Any]:
         tasks = [_base("ANDROID")] * (count - 1) + [draw(push_params(PUSH_TASK))]
     else:
         tasks = [draw(push_params(PUSH_TASK)) for _ in range(count)]
+    if draw(st.integers(0, 4)) == 0:  # a tuple is a list of tasks to pydantic, and so to the fast checker
+        tasks = tuple(tasks)
     params: dict[str, Any] = {"PushTask" if draw(st.booleans()) else "tasks": tasks}
     if draw(st.booleans()):
         params["IdempotentToken"] = draw(_value_for(MASS_PUSH.fields[1]))
@@ -461,3 +531,36 @@ def test_accepting_a_request_never_loads_pydantic_but_refusing_one_does() -> Non
         "    print(exc.problems[0].field, exc.problems[0].rule, 'pydantic' in sys.modules)\n"
     )
     assert fresh_python(code).split("\n")[:2] == ["False", "Title not_empty True"]
+
+
+# --- regressions: what the rules judge is what is sent ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "offset"),
+    [
+        ("ExpireTime", timedelta(seconds=3, microseconds=500_000)),  # sent as now+3 s: not more than 3 s
+        ("PushTime", timedelta(days=7, microseconds=500_000)),  # sent as now+7 days exactly: allowed
+        ("PushTime", timedelta(seconds=-60, microseconds=-500_000)),  # sent as 61 s ago: in the past
+    ],
+)
+def test_time_rules_judge_the_time_as_sent_whole_seconds(field: str, offset: timedelta) -> None:
+    """Regression: times travel in whole seconds (``2024-01-15T08:30:03Z``), but the rules judged the
+    fraction the caller gave: an ExpireTime 3.5 s ahead passed the "more than 3 s" rule and went out as
+    3 s ahead; a PushTime 7 days and half a second ahead was refused though it goes out as 7 days."""
+    moment = NOW + offset
+    sent = moment.replace(microsecond=0)
+    for value in (moment, moment.isoformat()):
+        accepted = _agree("Push", {**_base("ANDROID"), field: value})
+        assert accepted is _agree("Push", {**_base("ANDROID"), field: sent}), value
+    if field == "PushTime" and accepted:  # the send-time check reads the time that is sent, too
+        valid = check_request("Push", {**_base("ANDROID"), field: moment}, app_key=APP_KEY, now=NOW)
+        assert valid.push_time == sent
+
+
+def test_mass_push_tasks_may_be_a_tuple_for_both() -> None:
+    """Regression: pydantic took a tuple of tasks (as it takes a tuple for every list parameter) while the
+    fast checker required a list and left the request to pydantic, on the slow path."""
+    tasks = (_base("ANDROID"), {**_base("iOS"), "iOSBadge": 3})
+    assert _agree("MassPush", {"PushTask": tasks})
+    assert _accept_request(MASS_PUSH, {"PushTask": tasks}, APP_KEY, NOW) is not None

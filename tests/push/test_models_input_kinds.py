@@ -413,3 +413,13 @@ def test_string_maps_take_only_string_values(field: str) -> None:
     for value in (5, True, None, ["a"], {"a": "b"}):
         fails("Push", android(**{field: {"name": value}}), f"{field}.name", "type")
     fails("Push", android(**{field: '{"name": 5}'}), f"{field}.name", "type")
+
+
+def test_leading_zeros_do_not_make_a_small_number_huge() -> None:
+    """Regression: the digit count that spares int() a 5,000-digit string counted leading zeros, so
+    ``"000…0007"`` (25 digits) was refused as "a number of more than 20 digits" though it is 7."""
+    padded = "0" * 24 + "7"
+    query = parse_request("Push", android(iOSBadge=padded, AndroidNotificationBarPriority="-" + padded[:-1] + "2"),
+                          app_key=APP_KEY, now=NOW).to_query()  # fmt: skip
+    assert (query["iOSBadge"], query["AndroidNotificationBarPriority"]) == ("7", "-2")
+    fails("Push", android(iOSBadge="0" * 5000 + "1" * 25), "iOSBadge", "range")

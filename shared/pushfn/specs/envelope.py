@@ -43,7 +43,7 @@ import json
 import re
 
 from pushfn.errors import FieldProblem
-from pushfn.json_input import JsonInputError, decode_json, describe_json_type
+from pushfn.json_input import JsonInputError, check_text, decode_json, describe_json_type
 from pushfn.push.errors import InvalidRequestError
 
 TYPE_CHECKING = False
@@ -247,10 +247,8 @@ def _accept(kind: str, data: dict[str, Any]) -> QueueJob | None:
         return None
     source, etag, chunk, chunks = ref.get("source"), ref.get("etag"), ref.get("chunk"), ref.get("chunks")
     if not (
-        type(source) is str
-        and 1 <= len(source) <= MAX_SOURCE_CHARS
-        and type(etag) is str
-        and 1 <= len(etag) <= MAX_ETAG_CHARS
+        _is_text(source, 1, MAX_SOURCE_CHARS)
+        and _is_text(etag, 1, MAX_ETAG_CHARS)
         and type(chunk) is int
         and chunk >= 0
         and (chunks is None or (type(chunks) is int and chunks >= 1))
@@ -288,8 +286,7 @@ def accept_report(data: object) -> ReportRef | None:
         and type(bucket) is str
         and MIN_BUCKET_CHARS <= len(bucket) <= MAX_BUCKET_CHARS
         and _BUCKET.fullmatch(bucket)
-        and type(key) is str
-        and MIN_REPORT_KEY_CHARS <= len(key) <= MAX_REPORT_KEY_CHARS
+        and _is_text(key, MIN_REPORT_KEY_CHARS, MAX_REPORT_KEY_CHARS)
         and (
             region is None
             or (type(region) is str and 1 <= len(region) <= MAX_REGION_CHARS and _REGION.fullmatch(region))
@@ -303,6 +300,18 @@ def accept_report(data: object) -> ReportRef | None:
     except ValueError:
         return None
     return ReportRef(store=store, bucket=bucket, key=key, region=region)
+
+
+def _is_text(value: object, shortest: int, longest: int) -> bool:
+    """A ``str`` of ``shortest`` to ``longest`` characters that is Unicode text (no lone surrogate: pydantic
+    refuses one as ``string_unicode``, and it cannot be encoded to name an object)."""
+    if type(value) is not str or not shortest <= len(value) <= longest:
+        return False
+    try:
+        check_text(value)
+    except JsonInputError:
+        return False
+    return True
 
 
 def _from_model(model: Any) -> QueueJob:

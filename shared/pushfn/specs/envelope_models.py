@@ -61,8 +61,9 @@ class ChunkRefModel(BaseModel):
 
     source: str = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
     etag: str = Field(min_length=1, max_length=MAX_ETAG_CHARS)
-    chunk: int = Field(ge=0)
-    chunks: int | None = Field(default=None, ge=1)
+    # Strict, as the plain check is: a chunk number is a JSON integer (not true, 1.0 or "01").
+    chunk: int = Field(ge=0, strict=True)
+    chunks: int | None = Field(default=None, ge=1, strict=True)
 
 
 class ReportRefModel(BaseModel):

@@ -134,11 +134,12 @@ def test_a_chunks_report_names_are_checked_before_use(report, problem):
 
 
 def _chars(limit: int) -> st.SearchStrategy[str]:
-    return st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "k" * n)
+    sized = st.sampled_from([0, 1, limit - 1, limit, limit + 1]).map(lambda n: "k" * n)
+    return st.one_of(sized, st.sampled_from(["b/k\ud800", "\udc00", "é/ü", "b/k 😀", "b/k\n"]))
 
 
 KEYS = st.one_of(_chars(MAX_JOB_KEY_CHARS), st.sampled_from(["a b", "é", "ok\n", "\x7f", "x", None, 5]))
-LOOSE = st.sampled_from([None, 0, -1, 1, 3, True, 1.0, "3", "", [], {}, {"a": 1}, [1]])
+LOOSE = st.sampled_from([None, 0, -1, 1, 3, True, False, 1.0, -0.0, "3", "01", "", [], {}, {"a": 1}, [1]])
 REFS = st.fixed_dictionaries(
     {},
     optional={
@@ -167,6 +168,8 @@ REPORTS = st.fixed_dictionaries(
                 "ü/a.report.json",
                 "k" * 1089 + ".report.json",
                 "k" * 1088 + ".report.json",
+                "in/a\ud800.report.json",
+                "in/é 😀.report.json",
                 None,
                 5,
             ]
@@ -175,7 +178,42 @@ REPORTS = st.fixed_dictionaries(
         "extra": LOOSE,
     },
 )
+_VALID_CHUNK = {
+    "kind": "chunk",
+    "version": 1,
+    "key": "k-1",
+    "job": {"source": "b/k", "etag": "e", "chunk": 0, "chunks": 2},
+    "action": "Push",
+    "params": PUSH,
+    "report": {"store": "s3", "bucket": "my-bucket", "key": "in/a.txt.report.json", "region": "cn-hangzhou"},
+}
+#: Values for one field of a valid chunk, so that a disagreement on that field alone is reached.
+_ONE_FIELD = {
+    ("key",): KEYS,
+    ("job", "source"): st.one_of(_chars(MAX_SOURCE_CHARS), LOOSE),
+    ("job", "etag"): st.one_of(_chars(MAX_ETAG_CHARS), LOOSE),
+    ("job", "chunk"): st.one_of(st.integers(-2, 3), LOOSE),
+    ("job", "chunks"): st.one_of(st.integers(-1, 2), LOOSE),
+    ("report", "key"): REPORTS.flatmap(lambda report: st.just(report.get("key", "x.report.json"))),
+    ("report", "bucket"): REPORTS.flatmap(lambda report: st.just(report.get("bucket", "ab"))),
+    ("report", "region"): REPORTS.flatmap(lambda report: st.just(report.get("region"))),
+}
+
+
+@st.composite
+def _chunk_with_one_field_drawn(draw: st.DrawFn) -> dict:
+    path = draw(st.sampled_from(sorted(_ONE_FIELD)))
+    value = draw(_ONE_FIELD[path])
+    data = {**_VALID_CHUNK, "job": dict(_VALID_CHUNK["job"]), "report": dict(_VALID_CHUNK["report"])}
+    if len(path) == 1:
+        data[path[0]] = value
+    else:
+        data[path[0]][path[1]] = value
+    return data
+
+
 ENVELOPES = st.one_of(
+    _chunk_with_one_field_drawn(),
     st.fixed_dictionaries(
         {"kind": st.just("push"), "version": st.just(1)},
         optional={"key": KEYS, "push": st.one_of(st.just(PUSH), st.just([PUSH]), LOOSE), "other": LOOSE},
@@ -226,3 +264,40 @@ def test_a_valid_envelope_is_read_without_pydantic() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(shared), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("field", ["chunk", "chunks"])
+@pytest.mark.parametrize("value", [True, False, 1.0, -0.0, "1", " 1", "01"])
+def test_a_chunk_number_is_an_integer_in_the_plain_check_and_the_models_alike(field, value) -> None:
+    """Regression: pydantic's lax ints took ``true``, ``1.0`` and ``"01"`` as chunk numbers the plain check
+    refuses; a chunk number is a JSON integer, as ``version`` is (``true == 1`` is no chunk 1)."""
+    data = {
+        "kind": "chunk",
+        "version": 1,
+        "job": {"source": "b/k", "etag": "e", "chunk": 0, field: value},
+        "params": {},
+    }
+    assert _accept("chunk", data) is None
+    with pytest.raises(InvalidRequestError) as refused:
+        envelope_models.validate_job(data)
+    assert [problem.field for problem in refused.value.problems] == [f"job.{field}"]
+
+
+@pytest.mark.parametrize(
+    ("where", "field"), [("job", "source"), ("job", "etag"), ("report", "key")], ids=lambda name: name
+)
+def test_a_lone_surrogate_is_refused_by_the_plain_check_as_by_the_models(where, field) -> None:
+    """Regression: a decoded body (``job_from_data``) whose source, etag or report key held a lone surrogate
+    was accepted by the plain check and refused by pydantic (``string_unicode``); it is no text to store."""
+    data = {
+        "kind": "chunk",
+        "version": 1,
+        "job": {"source": "b/k", "etag": "e", "chunk": 0},
+        "params": {},
+        "report": {"store": "s3", "bucket": "my-bucket", "key": "in/a.txt.report.json"},
+    }
+    data[where] = {**data[where], field: "in/a\ud800.report.json"}
+    assert _accept("chunk", data) is None
+    with pytest.raises(InvalidRequestError) as refused:
+        envelope_models.validate_job(data)
+    assert [problem.field for problem in refused.value.problems] == [f"{where}.{field}"]

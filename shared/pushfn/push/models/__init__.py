@@ -28,7 +28,7 @@ Each parameter takes only its own kind of value, so nothing is stringified on it
   the documented range or at least the SDK's int32/int64 (rule ``range``);
 - booleans: ``True``/``False`` or the wire text ``"true"``/``"false"`` (any case);
 - times: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099 (numbers are not guessed
-  to be epoch seconds);
+  to be epoch seconds), in whole seconds: a fraction is dropped before any rule, as the wire drops it;
 - JSON in a field (ext-parameters, tag expressions, vendor payloads): a dict/list or JSON text decoded
   by :func:`pushfn.json_input.decode_json`, with the same bounds (depth 32, int64, text) and problems
   located inside the field (``AndroidExtParameters.key``).

@@ -188,7 +188,7 @@ def _accept(spec: RequestSpec, data: dict[str, Any], now: datetime) -> tuple[dic
                     return None
                 value: Any = raw
             elif name == "tasks":
-                if type(raw) is not list:
+                if type(raw) is not list and type(raw) is not tuple:  # as pydantic's list[PushTask] takes
                     return None
                 value = []
                 for task in raw:

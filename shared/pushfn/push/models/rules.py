@@ -268,9 +268,11 @@ def parse_int(value: Any) -> int:
         digits = value.strip()
         if not _INT_TEXT.fullmatch(digits):
             raise RuleError("type", "must be an integer (decimal digits)")
-        if len(digits.lstrip("+-")) > len(str(_HUGE)):  # before int(): no 5,000-digit conversions
+        significant = digits.lstrip("+-").lstrip("0")  # "0007" is 7: leading zeros do not count
+        if len(significant) > len(str(_HUGE)):  # before int(): no 5,000-digit conversions
             return -_HUGE if digits.startswith("-") else _HUGE
-        return int(digits)
+        number = int(significant or "0")
+        return -number if digits.startswith("-") else number
     raise RuleError("type", f"must be an integer; got {kind_of(value)}")
 
 
@@ -434,7 +436,8 @@ _TIME_EXAMPLE = "an ISO-8601 time such as 2024-01-15T08:30:00Z"
 
 
 def parse_utc(value: Any) -> datetime:
-    """A time: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099, as an aware UTC datetime.
+    """A time: an aware ``datetime`` or an ISO-8601 string, from 1970 to 2099, as an aware UTC datetime in
+    whole seconds (a fraction is dropped, as the wire drops it).
     Numbers are refused rather than read as Unix seconds or milliseconds (a guess either way)."""
     if isinstance(value, str):
         text = value.strip()
@@ -451,7 +454,8 @@ def parse_utc(value: Any) -> datetime:
         raise RuleError("format", "timezone required: give an aware datetime or a time ending in Z (UTC)")
     window = f"must be between {format_api_time(EARLIEST_TIME)} and {format_api_time(LATEST_TIME)}"
     try:
-        moment = value.astimezone(timezone.utc)
+        # Whole seconds: the wire's precision, so every rule judges the time that is sent.
+        moment = value.astimezone(timezone.utc).replace(microsecond=0)
     except (OverflowError, ValueError):  # year 1 at +14:00, year 9999 at -12:00
         raise RuleError("range", window) from None
     if not EARLIEST_TIME <= moment <= LATEST_TIME:
