@@ -242,6 +242,14 @@ def test_every_integer_field_refuses_huge_numbers_naming_its_range(model_name: s
 
 
 @pytest.mark.parametrize(("model_name", "api"), fields_of_kind("int"))
+@pytest.mark.parametrize("value", [1.2345678901234567e18, -(2.0**53) - 2], ids=short_id)
+def test_every_integer_field_refuses_a_float_too_large_to_be_exact(model_name: str, api: str, value: Any) -> None:
+    """Regression: a whole float above 2**53 (``MessageId: 1.2345678901234567e18``) was rounded silently to
+    another integer; it is refused as a type error asking for digits. 2**53 itself is exact and accepted."""
+    check(model_name, api, value, "type")
+
+
+@pytest.mark.parametrize(("model_name", "api"), fields_of_kind("int"))
 @pytest.mark.parametrize("value", [True, False, 1.5, "1.5", "ten", "", "0x10", {}, [1]], ids=short_id)
 def test_every_integer_field_refuses_non_integers(model_name: str, api: str, value: Any) -> None:
     check(model_name, api, value, "type")
@@ -295,7 +303,7 @@ def test_relevance_score_must_be_a_finite_number_in_range(value: Any) -> None:
     fails("Push", android(iOSRelevanceScore=value), "iOSRelevanceScore", "range")
 
 
-@pytest.mark.parametrize("value", [True, "high", {}, [0.5]], ids=short_id)
+@pytest.mark.parametrize("value", [True, "high", {}, [0.5], "1_0", "０.５", "0x1p-1", " . "], ids=short_id)
 def test_relevance_score_must_be_a_number(value: Any) -> None:
     fails("Push", android(iOSRelevanceScore=value), "iOSRelevanceScore", "type")
 
@@ -423,3 +431,9 @@ def test_leading_zeros_do_not_make_a_small_number_huge() -> None:
                           app_key=APP_KEY, now=NOW).to_query()  # fmt: skip
     assert (query["iOSBadge"], query["AndroidNotificationBarPriority"]) == ("7", "-2")
     fails("Push", android(iOSBadge="0" * 5000 + "1" * 25), "iOSBadge", "range")
+
+
+def test_a_float_of_at_most_2_to_the_53_is_still_an_integer() -> None:
+    from pushfn.push.models.rules import parse_int
+
+    assert parse_int(2.0**53) == 2**53 and parse_int(-(2.0**53)) == -(2**53) and parse_int(7.0) == 7

@@ -195,6 +195,12 @@ LATEST_UNIX = int(LATEST_TIME.timestamp())
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 #: Integers this large are not printed or converted from text; they stand for "out of any range".
 _HUGE = 10**20
+#: Floats hold every integer exactly only up to 2**53: above it a "whole" float may stand for another integer.
+_EXACT_FLOAT = 2.0**53
+#: Decimal text a number parameter accepts: ASCII digits only (``float()`` would also take ``1_0`` and
+#: full-width digits, which no API client sends as a number).
+#: ``nan``/``inf`` are read so that the finiteness rule names them.
+_FLOAT_TEXT = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf|infinity)", re.IGNORECASE)
 #: Paths inside a JSON field are shown this many segments deep at most.
 _MAX_PATH_SEGMENTS = 8
 
@@ -263,7 +269,13 @@ def parse_int(value: Any) -> int:
     if isinstance(value, float):
         if not (math.isfinite(value) and value.is_integer()):
             raise RuleError("type", "must be a whole number")
-        return int(value) if abs(value) < _HUGE else int(math.copysign(_HUGE, value))
+        if abs(value) >= _HUGE:  # out of every field's range: the range rule names it
+            return int(math.copysign(_HUGE, value))
+        if abs(value) > _EXACT_FLOAT:  # 1.2345678901234567e18 is whole, but its last digits are gone
+            raise RuleError(
+                "type", "must be an integer: a number this large loses digits as a float; send it as digits"
+            )
+        return int(value)
     if isinstance(value, str):
         digits = value.strip()
         if not _INT_TEXT.fullmatch(digits):
@@ -285,10 +297,9 @@ def parse_float(value: Any) -> float:
             raise RuleError("range", f"is out of range; got {_short(value)}")
         return float(value)
     if isinstance(value, str) and len(value) <= 64:
-        try:
-            value = float(value)
-        except ValueError:
-            raise RuleError("type", "must be a number") from None
+        if not _FLOAT_TEXT.fullmatch(value.strip()):
+            raise RuleError("type", "must be a number (decimal digits)")
+        value = float(value)
     if not isinstance(value, float):
         raise RuleError("type", f"must be a number; got {kind_of(value)}")
     if not math.isfinite(value):
