@@ -60,6 +60,11 @@ _AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?!\d)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "h": 3600, "m": 60, "s": 1}
 #: FC's smallest interval: ``@every`` counts at least one minute. Source: the TimerTriggerConfig page above.
 _MIN_EVERY_SECONDS = 60
+#: Longest interval taken: the clouds state no maximum, but a datetime ends at year 9999 and Python refuses
+#: to read numbers of more than 4300 digits, so a longer one is refused by this rule rather than by a crash.
+_MAX_INTERVAL_SECONDS = 100 * 365 * 86400
+#: Digits read from an interval's count: enough for any count within :data:`_MAX_INTERVAL_SECONDS`.
+_MAX_COUNT_DIGITS = 12
 
 
 class ScheduleError(ConfigurationError):
@@ -120,13 +125,13 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         _zone(zone)
     match = _RATE.match(expression)
     if match:
-        count, unit = int(match.group(1)), match.group(2).lower().rstrip("s")
+        count, unit = _count(match.group(1), expression), match.group(2).lower().rstrip("s")
         if count < 1:
             raise ScheduleError(f"{expression!r}: a rate must be at least 1 {unit}")
         if (count == 1) != (not match.group(2).lower().endswith("s")):
             # AWS: "rate(1 minute)" but "rate(5 minutes)"; the other form is refused there too.
             raise ScheduleError(f"{expression!r}: write 'rate(1 {unit})' for one, 'rate(N {unit}s)' for more")
-        return Timing("rate", interval=float(count * _UNIT_SECONDS[unit]))
+        return Timing("rate", interval=_interval(count * _UNIT_SECONDS[unit], expression))
     match = _AT.match(expression)
     if match:
         try:
@@ -137,10 +142,11 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         return Timing("at", at=local.astimezone(timezone.utc), zone=zone)
     match = _EVERY.match(expression)
     if match:
-        seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _EVERY_PART.findall(match.group(1)))
+        parts = _EVERY_PART.findall(match.group(1))
+        seconds = sum(_count(n, expression) * _UNIT_SECONDS[u.lower()] for n, u in parts)
         if seconds < _MIN_EVERY_SECONDS:
             raise ScheduleError(f"{expression!r}: Function Compute's @every is at least 1m")
-        return Timing("rate", interval=float(seconds))
+        return Timing("rate", interval=_interval(seconds, expression))
     match = _AWS_CRON.match(expression)
     if match:
         fields = match.group(1).split()
@@ -169,6 +175,25 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         f"{expression!r}: not a schedule expression (rate(5 minutes), cron(0 12 * * ? *), at(…), "
         "@every 5m, 6-field FC cron with seconds first, or a 5-field cron line)"
     )
+
+
+def _count(digits: str, expression: str) -> int:
+    """An interval's count, refused by rule when it has more digits than any usable interval."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_COUNT_DIGITS:
+        raise ScheduleError(f"{_shown(expression)}: an interval is at most 100 years")
+    return int(digits)
+
+
+def _interval(seconds: int, expression: str) -> float:
+    if seconds > _MAX_INTERVAL_SECONDS:
+        raise ScheduleError(f"{_shown(expression)}: an interval is at most 100 years")
+    return float(seconds)
+
+
+def _shown(expression: str) -> str:
+    """The expression as quoted in a message: its start only when it is long."""
+    return repr(expression if len(expression) <= 80 else expression[:77] + "...")
 
 
 def _check_cron(cron: str, shown: str, *, seconds_first: bool) -> None:
