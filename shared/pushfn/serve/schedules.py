@@ -12,7 +12,11 @@ Expressions (parsed by :func:`parse_expression`; cron fields by ``croniter``):
   prefixed ``CRON_TZ=Area/City``. Source: https://alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-timertriggerconfig
 - A plain five-field Unix cron line (``pushfn.toml`` only, for convenience).
 
-Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``).
+Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``). On a
+zone's clock a wall time that the spring-forward skips does not fire and one the fall-back repeats fires
+once, as EventBridge Scheduler documents (applied to ``CRON_TZ=`` alike). A cron no date matches
+(``cron(0 0 31 2 ? *)``) is refused; one whose last year has passed has no next firing. Intervals are at
+most 100 years.
 
 Declarations (:func:`read_schedule_files`), each schedule firing the timer function with the event its
 platform would send (:meth:`Schedule.event`):
@@ -56,13 +60,15 @@ _EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$", re.I)
 _EVERY_PART = re.compile(r"(\d+)([hms])", re.I)
 _CRON_TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$", re.S)
 #: A day-of-week number not preceded by ``#`` or ``/`` (AWS counts 1 = Sunday, croniter 0 = Sunday).
-_AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?!\d)")
+_AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?![\d])")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "h": 3600, "m": 60, "s": 1}
 #: FC's smallest interval: ``@every`` counts at least one minute. Source: the TimerTriggerConfig page above.
 _MIN_EVERY_SECONDS = 60
 #: Longest interval taken: the clouds state no maximum, but a datetime ends at year 9999 and Python refuses
 #: to read numbers of more than 4300 digits, so a longer one is refused by this rule rather than by a crash.
 _MAX_INTERVAL_SECONDS = 100 * 365 * 86400
+#: Years a cron search looks ahead: AWS cron years reach 2199, and Feb 29 on a Monday recurs within 28.
+_MAX_CRON_YEARS = 200
 #: Digits read from an interval's count: enough for any count within :data:`_MAX_INTERVAL_SECONDS`.
 _MAX_COUNT_DIGITS = 12
 
@@ -94,11 +100,26 @@ class Timing:
         if self.kind == "at":
             assert self.at is not None
             return self.at if self.at > after else None
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
-        base = after.astimezone(_zone(self.zone)) if self.zone else after
-        found = croniter(self.cron, base, second_at_beginning=self.seconds_first).get_next(datetime)
-        return found.astimezone(timezone.utc)
+        assert self.cron is not None
+        zone = _zone(self.zone) if self.zone else timezone.utc
+        # Counted on the zone's wall clock, as EventBridge Scheduler documents for daylight saving time: a
+        # wall time the spring-forward skips does not fire, one the fall-back repeats fires once (the first).
+        wall = after.astimezone(zone).replace(tzinfo=None)
+        times = croniter(
+            self.cron, wall, second_at_beginning=self.seconds_first, max_years_between_matches=_MAX_CRON_YEARS
+        )
+        try:
+            while True:
+                candidate = times.get_next(datetime)
+                instant = candidate.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+                if instant.astimezone(zone).replace(tzinfo=None) != candidate:
+                    continue  # not on this day's clock (the hour the spring-forward skips)
+                if instant > after:
+                    return instant
+        except CroniterBadDateError:  # no firing left (its last year has passed)
+            return None
 
 
 def _zone(name: str) -> Any:
@@ -157,7 +178,7 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         minute, hour, dom, month, dow, year = fields
         if (dom == "?") == (dow == "?"):
             raise ScheduleError(f"{expression!r}: exactly one of Day-of-month and Day-of-week must be '?'")
-        dow = _AWS_DOW_NUMBER.sub(lambda m: str(int(m.group(1)) - 1), dow)
+        dow = _aws_day_of_week(dow)
         cron = f"{minute} {hour} {dom} {month} {dow} 0 {year}"
         _check_cron(cron, expression, seconds_first=False)
         return Timing("cron", cron=cron, zone=zone)
@@ -175,6 +196,15 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         f"{expression!r}: not a schedule expression (rate(5 minutes), cron(0 12 * * ? *), at(…), "
         "@every 5m, 6-field FC cron with seconds first, or a 5-field cron line)"
     )
+
+
+def _aws_day_of_week(field: str) -> str:
+    """An AWS Day-of-week field in croniter's terms: 1–7 (Sunday first) become 0–6, ``nL`` (the last
+    weekday n of the month) becomes ``Ln``, and ``L`` alone the last day of the week (Saturday)."""
+    if field.upper() == "L":
+        return "6"
+    field = _AWS_DOW_NUMBER.sub(lambda m: str(int(m.group(1)) - 1), field)
+    return re.sub(r"^([0-6])L$", r"L\1", field, flags=re.I)
 
 
 def _count(digits: str, expression: str) -> int:
@@ -197,12 +227,19 @@ def _shown(expression: str) -> str:
 
 
 def _check_cron(cron: str, shown: str, *, seconds_first: bool) -> None:
-    from croniter import croniter
+    """Refuse a cron croniter cannot read, or one no date matches (Feb 30: it would never fire)."""
+    from croniter import CroniterBadDateError, croniter
 
     try:
-        croniter(cron, datetime(2000, 1, 1, tzinfo=timezone.utc), second_at_beginning=seconds_first)
+        times = croniter(
+            cron, datetime(1970, 1, 1), second_at_beginning=seconds_first, max_years_between_matches=_MAX_CRON_YEARS
+        )
     except (ValueError, KeyError) as exc:  # croniter's errors subclass ValueError
         raise ScheduleError(f"{shown!r}: {exc}") from None
+    try:
+        times.get_next(datetime)
+    except CroniterBadDateError:
+        raise ScheduleError(f"{shown!r}: never fires (no date matches every field)") from None
 
 
 @dataclass(frozen=True)
