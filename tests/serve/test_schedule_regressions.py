@@ -5,13 +5,15 @@ Each test names the input that broke, and asserts the behaviour the clouds docum
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pushfn.serve.schedules import ScheduleError, parse_expression
+from pushfn.serve.schedules import ScheduleError, parse_expression, read_schedule_files
 
 UTC = timezone.utc
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -146,3 +148,99 @@ def test_zoned_firings_are_strictly_later_and_never_repeat_a_wall_time(
         assert wall not in seen
         seen.add(wall)
         when = following
+
+
+# --- hostile declaration files --------------------------------------------------------------------------
+
+SAM_EVENT = (
+    "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n"
+    "        E:\n          Type: Schedule\n          Properties:\n"
+)
+FC3_TRIGGER = (
+    "resources:\n  f:\n    props:\n      triggers:\n        - triggerName: t\n          triggerType: timer\n"
+    "          triggerConfig:\n"
+)
+FC3_EVERY_5M = FC3_TRIGGER + "            cronExpression: '@every 5m'\n"
+BOMB = "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        # CloudFormation functions are not resolved locally: say so, instead of "not a schedule expression"
+        # or pushing the unresolved text.
+        ("template.yaml", SAM_EVENT + "            Schedule: !Sub 'rate(${M} minutes)'\n", "Schedule uses !Sub"),
+        ("template.yaml", SAM_EVENT + "            Schedule: !If [P, 'rate(1 hour)', 'rate(2 hours)']\n", "!If"),
+        ("template.yaml", SAM_EVENT + "            Schedule:\n              Ref: Expr\n", "uses Ref"),
+        (
+            "template.yaml",
+            SAM_EVENT + '            Schedule: rate(1 hour)\n            Input: !Sub \'{"a": "${X}"}\'\n',
+            "Input uses !Sub",
+        ),
+        (
+            "template.yaml",
+            SAM_EVENT + "            Schedule: rate(1 hour)\n            Input:\n              a: !GetAtt X.Arn\n",
+            "Input uses !GetAtt",
+        ),
+        ("template.yaml", SAM_EVENT + "            Schedule: rate(1 hour)\n            Name: !Ref N\n", "Name uses"),
+        ("template.yaml", SAM_EVENT + "            Schedule: rate(1 hour)\n            Enabled: 'false'\n", "true or"),
+        ("template.yaml", SAM_EVENT + "            Schedule: rate(1 hour)\n            State: OFF\n", "ENABLED or"),
+        ("s.yaml", FC3_TRIGGER + "            cronExpression: '${vars.cron}'\n", "does not resolve"),
+        ("s.yaml", FC3_EVERY_5M + "            enable: 'false'\n", "true or"),
+        ("s.yaml", FC3_EVERY_5M + "            payload: '${vars.p}'\n", "does not resolve"),
+        ("pushfn.toml", "[schedules.x]\nexpression = 'rate(1 hour)'\nenabled = 'no'\n", "true or false"),
+        ("pushfn.toml", "[schedules.x]\nexpression = 'rate(1 hour)'\ntimezone = 5\n", "time zone name"),
+        # Anchors: a billion laughs, and one that refers to itself, are refused before anything walks them.
+        ("template.yaml", BOMB + SAM_EVENT + "            Schedule: rate(1 hour)\n            Input: *i\n", "alias"),
+        ("template.yaml", "x: &x [*x]\n" + SAM_EVENT + "            Schedule: rate(1 hour)\n", "alias"),
+    ],
+)
+def test_hostile_declarations_are_refused_by_rule(tmp_path: Path, name: str, text: str, says: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ScheduleError) as caught:
+        read_schedule_files([path])
+    assert says in str(caught.value)
+    assert path.name in str(caught.value)
+
+
+def test_a_huge_declaration_file_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    with path.open("wb") as out:
+        out.write(b"Resources: {}\n")
+        out.truncate(64 * 1024 * 1024)  # sparse: 64 MiB without writing them
+    with pytest.raises(ScheduleError, match="larger than"):
+        read_schedule_files([path])
+
+
+def test_a_sam_template_with_intrinsics_elsewhere_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: !Sub '${B}/x.zip'\n"
+        "      Environment:\n        Variables:\n          Q: !Ref Queue\n      Events:\n        E:\n"
+        "          Type: Schedule\n          Properties:\n            Schedule: rate(1 hour)\n"
+        '            Input: \'{"literal": "${not a sub}"}\'\n'
+    )
+    (schedule,) = read_schedule_files([path])
+    assert schedule.payload == '{"literal": "${not a sub}"}'
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "pushfn.toml",
+            "[schedules.x]\nexpression = 'rate(1 hour)'\npayload = {Title = 'x', at = 2026-01-02T03:04:05Z}\n",
+        ),
+        ("s.yaml", FC3_EVERY_5M + "            payload: {Title: x, at: 2026-01-02}\n"),
+    ],
+)
+def test_a_payload_table_with_a_date_becomes_json_text(tmp_path: Path, name: str, text: str) -> None:
+    # TOML and YAML read dates as date objects, which JSON has no form for: written as ISO 8601 text.
+    path = tmp_path / name
+    path.write_text(text)
+    (schedule,) = read_schedule_files([path])
+    assert "2026-01-02" in json.loads(schedule.payload)["at"]

@@ -49,6 +49,11 @@ from pushfn.errors import ConfigurationError
 #: Files read when ``--config`` is not given, in this order (those that exist).
 DEFAULT_FILES = ("pushfn.toml", "template.yaml", "template.yml", "s.yaml", "s.yml")
 
+#: Largest declaration file read (CloudFormation takes templates of at most 1 MB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Most values a YAML document may hold once its aliases are expanded (a "billion laughs" holds 10⁹).
+MAX_YAML_VALUES = 100_000
+
 FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
 EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
@@ -313,9 +318,12 @@ def read_schedule_files(paths: list[Path]) -> list[Schedule]:
 
 def _load_file(path: Path) -> list[Schedule]:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScheduleError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScheduleError(f"{path.name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a declaration file")
     if path.suffix.lower() == ".toml":
         return _from_toml(path, data)
     document = _yaml(path, data)
@@ -332,34 +340,150 @@ def _yaml(path: Path, data: bytes) -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
-        """SafeLoader that reads CloudFormation's short tags (``!Ref``, ``!Sub``…) as their plain value."""
+        """SafeLoader that reads CloudFormation's short tags (``!Ref``, ``!Sub``…) as :class:`Intrinsic`."""
 
     def tagged(loader: Any, suffix: str, node: Any) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
+            return Intrinsic(suffix, loader.construct_scalar(node))
         if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_mapping(node)
+            return Intrinsic(suffix, loader.construct_sequence(node, deep=True))
+        return Intrinsic(suffix, loader.construct_mapping(node, deep=True))
 
     Loader.add_multi_constructor("!", tagged)
     try:
-        return yaml.load(data, Loader=Loader)
+        loader = Loader(data)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            _check_expanded_size(path, root)
+            return loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ScheduleError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _check_expanded_size(path: Path, root: Any) -> None:
+    """Refuse a node graph whose aliases expand past :data:`MAX_YAML_VALUES` values or refer to themselves,
+    before anything (the loader, ``json.dumps`` of an ``Input``) walks it expanded. Linear in the nodes."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ScheduleError(f"{path.name}: an alias refers to the node that holds it (a loop)")
+        open_nodes.add(key)
+        children = node.value if isinstance(node.value, list) else []
+        total = 1
+        for child in children:
+            for part in child if isinstance(child, tuple) else (child,):
+                total += size(part)
+                if total > MAX_YAML_VALUES:
+                    raise ScheduleError(f"{path.name}: its alias expansion exceeds {MAX_YAML_VALUES} values")
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    import sys
+
+    depth = sys.getrecursionlimit()
+    try:
+        size(root)
+    except RecursionError:
+        raise ScheduleError(f"{path.name}: nested deeper than {depth} levels") from None
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """A CloudFormation function written with a short tag (``!Sub 'x'``): ``function`` (``"Sub"``) and its
+    argument. ``pushfn serve`` does not resolve them: a schedule whose fields use one is refused by name."""
+
+    function: str
+    value: Any
+
+
+def _intrinsic_in(value: Any) -> str | None:
+    """The first CloudFormation function in ``value`` (short tag ``!Sub``, or long form ``Ref`` /
+    ``Fn::Sub``), or None."""
+    if isinstance(value, Intrinsic):
+        return f"!{value.function}"
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key,) = value
+            if key == "Ref" or (isinstance(key, str) and key.startswith("Fn::")):
+                return str(key)
+        return next((found for item in value.values() if (found := _intrinsic_in(item))), None)
+    if isinstance(value, list):
+        return next((found for item in value if (found := _intrinsic_in(item))), None)
+    return None
+
+
+def _resolved(path: Path, name: str, what: str, value: Any) -> Any:
+    """``value`` of field ``what``, refused when it needs a CloudFormation function resolved."""
+    function = _intrinsic_in(value)
+    if function:
+        raise ScheduleError(
+            f"{path.name}: schedule {name!r}: {what} uses {function}, which pushfn serve does not resolve; "
+            "write the value itself, or declare the schedule in a pushfn.toml (--config)"
+        )
+    return value
+
+
+def _unexpanded(path: Path, name: str, what: str, value: Any) -> Any:
+    """``value`` of an s.yaml field, refused when it holds a Serverless Devs variable (``${vars.x}``)."""
+    if isinstance(value, str) and "${" in value:
+        raise ScheduleError(
+            f"{path.name}: schedule {name!r}: {what} holds a Serverless Devs variable (${{…}}), which pushfn "
+            "serve does not resolve; write the value itself, or declare the schedule in a pushfn.toml (--config)"
+        )
+    return value
+
+
+def _flag(path: Path, name: str, what: str, value: Any, default: bool = True) -> bool:
+    """A boolean field (``Enabled``, ``enable``, ``enabled``): absent is ``default``, else true or false."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: {what} must be true or false, not {value!r:.40}")
+    return value
+
+
+def _state(path: Path, name: str, value: Any) -> bool:
+    """A Scheduler/rule ``State``: ENABLED (the default) or DISABLED → enabled."""
+    if value is None:
+        return True
+    if value not in ("ENABLED", "DISABLED"):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: State must be ENABLED or DISABLED, not {value!r:.40}")
+    return value == "ENABLED"
 
 
 def _text(value: Any) -> str | None:
     """A payload or Input as the platform passes it: text as is, anything else as JSON."""
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    """TOML and YAML dates and times (no JSON form) as ISO 8601 text; anything else is refused."""
+    from datetime import date, time
+
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    raise ScheduleError(f"a payload holds a {type(value).__name__}, which has no JSON form")
 
 
 def _parse(path: Path, name: str, expression: Any, zone: Any = None) -> Timing:
     if not isinstance(expression, str):
         raise ScheduleError(f"{path.name}: schedule {name!r} has no expression (a string)")
+    if zone is not None and not isinstance(zone, str):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: the time zone must be a time zone name (text)")
     try:
-        return parse_expression(expression, zone=zone if isinstance(zone, str) else None)
+        return parse_expression(expression, zone=zone)
     except ScheduleError as exc:
         raise ScheduleError(f"{path.name}: schedule {name!r}: {exc}") from None
 
@@ -374,17 +498,18 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
             continue
         kind, props = resource.get("Type"), resource.get("Properties") or {}
         if kind == "AWS::Scheduler::Schedule" and isinstance(props, dict):
-            name = str(props.get("Name") or logical_id)
+            name = str(_resolved(path, str(logical_id), "Name", props.get("Name")) or logical_id)
             target = props.get("Target") if isinstance(props.get("Target"), dict) else {}
-            expression = props.get("ScheduleExpression")
+            expression = _resolved(path, name, "ScheduleExpression", props.get("ScheduleExpression"))
+            zone = _resolved(path, name, "ScheduleExpressionTimezone", props.get("ScheduleExpressionTimezone"))
             out.append(
                 Schedule(
                     name,
                     str(expression),
-                    _parse(path, name, expression, props.get("ScheduleExpressionTimezone")),
+                    _parse(path, name, expression, zone),
                     EVENTBRIDGE_SCHEDULER,
-                    _text(target.get("Input")),
-                    props.get("State", "ENABLED") != "DISABLED",
+                    _text(_resolved(path, name, "Input", target.get("Input"))),
+                    _state(path, name, _resolved(path, name, "State", props.get("State"))),
                     path.name,
                 )
             )
@@ -395,30 +520,23 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
             if not isinstance(event, dict) or event.get("Type") not in ("Schedule", "ScheduleV2"):
                 continue
             eprops = event.get("Properties") or {}
-            name = str(eprops.get("Name") or event_id)
+            if not isinstance(eprops, dict):
+                raise ScheduleError(f"{path.name}: event {event_id!r}: Properties is not a mapping")
+            name = str(_resolved(path, str(event_id), "Name", eprops.get("Name")) or event_id)
+            fields = {key: _resolved(path, name, key, value) for key, value in eprops.items()}
+            state = _state(path, name, fields.get("State"))
             if event["Type"] == "Schedule":
-                expression = eprops.get("Schedule")
+                expression = fields.get("Schedule")
                 timing = _parse(path, name, expression)
-                enabled = eprops.get("Enabled", True) is not False and eprops.get("State", "ENABLED") != "DISABLED"
-                out.append(
-                    Schedule(
-                        name, str(expression), timing, EVENTBRIDGE_RULE, _text(eprops.get("Input")), enabled, path.name
-                    )
-                )
+                enabled = _flag(path, name, "Enabled", fields.get("Enabled")) and state
+                kind_of_event = EVENTBRIDGE_RULE
             else:
-                expression = eprops.get("ScheduleExpression")
-                timing = _parse(path, name, expression, eprops.get("ScheduleExpressionTimezone"))
-                out.append(
-                    Schedule(
-                        name,
-                        str(expression),
-                        timing,
-                        EVENTBRIDGE_SCHEDULER,
-                        _text(eprops.get("Input")),
-                        eprops.get("State", "ENABLED") != "DISABLED",
-                        path.name,
-                    )
-                )
+                expression = fields.get("ScheduleExpression")
+                timing = _parse(path, name, expression, fields.get("ScheduleExpressionTimezone"))
+                enabled, kind_of_event = state, EVENTBRIDGE_SCHEDULER
+            out.append(
+                Schedule(name, str(expression), timing, kind_of_event, _text(fields.get("Input")), enabled, path.name)
+            )
     return out
 
 
@@ -435,7 +553,7 @@ def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
                 continue
             name = str(trigger.get("triggerName") or "timer")
             config = trigger.get("triggerConfig") if isinstance(trigger.get("triggerConfig"), dict) else {}
-            expression = config.get("cronExpression")
+            expression = _unexpanded(path, name, "cronExpression", config.get("cronExpression"))
             timing = _parse(path, name, expression)
             out.append(
                 Schedule(
@@ -443,8 +561,8 @@ def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
                     str(expression),
                     timing,
                     FC_TIMER,
-                    _text(config.get("payload")),
-                    config.get("enable", True) is not False,
+                    _unexpanded(path, name, "payload", _text(config.get("payload"))),
+                    _flag(path, name, "enable", config.get("enable")),
                     path.name,
                 )
             )
@@ -479,7 +597,7 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
                 timing,
                 FC_TIMER,
                 _text(entry.get("payload")),
-                entry.get("enabled", True) is not False,
+                _flag(path, name, "enabled", entry.get("enabled")),
                 path.name,
             )
         )
@@ -488,6 +606,9 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
 
 __all__ = [
     "DEFAULT_FILES",
+    "MAX_FILE_BYTES",
+    "MAX_YAML_VALUES",
+    "Intrinsic",
     "Schedule",
     "ScheduleError",
     "Timing",
