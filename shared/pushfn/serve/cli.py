@@ -176,7 +176,8 @@ def banner(serve: Any) -> str:
         "Try:",
         f"  curl -s {http}/push{auth} -H 'Content-Type: application/json' -d '{body}'",
         f"  printf 'device_id\\n{_device()}\\n' > {serve.bucket}/hello.csv   "
-        "(content: hello.csv.push.json beside it, else PUSHFN_FILE_PUSH_SPEC, else a greeting)",
+        "(content: hello.csv.push.json beside it, else PUSHFN_FILE_PUSH_SPEC"
+        + (", else a greeting)" if serve.service == "emulator" else ", else it is rejected)"),
     ]
     if serve.schedules:
         port = serve.http.port

@@ -174,13 +174,11 @@ class Serve:
 
     def settings_for(self, base: Any) -> Any:
         """``base`` with what a local run needs: the push service (see the module docstring), the bucket
-        folder as ``PUSHFN_FILE_ROOT``, :data:`DEFAULT_FILE_CONTENT` as ``PUSHFN_FILE_PUSH_SPEC`` when unset,
+        folder as ``PUSHFN_FILE_ROOT``, :data:`DEFAULT_FILE_CONTENT` as ``PUSHFN_FILE_PUSH_SPEC`` when unset and
+        the push service is the emulator,
         the kept local secrets unless the environment names its own, and ``PUSHFN_HTTP_AUTH=none`` with
         ``--no-auth``."""
         changes: dict[str, Any] = {"pushfn_file_root": str(self.bucket)}
-        if not base.pushfn_file_push_spec:
-            # A dropped file needs push content: without a sidecar it gets this one, so a first try works.
-            changes["pushfn_file_push_spec"] = json.dumps(DEFAULT_FILE_CONTENT)
         if base.is_set("push_endpoint"):
             self.service = ENDPOINT
         elif _has_real_credentials(base) and base.push_app_key:
@@ -195,6 +193,10 @@ class Serve:
                 alibaba_cloud_security_token=None,
                 push_app_key=str(emulator.app_keys[0]),
             )
+            if not base.pushfn_file_push_spec:
+                # A first try works without a sidecar — on the emulator only: a list of real devices dropped
+                # before its sidecar is rejected with a report (as in the cloud), never sent a greeting.
+                changes["pushfn_file_push_spec"] = json.dumps(DEFAULT_FILE_CONTENT)
         if self.options.no_auth:
             changes["pushfn_http_auth"] = "none"
         elif self.auth is not None:
