@@ -67,3 +67,45 @@ def test_a_sidecar_dropped_after_its_file_runs_the_file_again(serve_in: Any, emu
     pushes = wait_for(lambda: emulator.pushes(), "the push once the sidecar arrived")
     assert [p["params"]["Title"] for p in pushes] == ["Mine"]
     assert wait_for(lambda: json.loads(report.read_text())["status"] == "complete", "the new report")
+
+
+# --- the HTTP port: DNS rebinding and methods -------------------------------------------------------------
+
+PUSH = {"Target": "ALIAS", "TargetValue": "demo", "DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "T",
+        "Body": "B"}  # fmt: skip
+
+
+def _post(url: str, body: Any, **headers: str) -> Any:
+    import requests
+
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.post(url, json=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("path", ["/push", "/_serve/fire/nope", "/_serve/queue"])
+def test_a_page_rebound_to_loopback_cannot_reach_the_http_port(serve_in: Any, path: str) -> None:
+    # DNS rebinding: a web page at attacker.example whose name now resolves to 127.0.0.1 makes same-origin
+    # requests (Host: attacker.example:PORT). With --no-auth they would push; every route refuses them.
+    serve = serve_in(pushfn_http_auth="none")
+    port = serve.http.port
+    host = f"attacker.example:{port}"
+    answer = _post(f"{serve.http.url}{path}", PUSH, Host=host, Origin=f"http://{host}")
+    assert answer.status_code == 421, answer.text
+    assert "Host" in answer.json().get("error", answer.text)
+    assert not serve.emulator.pushes()
+
+
+def test_the_http_port_still_answers_its_own_names(serve_in: Any) -> None:
+    serve = serve_in(pushfn_http_auth="none")
+    for host in (f"127.0.0.1:{serve.http.port}", f"localhost:{serve.http.port}"):
+        assert _post(f"{serve.http.url}/push", PUSH, Host=host).status_code == 202
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_a_control_route_names_the_method_it_takes(serve_in: Any, method: str) -> None:
+    import requests
+
+    serve = serve_in()
+    answer = requests.request(method, f"{serve.http.url}/_serve/", timeout=30)
+    assert answer.status_code == 405 and "GET" in answer.json()["error"]
