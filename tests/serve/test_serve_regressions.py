@@ -109,3 +109,30 @@ def test_a_control_route_names_the_method_it_takes(serve_in: Any, method: str) -
     serve = serve_in()
     answer = requests.request(method, f"{serve.http.url}/_serve/", timeout=30)
     assert answer.status_code == 405 and "GET" in answer.json()["error"]
+
+
+# --- a big file's fan-out -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["big.txt.report.json.parts/000050.json", "sub/big.csv.report.json.parts/000001.json", "x.report.json.parts/a"],
+)
+def test_the_parts_of_a_fanned_out_report_never_start_a_run(name: str) -> None:
+    from pushfn.serve.workers import FolderWatcher
+
+    # Each part written by a fan-out job used to run the file function once (a line per part, and the
+    # watcher busy while the queue sends).
+    assert FolderWatcher.wanted(Path("bucket") / name) is False
+
+
+def test_a_fanout_jobs_key_keeps_its_chunk_number() -> None:
+    from pushfn.serve.server import _job_key
+    from pushfn.targets.chunks import chunk_key
+
+    keys = [
+        _job_key(json.dumps({"key": chunk_key("local", "folder/big.txt", "D0" * 16, n)}).encode())
+        for n in (10, 11, 131)
+    ]
+    assert [key.rsplit("#", 1)[1] for key in keys] == ["chunk-0010", "chunk-0011", "chunk-0131"]
+    assert all(len(key) <= 60 for key in keys)

@@ -475,9 +475,11 @@ def _describe_summary(result: Any) -> InvocationOutcome:
 def _job_key(event: Any) -> str:
     if isinstance(event, bytes):
         try:
-            return str(json.loads(event).get("key", "job"))[:60]
+            key = str(json.loads(event).get("key", "job"))
         except (ValueError, AttributeError):
             return "job"
+        # Shortened in the middle: a chunk key's end (#chunk-0007) is what tells one job from the next.
+        return key if len(key) <= 60 else f"{key[:25]}…{key[-34:]}"
     records = event.get("Records") if isinstance(event, dict) else None
     return str(records[0].get("messageId", "message")) if records else "message"
 

@@ -26,6 +26,7 @@ logger = get_logger("pushfn.serve")
 _MAX_WAIT_SECONDS = 30.0
 #: Files the folder watcher never runs: what the file function writes or reads beside an object, and
 #: editors' and downloaders' temporary files.
+_PARTS_FOLDER_SUFFIX = ".report.json.parts"
 _SIDECAR_SUFFIXES = (".push.json", ".meta.json")
 _IGNORED_SUFFIXES = (".report.json", ".push.json", ".meta.json", ".tmp", ".part", ".crdownload", ".swp", "~")
 
@@ -92,8 +93,8 @@ class FolderWatcher(threading.Thread):
 
     Watches with ``watchfiles`` (inotify/FSEvents/ReadDirectoryChangesW through Rust's ``notify``), which
     also groups the events of one write. A file still growing is waited for (its size unchanged for
-    0.2 s). Reports, hidden and temporary files are ignored; a sidecar (``.push.json``, ``.meta.json``)
-    runs its file, when that file is there.
+    0.2 s). Reports (and a fanned-out report's parts folder), hidden and temporary files are ignored; a
+    sidecar (``.push.json``, ``.meta.json``) runs its file, when that file is there.
     """
 
     def __init__(self, folder: Path, on_file: Callable[[Path], Any], stop: threading.Event) -> None:
@@ -107,6 +108,8 @@ class FolderWatcher(threading.Thread):
     def wanted(path: Path) -> bool:
         """Whether a file at ``path`` is an object to run (see the class docstring)."""
         name = path.name
+        if any(parent.name.lower().endswith(_PARTS_FOLDER_SUFFIX) for parent in path.parents):
+            return False  # the parts of a fanned-out report, written by the queue function
         return not name.startswith(".") and not name.lower().endswith(_IGNORED_SUFFIXES)
 
     def run(self) -> None:
