@@ -136,3 +136,36 @@ def test_a_fanout_jobs_key_keeps_its_chunk_number() -> None:
     ]
     assert [key.rsplit("#", 1)[1] for key in keys] == ["chunk-0010", "chunk-0011", "chunk-0131"]
     assert all(len(key) <= 60 for key in keys)
+
+
+# --- what the bucket folder runs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "wanted"),
+    [
+        ("list.CSV", True),
+        ("list.jsonl", True),
+        ("list.txt.gz", True),
+        ("README.md", False),
+        ("notes", False),
+        ("data/idempotency.db", False),
+        ("data/idempotency.db-journal", False),
+        ("photo.png", False),
+    ],
+)
+def test_only_the_suffixes_the_deployed_triggers_take_start_a_run(name: str, wanted: bool) -> None:
+    from pushfn.serve.workers import FolderWatcher
+
+    # template.yaml and s.yaml filter uploads to .txt/.csv/.jsonl/.gz: `--bucket-dir .` (or a data folder
+    # inside the bucket) used to run the file function on every saved file and litter rejected reports.
+    assert FolderWatcher.wanted(Path("bucket") / name) is wanted
+
+
+def test_a_file_of_another_kind_gets_no_report(serve_in: Any) -> None:
+    serve = serve_in()
+    (serve.bucket / "notes.md").write_text("# not a list of targets\n")
+    (serve.bucket / "list.csv").write_text(f"device_id\n{DEVICE}\n")
+    wait_for(lambda: (serve.bucket / "list.csv.report.json").is_file(), "the list's report")
+    assert not (serve.bucket / "notes.md.report.json").exists()
+    assert [line.key for line in serve.invocations.lines] == ["list.csv"]

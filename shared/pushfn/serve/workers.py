@@ -27,6 +27,8 @@ _MAX_WAIT_SECONDS = 30.0
 #: Files the folder watcher never runs: what the file function writes or reads beside an object, and
 #: editors' and downloaders' temporary files.
 _PARTS_FOLDER_SUFFIX = ".report.json.parts"
+#: What the deployed OSS / S3 triggers pass to the file function (their suffix filters).
+_OBJECT_SUFFIXES = (".txt", ".csv", ".jsonl", ".gz")
 _SIDECAR_SUFFIXES = (".push.json", ".meta.json")
 _IGNORED_SUFFIXES = (".report.json", ".push.json", ".meta.json", ".tmp", ".part", ".crdownload", ".swp", "~")
 
@@ -93,8 +95,9 @@ class FolderWatcher(threading.Thread):
 
     Watches with ``watchfiles`` (inotify/FSEvents/ReadDirectoryChangesW through Rust's ``notify``), which
     also groups the events of one write. A file still growing is waited for (its size unchanged for
-    0.2 s). Reports (and a fanned-out report's parts folder), hidden and temporary files are ignored; a
-    sidecar (``.push.json``, ``.meta.json``) runs its file, when that file is there.
+    0.2 s). Only names ending ``.txt``, ``.csv``, ``.jsonl`` or ``.gz`` run, as the deployed triggers'
+    suffix filters pass; reports (and a fanned-out report's parts folder), hidden and temporary files are
+    ignored; a sidecar (``.push.json``, ``.meta.json``) runs its file, when that file is there.
     """
 
     def __init__(self, folder: Path, on_file: Callable[[Path], Any], stop: threading.Event) -> None:
@@ -110,7 +113,13 @@ class FolderWatcher(threading.Thread):
         name = path.name
         if any(parent.name.lower().endswith(_PARTS_FOLDER_SUFFIX) for parent in path.parents):
             return False  # the parts of a fanned-out report, written by the queue function
-        return not name.startswith(".") and not name.lower().endswith(_IGNORED_SUFFIXES)
+        lowered = name.lower()
+        return (
+            not name.startswith(".")
+            and not lowered.endswith(_IGNORED_SUFFIXES)
+            # The deployed triggers' suffix filters (template.yaml, s.yaml): any other file never runs.
+            and lowered.endswith(_OBJECT_SUFFIXES)
+        )
 
     def run(self) -> None:
         """Watch until the stop event is set (``watchfiles`` checks it every 50 ms)."""
