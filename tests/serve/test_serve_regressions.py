@@ -169,3 +169,25 @@ def test_a_file_of_another_kind_gets_no_report(serve_in: Any) -> None:
     wait_for(lambda: (serve.bucket / "list.csv.report.json").is_file(), "the list's report")
     assert not (serve.bucket / "notes.md.report.json").exists()
     assert [line.key for line in serve.invocations.lines] == ["list.csv"]
+
+
+# --- start-up -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["http_port", "emulator_port"])
+def test_a_port_in_use_is_named(tmp_path: Path, which: str) -> None:
+    import socket
+
+    from pushfn.errors import ConfigurationError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = ServeOptions(bucket_dir=tmp_path / "bucket", **{"http_port": 0, "emulator_port": 0, which: port})
+        serve = Serve(options, Settings(pushfn_data_dir=str(tmp_path / "data")), io.StringIO())
+        with pytest.raises(ConfigurationError) as caught:
+            serve.start()
+    flag = "--" + which.replace("_", "-")
+    assert f"{flag} {port}" in str(caught.value) and "in use" in str(caught.value)
+    fanout.use_local_queue(None)

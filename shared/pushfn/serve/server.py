@@ -138,12 +138,13 @@ class Serve:
             self.auth = load_or_create(self.data_dir)
         # Its history in the data folder, like the idempotency store: MessageIds the store replays after a
         # restart stay the emulator's, and the inbox still shows them.
-        self.emulator = Emulator(
-            self.options.host,
-            self.options.emulator_port,
-            store=self.data_dir / EMULATOR_STORE,
-            settings=EmulatorSettings.from_settings(base),
-        ).start()
+        with _listening("--emulator-port", self.options.emulator_port):
+            self.emulator = Emulator(
+                self.options.host,
+                self.options.emulator_port,
+                store=self.data_dir / EMULATOR_STORE,
+                settings=EmulatorSettings.from_settings(base),
+            ).start()
         self.emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=(DEMO_ALIAS,), tags=("news",))
         try:
             self.bucket.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,8 @@ class Serve:
         app = create_app(runtime=self.runtime)  # ConfigurationError here: refuse to start, not 500 on every call
         handler = http_handler(app, max_body_bytes=app.settings.max_body_bytes)
         self.runtime.store  # noqa: B018 - a bad PUSHFN_IDEMPOTENCY_URL is refused now, not at the first push
-        self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
+        with _listening("--http-port", self.options.http_port):
+            self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
         self.queue = LocalQueue(self.run_queue_job)
         self.queue.start()
         use_local_queue(self.queue.put)
@@ -457,6 +459,18 @@ _REAL_CREDENTIAL_SETTINGS = (
     "alibaba_cloud_profile",
     "alibaba_cloud_role_arn",
 )
+
+
+@contextlib.contextmanager
+def _listening(flag: str, port: int) -> Any:
+    """A socket that cannot be bound becomes a :class:`ConfigurationError` naming its flag and port."""
+    import errno
+
+    try:
+        yield
+    except OSError as exc:
+        reason = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or type(exc).__name__)
+        raise ConfigurationError(f"{flag} {port}: cannot listen ({reason}); pick another port with {flag}") from None
 
 
 def _has_real_credentials(settings: Any) -> bool:
