@@ -191,3 +191,16 @@ def test_a_port_in_use_is_named(tmp_path: Path, which: str) -> None:
     flag = "--" + which.replace("_", "-")
     assert f"{flag} {port}" in str(caught.value) and "in use" in str(caught.value)
     fanout.use_local_queue(None)
+
+
+def test_a_file_not_yet_started_when_stopping_is_left_for_the_next_start(serve_in: Any) -> None:
+    # Ctrl-C while a multi-GB file was being hashed for its ETag waited for the whole hash (35 s for
+    # 8 GB) and then ran the file: the hash now stops with the server, and the file is not started.
+    serve = serve_in()
+    big = serve.bucket / "big.csv"
+    with big.open("wb") as out:
+        out.write(b"device_id\n")
+        out.truncate(256 * 1024 * 1024)  # sparse
+    serve.stopping.set()
+    assert serve.run_file(big) is None
+    assert not serve.invocations.lines

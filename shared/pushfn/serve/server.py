@@ -292,7 +292,7 @@ class Serve:
     def run_file(self, path: Path) -> Any:
         """Run the file function for a file in the bucket folder, as an OSS ``ObjectCreated:PutObject``
         event (ETag: the content's MD5, as OSS gives for a simple upload, so the same content dropped
-        again is the same version and sends nothing twice)."""
+        again is the same version and sends nothing twice). None, and nothing run, once the server stops."""
         from pushfn.jobs.files import handle_object_event
         from pushfn.triggers.events.objects import StoredObject, oss_event
 
@@ -300,6 +300,13 @@ class Serve:
         digest = hashlib.md5(usedforsecurity=False)
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
+                if self.stopping.is_set():  # a stop never waits for a multi-GB hash, nor starts the file
+                    logger.warning(
+                        "%s not started: pushfn serve is stopping; drop it again to send it",
+                        key,
+                        extra={"fields": {"event": "serve.file_not_started", "key": key}},
+                    )
+                    return None
                 digest.update(block)
         size = path.stat().st_size
         event = oss_event([StoredObject(key, etag=digest.hexdigest().upper(), size=size)], bucket="local")
