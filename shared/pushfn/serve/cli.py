@@ -61,7 +61,7 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
     )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
-    serve.set_defaults(run=run)
+    serve.set_defaults(run=run, configures_logging=True)  # configure_logging below; not the CLI's handler
 
 
 def run(args: argparse.Namespace) -> int:
