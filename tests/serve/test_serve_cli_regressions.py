@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 from collections.abc import Callable
@@ -31,5 +32,5 @@ def test_verbose_logs_each_record_once_in_the_chosen_format(
         messages = [(r.get("request_id"), r["message"]) for r in records]
     else:
         messages = [(None, line) for line in lines]
-    doubled = [a for a, b in zip(messages, messages[1:], strict=False) if a == b]
+    doubled = [a for a, b in itertools.pairwise(messages) if a == b]
     assert not doubled, doubled
