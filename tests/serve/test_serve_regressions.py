@@ -204,3 +204,46 @@ def test_a_file_not_yet_started_when_stopping_is_left_for_the_next_start(serve_i
     serve.stopping.set()
     assert serve.run_file(big) is None
     assert not serve.invocations.lines
+
+
+# --- concurrent firing ----------------------------------------------------------------------------------------
+
+
+def test_concurrent_firings_of_one_tick_push_once_and_all_answer(tmp_path: Path) -> None:
+    # Two --fire (or a --fire and the timer) for the same scheduled time: the one finding the tick in
+    # progress raised RetryLaterError ("will be retried") — but nothing retried it locally: a 500. The
+    # platforms deliver such a tick again, and so does serve: the redelivery replays the first's answer.
+    import threading
+    from datetime import datetime, timezone
+
+    from pushfn.serve.schedules import read_schedule_files
+
+    config = tmp_path / "pushfn.toml"
+    config.write_text(f"[schedules.m]\nexpression = 'rate(1 hour)'\npayload = '{json.dumps(PUSH)}'\n")
+    options = ServeOptions(
+        http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket", schedules=read_schedule_files([config])
+    )
+    serve = Serve(options, Settings(pushfn_data_dir=str(tmp_path / "data")), io.StringIO()).start()
+    try:
+        when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        answers: list[Any] = []
+        errors: list[BaseException] = []
+
+        def fire() -> None:
+            try:
+                answers.append(serve.fire("m", when))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=fire) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors, errors
+        states = sorted(item["state"] for answer in answers for item in answer["items"])
+        assert states == ["pushed"] + ["replayed"] * 7
+        assert len(serve.emulator.pushes()) == 1
+    finally:
+        serve.stop()
+        fanout.use_local_queue(None)

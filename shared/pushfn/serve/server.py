@@ -19,6 +19,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,9 @@ EMULATOR_STORE = "emulator.db"
 ENDPOINT = "endpoint"
 REAL = "real"
 
+#: Times a tick that asked to be retried (RetryLaterError) is delivered again, and the first pause (doubling).
+REDELIVERIES = 3
+REDELIVERY_PAUSE_SECONDS = 0.2
 #: The demo device registered in the emulator (the same as ``pushfn demo``'s).
 DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
 DEMO_ALIAS = "demo"
@@ -281,9 +285,25 @@ class Serve:
 
         schedule = self.schedules[name]
         event = schedule.event(when or utc_now())
-        return self.invocations.run(
-            "scheduled_push", trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+        return self._redelivering(
+            lambda: self.invocations.run(
+                "scheduled_push", trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+            )
         )
+
+    def _redelivering(self, invoke: Callable[[], Any]) -> Any:
+        """``invoke()``, delivered again after a :class:`~pushfn.triggers.RetryLaterError` as the platforms
+        do (FC's async invocation and EventBridge Scheduler retry a failed tick), at most
+        :data:`REDELIVERIES` times with a growing pause; the last error is raised. A stop ends the pauses."""
+        from pushfn.triggers import RetryLaterError
+
+        for attempt in range(REDELIVERIES + 1):
+            try:
+                return invoke()
+            except RetryLaterError:
+                if attempt == REDELIVERIES or self.stopping.wait(REDELIVERY_PAUSE_SECONDS * 2**attempt):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
         """The timer's callback: :meth:`fire` at the scheduled time."""
