@@ -237,7 +237,7 @@ def test_configure_logging_happens_once_and_checks_its_format(monkeypatch: pytes
     [
         "token={}",
         "refresh_token={} next",
-        "IdempotentToken={}&x=1",
+        "x-idempotent_token={}&x=1",  # only CloudPush's IdempotentToken itself is kept readable
         "password: {}",
         "db passwd = {}",
         "client_secret={}",

@@ -44,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    with _logging(getattr(args, "verbose", False)):
+    # A command that installs its own logging (serve) gets no second handler: each record once.
+    with _logging(getattr(args, "verbose", False) and not getattr(args, "configures_logging", False)):
         try:
             return int(args.run(args) or 0)
         except KeyboardInterrupt:

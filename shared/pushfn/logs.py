@@ -8,13 +8,14 @@ as a JSON key puts it into ``problems[].field``), other extra attributes, except
 no call site thought of is still masked:
 
 - anything shaped like a device id: a run of exactly 32 ASCII letters/digits (CloudPush device ids
-  are 32 hex digits), wherever it appears;
+  are 32 hex digits), wherever it appears (after a percent-encoded ``%2C`` too);
 - the value of any field whose name says secret (``*secret*``, ``*password*``, ``authorization``,
-  ``*signature*``, ``*credential*``, ``api_key``, ``security_token``, ``session_token``,
+  ``*signature*``, ``*credential*``, ``api_key``, ``*cookie*``, ``security_token``, ``session_token``,
   ``access_token``, ``token``);
 - in text: ``name=value``, ``name: value`` and ``"name": "value"`` for those names and for any
-  ``…token`` or ``api key`` (``token=…``, ``X-Api-Key: …``, ``"password": "…"``), ``Bearer …`` and
-  ``whsec_…`` secrets.
+  ``…token`` but CloudPush's ``IdempotentToken``, or ``api key`` (``token=…``, ``X-Api-Key: …``,
+  ``"password": "…"``; an Authorization scheme before the value is kept, the credentials masked),
+  ``Bearer …``, ``whsec_…`` secrets, ``pfk_…`` local API keys and a URL's password.
 
 Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
 whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
@@ -57,22 +58,29 @@ _VISIBLE = 4
 #: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
 _MAX_DEPTH = 32
 
-_DEVICE_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+# Also after a percent-encoded separator (``%2C`` in a logged URL or query string).
+_DEVICE_ID = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 _SECRET_WORDS = (
     r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
     r"|api[_-]?key"
 )
 _SECRET_TOKENS = r"security[_-]?token|session[_-]?token|access[_-]?token"
 _SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS}|^token$|^bearer$)")
+#: An Authorization scheme before the credentials (``Basic``, ``ACS3-HMAC-SHA256``…): skipped, not masked.
+_SCHEME = r"(?:(?:bearer|basic|digest|token|acs[\w-]*|hmac[\w-]*)\s+)?"
 _SECRET_IN_TEXT = re.compile(
-    # In text any ``…token`` / ``api key`` is a secret's name (``IdempotentToken=…`` is masked too: a
-    # fragment more hidden is cheaper than a session token shown). No identifier prefix in the pattern
-    # (``AccessKeySecret`` matches at ``Secret``): a free prefix would make the scan quadratic on long
-    # runs like "a-a-a-…".
-    rf"(?i)({_SECRET_WORDS}|api[ ]key|token)([\"']?\s*[=:]\s*[\"']?(?:bearer\s+|basic\s+)?)(?!\s)([^\s\"',&;]+)"
+    # In text any ``…token`` (``refresh_token``, ``X-Auth-Token``) / ``api key`` is a secret's name, but
+    # CloudPush's ``IdempotentToken`` (a de-duplication UUID, needed to trace a retry) stays readable.
+    # No identifier prefix in the pattern (``AccessKeySecret`` matches at ``Secret``): a free prefix
+    # would make the scan quadratic on long runs like "a-a-a-…". An Authorization scheme before the
+    # value is kept, its credentials masked.
+    rf"(?i)({_SECRET_WORDS}|api[ ]key|(?<!idempotent)token)([\"']?\s*[=:]\s*[\"']?{_SCHEME})(?!\s)([^\s\"',&;]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)(?![^\s\"',;]*…)([^\s\"',;]+)")
-_WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{4,}")
+#: Webhook secrets (standard or URL-safe base64) and ``pushfn serve``'s local API keys.
+_WHSEC = re.compile(r"\b(?:whsec|pfk)_[A-Za-z0-9+/=_-]{4,}")
+#: The password of a URL's user information (``redis://user:password@host``).
+_URL_PASSWORD = re.compile(r"(//[^/\s:@]{1,256}:)([^@\s/]{1,1024})(@)")
 
 #: Attributes every LogRecord has: anything else on a record came from ``extra`` and is scrubbed.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -108,6 +116,7 @@ def scrub_text(text: str) -> str:
     text = _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{mask(m.group(3))}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{mask(m.group(2))}", text)
     text = _WHSEC.sub(lambda m: mask(m.group(0)), text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{mask(m.group(2))}{m.group(3)}", text)
     return _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
 
 

@@ -134,6 +134,18 @@ def find_root(start: Path | None = None) -> Path:
     raise PackagingError(f"no functions/<name>/index.py under {here} or its parents: run it in the repository")
 
 
+def package_source(root: Path) -> Path:
+    """The ``pushfn`` package folder a build ships: the repository's ``shared/pushfn`` under ``root`` when
+    there is one (a non-editable ``pip install .`` would otherwise ship the installed, possibly stale,
+    copy beside a current ``index.py``), else the imported package's folder."""
+    local = Path(root) / "shared" / "pushfn"
+    if (local / "__init__.py").is_file():
+        return local
+    import pushfn
+
+    return Path(pushfn.__file__).parent
+
+
 def find_interpreter(python: str) -> str | None:
     """A CPython of version ``python`` (``"3.12"``) on this machine, to compile ``.pyc``; ``None`` if none.
 
@@ -280,16 +292,17 @@ class Build:
         import shutil
         import tempfile
 
-        import pushfn
-
         functions = list(functions)
         for function in functions:
             dependencies(function, self.platform)  # an unknown name fails before anything is built
-        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PackagingError(f"--out {self.out}: cannot be made ({exc.strerror or type(exc).__name__})") from None
         zips = []
         with tempfile.TemporaryDirectory(prefix="pushfn-package-") as scratch:
             work = Path(scratch)
-            source = Path(pushfn.__file__).parent
+            source = package_source(self.root)
             app = work / "app"
             shutil.copytree(
                 source,
@@ -446,6 +459,9 @@ def _run_package(args: argparse.Namespace) -> int:
     except PackagingError as exc:
         _err(f"package: {exc}")
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a zip that cannot be written (disk full, permissions): named, never a traceback
+        _err(f"package: {exc.filename or args.out}: {exc.strerror or type(exc).__name__}")
+        return EXIT_BAD_INPUT
     for path in zips:
         parts = ", ".join(f"{name} {_size(size)}" for name, size in largest_parts(path))
         print(f"{path}  {_size(path.stat().st_size)}  (largest: {parts})")
@@ -462,6 +478,7 @@ __all__ = [
     "dependencies",
     "find_root",
     "largest_parts",
+    "package_source",
     "requirement_specs",
     "write_zip",
 ]

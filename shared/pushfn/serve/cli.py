@@ -61,7 +61,7 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
     )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
-    serve.set_defaults(run=run)
+    serve.set_defaults(run=run, configures_logging=True)  # configure_logging below; not the CLI's handler
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,7 +176,8 @@ def banner(serve: Any) -> str:
         "Try:",
         f"  curl -s {http}/push{auth} -H 'Content-Type: application/json' -d '{body}'",
         f"  printf 'device_id\\n{_device()}\\n' > {serve.bucket}/hello.csv   "
-        "(content: hello.csv.push.json beside it, else PUSHFN_FILE_PUSH_SPEC, else a greeting)",
+        "(content: hello.csv.push.json beside it, else PUSHFN_FILE_PUSH_SPEC"
+        + (", else a greeting)" if serve.service == "emulator" else ", else it is rejected)"),
     ]
     if serve.schedules:
         port = serve.http.port

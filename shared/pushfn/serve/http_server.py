@@ -8,20 +8,23 @@ Besides the function's routes, ``/_serve/`` holds the control routes of ``pushfn
 - ``POST /_serve/fire/NAME`` — fire schedule NAME now; the timer function's answer;
 - ``POST /_serve/queue`` — a JSON message for the queue function (an SQS record on the local queue).
 
-They answer loopback peers only, refuse a browser's cross-site request (an ``Origin`` header not on
-this host: ``403``) and take a ``POST`` only with ``Content-Type: application/json`` (``415``), so a web
-page cannot fire pushes. Errors are ``{"error": ...}``.
+Every route, the function's included, refuses a ``Host`` header that does not name this machine
+(``421``): a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding) makes same-origin
+requests, which would otherwise push through a ``--no-auth`` function. The control routes follow the
+emulator's rules (:func:`pushfn.emulator.server.check_local_request`): loopback peers only, a browser's
+cross-site request (an ``Origin`` not this server) ``403``, a ``POST`` only with ``Content-Type:
+application/json`` (``415``), a method a route does not take ``405`` — so a web page cannot fire pushes.
+Errors are ``{"error": ...}``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from pushfn.errors import PushfnError
@@ -100,10 +103,21 @@ class LocalHttp:
         self._server.server_close()
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from pushfn.emulator.server import host_name
+
         path = str(environ.get("PATH_INFO") or "/")
+        if host_name(environ.get("HTTP_HOST")) not in self._names:
+            return self._json(start_response, 421, {"error": _WRONG_HOST})
         if path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX):
             return self._answer_control(environ, start_response, path)
         return self._function(environ, start_response)
+
+    @property
+    def _names(self) -> frozenset[str]:
+        """Host names that mean this server: loopback's, and the bound host."""
+        from pushfn.emulator.server import LOOPBACK_NAMES
+
+        return LOOPBACK_NAMES | {str(self._server.server_address[0]).lower()}
 
     def _answer_control(
         self, environ: dict[str, Any], start_response: Callable[..., Any], path: str
@@ -114,6 +128,10 @@ class LocalHttp:
             status, answer = self._control(str(environ.get("REQUEST_METHOD", "GET")).upper(), route, body)
         except ServeRequestError as exc:
             status, answer = exc.status, {"error": exc.message}
+        return self._json(start_response, status, answer)
+
+    @staticmethod
+    def _json(start_response: Callable[..., Any], status: int, answer: Any) -> list[bytes]:
         data = json.dumps(answer, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
         start_response(
             f"{status} {_REASONS.get(status, 'Error')}",
@@ -121,26 +139,24 @@ class LocalHttp:
         )
         return [data]
 
-    @staticmethod
-    def _check_control(environ: dict[str, Any]) -> bytes:
-        peer = str(environ.get("REMOTE_ADDR") or "")
-        try:
-            loopback = ipaddress.ip_address(peer).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ServeRequestError(403, "the control routes answer this machine only")
-        origin = environ.get("HTTP_ORIGIN")
-        if origin:
-            host = urlsplit(str(origin)).hostname or ""
-            if host not in ("127.0.0.1", "localhost", "::1"):
-                raise ServeRequestError(403, "cross-site requests to the control routes are refused")
+    def _check_control(self, environ: dict[str, Any]) -> bytes:
+        from pushfn.emulator.server import check_local_request
+
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        if method == "GET":
+        refusal = check_local_request(
+            str(environ.get("REMOTE_ADDR") or ""),
+            # Only a POST carries a body here; any other method is the route's to refuse (405), not 415.
+            "POST" if method == "POST" else "GET",
+            environ.get("HTTP_HOST"),
+            environ.get("HTTP_ORIGIN"),
+            environ.get("CONTENT_TYPE"),
+            self._names,
+            self.port,
+        )
+        if refusal is not None:
+            raise ServeRequestError(int(refusal.status), refusal.error)
+        if method != "POST":
             return b""
-        content_type = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise ServeRequestError(415, "send Content-Type: application/json")
         length = str(environ.get("CONTENT_LENGTH") or "0").strip() or "0"
         if not length.isascii() or not length.isdigit():
             raise ServeRequestError(400, "Content-Length must be a whole number")
@@ -149,6 +165,8 @@ class LocalHttp:
         stream = environ.get("wsgi.input")
         return stream.read(int(length)) if stream is not None and int(length) else b""
 
+
+_WRONG_HOST = "the Host header must name this machine (127.0.0.1, localhost, [::1])"
 
 _REASONS = {
     200: "OK",
@@ -159,6 +177,7 @@ _REASONS = {
     405: "Method Not Allowed",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    421: "Misdirected Request",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

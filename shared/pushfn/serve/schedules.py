@@ -12,7 +12,11 @@ Expressions (parsed by :func:`parse_expression`; cron fields by ``croniter``):
   prefixed ``CRON_TZ=Area/City``. Source: https://alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-timertriggerconfig
 - A plain five-field Unix cron line (``pushfn.toml`` only, for convenience).
 
-Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``).
+Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``). On a
+zone's clock a wall time that the spring-forward skips does not fire and one the fall-back repeats fires
+once, as EventBridge Scheduler documents (applied to ``CRON_TZ=`` alike). A cron no date matches
+(``cron(0 0 31 2 ? *)``) is refused; one whose last year has passed has no next firing. Intervals are at
+most 100 years.
 
 Declarations (:func:`read_schedule_files`), each schedule firing the timer function with the event its
 platform would send (:meth:`Schedule.event`):
@@ -45,6 +49,11 @@ from pushfn.errors import ConfigurationError
 #: Files read when ``--config`` is not given, in this order (those that exist).
 DEFAULT_FILES = ("pushfn.toml", "template.yaml", "template.yml", "s.yaml", "s.yml")
 
+#: Largest declaration file read (CloudFormation takes templates of at most 1 MB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Most values a YAML document may hold once its aliases are expanded (a "billion laughs" holds 10⁹).
+MAX_YAML_VALUES = 100_000
+
 FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
 EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
@@ -56,10 +65,17 @@ _EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$", re.I)
 _EVERY_PART = re.compile(r"(\d+)([hms])", re.I)
 _CRON_TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$", re.S)
 #: A day-of-week number not preceded by ``#`` or ``/`` (AWS counts 1 = Sunday, croniter 0 = Sunday).
-_AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?!\d)")
+_AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?![\d])")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "h": 3600, "m": 60, "s": 1}
 #: FC's smallest interval: ``@every`` counts at least one minute. Source: the TimerTriggerConfig page above.
 _MIN_EVERY_SECONDS = 60
+#: Longest interval taken: the clouds state no maximum, but a datetime ends at year 9999 and Python refuses
+#: to read numbers of more than 4300 digits, so a longer one is refused by this rule rather than by a crash.
+_MAX_INTERVAL_SECONDS = 100 * 365 * 86400
+#: Years a cron search looks ahead: AWS cron years reach 2199, and Feb 29 on a Monday recurs within 28.
+_MAX_CRON_YEARS = 200
+#: Digits read from an interval's count: enough for any count within :data:`_MAX_INTERVAL_SECONDS`.
+_MAX_COUNT_DIGITS = 12
 
 
 class ScheduleError(ConfigurationError):
@@ -89,11 +105,26 @@ class Timing:
         if self.kind == "at":
             assert self.at is not None
             return self.at if self.at > after else None
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
-        base = after.astimezone(_zone(self.zone)) if self.zone else after
-        found = croniter(self.cron, base, second_at_beginning=self.seconds_first).get_next(datetime)
-        return found.astimezone(timezone.utc)
+        assert self.cron is not None
+        zone = _zone(self.zone) if self.zone else timezone.utc
+        # Counted on the zone's wall clock, as EventBridge Scheduler documents for daylight saving time: a
+        # wall time the spring-forward skips does not fire, one the fall-back repeats fires once (the first).
+        wall = after.astimezone(zone).replace(tzinfo=None)
+        times = croniter(
+            self.cron, wall, second_at_beginning=self.seconds_first, max_years_between_matches=_MAX_CRON_YEARS
+        )
+        try:
+            while True:
+                candidate = times.get_next(datetime)
+                instant = candidate.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+                if instant.astimezone(zone).replace(tzinfo=None) != candidate:
+                    continue  # not on this day's clock (the hour the spring-forward skips)
+                if instant > after:
+                    return instant
+        except CroniterBadDateError:  # no firing left (its last year has passed)
+            return None
 
 
 def _zone(name: str) -> Any:
@@ -120,13 +151,13 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         _zone(zone)
     match = _RATE.match(expression)
     if match:
-        count, unit = int(match.group(1)), match.group(2).lower().rstrip("s")
+        count, unit = _count(match.group(1), expression), match.group(2).lower().rstrip("s")
         if count < 1:
             raise ScheduleError(f"{expression!r}: a rate must be at least 1 {unit}")
         if (count == 1) != (not match.group(2).lower().endswith("s")):
             # AWS: "rate(1 minute)" but "rate(5 minutes)"; the other form is refused there too.
             raise ScheduleError(f"{expression!r}: write 'rate(1 {unit})' for one, 'rate(N {unit}s)' for more")
-        return Timing("rate", interval=float(count * _UNIT_SECONDS[unit]))
+        return Timing("rate", interval=_interval(count * _UNIT_SECONDS[unit], expression))
     match = _AT.match(expression)
     if match:
         try:
@@ -137,10 +168,11 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         return Timing("at", at=local.astimezone(timezone.utc), zone=zone)
     match = _EVERY.match(expression)
     if match:
-        seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _EVERY_PART.findall(match.group(1)))
+        parts = _EVERY_PART.findall(match.group(1))
+        seconds = sum(_count(n, expression) * _UNIT_SECONDS[u.lower()] for n, u in parts)
         if seconds < _MIN_EVERY_SECONDS:
             raise ScheduleError(f"{expression!r}: Function Compute's @every is at least 1m")
-        return Timing("rate", interval=float(seconds))
+        return Timing("rate", interval=_interval(seconds, expression))
     match = _AWS_CRON.match(expression)
     if match:
         fields = match.group(1).split()
@@ -151,7 +183,7 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         minute, hour, dom, month, dow, year = fields
         if (dom == "?") == (dow == "?"):
             raise ScheduleError(f"{expression!r}: exactly one of Day-of-month and Day-of-week must be '?'")
-        dow = _AWS_DOW_NUMBER.sub(lambda m: str(int(m.group(1)) - 1), dow)
+        dow = _aws_day_of_week(dow)
         cron = f"{minute} {hour} {dom} {month} {dow} 0 {year}"
         _check_cron(cron, expression, seconds_first=False)
         return Timing("cron", cron=cron, zone=zone)
@@ -171,13 +203,48 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
     )
 
 
+def _aws_day_of_week(field: str) -> str:
+    """An AWS Day-of-week field in croniter's terms: 1–7 (Sunday first) become 0–6, ``nL`` (the last
+    weekday n of the month) becomes ``Ln``, and ``L`` alone the last day of the week (Saturday)."""
+    if field.upper() == "L":
+        return "6"
+    field = _AWS_DOW_NUMBER.sub(lambda m: str(int(m.group(1)) - 1), field)
+    return re.sub(r"^([0-6])L$", r"L\1", field, flags=re.I)
+
+
+def _count(digits: str, expression: str) -> int:
+    """An interval's count, refused by rule when it has more digits than any usable interval."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_COUNT_DIGITS:
+        raise ScheduleError(f"{_shown(expression)}: an interval is at most 100 years")
+    return int(digits)
+
+
+def _interval(seconds: int, expression: str) -> float:
+    if seconds > _MAX_INTERVAL_SECONDS:
+        raise ScheduleError(f"{_shown(expression)}: an interval is at most 100 years")
+    return float(seconds)
+
+
+def _shown(expression: str) -> str:
+    """The expression as quoted in a message: its start only when it is long."""
+    return repr(expression if len(expression) <= 80 else expression[:77] + "...")
+
+
 def _check_cron(cron: str, shown: str, *, seconds_first: bool) -> None:
-    from croniter import croniter
+    """Refuse a cron croniter cannot read, or one no date matches (Feb 30: it would never fire)."""
+    from croniter import CroniterBadDateError, croniter
 
     try:
-        croniter(cron, datetime(2000, 1, 1, tzinfo=timezone.utc), second_at_beginning=seconds_first)
+        times = croniter(
+            cron, datetime(1970, 1, 1), second_at_beginning=seconds_first, max_years_between_matches=_MAX_CRON_YEARS
+        )
     except (ValueError, KeyError) as exc:  # croniter's errors subclass ValueError
         raise ScheduleError(f"{shown!r}: {exc}") from None
+    try:
+        times.get_next(datetime)
+    except CroniterBadDateError:
+        raise ScheduleError(f"{shown!r}: never fires (no date matches every field)") from None
 
 
 @dataclass(frozen=True)
@@ -251,9 +318,12 @@ def read_schedule_files(paths: list[Path]) -> list[Schedule]:
 
 def _load_file(path: Path) -> list[Schedule]:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScheduleError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScheduleError(f"{path.name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a declaration file")
     if path.suffix.lower() == ".toml":
         return _from_toml(path, data)
     document = _yaml(path, data)
@@ -270,34 +340,150 @@ def _yaml(path: Path, data: bytes) -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
-        """SafeLoader that reads CloudFormation's short tags (``!Ref``, ``!Sub``…) as their plain value."""
+        """SafeLoader that reads CloudFormation's short tags (``!Ref``, ``!Sub``…) as :class:`Intrinsic`."""
 
     def tagged(loader: Any, suffix: str, node: Any) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
+            return Intrinsic(suffix, loader.construct_scalar(node))
         if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_mapping(node)
+            return Intrinsic(suffix, loader.construct_sequence(node, deep=True))
+        return Intrinsic(suffix, loader.construct_mapping(node, deep=True))
 
     Loader.add_multi_constructor("!", tagged)
     try:
-        return yaml.load(data, Loader=Loader)
+        loader = Loader(data)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            _check_expanded_size(path, root)
+            return loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise ScheduleError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _check_expanded_size(path: Path, root: Any) -> None:
+    """Refuse a node graph whose aliases expand past :data:`MAX_YAML_VALUES` values or refer to themselves,
+    before anything (the loader, ``json.dumps`` of an ``Input``) walks it expanded. Linear in the nodes."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ScheduleError(f"{path.name}: an alias refers to the node that holds it (a loop)")
+        open_nodes.add(key)
+        children = node.value if isinstance(node.value, list) else []
+        total = 1
+        for child in children:
+            for part in child if isinstance(child, tuple) else (child,):
+                total += size(part)
+                if total > MAX_YAML_VALUES:
+                    raise ScheduleError(f"{path.name}: its alias expansion exceeds {MAX_YAML_VALUES} values")
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    import sys
+
+    depth = sys.getrecursionlimit()
+    try:
+        size(root)
+    except RecursionError:
+        raise ScheduleError(f"{path.name}: nested deeper than {depth} levels") from None
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """A CloudFormation function written with a short tag (``!Sub 'x'``): ``function`` (``"Sub"``) and its
+    argument. ``pushfn serve`` does not resolve them: a schedule whose fields use one is refused by name."""
+
+    function: str
+    value: Any
+
+
+def _intrinsic_in(value: Any) -> str | None:
+    """The first CloudFormation function in ``value`` (short tag ``!Sub``, or long form ``Ref`` /
+    ``Fn::Sub``), or None."""
+    if isinstance(value, Intrinsic):
+        return f"!{value.function}"
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key,) = value
+            if key == "Ref" or (isinstance(key, str) and key.startswith("Fn::")):
+                return str(key)
+        return next((found for item in value.values() if (found := _intrinsic_in(item))), None)
+    if isinstance(value, list):
+        return next((found for item in value if (found := _intrinsic_in(item))), None)
+    return None
+
+
+def _resolved(path: Path, name: str, what: str, value: Any) -> Any:
+    """``value`` of field ``what``, refused when it needs a CloudFormation function resolved."""
+    function = _intrinsic_in(value)
+    if function:
+        raise ScheduleError(
+            f"{path.name}: schedule {name!r}: {what} uses {function}, which pushfn serve does not resolve; "
+            "write the value itself, or declare the schedule in a pushfn.toml (--config)"
+        )
+    return value
+
+
+def _unexpanded(path: Path, name: str, what: str, value: Any) -> Any:
+    """``value`` of an s.yaml field, refused when it holds a Serverless Devs variable (``${vars.x}``)."""
+    if isinstance(value, str) and "${" in value:
+        raise ScheduleError(
+            f"{path.name}: schedule {name!r}: {what} holds a Serverless Devs variable (${{…}}), which pushfn "
+            "serve does not resolve; write the value itself, or declare the schedule in a pushfn.toml (--config)"
+        )
+    return value
+
+
+def _flag(path: Path, name: str, what: str, value: Any, default: bool = True) -> bool:
+    """A boolean field (``Enabled``, ``enable``, ``enabled``): absent is ``default``, else true or false."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: {what} must be true or false, not {value!r:.40}")
+    return value
+
+
+def _state(path: Path, name: str, value: Any) -> bool:
+    """A Scheduler/rule ``State``: ENABLED (the default) or DISABLED → enabled."""
+    if value is None:
+        return True
+    if value not in ("ENABLED", "DISABLED"):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: State must be ENABLED or DISABLED, not {value!r:.40}")
+    return value == "ENABLED"
 
 
 def _text(value: Any) -> str | None:
     """A payload or Input as the platform passes it: text as is, anything else as JSON."""
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    """TOML and YAML dates and times (no JSON form) as ISO 8601 text; anything else is refused."""
+    from datetime import date, time
+
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    raise ScheduleError(f"a payload holds a {type(value).__name__}, which has no JSON form")
 
 
 def _parse(path: Path, name: str, expression: Any, zone: Any = None) -> Timing:
     if not isinstance(expression, str):
         raise ScheduleError(f"{path.name}: schedule {name!r} has no expression (a string)")
+    if zone is not None and not isinstance(zone, str):
+        raise ScheduleError(f"{path.name}: schedule {name!r}: the time zone must be a time zone name (text)")
     try:
-        return parse_expression(expression, zone=zone if isinstance(zone, str) else None)
+        return parse_expression(expression, zone=zone)
     except ScheduleError as exc:
         raise ScheduleError(f"{path.name}: schedule {name!r}: {exc}") from None
 
@@ -312,17 +498,18 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
             continue
         kind, props = resource.get("Type"), resource.get("Properties") or {}
         if kind == "AWS::Scheduler::Schedule" and isinstance(props, dict):
-            name = str(props.get("Name") or logical_id)
+            name = str(_resolved(path, str(logical_id), "Name", props.get("Name")) or logical_id)
             target = props.get("Target") if isinstance(props.get("Target"), dict) else {}
-            expression = props.get("ScheduleExpression")
+            expression = _resolved(path, name, "ScheduleExpression", props.get("ScheduleExpression"))
+            zone = _resolved(path, name, "ScheduleExpressionTimezone", props.get("ScheduleExpressionTimezone"))
             out.append(
                 Schedule(
                     name,
                     str(expression),
-                    _parse(path, name, expression, props.get("ScheduleExpressionTimezone")),
+                    _parse(path, name, expression, zone),
                     EVENTBRIDGE_SCHEDULER,
-                    _text(target.get("Input")),
-                    props.get("State", "ENABLED") != "DISABLED",
+                    _text(_resolved(path, name, "Input", target.get("Input"))),
+                    _state(path, name, _resolved(path, name, "State", props.get("State"))),
                     path.name,
                 )
             )
@@ -333,30 +520,23 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
             if not isinstance(event, dict) or event.get("Type") not in ("Schedule", "ScheduleV2"):
                 continue
             eprops = event.get("Properties") or {}
-            name = str(eprops.get("Name") or event_id)
+            if not isinstance(eprops, dict):
+                raise ScheduleError(f"{path.name}: event {event_id!r}: Properties is not a mapping")
+            name = str(_resolved(path, str(event_id), "Name", eprops.get("Name")) or event_id)
+            fields = {key: _resolved(path, name, key, value) for key, value in eprops.items()}
+            state = _state(path, name, fields.get("State"))
             if event["Type"] == "Schedule":
-                expression = eprops.get("Schedule")
+                expression = fields.get("Schedule")
                 timing = _parse(path, name, expression)
-                enabled = eprops.get("Enabled", True) is not False and eprops.get("State", "ENABLED") != "DISABLED"
-                out.append(
-                    Schedule(
-                        name, str(expression), timing, EVENTBRIDGE_RULE, _text(eprops.get("Input")), enabled, path.name
-                    )
-                )
+                enabled = _flag(path, name, "Enabled", fields.get("Enabled")) and state
+                kind_of_event = EVENTBRIDGE_RULE
             else:
-                expression = eprops.get("ScheduleExpression")
-                timing = _parse(path, name, expression, eprops.get("ScheduleExpressionTimezone"))
-                out.append(
-                    Schedule(
-                        name,
-                        str(expression),
-                        timing,
-                        EVENTBRIDGE_SCHEDULER,
-                        _text(eprops.get("Input")),
-                        eprops.get("State", "ENABLED") != "DISABLED",
-                        path.name,
-                    )
-                )
+                expression = fields.get("ScheduleExpression")
+                timing = _parse(path, name, expression, fields.get("ScheduleExpressionTimezone"))
+                enabled, kind_of_event = state, EVENTBRIDGE_SCHEDULER
+            out.append(
+                Schedule(name, str(expression), timing, kind_of_event, _text(fields.get("Input")), enabled, path.name)
+            )
     return out
 
 
@@ -373,7 +553,7 @@ def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
                 continue
             name = str(trigger.get("triggerName") or "timer")
             config = trigger.get("triggerConfig") if isinstance(trigger.get("triggerConfig"), dict) else {}
-            expression = config.get("cronExpression")
+            expression = _unexpanded(path, name, "cronExpression", config.get("cronExpression"))
             timing = _parse(path, name, expression)
             out.append(
                 Schedule(
@@ -381,8 +561,8 @@ def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
                     str(expression),
                     timing,
                     FC_TIMER,
-                    _text(config.get("payload")),
-                    config.get("enable", True) is not False,
+                    _unexpanded(path, name, "payload", _text(config.get("payload"))),
+                    _flag(path, name, "enable", config.get("enable")),
                     path.name,
                 )
             )
@@ -417,7 +597,7 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
                 timing,
                 FC_TIMER,
                 _text(entry.get("payload")),
-                entry.get("enabled", True) is not False,
+                _flag(path, name, "enabled", entry.get("enabled")),
                 path.name,
             )
         )
@@ -426,6 +606,9 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
 
 __all__ = [
     "DEFAULT_FILES",
+    "MAX_FILE_BYTES",
+    "MAX_YAML_VALUES",
+    "Intrinsic",
     "Schedule",
     "ScheduleError",
     "Timing",

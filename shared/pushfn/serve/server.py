@@ -19,6 +19,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,9 @@ EMULATOR_STORE = "emulator.db"
 ENDPOINT = "endpoint"
 REAL = "real"
 
+#: Times a tick that asked to be retried (RetryLaterError) is delivered again, and the first pause (doubling).
+REDELIVERIES = 3
+REDELIVERY_PAUSE_SECONDS = 0.2
 #: The demo device registered in the emulator (the same as ``pushfn demo``'s).
 DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
 DEMO_ALIAS = "demo"
@@ -139,12 +143,13 @@ class Serve:
             self.auth = load_or_create(self.data_dir)
         # Its history in the data folder, like the idempotency store: MessageIds the store replays after a
         # restart stay the emulator's, and the inbox still shows them.
-        self.emulator = Emulator(
-            self.options.host,
-            self.options.emulator_port,
-            store=self.data_dir / EMULATOR_STORE,
-            settings=EmulatorSettings.from_settings(base),
-        ).start()
+        with _listening("--emulator-port", self.options.emulator_port):
+            self.emulator = Emulator(
+                self.options.host,
+                self.options.emulator_port,
+                store=self.data_dir / EMULATOR_STORE,
+                settings=EmulatorSettings.from_settings(base),
+            ).start()
         self.emulator.register_device(DEMO_DEVICE, account="demo-user", aliases=(DEMO_ALIAS,), tags=("news",))
         try:
             self.bucket.mkdir(parents=True, exist_ok=True)
@@ -158,7 +163,8 @@ class Serve:
         app = create_app(runtime=self.runtime)  # ConfigurationError here: refuse to start, not 500 on every call
         handler = http_handler(app, max_body_bytes=app.settings.max_body_bytes)
         self.runtime.store  # noqa: B018 - a bad PUSHFN_IDEMPOTENCY_URL is refused now, not at the first push
-        self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
+        with _listening("--http-port", self.options.http_port):
+            self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
         self.queue = LocalQueue(self.run_queue_job)
         self.queue.start()
         use_local_queue(self.queue.put)
@@ -175,13 +181,11 @@ class Serve:
 
     def settings_for(self, base: Any) -> Any:
         """``base`` with what a local run needs: the push service (see the module docstring), the bucket
-        folder as ``PUSHFN_FILE_ROOT``, :data:`DEFAULT_FILE_CONTENT` as ``PUSHFN_FILE_PUSH_SPEC`` when unset,
+        folder as ``PUSHFN_FILE_ROOT``, :data:`DEFAULT_FILE_CONTENT` as ``PUSHFN_FILE_PUSH_SPEC`` when unset and
+        the push service is the emulator,
         the kept local secrets unless the environment names its own, and ``PUSHFN_HTTP_AUTH=none`` with
         ``--no-auth``."""
         changes: dict[str, Any] = {"pushfn_file_root": str(self.bucket)}
-        if not base.pushfn_file_push_spec:
-            # A dropped file needs push content: without a sidecar it gets this one, so a first try works.
-            changes["pushfn_file_push_spec"] = json.dumps(DEFAULT_FILE_CONTENT)
         if base.is_set("push_endpoint"):
             self.service = ENDPOINT
         elif _has_real_credentials(base) and base.push_app_key:
@@ -196,6 +200,10 @@ class Serve:
                 alibaba_cloud_security_token=None,
                 push_app_key=str(emulator.app_keys[0]),
             )
+            if not base.pushfn_file_push_spec:
+                # A first try works without a sidecar — on the emulator only: a list of real devices dropped
+                # before its sidecar is rejected with a report (as in the cloud), never sent a greeting.
+                changes["pushfn_file_push_spec"] = json.dumps(DEFAULT_FILE_CONTENT)
         if self.options.no_auth:
             changes["pushfn_http_auth"] = "none"
         elif self.auth is not None:
@@ -275,9 +283,25 @@ class Serve:
 
         schedule = self.schedules[name]
         event = schedule.event(when or utc_now())
-        return self.invocations.run(
-            SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+        return self._redelivering(
+            lambda: self.invocations.run(
+                SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+            )
         )
+
+    def _redelivering(self, invoke: Callable[[], Any]) -> Any:
+        """``invoke()``, delivered again after a :class:`~pushfn.triggers.RetryLaterError` as the platforms
+        do (FC's async invocation and EventBridge Scheduler retry a failed tick), at most
+        :data:`REDELIVERIES` times with a growing pause; the last error is raised. A stop ends the pauses."""
+        from pushfn.triggers import RetryLaterError
+
+        for attempt in range(REDELIVERIES + 1):
+            try:
+                return invoke()
+            except RetryLaterError:
+                if attempt == REDELIVERIES or self.stopping.wait(REDELIVERY_PAUSE_SECONDS * 2**attempt):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
         """The timer's callback: :meth:`fire` at the scheduled time."""
@@ -286,7 +310,7 @@ class Serve:
     def run_file(self, path: Path) -> Any:
         """Run the file function for a file in the bucket folder, as an OSS ``ObjectCreated:PutObject``
         event (ETag: the content's MD5, as OSS gives for a simple upload, so the same content dropped
-        again is the same version and sends nothing twice)."""
+        again is the same version and sends nothing twice). None, and nothing run, once the server stops."""
         from pushfn.jobs.files import handle_object_event
         from pushfn.triggers.events.objects import StoredObject, oss_event
 
@@ -294,6 +318,13 @@ class Serve:
         digest = hashlib.md5(usedforsecurity=False)
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
+                if self.stopping.is_set():  # a stop never waits for a multi-GB hash, nor starts the file
+                    logger.warning(
+                        "%s not started: pushfn serve is stopping; drop it again to send it",
+                        key,
+                        extra={"fields": {"event": "serve.file_not_started", "key": key}},
+                    )
+                    return None
                 digest.update(block)
         size = path.stat().st_size
         event = oss_event([StoredObject(key, etag=digest.hexdigest().upper(), size=size)], bucket="local")
@@ -455,6 +486,18 @@ _REAL_CREDENTIAL_SETTINGS = (
 )
 
 
+@contextlib.contextmanager
+def _listening(flag: str, port: int) -> Any:
+    """A socket that cannot be bound becomes a :class:`ConfigurationError` naming its flag and port."""
+    import errno
+
+    try:
+        yield
+    except OSError as exc:
+        reason = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or type(exc).__name__)
+        raise ConfigurationError(f"{flag} {port}: cannot listen ({reason}); pick another port with {flag}") from None
+
+
 def _has_real_credentials(settings: Any) -> bool:
     return any(getattr(settings, name, None) for name in _REAL_CREDENTIAL_SETTINGS)
 
@@ -471,9 +514,11 @@ def _describe_summary(result: Any) -> InvocationOutcome:
 def _job_key(event: Any) -> str:
     if isinstance(event, bytes):
         try:
-            return str(json.loads(event).get("key", "job"))[:60]
+            key = str(json.loads(event).get("key", "job"))
         except (ValueError, AttributeError):
             return "job"
+        # Shortened in the middle: a chunk key's end (#chunk-0007) is what tells one job from the next.
+        return key if len(key) <= 60 else f"{key[:25]}…{key[-34:]}"
     records = event.get("Records") if isinstance(event, dict) else None
     return str(records[0].get("messageId", "message")) if records else "message"
 

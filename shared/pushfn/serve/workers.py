@@ -26,6 +26,10 @@ logger = get_logger("pushfn.serve")
 _MAX_WAIT_SECONDS = 30.0
 #: Files the folder watcher never runs: what the file function writes or reads beside an object, and
 #: editors' and downloaders' temporary files.
+_PARTS_FOLDER_SUFFIX = ".report.json.parts"
+#: What the deployed OSS / S3 triggers pass to the file function (their suffix filters).
+_OBJECT_SUFFIXES = (".txt", ".csv", ".jsonl", ".gz")
+_SIDECAR_SUFFIXES = (".push.json", ".meta.json")
 _IGNORED_SUFFIXES = (".report.json", ".push.json", ".meta.json", ".tmp", ".part", ".crdownload", ".swp", "~")
 
 
@@ -91,7 +95,9 @@ class FolderWatcher(threading.Thread):
 
     Watches with ``watchfiles`` (inotify/FSEvents/ReadDirectoryChangesW through Rust's ``notify``), which
     also groups the events of one write. A file still growing is waited for (its size unchanged for
-    0.2 s). Reports, sidecars, hidden and temporary files are ignored.
+    0.2 s). Only names ending ``.txt``, ``.csv``, ``.jsonl`` or ``.gz`` run, as the deployed triggers'
+    suffix filters pass; reports (and a fanned-out report's parts folder), hidden and temporary files are
+    ignored; a sidecar (``.push.json``, ``.meta.json``) runs its file, when that file is there.
     """
 
     def __init__(self, folder: Path, on_file: Callable[[Path], Any], stop: threading.Event) -> None:
@@ -105,14 +111,22 @@ class FolderWatcher(threading.Thread):
     def wanted(path: Path) -> bool:
         """Whether a file at ``path`` is an object to run (see the class docstring)."""
         name = path.name
-        return not name.startswith(".") and not name.lower().endswith(_IGNORED_SUFFIXES)
+        if any(parent.name.lower().endswith(_PARTS_FOLDER_SUFFIX) for parent in path.parents):
+            return False  # the parts of a fanned-out report, written by the queue function
+        lowered = name.lower()
+        return (
+            not name.startswith(".")
+            and not lowered.endswith(_IGNORED_SUFFIXES)
+            # The deployed triggers' suffix filters (template.yaml, s.yaml): any other file never runs.
+            and lowered.endswith(_OBJECT_SUFFIXES)
+        )
 
     def run(self) -> None:
         """Watch until the stop event is set (``watchfiles`` checks it every 50 ms)."""
         from watchfiles import Change, watch
 
         def keep(change: Change, path: str) -> bool:
-            return change != Change.deleted and self.wanted(Path(path))
+            return change != Change.deleted and (self.wanted(Path(path)) or _object_of(Path(path)) is not None)
 
         try:
             for changes in watch(
@@ -128,7 +142,10 @@ class FolderWatcher(threading.Thread):
                 yield_on_timeout=True,
             ):
                 self.ready.set()
-                for path in sorted({Path(p) for _, p in changes}):
+                # A sidecar dropped after its file runs the file again (with the content it brings); the
+                # idempotency store makes that a no-op for a file already sent.
+                paths = {_object_of(Path(p)) or Path(p) for _, p in changes}
+                for path in sorted(paths):
                     if self._stopping.is_set():
                         return
                     if path.is_file() and _settled(path, self._stopping):
@@ -140,6 +157,15 @@ class FolderWatcher(threading.Thread):
                 type(exc).__name__,
                 extra={"fields": {"event": "serve.watch_failed", "error": str(exc)[:300]}},
             )
+
+
+def _object_of(path: Path) -> Path | None:
+    """The object a sidecar (``<key>.push.json``, ``<key>.meta.json``) belongs to, or None."""
+    for suffix in _SIDECAR_SUFFIXES:
+        if path.name.lower().endswith(suffix) and len(path.name) > len(suffix):
+            target = path.with_name(path.name[: -len(suffix)])
+            return target if FolderWatcher.wanted(target) else None
+    return None
 
 
 def _settled(path: Path, stop: threading.Event) -> bool:

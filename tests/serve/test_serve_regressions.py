@@ -1,0 +1,249 @@
+"""Regressions found by using ``pushfn serve`` as a hostile newcomer (review 2): the bucket folder."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.serve.test_serve_parts import wait_for
+
+from pushfn.jobs import fanout
+from pushfn.serve.server import EMULATOR, ENDPOINT, REAL, Serve, ServeOptions
+from pushfn.settings import Settings
+
+DEVICE = "0123456789abcdef0123456789abcdef"
+CONTENT = {"DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "Mine", "Body": "Written by me"}
+
+
+@pytest.fixture
+def serve_in(tmp_path: Path) -> Iterator[Any]:
+    started: list[Serve] = []
+
+    def start(**settings: Any) -> Serve:
+        base = Settings(pushfn_data_dir=str(tmp_path / "data"), **settings)
+        options = ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket")
+        serve = Serve(options, base, io.StringIO()).start()
+        started.append(serve)
+        return serve
+
+    yield start
+    for serve in started:
+        serve.stop()
+    fanout.use_local_queue(None)
+
+
+def test_only_the_emulator_gets_the_greeting_as_default_file_content(serve_in: Any) -> None:
+    # A list of real devices dropped before its sidecar must not get "Hello from pushfn serve": away from
+    # the emulator a file without content is rejected with a report, as in the cloud.
+    local = serve_in()
+    assert local.service == EMULATOR and local.settings.pushfn_file_push_spec
+    local.stop()
+    real = serve_in(alibaba_cloud_access_key_id="LTAI-real", alibaba_cloud_access_key_secret="s" * 30,
+                    push_app_key="333")  # fmt: skip
+    assert real.service == REAL and not real.settings.pushfn_file_push_spec
+    real.stop()
+    endpoint = serve_in(push_endpoint="http://127.0.0.1:9", alibaba_cloud_access_key_id="mine")
+    assert endpoint.service == ENDPOINT and not endpoint.settings.pushfn_file_push_spec
+
+
+def test_a_sidecar_dropped_after_its_file_runs_the_file_again(serve_in: Any, emulator: Any) -> None:
+    keys = emulator.settings
+    serve = serve_in(
+        push_endpoint=emulator.url,
+        alibaba_cloud_access_key_id=keys.access_key_id,
+        alibaba_cloud_access_key_secret=keys.access_key_secret,
+        push_app_key=str(keys.app_keys[0]),
+    )
+    target = serve.bucket / "late.csv"
+    report = serve.bucket / "late.csv.report.json"
+    target.write_text(f"device_id\n{DEVICE}\n")
+    first = wait_for(lambda: report.is_file() and json.loads(report.read_text()), "the first report")
+    assert first["status"] == "rejected" and not emulator.pushes()
+    (serve.bucket / "late.csv.push.json").write_text(json.dumps(CONTENT))
+    pushes = wait_for(lambda: emulator.pushes(), "the push once the sidecar arrived")
+    assert [p["params"]["Title"] for p in pushes] == ["Mine"]
+    assert wait_for(lambda: json.loads(report.read_text())["status"] == "complete", "the new report")
+
+
+# --- the HTTP port: DNS rebinding and methods -------------------------------------------------------------
+
+PUSH = {"Target": "ALIAS", "TargetValue": "demo", "DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "T",
+        "Body": "B"}  # fmt: skip
+
+
+def _post(url: str, body: Any, **headers: str) -> Any:
+    import requests
+
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.post(url, json=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("path", ["/push", "/_serve/fire/nope", "/_serve/queue"])
+def test_a_page_rebound_to_loopback_cannot_reach_the_http_port(serve_in: Any, path: str) -> None:
+    # DNS rebinding: a web page at attacker.example whose name now resolves to 127.0.0.1 makes same-origin
+    # requests (Host: attacker.example:PORT). With --no-auth they would push; every route refuses them.
+    serve = serve_in(pushfn_http_auth="none")
+    port = serve.http.port
+    host = f"attacker.example:{port}"
+    answer = _post(f"{serve.http.url}{path}", PUSH, Host=host, Origin=f"http://{host}")
+    assert answer.status_code == 421, answer.text
+    assert "Host" in answer.json().get("error", answer.text)
+    assert not serve.emulator.pushes()
+
+
+def test_the_http_port_still_answers_its_own_names(serve_in: Any) -> None:
+    serve = serve_in(pushfn_http_auth="none")
+    for host in (f"127.0.0.1:{serve.http.port}", f"localhost:{serve.http.port}"):
+        assert _post(f"{serve.http.url}/push", PUSH, Host=host).status_code == 202
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_a_control_route_names_the_method_it_takes(serve_in: Any, method: str) -> None:
+    import requests
+
+    serve = serve_in()
+    answer = requests.request(method, f"{serve.http.url}/_serve/", timeout=30)
+    assert answer.status_code == 405 and "GET" in answer.json()["error"]
+
+
+# --- a big file's fan-out -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["big.txt.report.json.parts/000050.json", "sub/big.csv.report.json.parts/000001.json", "x.report.json.parts/a"],
+)
+def test_the_parts_of_a_fanned_out_report_never_start_a_run(name: str) -> None:
+    from pushfn.serve.workers import FolderWatcher
+
+    # Each part written by a fan-out job used to run the file function once (a line per part, and the
+    # watcher busy while the queue sends).
+    assert FolderWatcher.wanted(Path("bucket") / name) is False
+
+
+def test_a_fanout_jobs_key_keeps_its_chunk_number() -> None:
+    from pushfn.serve.server import _job_key
+    from pushfn.targets.chunks import chunk_key
+
+    keys = [
+        _job_key(json.dumps({"key": chunk_key("local", "folder/big.txt", "D0" * 16, n)}).encode())
+        for n in (10, 11, 131)
+    ]
+    assert [key.rsplit("#", 1)[1] for key in keys] == ["chunk-0010", "chunk-0011", "chunk-0131"]
+    assert all(len(key) <= 60 for key in keys)
+
+
+# --- what the bucket folder runs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "wanted"),
+    [
+        ("list.CSV", True),
+        ("list.jsonl", True),
+        ("list.txt.gz", True),
+        ("README.md", False),
+        ("notes", False),
+        ("data/idempotency.db", False),
+        ("data/idempotency.db-journal", False),
+        ("photo.png", False),
+    ],
+)
+def test_only_the_suffixes_the_deployed_triggers_take_start_a_run(name: str, wanted: bool) -> None:
+    from pushfn.serve.workers import FolderWatcher
+
+    # template.yaml and s.yaml filter uploads to .txt/.csv/.jsonl/.gz: `--bucket-dir .` (or a data folder
+    # inside the bucket) used to run the file function on every saved file and litter rejected reports.
+    assert FolderWatcher.wanted(Path("bucket") / name) is wanted
+
+
+def test_a_file_of_another_kind_gets_no_report(serve_in: Any) -> None:
+    serve = serve_in()
+    (serve.bucket / "notes.md").write_text("# not a list of targets\n")
+    (serve.bucket / "list.csv").write_text(f"device_id\n{DEVICE}\n")
+    wait_for(lambda: (serve.bucket / "list.csv.report.json").is_file(), "the list's report")
+    assert not (serve.bucket / "notes.md.report.json").exists()
+    assert [line.key for line in serve.invocations.lines] == ["list.csv"]
+
+
+# --- start-up -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["http_port", "emulator_port"])
+def test_a_port_in_use_is_named(tmp_path: Path, which: str) -> None:
+    import socket
+
+    from pushfn.errors import ConfigurationError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = ServeOptions(bucket_dir=tmp_path / "bucket", **{"http_port": 0, "emulator_port": 0, which: port})
+        serve = Serve(options, Settings(pushfn_data_dir=str(tmp_path / "data")), io.StringIO())
+        with pytest.raises(ConfigurationError) as caught:
+            serve.start()
+    flag = "--" + which.replace("_", "-")
+    assert f"{flag} {port}" in str(caught.value) and "in use" in str(caught.value)
+    fanout.use_local_queue(None)
+
+
+def test_a_file_not_yet_started_when_stopping_is_left_for_the_next_start(serve_in: Any) -> None:
+    # Ctrl-C while a multi-GB file was being hashed for its ETag waited for the whole hash (35 s for
+    # 8 GB) and then ran the file: the hash now stops with the server, and the file is not started.
+    serve = serve_in()
+    big = serve.bucket / "big.csv"
+    with big.open("wb") as out:
+        out.write(b"device_id\n")
+        out.truncate(256 * 1024 * 1024)  # sparse
+    serve.stopping.set()
+    assert serve.run_file(big) is None
+    assert not serve.invocations.lines
+
+
+# --- concurrent firing ----------------------------------------------------------------------------------------
+
+
+def test_concurrent_firings_of_one_tick_push_once_and_all_answer(tmp_path: Path) -> None:
+    # Two --fire (or a --fire and the timer) for the same scheduled time: the one finding the tick in
+    # progress raised RetryLaterError ("will be retried") — but nothing retried it locally: a 500. The
+    # platforms deliver such a tick again, and so does serve: the redelivery replays the first's answer.
+    import threading
+    from datetime import datetime, timezone
+
+    from pushfn.serve.schedules import read_schedule_files
+
+    config = tmp_path / "pushfn.toml"
+    config.write_text(f"[schedules.m]\nexpression = 'rate(1 hour)'\npayload = '{json.dumps(PUSH)}'\n")
+    options = ServeOptions(
+        http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket", schedules=read_schedule_files([config])
+    )
+    serve = Serve(options, Settings(pushfn_data_dir=str(tmp_path / "data")), io.StringIO()).start()
+    try:
+        when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        answers: list[Any] = []
+        errors: list[BaseException] = []
+
+        def fire() -> None:
+            try:
+                answers.append(serve.fire("m", when))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=fire) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors, errors
+        states = sorted(item["state"] for answer in answers for item in answer["items"])
+        assert states == ["pushed"] + ["replayed"] * 7
+        assert len(serve.emulator.pushes()) == 1
+    finally:
+        serve.stop()
+        fanout.use_local_queue(None)
