@@ -7,7 +7,7 @@ deploying shell (``${env(...)}``), and Serverless Devs has no template rule like
 
 It reads only those two variables and judges them by the function's own rules
 (:meth:`pushfn.http.settings.HttpSettings.from_settings`): at least one must be set; each webhook
-secret at least :data:`~pushfn.http.settings.MIN_SECRET_BYTES` bytes (``whsec_`` + valid base64);
+secret at least :data:`~pushfn.http.settings.MIN_SECRET_BYTES` bytes (a ``whsec_`` one valid base64);
 each API key entry ``tenant:<sha256 hex>`` (the keys themselves are never deployed, so their length
 is checked where they are hashed, by ``hash_api_key``). ``PUSHFN_HTTP_AUTH`` is not consulted:
 ``s.yaml`` does not deploy it, so the function always requires a signature or a key.
