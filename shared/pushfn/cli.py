@@ -94,7 +94,8 @@ def supported_actions_help() -> str:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The ``pushfn`` parser: every command, or with ``command`` (the command line's first word) the
     built-in ones and only that one of those other modules add (:data:`_ADDED_ELSEWHERE`: ``serve``,
-    ``store``, ``invoke``/``event``, ``package``), so a command's cold start imports only its own code."""
+    ``store``, ``invoke``/``event``, ``package``, ``deploy-check``), so a command's cold start imports
+    only its own code."""
     parser = CliParser(
         prog="pushfn",
         description="Send mobile pushes through Alibaba Cloud Push, run its local emulator, inspect the "
@@ -175,6 +176,12 @@ def _add_package(sub: Any) -> None:
     add_package_command(sub)
 
 
+def _add_deploy_check(sub: Any) -> None:
+    from pushfn.deploy_check import add_deploy_check_command
+
+    add_deploy_check_command(sub)
+
+
 #: Commands this module defines (their modules are loaded with it).
 _BUILT_IN = ("push", "call", "emulator", "demo")
 #: Commands other modules define: each module is imported only when the command line names its command,
@@ -186,6 +193,7 @@ _ADDED_ELSEWHERE: dict[str, Callable[[Any], None]] = {
     "invoke": _add_invoke_and_event,
     "event": _add_invoke_and_event,
     "package": _add_package,
+    "deploy-check": _add_deploy_check,
 }
 
 

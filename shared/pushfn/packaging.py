@@ -7,7 +7,8 @@ installed for the target: manylinux2014 wheels of the target CPython and archite
 no dev dependencies, no ``__pycache__`` of the build machine. When an interpreter of the target
 version is on this machine, every module is compiled to ``.pyc`` (``unchecked-hash``: a deployed
 package never changes, and Lambda's ``/var/task`` is read-only, so a cold start would otherwise
-compile every import); otherwise the zip carries sources only, and the command says so.
+compile every import); otherwise the zip carries sources only, and the command says how to install
+one (:func:`no_interpreter_advice`: PyPI publishes no CPython builds, so nothing is fetched here).
 
 The functions are :data:`pushfn.functions.FUNCTION_NAMES`; which distribution each needs comes from
 one table, :data:`NEEDS`; version ranges come from
@@ -169,6 +170,20 @@ def find_interpreter(python: str) -> str | None:
         if result.returncode == 0 and result.stdout.strip() == python:
             return candidate
     return None
+
+
+def no_interpreter_advice(python: str) -> str:
+    """What ``pushfn package`` says when :func:`find_interpreter` finds no CPython ``python`` (``"3.12"``).
+
+    No CPython can be fetched from PyPI (python-build-standalone, which ``uv python install`` and
+    ``pbs-installer`` use, is published on GitHub only), so the message says how to install one.
+    """
+    return (
+        f"no python{python} on this machine, so the zips carry sources only and every cold start compiles "
+        f"the modules it imports (the deployed folder is read-only). To ship .pyc, install CPython {python} "
+        f"so that python{python} is on PATH (the OS package python{python}, 'pyenv install {python}' or "
+        f"'uv python install {python}') and re-run"
+    )
 
 
 class Build:
@@ -454,7 +469,7 @@ def _run_package(args: argparse.Namespace) -> int:
             out=args.out or Path("dist") / args.platform,
         )
         if build.interpreter is None:
-            _err(f"package: no python{args.python} on this machine: the zips carry no .pyc (cold starts compile)")
+            _err(f"package: {no_interpreter_advice(args.python)}")
         zips = build.build(args.function or FUNCTION_NAMES)
     except PackagingError as exc:
         _err(f"package: {exc}")
@@ -478,6 +493,7 @@ __all__ = [
     "dependencies",
     "find_root",
     "largest_parts",
+    "no_interpreter_advice",
     "package_source",
     "requirement_specs",
     "write_zip",

@@ -22,7 +22,7 @@ from pushfn.errors import ConfigurationError
 # checkers treat this constant like `typing.TYPE_CHECKING`.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Collection, Mapping
     from typing import Any
 
 
@@ -601,14 +601,21 @@ class Settings:
         object.__setattr__(self, "_given", frozenset(values))
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, only: Collection[str] | None = None) -> Settings:
         """Read every variable from ``env`` (default: ``os.environ``, the only place pushfn reads it).
 
-        Raises :class:`SettingsError` for the first value its rule refuses.
+        ``only``: read just these variable names (others keep their defaults), for a check that must
+        not fail on a setting it does not judge. Raises :class:`SettingsError` for the first value its
+        rule refuses, :class:`KeyError` for a name in ``only`` that is no variable.
         """
         source = os.environ if env is None else env
+        unknown = sorted(set(only or ()) - _BY_NAME.keys())
+        if unknown:  # a typo'd name is a bug, never a silently unread setting
+            raise KeyError(f"no such variable: {', '.join(unknown)}")
         values = {}
         for variable in VARIABLES:
+            if only is not None and variable.name not in only:
+                continue
             raw = source.get(variable.name)
             if raw is not None and raw.strip():
                 values[variable.attribute] = variable.parse_text(raw)

@@ -25,7 +25,16 @@ from tests.deploy.conftest import CROSS_PYTHON, LOCAL_PYTHON, ROOT
 
 from pushfn import cli
 from pushfn.functions import FUNCTION_NAMES
-from pushfn.packaging import NEEDS, Build, PackagingError, dependencies, find_root, write_zip
+from pushfn.packaging import (
+    NEEDS,
+    Build,
+    PackagingError,
+    dependencies,
+    find_interpreter,
+    find_root,
+    no_interpreter_advice,
+    write_zip,
+)
 from pushfn.triggers.events.http import apigw_v2_event, fc3_event
 from pushfn.triggers.events.objects import oss_event
 from pushfn.triggers.events.queue import mns_queue_batch, mns_queue_cloudevent
@@ -244,3 +253,17 @@ def test_each_handler_runs_from_its_unzipped_folder_alone(
         assert answer["status"] == "ok", answer
     [push] = emulator.pushes()
     assert push["params"]["Title"] == "Packaged" and DEVICE in push["devices"]
+
+
+def test_without_a_target_python_the_build_says_how_to_get_one(tmp_path, monkeypatch):
+    # No python3.x on PATH and no pyenv builds under HOME: no interpreter, so no .pyc, and the advice.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    target = CROSS_PYTHON
+    assert find_interpreter(target) is None
+    build = Build(platform="aws", python=target, out=tmp_path / "dist", root=ROOT, cache_dir=tmp_path)
+    assert build.interpreter is None
+    advice = no_interpreter_advice(target)
+    assert f"install CPython {target} so that python{target} is on PATH" in advice
+    assert f"pyenv install {target}" in advice and advice.endswith("and re-run")
+    assert "sources only" in advice
