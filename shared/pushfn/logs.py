@@ -1,7 +1,8 @@
-"""Logging helpers: masking of secrets and device ids, a record scrubber, and one JSON-lines formatter.
+"""Logging helpers: a record scrubber, the JSON-lines and text formatters, request ids, one configuration.
 
 Masking itself (:func:`mask`, :func:`scrub`…) lives in :mod:`pushfn.masking`, re-exported here; this
-module applies it to log records.
+module applies it to log records. The cold push path logs through :class:`pushfn.lazy_logger.LazyLogger`,
+which loads this module (and ``logging``) only when a record can be emitted.
 
 Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
 whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
