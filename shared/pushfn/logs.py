@@ -1,21 +1,8 @@
-"""Logging helpers: masking of secrets and device ids, a record scrubber, and one JSON-lines formatter.
+"""Logging helpers: a record scrubber, the JSON-lines and text formatters, request ids, one configuration.
 
-Masking lives in one place so every module hides values the same way, and a test can check that
-no log line carries a secret or a full device id. Call sites mask what they know is sensitive
-(:func:`mask`, :func:`mask_list`); :func:`scrub` is the last line of defence over a whole record —
-message, ``extra["fields"]`` (values, nested structures *and* dict keys: a spec that uses a device id
-as a JSON key puts it into ``problems[].field``), other extra attributes, exception text — so a value
-no call site thought of is still masked:
-
-- anything shaped like a device id: a run of exactly 32 ASCII letters/digits (CloudPush device ids
-  are 32 hex digits), wherever it appears (after a percent-encoded ``%2C`` too);
-- the value of any field whose name says secret (``*secret*``, ``*password*``, ``authorization``,
-  ``*signature*``, ``*credential*``, ``api_key``, ``*cookie*``, ``security_token``, ``session_token``,
-  ``access_token``, ``token``);
-- in text: ``name=value``, ``name: value`` and ``"name": "value"`` for those names and for any
-  ``…token`` but CloudPush's ``IdempotentToken``, or ``api key`` (``token=…``, ``X-Api-Key: …``,
-  ``"password": "…"``; an Authorization scheme before the value is kept, the credentials masked),
-  ``Bearer …``, ``whsec_…`` secrets, ``pfk_…`` local API keys and a URL's password.
+Masking itself (:func:`mask`, :func:`scrub`…) lives in :mod:`pushfn.masking`, re-exported here; this
+module applies it to log records. The cold push path logs through :class:`pushfn.lazy_logger.LazyLogger`,
+which loads this module (and ``logging``) only when a record can be emitted.
 
 Every logger made by :func:`get_logger` carries :class:`MaskingFilter`, so records are scrubbed
 whatever formatter the platform uses (Lambda's and Function Compute's own); :class:`JsonFormatter`
@@ -39,133 +26,26 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
+
+from pushfn.lazy_logger import CLOUDPUSH_REQUEST_ID as CLOUDPUSH_REQUEST_ID
+from pushfn.lazy_logger import PLATFORM_REQUEST_ID
+from pushfn.masking import is_secret_name as is_secret_name
+from pushfn.masking import mask as mask
+from pushfn.masking import mask_all
+from pushfn.masking import mask_list as mask_list
+from pushfn.masking import scrub as scrub
+from pushfn.masking import scrub_text as scrub_text
 
 TYPE_CHECKING = False  # `typing` stays off the cold-start path; type checkers read this as typing's
 if TYPE_CHECKING:
     from typing import Any
 
-#: The platform's request id of the invocation, on every record and JSON line (see the module docstring).
-PLATFORM_REQUEST_ID = "platform_request_id"
-#: The ``RequestId`` of a CloudPush answer, as a log field.
-CLOUDPUSH_REQUEST_ID = "cloudpush_request_id"
-
-#: Characters of a sensitive value left visible (enough to correlate, not to reuse).
-_VISIBLE = 4
-#: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
-_MAX_DEPTH = 32
-
-# Also after a percent-encoded separator (``%2C`` in a logged URL or query string).
-_DEVICE_ID = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9]{32}(?![A-Za-z0-9])")
-_SECRET_WORDS = (
-    r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
-    r"|api[_-]?key"
-)
-_SECRET_TOKENS = r"security[_-]?token|session[_-]?token|access[_-]?token"
-_SECRET_NAME = re.compile(rf"(?i)({_SECRET_WORDS}|{_SECRET_TOKENS}|^token$|^bearer$)")
-#: An Authorization scheme before the credentials (``Basic``, ``ACS3-HMAC-SHA256``…): skipped, not masked.
-_SCHEME = r"(?:(?:bearer|basic|digest|token|acs[\w-]*|hmac[\w-]*)\s+)?"
-_SECRET_IN_TEXT = re.compile(
-    # In text any ``…token`` (``refresh_token``, ``X-Auth-Token``) / ``api key`` is a secret's name, but
-    # CloudPush's ``IdempotentToken`` (a de-duplication UUID, needed to trace a retry) stays readable.
-    # No identifier prefix in the pattern (``AccessKeySecret`` matches at ``Secret``): a free prefix
-    # would make the scan quadratic on long runs like "a-a-a-…". An Authorization scheme before the
-    # value is kept, its credentials masked.
-    rf"(?i)({_SECRET_WORDS}|api[ ]key|(?<!idempotent)token)([\"']?\s*[=:]\s*[\"']?{_SCHEME})(?!\s)([^\s\"',&;]+)"
-)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)(?![^\s\"',;]*…)([^\s\"',;]+)")
-#: Webhook secrets (standard or URL-safe base64) and ``pushfn serve``'s local API keys.
-_WHSEC = re.compile(r"\b(?:whsec|pfk)_[A-Za-z0-9+/=_-]{4,}")
-#: The password of a URL's user information (``redis://user:password@host``).
-_URL_PASSWORD = re.compile(r"(//[^/\s:@]{1,256}:)([^@\s/]{1,1024})(@)")
 
 #: Attributes every LogRecord has: anything else on a record came from ``extra`` and is scrubbed.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
-
-
-#: What :func:`mask` writes: masking it again keeps it (a record passes a logger's filter, a handler's
-#: filter and the formatter, and the length shown must stay the original's).
-_MASKED = re.compile(r"[^…]{0,4}…\(\d+\)")
-
-
-def mask(value: object) -> str:
-    """``"e2ba19de97604f55b165576736477b74"`` → ``"e2ba…(32)"``; short values are hidden entirely.
-    An already masked value is returned as it is."""
-    text = "" if value is None else str(value)
-    if not text:
-        return ""
-    if _MASKED.fullmatch(text):
-        return text
-    if len(text) <= _VISIBLE * 2:
-        return f"…({len(text)})"
-    return f"{text[:_VISIBLE]}…({len(text)})"
-
-
-def mask_list(values: str, sep: str = ",") -> str:
-    """Mask each item of a comma-separated target list, keeping at most three for brevity."""
-    items = [v for v in values.split(sep) if v]
-    shown = ",".join(mask(v) for v in items[:3])
-    return shown + (f",+{len(items) - 3} more" if len(items) > 3 else "")
-
-
-def scrub_text(text: str) -> str:
-    """``text`` with device ids, ``name=secret`` pairs, bearer keys and ``whsec_`` secrets masked."""
-    text = _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{mask(m.group(3))}", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{mask(m.group(2))}", text)
-    text = _WHSEC.sub(lambda m: mask(m.group(0)), text)
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{mask(m.group(2))}{m.group(3)}", text)
-    return _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
-
-
-def is_secret_name(name: object) -> bool:
-    """True for field names whose values are secrets (see the module docstring)."""
-    return isinstance(name, str) and _SECRET_NAME.search(name) is not None
-
-
-def scrub(value: Any, *, _depth: int = 0) -> Any:
-    """A copy of ``value`` safe to log: strings scrubbed, dict keys too, secret-named fields masked.
-
-    Containers become dicts/lists (JSON shapes); numbers, booleans and ``None`` pass through; any other
-    object is replaced by its scrubbed ``str()``. Structures deeper than 32 levels are cut.
-    """
-    if isinstance(value, str):
-        return scrub_text(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if _depth >= _MAX_DEPTH:
-        return "…(nested)"
-    if isinstance(value, Mapping):
-        out: dict[Any, Any] = {}
-        for key, item in value.items():
-            name = scrub_text(key) if isinstance(key, str) else scrub(key, _depth=_depth + 1)
-            if not isinstance(name, (str, int, float, bool)) and name is not None:
-                name = str(name)
-            while name in out:  # two masked ids may collide: keep both entries
-                name = f"{name}'"
-            if is_secret_name(key) and item is not None:
-                out[name] = _mask_all(item, _depth + 1)
-            else:
-                out[name] = scrub(item, _depth=_depth + 1)
-        return out
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [scrub(item, _depth=_depth + 1) for item in value]
-    try:
-        text = str(value)
-    except Exception:  # a broken __str__ must not break logging
-        return f"<{type(value).__name__}>"
-    return scrub_text(text)
-
-
-def _mask_all(value: Any, depth: int) -> Any:
-    """Every leaf of a secret-named field, masked."""
-    if isinstance(value, Mapping) and depth < _MAX_DEPTH:
-        return {scrub_text(str(k)): _mask_all(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)) and depth < _MAX_DEPTH:
-        return [_mask_all(v, depth + 1) for v in value]
-    return mask(value)
 
 
 class MaskingFilter(logging.Filter):
@@ -185,7 +65,7 @@ class MaskingFilter(logging.Filter):
             record.msg, record.args = clean, None
         for name, value in list(record.__dict__.items()):
             if name not in _STANDARD_ATTRIBUTES:
-                setattr(record, name, _mask_all(value, 0) if is_secret_name(name) else scrub(value))
+                setattr(record, name, mask_all(value) if is_secret_name(name) else scrub(value))
         if record.exc_info and record.exc_info[0] is not None:
             if not record.exc_text:
                 record.exc_text = logging.Formatter().formatException(record.exc_info)

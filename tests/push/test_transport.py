@@ -34,7 +34,7 @@ from pushfn.push import (
     Timeout,
     signing,
 )
-from pushfn.push.transport import RequestsTransport, StdlibTransport
+from pushfn.push.transport import RequestsTransport, StdlibTransport, transport_from_settings
 from pushfn.settings import Settings, SettingsError
 
 from .net_support import MiniProxy, TcpRelay
@@ -272,6 +272,22 @@ def test_https_without_the_ca_is_a_connect_error_and_nothing_is_pushed(tls_emula
     assert "SSLCertVerificationError: unable to get local issuer certificate" in str(info.value)
     assert not info.value.maybe_sent
     assert tls_emulator.pushes() == []
+
+
+def test_a_ca_bundle_replaces_the_system_cas_and_without_one_the_system_store_is_trusted(tls_files) -> None:
+    """With ``SSL_CERT_FILE`` the one TLS context trusts exactly the bundle's CAs — the system store is
+    not loaded as well (as ``requests`` with ``verify=``; loading its ~140 CAs would cost memory and
+    time on every cold start); without it, the system's default CAs, as ``ssl`` loads them."""
+    bundle = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    bundle.load_verify_locations(tls_files[0])
+    with_bundle = transport_from_settings(Settings.from_env({"SSL_CERT_FILE": tls_files[0]}))._context()
+    assert with_bundle.get_ca_certs() == bundle.get_ca_certs() and len(bundle.get_ca_certs()) == 1
+    assert with_bundle.cert_store_stats() == {"x509": 1, "crl": 0, "x509_ca": 1}
+    assert with_bundle.verify_mode == ssl.CERT_REQUIRED and with_bundle.check_hostname
+    system = transport_from_settings(Settings.from_env({}))._context()
+    assert system.cert_store_stats() == ssl.create_default_context().cert_store_stats()
+    assert bundle.get_ca_certs()[0] not in system.get_ca_certs()
+    assert system.verify_mode == ssl.CERT_REQUIRED and system.check_hostname
 
 
 def test_a_missing_ca_bundle_is_a_configuration_error_naming_the_setting(tls_emulator, tmp_path) -> None:

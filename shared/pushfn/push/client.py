@@ -28,11 +28,11 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from logging import INFO
 from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
-from pushfn.logs import CLOUDPUSH_REQUEST_ID, get_logger, mask_list, scrub_text
+from pushfn.lazy_logger import CLOUDPUSH_REQUEST_ID, INFO, LazyLogger
+from pushfn.masking import mask_list, scrub_text
 from pushfn.push import signing
 from pushfn.push._config import Retry, Timeout
 from pushfn.push.credentials import (
@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 else:
     Protocol = object
 
-logger = get_logger("pushfn.push")
+# `logging` loads only when a record can be emitted (pushfn.lazy_logger): not on a quiet push.
+logger = LazyLogger("pushfn.push")
 
 
 API_VERSION = "2016-08-01"
@@ -215,7 +216,7 @@ def _random_uuid() -> str:
 
 def service_message(text: str) -> str:
     """A service error ``Message`` made safe to keep: without the string-to-sign the gateway echoes
-    (it lists every target), and with device ids and secrets masked (:func:`pushfn.logs.scrub_text`)."""
+    (it lists every target), and with device ids and secrets masked (:func:`pushfn.masking.scrub_text`)."""
     head, sep, _ = text.partition(_SERVER_STRING_TO_SIGN)
     return scrub_text(head.rstrip() if sep else text)
 

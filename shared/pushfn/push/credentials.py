@@ -34,7 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pushfn.api_time import format_api_time, parse_api_time
-from pushfn.logs import get_logger, mask
+from pushfn.lazy_logger import LazyLogger
+from pushfn.masking import mask
 from pushfn.push.errors import CredentialsError
 from pushfn.settings import Settings
 
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 else:
     Protocol = object
 
-logger = get_logger(__name__)
+logger = LazyLogger(__name__)
 
 #: Refresh role credentials this long before they expire (the official SDK uses 15 minutes).
 REFRESH_MARGIN_SECONDS = 15 * 60

@@ -29,10 +29,10 @@ retries it only when that is safe (an ``IdempotentToken``, or a naturally idempo
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Mapping
 
+from pushfn.lazy_logger import LazyLogger
 from pushfn.push._config import Timeout
 from pushfn.push.errors import AmbiguousResponseError, ConfigurationError, ConnectError
 
@@ -41,6 +41,7 @@ from pushfn.push.errors import AmbiguousResponseError, ConfigurationError, Conne
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from http.client import HTTPConnection
+    from logging import LogRecord
     from typing import Protocol
 
     from pushfn.settings import Settings
@@ -420,7 +421,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-_logger = logging.getLogger("pushfn.push.transport")
+_logger = LazyLogger("pushfn.push.transport")
 
 
 def _log_debug(message: str, *args: object) -> None:
@@ -431,11 +432,12 @@ def _log_debug(message: str, *args: object) -> None:
 # --- requests -----------------------------------------------------------------------------------
 
 
-class _QueryScrubber(logging.Filter):
+class _QueryScrubber:
     """urllib3 logs every request line at DEBUG, query string included — and a V2 query carries the
-    targets and the STS SecurityToken. Keep the line, drop the query."""
+    targets and the STS SecurityToken. Keep the line, drop the query. (A logging filter is any object
+    with this ``filter`` method: no ``logging.Filter`` base, so this module does not import ``logging``.)"""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def filter(self, record: LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
                 a.split("?", 1)[0] + "?…" if isinstance(a, str) and "?" in a else a for a in record.args
@@ -444,6 +446,8 @@ class _QueryScrubber(logging.Filter):
 
 
 def _scrub_urllib3_logs() -> None:
+    import logging  # with requests only, which loads it anyway
+
     logger = logging.getLogger("urllib3.connectionpool")
     if not any(isinstance(f, _QueryScrubber) for f in logger.filters):
         logger.addFilter(_QueryScrubber())
