@@ -100,3 +100,53 @@ def test_a_kept_file_whose_mode_cannot_be_fixed_is_refused(tmp_path: Path, monke
         load_or_create(tmp_path)
     assert "readable by others (mode 0604)" in str(caught.value) and FILE_NAME in str(caught.value)
     assert first.api_key not in str(caught.value)
+
+
+def test_a_signed_webhooks_invocation_line_keeps_the_columns_of_the_readme(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The webhook id made the key 47 characters wide: the outcome and MessageId columns moved right.
+    import json
+
+    import requests
+
+    from pushfn.jobs import fanout
+    from pushfn.serve.server import DEMO_PUSH, Serve, ServeOptions, webhook_headers
+
+    base = Settings(pushfn_data_dir=str(tmp_path / "data"))
+    options = ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket")
+    serve = Serve(options, base, io.StringIO()).start()
+    body = json.dumps(DEMO_PUSH).encode()
+    ident = "msg_" + "0123456789abcdef" * 2
+    try:
+        with caplog.at_level(logging.INFO, logger="pushfn.serve"), requests.Session() as session:
+            session.trust_env = False
+            for headers in (
+                {"Authorization": f"Bearer {serve.auth.api_key}"},
+                webhook_headers(serve.auth.webhook_secret, body, webhook_id=ident),
+            ):
+                answer = session.post(
+                    f"{serve.http.url}/push", data=body, headers={"Content-Type": "application/json", **headers}
+                )
+                assert answer.status_code == 202, answer.text
+    finally:
+        serve.stop()
+        fanout.use_local_queue(None)
+    lines = [r.getMessage() for r in caplog.records if getattr(r, "fields", {}).get("event") == "serve.invocation"]
+    records = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "serve.invocation"]
+    assert len(lines) == 2
+    # The README's example: `http_push      http     POST /push                     202        MessageId …`
+    assert lines[0].startswith("http_push      http     POST /push                     202        MessageId ")
+    assert lines[1].startswith("http_push      http     POST /push msg_…23456789abcdef 202        MessageId ")
+    assert lines[0].index("MessageId") == lines[1].index("MessageId") == 66
+    assert records[1].fields["key"] == f"POST /push {ident}"  # the JSON form keeps the whole key
+
+
+def test_the_key_column_is_one_line_and_fixed_width() -> None:
+    from pushfn.serve.invocations import KEY_COLUMN, column_key
+
+    assert column_key("morning#2026-11-30T10:01:16Z") == "morning#2026-11-30T10:01:16Z"
+    assert column_key("a\nb\x1b[31m") == "a?b?[31m"
+    long = "reports/2026/" + "x" * 80 + "#chunk-0007"
+    shown = column_key(long)
+    assert len(shown) == KEY_COLUMN and shown.endswith("#chunk-0007") and "…" in shown
