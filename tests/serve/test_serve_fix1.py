@@ -105,7 +105,8 @@ def test_a_kept_file_whose_mode_cannot_be_fixed_is_refused(tmp_path: Path, monke
 def test_a_signed_webhooks_invocation_line_keeps_the_columns_of_the_readme(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The webhook id made the key 47 characters wide: the outcome and MessageId columns moved right.
+    # The line was padded, then masked (the webhook id's 32 hex digits as a device id's): the key column
+    # shrank and the outcome and MessageId columns moved left.
     import json
 
     import requests
@@ -137,9 +138,10 @@ def test_a_signed_webhooks_invocation_line_keeps_the_columns_of_the_readme(
     assert len(lines) == 2
     # The README's example: `http_push      http     POST /push                     202        MessageId …`
     assert lines[0].startswith("http_push      http     POST /push                     202        MessageId ")
-    assert lines[1].startswith("http_push      http     POST /push msg_…23456789abcdef 202        MessageId ")
+    assert lines[1].startswith("http_push      http     POST /push msg_0123…(32)       202        MessageId ")
     assert lines[0].index("MessageId") == lines[1].index("MessageId") == 66
-    assert records[1].fields["key"] == f"POST /push {ident}"  # the JSON form keeps the whole key
+    assert records[1].fields["key"] == "POST /push msg_0123…(32)"  # the JSON form: the whole key, masked
+    assert ident not in caplog.text
 
 
 def test_the_key_column_is_one_line_and_fixed_width() -> None:

@@ -149,10 +149,15 @@ class Invocations:
 
 def column_key(key: str, width: int = KEY_COLUMN) -> str:
     """``key`` as the readable line shows it: at most ``width`` characters, a longer one shortened in the
-    middle (``POST /push msg_…9f86d081884c7d``), so the outcome and MessageId columns stay aligned; its end is
-    kept, since that is what tells one webhook id or chunk from the next. Control characters become
-    ``?`` (one line per invocation). The JSON fields carry the whole key."""
-    key = "".join(c if c.isprintable() else "?" for c in key)
+    middle (``reports/2026/long…#chunk-0007``), so the outcome and MessageId columns stay aligned; its end
+    is kept, since that is what tells one chunk from the next. Device ids and secrets are masked first
+    (:func:`pushfn.logs.scrub_text`), control characters become ``?`` (one line per invocation). The JSON
+    fields carry the whole key (masked by the logger's filter)."""
+    from pushfn.logs import scrub_text
+
+    # Masked before it is padded: masking the padded line afterwards (a webhook id is 32 hex digits, masked
+    # as a device id would be) shortened the column and moved the ones after it.
+    key = "".join(c if c.isprintable() else "?" for c in scrub_text(key))
     if len(key) <= width:
         return key
     head = width // 2
