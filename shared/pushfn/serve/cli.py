@@ -59,6 +59,14 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
         help="print the local API key kept in the data folder (made if missing) and exit, for scripts: "
         'curl -H "Authorization: Bearer $(pushfn serve --print-api-key)" …',
     )
+    serve.add_argument(
+        "--max-receives",
+        type=_receives,
+        default=3,
+        metavar="N",
+        help="receives of a queue record (deliveries of a tick) that asks to be retried before it goes to the "
+        "dead letters, as SQS's maxReceiveCount (default: %(default)s)",
+    )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
     serve.set_defaults(run=run, configures_logging=True)  # configure_logging below; not the CLI's handler
@@ -102,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         log_format=args.log_format,
         verbose=args.verbose,
         schedules=schedules,
+        max_receives=args.max_receives,
     )
     serve = Serve(options, settings, sys.stdout)
     stop = threading.Event()
@@ -195,6 +204,17 @@ def banner(serve: Any) -> str:
         lines.append(f"  pushfn serve --fire {next(iter(serve.schedules))}{flag}")
     lines.append(f"  open {emulator}/   (every push, live)")
     return "\n".join(lines)
+
+
+def _receives(text: str) -> int:
+    """``--max-receives``: a whole number from 1 to 1000 (SQS's maxReceiveCount range)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000 (SQS's maxReceiveCount), not {text!r}")
+    return value
 
 
 def _alias() -> str:
