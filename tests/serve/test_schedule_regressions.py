@@ -244,3 +244,39 @@ def test_a_payload_table_with_a_date_becomes_json_text(tmp_path: Path, name: str
     path.write_text(text)
     (schedule,) = read_schedule_files([path])
     assert "2026-01-02" in json.loads(schedule.payload)["at"]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "shown"),
+    [
+        ("pushfn.toml", '[schedules."morning\\nFAKE LINE"]\nexpression = "rate(1 hour)"\n', "morning\\nFAKE LINE"),
+        ("pushfn.toml", '[schedules."with space"]\nexpression = "rate(1 hour)"\n', "with space"),
+        ("pushfn.toml", '[schedules."' + "a" * 65 + '"]\nexpression = "rate(1 hour)"\n', "a" * 65),
+        ("pushfn.toml", '[schedules.""]\nexpression = "rate(1 hour)"\n', "''"),
+        (
+            "template.yaml",
+            "Resources:\n  S:\n    Type: AWS::Scheduler::Schedule\n    Properties:\n"
+            '      Name: "bad/name"\n      ScheduleExpression: rate(1 hour)\n'
+            "      FlexibleTimeWindow: {Mode: 'OFF'}\n      Target: {Arn: x, RoleArn: y}\n",
+            "bad/name",
+        ),
+    ],
+)
+def test_a_schedule_name_outside_the_platforms_rule_is_refused(
+    tmp_path: Path, file_name: str, text: str, shown: str
+) -> None:
+    # A newline in a name went into the banner and every log line of its ticks.
+    path = tmp_path / file_name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScheduleError) as caught:
+        read_schedule_files([path])
+    message = str(caught.value)
+    assert file_name in message and "1 to 64 letters, digits, '-', '_' or '.'" in message
+    assert shown in message and "\n" not in message
+
+
+@pytest.mark.parametrize("name", ["morning", "a", "Daily-digest_v2.1", "z" * 64])
+def test_names_inside_the_rule_are_taken(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "pushfn.toml"
+    path.write_text(f'[schedules."{name}"]\nexpression = "rate(1 hour)"\n', encoding="utf-8")
+    assert [s.name for s in read_schedule_files([path])] == [name]

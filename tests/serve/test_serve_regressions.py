@@ -209,14 +209,19 @@ def test_a_file_not_yet_started_when_stopping_is_left_for_the_next_start(serve_i
 # --- concurrent firing ----------------------------------------------------------------------------------------
 
 
-def test_concurrent_firings_of_one_tick_push_once_and_all_answer(tmp_path: Path) -> None:
+def test_concurrent_firings_of_one_tick_push_once_and_the_rest_are_delivered_again_after_the_lease(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Two --fire (or a --fire and the timer) for the same scheduled time: the one finding the tick in
-    # progress raised RetryLaterError ("will be retried") — but nothing retried it locally: a 500. The
-    # platforms deliver such a tick again, and so does serve: the redelivery replays the first's answer.
+    # progress raises RetryLaterError. Delivered again at once (as before), each redelivery found it in
+    # progress too; now it waits the guard's in-progress lease (short here), then replays the answer.
     import threading
     from datetime import datetime, timezone
 
+    from tests.serve.test_serve_fix1 import short_lease
+
     from pushfn.serve.schedules import read_schedule_files
+    from pushfn.triggers import RetryLaterError
 
     config = tmp_path / "pushfn.toml"
     config.write_text(f"[schedules.m]\nexpression = 'rate(1 hour)'\npayload = '{json.dumps(PUSH)}'\n")
@@ -224,6 +229,7 @@ def test_concurrent_firings_of_one_tick_push_once_and_all_answer(tmp_path: Path)
         http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket", schedules=read_schedule_files([config])
     )
     serve = Serve(options, Settings(pushfn_data_dir=str(tmp_path / "data")), io.StringIO()).start()
+    short_lease(serve, monkeypatch, 1)
     try:
         when = datetime(2026, 1, 1, tzinfo=timezone.utc)
         answers: list[Any] = []
@@ -240,9 +246,18 @@ def test_concurrent_firings_of_one_tick_push_once_and_all_answer(tmp_path: Path)
             thread.start()
         for thread in threads:
             thread.join(60)
-        assert not errors, errors
+        assert all(isinstance(e, RetryLaterError) for e in errors) and len(answers) + len(errors) == 8
         states = sorted(item["state"] for answer in answers for item in answer["items"])
-        assert states == ["pushed"] + ["replayed"] * 7
+        assert errors and states == ["pushed"] + ["replayed"] * (len(answers) - 1)
+        retries = wait_for(
+            lambda: (
+                (lines := [x for x in serve.invocations.lines if x.trigger == "retry"])
+                and len(lines) == len(errors)
+                and lines
+            ),
+            "the redeliveries",
+        )
+        assert {line.outcome for line in retries} == {"ok"}  # each replays the first firing's answer
         assert len(serve.emulator.pushes()) == 1
     finally:
         serve.stop()

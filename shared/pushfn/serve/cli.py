@@ -59,6 +59,14 @@ def add_serve_command(sub: Any, port_type: Any) -> None:
         help="print the local API key kept in the data folder (made if missing) and exit, for scripts: "
         'curl -H "Authorization: Bearer $(pushfn serve --print-api-key)" …',
     )
+    serve.add_argument(
+        "--max-receives",
+        type=_receives,
+        default=3,
+        metavar="N",
+        help="receives of a queue record (deliveries of a tick) that asks to be retried before it goes to the "
+        "dead letters, as SQS's maxReceiveCount (default: %(default)s)",
+    )
     serve.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines (default: text)")
     serve.add_argument("-v", "--verbose", action="store_true", help="also show the functions' own log lines")
     serve.set_defaults(run=run, configures_logging=True)  # configure_logging below; not the CLI's handler
@@ -102,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         log_format=args.log_format,
         verbose=args.verbose,
         schedules=schedules,
+        max_receives=args.max_receives,
     )
     serve = Serve(options, settings, sys.stdout)
     stop = threading.Event()
@@ -161,12 +170,22 @@ def banner(serve: Any) -> str:
         label = "schedules" if index == 0 else ""
         state = "" if schedule.enabled else "  (disabled: fires only with --fire)"
         lines.append(f"  {label:<15} {schedule.name}  {schedule.expression}  [{schedule.source}]{state}")
+    auth = ""
     if serve.auth is not None:
-        lines.append(f"  webhook secret  {serve.auth.webhook_secret}")
-        lines.append(f"  API key         {serve.auth.api_key}   (tenant '{serve.auth.tenant}')")
+        from pushfn.serve.local_auth import configured_api_keys, configured_webhook_secrets
+
+        secrets, keys = configured_webhook_secrets(serve.base_settings), configured_api_keys(serve.base_settings)
+        # What the HTTP function accepts: the environment's own secrets replace the stored ones.
+        shown = f"yours ({secrets}; the stored one is not used)" if secrets else serve.auth.webhook_secret
+        lines.append(f"  webhook secret  {shown}")
+        if keys:
+            lines.append(f"  API key         yours ({keys}; the stored one is not accepted)")
+            auth = " -H 'Authorization: Bearer <one of your keys>'"
+        else:
+            lines.append(f"  API key         {serve.auth.api_key}   (tenant '{serve.auth.tenant}')")
+            auth = f" -H 'Authorization: Bearer {serve.auth.api_key}'"
     else:
         lines.append("  auth            none (--no-auth)")
-    auth = "" if serve.auth is None else f" -H 'Authorization: Bearer {serve.auth.api_key}'"
     body = (
         '{"Target": "ALIAS", "TargetValue": "demo", "DeviceType": "ANDROID", "PushType": "NOTICE", '
         '"Title": "Hi", "Body": "Hello"}'
@@ -187,6 +206,17 @@ def banner(serve: Any) -> str:
     return "\n".join(lines)
 
 
+def _receives(text: str) -> int:
+    """``--max-receives``: a whole number from 1 to 1000 (SQS's maxReceiveCount range)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000 (SQS's maxReceiveCount), not {text!r}")
+    return value
+
+
 def _alias() -> str:
     from pushfn.serve.server import DEMO_ALIAS
 
@@ -200,13 +230,27 @@ def _device() -> str:
 
 
 def _print_api_key() -> int:
-    """Print the kept local API key (the one ``pushfn serve`` accepts), making the pair when missing."""
+    """Print the kept local API key (the one ``pushfn serve`` accepts), making the pair when missing; when
+    the environment names its own keys (or turns auth off) the stored key is not accepted, so nothing is
+    printed and stderr says why (exit 2)."""
     from pushfn.errors import ConfigurationError
-    from pushfn.serve.local_auth import data_folder, load_or_create
+    from pushfn.serve.local_auth import configured_api_keys, data_folder, load_or_create
     from pushfn.settings import Settings
 
     try:
-        auth = load_or_create(data_folder(Settings.from_env()))
+        settings = Settings.from_env()
+        configured = configured_api_keys(settings)
+        if configured:
+            # The stored key would only earn a 401: the HTTP function accepts the configured keys instead.
+            _err(
+                f"{configured} is set: pushfn serve's HTTP function accepts those API keys, not the locally "
+                "stored one; use one of yours (or unset it to use the stored key)"
+            )
+            return EXIT_BAD_INPUT
+        if settings.pushfn_http_auth == "none":
+            _err("PUSHFN_HTTP_AUTH=none: the HTTP function takes calls without an API key")
+            return EXIT_BAD_INPUT
+        auth = load_or_create(data_folder(settings))
     except ConfigurationError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT

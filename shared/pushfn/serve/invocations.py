@@ -1,6 +1,6 @@
 """One local invocation of a function: an FC context (:mod:`pushfn.local.contexts`, the one ``pushfn
 invoke`` uses), a request id bound to its log lines, and one readable log line saying what it came to
-(function, trigger, key, outcome, MessageId, ms).
+(function, trigger, key, outcome, MessageId, ms), in aligned columns (:func:`column_key`).
 
 The line goes to the ``pushfn.serve`` logger at INFO with the same values as ``fields`` (for
 ``--log-format json``): ``function``, ``trigger``, ``key``, ``outcome``, ``message_ids`` (count),
@@ -59,6 +59,8 @@ class InvocationLine:
     platform_request_id: str
 
 
+#: Characters of the key column of the readable line (as in the README's example).
+KEY_COLUMN = 30
 #: Invocation lines kept for ``GET /_serve/`` and tests (the log has them all).
 KEPT_LINES = 1000
 
@@ -126,7 +128,7 @@ class Invocations:
             "%-14s %-8s %-30s %-10s %s  %d ms",
             function,
             trigger,
-            key,
+            column_key(key),
             outcome.outcome,
             shown,
             ms,
@@ -143,6 +145,23 @@ class Invocations:
                 }
             },
         )
+
+
+def column_key(key: str, width: int = KEY_COLUMN) -> str:
+    """``key`` as the readable line shows it: at most ``width`` characters, a longer one shortened in the
+    middle (``reports/2026/long…#chunk-0007``), so the outcome and MessageId columns stay aligned; its end
+    is kept, since that is what tells one chunk from the next. Device ids and secrets are masked first
+    (:func:`pushfn.logs.scrub_text`), control characters become ``?`` (one line per invocation). The JSON
+    fields carry the whole key (masked by the logger's filter)."""
+    from pushfn.logs import scrub_text
+
+    # Masked before it is padded: masking the padded line afterwards (a webhook id is 32 hex digits, masked
+    # as a device id would be) shortened the column and moved the ones after it.
+    key = "".join(c if c.isprintable() else "?" for c in scrub_text(key))
+    if len(key) <= width:
+        return key
+    head = width // 2
+    return f"{key[:head]}…{key[-(width - 1 - head) :]}"
 
 
 def message_ids(value: Any, *, _depth: int = 0) -> list[str]:
@@ -167,6 +186,7 @@ __all__ = [
     "InvocationLine",
     "InvocationOutcome",
     "Invocations",
+    "column_key",
     "message_ids",
     "new_context",
 ]

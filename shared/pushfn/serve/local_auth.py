@@ -6,7 +6,8 @@ holds ``{"webhook_secret": "whsec_<base64 of 32 random bytes>", "api_key": "pfk_
 "tenant": "local"}``. Every later start reads the same values, so curl lines and scripts keep working.
 The HTTP function receives them as it would in the cloud: ``PUSHFN_WEBHOOK_SECRETS`` and
 ``PUSHFN_API_KEYS`` (``local:<sha256 hex of the key>``); values set in the environment win.
-A file that cannot be read or holds a secret under the Standard Webhooks minimum of 24 bytes raises
+A kept file others may read is warned about and set back to 0600. A file that cannot be read or holds
+a secret under the Standard Webhooks minimum of 24 bytes raises
 :class:`LocalAuthError`; nothing weak is ever used.
 
 ``pushfn event --sign`` and ``pushfn invoke http_push`` read the same file (:func:`read_kept`, never
@@ -111,15 +112,31 @@ def read_kept(data_dir: Path) -> LocalAuth | None:
 def http_overrides(base: Settings, auth: LocalAuth) -> dict[str, Any]:
     """The settings the HTTP function takes from ``auth`` (``PUSHFN_WEBHOOK_SECRETS``, and
     ``PUSHFN_API_KEYS`` as ``tenant:<sha256 hex>``), each only when ``base`` names none: the
-    environment's own values win. A dict for :meth:`~pushfn.settings.Settings.replace`."""
+    environment's own values (or their ``_REF``) win. A dict for :meth:`~pushfn.settings.Settings.replace`."""
     from pushfn.http.settings import hash_api_key
 
     changes: dict[str, Any] = {}
-    if not base.pushfn_webhook_secrets:
+    if not configured_webhook_secrets(base):
         changes["pushfn_webhook_secrets"] = auth.webhook_secret
-    if not base.pushfn_api_keys:
+    if not configured_api_keys(base):
         changes["pushfn_api_keys"] = f"{auth.tenant}:{hash_api_key(auth.api_key)}"
     return changes
+
+
+def configured_api_keys(settings: Settings) -> str | None:
+    """The variable naming the HTTP function's API keys in ``settings`` (``PUSHFN_API_KEYS`` or its
+    ``_REF``), or None when the kept local key is the one accepted."""
+    if settings.pushfn_api_keys:
+        return "PUSHFN_API_KEYS"
+    return "PUSHFN_API_KEYS_REF" if settings.pushfn_api_keys_ref else None
+
+
+def configured_webhook_secrets(settings: Settings) -> str | None:
+    """The variable naming the HTTP function's webhook secrets in ``settings`` (``PUSHFN_WEBHOOK_SECRETS``
+    or its ``_REF``), or None when the kept local secret is the one accepted."""
+    if settings.pushfn_webhook_secrets:
+        return "PUSHFN_WEBHOOK_SECRETS"
+    return "PUSHFN_WEBHOOK_SECRETS_REF" if settings.pushfn_webhook_secrets_ref else None
 
 
 def ensure_folder(data_dir: Path) -> None:
@@ -138,6 +155,7 @@ def _read(path: Path) -> LocalAuth:
 
     try:
         data = path.read_bytes()
+        _make_private(path)
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -158,6 +176,32 @@ def _read(path: Path) -> LocalAuth:
     return LocalAuth(secret, key, tenant, path)
 
 
+def _make_private(path: Path) -> None:
+    """A kept file others may read (a copy, an ``umask`` 022 edit) is warned about and set back to 0600;
+    one that cannot be fixed is refused (:class:`LocalAuthError`): its secrets are no longer this user's."""
+    import stat
+
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    from pushfn.logs import get_logger
+
+    get_logger("pushfn.serve").warning(
+        "%s was readable by others (mode %04o); set to 0600 — replace its secrets (delete the file) if another "
+        "user may have read them",
+        path,
+        mode,
+        extra={"fields": {"event": "serve.auth_file_mode_fixed", "path": str(path), "mode": f"{mode:04o}"}},
+    )
+    try:
+        path.chmod(0o600)
+    except OSError as exc:
+        raise LocalAuthError(
+            f"{path}: readable by others (mode {mode:04o}) and cannot be set to 0600 "
+            f"({exc.strerror or type(exc).__name__}); fix its mode or delete it"
+        ) from None
+
+
 def _secret_bytes(secret: str) -> int:
     """Bytes of key material, counted as the HTTP function counts them (``whsec_``: decoded base64)."""
     if secret.startswith("whsec_"):
@@ -172,6 +216,8 @@ __all__ = [
     "FILE_NAME",
     "LocalAuth",
     "LocalAuthError",
+    "configured_api_keys",
+    "configured_webhook_secrets",
     "data_folder",
     "ensure_folder",
     "http_overrides",

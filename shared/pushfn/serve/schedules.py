@@ -54,6 +54,12 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Most values a YAML document may hold once its aliases are expanded (a "billion laughs" holds 10⁹).
 MAX_YAML_VALUES = 100_000
 
+#: The names a schedule may have: EventBridge Scheduler's rule for a schedule name (``[0-9a-zA-Z-_.]+``,
+#: 1 to 64 characters; EventBridge rule names and FC trigger names are no wider), so no name carries a
+#: newline or a control character into the banner and the log lines. Source: the Scheduler API
+#: reference, CreateSchedule ``Name``.
+SCHEDULE_NAME = re.compile(r"[0-9A-Za-z._-]{1,64}")
+
 FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
 EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
@@ -304,10 +310,15 @@ def default_files(folder: Path) -> list[Path]:
 def read_schedule_files(paths: list[Path]) -> list[Schedule]:
     """Every schedule declared in ``paths`` (kind by file name: ``*.toml``; ``s.yaml``/``s.yml`` or any
     YAML with ``resources`` holding fc3 components; else SAM). Raises :class:`ScheduleError` for a file
-    that cannot be read, a bad declaration, or a name declared twice."""
+    that cannot be read, a bad declaration, a name :data:`SCHEDULE_NAME` refuses, or a name declared twice."""
     found: dict[str, Schedule] = {}
     for path in paths:
         for schedule in _load_file(path):
+            if not SCHEDULE_NAME.fullmatch(schedule.name):
+                raise ScheduleError(
+                    f"{path.name}: schedule name {schedule.name[:80]!r} is not allowed: use 1 to 64 letters, "
+                    "digits, '-', '_' or '.' (EventBridge Scheduler's rule for schedule names)"
+                )
             if schedule.name in found:
                 raise ScheduleError(
                     f"schedule {schedule.name!r} is declared twice ({found[schedule.name].source} and {path.name})"

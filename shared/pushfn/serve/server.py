@@ -19,11 +19,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pushfn.errors import ConfigurationError
 from pushfn.functions import FILE_PUSH, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
@@ -31,6 +30,9 @@ from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
 from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
+
+if TYPE_CHECKING:
+    from pushfn.serve.workers import GiveBack
 
 logger = get_logger("pushfn.serve")
 
@@ -40,9 +42,14 @@ EMULATOR_STORE = "emulator.db"
 ENDPOINT = "endpoint"
 REAL = "real"
 
-#: Times a tick that asked to be retried (RetryLaterError) is delivered again, and the first pause (doubling).
-REDELIVERIES = 3
-REDELIVERY_PAUSE_SECONDS = 0.2
+#: Receives of a queue record (or deliveries of a tick) before it goes to the dead letters: SQS's
+#: ``maxReceiveCount`` (``--max-receives``).
+MAX_RECEIVES = 3
+#: Files in the data folder holding, between two runs, the queue records and ticks a stop handed back.
+KEPT_QUEUE = "serve-queue.json"
+KEPT_TICKS = "serve-ticks.json"
+#: The local dead letters (in the data folder) when ``PUSHFN_DEAD_LETTER_URL`` names none.
+DEAD_LETTERS = "dead-letters"
 #: The demo device registered in the emulator (the same as ``pushfn demo``'s).
 DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
 DEMO_ALIAS = "demo"
@@ -85,6 +92,7 @@ class ServeOptions:
     log_format: str = "text"
     verbose: bool = False
     schedules: list[Schedule] = field(default_factory=list)
+    max_receives: int = MAX_RECEIVES
 
 
 class Serve:
@@ -107,13 +115,13 @@ class Serve:
         self.emulator: Any = None
         self.http: Any = None
         self.queue: Any = None
+        self.ticks: Any = None
         self.watcher: Any = None
         self.scheduler: Any = None
         self.auth: Any = None
         self.settings: Any = None
         self.runtime: Any = None
         self.data_dir: Path | None = None
-        self._fire_lock = threading.Lock()
 
     # --- start / stop -----------------------------------------------------------------------------
 
@@ -165,8 +173,25 @@ class Serve:
         self.runtime.store  # noqa: B018 - a bad PUSHFN_IDEMPOTENCY_URL is refused now, not at the first push
         with _listening("--http-port", self.options.http_port):
             self.http = LocalHttp(self.options.host, self.options.http_port, self._http_function(handler), self.control)
-        self.queue = LocalQueue(self.run_queue_job)
+        self.queue = LocalQueue(
+            self.run_queue_job,
+            visibility_timeout=lambda: self.lease(QUEUE_PUSH),
+            max_receives=self.options.max_receives,
+            dead_letter=lambda event, reason, receives: self.dead_letter(QUEUE_PUSH, event, reason, receives),
+            keep=self.data_dir / KEPT_QUEUE,
+        )
+        self.queue.resume()
         self.queue.start()
+        self.ticks = LocalQueue(
+            self.redeliver_tick,
+            name="pushfn-tick-redelivery",
+            visibility_timeout=lambda: self.lease(SCHEDULED_PUSH),
+            max_receives=self.options.max_receives,
+            dead_letter=lambda event, reason, receives: self.dead_letter(SCHEDULED_PUSH, event, reason, receives),
+            keep=self.data_dir / KEPT_TICKS,
+        )
+        self.ticks.resume()
+        self.ticks.start()
         use_local_queue(self.queue.put)
         self.watcher = FolderWatcher(self.bucket, self.run_file, self.stopping)
         self.watcher.start()
@@ -186,6 +211,11 @@ class Serve:
         the kept local secrets unless the environment names its own, and ``PUSHFN_HTTP_AUTH=none`` with
         ``--no-auth``."""
         changes: dict[str, Any] = {"pushfn_file_root": str(self.bucket)}
+        if not base.is_set("pushfn_dead_letter_url") and self.data_dir is not None:
+            # What gives up after --max-receives, and what fails for good, is kept, never only logged.
+            letters = self.data_dir / DEAD_LETTERS
+            letters.mkdir(mode=0o700, exist_ok=True)
+            changes["pushfn_dead_letter_url"] = str(letters)
         if base.is_set("push_endpoint"):
             self.service = ENDPOINT
         elif _has_real_credentials(base) and base.push_app_key:
@@ -224,10 +254,12 @@ class Serve:
             if thread is not None and thread.is_alive():
                 thread.join()
         self.scheduler = self.watcher = None
-        if self.queue is not None:
-            self.queue.close()
-            self.queue = None
-            use_local_queue(None)
+        for name in ("ticks", "queue"):  # each hands back (keeps for the next start) what waits
+            part = getattr(self, name)
+            if part is not None:
+                part.close()
+                setattr(self, name, None)
+        use_local_queue(None)
         if self.runtime is not None:
             from pushfn.runtime import reset_runtime
 
@@ -277,31 +309,101 @@ class Serve:
 
     def fire(self, name: str, when: datetime | None = None, *, trigger: str = "fire") -> Any:
         """Run the timer function for schedule ``name`` now (or as fired at ``when``); its answer.
-        Raises ``KeyError`` for an unknown name, and what the handler raises."""
-        from pushfn.jobs.scheduled import handle_timer_event
+        Raises ``KeyError`` for an unknown name, and what the handler raises. A tick that asks to be
+        retried (:class:`~pushfn.triggers.RetryLaterError`) is also handed to the tick redelivery queue,
+        delivered again after the guard's in-progress lease (:meth:`lease`), as FC's async invocation and
+        EventBridge Scheduler retry a failed tick; an immediate retry would only find it in progress."""
         from pushfn.serve.workers import utc_now
-
-        schedule = self.schedules[name]
-        event = schedule.event(when or utc_now())
-        return self._redelivering(
-            lambda: self.invocations.run(
-                SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
-            )
-        )
-
-    def _redelivering(self, invoke: Callable[[], Any]) -> Any:
-        """``invoke()``, delivered again after a :class:`~pushfn.triggers.RetryLaterError` as the platforms
-        do (FC's async invocation and EventBridge Scheduler retry a failed tick), at most
-        :data:`REDELIVERIES` times with a growing pause; the last error is raised. A stop ends the pauses."""
         from pushfn.triggers import RetryLaterError
 
-        for attempt in range(REDELIVERIES + 1):
-            try:
-                return invoke()
-            except RetryLaterError:
-                if attempt == REDELIVERIES or self.stopping.wait(REDELIVERY_PAUSE_SECONDS * 2**attempt):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        when = when or utc_now()
+        try:
+            return self._tick(name, when, trigger)
+        except RetryLaterError as exc:
+            if self.ticks is not None:
+                self.ticks.give_back(
+                    {"schedule": name, "time": when.isoformat(), "trigger": trigger}, "; ".join(exc.reasons)[:300], 1
+                )
+            raise
+
+    def _tick(self, name: str, when: datetime, trigger: str) -> Any:
+        from pushfn.jobs.scheduled import handle_timer_event
+
+        event = self.schedules[name].event(when)
+        return self.invocations.run(
+            SCHEDULED_PUSH, trigger, name, lambda context: handle_timer_event(event, context), _describe_summary
+        )
+
+    def redeliver_tick(self, tick: Any) -> None:
+        """The tick redelivery queue's worker: the timer function on a tick handed back by :meth:`fire`
+        (``{"schedule", "time", "trigger"}``). A schedule no longer declared (a restart with another
+        config) is logged and dropped; a RetryLaterError is raised for the queue to hand it back again."""
+        name = tick.get("schedule") if isinstance(tick, dict) else None
+        if name not in self.schedules:
+            logger.error(
+                "a tick of schedule %r was handed back but that schedule is no longer declared; not delivered",
+                str(name)[:64],
+                extra={"fields": {"event": "serve.tick_dropped", "schedule": str(name)[:64]}},
+            )
+            return None
+        self._tick(name, datetime.fromisoformat(tick["time"]), "retry")
+        return None
+
+    def lease(self, function: str) -> float:
+        """Seconds a redelivery of ``function``'s work waits (the local visibility timeout): the
+        idempotency guard's in-progress lease for an invocation here, read from the guard's own config
+        (:meth:`~pushfn.idempotency.IdempotencyConfig.in_progress_window_ms` with this server's FC
+        context), so the redelivery never finds its own earlier attempt still "in progress"."""
+        from pushfn.serve.invocations import new_context
+
+        guard = self.runtime.guard(function)
+        return guard.config.in_progress_window_ms(new_context(function)) / 1000
+
+    def dead_letter(self, function: str, event: Any, reason: str, receives: int) -> str | None:
+        """Write what gave up after ``receives`` deliveries to the dead letters (``PUSHFN_DEAD_LETTER_URL``,
+        else ``<data folder>/dead-letters``): the body as delivered and the reason; where it went."""
+        from datetime import timezone
+
+        from pushfn.jobs.dead_letter import DeadLetter
+
+        sink = self.runtime.dead_letter if self.runtime is not None else None
+        if sink is None:
+            return None
+        records = event.get("Records") if isinstance(event, dict) else None
+        bodies: list[tuple[str | None, Any]] = (
+            [(r.get("messageId"), r.get("body")) for r in records if isinstance(r, dict)]
+            if isinstance(records, list)
+            else [(None, event)]
+        )
+        where = None
+        for message_id, body in bodies:
+            encoding, text = "text", body
+            if isinstance(body, bytes):
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    import base64
+
+                    encoding, text = "base64", base64.b64encode(body).decode("ascii")
+            elif not isinstance(body, str):
+                text = json.dumps(body, ensure_ascii=False)
+            letter = DeadLetter(
+                function=function,
+                message_id=message_id,
+                key=message_id or _job_key(event),
+                source="pushfn serve",
+                failure={"kind": "max_receives", "receives": receives, "reason": reason},
+                body=text,
+                failed_at=datetime.now(timezone.utc).isoformat(),
+                body_encoding=encoding,
+            )
+            where = sink.write(letter)
+            logger.error(
+                "dead letter written: %s",
+                where,
+                extra={"fields": {"event": "serve.dead_letter_written", "function": function, "where": where}},
+            )
+        return where
 
     def fire_scheduled(self, schedule: Schedule, when: datetime) -> Any:
         """The timer's callback: :meth:`fire` at the scheduled time."""
@@ -351,9 +453,13 @@ class Serve:
         self.queue.put(sqs_event([record]))
         return record.message_id
 
-    def run_queue_job(self, event: Any) -> Any:
-        """The local queue's worker: the queue function on one event (an SQS batch, or a fan-out job)."""
+    def run_queue_job(self, event: Any) -> GiveBack | None:
+        """The local queue's worker: the queue function on one event (an SQS batch, or a fan-out job).
+        The records its reply lists in ``batchItemFailures`` are handed back (a :class:`GiveBack` of an
+        SQS batch of only those records), as SQS makes them visible again; a RetryLaterError (a fan-out
+        job) is raised for the queue to hand the whole job back."""
         from pushfn.jobs.queued import handle_queue_event
+        from pushfn.serve.workers import GiveBack
 
         label = "fanout" if isinstance(event, bytes) else "queue"
         key = _job_key(event)
@@ -369,9 +475,17 @@ class Serve:
             )
             return InvocationOutcome(outcome, message_ids(result))
 
-        return self.invocations.run(
+        result = self.invocations.run(
             QUEUE_PUSH, label, key, lambda context: handle_queue_event(event, context), describe
         )
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        if not failures or not isinstance(event, dict):
+            return None
+        failed = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
+        records = [r for r in event.get("Records", []) if isinstance(r, dict) and r.get("messageId") in failed]
+        # An identifier naming no record fails the whole batch, as Lambda's partial batch response does.
+        kept = {**event, "Records": records if len(records) == len(failed) else event.get("Records", [])}
+        return GiveBack(kept, f"batchItemFailures: {len(kept['Records'])} record(s)")
 
     # --- control ------------------------------------------------------------------------------------
 
@@ -391,8 +505,16 @@ class Serve:
             if name not in self.schedules:
                 known = ", ".join(sorted(self.schedules)) or "none are declared"
                 raise ServeRequestError(404, f"no schedule {name!r} (known: {known})")
+            from pushfn.triggers import RetryLaterError
+
             try:
                 return 200, self.fire(name)
+            except RetryLaterError as exc:
+                return 500, {
+                    "error": "the tick asked to be retried; pushfn serve delivers it again after the guard's "
+                    f"in-progress lease ({self.lease(SCHEDULED_PUSH):.0f} s), see its log",
+                    "detail": str(exc)[:500],
+                }
             except Exception as exc:
                 return 500, {"error": f"the timer function raised {type(exc).__name__}", "detail": str(exc)[:500]}
         if route == "queue":

@@ -1,18 +1,21 @@
 """The background parts of ``pushfn serve``, each one thread with a clean stop: the timer
 (:class:`Scheduler`), the watched bucket folder (:class:`FolderWatcher`, on ``watchfiles``) and the
-in-process queue (:class:`LocalQueue`).
+in-process queue (:class:`LocalQueue`, which also delivers a failed timer tick again).
 
 Each part calls back into the server for the work itself, so the function invocations (and their log
 lines) live in one place. A stop lets the invocation in flight finish; what has not started is not run
-(the queue logs how many jobs it hands back, the files' reports list them as queued).
+(the queue keeps the jobs it hands back in the data folder for the next start).
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -182,55 +185,307 @@ def _settled(path: Path, stop: threading.Event) -> bool:
     return False
 
 
-class LocalQueue(threading.Thread):
-    """The in-process queue of the queue function: :meth:`put` an event, one worker runs
-    ``run_job(event)`` for each, in order. :meth:`close` lets the job in flight finish and hands back
-    (logs, does not run) the ones still waiting."""
+@dataclass(frozen=True)
+class GiveBack:
+    """What a job hands back to its queue to be received again after the visibility timeout: the
+    ``event`` (the whole job, or an SQS batch of only the records its reply listed in
+    ``batchItemFailures``) and the ``reason`` (for the log line and, at the last receive, the dead letter)."""
 
-    def __init__(self, run_job: Callable[[Any], Any]) -> None:
-        super().__init__(name="pushfn-local-queue", daemon=False)
-        self._jobs: queue.Queue[Any] = queue.Queue()
+    event: Any
+    reason: str
+
+
+@dataclass(order=True)
+class _Job:
+    due: float  # wall-clock seconds (epoch) when it becomes visible again; kept across restarts
+    number: int  # ties broken in arrival order
+    event: Any = field(compare=False)
+    receives: int = field(compare=False, default=0)  # times received so far (SQS's ApproximateReceiveCount)
+    reason: str = field(compare=False, default="")
+
+
+class LocalQueue(threading.Thread):
+    """A local stand-in for SQS: :meth:`put` an event, one worker runs ``run_job(event)`` for each, in
+    order of visibility.
+
+    A job that asks to be retried — ``run_job`` returns a :class:`GiveBack`, or raises (a
+    :class:`~pushfn.triggers.RetryLaterError` or anything else, as a Lambda error returns the whole
+    batch) — is not received again at once: like an SQS message whose visibility timeout runs out, it
+    becomes visible ``visibility_timeout()`` seconds later (``pushfn serve`` passes the idempotency guard's
+    in-progress lease, so the redelivery is not refused as "in progress"). After ``max_receives``
+    receives (SQS's ``maxReceiveCount``) a job still asking is passed to ``dead_letter(event, reason,
+    receives)`` instead, and logged.
+
+    :meth:`close` lets the job in flight finish; the jobs still waiting (for a first receive, or for their
+    redelivery) are handed back: written to ``keep`` (a JSON file; ``None``: only logged) with their
+    receive counts and due times, and :meth:`resume` on the next start puts them back. ``clock`` is the
+    wall clock in epoch seconds (injectable for tests; :meth:`wake` makes the worker look at it again).
+    """
+
+    def __init__(
+        self,
+        run_job: Callable[[Any], GiveBack | None],
+        *,
+        name: str = "pushfn-local-queue",
+        visibility_timeout: Callable[[], float] = lambda: 0.0,
+        max_receives: int = 3,
+        dead_letter: Callable[[Any, str, int], Any] | None = None,
+        keep: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_receives < 1:
+            raise ValueError("max_receives must be at least 1")
+        super().__init__(name=name, daemon=False)
         self._run_job = run_job
-        self._closing = threading.Event()
+        self._visibility = visibility_timeout
+        self.max_receives = max_receives
+        self._dead_letter = dead_letter
+        self._keep = keep
+        self._clock = clock
+        self._jobs: list[_Job] = []
+        self._numbers = itertools.count()
+        self._changed = threading.Condition()
+        self._closing = False
         self.handed_back = 0
 
-    def put(self, event: Any) -> None:
-        """Queue one event for the queue function (bytes, or a JSON value); refused after :meth:`close`."""
-        if self._closing.is_set():
-            raise RuntimeError("the local queue is closed")
-        self._jobs.put(event)
+    def put(self, event: Any, *, delay: float = 0.0, receives: int = 0, reason: str = "") -> None:
+        """Queue one event (bytes, or a JSON value), visible after ``delay`` seconds, already received
+        ``receives`` times; refused (``RuntimeError``) after :meth:`close`."""
+        with self._changed:
+            if self._closing:
+                raise RuntimeError("the local queue is closed")
+            self._push(_Job(self._clock() + delay, next(self._numbers), event, receives, reason))
+
+    def _push(self, job: _Job) -> None:
+        heapq.heappush(self._jobs, job)
+        self._changed.notify_all()
 
     def pending(self) -> int:
-        """Events waiting (not counting the one running)."""
-        return self._jobs.qsize()
+        """Events waiting, for a first receive or a redelivery (not counting the one running)."""
+        with self._changed:
+            return len(self._jobs)
+
+    def wake(self) -> None:
+        """Make the worker look at the clock again (after an injected clock moved)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def _next(self) -> _Job | None:
+        """The next visible job, waiting for it; None once closing."""
+        with self._changed:
+            while not self._closing:
+                if self._jobs:
+                    wait = self._jobs[0].due - self._clock()
+                    if wait <= 0:
+                        return heapq.heappop(self._jobs)
+                else:
+                    wait = _MAX_WAIT_SECONDS
+                self._changed.wait(min(wait, _MAX_WAIT_SECONDS))
+            return None
 
     def run(self) -> None:
-        """Run jobs until closed."""
-        while True:
-            event = self._jobs.get()
-            if event is _CLOSE:
-                break
-            if self._closing.is_set():
-                self.handed_back += 1
-                continue
-            with contextlib.suppress(Exception):  # logged by the invocation
-                self._run_job(event)
-        if self.handed_back:
-            logger.warning(
-                "%d queued job(s) not run at shutdown; the files' reports list them as queued — drop the file "
-                "again to send them",
-                self.handed_back,
-                extra={"fields": {"event": "serve.queue_handed_back", "jobs": self.handed_back}},
+        """Run jobs as they become visible, until closed; then hand back what waits."""
+        while (job := self._next()) is not None:
+            job.receives += 1
+            try:
+                given = self._run_job(_with_receive_count(job.event, job.receives))
+            except Exception as exc:  # logged by the invocation; the platform would deliver it again
+                given = GiveBack(job.event, _reason(exc))
+            if given is not None:
+                self.give_back(given.event, given.reason, job.receives)
+        self._hand_back()
+
+    def give_back(self, event: Any, reason: str, receives: int) -> None:
+        """Hand back ``event``, received ``receives`` times and asking to be retried for ``reason``: visible
+        again after the visibility timeout, or, at ``max_receives``, to the dead letters (logged either way).
+        After :meth:`close` it is kept with the rest for the next start."""
+        if receives >= self.max_receives:
+            logger.error(
+                "gave up after %d receives (maxReceiveCount): %s; sent to the dead letters",
+                receives,
+                reason,
+                extra={
+                    "fields": {
+                        "event": "serve.dead_lettered",
+                        "queue": self.name,
+                        "receives": receives,
+                        "reason": reason,
+                    }
+                },
             )
+            if self._dead_letter is not None:
+                try:
+                    self._dead_letter(event, reason, receives)
+                except Exception as exc:  # the dead letter could not be written: keep the job, never lose it
+                    logger.error(
+                        "the dead letter could not be written (%s); kept for the next start",
+                        type(exc).__name__,
+                        extra={"fields": {"event": "serve.dead_letter_failed", "queue": self.name}},
+                    )
+                    with self._changed:
+                        self._push(
+                            _Job(
+                                self._clock() + max(0.0, self._visibility()),
+                                next(self._numbers),
+                                event,
+                                receives,
+                                reason,
+                            )
+                        )
+            return
+        delay = max(0.0, self._visibility())
+        logger.warning(
+            "handed back (%s); received again in %.0f s (receive %d of %d)",
+            reason,
+            delay,
+            receives + 1,
+            self.max_receives,
+            extra={
+                "fields": {
+                    "event": "serve.redelivery_scheduled",
+                    "queue": self.name,
+                    "receives": receives,
+                    "delay_s": round(delay, 3),
+                    "reason": reason,
+                }
+            },
+        )
+        with self._changed:
+            self._push(_Job(self._clock() + delay, next(self._numbers), event, receives, reason))
+
+    def _hand_back(self) -> None:
+        with self._changed:
+            waiting, self._jobs = sorted(self._jobs), []
+        self.handed_back = len(waiting)
+        if not waiting:
+            return
+        where = "not kept"
+        if self._keep is not None:
+            try:
+                _write_kept(self._keep, waiting)
+                where = f"kept in {self._keep}; the next pushfn serve resumes them"
+            except (OSError, TypeError, ValueError) as exc:
+                where = f"NOT kept ({type(exc).__name__}: {exc})"
+        logger.warning(
+            "%d job(s) handed back at shutdown (%d waiting for a redelivery): %s",
+            len(waiting),
+            sum(1 for job in waiting if job.receives),
+            where,
+            extra={
+                "fields": {
+                    "event": "serve.queue_handed_back",
+                    "queue": self.name,
+                    "jobs": len(waiting),
+                    "redeliveries": sum(1 for job in waiting if job.receives),
+                    "kept": None if self._keep is None else str(self._keep),
+                }
+            },
+        )
+
+    def resume(self) -> int:
+        """Put back the jobs a previous :meth:`close` kept (their receive counts and due times as they
+        were), then remove the file; how many. A file that cannot be read is renamed aside (``.bad``) and
+        logged, never silently dropped."""
+        if self._keep is None or not self._keep.exists():
+            return 0
+        try:
+            jobs = _read_kept(self._keep)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            aside = self._keep.with_name(self._keep.name + ".bad")
+            with contextlib.suppress(OSError):
+                self._keep.replace(aside)
+            logger.error(
+                "%s cannot be read (%s); moved to %s, its jobs not resumed",
+                self._keep,
+                type(exc).__name__,
+                aside,
+                extra={"fields": {"event": "serve.queue_resume_failed", "queue": self.name, "file": str(aside)}},
+            )
+            return 0
+        with self._changed:
+            for due, event, receives, reason in jobs:
+                self._push(_Job(due, next(self._numbers), event, receives, reason))
+        self._keep.unlink()
+        logger.warning(
+            "%d job(s) handed back by the last stop resumed",
+            len(jobs),
+            extra={"fields": {"event": "serve.queue_resumed", "queue": self.name, "jobs": len(jobs)}},
+        )
+        return len(jobs)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop taking jobs, finish the one running, hand back the rest; waits up to ``timeout`` seconds."""
-        self._closing.set()
-        self._jobs.put(_CLOSE)
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
         if self.is_alive():
             self.join(timeout)
+        elif self._jobs:  # never started: nothing else will hand them back
+            self._hand_back()
 
 
-_CLOSE: Any = object()
+def _reason(exc: BaseException) -> str:
+    reasons = getattr(exc, "reasons", None)
+    if reasons:
+        return "; ".join(str(r) for r in reasons)[:300]
+    return f"raised {type(exc).__name__}"
 
-__all__ = ["FolderWatcher", "LocalQueue", "Scheduler", "utc_now"]
+
+def _with_receive_count(event: Any, receives: int) -> Any:
+    """An SQS event with each record's ``ApproximateReceiveCount`` set to ``receives``, as SQS shows it."""
+    if isinstance(event, dict) and isinstance(event.get("Records"), list):
+        records = []
+        for record in event["Records"]:
+            if isinstance(record, dict) and isinstance(record.get("attributes"), dict):
+                record = {**record, "attributes": {**record["attributes"], "ApproximateReceiveCount": str(receives)}}
+            records.append(record)
+        return {**event, "Records": records}
+    return event
+
+
+#: The kept file's format version.
+_KEPT_VERSION = 1
+
+
+def _write_kept(path: Path, jobs: list[_Job]) -> None:
+    """Write ``jobs`` to ``path`` (0600: bodies hold device ids) whole, through a temporary file."""
+    import base64
+    import json
+    import os
+
+    items = []
+    for job in jobs:
+        if isinstance(job.event, bytes):
+            body: dict[str, Any] = {"bytes": base64.b64encode(job.event).decode("ascii")}
+        else:
+            body = {"json": job.event}
+        items.append({"due": job.due, "receives": job.receives, "reason": job.reason, **body})
+    text = json.dumps({"version": _KEPT_VERSION, "jobs": items}, ensure_ascii=False)
+    draft = path.with_name(f".{path.name}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    draft.replace(path)
+
+
+def _read_kept(path: Path) -> list[tuple[float, Any, int, str]]:
+    """The jobs :func:`_write_kept` wrote: ``(due, event, receives, reason)``; ``ValueError`` and the
+    like for a file it did not write."""
+    import base64
+
+    from pushfn.json_input import decode_json
+
+    document = decode_json(path.read_bytes())
+    if not isinstance(document, dict) or document.get("version") != _KEPT_VERSION:
+        raise ValueError("not a kept-queue file")
+    found = []
+    for item in document["jobs"]:
+        event = base64.b64decode(item["bytes"], validate=True) if "bytes" in item else item["json"]
+        due, receives, reason = item["due"], item["receives"], item.get("reason", "")
+        if not isinstance(due, (int, float)) or not isinstance(receives, int) or not isinstance(reason, str):
+            raise TypeError("a kept job's due, receives or reason has the wrong type")
+        found.append((float(due), event, receives, reason))
+    return found
+
+
+__all__ = ["FolderWatcher", "GiveBack", "LocalQueue", "Scheduler", "utc_now"]
