@@ -449,3 +449,26 @@ def test_max_receives_outside_sqs_range_is_refused_by_rule(value: str, capsys: p
         main(["serve", "--max-receives", value])
     assert caught.value.code == 2
     assert "--max-receives: must be a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_demo_signs_with_the_secret_the_http_function_accepts(tmp_path: Path, configured: bool) -> None:
+    """Regression: ``--demo`` signed with the kept local secret even when ``PUSHFN_WEBHOOK_SECRETS``
+    replaced it, so the demo webhook got 401 and never reached the inbox."""
+    import base64
+
+    from pushfn.jobs import fanout
+    from pushfn.serve.server import DEMO_PUSH, Serve, ServeOptions
+
+    mine = "whsec_" + base64.b64encode(b"k" * 32).decode("ascii")
+    base = Settings(pushfn_data_dir=str(tmp_path / "data"), pushfn_webhook_secrets=mine if configured else None)
+    options = ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket")
+    serve = Serve(options, base, io.StringIO()).start()
+    try:
+        assert serve.demo_secret() == (mine if configured else serve.auth.webhook_secret)
+        serve.demo()
+        titles = [p["params"].get("Title") for p in serve.emulator.pushes()]
+    finally:
+        serve.stop()
+        fanout.use_local_queue(None)
+    assert DEMO_PUSH["Title"] in titles

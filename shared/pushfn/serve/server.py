@@ -557,18 +557,36 @@ class Serve:
 
     # --- demo ---------------------------------------------------------------------------------------
 
+    def demo_secret(self) -> str | None:
+        """The webhook secret the HTTP function accepts first (the environment's, a referenced one once
+        resolved, else the kept local one), which ``--demo`` signs with; None when auth is off."""
+        if self.auth is None:
+            return None
+        settings = self.settings
+        if settings.pushfn_webhook_secrets_ref and not settings.pushfn_webhook_secrets:
+            from pushfn.secret_refs import resolve_references
+
+            settings = resolve_references(settings)
+        return _first_secret(settings.pushfn_webhook_secrets) or self.auth.webhook_secret
+
     def demo(self) -> None:
         """Send one signed webhook push through the HTTP function and drop the sample file."""
         import requests
 
         body = json.dumps(DEMO_PUSH).encode("utf-8")
         headers = {"Content-Type": "application/json"}
-        if self.auth is not None:
-            headers.update(webhook_headers(self.auth.webhook_secret, body))
+        secret = self.demo_secret()
+        if secret is not None:
+            headers.update(webhook_headers(secret, body))
         with requests.Session() as session:
             session.trust_env = False  # loopback: no proxy from the environment
             session.post(f"{self.http.url}/push", data=body, headers=headers, timeout=30)
         write_demo_file(self.bucket)
+
+
+def _first_secret(secrets: str | None) -> str | None:
+    first = (secrets or "").split(",")[0].strip()
+    return first or None
 
 
 def webhook_headers(secret: str, body: bytes, *, webhook_id: str | None = None) -> dict[str, str]:
