@@ -6,8 +6,12 @@ the temporary folder as the bucket), on an OSS event for the file. The emulator 
 process (``_emulator_process.py``), so it does not share the handler's GIL. The baseline, in the same
 way and the same run, only parses, validates and chunks the file (no guard, no HTTP), so the ratio
 shows what sending adds. The handler runs once per ``PUSHFN_FILE_CONCURRENCY`` (default 1 and 8: one
-chunk after the other, then eight at once, each with a fresh idempotency store), all under the
-client-side rate limit (a million targets fit the Push quota's 60 s window at once). Issue 8's
+chunk after the other, then eight at once, each with a fresh idempotency store and no report or parts
+left by the run before: else a later run is a *rerun* of a completed file), all under the client-side
+rate limit (a million targets fit the Push quota's 60 s window at once). The file function sends every
+chunk itself (``PUSHFN_FILE_FANOUT_TARGETS`` is the file's size): with ``PUSHFN_FILE_ROOT`` set the
+fan-out is in process, the queue function sending each chunk after the first 50,000 targets on the
+planner's thread, one at a time, whatever the concurrency; ``--fanout-targets N`` measures that instead. Issue 8's
 targets: >= 500,000 lines/s parsed and validated on one core, peak RSS under 150 MB for 100,000 and
 1,000,000 lines.
 
@@ -22,6 +26,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, action="append", help="file sizes (default 100000 and 1000000)")
     parser.add_argument("--concurrency", type=int, action="append", help="PUSHFN_FILE_CONCURRENCY (default 1 and 8)")
+    parser.add_argument(
+        "--fanout-targets", type=int, help="PUSHFN_FILE_FANOUT_TARGETS (default: the file's size, no fan-out)"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -117,11 +125,14 @@ def main() -> None:
                     "PUSH_ACCESS_KEY_SECRET": "testsecret",
                     "PUSHFN_FILE_ROOT": str(folder),
                     "PUSHFN_CONFIG_FILE": str(folder / "no-config.ini"),
+                    "PUSHFN_FILE_FANOUT_TARGETS": str(args.fanout_targets or lines),
                 }
                 plan = _run("plan", folder, env)
                 runs = {}
                 for workers in args.concurrency or [1, 8]:
                     emulator.reset()
+                    for left in folder.glob(f"{KEY}.report.json*"):  # the report and the parts folder
+                        shutil.rmtree(left) if left.is_dir() else left.unlink()
                     store = f"sqlite:///{folder / f'idempotency-{workers}.db'}"
                     case = {**env, "PUSHFN_IDEMPOTENCY_URL": store, "PUSHFN_FILE_CONCURRENCY": str(workers)}
                     runs[workers] = _run("handler", folder, case)

@@ -366,3 +366,61 @@ def test_parts_on_oss_through_the_queue_functions_own_oss_reader(fake_oss: Any, 
     finally:
         reset_runtime()
         client.close()
+
+
+def test_a_second_run_of_a_completed_file_merges_its_parts_once(
+    emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file version run again after its first run completed, with the guard's records gone (they
+    expired, or another store): every chunk goes out again, with new MessageIds. Before: each of the new
+    run's parts differed from the complete report, so each in-process chunk job read every part and
+    rewrote the report — N² part reads (1,000 chunks: 90 s of a 100 s run). Now the new run marks the old
+    report stopped before fanning out, the jobs only write their parts, and the run merges them once."""
+    chunks = 12  # 11 fanned out after the first 1,000 targets
+    root = bucket_with(tmp_path, "big.txt", chunks * 1000)
+    part_reads = []
+    read_bytes = LocalFolderReader.read_bytes
+
+    def counted(self: LocalFolderReader, bucket: str, key: str, limit: int) -> bytes | None:
+        if ".parts/" in key:
+            part_reads.append(key)
+        return read_bytes(self, bucket, key, limit)
+
+    monkeypatch.setattr(LocalFolderReader, "read_bytes", counted)
+    for run in range(2):
+        _, client = runtime_for(emulator, tmp_path / f"idem-{run}.db", pushfn_file_root=str(root))
+        try:
+            part_reads.clear()
+            assert handler(oss_event(["big.txt"]), None)["files"][0]["status"] == "complete"
+        finally:
+            reset_runtime()
+            client.close()
+        assert len(part_reads) == chunks - 1 == len(set(part_reads))  # one merge, each part read once
+        report = read(root)
+        assert report["status"] == "complete" and report["stopped"] is None
+        assert [s["index"] for s in report["chunks"]["sent"]] == list(range(chunks))
+    assert push_calls(emulator) == 2 * chunks  # each chunk once per run: the second run's guard was empty
+    sent = {s["message_id"] for s in report["chunks"]["sent"]}
+    fanned = [s["message_id"] for s in report["chunks"]["sent"] if s.get("via") == "in_process"]
+    assert len(sent) == chunks and len(fanned) == chunks - 1
+
+
+def test_supersede_report_marks_only_a_standing_unstopped_report(tmp_path: Path) -> None:
+    """No report: nothing written. A report of a run that stopped: left as it is (parts never complete
+    it). A complete report: replaced by the new run's, ``stopped``, so later parts do not rebuild it."""
+    from pushfn.targets.parts import RERUN_UNDER_WAY, supersede_report
+
+    reader = LocalFolderReader(tmp_path)
+    new = Report(bucket="b", key="f.txt", version="e").to_dict()
+    assert supersede_report(reader, "b", "f.txt.report.json", new) is False
+    assert not (tmp_path / "f.txt.report.json").exists()
+
+    reader.write_report("b", "f.txt", {**new, "stopped": "near the timeout"})
+    assert supersede_report(reader, "b", "f.txt.report.json", new) is False
+    assert json.loads((tmp_path / "f.txt.report.json").read_text())["stopped"] == "near the timeout"
+
+    reader.write_report("b", "f.txt", {**new, "stopped": None})
+    assert supersede_report(reader, "b", "f.txt.report.json", new) is True
+    assert json.loads((tmp_path / "f.txt.report.json").read_text()) == {**new, "stopped": RERUN_UNDER_WAY}
+    with pytest.raises(ValueError):
+        supersede_report(reader, "b", "f.txt.json", new)

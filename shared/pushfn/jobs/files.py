@@ -234,6 +234,7 @@ def process_object(
     campaign = Campaign(obj, guard, client, context) if mode == CONTINUOUS else None
 
     sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign), deadline)
+    superseded = False  # an earlier run's report was marked stopped (or needs no marking) before fan-out
     try:
         for chunk in plan_chunks(rows, content, report):
             sender.wait_for_slot()
@@ -244,8 +245,12 @@ def process_object(
                 _log(logging.WARNING, "file_push.timeout", "stopping between chunks: %s", sender.retry_reason, **fields)
                 continue
             if fanout is not None and campaign is None and fanout.takes(report) and fanout.fits(obj, chunk):
+                if not superseded:
+                    superseded = _supersede(obj, reader, sender.report)
                 # The planner's thread queues the chunk; the report is the workers' locked one.
+                handing = clock()
                 stop, failure_cause = fanout.hand_over(obj, chunk, sender.report)
+                sender.handed_over(clock() - handing)
                 if stop and sender.retry_reason is None:
                     sender.retry_reason, sender.cause = stop, failure_cause
                 continue
@@ -266,6 +271,23 @@ def process_object(
     if campaign is not None:
         report.campaign = {"mode": CONTINUOUS, "message_id": campaign.message_id}
     return _finish(obj, report, reader, retry_reason, cause)
+
+
+def _supersede(obj: ObjectCreated, reader: ObjectReader, report: Any) -> bool:
+    """Before the first chunk is fanned out: mark an earlier run's report as superseded by this run
+    (:func:`~pushfn.targets.parts.supersede_report`), so this run's chunk jobs do not each rebuild it.
+    True once done or found unneeded; a store failure is logged and the run goes on (the marking only
+    saves work: the parts and this run's final merge are what the report says), False to try again."""
+    from pushfn.targets.errors import ObjectStoreError
+    from pushfn.targets.parts import supersede_report
+    from pushfn.targets.readers import report_key
+
+    try:
+        supersede_report(reader, obj.bucket, report_key(obj.key), report.to_dict())
+    except ObjectStoreError as exc:
+        _log(logging.WARNING, "file_push.report_unmarked", "earlier report not marked: %s", str(exc), key=obj.key)
+        return not exc.transient
+    return True
 
 
 def _concurrency(runtime: Any, campaign: Campaign | None) -> int:
@@ -304,6 +326,11 @@ class _LockedReport:
         with self._lock:
             self._report.chunk_queued(index, **fields)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report's document as it is now (:meth:`~pushfn.targets.report.Report.to_dict`), taken under the lock."""
+        with self._lock:
+            return self._report.to_dict()
+
 
 class _Sender:
     """Sends the chunks of one file: inline when ``workers`` is 1, else on at most ``workers`` threads,
@@ -312,9 +339,10 @@ class _Sender:
     The planner's thread hands chunks out (:meth:`wait_for_slot`, then :meth:`hand_out`); each chunk
     still goes through :func:`_send_chunk` (the guard under its own key, its outcome recorded once).
     The first transient failure sets ``retry_reason``: no chunk is handed out after it, and the ones in
-    flight finish (:meth:`finish`) and are recorded. ``sending`` is the time spent sending: the sum of
-    the chunks' times inline, the wall time from the first chunk handed out to the last one finished
-    with threads (planning overlaps it)."""
+    flight finish (:meth:`finish`) and are recorded. ``sending`` is the time spent sending, in seconds:
+    the sum of the chunks' times and of the fan-out hand-overs' (:meth:`handed_over`) inline; with
+    threads, the wall time from the first chunk handed out to the last one finished (planning and
+    hand-overs overlap it), plus the hand-overs made before any thread started."""
 
     def __init__(
         self,
@@ -371,6 +399,12 @@ class _Sender:
             self._began = _clock()
         # The worker runs in a copy of this context, so its log records carry the invocation's request id.
         self._pending.add(self._pool.submit(contextvars.copy_context().run, self._run, chunk))
+
+    def handed_over(self, seconds: float) -> None:
+        """A chunk was handed to the fan-out sink on the planner's thread in ``seconds`` (in process, the
+        queue function sent it there): counted in :attr:`sending` unless the threads' wall time covers it."""
+        if self.workers == 1 or self._pool is None:
+            self.sending += seconds
 
     def finish(self) -> None:
         """Wait for the chunks in flight and record them (nothing is handed out any more)."""
