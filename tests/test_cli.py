@@ -518,3 +518,33 @@ def test_any_params_give_exit_0_or_named_errors(configured, capsys, params, titl
         lines = err.splitlines()
         assert lines and all(line.startswith("pushfn: ") and "(rule: " in line for line in lines), err
     assert configured.pushes() == []
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path) -> None:
+    """``pushfn … | head``: the reader leaves early; no BrokenPipeError traceback, the shell's SIGPIPE code."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pushfn
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written: every write fails with EPIPE
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(Path(pushfn.__file__).resolve().parents[1]),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pushfn.cli", "event", "sqs"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert b"Traceback" not in done.stderr and b"BrokenPipeError" not in done.stderr

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
 EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe.
+EXIT_BROKEN_PIPE = 141
 
 #: Demo device registered in the embedded emulator by ``pushfn demo``.
 DEMO_DEVICE = "0123456789abcdef0123456789abcdef"
@@ -51,6 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             _err("interrupted")
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`pushfn … | head`): stop quietly, as other Unix tools do. stdout is
+            # pointed at /dev/null so the interpreter's final flush does not raise again.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
 
 
 class CliParser(argparse.ArgumentParser):

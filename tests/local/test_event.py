@@ -274,3 +274,13 @@ def test_an_unusable_kept_secret_is_named_never_shown(local: LocalEnv, tmp_path:
     ran = local.run("event", "fc3-http", "--sign")
     assert ran.code == 2 and "serve-auth.json" in ran.err and "at least 24 bytes" in ran.err
     assert "c2hvcnQ" not in ran.err
+
+
+def test_an_eventbridge_rule_event_carries_no_push_and_its_help_says_so(local: LocalEnv) -> None:
+    # A rule's Scheduled Event has an empty detail: the push is the rule's PUSHFN_SCHEDULES entry.
+    printed = local.run("event", "eventbridge", "--name", "unlisted-rule")
+    assert printed.code == 0 and printed.json()["detail"] == {}
+    ran = local.run("invoke", "scheduled_push", "--event", "-", stdin=printed.raw)
+    assert ran.code == 3 and "PUSHFN_SCHEDULES" in ran.err and "unlisted-rule" in ran.err
+    shown = local.run("event", "--help")
+    assert "oss/s3 and eventbridge" in " ".join(shown.out.split())

@@ -297,3 +297,22 @@ def test_shell_pipe_between_two_processes(local: LocalEnv, kind: str) -> None:
     )
     assert done.returncode == 0, done.stderr.decode()
     assert len(local.pushes()) == 1 and b"exit 0" in done.stderr
+
+
+def test_a_missing_cloud_sdk_names_the_extra_that_brings_it(local: LocalEnv) -> None:
+    # `pip install .` leaves oss2 out: an OSS event with no PUSHFN_FILE_ROOT reaches for it.
+    local.monkeypatch.delenv("PUSHFN_FILE_ROOT")
+    local.monkeypatch.setitem(sys.modules, "oss2", None)  # as if not installed: import raises ModuleNotFoundError
+    local.drop("targets.csv")
+    ran = local.pipe(["oss", "--key", "targets.csv"], ["file_push"])[1]
+    assert ran.code == 1 and "Traceback" not in ran.err
+    assert "ModuleNotFoundError" in ran.err
+    assert "pip install 'pushfn[aliyun]'" in ran.err and "PUSHFN_FILE_ROOT" in ran.err
+    assert local.pushes() == []
+
+
+@pytest.mark.parametrize(("module", "extra"), [("boto3", "aws"), ("tablestore", "aliyun"), ("fc2", "aliyun")])
+def test_each_optional_sdk_maps_to_its_extra(module: str, extra: str) -> None:
+    shown = classify(None, ModuleNotFoundError(f"No module named '{module}'", name=module)).reason
+    assert f"pip install 'pushfn[{extra}]'" in shown and "PUSHFN_FILE_ROOT" not in shown
+    assert "pip install" not in classify(None, ModuleNotFoundError("No module named 'x'", name="x")).reason

@@ -249,10 +249,14 @@ def test_a_payload_table_with_a_date_becomes_json_text(tmp_path: Path, name: str
 @pytest.mark.parametrize(
     ("file_name", "text", "shown"),
     [
-        ("pushfn.toml", '[schedules."morning\\nFAKE LINE"]\nexpression = "rate(1 hour)"\n', "morning\\nFAKE LINE"),
-        ("pushfn.toml", '[schedules."with space"]\nexpression = "rate(1 hour)"\n', "with space"),
-        ("pushfn.toml", '[schedules."' + "a" * 65 + '"]\nexpression = "rate(1 hour)"\n', "a" * 65),
-        ("pushfn.toml", '[schedules.""]\nexpression = "rate(1 hour)"\n', "''"),
+        (
+            "pushfn.toml",
+            '[schedules."morning\\nFAKE LINE"]\nexpression = "rate(1 hour)"\npayload = "{}"\n',
+            "morning\\nFAKE LINE",
+        ),
+        ("pushfn.toml", '[schedules."with space"]\nexpression = "rate(1 hour)"\npayload = "{}"\n', "with space"),
+        ("pushfn.toml", '[schedules."' + "a" * 65 + '"]\nexpression = "rate(1 hour)"\npayload = "{}"\n', "a" * 65),
+        ("pushfn.toml", '[schedules.""]\nexpression = "rate(1 hour)"\npayload = "{}"\n', "''"),
         (
             "template.yaml",
             "Resources:\n  S:\n    Type: AWS::Scheduler::Schedule\n    Properties:\n"
@@ -278,5 +282,5 @@ def test_a_schedule_name_outside_the_platforms_rule_is_refused(
 @pytest.mark.parametrize("name", ["morning", "a", "Daily-digest_v2.1", "z" * 64])
 def test_names_inside_the_rule_are_taken(tmp_path: Path, name: str) -> None:
     path = tmp_path / "pushfn.toml"
-    path.write_text(f'[schedules."{name}"]\nexpression = "rate(1 hour)"\n', encoding="utf-8")
+    path.write_text(f'[schedules."{name}"]\nexpression = "rate(1 hour)"\npayload = "{{}}"\n', encoding="utf-8")
     assert [s.name for s in read_schedule_files([path])] == [name]

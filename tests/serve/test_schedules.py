@@ -223,6 +223,8 @@ def test_pushfn_toml_schedules() -> None:
         ("pushfn.toml", "[schedules.x]\nexpression = 'rate(5 weeks)'\n", "pushfn.toml: schedule 'x'"),
         ("pushfn.toml", "[schedules.x]\npayload = '{}'\n", "has no expression"),
         ("pushfn.toml", "[schedules.x]\nexpression = 'rate(1 hour)'\ncron = 1\n", "unknown key(s) cron"),
+        ("pushfn.toml", "[schedules.x]\nexpression = 'rate(1 hour)'\n", "schedule 'x' has no payload"),
+        ("pushfn.toml", "[schedules.x]\nexpression = 'rate(1 hour)'\npayload = '  '\n", "schedule 'x' has no payload"),
         ("pushfn.toml", "schedules = 3\n", "must be a table"),
         ("pushfn.toml", "[schedules\n", "not valid TOML"),
         ("template.yaml", "Resources: [1\n", "not valid YAML"),
@@ -251,7 +253,7 @@ def test_bad_declarations_name_the_file_and_schedule(tmp_path: Path, name: str, 
 
 
 def test_a_name_declared_twice_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "a.toml").write_text("[schedules.nightly]\nexpression = 'rate(1 hour)'\n")
+    (tmp_path / "a.toml").write_text("[schedules.nightly]\nexpression = 'rate(1 hour)'\npayload = '{}'\n")
     with pytest.raises(ScheduleError, match="'nightly' is declared twice"):
         read_schedule_files([FIXTURES / "s.yaml", tmp_path / "a.toml"])
 

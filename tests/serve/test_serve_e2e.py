@@ -180,6 +180,7 @@ def test_serve_end_to_end(start: Callable[..., Served], tmp_path: Path) -> None:
     (fire_id,) = [item["result"]["MessageId"] for item in tick["items"]]
     unknown = fire(served, "nope")
     assert unknown.returncode == 2 and "no schedule 'nope'" in unknown.stderr and "morning" in unknown.stderr
+    assert "restart it after adding or changing pushfn.toml" in unknown.stderr
 
     # 4. A message on the in-process queue.
     status, answer = request(

@@ -55,6 +55,9 @@ from pushfn.local.errors import LocalInputError
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 #: Strings inside an event may carry a whole request body (the HTTP adapter's own bound).
 _EVENT_MAX_STRING_CHARS = 64 * 1024 * 1024
+#: Cloud SDKs that ``pip install pushfn`` leaves out, by the pyproject extra that brings them: a local
+#: run that reaches one (an OSS event without ``PUSHFN_FILE_ROOT``, a DynamoDB store) names the extra.
+OPTIONAL_MODULES = {"oss2": "aliyun", "fc2": "aliyun", "tablestore": "aliyun", "boto3": "aws", "botocore": "aws"}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RETRY = 0, 1, 2, 3, 4
 #: HTTP statuses a client is meant to retry (RFC 9110: 408, 409 in-progress here, 425, 429).
@@ -274,7 +277,7 @@ def classify(answer: Any, error: BaseException | None, records: Sequence[logging
     if isinstance(error, RetryLaterError):
         return InvokeOutcome(EXIT_RETRY, "retry", str(error))
     if error is not None:
-        return InvokeOutcome(EXIT_FAILED, "failed", f"the handler raised {type(error).__name__}: {error}")
+        return InvokeOutcome(EXIT_FAILED, "failed", f"the handler raised {type(error).__name__}: {error}{_hint(error)}")
     if isinstance(answer, Mapping):
         status = answer.get("statusCode", answer.get("status")) if _is_http(answer) else None
         if isinstance(status, int):
@@ -289,6 +292,18 @@ def classify(answer: Any, error: BaseException | None, records: Sequence[logging
     if errors:
         return InvokeOutcome(EXIT_REFUSED, "refused", f"the function logged an error: {errors[0].getMessage()[:200]}")
     return InvokeOutcome(EXIT_OK, "ok", "handled")
+
+
+def _hint(error: BaseException) -> str:
+    """How to get an optional cloud SDK the handler missed ("" for any other error)."""
+    name = (getattr(error, "name", None) or "").split(".")[0] if isinstance(error, ImportError) else ""
+    extra = OPTIONAL_MODULES.get(name)
+    if extra is None:
+        return ""
+    hint = f" (an optional dependency: pip install 'pushfn[{extra}]'"
+    if name == "oss2":
+        hint += ", or read the objects from a local folder with PUSHFN_FILE_ROOT"
+    return hint + ")"
 
 
 def _is_http(answer: Mapping[str, Any]) -> bool:

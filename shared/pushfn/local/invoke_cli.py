@@ -72,7 +72,9 @@ def register_invoke_commands(sub: Any) -> None:
         "event",
         help="print a sample platform event for 'pushfn invoke' (like 'sam local generate-event')",
         description="Print one event of KIND, as the platform would deliver it, built from the options. Every "
-        "kind but oss/s3 carries a push to the alias 'demo' unless --body says otherwise.",
+        "kind but oss/s3 and eventbridge carries a push to the alias 'demo' unless --body says otherwise; an "
+        "eventbridge rule event carries no payload (detail {}, as a rule sends it): its push is the rule --name's "
+        "entry in PUSHFN_SCHEDULES, or a JSON object --body as its detail.",
         epilog="kinds: fc2-http (the WSGI environ as JSON), fc3-http, apigw-v1, apigw-v2, function-url, fc-timer, "
         "eventbridge, scheduler, sqs, mns-topic, mns-queue, oss, s3. Exit codes: 0 printed, 2 bad option.",
     )

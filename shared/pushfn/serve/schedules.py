@@ -601,17 +601,16 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
         if unknown:
             raise ScheduleError(f"{path.name}: schedules.{name}: unknown key(s) {', '.join(sorted(unknown))}")
         timing = _parse(path, name, entry.get("expression"), entry.get("timezone"))
-        out.append(
-            Schedule(
-                name,
-                str(entry["expression"]),
-                timing,
-                FC_TIMER,
-                _text(entry.get("payload")),
-                _flag(path, name, "enabled", entry.get("enabled")),
-                path.name,
+        enabled = _flag(path, name, "enabled", entry.get("enabled"))
+        payload = _text(entry.get("payload"))
+        # It becomes an FC timer's payload, the tick's only push spec: without one every firing is
+        # refused as invalid, so refuse it at the start rather than at the first firing.
+        if not (payload or "").strip():
+            raise ScheduleError(
+                f"{path.name}: schedule {name!r} has no payload: give it the push spec it sends, as JSON text "
+                """(payload = '{"Target": "ALIAS", "TargetValue": "demo", …}') or a TOML table"""
             )
-        )
+        out.append(Schedule(name, str(entry["expression"]), timing, FC_TIMER, payload, enabled, path.name))
     return out
 
 

@@ -504,7 +504,12 @@ class Serve:
             name = route[len("fire/") :]
             if name not in self.schedules:
                 known = ", ".join(sorted(self.schedules)) or "none are declared"
-                raise ServeRequestError(404, f"no schedule {name!r} (known: {known})")
+                # A config file written after the start is the usual cause: say so, or the reader is stuck.
+                raise ServeRequestError(
+                    404,
+                    f"no schedule {name!r} (known: {known}); schedules are read when pushfn serve starts: "
+                    "restart it after adding or changing pushfn.toml, template.yaml or s.yaml",
+                )
             from pushfn.triggers import RetryLaterError
 
             try:
