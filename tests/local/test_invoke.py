@@ -316,3 +316,16 @@ def test_each_optional_sdk_maps_to_its_extra(module: str, extra: str) -> None:
     shown = classify(None, ModuleNotFoundError(f"No module named '{module}'", name=module)).reason
     assert f"pip install 'pushfn[{extra}]'" in shown and "PUSHFN_FILE_ROOT" not in shown
     assert "pip install" not in classify(None, ModuleNotFoundError("No module named 'x'", name="x")).reason
+
+
+def test_invoke_help_names_the_retryable_statuses_the_outcome_uses(capsys: pytest.CaptureFixture[str]) -> None:
+    """The help's exit-code text is built from the classification's own set (it said 429/5xx only)."""
+    from pushfn.cli import main
+    from pushfn.local.invoke import RETRYABLE_4XX
+
+    with pytest.raises(SystemExit):
+        main(["invoke", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    listed = "/".join(str(s) for s in sorted(RETRYABLE_4XX))
+    assert f"HTTP {listed}/5xx" in text and f"4xx but {listed}" in text
+    assert f"HTTP {listed}/5xx" in " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())

@@ -61,7 +61,7 @@ OPTIONAL_MODULES = {"oss2": "aliyun", "fc2": "aliyun", "tablestore": "aliyun", "
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RETRY = 0, 1, 2, 3, 4
 #: HTTP statuses a client is meant to retry (RFC 9110: 408, 409 in-progress here, 425, 429).
-_RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 #: Problem types of a 500 that no retry fixes before someone does.
 _BROKEN_PROBLEMS = ("urn:pushfn:problem:misconfigured", "urn:pushfn:problem:internal-error")
 #: Platform fields that only an AWS event has (the other shapes are FC's).
@@ -317,7 +317,7 @@ def _http_outcome(status: int, body: Any) -> InvokeOutcome:
     shown = f"HTTP {status}" + (f" {problem.rsplit(':', 1)[-1]}" if problem else "")
     if problem in _BROKEN_PROBLEMS:
         return InvokeOutcome(EXIT_FAILED, "failed", shown)
-    if status >= 500 or status in _RETRYABLE_4XX:
+    if status >= 500 or status in RETRYABLE_4XX:
         return InvokeOutcome(EXIT_RETRY, "retry", shown)
     return InvokeOutcome(EXIT_REFUSED, "refused", shown)
 

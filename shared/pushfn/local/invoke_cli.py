@@ -32,7 +32,10 @@ EXIT_BAD_INPUT = 2
 def register_invoke_commands(sub: Any) -> None:
     """Add ``invoke`` and ``event`` to the ``pushfn`` sub-command parsers ``sub``."""
     from pushfn.functions import FUNCTION_NAMES
+    from pushfn.local.invoke import RETRYABLE_4XX
     from pushfn.local.sample_events import KINDS, MNS_FORMATS
+
+    _retryable = "/".join(str(status) for status in sorted(RETRYABLE_4XX))
 
     invoke = sub.add_parser(
         "invoke",
@@ -42,8 +45,9 @@ def register_invoke_commands(sub: Any) -> None:
         "PUSH_ENDPOINT at 'pushfn emulator' to push locally. Prints the handler's answer on stdout, its log "
         "lines (readable, or JSON with the request id) and a summary on stderr.",
         epilog="exit codes: 0 ok, 1 the handler failed (raised, or misconfigured), 2 bad input to invoke, "
-        "3 the function refused the event (HTTP 4xx, invalid tick, message dead-lettered, file rejected), "
-        "4 the platform would retry it (RetryLaterError, SQS batchItemFailures, HTTP 429/5xx)",
+        f"3 the function refused the event (HTTP 4xx but {_retryable}, invalid tick, message dead-lettered, "
+        "file rejected), "
+        f"4 the platform would retry it (RetryLaterError, SQS batchItemFailures, HTTP {_retryable}/5xx)",
     )
     invoke.add_argument("function", choices=FUNCTION_NAMES, metavar="FUNCTION", help=", ".join(FUNCTION_NAMES))
     invoke.add_argument(
