@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,30 +32,32 @@ V3_MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-si
 MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 #: Longest name or value whose encoding is cached (longer ones, e.g. 1,000 device ids, are encoded each time).
 CACHED_ENCODING_CHARS = 256
+#: Text percent_encode gives back unchanged: never cached, so unique values (nonces) do not churn the cache.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _cached_encode(value: str) -> str:
+    return signing.percent_encode(value)
+
+
+def _encode(value: str) -> str:
+    if _PLAIN.fullmatch(value):
+        return value
+    if len(value) <= CACHED_ENCODING_CHARS:
+        return _cached_encode(value)
     return signing.percent_encode(value)
 
 
 def canonical_query_v2(params: Mapping[str, str]) -> str:
     """:func:`pushfn.push.signing.canonical_query` of ``params`` without ``Signature``, the same text.
 
-    Most names and values repeat from call to call (``Action``, ``Timestamp`` within its second, a
-    title), so short ones are encoded once and remembered; a lone surrogate still raises
-    ``UnicodeEncodeError`` as ``percent_encode`` does (exceptions are not cached).
+    Escaped names and values mostly repeat from call to call (``Timestamp`` within its second, a
+    title), so short ones are encoded once and remembered (512 at most: the emulator's memory stays
+    bounded by its ring); a lone surrogate still raises ``UnicodeEncodeError`` as ``percent_encode``
+    does (exceptions are not cached).
     """
-    limit = CACHED_ENCODING_CHARS
-    encode = signing.percent_encode
-    pairs = [
-        (
-            _cached_encode(k) if len(k) <= limit else encode(k),
-            _cached_encode(v) if len(v) <= limit else encode(v),
-        )
-        for k, v in params.items()
-        if k != "Signature"
-    ]
+    pairs = [(_encode(k), _encode(v)) for k, v in params.items() if k != "Signature"]
     return signing.join_pairs(sorted(pairs))
 
 

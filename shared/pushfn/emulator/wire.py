@@ -24,14 +24,15 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 CACHED_DECODING_CHARS = 256
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _cached_decode(piece: str) -> str:
     return unquote(piece.replace("+", " "), errors="strict")
 
 
-def _decode(piece: str) -> str:
-    # A Timestamp within its second, a title, a body: escaped pieces repeat from call to call.
-    if len(piece) <= CACHED_DECODING_CHARS:
+def _decode(piece: str, name: str) -> str:
+    # A Timestamp within its second, a title, a body: escaped pieces repeat from call to call; a
+    # Signature never does, so it stays out of the cache (512 at most: memory stays bounded by the ring).
+    if len(piece) <= CACHED_DECODING_CHARS and name != "Signature":
         return _cached_decode(piece)
     return unquote(piece.replace("+", " "), errors="strict")
 
@@ -50,9 +51,9 @@ def parse_form(text: str) -> dict[str, str]:
                 continue
             name, _, value = piece.partition("=")
             if "%" in name or "+" in name:
-                name = _decode(name)
+                name = _decode(name, "")
             if "%" in value or "+" in value:
-                value = _decode(value)
+                value = _decode(value, name)
             form[name] = value
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter.Encoding", "Parameters must be UTF-8.") from None
