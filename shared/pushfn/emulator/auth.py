@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError
@@ -28,6 +30,35 @@ V2_REQUIRED = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", 
 #: Headers a V3 request must sign (the doc: host and every x-acs-* header it relies on).
 V3_MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
 MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
+#: Longest name or value whose encoding is cached (longer ones, e.g. 1,000 device ids, are encoded each time).
+CACHED_ENCODING_CHARS = 256
+#: Text percent_encode gives back unchanged: never cached, so unique values (nonces) do not churn the cache.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+@lru_cache(maxsize=512)
+def _cached_encode(value: str) -> str:
+    return signing.percent_encode(value)
+
+
+def _encode(value: str) -> str:
+    if _PLAIN.fullmatch(value):
+        return value
+    if len(value) <= CACHED_ENCODING_CHARS:
+        return _cached_encode(value)
+    return signing.percent_encode(value)
+
+
+def canonical_query_v2(params: Mapping[str, str]) -> str:
+    """:func:`pushfn.push.signing.canonical_query` of ``params`` without ``Signature``, the same text.
+
+    Escaped names and values mostly repeat from call to call (``Timestamp`` within its second, a
+    title), so short ones are encoded once and remembered (512 at most: the emulator's memory stays
+    bounded by its ring); a lone surrogate still raises ``UnicodeEncodeError`` as ``percent_encode``
+    does (exceptions are not cached).
+    """
+    pairs = [(_encode(k), _encode(v)) for k, v in params.items() if k != "Signature"]
+    return signing.join_pairs(sorted(pairs))
 
 
 @dataclass(frozen=True)
@@ -93,7 +124,8 @@ class Authenticator:
         key_id = params["AccessKeyId"]
         credential = self._credential(key_id)
         self._check_token(credential, params.get("SecurityToken"), "SecurityToken")
-        string_to_sign = signing.rpc_string_to_sign(request.method, params)  # once: it also goes in the error
+        # once: it also goes in the error
+        string_to_sign = signing.rpc_string_to_sign_canonical(request.method, canonical_query_v2(params))
         digest = hmac.new(f"{credential.secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
         expected = base64.b64encode(digest).decode("ascii")
         if not signing.signatures_equal(expected, params["Signature"]):

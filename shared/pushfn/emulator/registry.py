@@ -180,19 +180,25 @@ class AppRegistry:
     def _of_type(self, device_type: str) -> list[Device]:
         return [d for d in self.devices.values() if device_type == "ALL" or d.device_type == device_type]
 
+    def _is_of_type(self, device_id: str, device_type: str) -> bool:
+        device = self.devices.get(device_id)
+        return device is not None and (device_type == "ALL" or device.device_type == device_type)
+
     def resolve(self, target: str, values: list[str], tag_expression: TagNode | None, device_type: str) -> list[str]:
         """Device ids a push reaches, in a stable order, without duplicates."""
-        eligible = {d.device_id for d in self._of_type(device_type)}
+        devices = self.devices
         if target == "DEVICE":
             # CloudPush accepts ids it has never seen (they just receive nothing); only a registered
             # device of another platform is left out, as the real DeviceType filter would.
-            kept = [v for v in values if v in eligible or v not in self.devices]
+            kept = [v for v in values if v not in devices or self._is_of_type(v, device_type)]
             return list(dict.fromkeys(kept))
-        if target == "ACCOUNT":
-            found = [d for account in values for d in self.by_account(account)]
-        elif target == "ALIAS":
-            found = [d for alias in values for d in self.by_alias(alias)]
-        elif target == "TAG" and tag_expression is not None:
+        # A list target looks up only its own devices: the whole registry is read for TAG and ALL only.
+        if target in ("ACCOUNT", "ALIAS"):
+            lookup = self.by_account if target == "ACCOUNT" else self.by_alias
+            found = [d for value in values for d in lookup(value)]
+            return [d for d in dict.fromkeys(found) if self._is_of_type(d, device_type)]
+        eligible = {d.device_id for d in self._of_type(device_type)}
+        if target == "TAG" and tag_expression is not None:
             found = sorted(evaluate(tag_expression, self.with_tag, eligible))
         elif target == "ALL":
             found = sorted(eligible)

@@ -1,0 +1,57 @@
+"""The emulator's per-request shortcuts give exactly what the plain helpers give (hypothesis)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pushfn.emulator.auth import CACHED_ENCODING_CHARS, canonical_query_v2
+from pushfn.emulator.errors import ApiError
+from pushfn.emulator.wire import CACHED_DECODING_CHARS, parse_form
+from pushfn.push import signing
+
+# Any text the query can carry once decoded (no lone surrogates: parse_form refuses them), short and long.
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.text(
+    "a b:%", min_size=CACHED_ENCODING_CHARS - 2, max_size=CACHED_ENCODING_CHARS + 3
+)
+
+
+@given(st.dictionaries(TEXT, TEXT, max_size=8), st.booleans())
+def test_v2_canonical_query_is_the_signing_one(params: dict[str, str], signed: bool) -> None:
+    """The cached encoder builds the same canonical query as ``signing.canonical_query``, Signature left out."""
+    if signed:
+        params = {**params, "Signature": "abc+/="}
+    expected = signing.canonical_query({k: v for k, v in params.items() if k != "Signature"})
+    assert canonical_query_v2(params) == expected
+    assert canonical_query_v2(params) == expected  # a second time, from the cache
+
+
+def test_v2_canonical_query_refuses_a_lone_surrogate_every_time() -> None:
+    """A value ``percent_encode`` cannot encode raises each time: the failure is not cached as an answer."""
+    for _ in range(2):
+        with pytest.raises(UnicodeEncodeError):
+            canonical_query_v2({"Title": "\ud800"})
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", "=", "&", "+", "%20", "%C3%A9", "%FF", "%2", "x" * CACHED_DECODING_CHARS]), max_size=12
+    )
+)
+def test_form_decoding_twice_matches_the_standard_library(pieces: list[str]) -> None:
+    """Decoding the same text twice (the second from the cache), short or past the cached length, is parse_qsl's."""
+    text = "".join(pieces)
+    try:
+        expected: object = dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        expected = "refused"
+    for _ in range(2):
+        try:
+            got: object = parse_form(text)
+        except ApiError as error:
+            assert error.code == "InvalidParameter.Encoding"
+            got = "refused"
+        assert got == expected
