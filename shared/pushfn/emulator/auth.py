@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ V3_MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-si
 MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 #: Longest name or value whose encoding is cached (longer ones, e.g. 1,000 device ids, are encoded each time).
 CACHED_ENCODING_CHARS = 256
-#: Text percent_encode gives back unchanged: never cached, so unique values (nonces) do not churn the cache.
-_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 @lru_cache(maxsize=512)
@@ -42,7 +39,7 @@ def _cached_encode(value: str) -> str:
 
 
 def _encode(value: str) -> str:
-    if _PLAIN.fullmatch(value):
+    if signing.UNRESERVED.fullmatch(value):  # unchanged: never cached, so unique nonces do not churn it
         return value
     if len(value) <= CACHED_ENCODING_CHARS:
         return _cached_encode(value)

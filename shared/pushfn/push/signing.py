@@ -27,7 +27,8 @@ V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+#: Text :func:`percent_encode` gives back unchanged (RFC 3986 unreserved characters only).
+UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 _RESERVED = re.compile(r"[^A-Za-z0-9_.~-]+")
 _ESCAPES = [f"%{byte:02X}" for byte in range(256)]
 
@@ -43,7 +44,7 @@ def percent_encode(value: str) -> str:
     ``UnicodeEncodeError``); only the runs of reserved characters are converted, byte by byte.
     """
     # Most names and many values need no escaping at all.
-    if _UNRESERVED.fullmatch(value):
+    if UNRESERVED.fullmatch(value):
         return value
     return _RESERVED.sub(_escape, value)
 
