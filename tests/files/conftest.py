@@ -37,3 +37,19 @@ def fake_oss() -> Iterator[Any]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def files(tmp_path: Path, emulator: Any) -> Iterator[Any]:
+    """The file function wired to a bucket folder, the emulator and a SQLite store
+    (:class:`test_file_push.Files`); the process runtime reset afterwards."""
+    from test_file_push import Files
+
+    from pushfn.runtime import reset_runtime
+
+    made = Files(tmp_path / "bucket", emulator, tmp_path / "idempotency.db")
+    try:
+        yield made
+    finally:
+        reset_runtime()
+        made.client.close()

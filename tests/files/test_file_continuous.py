@@ -3,29 +3,16 @@ chunk, so the whole file is one MessageId. The emulator (real, over loopback) an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from functions.file_push.index import handler
 from test_file_push import CONTENT, Files, device_ids
 
-from pushfn.runtime import reset_runtime
 from pushfn.triggers import RetryLaterError
 from pushfn.triggers.events.objects import StoredObject, oss_event
 
 CONTINUOUS = {**CONTENT, "mode": "continuous"}
-
-
-@pytest.fixture
-def files(tmp_path: Path, emulator: Any) -> Iterator[Files]:
-    made = Files(tmp_path / "bucket", emulator, tmp_path / "idempotency.db")
-    try:
-        yield made
-    finally:
-        reset_runtime()
-        made.client.close()
 
 
 def records(files: Files, action: str) -> list[dict[str, Any]]:

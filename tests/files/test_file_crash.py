@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,6 @@ from pushfn.triggers.events.objects import oss_event
 
 WORKER = Path(__file__).resolve().parent / "file_worker.py"
 KEY = "in/five.txt"
-
-
-@pytest.fixture
-def files(tmp_path: Path, emulator: Any) -> Iterator[Files]:
-    made = Files(tmp_path / "bucket", emulator, tmp_path / "idempotency.db")
-    try:
-        yield made
-    finally:
-        reset_runtime()
-        made.client.close()
 
 
 def run_worker(mode: str, files: Files, event: bytes, marker: Path) -> dict[str, Any]:

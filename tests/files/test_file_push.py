@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +60,6 @@ class Files:
         """The RequestIds of accepted calls (the emulator lists one push per MassPush task)."""
         ids = [p["request_id"] for p in self.emulator.pushes() if action is None or p["action"] == action]
         return list(dict.fromkeys(ids))
-
-
-@pytest.fixture
-def files(tmp_path: Path, emulator: Any) -> Iterator[Files]:
-    made = Files(tmp_path / "bucket", emulator, tmp_path / "idempotency.db")
-    try:
-        yield made
-    finally:
-        reset_runtime()
-        made.client.close()
 
 
 def device_ids(count: int, start: int = 0) -> str:
