@@ -7,34 +7,15 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pushfn.jobs import fanout
 from pushfn.serve.invocations import message_ids
 from pushfn.serve.server import EMULATOR, ENDPOINT, REAL, Serve, ServeOptions
 from pushfn.serve.workers import FolderWatcher, LocalQueue
 from pushfn.settings import Settings
-
-
-@pytest.fixture
-def serve_in(tmp_path: Path) -> Iterator[Any]:
-    started: list[Serve] = []
-
-    def start(**settings: Any) -> Serve:
-        base = Settings(pushfn_data_dir=str(tmp_path / "data"), **settings)
-        options = ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket")
-        serve = Serve(options, base, io.StringIO()).start()
-        started.append(serve)
-        return serve
-
-    yield start
-    for serve in started:
-        serve.stop()
-    fanout.use_local_queue(None)
 
 
 def wait_for(check: Any, what: str) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,6 @@ from pushfn.settings import Settings
 
 DEVICE = "0123456789abcdef0123456789abcdef"
 CONTENT = {"DeviceType": "ANDROID", "PushType": "NOTICE", "Title": "Mine", "Body": "Written by me"}
-
-
-@pytest.fixture
-def serve_in(tmp_path: Path) -> Iterator[Any]:
-    started: list[Serve] = []
-
-    def start(**settings: Any) -> Serve:
-        base = Settings(pushfn_data_dir=str(tmp_path / "data"), **settings)
-        options = ServeOptions(http_port=0, emulator_port=0, bucket_dir=tmp_path / "bucket")
-        serve = Serve(options, base, io.StringIO()).start()
-        started.append(serve)
-        return serve
-
-    yield start
-    for serve in started:
-        serve.stop()
-    fanout.use_local_queue(None)
 
 
 def test_only_the_emulator_gets_the_greeting_as_default_file_content(serve_in: Any) -> None:
