@@ -173,6 +173,80 @@ def test_unusable_store_is_an_emulator_error(tmp_path) -> None:
         Emulator(ring_size=0)
 
 
+def test_seq_keeps_growing_across_resets_and_a_restart(tmp_path) -> None:
+    # A reader pages with since=<seq>: a seq handed out again would hide the new entry from it.
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        for _ in range(3):
+            caller.v2("Push", notice())
+        emu.reset()
+        emu.reset()  # a second clear with nothing in between keeps the floor
+        caller.v2("Push", notice())
+        assert [p["seq"] for p in emu.pushes()] == [4] and [c["seq"] for c in emu.calls()] == [4]
+        emu.reset()
+        caller.session.close()
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        caller.v2("Push", notice())
+        assert [p["seq"] for p in emu.pushes()] == [5] and [c["seq"] for c in emu.calls()] == [5]
+        caller.session.close()
+
+
+def test_store_refuses_another_programs_database(tmp_path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE pushes (x)")
+    with pytest.raises(EmulatorError, match="another program"):
+        Emulator(store=other)
+    with sqlite3.connect(other) as db:
+        assert [n for (n,) in db.execute("SELECT name FROM sqlite_master")] == ["pushes"]  # no table added
+    Emulator(store=tmp_path / "empty.db").state.close()  # a new (empty) file is fine
+
+
+def test_store_rows_the_emulator_did_not_write_are_an_emulator_error(tmp_path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        caller.v2("Push", notice())
+        caller.session.close()
+    source = sqlite3.connect(store)
+    good = {kind: json.loads(body) for kind, body in source.execute("SELECT kind, body FROM history WHERE seq = 1")}
+    damaged = [
+        ("calls", {**good["calls"], "status": "weird"}),
+        ("calls", {k: v for k, v in good["calls"].items() if k != "params"}),
+        ("calls", {**good["calls"], "devices": "d1"}),
+        ("pushes", {k: v for k, v in good["pushes"].items() if k != "devices"}),
+        ("pushes", {**good["pushes"], "seq": 0}),
+        ("pushes", ["not", "an", "object"]),
+        ("meta", {"floors": [1, "x"]}),
+    ]
+    for kind, body in damaged:
+        copy = tmp_path / f"damaged-{len(list(tmp_path.iterdir()))}.sqlite"
+        db = sqlite3.connect(copy)
+        source.backup(db)  # the store is in WAL mode: copy through SQLite, not the file
+        db.execute("INSERT OR REPLACE INTO history VALUES (?, 1, ?)", (kind, json.dumps(body)))
+        db.commit()
+        db.close()
+        with pytest.raises(EmulatorError, match="not an emulator history file"):
+            Emulator(store=copy)
+    source.close()
+
+
 _PIECES = ["a", "b", "=", "&", "+", "%", "2", "0", "%20", "%C3%A9", "%FF", "%zz", "é", ";", " ", "%2"]
 
 

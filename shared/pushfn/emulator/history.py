@@ -45,6 +45,14 @@ class HistoryStore:
         self.ring_size = ring_size
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "history" not in tables:
+                # Another program's database (a mistyped path): adding a table to it would be a surprise.
+                self._db.close()
+                raise EmulatorError(
+                    f"--store {str(self.path)!r} is another program's SQLite file (tables {', '.join(sorted(tables))});"
+                    " name a new file or one the emulator wrote"
+                )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
@@ -66,12 +74,19 @@ class HistoryStore:
             entries = [json.loads(body) for (body,) in reversed(rows)]
         except (sqlite3.Error, ValueError, TypeError) as exc:
             raise self._foreign(exc) from None
-        required = ("seq", "message_id") if kind == PUSHES else ("seq", "status")
+        # What the readers (pages, filters, counts, the inbox) index without looking first.
+        required = (
+            ("seq", "message_id", "devices") if kind == PUSHES else ("seq", "status", "action", "params", "devices")
+        )
         for entry in entries:
             if not isinstance(entry, dict) or not all(key in entry for key in required):
                 raise self._foreign(ValueError(f"a {kind} row without {', '.join(required)}"))
-            if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool):
-                raise self._foreign(ValueError(f"a {kind} row whose seq is not an integer"))
+            if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool) or entry["seq"] < 1:
+                raise self._foreign(ValueError(f"a {kind} row whose seq is not a positive integer"))
+            if not isinstance(entry["devices"], list) or (kind == CALLS and not isinstance(entry["params"], dict)):
+                raise self._foreign(ValueError(f"a {kind} row whose devices or params have the wrong type"))
+            if kind == CALLS and entry["status"] not in CALL_STATUSES:
+                raise self._foreign(ValueError(f"a call row whose status is not one of {', '.join(CALL_STATUSES)}"))
         return entries
 
     def next_message_id(self) -> int | None:
@@ -79,9 +94,30 @@ class HistoryStore:
 
         Raises :class:`EmulatorError` when the saved counter is not the emulator's.
         """
+        value = self._meta(0, "next_message_id")
+        return value if value is None else int(value)
+
+    def floors(self) -> tuple[int, int]:
+        """The last push and call ``seq`` handed out before the last clear (``(0, 0)`` when never cleared).
+
+        Raises :class:`EmulatorError` when the saved row is not the emulator's.
+        """
+        saved = self._meta(1, "floors")
+        if saved is None:
+            return 0, 0
+        if not (isinstance(saved, list) and len(saved) == 2 and all(type(n) is int and n >= 0 for n in saved)):
+            raise self._foreign(ValueError("floors are not two whole numbers"))
+        return saved[0], saved[1]
+
+    def save_floors(self, push_floor: int, call_floor: int) -> None:
+        """Remember where ``seq`` goes on after a clear, so a restart never hands a reader's ``since`` out again."""
+        body = json.dumps({"floors": [push_floor, call_floor]})
+        self._db.execute("INSERT OR REPLACE INTO history VALUES (?, 1, ?)", (META, body))
+
+    def _meta(self, seq: int, name: str) -> Any:
         try:
-            row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = 0", (META,)).fetchone()
-            return int(json.loads(row[0])["next_message_id"]) if row else None
+            row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = ?", (META, seq)).fetchone()
+            return json.loads(row[0])[name] if row else None
         except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError) as exc:
             raise self._foreign(exc) from None
 
@@ -133,6 +169,7 @@ class History:
         self._push_floor = self._call_floor = 0
         self.store = HistoryStore(store, ring_size) if store is not None else None
         if self.store is not None:
+            self._push_floor, self._call_floor = self.store.floors()
             self.pushes.extend(self.store.load(PUSHES))
             for call in self.store.load(CALLS):
                 self._append_call(call)
@@ -149,12 +186,15 @@ class History:
 
     def clear(self) -> None:
         """Forget every push and call, in memory and in the store; ``seq`` keeps counting up."""
-        self._push_floor, self._call_floor = self.last_push_seq, self.last_call_seq
+        # max: a second clear with nothing in between must not lower the floor back to 0.
+        self._push_floor = max(self.last_push_seq, self._push_floor)
+        self._call_floor = max(self.last_call_seq, self._call_floor)
         self.pushes.clear()
         self.calls.clear()
         self.counts = dict.fromkeys(CALL_STATUSES, 0)
         if self.store is not None:
             self.store.clear()
+            self.store.save_floors(self._push_floor, self._call_floor)
 
     # --- writing ------------------------------------------------------------------------------
 
