@@ -149,6 +149,65 @@ def test_bad_fault_and_reset_payloads_are_json_400(emu, route, body) -> None:
     assert emu.state.faults.list() == [] and len(emu.devices()) == 1
 
 
+@pytest.mark.parametrize(
+    "actions",
+    [["push"], ["Nope"], [], [""], "Push,Nope", "", ["Push", "Push2"], ["Push", 7]],
+)  # fmt: skip
+def test_a_fault_for_an_action_never_answered_is_json_400(emu, actions) -> None:
+    # Such a fault would never fire: a silent no-op the developer would take for a passing test.
+    body = json.dumps({"kind": "drop", "actions": actions}).encode()
+    status, _, answer = _raw(emu, "POST", "/_emulator/faults", body, Content_Type="application/json")
+    assert status == 400 and "action" in json.loads(answer)["error"] and emu.state.faults.list() == []
+    with pytest.raises(EmulatorError, match="action"):
+        emu.add_fault("drop", actions=actions)
+
+
+def test_fault_actions_may_be_one_comma_separated_string(emu) -> None:
+    body = b'{"kind": "drop", "actions": "Push, MassPush"}'
+    status, _, answer = _raw(emu, "POST", "/_emulator/faults", body, Content_Type="application/json")
+    assert status == 200 and json.loads(answer)["fault"]["actions"] == ["MassPush", "Push"]
+
+
+def test_two_origin_headers_are_refused(emu) -> None:
+    same = f"http://127.0.0.1:{emu.port}"
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.putrequest("POST", "/_emulator/faults")
+        for name, value in (("Origin", same), ("Origin", "http://evil.example"), ("Content-Type", "application/json")):
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", "16")
+        connection.endheaders(b'{"kind": "drop"}')
+        response = connection.getresponse()
+        assert response.status == 403 and "Origin" in json.loads(response.read())["error"]
+    finally:
+        connection.close()
+    assert emu.state.faults.list() == []
+
+
+@pytest.mark.parametrize("device_id", [" d1", "d1 ", "a,b", "   ", "\t"])
+def test_a_device_id_no_push_could_name_is_json_400(emu, device_id) -> None:
+    # TargetValue separates ids with commas and trims each one: such a device could never be reached.
+    body = json.dumps({"device_id": device_id}).encode()
+    status, _, answer = _raw(emu, "POST", "/_emulator/devices", body, Content_Type="application/json")
+    assert status == 400 and "device_id" in json.loads(answer)["error"] and emu.devices() == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"device_id": "d\ud800"},
+        {"device_id": "d", "account": "\udfff"},
+        {"device_id": "d", "aliases": ["a\ud800"]},
+        {"device_id": "d", "tags": "t,\ud800"},
+    ],
+)
+def test_python_api_refuses_names_that_are_not_text(emu, names) -> None:
+    # A lone surrogate could never be answered as JSON (GET /_emulator/devices would then fail for everyone).
+    with pytest.raises(EmulatorError, match="surrogate"):
+        emu.register_device(**names)
+    assert emu.devices() == [] and _raw(emu, "GET", "/_emulator/devices")[0] == 200
+
+
 @pytest.mark.parametrize("query", ["app_key=abc", "app_key=-1", "app_key=1", "app_key=%FF"])
 def test_bad_control_query_is_json_400(emu, query) -> None:
     status, _, answer = _raw(emu, "GET", f"/_emulator/devices?{query}")

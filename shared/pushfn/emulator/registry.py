@@ -13,6 +13,7 @@ from typing import Any
 
 from pushfn.emulator.errors import ApiError, EmulatorError
 from pushfn.emulator.rules import TagNode, evaluate
+from pushfn.json_input import JsonInputError, check_text
 
 DEVICE_TYPES = {"android": "ANDROID", "ios": "iOS", "harmony": "HARMONY"}
 MAX_ALIASES_PER_DEVICE = 128
@@ -80,10 +81,28 @@ class AppRegistry:
     ) -> Device:
         """Add or replace ``device_id`` (control API: no API limit applies); its tags become known to the app.
 
-        Raises :class:`EmulatorError` for an empty id or an unknown device type.
+        Raises :class:`EmulatorError` for an id no push could name (empty, blank at either end, with a
+        comma: TargetValue separates ids with commas and trims them), a name that is not Unicode text
+        (a lone surrogate could not be answered as JSON), or an unknown device type.
         """
-        if not isinstance(device_id, str) or not device_id:
+        if not isinstance(device_id, str) or not device_id.strip():
             raise EmulatorError("device_id must be a non-empty string")
+        if device_id != device_id.strip() or "," in device_id:
+            raise EmulatorError(
+                f"device_id {device_id[:80]!r} has a comma or blanks at an end, so no push could name it"
+            )
+        aliases, tags = list(aliases), list(tags)
+        try:
+            for what, names in (
+                ("device_id", [device_id]),
+                ("account", [account or ""]),
+                ("aliases", aliases),
+                ("tags", tags),
+            ):
+                for name in names:
+                    check_text(name, what)
+        except JsonInputError as exc:
+            raise EmulatorError(str(exc)) from None
         device = Device(
             device_id,
             normalise_device_type(device_type),

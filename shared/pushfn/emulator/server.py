@@ -348,11 +348,13 @@ class EmulatorServer:
         routable = (
             path == "/" or path.startswith("/static/") or route == "events" or any(r == route for _, r in self._routes)
         )
+        origins = headers.getall("Origin", [])
         refusal = check_local_request(
             request.remote,
             request.method if routable else "GET",  # an unknown route is a 404 whatever its Content-Type
             headers.get("Host"),
-            headers.get("Origin"),
+            # A browser sends one Origin; with two, the second could be the real one: refuse both ("").
+            origins[0] if len(origins) == 1 else ("" if origins else None),
             headers.get("Content-Type"),
             self.allowed_hosts,
             self.port,

@@ -117,7 +117,8 @@ class EmulatorState:
         return value
 
     def close(self) -> None:
-        """Save the MessageId counter and close the store, if any (the emulator is stopping)."""
+        """Save the MessageId counter in the store, if any (the emulator is stopping; the file stays open
+        because :meth:`Emulator.start` may serve the same state again)."""
         with self.lock:
             if self.history.store is not None:
                 self.history.store.save_next_message_id(self._peek_message_id())
@@ -265,6 +266,22 @@ class Fault:
         }
 
 
+def _known_actions(actions: str | Iterable[str]) -> list[str]:
+    """``actions`` as a list of names the emulator answers ("Push,MassPush" splits at commas).
+
+    A name it does not answer (``push``: names are case-sensitive) or no name at all would make a
+    fault that never fires, so both raise :class:`EmulatorError` naming the known actions.
+    """
+    from pushfn.emulator.actions import ACTIONS  # actions imports this module: look it up when used
+
+    names = _names(actions, "actions")
+    unknown = [name for name in names if name not in ACTIONS]
+    if unknown or not names:
+        found = f"unknown actions {unknown}" if unknown else "no action named"
+        raise EmulatorError(f"{found}; a fault's actions are API action names among {', '.join(ACTIONS)}")
+    return names
+
+
 class FaultPlan:
     """Faults in the order they were added; the first that fires for a request wins."""
 
@@ -282,7 +299,9 @@ class FaultPlan:
         actions: Iterable[str] | None = None,
     ) -> Fault:
         """``count`` next matching requests, or with ``rate`` each matching request with that
-        probability (until reset). ``actions`` limits the fault to those API actions."""
+        probability (until reset). ``actions`` limits the fault to those API actions (a list, or one
+        comma-separated string). Raises :class:`EmulatorError` for an unknown kind, a bad number, or an
+        action name the emulator does not answer."""
         if kind not in KINDS:
             raise EmulatorError(f"fault kind must be one of {', '.join(KINDS)}, got {kind!r}")
         if rate is not None and not 0.0 <= float(rate) <= 1.0:
@@ -291,10 +310,8 @@ class FaultPlan:
             raise EmulatorError(f"count must be a positive integer, got {count!r}")
         if not isinstance(latency_ms, int) or latency_ms < 0:
             raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
-        if isinstance(actions, str):
-            actions = [actions]
-        if actions is not None and not all(isinstance(a, str) for a in actions):
-            raise EmulatorError("actions must be API action names (strings)")
+        if actions is not None:
+            actions = _known_actions(actions)
         fault = Fault(
             next(self._ids),
             kind,
