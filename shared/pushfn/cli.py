@@ -570,19 +570,12 @@ def _add_emulator_commands(sub: Any) -> None:
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
-    import time
-
-    from pushfn.emulator import Emulator, EmulatorError, EmulatorSettings
-    from pushfn.emulator.app import is_loopback_host
+    from pushfn.emulator import EmulatorError, EmulatorSettings, serve
     from pushfn.settings import Settings, SettingsError
 
     try:
         settings = EmulatorSettings.from_settings(Settings.from_env())
-    except (SettingsError, EmulatorError) as exc:
-        _err(str(exc))
-        return EXIT_BAD_INPUT
-    try:
-        emulator = Emulator(
+        serve(
             args.host,
             args.port,
             args.access_key_id,
@@ -593,37 +586,28 @@ def _run_emulator(args: argparse.Namespace) -> int:
             ring_size=args.ring_size,
             store=args.store,
             allow_remote=args.allow_remote,
-        ).start()
-    except EmulatorError as exc:
+            devices=args.device,
+        )
+    except (SettingsError, EmulatorError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # stdout closed under the banner: main() ends quietly
     except OSError as exc:
-        _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port")
+        _err(_bind_error(args.host, args.port, exc))
         return EXIT_BAD_INPUT
-    if args.allow_remote and not is_loopback_host(args.host):
-        print(
-            f"pushfn: warning: the emulator's API listens on {args.host}, reachable from the network, and accepts"
-            " the documented example keys; the control API and the inbox still answer this machine only",
-            file=sys.stderr,
-            flush=True,
-        )
-    try:
-        for device_id in args.device:
-            emulator.register_device(device_id)
-        settings = emulator.settings
-        print(
-            f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
-            f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
-            + (f"  devices: {', '.join(args.device)}\n" if args.device else "")
-            + f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)",
-            flush=True,
-        )
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        return EXIT_OK
-    finally:
-        emulator.stop()
+    return EXIT_OK
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    """One line for an emulator that cannot listen: which option to change, the port or the host."""
+    import errno
+
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        return f"cannot listen on {host}:{port} ({reason}); pick another --port"
+    # Not an address of this machine, or a name that does not resolve: the port is not the problem.
+    return f"cannot listen on {host}:{port} ({reason}); --host must be an address of this machine"
 
 
 def _run_devices_add(args: argparse.Namespace) -> int:

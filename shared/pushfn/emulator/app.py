@@ -293,7 +293,9 @@ class Emulator:
 
         Kinds: ``internal_error`` (500, not processed), ``throttle`` (400 Throttling.User, not
         processed), ``latency`` (processed, answered ``latency_ms`` late), ``drop`` (processed,
-        connection closed without an answer). ``actions`` limits the fault to those API actions.
+        connection closed without an answer). ``actions`` limits the fault to those API actions
+        (case-sensitive names such as ``Push``). Raises :class:`EmulatorError` for a bad value or an
+        action the emulator does not answer (such a fault would never fire).
         """
         return operations.add_fault(
             self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions
@@ -316,6 +318,16 @@ class Emulator:
                 self.state.qps_limits[action] = float(qps)
 
 
+def remote_warning(host: str) -> str | None:
+    """The warning line for a bind ``host`` reachable from the network; ``None`` for a loopback host."""
+    if is_loopback_host(host):
+        return None
+    return (
+        f"pushfn: warning: the emulator's API listens on {host}, reachable from the network, and accepts"
+        " the documented example keys; the control API and the inbox still answer this machine only"
+    )
+
+
 def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_SERVE_PORT,
@@ -329,11 +341,17 @@ def serve(
     ring_size: int | None = None,
     store: str | Path | None = None,
     allow_remote: bool = False,
+    devices: Iterable[str] = (),
+    err: TextIO | None = None,
 ) -> None:
     """Run an emulator in the foreground until Ctrl-C (or ``stop_event``), printing where it is.
 
     ``settings``, ``ring_size``, ``store`` and ``allow_remote`` as for :class:`Emulator`; the arguments
-    win over the settings."""
+    win over the settings. ``devices``: ANDROID device ids registered before the banner is printed.
+    ``out`` gets the banner, ``err`` (default stderr) the warning of a host reachable from the network.
+    Raises :class:`EmulatorError` (bad settings, store or device id) or :class:`OSError` (the address
+    cannot be bound) before anything is printed; the emulator is then stopped again.
+    """
     out = out or sys.stdout
     stop_event = stop_event or threading.Event()
     emulator = Emulator(
@@ -349,16 +367,19 @@ def serve(
         allow_remote=allow_remote,
     ).start()
     try:
-        if not is_loopback_host(host):
-            sys.stderr.write(
-                f"pushfn: warning: the emulator's API listens on {host}, reachable from the network; the control"
-                " API and the inbox still answer this machine only\n"
-            )
+        devices = list(devices)
+        for device_id in devices:
+            emulator.register_device(device_id)
+        warning = remote_warning(host)
+        if warning is not None:
+            (err or sys.stderr).write(warning + "\n")
+            (err or sys.stderr).flush()
         settings = emulator.settings
         out.write(
             f"CloudPush emulator on {emulator.url}  (inbox: {emulator.url}/)\n"
             f"  AccessKeyId {settings.access_key_id}, AppKey {','.join(map(str, settings.app_keys))}\n"
-            f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)\n"
+            + (f"  devices: {', '.join(devices)}\n" if devices else "")
+            + f"  control API: {emulator.url}/_emulator/ calls|pushes|events|reset|devices|faults (Ctrl-C stops)\n"
         )
         out.flush()
         while not stop_event.wait(0.5):
