@@ -427,3 +427,35 @@ def test_real_emulator_inbox_end_to_end(browser, tmp_path) -> None:
         assert json.loads(browser.find_element(By.ID, "detail-answer").text)["MessageId"] == first.message_id
         assert_no_leak(browser, (DEVICE_A, DEVICE_B), (secret, token))
         browser.save_screenshot(str(tmp_path / "inbox.png"))
+
+
+def test_ids_a_mass_push_or_a_refused_call_names_are_masked_outside_the_cards(browser, tmp_path) -> None:
+    # Short, unregistered ids: neither the 32-character rule nor the registry knows them. The page must
+    # still mask them where the call names them: a MassPush task's flattened PushTask.N.TargetValue, a
+    # refused call's DeviceId, and the error message that quotes it.
+    from pushfn.emulator import Emulator
+    from pushfn.push import PushError
+
+    phone, tablet, missing = "phone-7a", "tab-3x", "gone-42"
+    with Emulator() as emu:
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        client = emu.client()
+        task = {"Target": "DEVICE", "TargetValue": f"{phone},{tablet}", "DeviceType": "ANDROID", "PushType": "NOTICE"}
+        client.call("MassPush", {"PushTask": [{**task, "Title": "Sale", "Body": "Today only"}]})
+        with pytest.raises(PushError):
+            client.call("BindAlias", {"DeviceId": missing, "AliasName": "bob"})
+        wait_for(browser, lambda d: len(call_items(d)) == 2, "both calls")
+        refused, mass = call_items(browser)
+        assert "does not exist" in refused.text and mask(missing) in refused.text
+        assert len(mass.find_elements(By.CSS_SELECTOR, ".notif")) == 2  # the full ids stay in the cards
+        assert_no_leak(browser, (phone, tablet, missing), ())
+        for index in (0, 1):
+            click(browser, call_items(browser)[index].find_element(By.CSS_SELECTOR, "button.details"))
+            wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is not None, "detail")
+            params = json.loads(browser.find_element(By.ID, "detail-params").text)
+            assert_no_leak(browser, (phone, tablet, missing), ())
+            browser.save_screenshot(str(tmp_path / f"detail-{index}.png"))
+            browser.find_element(By.ID, "detail-close").click()
+            wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is None, "closed")
+        assert params["PushTask.1.TargetValue"] == f"{mask(phone)},{mask(tablet)}"

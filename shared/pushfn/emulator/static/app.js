@@ -52,12 +52,15 @@
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
 
-  // Text with every known device id (registry and calls) and every 32-character id-like run masked.
-  function scrubText(text) {
+  // Text with every known device id (registry and calls), every id the call itself names (``ids``)
+  // and every 32-character id-like run masked.
+  function scrubText(text, ids = []) {
     let out = String(text).replace(DEVICE_ID_RUN, (m) => mask(m));
-    const ids = [...state.devices.keys()].filter((id) => id.length >= 6).sort((a, b) => b.length - a.length);
-    for (const id of ids) {
-      if (out.includes(id)) out = out.replace(new RegExp(escapeRegExp(id), "g"), mask(id));
+    const known = [...state.devices.keys()].filter((id) => id.length >= 6);
+    for (const id of [...new Set([...known, ...ids])].sort((a, b) => b.length - a.length)) {
+      if (!out.includes(id)) continue;
+      // A short id the call named ("d1") is masked where it stands alone, not inside other words.
+      out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(id)}(?![A-Za-z0-9_-])`, "g"), mask(id));
     }
     return out;
   }
@@ -69,21 +72,47 @@
       .join(",");
   }
 
+  // The parameter's own name: "PushTask.2.TargetValue" → "TargetValue" (MassPush tasks arrive flattened).
+  function baseName(name) {
+    return String(name || "").split(".").pop();
+  }
+
+  // Whether parameter ``name`` (of ``params``) holds device ids: DeviceId(s), or a TargetValue whose
+  // own Target (the task's, for a MassPush task) is DEVICE.
+  function holdsDeviceIds(name, params, target) {
+    const base = baseName(name);
+    if (DEVICE_ID_PARAMS.has(base)) return true;
+    if (base !== "TargetValue") return false;
+    const own = params ? params[`${String(name).slice(0, -base.length)}Target`] : undefined;
+    return (own ?? target) === "DEVICE";
+  }
+
+  // Every device id a call's parameters name, so an error message quoting one is masked too.
+  function deviceIdsOf(params) {
+    const ids = [];
+    for (const [name, value] of Object.entries(params || {})) {
+      if (typeof value === "string" && holdsDeviceIds(name, params, params.Target)) {
+        ids.push(...value.split(",").map((s) => s.trim()).filter(Boolean));
+      }
+    }
+    return ids;
+  }
+
   // A copy of a request's parameters (or an answer) safe to show: secrets masked, device ids masked.
-  function scrub(value, name, target, depth = 0) {
+  function scrub(value, name, target, ids = [], depth = 0, parent = null) {
     if (depth > 32) return "…";
-    if (name && SECRET_NAME.test(name) && value !== null && value !== undefined && value !== "") {
+    if (name && SECRET_NAME.test(baseName(name)) && value !== null && value !== undefined && value !== "") {
       return mask(typeof value === "string" ? value : JSON.stringify(value));
     }
     if (typeof value === "string") {
-      if (DEVICE_ID_PARAMS.has(name) || (name === "TargetValue" && target === "DEVICE")) return maskList(value);
-      return scrubText(value);
+      if (holdsDeviceIds(name, parent, target)) return maskList(value);
+      return scrubText(value, ids);
     }
-    if (Array.isArray(value)) return value.map((item) => scrub(item, name, target, depth + 1));
+    if (Array.isArray(value)) return value.map((item) => scrub(item, name, target, ids, depth + 1, parent));
     if (value && typeof value === "object") {
       const out = {};
       for (const [key, item] of Object.entries(value)) {
-        out[scrubText(key)] = scrub(item, key, value.Target ?? target, depth + 1);
+        out[scrubText(key, ids)] = scrub(item, key, value.Target ?? target, ids, depth + 1, value);
       }
       return out;
     }
@@ -252,7 +281,7 @@
       ["MessageId", call.message_id],
       ["JobKey", params.JobKey],
       ["IdempotentToken", params.IdempotentToken],
-      ["Target", params.Target ? `${params.Target} ${scrub(params.TargetValue ?? "", "TargetValue", params.Target)}`.trim() : null],
+      ["Target", params.Target ? `${params.Target} ${scrub(params.TargetValue ?? "", "TargetValue", params.Target, deviceIdsOf(params))}`.trim() : null],
       ["RequestId", call.request_id],
     ];
     const list = el("dl", { class: "ids" });
@@ -280,7 +309,7 @@
     article.append(head);
 
     const answer = call.answer || {};
-    if (status !== "sent" && answer.Message) article.append(el("p", { class: "reason", text: scrubText(answer.Message) }));
+    if (status !== "sent" && answer.Message) article.append(el("p", { class: "reason", text: scrubText(answer.Message, deviceIdsOf(call.params)) }));
 
     const devices = Array.isArray(call.devices) ? call.devices : [];
     const tasks = tasksOf(call.params);
@@ -598,8 +627,9 @@
       meta.append(el("div", {}, el("dt", { text: label }), el("dd", { text: value })));
     }
     const params = call.params || {};
-    $("detail-params").textContent = JSON.stringify(scrub(params, "", params.Target), null, 2);
-    $("detail-answer").textContent = JSON.stringify(scrub(call.answer ?? null, "", params.Target), null, 2);
+    const ids = deviceIdsOf(params);
+    $("detail-params").textContent = JSON.stringify(scrub(params, "", params.Target, ids), null, 2);
+    $("detail-answer").textContent = JSON.stringify(scrub(call.answer ?? null, "", params.Target, ids), null, 2);
     const dialog = $("detail");
     if (typeof dialog.showModal === "function") dialog.showModal();
     else dialog.setAttribute("open", "");
