@@ -459,3 +459,31 @@ def test_ids_a_mass_push_or_a_refused_call_names_are_masked_outside_the_cards(br
             browser.find_element(By.ID, "detail-close").click()
             wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is None, "closed")
         assert params["PushTask.1.TargetValue"] == f"{mask(phone)},{mask(tablet)}"
+
+
+def test_real_emulator_registry_form_and_clear_button(browser) -> None:
+    # The page's own POSTs pass the real server's rules (same Origin, application/json), not only the FAKE's.
+    from pushfn.emulator import Emulator
+
+    with Emulator() as emu:
+        emu.register_device(DEVICE_A)
+        emu.client().push({"Target": "DEVICE", "TargetValue": DEVICE_A, "DeviceType": "ANDROID",
+                           "PushType": "NOTICE", "Title": "t", "Body": "b"})  # fmt: skip
+        open_page(browser, emu.url, 1)
+        browser.find_element(By.ID, "tab-devices").click()
+        browser.find_element(By.ID, "d-id").send_keys(DEVICE_C)
+        Select(browser.find_element(By.ID, "d-type")).select_by_visible_text("iOS")
+        browser.find_element(By.ID, "d-aliases").send_keys("bobby, robert")
+        browser.find_element(By.ID, "d-tags").send_keys("beta", Keys.ENTER)
+        rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#device-rows tr")  # noqa: E731
+        wait_for(browser, lambda d: len(rows(d)) == 2, "the new device listed")
+        [added] = [d for d in emu.devices() if d["device_id"] == DEVICE_C]
+        assert added["device_type"] == "iOS" and added["aliases"] == ["bobby", "robert"] and added["tags"] == ["beta"]
+        browser.find_element(By.ID, "d-id").send_keys("one,two", Keys.ENTER)  # refused by the server: shown
+        error = browser.find_element(By.ID, "device-error")
+        wait_for(browser, lambda d: error.text.startswith("Not registered:"), "the refusal")
+        browser.find_element(By.ID, "tab-calls").click()
+        browser.find_element(By.ID, "clear").click()
+        wait_for(browser, lambda d: not call_items(d), "an empty inbox")
+        assert emu.calls() == [] and emu.pushes() == [] and len(emu.devices()) == 2  # devices kept
+        assert_no_leak(browser, (DEVICE_A, DEVICE_C), ())
