@@ -208,6 +208,36 @@ def test_python_api_refuses_names_that_are_not_text(emu, names) -> None:
     assert emu.devices() == [] and _raw(emu, "GET", "/_emulator/devices")[0] == 200
 
 
+def _exchange(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("log_requests", [True, False])
+def test_a_body_that_cannot_be_decoded_is_json_400_and_no_traceback(capsys, log_requests) -> None:
+    head = b"Host: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+    with Emulator(log_requests=log_requests) as emu:
+        for path in (b"/_emulator/devices", b"/?Action=Push"):
+            answer = _exchange(emu.port, b"POST " + path + b" HTTP/1.1\r\n" + head + b"Content-Length: 5\r\n\r\nabcde")
+            status_line, _, body = answer.partition(b"\r\n")
+            assert status_line.endswith(b" 400 Bad Request") and b"application/json" in answer
+            assert "gzip" in json.loads(body.split(b"\r\n\r\n", 1)[1])["error"]
+        # Malformed framing is aiohttp's own 400 (before any route): still an answer, and no traceback.
+        bad_chunk = b"POST /_emulator/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+        assert _exchange(emu.port, bad_chunk).startswith(b"HTTP/1.0 400")
+        assert emu.devices() == []
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if log_requests:
+        assert err and all(line.startswith("emulator: ") for line in err.splitlines())
+    else:
+        assert err == ""
+
+
 @pytest.mark.parametrize("query", ["app_key=abc", "app_key=-1", "app_key=1", "app_key=%FF"])
 def test_bad_control_query_is_json_400(emu, query) -> None:
     status, _, answer = _raw(emu, "GET", f"/_emulator/devices?{query}")

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import logging
 import re
 import socket
 import sys
@@ -141,6 +142,39 @@ def _same_origin(origin: str, allowed_hosts: frozenset[str], port: int) -> bool:
     return parts.scheme == "http" and (parts.hostname or "") in allowed_hosts and origin_port == port
 
 
+def http_error_reason(exc: BaseException | None) -> str:
+    """aiohttp's multi-line message for a request it could not parse or decode, as one short printable line."""
+    if exc is None:
+        return "no detail"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if lines and lines[0].endswith("message:"):  # "400, message:" then the reason
+        lines = lines[1:]
+    reason = (lines[0] if lines else type(exc).__name__).rstrip(":")
+    return "".join(c if c.isprintable() else "?" for c in reason[:120])
+
+
+class _OneLineHandler(logging.Handler):
+    """aiohttp's error records (a malformed request, a body it cannot decode) as one line on stderr, no traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        message = record.getMessage()
+        if message == "Unhandled exception":  # the rest of a body aiohttp could not decode, after the answer
+            message = "connection closed"
+        sys.stderr.write(f"emulator: {message}: {http_error_reason(exc)}\n")
+
+
+def _http_logger(log_requests: bool) -> logging.Logger:
+    # Its own logger, outside the logging tree: with nothing configured, logging's last resort would
+    # print aiohttp's tracebacks for a malformed request on stderr (the issue's "traceback on stderr").
+    logger = logging.Logger("pushfn.emulator.http")
+    if log_requests:
+        logger.addHandler(_OneLineHandler())
+    else:
+        logger.addHandler(logging.NullHandler())
+    return logger
+
+
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return web.Response(status=int(status), body=payload, headers={"Content-Type": JSON_TYPE, **(headers or {})})
@@ -250,7 +284,13 @@ class EmulatorServer:
         self._stopping = asyncio.Event()
         # Both official SDKs put every Push parameter in the query: 1,000 device ids make a ~35 KB
         # request line, beyond aiohttp's 8 KiB default.
-        server = web.Server(self._handle, access_log=None, max_field_size=65536, max_line_size=131072)
+        server = web.Server(
+            self._handle,
+            access_log=None,
+            logger=_http_logger(self.log_requests),
+            max_field_size=65536,
+            max_line_size=131072,
+        )
         self._runner = web.ServerRunner(server, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket, ssl_context=self.ssl_context).start()
@@ -299,11 +339,14 @@ class EmulatorServer:
             return b""
         chunks: list[bytes] = []
         total = 0
-        async for chunk in request.content.iter_any():
-            total += len(chunk)
-            if total > MAX_BODY_BYTES:
-                raise ControlError("body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-            chunks.append(chunk)
+        try:
+            async for chunk in request.content.iter_any():
+                total += len(chunk)
+                if total > MAX_BODY_BYTES:
+                    raise ControlError("body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+                chunks.append(chunk)
+        except web.RequestPayloadError as exc:  # e.g. Content-Encoding: gzip on bytes that are not gzip
+            raise ControlError(f"the body could not be read: {http_error_reason(exc.__cause__ or exc)}") from None
         return b"".join(chunks)
 
     # --- the API ------------------------------------------------------------------------------
