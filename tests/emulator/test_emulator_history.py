@@ -49,6 +49,23 @@ def test_pushes_page_with_since_device_and_limit(api, emu) -> None:
         assert response.status_code == 400 and response.json()["error"]
 
 
+def test_a_pushes_page_is_at_most_max_page_whatever_the_ring_holds() -> None:
+    from pushfn.emulator.history import MAX_PAGE, History
+
+    history = History(ring_size=MAX_PAGE + 5)
+    for n in range(MAX_PAGE + 5):
+        history.add_push({"message_id": str(n), "devices": ["d1" if n % 2 else "d2"]})
+    first = history.push_page()
+    assert len(first) == MAX_PAGE and first[0]["seq"] == 1 and first[-1]["seq"] == MAX_PAGE
+    assert [p["seq"] for p in history.push_page(since=MAX_PAGE)] == [MAX_PAGE + n for n in range(1, 6)]
+    assert len(history.push_page(limit=MAX_PAGE + 5)) == MAX_PAGE
+    assert [p["seq"] for p in history.push_page(since=MAX_PAGE - 2, device="d1")] == [
+        MAX_PAGE,
+        MAX_PAGE + 2,
+        MAX_PAGE + 4,
+    ]
+
+
 def test_calls_shape_newest_first_and_filters(api, emu) -> None:
     emu.register_device("d1", account="alice", aliases=["al"], tags=["news"], device_type="ios")
     token = "6f9619ff-8b86-d011-b42d-00c04fc964ff"

@@ -232,10 +232,11 @@ class History:
     def push_page(self, since: int = 0, device: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Copies of push records with ``seq > since`` reaching ``device`` (if given), oldest first.
 
-        At most ``limit`` of them (``None``: every record kept).
+        At most ``limit`` of them, and never more than :data:`MAX_PAGE` (``None``: up to that many), so
+        one answer stays small whatever ``ring_size`` is; the next page starts after the last ``seq``.
         """
         found: list[dict[str, Any]] = []
-        cap = len(self.pushes) if limit is None else limit
+        cap = min(MAX_PAGE if limit is None else limit, MAX_PAGE)
         if cap <= 0:
             return found
         for record in self._after(self.pushes, since):
