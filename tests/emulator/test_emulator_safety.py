@@ -238,10 +238,21 @@ def test_a_body_that_cannot_be_decoded_is_json_400_and_no_traceback(capsys, log_
         assert err == ""
 
 
-@pytest.mark.parametrize("query", ["app_key=abc", "app_key=-1", "app_key=1", "app_key=%FF"])
+@pytest.mark.parametrize("query", ["app_key=abc", "app_key=-1", "app_key=1", "app_key=%FF", "appkey=1"])
 def test_bad_control_query_is_json_400(emu, query) -> None:
     status, _, answer = _raw(emu, "GET", f"/_emulator/devices?{query}")
     assert status == 400 and json.loads(answer)["error"]
+
+
+@pytest.mark.parametrize(
+    ("route", "query"),
+    [("pushes", "devcie=d1"), ("pushes", "since=1&offset=2"), ("calls", "text=x"), ("events", "last=3"),
+     ("health", "x"), ("faults", "kind=drop")],
+)  # fmt: skip
+def test_an_unknown_query_name_is_json_400_not_ignored(emu, route, query) -> None:
+    # Ignored, a typo would answer every entry as if it had filtered them.
+    status, _, answer = _raw(emu, "GET", f"/_emulator/{route}?{query}")
+    assert status == 400 and "unknown query parameters" in json.loads(answer)["error"]
 
 
 def test_index_and_static_files_have_their_types(emu) -> None:

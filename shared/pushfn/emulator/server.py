@@ -60,6 +60,13 @@ HEARTBEAT_SECONDS = 15.0
 #: Calls a slow live-feed reader may fall behind before it is disconnected (it reconnects with Last-Event-ID).
 FEED_BACKLOG = 1000
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Query names each local route reads; any other is refused (a typo such as ``devcie=`` would silently match all).
+QUERY_NAMES: dict[str, frozenset[str]] = {
+    "pushes": frozenset({"since", "device", "limit"}),
+    "calls": frozenset({"since", "before", "limit", "device", "alias", "account", "tag", "status", "q"}),
+    "devices": frozenset({"app_key"}),
+    "events": frozenset({"since"}),
+}
 _ACTION_IN_QUERY = re.compile(r"(?:^|&)Action(?:[=&]|$)")
 _STATIC_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
@@ -414,6 +421,11 @@ class EmulatorServer:
             query = dict(parse_qsl(raw_query, keep_blank_values=True, errors="strict"))
         except UnicodeDecodeError:
             raise ControlError("the query string must be UTF-8") from None
+        known = QUERY_NAMES.get(route, frozenset())
+        unknown = sorted(name[:40] for name in set(query) - known)
+        if unknown:
+            expected = f"known: {', '.join(sorted(known))}" if known else "it takes none"
+            raise ControlError(f"unknown query parameters {unknown} for /_emulator/{route}; {expected}")
         if route == "events":
             if request.method != "GET":
                 return _json_response(405, {"error": f"no control route {request.method} /_emulator/events"})
