@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pushfn.emulator.auth import CACHED_ENCODING_CHARS, canonical_query_v2
+from pushfn.emulator.auth import canonical_query_v2
 from pushfn.emulator.errors import ApiError
 from pushfn.emulator.wire import CACHED_DECODING_CHARS, parse_form
 from pushfn.push import signing
 
 # Any text the query can carry once decoded (no lone surrogates: parse_form refuses them), short and long.
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.text(
-    "a b:%", min_size=CACHED_ENCODING_CHARS - 2, max_size=CACHED_ENCODING_CHARS + 3
-)
+    "a b:%", min_size=signing._ENCODED_MAX_LENGTH - 2, max_size=signing._ENCODED_MAX_LENGTH + 3
+)  # around the longest text whose encoding is remembered
 
 
 @given(st.dictionaries(TEXT, TEXT, max_size=8), st.booleans())
