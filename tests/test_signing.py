@@ -76,3 +76,41 @@ def test_percent_encoding_refuses_a_lone_surrogate_as_quote_does() -> None:
 @pytest.mark.parametrize("bad", ["", "HMAC foo", "ACS3-HMAC-SHA256 Credential=a", "ACS3-HMAC-SHA256 junk"])
 def test_parse_rejects_malformed_authorization(bad: str) -> None:
     assert signing.parse_v3_authorization(bad) is None
+
+
+# --- the table of remembered encodings -----------------------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXT, _TEXT, max_size=8), st.integers(min_value=1, max_value=3))
+def test_encode_pairs_is_percent_encode_however_often_a_text_was_seen(params, repeats):
+    # The second and later sightings come from the table: they must be what encoding gives.
+    expected = [(signing.percent_encode(k), signing.percent_encode(v)) for k, v in params.items()]
+    for _ in range(repeats):
+        assert signing.encode_pairs(params) == expected
+
+
+def test_remembered_encodings_stay_bounded_and_one_off_texts_are_not_kept():
+    before = dict(signing._ENCODED)
+    try:
+        for n in range(10_000):  # like nonces: every text new
+            signing.encode_pairs({"SignatureNonce": f"{n:032x}"})
+        assert not any(key.startswith("0000") for key in signing._ENCODED)
+        assert len(signing._SEEN_ONCE) <= signing._SEEN_ONCE_MAX_ENTRIES
+        for n in range(2_000):  # every text twice: kept until the table is full, then no more
+            for _ in range(2):
+                signing.encode_pairs({"Title": f"title {n}"})
+        assert len(signing._ENCODED) == signing._ENCODED_MAX_ENTRIES
+        assert signing.encode_pairs({"Title": "title 1999 é"}) == [("Title", "title%201999%20%C3%A9")]
+    finally:
+        signing._ENCODED.clear()
+        signing._ENCODED.update(before)
+        signing._SEEN_ONCE.clear()
+
+
+def test_a_lone_surrogate_still_raises_when_its_text_was_seen_before():
+    for _ in range(3):
+        with pytest.raises(UnicodeEncodeError):
+            signing.encode_pairs({"Title": "a\ud800"})

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pushfn.emulator.auth import CACHED_ENCODING_CHARS, canonical_query_v2
+from pushfn.emulator.auth import canonical_query_v2
 from pushfn.emulator.errors import ApiError
 from pushfn.emulator.wire import CACHED_DECODING_CHARS, parse_form
 from pushfn.push import signing
 
 # Any text the query can carry once decoded (no lone surrogates: parse_form refuses them), short and long.
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.text(
-    "a b:%", min_size=CACHED_ENCODING_CHARS - 2, max_size=CACHED_ENCODING_CHARS + 3
-)
+    "a b:%", min_size=signing._ENCODED_MAX_LENGTH - 2, max_size=signing._ENCODED_MAX_LENGTH + 3
+)  # around the longest text whose encoding is remembered
 
 
 @given(st.dictionaries(TEXT, TEXT, max_size=8), st.booleans())
@@ -55,3 +55,30 @@ def test_form_decoding_twice_matches_the_standard_library(pieces: list[str]) -> 
             assert error.code == "InvalidParameter.Encoding"
             got = "refused"
         assert got == expected
+
+
+@given(
+    st.one_of(
+        st.uuids().map(str),
+        st.uuids().map(lambda u: str(u).upper()),
+        st.uuids().map(lambda u: "{" + str(u) + "}"),
+        st.uuids().map(lambda u: u.hex),
+        st.text(st.sampled_from("0123456789abcdefABCDEF-_{}٣K"), min_size=30, max_size=40),
+    )
+)
+def test_idempotent_token_format_is_what_uuid_parsing_accepts(token: str) -> None:
+    """The emulator's token check accepts exactly the canonical text ``uuid.UUID`` would give back (any case)."""
+    import uuid
+
+    from pushfn.emulator.actions import _idempotent_token
+    from pushfn.emulator.rules import Params
+
+    try:
+        expected = len(token) == 36 and str(uuid.UUID(token)) == token.lower()
+    except ValueError:
+        expected = False
+    try:
+        accepted = _idempotent_token(Params({"IdempotentToken": token})) == token
+    except ApiError:
+        accepted = False
+    assert accepted is expected

@@ -11,6 +11,7 @@ Handlers take checked parameters and return the response fields of the ``*Respon
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,15 +215,14 @@ Handler = Callable[[ActionContext, Params], dict[str, Any]]
 # --- pushes ------------------------------------------------------------------------------------
 
 
+_UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _idempotent_token(p: Params) -> str | None:
     token = p.get("IdempotentToken") or None
-    if token is not None:
-        try:
-            valid = len(token) == 36 and str(uuid.UUID(token)) == token.lower()
-        except ValueError:
-            valid = False
-        if not valid:
-            raise invalid("IdempotentToken", "Format", "IdempotentToken must be a 36-character UUID.")
+    # The canonical 8-4-4-4-12 form in either case, what str(uuid.UUID(token)) == token.lower() accepts.
+    if token is not None and not _UUID_TEXT.fullmatch(token):
+        raise invalid("IdempotentToken", "Format", "IdempotentToken must be a 36-character UUID.")
     return token
 
 

@@ -15,7 +15,6 @@ import hmac
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError
@@ -29,33 +28,17 @@ V2_REQUIRED = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", 
 #: Headers a V3 request must sign (the doc: host and every x-acs-* header it relies on).
 V3_MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
 MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
-#: Longest name or value whose encoding is cached (longer ones, e.g. 1,000 device ids, are encoded each time).
-CACHED_ENCODING_CHARS = 256
-
-
-@lru_cache(maxsize=512)
-def _cached_encode(value: str) -> str:
-    return signing.percent_encode(value)
-
-
-def _encode(value: str) -> str:
-    if signing.UNRESERVED.fullmatch(value):  # unchanged: never cached, so unique nonces do not churn it
-        return value
-    if len(value) <= CACHED_ENCODING_CHARS:
-        return _cached_encode(value)
-    return signing.percent_encode(value)
 
 
 def canonical_query_v2(params: Mapping[str, str]) -> str:
     """:func:`pushfn.push.signing.canonical_query` of ``params`` without ``Signature``, the same text.
 
-    Escaped names and values mostly repeat from call to call (``Timestamp`` within its second, a
-    title), so short ones are encoded once and remembered (512 at most: the emulator's memory stays
-    bounded by its ring); a lone surrogate still raises ``UnicodeEncodeError`` as ``percent_encode``
-    does (exceptions are not cached).
+    Through :func:`pushfn.push.signing.encode_pairs`, which remembers the encodings of short texts
+    that repeat (names, ``Action``, a title) in a bounded table: the emulator's memory stays bounded by
+    its ring. A lone surrogate raises ``UnicodeEncodeError`` as ``percent_encode`` does.
     """
-    pairs = [(_encode(k), _encode(v)) for k, v in params.items() if k != "Signature"]
-    return signing.join_pairs(sorted(pairs))
+    signed = {k: v for k, v in params.items() if k != "Signature"} if "Signature" in params else params
+    return signing.join_pairs(sorted(signing.encode_pairs(signed)))
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,39 @@ def percent_encode(value: str) -> str:
     return _RESERVED.sub(_escape, value)
 
 
+#: Encodings of short texts met at least twice: parameter names and the values that repeat from call
+#: to call (Action, Version, AccessKeyId, AppKey, Target, DeviceType...). A text is remembered on its
+#: second sighting, so nonces, timestamps and tokens (never repeated) don't fill the table; both tables
+#: are bounded (the first-sightings set is emptied when full). Races between threads are harmless:
+#: at worst a text is encoded once more.
+_ENCODED: dict[str, str] = {}
+_SEEN_ONCE: set[str] = set()
+_ENCODED_MAX_ENTRIES = 512
+_SEEN_ONCE_MAX_ENTRIES = 2048
+_ENCODED_MAX_LENGTH = 64
+
+
+def _encode_remembered(text: str) -> str:
+    encoded = percent_encode(text)
+    if len(text) <= _ENCODED_MAX_LENGTH and len(_ENCODED) < _ENCODED_MAX_ENTRIES:
+        if text in _SEEN_ONCE:
+            _ENCODED[text] = encoded
+        else:
+            if len(_SEEN_ONCE) >= _SEEN_ONCE_MAX_ENTRIES:
+                _SEEN_ONCE.clear()
+            _SEEN_ONCE.add(text)
+    return encoded
+
+
 def encode_pairs(params: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every ``(key, value)`` of ``params`` percent-encoded, once, in the mapping's order."""
-    encode = percent_encode
-    return [(encode(k), encode(v)) for k, v in params.items()]
+    known = _ENCODED.get
+    pairs = []
+    for k, v in params.items():
+        ek = known(k) or _encode_remembered(k)
+        ev = known(v)
+        pairs.append((ek, _encode_remembered(v) if ev is None else ev))
+    return pairs
 
 
 def join_pairs(pairs: Iterable[tuple[str, str]]) -> str:
@@ -94,7 +123,8 @@ def sign_rpc_v2(method: str, params: Mapping[str, str], secret: str) -> str:
 
 def sign_rpc_v2_string(string_to_sign: str, secret: str) -> str:
     """Base64 HMAC-SHA1 of a V2 string to sign, key ``secret + "&"``."""
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    # hmac.digest: OpenSSL's one-shot HMAC, without building an ``hmac.HMAC`` object per request.
+    digest = hmac.digest(f"{secret}&".encode(), string_to_sign.encode(), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -161,7 +191,7 @@ def v3_string_to_sign(canonical_request: str) -> str:
 
 def sign_v3(secret: str, canonical_request: str) -> str:
     """Hex HMAC-SHA256 over the V3 string to sign; the key is the bare secret (no ``&``)."""
-    return hmac.new(secret.encode(), v3_string_to_sign(canonical_request).encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), v3_string_to_sign(canonical_request).encode(), "sha256").hex()
 
 
 def v3_authorization(access_key_id: str, signed_headers: str, signature: str) -> str:

@@ -248,7 +248,7 @@ class StdlibTransport:
         while True:
             if conn is None:
                 conn = self._open(route, request.action, timeout)
-            else:
+            elif conn.sock.gettimeout() != timeout.read:  # type: ignore[union-attr]
                 conn.sock.settimeout(timeout.read)  # type: ignore[union-attr]
             try:
                 conn.request(request.method, target, request.body, headers)
