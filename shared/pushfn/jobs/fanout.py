@@ -214,7 +214,8 @@ class FcFanout(FanoutSink):
     ``credentials`` the push credential chain (STS token included)."""
 
     name = "fc"
-    #: FC's asynchronous invocation payload limit, 128 KB (reference triggers.md §2.1; kept a little under).
+    #: FC's asynchronous invocation payload limit, 128 KB, kept a little under (source:
+    #: https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers, "Async (max 128 KB)").
     max_job_bytes = 128_000
 
     def __init__(

@@ -50,8 +50,10 @@ from pushfn.functions import HANDLERS, HTTP_PUSH, QUEUE_PUSH
 from pushfn.local.contexts import AWS, FC, make_context
 from pushfn.local.errors import LocalInputError
 
-#: Largest event read: FC's synchronous invocation payload limit, 32 MB (reference ``triggers.md``,
-#: "Invocation method Sync (max payload 32 MB)"); Lambda's is smaller (6 MB), so this bounds both.
+#: Largest event read: FC's synchronous invocation payload limit, 32 MB (source:
+#: https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers, "Sync (max payload 32 MB)");
+#: Lambda's is smaller (6 MB, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), so this
+#: bounds both.
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 #: Strings inside an event may carry a whole request body (the HTTP adapter's own bound).
 _EVENT_MAX_STRING_CHARS = 64 * 1024 * 1024
