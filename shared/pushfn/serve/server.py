@@ -362,8 +362,7 @@ class Serve:
     def dead_letter(self, function: str, event: Any, reason: str, receives: int) -> str | None:
         """Write what gave up after ``receives`` deliveries to the dead letters (``PUSHFN_DEAD_LETTER_URL``,
         else ``<data folder>/dead-letters``): the body as delivered and the reason; where it went."""
-        from datetime import timezone
-
+        from pushfn.api_time import format_api_time
         from pushfn.jobs.dead_letter import DeadLetter
 
         sink = self.runtime.dead_letter if self.runtime is not None else None
@@ -394,7 +393,7 @@ class Serve:
                 source="pushfn serve",
                 failure={"kind": "max_receives", "receives": receives, "reason": reason},
                 body=text,
-                failed_at=datetime.now(timezone.utc).isoformat(),
+                failed_at=format_api_time(time.time()),
                 body_encoding=encoding,
             )
             where = sink.write(letter)
