@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from pushfn.jobs.fanout import Fanout
     from pushfn.jobs.throttle import RateLimiter
     from pushfn.push import PushSender
+    from pushfn.runtime import Runtime
     from pushfn.targets.chunks import Chunk
     from pushfn.targets.readers import ObjectReader
     from pushfn.targets.report import Report
@@ -194,7 +195,7 @@ def process_object(
     reader: ObjectReader,
     guard: Guard,
     client: PushSender,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     context: Any = None,
     deadline: float | None = None,
     fanout: Fanout | None = None,
@@ -290,7 +291,7 @@ def _supersede(obj: ObjectCreated, reader: ObjectReader, report: Any) -> bool:
     return True
 
 
-def _concurrency(runtime: Any, campaign: Campaign | None) -> int:
+def _concurrency(runtime: Runtime | None, campaign: Campaign | None) -> int:
     """Chunks of one file in flight at once: ``PUSHFN_FILE_CONCURRENCY``; 1 in continuous mode or without settings.
 
     Continuous mode stays sequential: every ContinuouslyPush needs the campaign's MessageId first (its
@@ -599,7 +600,7 @@ class Campaign:
         return {"MessageId": self.message_id, "RequestId": answer.request_id}
 
 
-def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tuple[Any, str, str, str]:
+def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Runtime | None) -> tuple[Any, str, str, str]:
     """``(content, target_type, mode, source)``: the push content of ``obj`` (a Template), the type of
     a ``.txt`` file's lines, the sending mode (``per_chunk`` or ``continuous``) and where the content
     came from (``sidecar``, ``metadata``, ``default``). Raises ContentError (rejected file) or
@@ -630,7 +631,7 @@ def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tupl
     )
 
 
-def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str, str]:
+def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, str]:
     from pushfn.specs.templates import compile_template
     from pushfn.targets.rules import TARGET_TYPES
 

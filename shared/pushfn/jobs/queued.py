@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -61,7 +61,7 @@ from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
 from pushfn.push.errors import ConfigurationError, CredentialsError
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, ReportRef, parse_job
-from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
+from pushfn.specs.push_spec import PlannedPush, Templates, resolve_mass_push, resolve_push_spec
 from pushfn.triggers.queue import (
     QueueBatch,
     QueueEventError,
@@ -75,8 +75,6 @@ if TYPE_CHECKING:
     from pushfn.idempotency import Guard
     from pushfn.push import PushSender
 
-#: Templates for template references: a mapping, or a zero-argument loader of one.
-Templates = Mapping[str, Any] | TemplateSource
 #: The reader of the store a chunk job's report names (:func:`pushfn.triggers.objects.store_reader`).
 Reports = Callable[[ReportRef], Any]
 

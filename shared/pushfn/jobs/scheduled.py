@@ -25,7 +25,6 @@ by :func:`pushfn.triggers.timer.platform_reply`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, safe_
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
 from pushfn.push.errors import ConfigurationError, CredentialsError
-from pushfn.specs.push_spec import TemplateSource, resolve_push_spec
+from pushfn.specs.push_spec import Templates, resolve_push_spec
 from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event, platform_reply
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ def run_tick(
     guard: Guard,
     client: PushSender,
     context: Any = None,
-    templates: Mapping[str, Any] | TemplateSource | None = None,
+    templates: Templates | None = None,
 ) -> TickOutcome:
     """Plan and send the tick's pushes; see the module docstring for the policy.
 

@@ -32,7 +32,9 @@ from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
 if TYPE_CHECKING:
+    from pushfn.runtime import Runtime
     from pushfn.serve.workers import GiveBack
+    from pushfn.settings import Settings
 
 logger = get_logger("pushfn.serve")
 
@@ -103,7 +105,7 @@ class Serve:
     :meth:`start`, after stopping whatever had started.
     """
 
-    def __init__(self, options: ServeOptions, settings: Any, out: IO[str]) -> None:
+    def __init__(self, options: ServeOptions, settings: Settings, out: IO[str]) -> None:
         self.options = options
         self.base_settings = settings
         self.out = out
@@ -119,8 +121,8 @@ class Serve:
         self.watcher: Any = None
         self.scheduler: Any = None
         self.auth: Any = None
-        self.settings: Any = None
-        self.runtime: Any = None
+        self.settings: Settings | None = None
+        self.runtime: Runtime | None = None
         self.data_dir: Path | None = None
 
     # --- start / stop -----------------------------------------------------------------------------
@@ -642,7 +644,7 @@ def _listening(flag: str, port: int) -> Any:
         raise ConfigurationError(f"{flag} {port}: cannot listen ({reason}); pick another port with {flag}") from None
 
 
-def _has_real_credentials(settings: Any) -> bool:
+def _has_real_credentials(settings: Settings) -> bool:
     return any(getattr(settings, name, None) for name in _REAL_CREDENTIAL_SETTINGS)
 
 

@@ -29,13 +29,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
 from pushfn.logs import get_logger
 from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
+
+if TYPE_CHECKING:
+    from pushfn.jobs.fanout import FanoutSink
+    from pushfn.push.credentials import CredentialsProvider
+    from pushfn.settings import Settings
+    from pushfn.targets.readers import ObjectReader
 
 OSS = "oss"
 S3 = "s3"
@@ -106,14 +112,14 @@ def is_control_object(key: str) -> bool:
     )
 
 
-def object_reader(obj: ObjectCreated, settings: Any, credentials: Any) -> Any:
+def object_reader(obj: ObjectCreated, settings: Settings, credentials: CredentialsProvider) -> ObjectReader:
     """The :class:`~pushfn.targets.readers.ObjectReader` of ``obj``: the local folder
     ``PUSHFN_FILE_ROOT`` when set (local runs), else S3 (boto3, region from the event) or OSS (oss2,
     endpoint from the event's region or ``PUSHFN_OSS_ENDPOINT``, signed with ``credentials``)."""
     return store_reader("local" if settings.pushfn_file_root else obj.platform, obj.region, settings, credentials)
 
 
-def store_reader(store: str, region: str | None, settings: Any, credentials: Any) -> Any:
+def store_reader(store: str, region: str | None, settings: Settings, credentials: CredentialsProvider) -> ObjectReader:
     """The :class:`~pushfn.targets.readers.ObjectReader` of a store kind (``local``, ``s3``, ``oss``) in
     ``region``: the reader a chunk job's report names (:class:`~pushfn.specs.envelope.ReportRef`).
     Raises ConfigurationError for ``local`` without ``PUSHFN_FILE_ROOT``, ObjectStoreError for OSS
@@ -130,7 +136,9 @@ def store_reader(store: str, region: str | None, settings: Any, credentials: Any
     return readers.OssReader(endpoint=endpoint, credentials=credentials)
 
 
-def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: Any = None) -> Any:
+def fanout_sink(
+    obj: ObjectCreated, settings: Settings, credentials: CredentialsProvider, context: Any = None
+) -> FanoutSink | None:
     """The :class:`~pushfn.jobs.fanout.FanoutSink` for big files of ``obj``'s platform, or None (no fan-out):
     in-process for local runs (``PUSHFN_FILE_ROOT``), SQS on AWS (``PUSHFN_FANOUT_QUEUE_URL``), an
     asynchronous FC invocation on Function Compute (``PUSHFN_FANOUT_FC_FUNCTION``; endpoint
