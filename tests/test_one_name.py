@@ -48,8 +48,10 @@ def test_the_key_length_limit_is_stated_once():
 
 
 def test_module_loggers_are_called_logger():
-    for name, text in _modules():
-        assert not re.search(r"^log\s*=\s*(get_logger|logging\.getLogger)", text, re.M), name
+    made = re.compile(r"^(?P<name>_?\w+)\s*=\s*(?:get_logger|LazyLogger|logging\.getLogger)\(", re.M)
+    found = {(name, m["name"]) for name, text in _modules() for m in made.finditer(text)}
+    assert len(found) > 10 and ("push/transport.py", "logger") in found
+    assert {(name, variable) for name, variable in found if variable != "logger"} == set()
 
 
 def test_no_two_modules_define_one_public_name_for_two_things():
