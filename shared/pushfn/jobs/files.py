@@ -120,14 +120,14 @@ class FileOutcome:
 def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     """The ``file_push`` handler: an OSS/S3 object event in, ``{"files": [...], "skipped": [...]}`` out.
 
-    Raises :class:`~pushfn.triggers.RetryLaterError` when some file stopped on a transient failure or
+    Raises :class:`~pushfn.triggers.RetryLaterError` (through the adapter's
+    :func:`~pushfn.triggers.objects.platform_reply`) when some file stopped on a transient failure or
     the timeout (after every other file was handled), and ``ConfigurationError``/``CredentialsError``
     when the configuration is unusable. Everything else is in the answer and the reports.
     """
     from pushfn.jobs.fanout import Fanout
     from pushfn.runtime import get_runtime
-    from pushfn.triggers import RetryLaterError
-    from pushfn.triggers.objects import ObjectEventError, fanout_sink, object_reader, parse_object_event
+    from pushfn.triggers.objects import ObjectEventError, fanout_sink, object_reader, parse_object_event, platform_reply
 
     started = _clock()
     try:
@@ -166,11 +166,8 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
                 fanout=fanout,
             )
         )
-    reasons = [o.retry_reason for o in outcomes if o.retry_reason]
-    if reasons:
-        cause = next((o.cause for o in outcomes if o.cause is not None), None)
-        raise RetryLaterError("the object event", reasons) from cause
-    return {"status": "ok", "files": [o.summary for o in outcomes], "skipped": skipped}
+    # Whether a retry is asked for, and how, is the platform's: the adapter raises when one is needed.
+    return platform_reply({"status": "ok", "files": [o.summary for o in outcomes], "skipped": skipped}, outcomes)
 
 
 def _clock() -> float:

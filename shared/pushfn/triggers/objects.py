@@ -27,9 +27,9 @@ job logs it and returns normally.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote_plus
 
 from pushfn.errors import ConfigurationError, PushfnError
@@ -168,6 +168,40 @@ def fanout_sink(
             return None
         endpoint = f"https://{account}.{region}-internal.fc.aliyuncs.com"
     return fanout.FcFanout(endpoint=endpoint, function=function, credentials=credentials)
+
+
+class FileVerdict(Protocol):
+    """What the reply needs of one file's outcome (:class:`pushfn.jobs.files.FileOutcome` is one)."""
+
+    @property
+    def retry_reason(self) -> str | None:
+        """Why a new delivery of the event can finish this file (a transient failure, the timeout), or None."""
+
+    @property
+    def cause(self) -> BaseException | None:
+        """The exception behind :attr:`retry_reason`, when there was one."""
+
+
+def platform_reply(answer: Mapping[str, Any], outcomes: Sequence[FileVerdict]) -> dict[str, Any]:
+    """The platform's answer once every object of the event was handled (``outcomes`` in event order).
+
+    Both object platforms invoke the function asynchronously — FC's OSS trigger and an S3 notification to
+    Lambda — and neither has a partial reply: an invocation that raises is delivered again. Lambda retries
+    a function error twice by default
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); FC retries a
+    function error of an asynchronous invocation 3 times by default
+    (https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-2). So when any file can be
+    finished by a retry this raises :class:`~pushfn.triggers.RetryLaterError`
+    naming each reason (chained to the first cause); the files already done are replayed from their
+    reports and the guard. Otherwise the answer is ``answer`` as given.
+    """
+    from pushfn.triggers import RetryLaterError
+
+    reasons = [o.retry_reason for o in outcomes if o.retry_reason]
+    if reasons:
+        cause = next((o.cause for o in outcomes if o.cause is not None), None)
+        raise RetryLaterError("the object event", reasons) from cause
+    return dict(answer)
 
 
 def remaining_seconds(context: Any, *, elapsed: float = 0.0) -> float | None:
@@ -310,6 +344,7 @@ def _s3_record(record: Mapping[str, Any]) -> ObjectCreated:
 __all__ = [
     "OSS",
     "S3",
+    "FileVerdict",
     "ObjectCreated",
     "ObjectEventError",
     "ObjectEvents",
@@ -318,6 +353,7 @@ __all__ = [
     "is_control_object",
     "object_reader",
     "parse_object_event",
+    "platform_reply",
     "remaining_seconds",
     "store_reader",
 ]
