@@ -108,13 +108,16 @@ def test_every_sample_event_has_its_public_source_in_the_fixtures_readme() -> No
 
 # --- item 2: no build output in git -------------------------------------------------------------------
 
-#: A file each build step writes: pip/setuptools, python -m build, SAM, and pushfn package's default.
+#: A file each build step writes (pip/setuptools, python -m build, SAM, pushfn package) or a local run
+#: leaves in the working folder (pushfn serve's bucket).
 BUILD_OUTPUT = [
     "shared/pushfn.egg-info/PKG-INFO",
     "shared/pushfn.egg-info/SOURCES.txt",
     "pushfn.egg-info/PKG-INFO",
     "build/lib/pushfn/__init__.py",
     "dist/pushfn-0.1.0-py3-none-any.whl",
+    "dist/aws/http_push.zip",  # pushfn package's default --out
+    "pushfn-bucket/targets.csv",  # pushfn serve's default --bucket-dir
     ".aws-sam/build/HttpPushFunction/index.py",
     ".aws-sam/build.toml",
     "shared/pushfn/__pycache__/cli.cpython-312.pyc",
