@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 #: Where the product's text lives (tests are checked separately: they may name these patterns).
-PRODUCT = ("shared", "functions", "bench", "README.md", "pyproject.toml", "s.yaml", "template.yaml")
+PRODUCT = ("shared", "functions", "bench", "README.md", "pyproject.toml", "s.yaml", "template.yaml", ".ci")
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yaml", ".yml", ".json", ".txt", ".ini", ".cfg", ".html", ".js", ".css"}
 
 #: Pointers at documents that only the team's machines have: the design notes, the reference folder
@@ -44,7 +44,8 @@ def _files(*roots: str) -> list[Path]:
         candidates = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
         for candidate in candidates:
             parts = set(candidate.relative_to(REPO).parts)
-            if candidate.is_file() and candidate.suffix in TEXT_SUFFIXES and not parts & _GENERATED:
+            text = candidate.suffix in TEXT_SUFFIXES or candidate.parent.name == ".ci"  # .ci/run: a script
+            if candidate.is_file() and text and not parts & _GENERATED:
                 found.append(candidate)
     return found
 
@@ -85,6 +86,7 @@ def test_the_pattern_catches_every_spelling_of_an_outside_pointer() -> None:
 def test_nothing_the_product_ships_points_outside_the_repository() -> None:
     files = _files(*PRODUCT)
     assert len(files) > 100 and REPO / "shared" / "pushfn" / "jobs" / "fanout.py" in files
+    assert REPO / ".ci" / "run" in files and REPO / "README.md" in files
     assert [hit for path in files for hit in _pointers(path)] == []
 
 
