@@ -47,6 +47,11 @@ def test_the_key_length_limit_is_stated_once():
     assert restated == []
 
 
+def test_no_module_gives_the_key_limit_a_second_name():
+    aliased = [name for name, text in _modules() if re.search(r"^\w+\s*=\s*(keys\.)?MAX_KEY_LENGTH\b", text, re.M)]
+    assert aliased == []
+
+
 def test_module_loggers_are_called_logger():
     made = re.compile(r"^(?P<name>_?\w+)\s*=\s*(?:get_logger|LazyLogger|logging\.getLogger)\(", re.M)
     found = {(name, m["name"]) for name, text in _modules() for m in made.finditer(text)}
