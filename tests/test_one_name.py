@@ -123,3 +123,18 @@ def test_every_iso_reader_refuses_one_text_alike(text: str) -> None:
         parse_instant(text)
     with pytest.raises(RuleError):
         parse_utc(text)
+
+
+def test_the_shared_error_vocabulary_is_imported_from_its_home():
+    """``ConfigurationError`` and ``FieldProblem`` serve every package and live in :mod:`pushfn.errors`;
+    ``pushfn.push.errors`` re-exports them for the client's users only, so no other package reaches for
+    them through the push package (issue 14 item 4)."""
+    shared = {"ConfigurationError", "FieldProblem"}
+    through_push = []
+    for name, text in _modules():
+        if name.startswith("push/"):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module in ("pushfn.push", "pushfn.push.errors"):
+                through_push += [f"{name}:{node.lineno} {a.name}" for a in node.names if a.name in shared]
+    assert through_push == []

@@ -31,12 +31,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError
 from pushfn.http.app import HttpApp
 from pushfn.http.auth import sign_webhook
 from pushfn.http.problems import HttpProblem
 from pushfn.http.settings import HttpSettings, hash_api_key
 from pushfn.logs import get_logger
-from pushfn.push.errors import ConfigurationError
 from pushfn.triggers.http import HttpRequest, HttpResponse, http_handler
 
 if TYPE_CHECKING:

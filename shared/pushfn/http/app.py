@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError, FieldProblem
 from pushfn.functions import HTTP_PUSH
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
@@ -47,9 +48,7 @@ from pushfn.logs import current_request_id, get_logger
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
-    ConfigurationError,
     CredentialsError,
-    FieldProblem,
     InvalidRequestError,
     PushError,
     ServerError,

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import FieldProblem
 from pushfn.http.auth import Principal
 from pushfn.http.call import Call, Deps
 from pushfn.http.problems import HttpProblem, retry_after_header
@@ -31,7 +32,6 @@ from pushfn.idempotency.exceptions import (
     IdempotencyPayloadMismatchError,
 )
 from pushfn.logs import mask
-from pushfn.push.errors import FieldProblem
 from pushfn.triggers.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pushfn.push.errors import ConfigurationError
+from pushfn.errors import ConfigurationError
 from pushfn.settings import Settings
 
 AUTH_REQUIRED = "required"

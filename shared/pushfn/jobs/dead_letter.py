@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pushfn.errors import ConfigurationError
 from pushfn.jobs.errors import DeadLetterError
-from pushfn.push.errors import ConfigurationError
 
 DEAD_LETTER_ENV = "PUSHFN_DEAD_LETTER_URL"
 

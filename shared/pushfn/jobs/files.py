@@ -60,10 +60,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError
 from pushfn.functions import FILE_PUSH
 from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.logs import get_logger
-from pushfn.push.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor

@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from pushfn.api_time import as_utc, format_api_time
-from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.relative_time import DurationSyntaxError, is_relative, parse_duration, shift
 
 #: Most pushes one spec may expand to: a schedule is not a bulk sender (the file function is).
