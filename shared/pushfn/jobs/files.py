@@ -614,15 +614,12 @@ def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Runtime | No
     name = reader.template_name(obj.bucket, obj.key)
     if name is not None:
         return (*_content({"template": name}, runtime, "the push-template metadata"), "metadata")
-    default = getattr(getattr(runtime, "settings", None), "pushfn_file_push_spec", None)
-    if default:
-        from pushfn.specs.tables import load_table
-
-        try:
-            spec = load_table(default, variable="PUSHFN_FILE_PUSH_SPEC", shape="a push spec without targets")
-        except ConfigurationError as exc:
-            raise ContentError(f"the default push content is unusable: {exc}") from None
-        return (*_content(spec, runtime, "PUSHFN_FILE_PUSH_SPEC"), "default")
+    try:
+        default = runtime.file_push_spec() if runtime is not None else None
+    except ConfigurationError as exc:
+        raise ContentError(f"the default push content is unusable: {exc}") from None
+    if default is not None:
+        return (*_content(default, runtime, "PUSHFN_FILE_PUSH_SPEC"), "default")
     raise ContentError(
         "no push content: no sidecar <key>.push.json, no push-template metadata, and no PUSHFN_FILE_PUSH_SPEC"
     )
