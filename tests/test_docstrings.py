@@ -6,6 +6,7 @@ docstring, as ``help()`` shows it; a class needs its own (a dataclass's generate
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -25,6 +26,16 @@ def _own_doc(cls: type) -> str | None:
     return None if not doc or doc.startswith(generated) else doc
 
 
+def _function_of(value: object) -> object:
+    """The function behind a class attribute: a property's getter, a cached property's function, a
+    static or class method's function, else the value itself."""
+    if isinstance(value, property):
+        return value.fget
+    if isinstance(value, functools.cached_property):
+        return value.func
+    return getattr(value, "__func__", value)
+
+
 def _undocumented(module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     missing = [] if (module.__doc__ or "").strip() else ["(module)"]
@@ -39,7 +50,7 @@ def _undocumented(module_name: str) -> list[str]:
             for attribute, value in vars(obj).items():
                 if attribute.startswith("_"):
                     continue
-                function = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                function = _function_of(value)
                 if inspect.isfunction(function) and not (function.__doc__ or inspect.getdoc(getattr(obj, attribute))):
                     missing.append(f"{name}.{attribute}")
     return missing
@@ -48,3 +59,41 @@ def _undocumented(module_name: str) -> list[str]:
 @pytest.mark.parametrize("module_name", _modules())
 def test_every_public_definition_has_a_docstring(module_name: str) -> None:
     assert _undocumented(module_name) == []
+
+
+def test_the_check_sees_every_kind_of_method() -> None:
+    import types
+
+    class Sample:
+        """Documented."""
+
+        @property
+        def shown(self) -> int:
+            return 1
+
+        @functools.cached_property
+        def cached(self) -> int:
+            return 1
+
+        @staticmethod
+        def static() -> None:
+            pass
+
+        @classmethod
+        def factory(cls) -> None:
+            pass
+
+        def method(self) -> None:
+            pass
+
+    module = types.ModuleType("pushfn_docstring_sample", "A sample module.")
+    Sample.__module__ = module.__name__
+    module.Sample = Sample  # type: ignore[attr-defined]
+    import sys
+
+    sys.modules[module.__name__] = module
+    try:
+        missing = _undocumented(module.__name__)
+    finally:
+        del sys.modules[module.__name__]
+    assert sorted(missing) == ["Sample.cached", "Sample.factory", "Sample.method", "Sample.shown", "Sample.static"]

@@ -208,3 +208,106 @@ def test_an_oidc_role_signs_pushes_the_service_accepts(
         sts.close()
     assert [p["access_key_id"] for p in function_env.pushes()] == ["STS.key3", "STS.key3"]
     assert sts.issued == 1  # assumed once, cached for the instance
+
+
+# --- item 9, more of the same kind: every deployed entry point, both attribute spellings ------------------
+
+
+def camel_context(key_id: str) -> SimpleNamespace:
+    """A context whose credentials use FC's camelCase attribute names (``accessKeyId``…)."""
+    secret, token = PAIRS[key_id]
+    creds = SimpleNamespace(accessKeyId=key_id, accessKeySecret=secret, securityToken=token)
+    return SimpleNamespace(request_id=f"req-{key_id}", credentials=creds)
+
+
+def _http_fc2(n: int, ctx: SimpleNamespace) -> None:
+    from functions.http_push.index import handler
+
+    from pushfn.triggers.events.http import call_wsgi, fc2_environ
+
+    body = json.dumps({**SPEC, "Title": f"T{n}"}).encode()
+    environ = fc2_environ("POST", "/push", body, {"Content-Type": "application/json"}, context=ctx)
+    assert call_wsgi(handler, environ).status == 202
+
+
+def _http_fc3(n: int, ctx: SimpleNamespace) -> None:
+    from functions.http_push.index import handler
+
+    from pushfn.triggers.events.http import fc3_event
+
+    body = json.dumps({**SPEC, "Title": f"T{n}"}).encode()
+    assert handler(fc3_event("POST", "/push", body, {"Content-Type": "application/json"}), ctx)["statusCode"] == 202
+
+
+def _queue_mns(n: int, ctx: SimpleNamespace) -> None:
+    from functions.queue_push.index import handler
+
+    from pushfn.triggers.events.queue import mns_topic_json
+
+    job = {"kind": "push", "version": 1, "key": f"job-{n}", "push": SPEC}
+    assert handler(mns_topic_json(job, message_id=f"M{n:031d}"), ctx)["succeeded"] == 1
+
+
+def _timer(n: int, ctx: SimpleNamespace) -> None:
+    from functions.scheduled_push.index import handler
+
+    assert handler(_tick(n), ctx)["status"] == "ok"
+
+
+@pytest.mark.parametrize("invoke", [_http_fc2, _http_fc3, _queue_mns, _timer], ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("make_context", [context, camel_context], ids=["snake", "camel"])
+def test_every_entry_point_signs_each_invocation_with_its_own_context_keys(
+    function_env: Emulator, monkeypatch: pytest.MonkeyPatch, invoke, make_context
+) -> None:
+    from pushfn.http import reset_default_app
+
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    reset_default_app()
+    try:
+        for n, key_id in enumerate(("STS.key1", "STS.key2", "STS.key3", "STS.key1")):
+            invoke(n, make_context(key_id))
+    finally:
+        reset_default_app()
+    assert [push["access_key_id"] for push in function_env.pushes()] == ["STS.key1", "STS.key2", "STS.key3", "STS.key1"]
+
+
+def test_the_http_and_queue_functions_share_the_runtimes_one_templates_table(
+    function_env: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Issue 14 item 3: ``PUSHFN_TEMPLATES`` is loaded in one place (the runtime), once per process, not
+    once by the HTTP app and again by the runtime for the queue and timer functions."""
+    from functions.http_push.index import handler as http_handler
+    from functions.queue_push.index import handler as queue_handler
+
+    import pushfn.specs.templates as templates_module
+    from pushfn.http import reset_default_app
+    from pushfn.triggers.events.http import fc3_event
+    from pushfn.triggers.events.queue import mns_topic_json
+
+    table = {"shipped": {"Target": "ACCOUNT", "DeviceType": "ALL", "PushType": "NOTICE", "Title": "Order {order}",
+                         "Body": "B"}}  # fmt: skip
+    (tmp_path / "templates.json").write_text(json.dumps(table), encoding="utf-8")
+    monkeypatch.setenv("PUSHFN_TEMPLATES", str(tmp_path / "templates.json"))
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    loads: list[object] = []
+    real = templates_module.load_templates
+    monkeypatch.setattr(templates_module, "load_templates", lambda source=None: loads.append(source) or real(source))
+    reset_default_app()
+    try:
+        for n in range(2):
+            body = json.dumps({"template": "shipped", "params": {"order": f"h{n}"}, "target_value": "u1"}).encode()
+            event = fc3_event("POST", "/push", body, {"Content-Type": "application/json"})
+            answer = http_handler(event, context("STS.key1"))
+            assert answer["statusCode"] == 202, answer
+            push = {"template": "shipped", "params": {"order": f"q{n}"}, "TargetValue": "u1"}
+            job = {"kind": "push", "version": 1, "key": f"q{n}", "push": push}
+            assert queue_handler(mns_topic_json(job, message_id=f"Q{n:031d}"), context("STS.key2"))["succeeded"] == 1
+    finally:
+        reset_default_app()
+    assert sorted(p["params"]["Title"] for p in function_env.pushes()) == [
+        "Order h0",
+        "Order h1",
+        "Order q0",
+        "Order q1",
+    ]
+    assert loads == [str(tmp_path / "templates.json")]

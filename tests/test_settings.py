@@ -158,3 +158,42 @@ def test_a_url_with_a_password_is_never_echoed():
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"PUSH_ENDPOINT": "ftp://user:hunter2@example.com"})
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "data", "config"),
+    [
+        ({}, "home/.local/share/pushfn", "home/.config/pushfn/config.ini"),
+        (
+            {"XDG_DATA_HOME": "xdg-data", "XDG_CONFIG_HOME": "xdg-config"},
+            "xdg-data/pushfn",
+            "xdg-config/pushfn/config.ini",
+        ),
+        (
+            {"PUSHFN_DATA_DIR": "data", "XDG_DATA_HOME": "xdg-data", "PUSHFN_CONFIG_FILE": "my.ini"},
+            "data",
+            "my.ini",
+        ),
+        ({"PUSHFN_DATA_DIR": "~/d", "XDG_CONFIG_HOME": "~/c"}, "home/d", "home/c/pushfn/config.ini"),
+    ],
+)
+def test_the_data_folder_and_config_file_follow_one_rule_everywhere(
+    env: dict[str, str], data: str, config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 3: the folders are Settings' (``data_dir``, ``config_file``); the store, ``pushfn
+    serve`` and the credential chain ask it rather than restating the XDG rule."""
+    from pushfn.idempotency.url import default_sqlite_path
+    from pushfn.push.credentials import default_config_file
+    from pushfn.serve.local_auth import data_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    rooted = {k: v if v.startswith("~") else str(tmp_path / v) for k, v in env.items()}
+    settings = Settings.from_env(rooted)
+    assert settings.data_dir == tmp_path / data
+    assert default_sqlite_path(settings) == tmp_path / data / "idempotency.db"
+    assert data_folder(settings) == tmp_path / data
+    assert settings.config_file == tmp_path / config
+    if "PUSHFN_CONFIG_FILE" not in env:
+        assert default_config_file(rooted.get("XDG_CONFIG_HOME")) == tmp_path / config
+    assert default_sqlite_path() == tmp_path / "home/.local/share/pushfn/idempotency.db"  # nothing set

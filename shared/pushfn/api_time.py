@@ -47,6 +47,17 @@ def format_api_time(instant: datetime | float) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
+def parse_iso_time(text: str) -> datetime:
+    """``text`` (surrounding blanks ignored) read as ISO 8601 by ``datetime.fromisoformat``, a ``Z``/``z``
+    suffix taken as UTC (Python 3.10's ``fromisoformat`` does not know it). A time without an offset
+    stays naive: the caller decides whether that is UTC or an error. Raises ``ValueError`` for any
+    other text, and for more than 64 characters (no ISO time is that long)."""
+    value = text.strip()
+    if len(value) > 64:
+        raise ValueError("not an ISO-8601 time")
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+
+
 def parse_api_time(text: object) -> float | None:
     """Epoch seconds of ``text`` when it is exactly the API format (a real date), else ``None``."""
     match = _API_TIME.fullmatch(text) if isinstance(text, str) else None
@@ -63,4 +74,4 @@ def parse_api_time(text: object) -> float | None:
     return float(timegm((year, month, day, hour, minute, second)))
 
 
-__all__ = ["API_TIME_FORMAT", "as_utc", "format_api_time", "parse_api_time", "system_clock"]
+__all__ = ["API_TIME_FORMAT", "as_utc", "format_api_time", "parse_api_time", "parse_iso_time", "system_clock"]

@@ -351,10 +351,10 @@ def _read_json_file(name: str) -> dict[str, Any] | None:
 
 
 def _execute(action: str, request: dict[str, Any], args: argparse.Namespace) -> int:
+    from pushfn.errors import ConfigurationError
     from pushfn.push import PushClient
     from pushfn.push.client import TOKEN_ACTIONS
     from pushfn.push.errors import (
-        ConfigurationError,
         CredentialsError,
         InvalidRequestError,
         ServiceError,

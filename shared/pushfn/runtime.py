@@ -61,6 +61,7 @@ class Runtime:
         self._credentials: ChainProvider | None = None
         self._templates: Mapping[str, Template] | None = None
         self._schedules: Mapping[str, Any] | None = None
+        self._file_push_spec: Any = _UNSET
         self._dead_letter: Any = _UNSET
         self._pending_context = context
 
@@ -176,6 +177,23 @@ class Runtime:
                 if self._schedules is None:
                     self._schedules = schedules
         return self._schedules
+
+    def file_push_spec(self) -> Any:
+        """The file function's default push content, ``PUSHFN_FILE_PUSH_SPEC`` (inline JSON or a file
+        path) read as JSON, loaded on first use (like :meth:`templates`); ``None`` when it is not set.
+        A failure is not kept: it raises :class:`~pushfn.errors.ConfigurationError` again on the next use.
+        The spec itself is checked where it is used (:func:`pushfn.jobs.files.find_content`)."""
+        if self._file_push_spec is _UNSET:
+            source = self.settings.pushfn_file_push_spec
+            spec = None
+            if source:
+                from pushfn.specs.tables import load_table
+
+                spec = load_table(source, variable="PUSHFN_FILE_PUSH_SPEC", shape="a push spec without targets")
+            with self._lock:
+                if self._file_push_spec is _UNSET:
+                    self._file_push_spec = spec
+        return self._file_push_spec
 
     @property
     def dead_letter(self) -> DeadLetterSink | None:

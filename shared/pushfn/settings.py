@@ -653,6 +653,15 @@ class Settings:
         return base / "pushfn" / "config.ini"
 
     @property
+    def data_dir(self) -> Path:
+        """The data folder (the default SQLite store, ``pushfn serve``'s files): ``PUSHFN_DATA_DIR``, else
+        ``$XDG_DATA_HOME/pushfn``, else ``~/.local/share/pushfn``. It need not exist."""
+        if self.pushfn_data_dir:
+            return Path(self.pushfn_data_dir).expanduser()
+        base = Path(self.xdg_data_home).expanduser() if self.xdg_data_home else Path.home() / ".local" / "share"
+        return base / "pushfn"
+
+    @property
     def aliyun_cli_config_file(self) -> Path | None:
         """The Alibaba Cloud CLI's ``~/.aliyun/config.json`` (the path ``alibabacloud-credentials`` and the
         CLI read); ``None`` when the home folder cannot be determined. It need not exist."""

@@ -351,3 +351,29 @@ def test_s3_event_of_several_records_with_spaces_plus_and_non_ascii_keys_end_to_
     finally:
         reset_runtime()
         client.close()
+
+
+def test_the_default_push_content_is_configuration_loaded_once_by_the_runtime(
+    files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 items 3 and 6: ``PUSHFN_FILE_PUSH_SPEC`` is read where the other tables are (the
+    runtime, once), not by the job on every object; a broken one still rejects each file with its reason."""
+    import pushfn.specs.tables as tables
+
+    spec_file = tmp_path / "default-spec.json"
+    spec_file.write_text(json.dumps(CONTENT), encoding="utf-8")
+    files.configure(pushfn_file_push_spec=str(spec_file))
+    reads: list[str] = []
+    real = tables.load_table
+    monkeypatch.setattr(tables, "load_table", lambda source, **kw: reads.append(kw["variable"]) or real(source, **kw))
+    for n in range(3):
+        files.put(f"batch-{n}.txt", device_ids(2, start=10 * n))
+        assert handler(oss_event([f"batch-{n}.txt"]), None)["files"][0]["status"] == "complete"
+    assert reads == ["PUSHFN_FILE_PUSH_SPEC"] and len(files.pushes()) == 3
+
+    files.configure(pushfn_file_push_spec=str(tmp_path / "missing.json"))
+    for n in range(2):
+        files.put(f"later-{n}.txt", device_ids(2))
+        handler(oss_event([f"later-{n}.txt"]), None)
+        rejected = files.report(f"later-{n}.txt")["rejected"]
+        assert rejected["rule"] == "content" and "PUSHFN_FILE_PUSH_SPEC: cannot read file" in rejected["message"]

@@ -21,10 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pushfn.jobs
+import pushfn.triggers.objects as objects_adapter
 import pushfn.triggers.queue as queue_adapter
 import pushfn.triggers.timer as timer_adapter
 from pushfn.errors import PushfnError
 from pushfn.jobs import errors as job_errors
+from pushfn.jobs.files import FileOutcome
 from pushfn.jobs.outcomes import Failure, Verdict
 from pushfn.jobs.queued import FUNCTION_NAME, MessageOutcome, process_batch
 from pushfn.jobs.scheduled import TickOutcome
@@ -40,6 +42,7 @@ JOBS = Path(pushfn.jobs.__file__).parent
 PLATFORM_CONSTANTS = {
     queue_adapter: ("SQS", "MNS_TOPIC", "MNS_QUEUE", "UNKNOWN"),
     timer_adapter: ("FC_TIMER", "EVENTBRIDGE_RULE", "EVENTBRIDGE_SCHEDULER"),
+    objects_adapter: ("OSS", "S3"),
 }
 #: Keys of the platforms' events and replies, and the platform-only reply helper.
 PLATFORM_KEYS = {
@@ -277,3 +280,49 @@ def test_a_tick_to_retry_raises_chained_to_its_cause_and_any_other_returns_its_s
 
     for done in (TickOutcome(summary, "k"), TickOutcome({"status": "invalid", "problems": []})):
         assert timer_adapter.platform_reply(done) == done.summary
+
+
+# --- the file function: its retry is the object adapter's too ------------------------------------------
+
+
+def test_no_job_module_raises_the_platforms_retry_signal():
+    """The queue, the timer and the file function each hand their outcomes to their adapter's
+    ``platform_reply``; none raises :class:`RetryLaterError` itself (catching one, as the in-process
+    fan-out does, is fine)."""
+    raising = []
+    for file, tree in _jobs_modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                called = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(called, ast.Name) and called.id == "RetryLaterError":
+                    raising.append(f"{file}:{node.lineno}")
+    assert raising == []
+
+
+file_outcome_lists = st.lists(
+    st.builds(
+        lambda n, retry, caused: FileOutcome(
+            {"key": f"f{n}.txt", "status": "partial" if retry else "completed"},
+            f"f{n}.txt: throttled" if retry else None,
+            ThrottledError("Throttling.User", f"slow {n}", request_id="r", http_status=429) if caused else None,
+        ),
+        st.integers(min_value=0, max_value=99),
+        st.booleans(),
+        st.booleans(),
+    ),
+    max_size=6,
+)
+
+
+@given(outcomes=file_outcome_lists)
+def test_an_object_event_with_a_file_to_retry_raises_naming_each_and_any_other_returns_its_answer(outcomes):
+    answer = {"status": "ok", "files": [o.summary for o in outcomes], "skipped": []}
+    retry = [o for o in outcomes if o.retry_reason]
+    if not retry:
+        assert objects_adapter.platform_reply(answer, outcomes) == answer
+        return
+    with pytest.raises(RetryLaterError) as exc:
+        objects_adapter.platform_reply(answer, outcomes)
+    assert exc.value.reasons == [o.retry_reason for o in retry]
+    assert exc.value.__cause__ is next((o.cause for o in outcomes if o.cause is not None), None)
+    assert str(exc.value).startswith("the object event will be retried: ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,8 @@ def test_a_record_failing_every_receive_lands_in_the_local_dead_letters(
     assert data["failure"]["kind"] == "max_receives" and data["failure"]["receives"] == 2
     assert "batchItemFailures" in data["failure"]["reason"]
     assert not (tmp_path / "data" / "serve-queue.json").exists()  # nothing left waiting
+    # One spelling of a UTC time (issue 14 item 8): the queue function's letters use the API format too.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["failed_at"])
 
 
 def test_a_tick_failing_transiently_is_delivered_again_after_the_lease(

@@ -29,15 +29,18 @@ Modules, in layers: each imports only from layers above its own, so the imports 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError
 from pushfn.http.app import HttpApp
 from pushfn.http.auth import sign_webhook
 from pushfn.http.problems import HttpProblem
 from pushfn.http.settings import HttpSettings, hash_api_key
 from pushfn.logs import get_logger
-from pushfn.push.errors import ConfigurationError
 from pushfn.triggers.http import HttpRequest, HttpResponse, http_handler
+
+if TYPE_CHECKING:
+    from pushfn.runtime import Runtime
 
 __all__ = [
     "HttpApp",
@@ -58,7 +61,7 @@ _app_error: str | None = None
 _lock = threading.Lock()
 
 
-def create_app(settings: HttpSettings | None = None, *, runtime: Any = None, **kwargs: Any) -> HttpApp:
+def create_app(settings: HttpSettings | None = None, *, runtime: Runtime | None = None, **kwargs: Any) -> HttpApp:
     """An app with ``settings`` (default: ``runtime``'s :class:`~pushfn.settings.Settings` when one is
     given, else a read of the environment) and ``runtime`` (default: the process one). Raises
     :class:`ConfigurationError` for invalid settings."""

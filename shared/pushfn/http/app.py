@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError, FieldProblem
 from pushfn.functions import HTTP_PUSH
 from pushfn.http import problems
 from pushfn.http.auth import Principal, authenticate
@@ -47,9 +48,7 @@ from pushfn.logs import current_request_id, get_logger
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
-    ConfigurationError,
     CredentialsError,
-    FieldProblem,
     InvalidRequestError,
     PushError,
     ServerError,
@@ -61,7 +60,6 @@ from pushfn.triggers.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from pushfn.runtime import Runtime
-    from pushfn.specs.templates import Template
 
 logger = get_logger("pushfn.http")
 
@@ -90,7 +88,6 @@ class HttpApp:
         self.routes = tuple(routes)
         self._runtime = runtime
         self._clock = clock
-        self._templates: Mapping[str, Template] | None = None
         self._lock = threading.Lock()
         self._misconfigurations: set[str] = set()
 
@@ -102,17 +99,6 @@ class HttpApp:
 
         return get_runtime(request.context)
 
-    def templates(self) -> Mapping[str, Template]:
-        """The named templates of ``settings.templates_source``, loaded once (``ConfigurationError``
-        when the source is unreadable or invalid)."""
-        if self._templates is None:
-            from pushfn.specs.templates import load_templates
-
-            with self._lock:
-                if self._templates is None:
-                    self._templates = load_templates(self.settings.templates_source or "")
-        return self._templates
-
     def deps(self, request: HttpRequest) -> Deps:
         """What the handlers of ``request`` may use; the client, the guard and the templates are
         built (or taken from the process) only when a handler first reads them."""
@@ -121,7 +107,7 @@ class HttpApp:
             client=lambda: self.runtime(request).client,
             app_key=lambda: self.runtime(request).client.app_key,
             guard=lambda: self.runtime(request).guard(FUNCTION_NAME),
-            templates=self.templates,
+            templates=lambda: self.runtime(request).templates(),
             clock=self._clock,
         )
 

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import FieldProblem
 from pushfn.http.auth import Principal
 from pushfn.http.call import Call, Deps
 from pushfn.http.problems import HttpProblem, retry_after_header
@@ -31,7 +32,6 @@ from pushfn.idempotency.exceptions import (
     IdempotencyPayloadMismatchError,
 )
 from pushfn.logs import mask
-from pushfn.push.errors import FieldProblem
 from pushfn.triggers.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -41,9 +41,6 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 #: Answer header set when a signed request also carried an ``Idempotency-Key`` (which is not used).
 IGNORED = "Idempotency-Key-Ignored"
-# The header's key becomes the guard's key: one limit for both.
-MAX_KEY_LENGTH = keys.MAX_KEY_LENGTH
-
 #: What the guard stores for one answered request: ``{"status": 202, "body": {...}}``.
 StoredAnswer = dict[str, Any]
 #: ``send(idempotent_token)``: push once and return the answer to store; the token is ``None`` when
@@ -73,8 +70,9 @@ def parse_key(value: str | None) -> str | None:
         value = _sf_string(value)
     if not value:
         raise bad_key("the key is empty")
-    if len(value) > MAX_KEY_LENGTH:
-        raise bad_key(f"the key is longer than {MAX_KEY_LENGTH} characters")
+    # The header's key becomes the guard's key: one limit for both.
+    if len(value) > keys.MAX_KEY_LENGTH:
+        raise bad_key(f"the key is longer than {keys.MAX_KEY_LENGTH} characters")
     if not all(" " <= ch <= "~" for ch in value):
         raise bad_key("the key must be printable ASCII")
     if "," in value and not quoted:

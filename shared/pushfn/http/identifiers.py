@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
+from pushfn.errors import FieldProblem
 from pushfn.identifiers import Check, check_account, check_alias, check_device_id, check_tag
-from pushfn.push.errors import FieldProblem
 
 #: Path parameter name → its rule. A route may only use names listed here.
 PATH_PARAMETERS: Mapping[str, Check] = {

@@ -16,8 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pushfn.errors import PushfnError
-from pushfn.push.errors import FieldProblem
+from pushfn.errors import FieldProblem, PushfnError
 from pushfn.triggers.http import HttpResponse
 
 PROBLEM_JSON = "application/problem+json"

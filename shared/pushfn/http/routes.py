@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from pushfn import __version__
+from pushfn.errors import ConfigurationError, FieldProblem
 from pushfn.http.call import Call, Deps, Route, interpret
 from pushfn.http.idempotency import once
 from pushfn.http.openapi import openapi_document
 from pushfn.http.parsing import validate
-from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.push.errors import InvalidRequestError
 from pushfn.triggers.http import HttpResponse
 
 __all__ = ["ROUTES", "Route"]

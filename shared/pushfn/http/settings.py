@@ -17,8 +17,10 @@ variable                       meaning                                          
 ``PUSHFN_WEBHOOK_TOLERANCE``   seconds a ``webhook-timestamp`` may differ from now            300
 ``PUSHFN_IDEMPOTENCY_TTL``     seconds an ``Idempotency-Key`` is remembered                   86400
 ``PUSHFN_HTTP_BASE_PATH``      prefix stripped before routing (e.g. ``/api``)                 —
-``PUSHFN_TEMPLATES``           message templates, see :mod:`pushfn.specs.templates`           —
 =============================  ===========================================================  ==========
+
+The templates (``PUSHFN_TEMPLATES``) are the runtime's (:meth:`pushfn.runtime.Runtime.templates`),
+loaded once for every function of the process.
 
 A weak or malformed secret is a configuration error, never a usable key: a ``whsec_`` secret that is
 not base64, a secret (or API key) under :data:`MIN_SECRET_BYTES` bytes — the Standard Webhooks minimum —
@@ -37,7 +39,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pushfn.push.errors import ConfigurationError
+from pushfn.errors import ConfigurationError
 from pushfn.settings import Settings
 
 AUTH_REQUIRED = "required"
@@ -123,7 +125,6 @@ class HttpSettings:
     webhook_tolerance_seconds: int = 300
     idempotency_ttl_seconds: int = 86400
     base_path: str = ""
-    templates_source: str | None = None
 
     def __post_init__(self) -> None:
         # Settings built in code get the same rules as the environment: a weak key never authenticates.
@@ -155,7 +156,6 @@ class HttpSettings:
             webhook_tolerance_seconds=settings.pushfn_webhook_tolerance,
             idempotency_ttl_seconds=settings.pushfn_idempotency_ttl,
             base_path=base_path,
-            templates_source=settings.pushfn_templates,
         )
 
     @classmethod

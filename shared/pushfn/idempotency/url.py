@@ -43,14 +43,14 @@ _OTS_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 def default_sqlite_path(settings: Settings | None = None) -> Path:
-    """``$PUSHFN_DATA_DIR/idempotency.db``, else ``$XDG_DATA_HOME/pushfn/idempotency.db``, else
-    ``~/.local/share/pushfn/idempotency.db`` — the values taken from ``settings`` (default: none set)."""
-    data_dir = settings.pushfn_data_dir if settings is not None else None
-    if data_dir:
-        return Path(data_dir).expanduser() / DB_FILE
-    xdg = settings.xdg_data_home if settings is not None else None
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local/share"
-    return base / "pushfn" / DB_FILE
+    """``idempotency.db`` in :attr:`Settings.data_dir <pushfn.settings.Settings.data_dir>`
+    (``$PUSHFN_DATA_DIR``, else ``$XDG_DATA_HOME/pushfn``, else ``~/.local/share/pushfn``) of
+    ``settings`` (default: none of those set)."""
+    if settings is None:
+        from pushfn.settings import Settings
+
+        settings = Settings.from_env({})
+    return settings.data_dir / DB_FILE
 
 
 def store_from_settings(settings: Settings, *, credentials: CredentialsProvider | None = None) -> IdempotencyStore:

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pushfn.errors import ConfigurationError
 from pushfn.jobs.errors import DeadLetterError
-from pushfn.push.errors import ConfigurationError
 
 DEAD_LETTER_ENV = "PUSHFN_DEAD_LETTER_URL"
 
@@ -48,6 +48,8 @@ _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 class DeadLetter:
     """One permanently failed message: the body as received (so it can be fixed and re-sent) and why.
 
+    ``failed_at`` is when it gave up, in the API time format (``2024-05-01T08:00:00Z``,
+    :func:`pushfn.api_time.format_api_time`), whichever function or ``pushfn serve`` wrote it.
     ``body_encoding`` is ``"base64"`` when the message was bytes that are not UTF-8 text (``body``
     then holds their base64), ``"text"`` otherwise.
     """

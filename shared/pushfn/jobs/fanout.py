@@ -42,6 +42,7 @@ from pushfn.jobs.errors import JobError
 from pushfn.logs import get_logger
 
 if TYPE_CHECKING:
+    from pushfn.push.credentials import CredentialsProvider
     from pushfn.targets.chunks import Chunk
     from pushfn.targets.readers import ObjectReader
     from pushfn.targets.report import Report
@@ -214,11 +215,17 @@ class FcFanout(FanoutSink):
     ``credentials`` the push credential chain (STS token included)."""
 
     name = "fc"
-    #: FC's asynchronous invocation payload limit, 128 KB (reference triggers.md §2.1; kept a little under).
+    #: FC's asynchronous invocation payload limit, 128 KB, kept a little under (source:
+    #: https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers, "Async (max 128 KB)").
     max_job_bytes = 128_000
 
     def __init__(
-        self, *, endpoint: str, function: str, credentials: Any, client_factory: Callable[..., Any] | None = None
+        self,
+        *,
+        endpoint: str,
+        function: str,
+        credentials: CredentialsProvider,
+        client_factory: Callable[..., Any] | None = None,
     ) -> None:
         service, _, name = function.partition("/")
         if not service or not name:

@@ -60,10 +60,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pushfn.errors import ConfigurationError
 from pushfn.functions import FILE_PUSH
 from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.logs import get_logger
-from pushfn.push.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from pushfn.jobs.fanout import Fanout
     from pushfn.jobs.throttle import RateLimiter
     from pushfn.push import PushSender
+    from pushfn.runtime import Runtime
     from pushfn.targets.chunks import Chunk
     from pushfn.targets.readers import ObjectReader
     from pushfn.targets.report import Report
@@ -119,14 +120,14 @@ class FileOutcome:
 def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
     """The ``file_push`` handler: an OSS/S3 object event in, ``{"files": [...], "skipped": [...]}`` out.
 
-    Raises :class:`~pushfn.triggers.RetryLaterError` when some file stopped on a transient failure or
+    Raises :class:`~pushfn.triggers.RetryLaterError` (through the adapter's
+    :func:`~pushfn.triggers.objects.platform_reply`) when some file stopped on a transient failure or
     the timeout (after every other file was handled), and ``ConfigurationError``/``CredentialsError``
     when the configuration is unusable. Everything else is in the answer and the reports.
     """
     from pushfn.jobs.fanout import Fanout
     from pushfn.runtime import get_runtime
-    from pushfn.triggers import RetryLaterError
-    from pushfn.triggers.objects import ObjectEventError, fanout_sink, object_reader, parse_object_event
+    from pushfn.triggers.objects import ObjectEventError, fanout_sink, object_reader, parse_object_event, platform_reply
 
     started = _clock()
     try:
@@ -165,11 +166,8 @@ def handle_object_event(event: object, context: Any = None) -> dict[str, Any]:
                 fanout=fanout,
             )
         )
-    reasons = [o.retry_reason for o in outcomes if o.retry_reason]
-    if reasons:
-        cause = next((o.cause for o in outcomes if o.cause is not None), None)
-        raise RetryLaterError("the object event", reasons) from cause
-    return {"status": "ok", "files": [o.summary for o in outcomes], "skipped": skipped}
+    # Whether a retry is asked for, and how, is the platform's: the adapter raises when one is needed.
+    return platform_reply({"status": "ok", "files": [o.summary for o in outcomes], "skipped": skipped}, outcomes)
 
 
 def _clock() -> float:
@@ -194,7 +192,7 @@ def process_object(
     reader: ObjectReader,
     guard: Guard,
     client: PushSender,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     context: Any = None,
     deadline: float | None = None,
     fanout: Fanout | None = None,
@@ -290,7 +288,7 @@ def _supersede(obj: ObjectCreated, reader: ObjectReader, report: Any) -> bool:
     return True
 
 
-def _concurrency(runtime: Any, campaign: Campaign | None) -> int:
+def _concurrency(runtime: Runtime | None, campaign: Campaign | None) -> int:
     """Chunks of one file in flight at once: ``PUSHFN_FILE_CONCURRENCY``; 1 in continuous mode or without settings.
 
     Continuous mode stays sequential: every ContinuouslyPush needs the campaign's MessageId first (its
@@ -599,7 +597,7 @@ class Campaign:
         return {"MessageId": self.message_id, "RequestId": answer.request_id}
 
 
-def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tuple[Any, str, str, str]:
+def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Runtime | None) -> tuple[Any, str, str, str]:
     """``(content, target_type, mode, source)``: the push content of ``obj`` (a Template), the type of
     a ``.txt`` file's lines, the sending mode (``per_chunk`` or ``continuous``) and where the content
     came from (``sidecar``, ``metadata``, ``default``). Raises ContentError (rejected file) or
@@ -616,21 +614,18 @@ def find_content(obj: ObjectCreated, reader: ObjectReader, runtime: Any) -> tupl
     name = reader.template_name(obj.bucket, obj.key)
     if name is not None:
         return (*_content({"template": name}, runtime, "the push-template metadata"), "metadata")
-    default = getattr(getattr(runtime, "settings", None), "pushfn_file_push_spec", None)
-    if default:
-        from pushfn.specs.tables import load_table
-
-        try:
-            spec = load_table(default, variable="PUSHFN_FILE_PUSH_SPEC", shape="a push spec without targets")
-        except ConfigurationError as exc:
-            raise ContentError(f"the default push content is unusable: {exc}") from None
-        return (*_content(spec, runtime, "PUSHFN_FILE_PUSH_SPEC"), "default")
+    try:
+        default = runtime.file_push_spec() if runtime is not None else None
+    except ConfigurationError as exc:
+        raise ContentError(f"the default push content is unusable: {exc}") from None
+    if default is not None:
+        return (*_content(default, runtime, "PUSHFN_FILE_PUSH_SPEC"), "default")
     raise ContentError(
         "no push content: no sidecar <key>.push.json, no push-template metadata, and no PUSHFN_FILE_PUSH_SPEC"
     )
 
 
-def _content(spec: Any, runtime: Any, where: str) -> tuple[Any, str, str]:
+def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, str]:
     from pushfn.specs.templates import compile_template
     from pushfn.targets.rules import TARGET_TYPES
 

@@ -29,12 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pushfn.errors import ConfigurationError, FieldProblem
 from pushfn.logs import mask
 from pushfn.push.errors import (
     AuthError,
-    ConfigurationError,
     CredentialsError,
-    FieldProblem,
     InvalidRequestError,
     ServerError,
     ServiceError,

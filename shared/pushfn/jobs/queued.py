@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pushfn.api_time import format_api_time
+from pushfn.errors import ConfigurationError
 from pushfn.functions import QUEUE_PUSH
 from pushfn.idempotency.keys import fit_key, fit_name
 from pushfn.jobs.dead_letter import DeadLetter, DeadLetterSink
@@ -59,9 +60,9 @@ from pushfn.jobs.errors import DeadLetterError
 from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, invalid_spec, safe_text, sending_failure
 from pushfn.jobs.runner import ItemResult, overall_status, run_planned
 from pushfn.logs import get_logger, mask
-from pushfn.push.errors import ConfigurationError, CredentialsError
+from pushfn.push.errors import CredentialsError
 from pushfn.specs.envelope import ChunkJob, MassPushJob, QueueJob, ReportRef, parse_job
-from pushfn.specs.push_spec import PlannedPush, TemplateSource, resolve_mass_push, resolve_push_spec
+from pushfn.specs.push_spec import PlannedPush, Templates, resolve_mass_push, resolve_push_spec
 from pushfn.triggers.queue import (
     QueueBatch,
     QueueEventError,
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
     from pushfn.idempotency import Guard
     from pushfn.push import PushSender
 
-#: Templates for template references: a mapping, or a zero-argument loader of one.
-Templates = Mapping[str, Any] | TemplateSource
 #: The reader of the store a chunk job's report names (:func:`pushfn.triggers.objects.store_reader`).
 Reports = Callable[[ReportRef], Any]
 

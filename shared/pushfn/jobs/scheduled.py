@@ -25,18 +25,18 @@ by :func:`pushfn.triggers.timer.platform_reply`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pushfn.api_time import format_api_time
+from pushfn.errors import ConfigurationError
 from pushfn.functions import SCHEDULED_PUSH
 from pushfn.idempotency.keys import fit_key
 from pushfn.jobs.outcomes import Failure, Verdict, interpretation_failure, safe_text
 from pushfn.jobs.runner import FAILED, ItemResult, run_planned
 from pushfn.logs import get_logger
-from pushfn.push.errors import ConfigurationError, CredentialsError
-from pushfn.specs.push_spec import TemplateSource, resolve_push_spec
+from pushfn.push.errors import CredentialsError
+from pushfn.specs.push_spec import Templates, resolve_push_spec
 from pushfn.triggers.timer import ScheduledInvocation, parse_timer_event, platform_reply
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def run_tick(
     guard: Guard,
     client: PushSender,
     context: Any = None,
-    templates: Mapping[str, Any] | TemplateSource | None = None,
+    templates: Templates | None = None,
 ) -> TickOutcome:
     """Plan and send the tick's pushes; see the module docstring for the policy.
 

@@ -35,10 +35,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pushfn.jobs.errors import JobError
 from pushfn.push import Retry
+
+if TYPE_CHECKING:
+    from pushfn.push import PushSender
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +203,7 @@ class SharedPauseRetry(Retry):
         return super().delay(attempt, throttled=throttled, retry_after=retry_after)
 
 
-def limited_client(client: Any, limiter: RateLimiter) -> Any:
+def limited_client(client: PushSender, limiter: RateLimiter) -> PushSender:
     """``client`` for the file function's workers: a shallow copy of a
     :class:`~pushfn.push.PushClient` (same transport and credentials) whose retries join the shared
     throttle pause. Any other sender (a test's wrapper) is returned as it is."""

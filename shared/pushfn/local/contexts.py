@@ -1,6 +1,6 @@
 """The context objects Function Compute and Lambda pass a handler, faked for local invocations.
 
-FC (Python runtimes; reference ``triggers.md`` §1.4, from https://alibabacloud.com/help/doc-detail/422182.html):
+FC (Python runtimes; https://alibabacloud.com/help/doc-detail/422182.html):
 ``request_id``, ``credentials`` (``access_key_id``, ``access_key_secret``, ``security_token``),
 ``function`` (``name``, ``handler``, ``memory``, ``timeout``), ``service`` (``name``, ``log_project``,
 ``log_store``, ``qualifier``, ``version_id``), ``region``, ``account_id``. FC has no remaining-time

@@ -44,14 +44,19 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pushfn.functions import HANDLERS, HTTP_PUSH, QUEUE_PUSH
 from pushfn.local.contexts import AWS, FC, make_context
 from pushfn.local.errors import LocalInputError
 
-#: Largest event read: FC's synchronous invocation payload limit, 32 MB (reference ``triggers.md``,
-#: "Invocation method Sync (max payload 32 MB)"); Lambda's is smaller (6 MB), so this bounds both.
+if TYPE_CHECKING:
+    from pushfn.settings import Settings
+
+#: Largest event read: FC's synchronous invocation payload limit, 32 MB (source:
+#: https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers, "Sync (max payload 32 MB)");
+#: Lambda's is smaller (6 MB, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), so this
+#: bounds both.
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 #: Strings inside an event may carry a whole request body (the HTTP adapter's own bound).
 _EVENT_MAX_STRING_CHARS = 64 * 1024 * 1024
@@ -134,7 +139,7 @@ def _deployed(target: str) -> Callable[..., Any]:
     return entry_point(getattr(importlib.import_module(module), attribute))
 
 
-def _use_settings(settings: Any, function: str) -> None:
+def _use_settings(settings: Settings, function: str) -> None:
     """Make ``settings`` the process runtime's, and the HTTP app's for ``http_push`` (a setting the app
     refuses is left for the handler to report, as it would from the environment)."""
     from pushfn.errors import ConfigurationError
@@ -232,7 +237,7 @@ def invoke(
     platform: str | None = None,
     timeout_seconds: int = 60,
     request_id: str | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> Invocation:
     """Run ``function``'s handler once with ``raw_event`` and return what happened.
 

@@ -908,11 +908,10 @@ def default_chain(
 def default_config_file(xdg_config_home: str | None = None) -> Path:
     """``$XDG_CONFIG_HOME/pushfn/config.ini`` for the value given, else ``~/.config/pushfn/config.ini``.
 
-    The value comes from :class:`~pushfn.settings.Settings` (``Settings.config_file`` also honours
-    ``PUSHFN_CONFIG_FILE``); this module never reads the environment.
+    The rule is :attr:`Settings.config_file <pushfn.settings.Settings.config_file>`'s (which also honours
+    ``PUSHFN_CONFIG_FILE``), applied to ``xdg_config_home`` alone; this module never reads the environment.
     """
-    base = Path(xdg_config_home).expanduser() if xdg_config_home else Path.home() / ".config"
-    return base / "pushfn" / "config.ini"
+    return Settings.from_env({"XDG_CONFIG_HOME": xdg_config_home} if xdg_config_home else {}).config_file
 
 
 def describe(document: Mapping[str, Any]) -> str:

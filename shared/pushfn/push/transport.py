@@ -421,12 +421,12 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-_logger = LazyLogger("pushfn.push.transport")
+logger = LazyLogger("pushfn.push.transport")
 
 
 def _log_debug(message: str, *args: object) -> None:
     # Callers pass the origin (scheme://host:port) only: never the path or query.
-    _logger.debug(message, *args)
+    logger.debug(message, *args)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -448,9 +448,9 @@ class _QueryScrubber:
 def _scrub_urllib3_logs() -> None:
     import logging  # with requests only, which loads it anyway
 
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _QueryScrubber) for f in logger.filters):
-        logger.addFilter(_QueryScrubber())
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _QueryScrubber) for f in pool_logger.filters):
+        pool_logger.addFilter(_QueryScrubber())
 
 
 class RequestsTransport:

@@ -94,10 +94,8 @@ def load_or_create(data_dir: Path) -> LocalAuth:
 
 def data_folder(settings: Settings) -> Path:
     """The data folder ``settings`` name (``PUSHFN_DATA_DIR``, else the XDG data folder): where the
-    idempotency store, the emulator's history and ``serve-auth.json`` are kept."""
-    from pushfn.idempotency.url import default_sqlite_path
-
-    return default_sqlite_path(settings).parent
+    idempotency store, the emulator's history and ``serve-auth.json`` are kept: ``settings.data_dir``."""
+    return settings.data_dir
 
 
 def read_kept(data_dir: Path) -> LocalAuth | None:

@@ -32,7 +32,9 @@ from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
 if TYPE_CHECKING:
+    from pushfn.runtime import Runtime
     from pushfn.serve.workers import GiveBack
+    from pushfn.settings import Settings
 
 logger = get_logger("pushfn.serve")
 
@@ -103,7 +105,7 @@ class Serve:
     :meth:`start`, after stopping whatever had started.
     """
 
-    def __init__(self, options: ServeOptions, settings: Any, out: IO[str]) -> None:
+    def __init__(self, options: ServeOptions, settings: Settings, out: IO[str]) -> None:
         self.options = options
         self.base_settings = settings
         self.out = out
@@ -119,8 +121,8 @@ class Serve:
         self.watcher: Any = None
         self.scheduler: Any = None
         self.auth: Any = None
-        self.settings: Any = None
-        self.runtime: Any = None
+        self.settings: Settings | None = None
+        self.runtime: Runtime | None = None
         self.data_dir: Path | None = None
 
     # --- start / stop -----------------------------------------------------------------------------
@@ -362,8 +364,7 @@ class Serve:
     def dead_letter(self, function: str, event: Any, reason: str, receives: int) -> str | None:
         """Write what gave up after ``receives`` deliveries to the dead letters (``PUSHFN_DEAD_LETTER_URL``,
         else ``<data folder>/dead-letters``): the body as delivered and the reason; where it went."""
-        from datetime import timezone
-
+        from pushfn.api_time import format_api_time
         from pushfn.jobs.dead_letter import DeadLetter
 
         sink = self.runtime.dead_letter if self.runtime is not None else None
@@ -394,7 +395,7 @@ class Serve:
                 source="pushfn serve",
                 failure={"kind": "max_receives", "receives": receives, "reason": reason},
                 body=text,
-                failed_at=datetime.now(timezone.utc).isoformat(),
+                failed_at=format_api_time(time.time()),
                 body_encoding=encoding,
             )
             where = sink.write(letter)
@@ -643,7 +644,7 @@ def _listening(flag: str, port: int) -> Any:
         raise ConfigurationError(f"{flag} {port}: cannot listen ({reason}); pick another port with {flag}") from None
 
 
-def _has_real_credentials(settings: Any) -> bool:
+def _has_real_credentials(settings: Settings) -> bool:
     return any(getattr(settings, name, None) for name in _REAL_CREDENTIAL_SETTINGS)
 
 

@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import Any
 
 from pushfn.api_time import as_utc, format_api_time
-from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.relative_time import DurationSyntaxError, is_relative, parse_duration, shift
 
 #: Most pushes one spec may expand to: a schedule is not a bulk sender (the file function is).
@@ -45,7 +46,10 @@ MAX_ITEMS = 100
 _TEMPLATE_KEY = "template"
 _PARAMS_KEY = "params"
 
+#: A zero-argument loader of the named templates (e.g. :meth:`pushfn.runtime.Runtime.templates`).
 TemplateSource = Callable[[], Mapping[str, Any]]
+#: Templates for template references: a mapping of name to template, or a :data:`TemplateSource`.
+Templates = Mapping[str, Any] | TemplateSource
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def resolve_push_spec(
     *,
     reference: datetime,
     app_key: int | None = None,
-    templates: Mapping[str, Any] | TemplateSource | None = None,
+    templates: Templates | None = None,
 ) -> list[PlannedPush]:
     """Expand, resolve and validate ``spec``; raise :class:`InvalidRequestError` listing every problem.
 
@@ -217,7 +221,7 @@ def _expand_item(item: object, loader: TemplateSource) -> dict[str, Any]:
     return rendered
 
 
-def _template_loader(templates: Mapping[str, Any] | TemplateSource | None) -> TemplateSource:
+def _template_loader(templates: Templates | None) -> TemplateSource:
     if templates is None:
         return dict  # no templates given: a reference names an unknown template
     if isinstance(templates, Mapping):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from pushfn.api_time import as_utc, format_api_time
+from pushfn.api_time import as_utc, format_api_time, parse_iso_time
 from pushfn.errors import PushfnError
 
 #: One or more ``<number><unit>`` parts, e.g. ``90s``, ``5m``, ``1h30m``, ``2d``, ``1w``.
@@ -75,11 +75,8 @@ def parse_instant(text: str) -> datetime:
     """
     if not isinstance(text, str) or len(text) > 64:
         raise ValueError("not an ISO-8601 time")
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
     try:
-        return as_utc(datetime.fromisoformat(value))
+        return as_utc(parse_iso_time(text))
     except OverflowError:
         raise ValueError("the time in UTC is outside the years 1-9999") from None
 

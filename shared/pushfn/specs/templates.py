@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pushfn.push.errors import ConfigurationError, FieldProblem, InvalidRequestError
+from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.tables import load_table
 
 #: The setting holding the templates (inline JSON object or a file path).

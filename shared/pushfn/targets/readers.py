@@ -41,9 +41,12 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pushfn.targets.errors import ObjectNameError, ObjectStoreError
+
+if TYPE_CHECKING:
+    from pushfn.push.credentials import CredentialsProvider
 
 #: Metadata naming a configured template (without the store's ``x-…-meta-`` prefix).
 TEMPLATE_METADATA = "push-template"
@@ -364,7 +367,7 @@ class OssReader(_RemoteReader):
 
     kind = "oss"
 
-    def __init__(self, *, endpoint: str, credentials: Any, connect_timeout: float = 10.0) -> None:
+    def __init__(self, *, endpoint: str, credentials: CredentialsProvider, connect_timeout: float = 10.0) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
         self.connect_timeout = connect_timeout

@@ -27,15 +27,21 @@ job logs it and returns normally.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote_plus
 
 from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
 from pushfn.logs import get_logger
 from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
+
+if TYPE_CHECKING:
+    from pushfn.jobs.fanout import FanoutSink
+    from pushfn.push.credentials import CredentialsProvider
+    from pushfn.settings import Settings
+    from pushfn.targets.readers import ObjectReader
 
 OSS = "oss"
 S3 = "s3"
@@ -106,14 +112,14 @@ def is_control_object(key: str) -> bool:
     )
 
 
-def object_reader(obj: ObjectCreated, settings: Any, credentials: Any) -> Any:
+def object_reader(obj: ObjectCreated, settings: Settings, credentials: CredentialsProvider) -> ObjectReader:
     """The :class:`~pushfn.targets.readers.ObjectReader` of ``obj``: the local folder
     ``PUSHFN_FILE_ROOT`` when set (local runs), else S3 (boto3, region from the event) or OSS (oss2,
     endpoint from the event's region or ``PUSHFN_OSS_ENDPOINT``, signed with ``credentials``)."""
     return store_reader("local" if settings.pushfn_file_root else obj.platform, obj.region, settings, credentials)
 
 
-def store_reader(store: str, region: str | None, settings: Any, credentials: Any) -> Any:
+def store_reader(store: str, region: str | None, settings: Settings, credentials: CredentialsProvider) -> ObjectReader:
     """The :class:`~pushfn.targets.readers.ObjectReader` of a store kind (``local``, ``s3``, ``oss``) in
     ``region``: the reader a chunk job's report names (:class:`~pushfn.specs.envelope.ReportRef`).
     Raises ConfigurationError for ``local`` without ``PUSHFN_FILE_ROOT``, ObjectStoreError for OSS
@@ -130,7 +136,9 @@ def store_reader(store: str, region: str | None, settings: Any, credentials: Any
     return readers.OssReader(endpoint=endpoint, credentials=credentials)
 
 
-def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: Any = None) -> Any:
+def fanout_sink(
+    obj: ObjectCreated, settings: Settings, credentials: CredentialsProvider, context: Any = None
+) -> FanoutSink | None:
     """The :class:`~pushfn.jobs.fanout.FanoutSink` for big files of ``obj``'s platform, or None (no fan-out):
     in-process for local runs (``PUSHFN_FILE_ROOT``), SQS on AWS (``PUSHFN_FANOUT_QUEUE_URL``), an
     asynchronous FC invocation on Function Compute (``PUSHFN_FANOUT_FC_FUNCTION``; endpoint
@@ -160,6 +168,40 @@ def fanout_sink(obj: ObjectCreated, settings: Any, credentials: Any, context: An
             return None
         endpoint = f"https://{account}.{region}-internal.fc.aliyuncs.com"
     return fanout.FcFanout(endpoint=endpoint, function=function, credentials=credentials)
+
+
+class FileVerdict(Protocol):
+    """What the reply needs of one file's outcome (:class:`pushfn.jobs.files.FileOutcome` is one)."""
+
+    @property
+    def retry_reason(self) -> str | None:
+        """Why a new delivery of the event can finish this file (a transient failure, the timeout), or None."""
+
+    @property
+    def cause(self) -> BaseException | None:
+        """The exception behind :attr:`retry_reason`, when there was one."""
+
+
+def platform_reply(answer: Mapping[str, Any], outcomes: Sequence[FileVerdict]) -> dict[str, Any]:
+    """The platform's answer once every object of the event was handled (``outcomes`` in event order).
+
+    Both object platforms invoke the function asynchronously — FC's OSS trigger and an S3 notification to
+    Lambda — and neither has a partial reply: an invocation that raises is delivered again. Lambda retries
+    a function error twice by default
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); FC retries a
+    function error of an asynchronous invocation 3 times by default
+    (https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-2). So when any file can be
+    finished by a retry this raises :class:`~pushfn.triggers.RetryLaterError`
+    naming each reason (chained to the first cause); the files already done are replayed from their
+    reports and the guard. Otherwise the answer is ``answer`` as given.
+    """
+    from pushfn.triggers import RetryLaterError
+
+    reasons = [o.retry_reason for o in outcomes if o.retry_reason]
+    if reasons:
+        cause = next((o.cause for o in outcomes if o.cause is not None), None)
+        raise RetryLaterError("the object event", reasons) from cause
+    return dict(answer)
 
 
 def remaining_seconds(context: Any, *, elapsed: float = 0.0) -> float | None:
@@ -302,6 +344,7 @@ def _s3_record(record: Mapping[str, Any]) -> ObjectCreated:
 __all__ = [
     "OSS",
     "S3",
+    "FileVerdict",
     "ObjectCreated",
     "ObjectEventError",
     "ObjectEvents",
@@ -310,6 +353,7 @@ __all__ = [
     "is_control_object",
     "object_reader",
     "parse_object_event",
+    "platform_reply",
     "remaining_seconds",
     "store_reader",
 ]

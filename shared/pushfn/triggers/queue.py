@@ -52,10 +52,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from pushfn.errors import PushfnError
+from pushfn.errors import FieldProblem, PushfnError
 from pushfn.json_input import JsonInputError, check_text
 from pushfn.logs import get_logger
-from pushfn.push.errors import FieldProblem
 from pushfn.specs.relative_time import parse_instant
 from pushfn.triggers import RetryLaterError
 

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
-from pushfn.push.errors import FieldProblem, InvalidRequestError
+from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.relative_time import parse_instant
 
 # The setting's name, for messages; the table itself is configuration, loaded by pushfn.specs.tables.

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from functions.queue_push.index import handler  # the deployed entry point, not a copy of it
 
-from pushfn.api_time import format_api_time
+from pushfn.api_time import format_api_time, parse_api_time
 from pushfn.jobs.dead_letter import DEAD_LETTER_ENV
 from pushfn.jobs.errors import RetryLaterError
 from pushfn.jobs.queued import CONTENT_KEY_SECONDS, message_key
@@ -81,6 +81,7 @@ def test_malformed_throttled_and_good_in_one_batch(emulator, runtime, dead_dir, 
     assert letter["failure"]["reason"] == "invalid_spec"
     assert ("Target", "required") in {(p["field"], p["rule"]) for p in letter["failure"]["problems"]}
     assert json.loads(letter["body"])["push"] == {"Title": "no target"}
+    assert parse_api_time(letter["failed_at"]) is not None  # the one UTC spelling, as pushfn serve's letters
     events = [getattr(r, "fields", {}).get("event") for r in caplog.records]
     assert events.count("queue_push.permanent_failure") == 1
     assert events.count("queue_push.transient_failure") == 1

@@ -25,7 +25,7 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 
-from pushfn.api_time import format_api_time
+from pushfn.api_time import format_api_time, parse_iso_time
 from pushfn.errors import FieldProblem, PushfnError
 from pushfn.json_input import MAX_DEPTH, MAX_INT, MIN_INT, JsonInputError, check_text, decode_json, describe_json_type
 from pushfn.push.models.tag_expression import check_tag_target
@@ -451,12 +451,8 @@ def parse_utc(value: Any) -> datetime:
     whole seconds (a fraction is dropped, as the wire drops it).
     Numbers are refused rather than read as Unix seconds or milliseconds (a guess either way)."""
     if isinstance(value, str):
-        text = value.strip()
         try:
-            if len(text) > 64:
-                raise ValueError(text)
-            # Python 3.10's fromisoformat does not know the "Z" suffix.
-            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+            value = parse_iso_time(value)
         except ValueError:
             raise RuleError("format", f"must be {_TIME_EXAMPLE}") from None
     if not isinstance(value, datetime):
