@@ -8,7 +8,8 @@ evaluates them with the semantics the SDK documents:
 - a single-column condition on a missing column (or a missing row) passes iff ``pass_if_missing``;
   values of different types never compare as equal/ordered;
 - composite conditions combine with ``NOT`` (one sub-condition), ``AND``, ``OR``;
-- a failed check raises ``OTSServiceError(403, "OTSConditionCheckFail", "Condition check failed.")``.
+- a failed check raises ``OTSServiceError(403, "OTSConditionCheckFail", "Condition check failed.")``;
+- a string primary-key value over 1 KB of UTF-8 is refused (``OTSParameterInvalid``), as the service does.
 
 What it cannot show: network behaviour, throttling, partition loading after CreateTable, and the real
 service's exact type-comparison rules.
@@ -158,7 +159,17 @@ def _evaluate(condition: Any, columns: dict[str, Any]) -> bool:
     raise OTSClientError(f"unsupported condition {type(condition).__name__}")
 
 
+#: The service refuses a string primary-key value over 1 KB of UTF-8
+#: (https://help.aliyun.com/en/tablestore/product-overview/general-limits-of-tablestore/).
+MAX_PRIMARY_KEY_STRING_BYTES = 1024
+
+
 def _pk(primary_key: list[tuple[str, Any]]) -> tuple[Any, ...]:
+    for name, value in primary_key:
+        if isinstance(value, str) and len(value.encode("utf-8")) > MAX_PRIMARY_KEY_STRING_BYTES:
+            raise OTSServiceError(
+                400, "OTSParameterInvalid", f"The length of primary key column: '{name}' exceeds the limit."
+            )
     return tuple(value for _, value in primary_key)
 
 

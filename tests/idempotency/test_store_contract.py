@@ -264,3 +264,21 @@ def test_guard_reports_live_in_progress_over_every_store(store: IdempotencyStore
         return {"MessageId": "m-1"}
 
     assert guard.run("order-7", operation=nested).result == {"MessageId": "m-1"}
+
+
+def test_the_longest_non_ascii_key_and_scope_work_on_every_store(store: IdempotencyStore, clock: FakeClock) -> None:
+    # 255 four-byte characters: 1,020 UTF-8 bytes, beyond Tablestore's 1 KB primary key once scoped
+    # (the FAKE client refuses it as the service does). Stored under its digest, it still dedupes.
+    key, scope = "\U0001f600" * 255, "\u00e9" * 128
+    guard = IdempotencyGuard(store, IdempotencyConfig(), function_name="http_push", clock=clock, sleep=clock.sleep)
+    calls: list[str] = []
+
+    def push(token: str) -> dict[str, str]:
+        calls.append(token)
+        return {"MessageId": f"m{len(calls)}"}
+
+    first = guard.run(key, scope=scope, payload={"Title": "t"}, operation=push)
+    again = guard.run(key, scope=scope, payload={"Title": "t"}, operation=push)
+    assert calls == [first.token] and again.replayed and again.result == {"MessageId": "m1"}
+    other = guard.run(key[:-1] + "x", scope=scope, payload={"Title": "t"}, operation=push)
+    assert not other.replayed and len(calls) == 2

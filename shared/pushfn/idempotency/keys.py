@@ -53,14 +53,14 @@ def fit_key(raw: str, *, reserve: int = ITEM_SUFFIX_RESERVE) -> str:
     """
     if raw.strip() and len(raw) <= MAX_KEY_LENGTH - reserve and raw.isprintable():
         return raw
-    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    return _digest(raw)
 
 
 def fit_name(raw: str) -> str:
     """``raw`` as a valid scope or function name (printable, no ``#``, ≤ 128 characters), like :func:`fit_key`."""
     if raw.strip() and len(raw) <= MAX_NAME_LENGTH and raw.isprintable() and SEPARATOR not in raw:
         return raw
-    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    return _digest(raw)
 
 
 def validate_name(value: object, what: str) -> str:
@@ -74,15 +74,36 @@ def validate_name(value: object, what: str) -> str:
     return value
 
 
+#: The longest scoped key handed to a store, in UTF-8 bytes: Tablestore's limit on a string primary-key
+#: column, 1 KB (https://help.aliyun.com/en/tablestore/product-overview/general-limits-of-tablestore/),
+#: the tightest of the stores (DynamoDB allows 2,048 bytes for a partition key,
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html). 255 characters
+#: of 4-byte UTF-8 are 1,020 bytes: a valid key alone can reach it.
+MAX_STORED_KEY_BYTES = 1024
+
+
 def scoped_key(function_name: str, scope: str, key: str) -> str:
     """``function_name#scope#key``, the key records are stored under, after checking each part.
+
+    At most :data:`MAX_STORED_KEY_BYTES` UTF-8 bytes: when the parts are longer (non-ASCII text near
+    the length limits), the key, then if need be the scope, are replaced by ``sha256:<64 hex>`` of
+    themselves (a function name alone is at most 512 bytes) — deterministic, so the same key always
+    finds the same record, and every ordinary key is stored as it reads.
 
     Raises :class:`IdempotencyKeyError` when a name or scope is not 1-128 printable characters without
     ``#``, or the key is not 1-255 printable characters.
     """
-    return SEPARATOR.join(
-        (validate_name(function_name, "function name"), validate_name(scope, "scope"), validate_key(key))
-    )
+    parts = [validate_name(function_name, "function name"), validate_name(scope, "scope"), validate_key(key)]
+    for index in (2, 1):
+        if sum(len(part.encode("utf-8")) for part in parts) + 2 <= MAX_STORED_KEY_BYTES:
+            break
+        parts[index] = _digest(parts[index])
+    return SEPARATOR.join(parts)
+
+
+def _digest(text: str) -> str:
+    # surrogatepass: platform identifiers given to fit_key may carry lone surrogates.
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def split_scoped_key(value: str) -> tuple[str, str, str]:
