@@ -64,11 +64,20 @@ def test_show_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
 
 def test_store_errors_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    assert main(["store", "--url", f"sqlite:///{blocker}/x.db", "init"]) == 3
+    not_sqlite = tmp_path / "x.db"
+    not_sqlite.write_bytes(b"not a database, " * 512)
+    assert main(["store", "--url", f"sqlite:///{not_sqlite}", "init"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("pushfn: ") and "failed to init" in err and err.count("\n") == 1
+
+
+def test_a_url_below_a_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder that is a file is the URL's fault (exit 2, naming it), not a store failure (3)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["store", "--url", f"sqlite:///{blocker}/x.db", "init"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pushfn: --url: ") and "is not a directory" in err and err.count("\n") == 1
 
 
 def test_init_and_show_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -131,6 +140,20 @@ def test_bad_url_from_the_environment_exits_2(monkeypatch: pytest.MonkeyPatch, c
     assert "PUSHFN_IDEMPOTENCY_URL" in line and "postgres" in line
     assert main(["store", "--url", "postgres://db/x", "init"]) == 2
     assert "--url" in _lines(capsys.readouterr().err)[0]
+
+
+@pytest.mark.parametrize("url", ["nope", "bogus://x", "sqlite:///:memory:", "sqlite:////dev/null"])
+def test_a_bad_url_is_named_once_by_where_it_came_from(monkeypatch: pytest.MonkeyPatch, capsys, url: str) -> None:  # type: ignore[no-untyped-def]
+    """The URL rules name PUSHFN_IDEMPOTENCY_URL themselves; the command said it again
+    ("PUSHFN_IDEMPOTENCY_URL: PUSHFN_IDEMPOTENCY_URL: must look like…"), and named it for a --url too."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", url)
+    assert main(["store", "list"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert line.startswith("pushfn: PUSHFN_IDEMPOTENCY_URL: ") and line.count("PUSHFN_IDEMPOTENCY_URL") == 1
+    monkeypatch.delenv("PUSHFN_IDEMPOTENCY_URL")
+    assert main(["store", "--url", url, "show", "k1"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert line.startswith("pushfn: --url: ") and "PUSHFN_IDEMPOTENCY_URL" not in line
 
 
 def _fill(url: str) -> None:

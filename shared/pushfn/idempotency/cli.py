@@ -342,7 +342,8 @@ def _store(args: argparse.Namespace, *, inspect: bool = False) -> IdempotencySto
         store = store_from_url(url, settings=settings) if url else store_from_settings(settings)
     except IdempotencyConfigError as exc:
         source = "--url" if url else (ENV_URL if settings.pushfn_idempotency_url else "the default store")
-        raise IdempotencyConfigError(f"{source}: {exc}") from None
+        # The URL rules name the variable themselves; said once, by where the URL came from.
+        raise IdempotencyConfigError(f"{source}: {str(exc).removeprefix(ENV_URL + ': ')}") from None
     if inspect and isinstance(store, SqliteStore) and not store.read_only:
         if not store.path.is_file():
             raise IdempotencyStoreError(f"{store.describe()}: no such store file (pushfn store init creates it)")
