@@ -279,3 +279,40 @@ def test_store_commands_help_describe_every_option(capsys) -> None:  # type: ign
             main([*command, "--help"])
         out = capsys.readouterr().out
         assert "exit codes" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["store", "--url", "bogus://x", "show", "k1"], 2, ["pushfn: --url: ", "unknown store"]),
+        (["store", "--url", "sqlite:///{db}", "show", "k1"], 1, ["pushfn: no record"]),
+        (["store", "show", "k1", "--url", "sqlite:///{tmp}/missing.db"], 3, ["pushfn: ", "no such store file"]),
+        (["store", "--url", "sqlite:///{db}", "list"], 0, []),
+        (["--version"], 0, []),
+    ],
+)
+def test_the_store_commands_as_a_real_process(tmp_path: Path, argv: list[str], code: int, words: list[str]) -> None:
+    """Issue 13 item 22's inputs through ``pushfn`` run as a process: exit codes as documented, one
+    ``pushfn:`` line (never ``error:``), ``show`` taking the plain key, ``--version``."""
+    import os
+    import subprocess
+    import sys
+
+    import pushfn
+
+    db = tmp_path / "s.db"
+    store_from_url(f"sqlite:///{db}").init()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
+           "PYTHONPATH": str(Path(pushfn.__file__).resolve().parents[1])}  # fmt: skip
+    argv = [a.format(db=db, tmp=tmp_path) for a in argv]
+    result = subprocess.run(
+        [sys.executable, "-m", "pushfn.cli", *argv], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == code, result.stderr
+    if words:
+        [line] = result.stderr.splitlines()
+        assert all(word in line for word in words) and "error:" not in line, line
+    elif argv == ["--version"]:
+        assert result.stdout == f"pushfn {pushfn.__version__}\n"
+    else:
+        assert result.stdout.startswith("KEY") and result.stderr == ""
