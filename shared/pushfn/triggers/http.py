@@ -358,7 +358,8 @@ def _with_cookies(pairs: list[tuple[str, str]], cookies: list[str]) -> list[tupl
             crumbs.extend(value.split(";"))
         else:
             kept.append((name, value))
-    crumbs.extend(cookies)
+    for cookie in cookies:  # an element may itself hold several (a client's "a=1; b=2" kept whole)
+        crumbs.extend(cookie.split(";"))
     unique = list(dict.fromkeys(crumb.strip() for crumb in crumbs if crumb.strip()))
     if unique:
         kept.append(("cookie", "; ".join(unique)))
