@@ -219,8 +219,19 @@ def test_list_masks_keys_and_shows_status_and_expiry(tmp_path: Path, capsys) -> 
     assert main(["store", "--url", url, "list", "--json", "--limit", "1", "--full-keys"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["key"] for r in rows] == ["http_push#tenant-a#e2ba19de97604f55b165576736477b74"]
-    assert main(["store", "--url", url, "list", "--scope", "tenant-a"]) == 2  # --scope needs --function
-    assert "--function" in _lines(capsys.readouterr().err)[0]
+    # --scope alone, as show takes it: that scope in every function (it was refused: "needs --function").
+    assert main(["store", "--url", url, "list", "--json", "--scope", "tenant-a", "--full-keys"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["key"] for r in rows] == [
+        "http_push#tenant-a#e2ba19de97604f55b165576736477b74",
+        "http_push#tenant-a#order-42",
+    ]
+    assert main(["store", "--url", url, "list", "--json", "--scope", "key"]) == 0
+    assert [json.loads(line)["key"] for line in capsys.readouterr().out.splitlines()] == ["queue_push#key#…(3)"]
+    assert main(["store", "--url", url, "list", "--json", "--scope", "tenant-a", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main(["store", "--url", url, "list", "--scope", "a#b"]) == 2  # a scope still follows the key rules
+    assert "scope" in _lines(capsys.readouterr().err)[0]
 
 
 def test_list_records_prefix_is_literal(tmp_path: Path) -> None:
