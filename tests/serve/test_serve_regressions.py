@@ -310,3 +310,26 @@ def test_a_chunked_control_request_is_read(serve_in: Any) -> None:
     status, answer = _raw_request(serve.http.port, head, f"{len(body):x}\r\n{body}\r\n0\r\n\r\n".encode())
     assert status == 202 and json.loads(answer)["queued"], answer
     assert wait_for(lambda: serve.emulator.pushes(), "the queued push")
+
+
+def test_expect_100_continue_is_answered_before_the_body(serve_in: Any) -> None:
+    """curl announces every chunked upload with ``Expect: 100-continue`` and waited a second for an
+    answer wsgiref never gave (each such push took 1 s more); the interim answer now comes at once."""
+    import socket
+
+    serve = serve_in(pushfn_http_auth="none")
+    body = json.dumps(PUSH).encode()
+    head = (
+        f"POST /push HTTP/1.1\r\nHost: 127.0.0.1:{serve.http.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", serve.http.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        interim = conn.recv(1024)  # before any body byte was sent
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+        conn.sendall(body)
+        data = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n") :]
+        while chunk := conn.recv(65536):
+            data += chunk
+    assert data.split(b" ")[1] == b"202", data
+    assert len(serve.emulator.pushes()) == 1

@@ -43,8 +43,9 @@ class ThreadingWsgiServer(ThreadingMixIn, WSGIServer):
 
 
 class QuietHandler(WSGIRequestHandler):
-    """No access log of its own (each invocation already logs one line), and a body sent with
-    ``Transfer-Encoding: chunked`` de-chunked, as FC 2.0's front end hands it to the function.
+    """No access log of its own (each invocation already logs one line), ``Expect: 100-continue``
+    answered, and a body sent with ``Transfer-Encoding: chunked`` de-chunked, as FC 2.0's front end
+    hands it to the function.
 
     ``wsgiref`` passes the socket on as ``wsgi.input`` untouched: a chunked body would reach the function
     with its framing, and without a ``Content-Length`` the read would wait for an end the client never
@@ -59,9 +60,15 @@ class QuietHandler(WSGIRequestHandler):
         """Drop ``wsgiref``'s access line."""
 
     def parse_request(self) -> bool:
-        """``wsgiref``'s parsing, then the chunked body wrapped (see the class docstring)."""
+        """``wsgiref``'s parsing, then ``Expect: 100-continue`` answered and the chunked body wrapped
+        (see the class docstring)."""
         if not super().parse_request():
             return False
+        if (self.headers.get("Expect") or "").strip().lower() == "100-continue" and self.request_version >= "HTTP/1.1":
+            # wsgiref speaks HTTP/1.0 and never says "continue": curl then waits a second before every
+            # body it announces so (all chunked uploads); FC's front end answers at once.
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
         codings = [c.strip().lower() for c in (self.headers.get("Transfer-Encoding") or "").split(",")]
         if codings[-1:] == ["chunked"]:  # RFC 9112 §6.1: chunked is the last coding, and wins over Content-Length
             from werkzeug.serving import DechunkedInput
