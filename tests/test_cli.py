@@ -408,6 +408,60 @@ def test_verbose_shows_the_client_log_lines(configured, capsys, monkeypatch) -> 
     assert lines[-1].startswith("pushfn: CloudPush refused Push")
 
 
+@pytest.mark.parametrize(
+    ("case", "code", "words"),
+    [
+        ("no-app-key", 2, ["PUSH_APP_KEY", "--app-key"]),
+        ("no-config-file", 2, ["PUSHFN_CONFIG_FILE", "does not exist"]),
+        ("unreachable", 4, ["127.0.0.1:9", "network failure"]),
+        ("refused", 3, ["InvalidDeviceId.NotFound", "RequestId"]),
+        ("throttled", 3, ["Flow.Limited", "RequestId"]),
+        ("server-error", 3, ["InternalError", "--idempotent-token"]),
+    ],
+)
+def test_each_error_is_one_pushfn_line_in_a_real_process(emulator, tmp_path, case, code, words) -> None:
+    """Issue 13 item 21 as people meet it: ``pushfn`` run as a process (its own logging, no pytest
+    capture that could swallow a stray ``push call failed`` line), each error exactly one line."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pushfn
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": str(Path(pushfn.__file__).resolve().parents[1]),
+        "PUSH_ENDPOINT": emulator.url,
+        "PUSH_APP_KEY": str(emulator.settings.app_keys[0]),
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": emulator.settings.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emulator.settings.access_key_secret,
+        "PUSH_MAX_ATTEMPTS": "2",
+    }
+    argv = ["push", *BASE]
+    if case == "no-app-key":
+        del env["PUSH_APP_KEY"]
+    elif case == "no-config-file":
+        env["PUSHFN_CONFIG_FILE"] = str(tmp_path / "missing.ini")
+    elif case == "unreachable":
+        env["PUSH_ENDPOINT"] = "http://127.0.0.1:9"
+    elif case == "refused":
+        argv = ["call", "BindAlias", "--param", f"DeviceId={DEVICE}", "--param", "AliasName=alice"]
+    elif case == "throttled":
+        emulator.add_fault("throttle", count=2, code="Flow.Limited", retry_after_ms=10)
+    else:
+        emulator.add_fault("internal_error", count=2)
+    result = subprocess.run(
+        [sys.executable, "-m", "pushfn.cli", *argv], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("pushfn: ") and all(word in line for word in words), line
+
+
 # --- issue 13 item 22: --version, help for every option, call --help lists the actions ------------
 
 

@@ -67,8 +67,13 @@ class Command:
         return self.text.splitlines()[0]
 
 
+#: A ```python block runs as this one shell command, in its place among the shell examples.
+PYTHON_RUN = "python - <<'PYTHON'\n{code}PYTHON\n"
+
+
 def shell_blocks(markdown: str) -> list[str]:
-    """The content of every fenced block whose info string is ``sh``; any other shell info is an error."""
+    """The content of every fenced block whose info string is ``sh``, and every ```python block as a
+    ``python -`` heredoc, in README order; any other shell info is an error."""
     blocks = []
     for token in MarkdownIt("commonmark").parse(markdown):
         if token.type != "fence":
@@ -77,6 +82,9 @@ def shell_blocks(markdown: str) -> list[str]:
         assert info == "sh" or info not in SHELL_INFOS, f"use ```sh for shell examples, not ```{info}"
         if info == "sh":
             blocks.append(token.content)
+        elif info == "python":
+            assert "\nPYTHON\n" not in token.content
+            blocks.append(PYTHON_RUN.format(code=token.content))
     return blocks
 
 
@@ -132,6 +140,17 @@ def test_readme_parsing_finds_the_examples() -> None:
     assert sum(1 for c in all_commands if SERVE_START.search(c.first_line)) == 1
 
 
+def test_python_examples_run_in_readme_order() -> None:
+    markdown = "```sh\necho 1\n```\n\n```python\nprint(2)\n```\n\n```json\n{}\n```\n"
+    blocks = shell_blocks(markdown)
+    assert [c.text for n, b in enumerate(blocks) for c in commands(b, n)] == [
+        "echo 1",
+        "python - <<'PYTHON'\nprint(2)\nPYTHON",
+    ]
+    readme = [c for n, b in enumerate(shell_blocks(README.read_text("utf-8"))) for c in commands(b, n)]
+    assert any(c.first_line.startswith("python - <<") and "PushClient.from_env()" in c.text for c in readme)
+
+
 def test_commands_split_continuations_and_heredocs() -> None:
     block = "a \\\n  b\n# comment\n\ncat > f <<'EOF'\n{\"x\": 1}\nEOF\nc  # trailing\n"
     assert [c.text for c in commands(block, 0)] == ["a \\\n  b", "cat > f <<'EOF'\n{\"x\": 1}\nEOF", "c  # trailing"]
@@ -160,6 +179,8 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path, serve_processes:
     package_root = str(Path(pushfn.__file__).resolve().parents[1])
     (bindir / "pushfn").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pushfn.cli "$@"\n')
     (bindir / "pushfn").chmod(0o755)
+    # `python` is the interpreter of the reader's virtualenv (the README's Python examples run in it).
+    (bindir / "python").symlink_to(sys.executable)
     env = {
         "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
         "HOME": str(home),
@@ -247,7 +268,9 @@ def test_every_shell_example_in_the_readme_runs(tmp_path: Path, serve_processes:
     sent = [
         c
         for c in run
-        if (c.first_line.startswith("pushfn push") and "--dry-run" not in c.text) or "pushfn invoke" in c.first_line
+        if (c.first_line.startswith("pushfn push") and "--dry-run" not in c.text)
+        or "pushfn invoke" in c.first_line
+        or (c.first_line.startswith("python - <<") and ".push(" in c.text)
     ]
     assert len(pushes) == len(sent) >= 4
     assert all(push["devices"] for push in pushes), "every README push reaches a registered device"
@@ -312,6 +335,8 @@ def _check_output(command: str, out: str) -> None:
         assert shown["query"]["Action"] == "Push" and shown["query"]["Signature"]
     elif command.startswith("pushfn push"):
         assert json.loads(out)["MessageId"]
+    elif command.startswith("python - <<"):  # the Python example prints MessageId and RequestId
+        assert re.fullmatch(r"\d+ [0-9A-F-]{36}\n", out), out
     elif command.startswith("pushfn call QueryAliases"):
         assert "alice" in out
     elif command.startswith("pushfn call"):

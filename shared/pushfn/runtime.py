@@ -128,7 +128,8 @@ class Runtime:
     def store(self) -> IdempotencyStore:
         """The idempotency store ``PUSHFN_IDEMPOTENCY_URL`` names (SQLite in the data dir when unset), built
         on first use; nothing is opened until used. Raises
-        :class:`~pushfn.idempotency.IdempotencyConfigError` for a URL that cannot de-duplicate."""
+        :class:`~pushfn.idempotency.IdempotencyConfigError` for a URL that cannot de-duplicate (a
+        read-only SQLite store included: the functions write a record before every push)."""
         if self._store is None:
             settings, credentials = self.settings, self.credentials
             with self._lock:
@@ -136,7 +137,17 @@ class Runtime:
                     from pushfn.idempotency import store_from_settings
 
                     # One chain for client and store: Tablestore signs with the same (role, STS) keys.
-                    self._store = store_from_settings(settings, credentials=credentials)
+                    store = store_from_settings(settings, credentials=credentials)
+                    if getattr(store, "read_only", False):
+                        from pushfn.idempotency import IdempotencyConfigError
+
+                        # Every push starts with a write (IN_PROGRESS): a read-only store would refuse
+                        # them all as an outage, while the mistake is the setting.
+                        raise IdempotencyConfigError(
+                            "PUSHFN_IDEMPOTENCY_URL: ?mode=ro opens the store read-only, and a function must "
+                            "record every push; read-only is for pushfn store list/show"
+                        )
+                    self._store = store
         return self._store
 
     def guard(self, function_name: str) -> IdempotencyGuard:

@@ -22,7 +22,6 @@ code — never the value; a failed fetch is not cached, so the next invocation t
 
 from __future__ import annotations
 
-import json
 import threading
 
 from pushfn.settings import VARIABLES, Settings, SettingsError
@@ -117,10 +116,15 @@ def fetch_reference(reference: str, settings: Settings) -> str:
 
 
 def _json_key(reference: str, text: str, key: str) -> str:
+    from pushfn.json_input import JsonInputError, decode_json
+
     try:
-        document = json.loads(text)
-    except ValueError:
-        raise SettingsError(f"{reference}: the secret is not a JSON object, so it has no key {key!r}") from None
+        # The one JSON decoder (a BOM from a console paste is fine; a depth bomb is refused, not a crash).
+        document = decode_json(text)
+    except JsonInputError as exc:
+        raise SettingsError(
+            f"{reference}: the secret is not a JSON object ({exc.rule}), so it has no key {key!r}"
+        ) from None
     value = document.get(key) if isinstance(document, dict) else None
     if not isinstance(value, str):
         raise SettingsError(f"{reference}: the secret's JSON has no text value under {key!r}")

@@ -101,6 +101,33 @@ def test_an_unreadable_reference_names_itself_and_the_reason_never_a_value(aws, 
     assert ACCESS_SECRET not in text and API_KEYS not in text
 
 
+@pytest.mark.parametrize(
+    ("stored", "wanted"),
+    [
+        ("\ufeff" + json.dumps({"access_key_secret": ACCESS_SECRET}), ACCESS_SECRET),  # saved "with BOM"
+        ("[" * 20_000 + "]" * 20_000, None),  # depth bomb within 64 KB: a rule, not RecursionError
+        ('{"access_key_secret": "a", "access_key_secret": "b"}', None),  # which one? refused
+    ],
+)
+def test_a_json_secret_is_decoded_like_every_json_input(aws, stored, wanted):
+    """Issue 13 item 12, more of the kind: a Secrets Manager JSON secret went through json.loads (a
+    BOM refused as "not a JSON object", a deep document raised RecursionError out of the cold start)."""
+    secrets = boto3.client("secretsmanager", endpoint_url=aws["ssm"].meta.endpoint_url, region_name="us-east-1")
+    arn = secrets.create_secret(Name=f"pushfn-bom-{len(secrets.list_secrets()['SecretList'])}", SecretString=stored)
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET_REF": f"secretsmanager:{arn['ARN']}#access_key_secret",
+        "AWS_REGION": "us-east-1",
+    }
+    if wanted is not None:
+        assert load_settings(env).alibaba_cloud_access_key_secret == wanted
+        return
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert str(caught.value).startswith("ALIBABA_CLOUD_ACCESS_KEY_SECRET_REF: ") and "not a JSON object" in str(
+        caught.value
+    )
+
+
 def test_a_secret_set_both_ways_is_refused_before_any_lookup():
     def never(reference: str, settings: Settings) -> str:
         raise AssertionError("looked up")

@@ -23,6 +23,19 @@ def test_throttle_is_400_throttling_user_and_nothing_is_processed(api, emu) -> N
     assert api.v2("Push", notice()).status_code == 200
 
 
+def test_a_throttle_fault_can_answer_another_code_with_x_acs_retry_after(api, emu) -> None:
+    """The shape issue 13 item 13 names: ``Flow.Limited`` (HTTP 400) with ``x-acs-retry-after: 200``."""
+    emu.add_fault("throttle", code="Flow.Limited", retry_after_ms=200)
+    response = api.v2("Push", notice())
+    assert error_code(response) == (400, "Flow.Limited")
+    assert response.headers["x-acs-retry-after"] == "200"
+    assert emu.pushes() == [] and emu.calls()[-1]["status"] == "throttled"
+    plain = emu.add_fault("throttle")
+    assert (plain["code"], plain["retry_after_ms"]) == (None, None)
+    response = api.v2("Push", notice())
+    assert error_code(response) == (400, "Throttling.User") and "x-acs-retry-after" not in response.headers
+
+
 def test_latency_processes_first_then_answers_late(api, emu) -> None:
     emu.add_fault("latency", latency_ms=1500)
     with pytest.raises(requests.ReadTimeout):
@@ -85,6 +98,12 @@ def test_faults_over_the_control_api(api, emu) -> None:
         {"kind": "throttle", "rate": 2},
         {"kind": "latency", "latency_ms": -1},
         {"kind": "throttle", "colour": "red"},
+        {"kind": "throttle", "retry_after_ms": -1},
+        {"kind": "throttle", "retry_after_ms": "200"},
+        {"kind": "throttle", "retry_after_ms": True},
+        {"kind": "throttle", "code": "Flow Limited\r\nX-Injected: 1"},
+        {"kind": "internal_error", "code": "Flow.Limited"},
+        {"kind": "latency", "retry_after_ms": 5},
         {"count": 1},
         ["not", "an", "object"],
     ],

@@ -660,6 +660,26 @@ def test_cookies_become_one_header_joined_with_semicolons(factory: Any) -> None:
     assert request.headers["cookie"] == "a=1; b=2" and request.headers.get_all("cookie") == ["a=1; b=2"]
 
 
+@pytest.mark.parametrize("factory", [apigw_v2_event, function_url_event])
+@pytest.mark.parametrize(
+    ("header", "cookies", "joined"),
+    [
+        ("a=1; b=2", ["a=1; b=2"], "a=1; b=2"),  # an element holding the whole header: not doubled
+        (None, ["a=1;b=2", "a=1"], "a=1; b=2"),  # crumbs inside an element, one repeated
+        ("a=1;b=2", ["b=2", "c=3"], "a=1; b=2; c=3"),
+        (None, ["", " ", "a=1"], "a=1"),  # empty elements dropped
+    ],
+)
+def test_cookie_crumbs_are_joined_once_whatever_their_grouping(
+    factory: Any, header: str | None, cookies: list[str], joined: str
+) -> None:
+    """More of item 15's kind: a ``cookies`` element carrying several crumbs doubled them against the
+    ``cookie`` header (``a=1; b=2; a=1; b=2``)."""
+    event = factory("GET", "/health", headers={"cookie": header} if header else None, cookies=cookies)
+    request = parse_event(event)
+    assert request.headers["cookie"] == joined and request.headers.get_all("cookie") == [joined]
+
+
 def test_repeated_cookie_headers_join_with_semicolons() -> None:
     event = apigw_v1_event("GET", "/health")
     event["multiValueHeaders"] = {"Cookie": ["a=1", "b=2"], "X-A": ["1", "2"]}

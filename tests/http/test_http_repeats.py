@@ -109,12 +109,15 @@ def test_an_ambiguous_push_retried_after_the_short_window_is_not_pushed_twice(
 
 @pytest.mark.parametrize(
     "url",
-    ["sqlite:///:memory:", "sqlite://", "sqlite:///%00", "sqlite:///x.db?mode=memory", "dynamodb://x", "redis://h"],
-)
+    ["sqlite:///:memory:", "sqlite://", "sqlite:///%00", "sqlite:///x.db?mode=memory", "dynamodb://x", "redis://h",
+     # more of the kind: a device, a read-only store (no push could be recorded), a path below a file
+     "sqlite:////dev/null", "sqlite:///x.db?mode=ro", "sqlite:///{tmp}/a-file/x.db"],
+)  # fmt: skip
 def test_a_bad_store_url_is_the_problem_misconfigured(
-    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, url: str
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str
 ) -> None:
-    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", url)
+    (tmp_path / "a-file").write_text("x")
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", url.replace("{tmp}", str(tmp_path)))
     set_runtime(Runtime(client=http_env.client))  # the store is built from the environment on first use
     status, headers, data = post(push_body(), bearer())
     assert status == 500 and data["type"] == "urn:pushfn:problem:misconfigured", data

@@ -64,11 +64,20 @@ def test_show_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
 
 def test_store_errors_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    assert main(["store", "--url", f"sqlite:///{blocker}/x.db", "init"]) == 3
+    not_sqlite = tmp_path / "x.db"
+    not_sqlite.write_bytes(b"not a database, " * 512)
+    assert main(["store", "--url", f"sqlite:///{not_sqlite}", "init"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("pushfn: ") and "failed to init" in err and err.count("\n") == 1
+
+
+def test_a_url_below_a_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder that is a file is the URL's fault (exit 2, naming it), not a store failure (3)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["store", "--url", f"sqlite:///{blocker}/x.db", "init"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pushfn: --url: ") and "is not a directory" in err and err.count("\n") == 1
 
 
 def test_init_and_show_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -131,6 +140,20 @@ def test_bad_url_from_the_environment_exits_2(monkeypatch: pytest.MonkeyPatch, c
     assert "PUSHFN_IDEMPOTENCY_URL" in line and "postgres" in line
     assert main(["store", "--url", "postgres://db/x", "init"]) == 2
     assert "--url" in _lines(capsys.readouterr().err)[0]
+
+
+@pytest.mark.parametrize("url", ["nope", "bogus://x", "sqlite:///:memory:", "sqlite:////dev/null"])
+def test_a_bad_url_is_named_once_by_where_it_came_from(monkeypatch: pytest.MonkeyPatch, capsys, url: str) -> None:  # type: ignore[no-untyped-def]
+    """The URL rules name PUSHFN_IDEMPOTENCY_URL themselves; the command said it again
+    ("PUSHFN_IDEMPOTENCY_URL: PUSHFN_IDEMPOTENCY_URL: must look like…"), and named it for a --url too."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", url)
+    assert main(["store", "list"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert line.startswith("pushfn: PUSHFN_IDEMPOTENCY_URL: ") and line.count("PUSHFN_IDEMPOTENCY_URL") == 1
+    monkeypatch.delenv("PUSHFN_IDEMPOTENCY_URL")
+    assert main(["store", "--url", url, "show", "k1"]) == 2
+    line = _lines(capsys.readouterr().err)[0]
+    assert line.startswith("pushfn: --url: ") and "PUSHFN_IDEMPOTENCY_URL" not in line
 
 
 def _fill(url: str) -> None:
@@ -196,8 +219,19 @@ def test_list_masks_keys_and_shows_status_and_expiry(tmp_path: Path, capsys) -> 
     assert main(["store", "--url", url, "list", "--json", "--limit", "1", "--full-keys"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["key"] for r in rows] == ["http_push#tenant-a#e2ba19de97604f55b165576736477b74"]
-    assert main(["store", "--url", url, "list", "--scope", "tenant-a"]) == 2  # --scope needs --function
-    assert "--function" in _lines(capsys.readouterr().err)[0]
+    # --scope alone, as show takes it: that scope in every function (it was refused: "needs --function").
+    assert main(["store", "--url", url, "list", "--json", "--scope", "tenant-a", "--full-keys"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["key"] for r in rows] == [
+        "http_push#tenant-a#e2ba19de97604f55b165576736477b74",
+        "http_push#tenant-a#order-42",
+    ]
+    assert main(["store", "--url", url, "list", "--json", "--scope", "key"]) == 0
+    assert [json.loads(line)["key"] for line in capsys.readouterr().out.splitlines()] == ["queue_push#key#…(3)"]
+    assert main(["store", "--url", url, "list", "--json", "--scope", "tenant-a", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main(["store", "--url", url, "list", "--scope", "a#b"]) == 2  # a scope still follows the key rules
+    assert "scope" in _lines(capsys.readouterr().err)[0]
 
 
 def test_list_records_prefix_is_literal(tmp_path: Path) -> None:
@@ -256,3 +290,40 @@ def test_store_commands_help_describe_every_option(capsys) -> None:  # type: ign
             main([*command, "--help"])
         out = capsys.readouterr().out
         assert "exit codes" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["store", "--url", "bogus://x", "show", "k1"], 2, ["pushfn: --url: ", "unknown store"]),
+        (["store", "--url", "sqlite:///{db}", "show", "k1"], 1, ["pushfn: no record"]),
+        (["store", "show", "k1", "--url", "sqlite:///{tmp}/missing.db"], 3, ["pushfn: ", "no such store file"]),
+        (["store", "--url", "sqlite:///{db}", "list"], 0, []),
+        (["--version"], 0, []),
+    ],
+)
+def test_the_store_commands_as_a_real_process(tmp_path: Path, argv: list[str], code: int, words: list[str]) -> None:
+    """Issue 13 item 22's inputs through ``pushfn`` run as a process: exit codes as documented, one
+    ``pushfn:`` line (never ``error:``), ``show`` taking the plain key, ``--version``."""
+    import os
+    import subprocess
+    import sys
+
+    import pushfn
+
+    db = tmp_path / "s.db"
+    store_from_url(f"sqlite:///{db}").init()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
+           "PYTHONPATH": str(Path(pushfn.__file__).resolve().parents[1])}  # fmt: skip
+    argv = [a.format(db=db, tmp=tmp_path) for a in argv]
+    result = subprocess.run(
+        [sys.executable, "-m", "pushfn.cli", *argv], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == code, result.stderr
+    if words:
+        [line] = result.stderr.splitlines()
+        assert all(word in line for word in words) and "error:" not in line, line
+    elif argv == ["--version"]:
+        assert result.stdout == f"pushfn {pushfn.__version__}\n"
+    else:
+        assert result.stdout.startswith("KEY") and result.stderr == ""

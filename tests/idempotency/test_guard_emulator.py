@@ -288,8 +288,9 @@ def test_unreachable_sqlite_path_is_a_clear_error_and_no_push(tmp_path: Path, em
     from pushfn.idempotency import store_from_url
 
     blocker = tmp_path / "not-a-dir"
-    blocker.write_text("x")
-    guard = IdempotencyGuard(store_from_url(f"sqlite:///{blocker}/idempotency.db"), function_name="http_push")
+    store = store_from_url(f"sqlite:///{blocker}/idempotency.db")
+    blocker.write_text("x")  # after the URL was accepted (one naming a file's child now is refused as such)
+    guard = IdempotencyGuard(store, function_name="http_push")
     with pytest.raises(IdempotencyStoreError, match="failed to put"):
         guard.run("order-42", operation=lambda t: push_client.push(NOTICE, idempotent_token=t).to_dict())
     assert emulator.pushes() == []

@@ -109,6 +109,38 @@ def test_every_bad_url_is_a_configuration_error_naming_the_variable_and_the_rule
     assert str(info.value).startswith("PUSHFN_IDEMPOTENCY_URL: ") and rule in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["/dev/null", "/dev/zero", "fifo", "socket", "link-to-null"])
+def test_a_sqlite_url_naming_a_device_fifo_or_socket_is_a_configuration_error(tmp_path: Path, name: str) -> None:
+    """Issue 13 item 19, more of the kind: ``sqlite:////dev/null`` was accepted, then every write failed
+    as a store outage (503) after SQLite had made ``/dev/null-journal``; a FIFO would block the open."""
+    import os
+    import socket
+
+    if name == "fifo":
+        os.mkfifo(tmp_path / name)
+    elif name == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(tmp_path / name))
+    elif name == "link-to-null":
+        (tmp_path / name).symlink_to("/dev/null")
+    path = name if name.startswith("/") else f"{tmp_path}/{name}"
+    journal = Path(f"{path}-journal")
+    before = journal.stat().st_mtime_ns if journal.exists() else None  # /dev is shared: compare, not assume
+    with pytest.raises(IdempotencyConfigError) as info:
+        store_from_settings(Settings.from_env({"PUSHFN_IDEMPOTENCY_URL": f"sqlite:///{path}"}))
+    assert str(info.value).startswith("PUSHFN_IDEMPOTENCY_URL: ") and "regular file" in str(info.value)
+    assert (journal.stat().st_mtime_ns if journal.exists() else None) == before  # nothing was opened
+
+
+def test_a_sqlite_url_below_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    for url in (f"sqlite:///{tmp_path}/a-file/x.db", f"sqlite:///{tmp_path}/a-file/deeper/x.db"):
+        with pytest.raises(IdempotencyConfigError, match="is not a directory"):
+            store_from_url(url)
+    # Folders that do not exist yet are the store's to create.
+    assert isinstance(store_from_url(f"sqlite:///{tmp_path}/new/deeper/x.db"), SqliteStore)
+
+
 @pytest.mark.parametrize("path", [":memory:", "", "a\x00b"])
 def test_sqlite_store_itself_refuses_paths_that_cannot_deduplicate(path: str) -> None:
     with pytest.raises(IdempotencyConfigError):

@@ -387,6 +387,37 @@ def test_positive_retry_after_is_throttling_whatever_the_code_and_waits_that_lon
     assert len(tokens) == 1  # the retry carries the same token
 
 
+@pytest.mark.parametrize(
+    ("code", "millis", "retried"),
+    [
+        ("Flow.Limited", 200, True),
+        ("InvalidParameter", 1500, True),
+        ("Flow.Limited", 0, False),
+        ("Flow.Limited", None, False),
+    ],
+)
+def test_retry_after_over_http_against_the_emulator(
+    emulator, client_factory, code: str, millis: int | None, retried: bool
+) -> None:
+    """The issue's input on the wire: the emulator answers ``Flow.Limited`` (HTTP 400) with
+    ``x-acs-retry-after: 200``; the client waits exactly 0.2 s (recorded, not slept) and the one retry,
+    with the same IdempotentToken, pushes once. Zero or no header: an ordinary refusal, not retried."""
+    sleeps: list[float] = []
+    client = client_factory(retry=Retry(max_attempts=3, backoff=0, throttle_backoff=0, sleep=sleeps.append))
+    emulator.add_fault("throttle", code=code, retry_after_ms=millis, actions=["Push"])
+    if retried:
+        result = client.push(NOTICE)
+        assert sleeps == [millis / 1000] and [p["message_id"] for p in emulator.pushes()] == [result.message_id]
+        calls = [c for c in emulator.calls() if c["action"] == "Push"]
+        assert sorted(c["status"] for c in calls) == ["sent", "throttled"]
+        assert len({c["params"].get("IdempotentToken") for c in calls}) == 1
+        return
+    with pytest.raises(ServiceError) as info:
+        client.push(NOTICE)
+    assert not isinstance(info.value, ThrottledError) and info.value.code == code
+    assert sleeps == [] and emulator.pushes() == []
+
+
 @pytest.mark.parametrize("millis", ["0", "-200", "", "abc", "1.5", "2e3", None])
 def test_no_positive_integer_retry_after_means_no_throttling(millis: str | None) -> None:
     """The SDK reads ``int(header)`` and ignores anything not a positive integer."""

@@ -40,6 +40,8 @@ class _MetadataServer:
         self.expires_in = 3600.0
         self.fail = False
         self.require_token = True
+        #: Replaces the credentials document when set (raw bytes, as a broken or hostile source sends them).
+        self.raw: bytes | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,6 +75,12 @@ class _MetadataServer:
                     "SecurityToken": f"token{outer.issued}",
                     "Expiration": _iso(time.time() + outer.expires_in),
                 }
+                if outer.raw is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(outer.raw)))
+                    self.end_headers()
+                    self.wfile.write(outer.raw)
+                    return None
                 self._reply(200, json.dumps(doc))
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -176,6 +184,34 @@ def test_role_credentials_are_cached_then_refreshed_before_expiry(metadata: _Met
     now[0] += 2  # inside the margin: refresh before the real expiry
     second = provider.get_credentials()
     assert second.access_key_id == "STS.id2" and metadata.issued == 2
+
+
+def _document(expires_in: float = 3600) -> dict[str, str]:
+    return {"Code": "Success", "AccessKeyId": "STS.bom", "AccessKeySecret": SECRET, "SecurityToken": "tok",
+            "Expiration": _iso(time.time() + expires_in)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "accepted"),
+    [
+        (b"\xef\xbb\xbf" + json.dumps(_document()).encode(), True),  # a document saved with a BOM
+        (b"[" * 50_000 + b"]" * 50_000, False),  # a depth bomb: refused, never a RecursionError
+        (json.dumps(_document()).encode()[:-1] + b', "AccessKeyId": "STS.other"}', False),  # duplicate key
+    ],
+)
+def test_a_credentials_document_is_decoded_like_every_json_input(
+    metadata: _MetadataServer, raw: bytes, accepted: bool
+) -> None:
+    """Issue 13 item 12, more of the kind: the credentials URI's answer went through ``resp.json()``
+    (a deep document raised RecursionError out of the credential chain)."""
+    metadata.require_token = False
+    metadata.raw = raw
+    provider = UriCredentials(metadata.url + "/creds")
+    if accepted:
+        assert provider.get_credentials().access_key_id == "STS.bom"
+        return
+    with pytest.raises(CredentialsError):
+        provider.get_credentials()
 
 
 def test_failed_refresh_serves_cached_credentials_until_they_expire(metadata: _MetadataServer) -> None:

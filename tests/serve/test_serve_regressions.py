@@ -244,3 +244,92 @@ def test_concurrent_firings_of_one_tick_push_once_and_the_rest_are_delivered_aga
     finally:
         serve.stop()
         fanout.use_local_queue(None)
+
+
+# --- chunked request bodies (issue 13 item 16, on pushfn serve's FC 2.0 stand-in) ----------------------
+
+
+def _raw_request(port: int, head: str, body: bytes) -> tuple[int, bytes]:
+    """One HTTP/1.1 request written on a socket as given (framing included); the status and body back."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_a_chunked_push_is_read_whole_not_waited_on(serve_in: Any) -> None:
+    """``curl -H 'Transfer-Encoding: chunked' --data-binary @push.json`` hung until the client gave up:
+    wsgiref passed the framed socket on, and without a Content-Length the function read until the end."""
+    import requests
+
+    serve = serve_in(pushfn_http_auth="none")
+    body = json.dumps({**PUSH, "Title": "sent in chunks"}).encode()
+    pieces = iter([body[:10], body[10:40], body[40:]])  # a generator body: requests sends it chunked
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.post(
+            f"{serve.http.url}/push", data=pieces, headers={"Content-Type": "application/json"}, timeout=30
+        )
+    assert answer.status_code == 202, answer.text
+    assert [p["params"]["Title"] for p in serve.emulator.pushes()] == ["sent in chunks"]
+
+
+@pytest.mark.parametrize(
+    ("extra_headers", "framed", "status"),
+    [
+        # chunked wins over a Content-Length that disagrees (RFC 9112 §6.3)
+        ("Transfer-Encoding: chunked\nContent-Length: 5\n", "{size:x}\r\n{body}\r\n0\r\n\r\n", 202),
+        ("Transfer-Encoding: Chunked\n", "{size:x}\r\n{body}\r\n0\r\n\r\n", 202),  # names are case-insensitive
+        ("Transfer-Encoding: chunked\n", "zz\r\n{body}\r\n0\r\n\r\n", 400),  # a malformed chunk size
+    ],
+)
+def test_chunked_framings_are_answered_never_hung(serve_in: Any, extra_headers: str, framed: str, status: int) -> None:
+    serve = serve_in(pushfn_http_auth="none")
+    body = json.dumps(PUSH)
+    head = (
+        f"POST /push HTTP/1.1\nHost: 127.0.0.1:{serve.http.port}\nContent-Type: application/json\n"
+        f"{extra_headers}Connection: close\n"
+    )
+    got, answer = _raw_request(serve.http.port, head, framed.format(size=len(body), body=body).encode())
+    assert got == status, answer
+    assert len(serve.emulator.pushes()) == (1 if status == 202 else 0)
+
+
+def test_a_chunked_control_request_is_read(serve_in: Any) -> None:
+    serve = serve_in()
+    body = json.dumps(PUSH)
+    head = (
+        f"POST /_serve/queue HTTP/1.1\nHost: 127.0.0.1:{serve.http.port}\nContent-Type: application/json\n"
+        "Transfer-Encoding: chunked\nConnection: close\n"
+    )
+    status, answer = _raw_request(serve.http.port, head, f"{len(body):x}\r\n{body}\r\n0\r\n\r\n".encode())
+    assert status == 202 and json.loads(answer)["queued"], answer
+    assert wait_for(lambda: serve.emulator.pushes(), "the queued push")
+
+
+def test_expect_100_continue_is_answered_before_the_body(serve_in: Any) -> None:
+    """curl announces every chunked upload with ``Expect: 100-continue`` and waited a second for an
+    answer wsgiref never gave (each such push took 1 s more); the interim answer now comes at once."""
+    import socket
+
+    serve = serve_in(pushfn_http_auth="none")
+    body = json.dumps(PUSH).encode()
+    head = (
+        f"POST /push HTTP/1.1\r\nHost: 127.0.0.1:{serve.http.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", serve.http.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        interim = conn.recv(1024)  # before any body byte was sent
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+        conn.sendall(body)
+        data = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n") :]
+        while chunk := conn.recv(65536):
+            data += chunk
+    assert data.split(b" ")[1] == b"202", data
+    assert len(serve.emulator.pushes()) == 1

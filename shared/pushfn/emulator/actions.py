@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,8 @@ class Answer:
     """The pipeline's answer to one API request, ready for the HTTP layer.
 
     ``status``: HTTP status; ``body``: the response or error body, ``RequestId`` included; ``fault``: a
-    ``latency`` / ``drop`` fault still to apply; ``root``: the XML root element; ``xml``: answer in XML.
+    ``latency`` / ``drop`` fault still to apply; ``root``: the XML root element; ``xml``: answer in XML;
+    ``headers``: extra response headers (``x-acs-retry-after``).
     """
 
     status: int
@@ -59,6 +60,7 @@ class Answer:
     fault: Fault | None = None  # a latency/drop fault to apply once the answer is ready
     root: str = "Error"  # XML root element: "<Action>Response" on success
     xml: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def new_request_id() -> str:
@@ -102,7 +104,7 @@ def handle(state: EmulatorState, request: WireRequest) -> Answer:
             if fault is not None and fault.kind == "internal_error":
                 raise internal_error()
             if fault is not None and fault.kind == "throttle":
-                raise throttled("Request was denied due to user flow control.")
+                raise throttled("Request was denied due to user flow control.", fault.code, fault.retry_after_ms)
             state.check_qps(action, now)
             spec = ACTIONS[action]
             params = Params({k: v for k, v in request.params.items() if k not in COMMON_PARAMS})
@@ -111,7 +113,13 @@ def handle(state: EmulatorState, request: WireRequest) -> Answer:
             data = spec.handler(ctx, params)
             answer = Answer(200, {"RequestId": request_id, **data}, fault, f"{action}Response", xml)
         except ApiError as error:
-            answer = Answer(error.status, error_body(error, request_id, request.headers.get("host")), fault, xml=xml)
+            answer = Answer(
+                error.status,
+                error_body(error, request_id, request.headers.get("host")),
+                fault,
+                xml=xml,
+                headers=error.headers,
+            )
             code = error.code
         else:
             code = None
@@ -124,7 +132,9 @@ def _call(
     state: EmulatorState, request: WireRequest, answer: Answer, code: str | None, ctx: ActionContext | None, now: float
 ) -> dict[str, Any]:
     body = answer.body
-    status = "sent" if answer.status == 200 else "throttled" if code == "Throttling.User" else "refused"
+    # Throttled as a client sees it: a Throttling.* Code, or any refusal asking it to wait (x-acs-retry-after).
+    throttle = code is not None and (code.startswith("Throttling") or "x-acs-retry-after" in answer.headers)
+    status = "sent" if answer.status == 200 else "throttled" if throttle else "refused"
     devices: dict[str, dict[str, Any]] = {}
     for record in ctx.records if ctx is not None else ():
         for device_id in record["devices"]:

@@ -288,18 +288,28 @@ class Emulator:
         rate: float | None = None,
         latency_ms: int = 0,
         actions: Iterable[str] | None = None,
+        code: str | None = None,
+        retry_after_ms: int | None = None,
     ) -> dict[str, Any]:
         """Next ``count`` matching requests, or each with probability ``rate`` (until reset).
 
         Kinds: ``internal_error`` (500, not processed), ``throttle`` (400 Throttling.User, not
-        processed), ``latency`` (processed, answered ``latency_ms`` late), ``drop`` (processed,
-        connection closed without an answer). ``actions`` limits the fault to those API actions
-        (case-sensitive names such as ``Push``). Raises :class:`EmulatorError` for a bad value or an
-        action the emulator does not answer (such a fault would never fire).
+        processed; ``code`` answers another Code, e.g. ``Flow.Limited``, and ``retry_after_ms`` adds
+        ``x-acs-retry-after`` in milliseconds), ``latency`` (processed, answered ``latency_ms`` late),
+        ``drop`` (processed, connection closed without an answer). ``actions`` limits the fault to
+        those API actions (case-sensitive names such as ``Push``). Raises :class:`EmulatorError` for a
+        bad value or an action the emulator does not answer (such a fault would never fire).
         """
-        return operations.add_fault(
-            self.state, kind=kind, count=count, rate=rate, latency_ms=latency_ms, actions=actions
-        )
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "count": count,
+            "rate": rate,
+            "latency_ms": latency_ms,
+            "actions": actions,
+        }
+        if code is not None or retry_after_ms is not None:
+            fields.update(code=code, retry_after_ms=retry_after_ms)
+        return operations.add_fault(self.state, **fields)
 
     def clear_faults(self) -> None:
         """Remove every injected fault, counted or rate-based."""

@@ -16,11 +16,13 @@ class EmulatorError(PushfnError):
 class ApiError(EmulatorError):
     """A CloudPush error answer: ``code`` and ``message`` as the real service words them."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
+        #: Extra response headers (``x-acs-retry-after`` on a throttling answer).
+        self.headers = dict(headers or {})
 
 
 class ControlError(EmulatorError):
@@ -41,12 +43,15 @@ def invalid(param: str, rule: str, message: str) -> ApiError:
     return ApiError(f"Invalid{param}.{rule}", message)
 
 
-def throttled(message: str) -> ApiError:
-    """``Throttling.User`` with HTTP 400, not 429: how CloudPush throttles.
+def throttled(message: str, code: str | None = None, retry_after_ms: int | None = None) -> ApiError:
+    """``Throttling.User`` (or ``code``) with HTTP 400, not 429: how CloudPush throttles; with
+    ``retry_after_ms``, the ``x-acs-retry-after`` header the gateway adds (milliseconds).
 
-    Source: the Mobile Push error-code page, https://help.aliyun.com/document_detail/48054.html.
+    Sources: the Mobile Push error-code page, https://help.aliyun.com/document_detail/48054.html; the
+    header as alibabacloud-tea-openapi 0.4.6 reads it (``Utils.get_throttling_time_left``).
     """
-    return ApiError("Throttling.User", message)
+    headers = {} if retry_after_ms is None else {"x-acs-retry-after": str(retry_after_ms)}
+    return ApiError(code or "Throttling.User", message, headers=headers)
 
 
 def internal_error() -> ApiError:

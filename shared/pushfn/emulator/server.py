@@ -387,7 +387,11 @@ class EmulatorServer:
         return web.Response(
             status=outcome.status,
             body=payload,
-            headers={"Content-Type": content_type, "x-acs-request-id": str(outcome.body.get("RequestId", ""))},
+            headers={
+                **outcome.headers,
+                "Content-Type": content_type,
+                "x-acs-request-id": str(outcome.body.get("RequestId", "")),
+            },
         )
 
     # --- local routes: control API, live feed, inbox ------------------------------------------
@@ -511,7 +515,9 @@ class EmulatorServer:
 
     def _add_fault(self, request: web.BaseRequest, query: dict[str, str], payload: Any) -> dict[str, Any]:
         if not isinstance(payload, dict):
-            raise EmulatorError("send a JSON object: {kind, count?, rate?, latency_ms?, actions?}")
+            raise EmulatorError(
+                "send a JSON object: {kind, count?, rate?, latency_ms?, actions?, code?, retry_after_ms?}"
+            )
         operations.check_fields(payload, operations.FAULT_FIELDS, "fault")
         return {"fault": operations.add_fault(self.state, **payload)}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -229,6 +230,8 @@ class EmulatorState:
 # --- faults ------------------------------------------------------------------------------------
 
 KINDS = ("internal_error", "throttle", "latency", "drop")
+#: What a refusal's Code looks like (``Throttling.User``, ``Flow.Limited``): dotted words.
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*")
 #: Kinds answered without processing the request.
 BEFORE_PROCESSING = ("internal_error", "throttle")
 
@@ -240,7 +243,9 @@ class Fault:
     ``kind``: one of :data:`KINDS`; ``remaining``: matching requests it still hits (``None`` when
     rate-based); ``rate``: probability (0 to 1) of hitting each matching request; ``latency_ms``: the
     delay of a ``latency`` fault, milliseconds; ``actions``: the API actions it applies to (``None``:
-    every action).
+    every action). A ``throttle`` fault answers ``code`` (default ``Throttling.User``) and, when
+    ``retry_after_ms`` is set, the ``x-acs-retry-after`` header (milliseconds, as the gateway sends it
+    and the official SDK reads it) — a refusal of any code that asks the caller to wait.
     """
 
     id: int
@@ -249,6 +254,8 @@ class Fault:
     rate: float | None
     latency_ms: int
     actions: frozenset[str] | None
+    code: str | None = None
+    retry_after_ms: int | None = None
 
     def matches(self, action: str) -> bool:
         """Whether the fault applies to API ``action`` (case-sensitive, e.g. ``Push``)."""
@@ -263,6 +270,8 @@ class Fault:
             "rate": self.rate,
             "latency_ms": self.latency_ms,
             "actions": sorted(self.actions) if self.actions is not None else None,
+            "code": self.code,
+            "retry_after_ms": self.retry_after_ms,
         }
 
 
@@ -297,11 +306,14 @@ class FaultPlan:
         rate: float | None = None,
         latency_ms: int = 0,
         actions: Iterable[str] | None = None,
+        code: str | None = None,
+        retry_after_ms: int | None = None,
     ) -> Fault:
         """``count`` next matching requests, or with ``rate`` each matching request with that
         probability (until reset). ``actions`` limits the fault to those API actions (a list, or one
-        comma-separated string). Raises :class:`EmulatorError` for an unknown kind, a bad number, or an
-        action name the emulator does not answer."""
+        comma-separated string); ``code`` and ``retry_after_ms`` (``throttle`` only) are the refusal's
+        Code and ``x-acs-retry-after``. Raises :class:`EmulatorError` for an unknown kind, a bad number,
+        or an action name the emulator does not answer."""
         if kind not in KINDS:
             raise EmulatorError(f"fault kind must be one of {', '.join(KINDS)}, got {kind!r}")
         if rate is not None and not 0.0 <= float(rate) <= 1.0:
@@ -312,6 +324,16 @@ class FaultPlan:
             raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
         if actions is not None:
             actions = _known_actions(actions)
+        if (code is not None or retry_after_ms is not None) and kind != "throttle":
+            raise EmulatorError("code and retry_after_ms apply to a throttle fault only")
+        if code is not None and not (isinstance(code, str) and _ERROR_CODE.fullmatch(code)):
+            raise EmulatorError(f"code must look like a CloudPush Code (Flow.Limited), got {code!r}")
+        if retry_after_ms is not None and (
+            isinstance(retry_after_ms, bool)
+            or not isinstance(retry_after_ms, int)
+            or not 0 <= retry_after_ms <= 86_400_000
+        ):
+            raise EmulatorError(f"retry_after_ms must be an integer from 0 to 86400000, got {retry_after_ms!r}")
         fault = Fault(
             next(self._ids),
             kind,
@@ -319,6 +341,8 @@ class FaultPlan:
             None if rate is None else float(rate),
             latency_ms,
             frozenset(actions) if actions is not None else None,
+            code,
+            retry_after_ms,
         )
         self._faults.append(fault)
         return fault
@@ -367,6 +391,8 @@ FAULT_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "rate": ((int, float, type(None)), "a number or null"),
     "latency_ms": ((int,), "an integer"),
     "actions": ((str, list, type(None)), _NAMES),
+    "code": ((str, type(None)), "a string or null"),
+    "retry_after_ms": ((int, type(None)), "an integer or null"),
 }
 
 

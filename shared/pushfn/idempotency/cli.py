@@ -103,7 +103,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     listing.add_argument(
         "--function", dest="function_name", metavar="NAME", help="only this function's records (e.g. http_push)"
     )
-    listing.add_argument("--scope", help="only this scope (tenant, schedule, queue…); needs --function")
+    listing.add_argument(
+        "--scope", help="only this scope (tenant, schedule, queue…); without --function, of every function"
+    )
     listing.add_argument(
         "--limit", type=_positive, default=DEFAULT_LIST_LIMIT, help="at most this many records (default: %(default)s)"
     )
@@ -158,12 +160,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     """``pushfn store list``: one line per record (key masked unless ``--full-keys``; JSON lines with
     ``--json``), expired ones marked. Returns the exit code; 2 when the store cannot enumerate records."""
     try:
-        prefix = _prefix(args.function_name, args.scope)
+        # --scope alone (as show takes it): every function's records, filtered by their scope part.
+        across = args.scope is not None and args.function_name is None
+        if across:
+            keys.validate_name(args.scope, "scope")
+        prefix = _prefix(args.function_name, None if across else args.scope)
     except IdempotencyKeyError as exc:
         return _failed(exc)
     try:
         store = _store(args, inspect=True)
-        records = store.list_records(prefix, args.limit)
+        if across:
+            records = [r for r in store.list_records(prefix) if _scope_of(r) == args.scope][: args.limit]
+        else:
+            records = store.list_records(prefix, args.limit)
     except NotImplementedError as exc:
         _err(f"store list: {exc}")
         return EXIT_BAD_INPUT
@@ -236,6 +245,11 @@ def _direct_key(args: argparse.Namespace) -> str | None:
         except IdempotencyKeyError:
             return None  # a plain key: search every function and scope
     return None
+
+
+def _scope_of(record: IdempotencyRecord) -> str | None:
+    parts = record.key.split(keys.SEPARATOR, 2)
+    return parts[1] if len(parts) == 3 else None
 
 
 def _search(store: IdempotencyStore, key: str, function_name: str | None, scope: str | None) -> list[IdempotencyRecord]:
@@ -342,7 +356,8 @@ def _store(args: argparse.Namespace, *, inspect: bool = False) -> IdempotencySto
         store = store_from_url(url, settings=settings) if url else store_from_settings(settings)
     except IdempotencyConfigError as exc:
         source = "--url" if url else (ENV_URL if settings.pushfn_idempotency_url else "the default store")
-        raise IdempotencyConfigError(f"{source}: {exc}") from None
+        # The URL rules name the variable themselves; said once, by where the URL came from.
+        raise IdempotencyConfigError(f"{source}: {str(exc).removeprefix(ENV_URL + ': ')}") from None
     if inspect and isinstance(store, SqliteStore) and not store.read_only:
         if not store.path.is_file():
             raise IdempotencyStoreError(f"{store.describe()}: no such store file (pushfn store init creates it)")

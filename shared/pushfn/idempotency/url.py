@@ -2,7 +2,8 @@
 
 ==================================  ===========================================================
 ``sqlite:///relative/file.db``      SQLite file (``sqlite:////abs/path.db`` for an absolute path,
-                                    ``?mode=ro`` to open it read-only)
+                                    ``?mode=ro`` to open it read-only: ``pushfn store list/show``
+                                    only, the functions refuse it)
 ``sqlite:///`` / unset              ``$PUSHFN_DATA_DIR/idempotency.db``, else
                                     ``$XDG_DATA_HOME/pushfn/idempotency.db``, else
                                     ``~/.local/share/pushfn/idempotency.db``
@@ -13,8 +14,9 @@
 ``memory://``                       in-process dict (tests only: nothing is shared or kept)
 ==================================  ===========================================================
 
-Anything else, and any URL that could not de-duplicate across threads and processes (``:memory:``),
-is refused with :class:`IdempotencyConfigError` — a ``ConfigurationError``, which the functions
+Anything else, and any URL that could not de-duplicate across threads and processes (``:memory:``,
+a device such as ``/dev/null``, a FIFO, a path below a file; for the functions, a read-only store
+too), is refused with :class:`IdempotencyConfigError` — a ``ConfigurationError``, which the functions
 report as a misconfiguration — naming the variable and the rule.
 """
 
@@ -151,7 +153,34 @@ def _sqlite(rest: str, settings: Settings | None) -> IdempotencyStore:
         return SqliteStore(default_sqlite_path(settings), read_only=mode == "ro")
     if path.endswith("/") or Path(path).expanduser().is_dir():
         raise _bad(f"a SQLite URL must name a file, not a directory ({path!r})")
+    _check_file_place(Path(path).expanduser())
     return SqliteStore(Path(path).expanduser(), read_only=mode == "ro")
+
+
+def _check_file_place(path: Path) -> None:
+    """Refuse a path where no database file can live: an existing device, FIFO or socket (SQLite
+    would write ``/dev/null``'s journal beside it and remember nothing, or block on a FIFO), or a path
+    below a file (``/etc/hostname/x.db``) — the operator's mistake, not a store outage."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # not there yet (NotADirectory: a file above it)
+        mode = None
+    except OSError:  # unreadable folder, a loop of links…: the store reports it when it opens the file
+        return
+    if mode is not None and not stat.S_ISREG(mode):
+        raise _bad(f"a SQLite URL must name a regular file, not a device, FIFO or socket ({str(path)!r})")
+    for parent in path.parents:
+        try:
+            parent_mode = parent.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # created by the store (mkdir -p), or a file further up: found on the way
+        except OSError:
+            return
+        if not stat.S_ISDIR(parent_mode):
+            raise _bad(f"a SQLite URL's folder {str(parent)!r} is not a directory")
+        return
 
 
 def _is_memory_path(path: str) -> bool:

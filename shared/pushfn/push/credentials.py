@@ -404,11 +404,13 @@ def _http_get_json(
         raise CredentialsError(f"credential source answered HTTP {resp.status_code}")
     if method == "PUT":
         return resp.text
+    from pushfn.json_input import JsonInputError, decode_json
+
     try:
-        return resp.json()
-    except ValueError:
-        text = resp.text.strip()
-        return text
+        # The one JSON decoder: a BOM is fine, a depth bomb or duplicate keys are refused, not raised.
+        return decode_json(resp.content)
+    except JsonInputError:
+        return resp.text.strip()  # a role name is plain text; a bad document fails as "not an object"
 
 
 class UriCredentials(RefreshingProvider):

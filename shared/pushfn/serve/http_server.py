@@ -43,10 +43,47 @@ class ThreadingWsgiServer(ThreadingMixIn, WSGIServer):
 
 
 class QuietHandler(WSGIRequestHandler):
-    """No access log of its own: each invocation already logs one line."""
+    """No access log of its own (each invocation already logs one line), ``Expect: 100-continue``
+    answered, and a body sent with ``Transfer-Encoding: chunked`` de-chunked, as FC 2.0's front end
+    hands it to the function.
+
+    ``wsgiref`` passes the socket on as ``wsgi.input`` untouched: a chunked body would reach the function
+    with its framing, and without a ``Content-Length`` the read would wait for an end the client never
+    sends (it waits for the answer). The body is read through Werkzeug's de-chunking reader and
+    ``wsgi.input_terminated`` is set (the stream ends where the body does); a malformed chunk fails the
+    read with ``OSError``, which the function answers with a 400.
+    """
+
+    _dechunked = False
 
     def log_message(self, format: str, *args: Any) -> None:
         """Drop ``wsgiref``'s access line."""
+
+    def parse_request(self) -> bool:
+        """``wsgiref``'s parsing, then ``Expect: 100-continue`` answered and the chunked body wrapped
+        (see the class docstring)."""
+        if not super().parse_request():
+            return False
+        if (self.headers.get("Expect") or "").strip().lower() == "100-continue" and self.request_version >= "HTTP/1.1":
+            # wsgiref speaks HTTP/1.0 and never says "continue": curl then waits a second before every
+            # body it announces so (all chunked uploads); FC's front end answers at once.
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+        codings = [c.strip().lower() for c in (self.headers.get("Transfer-Encoding") or "").split(",")]
+        if codings[-1:] == ["chunked"]:  # RFC 9112 §6.1: chunked is the last coding, and wins over Content-Length
+            from werkzeug.serving import DechunkedInput
+
+            self.rfile = DechunkedInput(self.rfile)  # type: ignore[assignment]
+            self._dechunked = True
+        return True
+
+    def get_environ(self) -> dict[str, Any]:
+        """``wsgiref``'s environ; a de-chunked body is marked ``wsgi.input_terminated`` and has no length."""
+        environ = super().get_environ()
+        if self._dechunked:
+            environ["wsgi.input_terminated"] = True
+            environ.pop("CONTENT_LENGTH", None)
+        return environ
 
 
 class ServeRequestError(PushfnError):
@@ -157,12 +194,22 @@ class LocalHttp:
             raise ServeRequestError(int(refusal.status), refusal.error)
         if method != "POST":
             return b""
+        stream = environ.get("wsgi.input")
+        if environ.get("wsgi.input_terminated") and stream is not None:  # chunked: read to its end, bounded
+            from pushfn.triggers.http import read_to_end
+
+            try:
+                body = read_to_end(stream, MAX_CONTROL_BODY + 1)
+            except (OSError, ValueError):
+                raise ServeRequestError(400, "the chunked body is malformed") from None
+            if len(body) > MAX_CONTROL_BODY:
+                raise ServeRequestError(413, f"at most {MAX_CONTROL_BODY} bytes")
+            return body
         length = str(environ.get("CONTENT_LENGTH") or "0").strip() or "0"
         if not length.isascii() or not length.isdigit():
             raise ServeRequestError(400, "Content-Length must be a whole number")
         if int(length) > MAX_CONTROL_BODY:
             raise ServeRequestError(413, f"at most {MAX_CONTROL_BODY} bytes")
-        stream = environ.get("wsgi.input")
         return stream.read(int(length)) if stream is not None and int(length) else b""
 
 

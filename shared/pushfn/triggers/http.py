@@ -54,6 +54,7 @@ __all__ = [
     "http_handler",
     "parse_environ",
     "parse_event",
+    "read_to_end",
     "to_platform_response",
 ]
 
@@ -357,7 +358,8 @@ def _with_cookies(pairs: list[tuple[str, str]], cookies: list[str]) -> list[tupl
             crumbs.extend(value.split(";"))
         else:
             kept.append((name, value))
-    crumbs.extend(cookies)
+    for cookie in cookies:  # an element may itself hold several (a client's "a=1; b=2" kept whole)
+        crumbs.extend(cookie.split(";"))
     unique = list(dict.fromkeys(crumb.strip() for crumb in crumbs if crumb.strip()))
     if unique:
         kept.append(("cookie", "; ".join(unique)))
@@ -404,7 +406,7 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
         if chunked or (not length and environ.get("wsgi.input_terminated")):
             # The length is unknown: the server de-chunks, and the stream ends where the body does.
             declared = None
-            body = _read_to_end(stream, limit) if stream is not None else b""
+            body = read_to_end(stream, limit) if stream is not None else b""
         else:
             declared = int(length or 0)
             to_read = declared if limit is None else min(declared, limit)
@@ -431,8 +433,10 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
     )
 
 
-def _read_to_end(stream: Any, limit: int | None) -> bytes:
-    """Read ``stream`` until it ends or ``limit`` bytes have been read (``None``: no limit)."""
+def read_to_end(stream: Any, limit: int | None) -> bytes:
+    """Read ``stream`` until it ends or ``limit`` bytes have been read (``None``: no limit).
+
+    Raises what ``stream.read`` raises, and :class:`MalformedEventError` when it gives no bytes."""
     chunks: list[bytes] = []
     total = 0
     while limit is None or total < limit:

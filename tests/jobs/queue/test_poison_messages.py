@@ -498,3 +498,35 @@ def test_arbitrary_bodies_never_raise_never_push_twice_and_failures_are_dead_let
     for event in events:  # a redelivery pushes nothing
         handler(event, None)
     assert _titles(emulator) == titles
+
+
+# --- item 17: dead letters never overwrite each other ---------------------------------------------
+
+
+def test_sqs_ids_with_one_safe_form_get_one_letter_each(emulator, runtime, dead_dir):
+    """The issue's input, through the deployed handler: SQS ids ``a/b``, ``a:b`` and ``a_b`` (one
+    filename-safe form) each dead-lettered; then the same id dead-lettered again on a redelivery."""
+    ids = ["a/b", "a:b", "a_b", "a\\b", "A/b"]
+    records = [SqsRecord({"kind": [], "version": 1, "n": n}, message_id) for n, message_id in enumerate(ids)]
+    assert _failed(handler(sqs_event(records), None)) == []
+    assert _failed(handler(sqs_event(records[:1]), None)) == []  # the first one again
+    letters = _letters(dead_dir)
+    assert sorted(letter["message_id"] for letter in letters) == sorted([*ids, "a/b"])
+    assert {json.loads(letter["body"])["n"] for letter in letters} == set(range(len(ids)))
+    assert len(list(dead_dir.iterdir())) == len(ids) + 1  # and no temporary file left behind
+
+
+def test_two_mns_stream_messages_with_the_same_key_get_one_letter_each(emulator, runtime, dead_dir):
+    """The issue's input: MNS STREAM gives no message id, so two deliveries of one poison body share
+    their content key; each is kept. Other shapes whose id repeats (MNS JSON) too."""
+    poison = {"kind": "push", "version": 1, "push": _push(push_time="+999999999w")}
+    for _ in range(2):
+        assert handler(mns_topic_stream(poison), None)["failed_permanently"] == 1
+    for _ in range(2):
+        assert handler(mns_topic_json(poison, message_id="same-id"), None)["failed_permanently"] == 1
+    letters = _letters(dead_dir)
+    assert len(letters) == len(list(dead_dir.iterdir())) == 4
+    stream = [letter for letter in letters if letter["message_id"] is None]
+    assert len(stream) == 2 and stream[0]["key"] == stream[1]["key"]
+    assert [letter["message_id"] for letter in letters].count("same-id") == 2
+    assert emulator.pushes() == []
