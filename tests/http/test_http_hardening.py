@@ -31,8 +31,9 @@ from http_support import (
     push_body,
     webhook_headers,
 )
+from tests.support import Clock, ClockedRuntime
 
-from pushfn.http import HttpSettings, create_app, handler, hash_api_key, sign_webhook
+from pushfn.http import HttpSettings, create_app, handler, hash_api_key, reset_default_app, sign_webhook
 from pushfn.http.auth import verify_webhook
 from pushfn.http.problems import HttpProblem
 from pushfn.http.settings import MIN_SECRET_BYTES
@@ -121,6 +122,87 @@ def test_bearer_requests_still_use_idempotency_key(http_env: HttpEnv) -> None:
     second = send("apigw-v1", body, {**bearer(), "Idempotency-Key": '"bearer-2"'})
     assert first.status == second.status == 202
     assert "idempotency-key-ignored" not in second.headers
+    assert len(http_env.pushes()) == 2
+
+
+@pytest.mark.parametrize("platform", ["fc3-bytes", "apigw-v2"])
+def test_a_signed_replay_after_a_short_idempotency_ttl_but_inside_the_tolerance_pushes_once(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    """PUSHFN_IDEMPOTENCY_TTL (2 s) shorter than the timestamp tolerance (300 s): the signed request is
+    still valid when its key would be forgotten, so the webhook-id is kept for the whole window."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_TTL", "2")
+    reset_default_app()
+    clock = Clock()
+    set_runtime(ClockedRuntime(clock=clock, client=http_env.client))
+    body = encode(push_body())
+    headers = webhook_headers(body, msg_id="msg_short_ttl")
+    assert send(platform, body, headers).status == 202
+    for n, seconds in enumerate((3, 60, 296)):  # the guard's clock: 3 s, 63 s, then 359 s later
+        clock.advance(seconds)
+        again = send(platform, body, {**headers, "Idempotency-Key": f"replay-{n}"})
+        assert again.status == 202 and again.headers["idempotent-replayed"] == "true"
+    assert len(http_env.pushes()) == 1
+
+
+def test_a_bearer_key_still_expires_after_the_short_ttl(http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only signed ids outlive PUSHFN_IDEMPOTENCY_TTL: an API caller's key ends when the operator said."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_TTL", "2")
+    reset_default_app()
+    clock = Clock()
+    set_runtime(ClockedRuntime(clock=clock, client=http_env.client))
+    headers = {**bearer(), "Idempotency-Key": '"short-ttl"'}
+    assert send("fc3-bytes", push_body(), headers).status == 202
+    clock.advance(3.1)
+    assert "idempotent-replayed" not in send("fc3-bytes", push_body(), headers).headers
+    assert len(http_env.pushes()) == 2
+
+
+def test_signed_key_lifetime_covers_both_sides_of_the_tolerance() -> None:
+    from pushfn.http.idempotency import signed_key_lifetime
+
+    assert signed_key_lifetime(300) == 601
+    assert signed_key_lifetime(1) == 3
+
+
+def test_with_auth_none_a_validly_signed_replay_still_keys_on_its_webhook_id(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUSHFN_HTTP_AUTH=none lets anyone in, but a request that *is* signed keeps its signed key: the
+    issue's five replays with fresh Idempotency-Key headers push once."""
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    reset_default_app()
+    body = encode(push_body())
+    headers = webhook_headers(body, msg_id="msg_anonymous_mode")
+    first = send("fc3-bytes", body, headers)
+    assert first.status == 202
+    for n in range(1, 6):
+        again = send("fc3-bytes", body, {**headers, "Idempotency-Key": f"replay-{n}"})
+        assert again.status == 202 and again.json() == first.json()
+        assert again.headers["idempotency-key-ignored"] == "true"
+    assert len(http_env.pushes()) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda h: {**h, "webhook-signature": "v1,AAAA"},  # does not verify
+        lambda h: {**h, "webhook-timestamp": "1"},  # far outside the tolerance
+        lambda h: {k: v for k, v in h.items() if k != "webhook-signature"},  # incomplete
+    ],
+    ids=["bad-signature", "old-timestamp", "no-signature"],
+)
+def test_with_auth_none_a_badly_signed_request_is_anonymous_not_refused(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, tamper: Any
+) -> None:
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    reset_default_app()
+    body = encode(push_body())
+    headers = tamper(webhook_headers(body, msg_id="msg_tampered"))
+    one = send("apigw-v2", body, {**headers, "Idempotency-Key": "anon-1"})
+    two = send("apigw-v2", body, {**headers, "Idempotency-Key": "anon-2"})
+    assert one.status == two.status == 202
+    assert "idempotency-key-ignored" not in two.headers  # anonymous: its own key header is the key
     assert len(http_env.pushes()) == 2
 
 
