@@ -10,8 +10,9 @@ The key of a signed webhook is its ``webhook-id``, always: it is covered by the 
 ``Idempotency-Key-Ignored: true``) — otherwise a captured request resent with a fresh header would
 push again. It is remembered at least as long as the signed request stays valid (twice the
 timestamp tolerance), whatever ``PUSHFN_IDEMPOTENCY_TTL`` says. Other callers choose the key with
-``Idempotency-Key`` (an SF String ``"..."``; a bare token is accepted too). Without a key, a hash of the canonical request is the key for a short window
-(``PUSHFN_HTTP_DEDUPE_SECONDS``): a client retrying a timed-out call does not push twice.
+``Idempotency-Key`` (an SF String ``"..."``; a bare token is accepted too). Without a key, a hash of
+the canonical request is the key for a short window (``PUSHFN_HTTP_DEDUPE_SECONDS``): a client
+retrying a timed-out call does not push twice.
 """
 
 from __future__ import annotations
