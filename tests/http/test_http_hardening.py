@@ -644,6 +644,23 @@ def test_events_of_no_http_shape_are_400(http_env: HttpEnv, event: Any) -> None:
     _malformed(call_handler(event))
 
 
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [(object(), "object is not a JSON type"), ({1, 2}, "set is not a JSON type"), (42, "not a number")],
+    ids=["object", "set", "number"],
+)
+def test_an_event_of_no_json_type_is_named_for_what_it_is(http_env: HttpEnv, event: Any, words: str) -> None:
+    data = _malformed(call_handler(event))
+    assert words in data["detail"], data
+
+
+def test_a_tuple_of_cookies_is_an_array_like_any_other(http_env: HttpEnv) -> None:
+    """A harness handing over a tuple: check_json_value calls it an array, so the field reader does too."""
+    event = apigw_v2_event("POST", "/push", encode(push_body()), bearer(), cookies=["a=1"])
+    event["cookies"] = ("a=1", "b=2")
+    assert parse_event(event).headers["cookie"] == "a=1; b=2"
+
+
 def test_parse_event_raises_malformed_event_with_field_and_rule() -> None:
     event = fc3_event("POST", "/push", b"x", as_bytes=False)
     event["queryParameters"] = ["x"]
