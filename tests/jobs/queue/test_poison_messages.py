@@ -192,6 +192,41 @@ def test_a_batch_item_that_is_not_a_cloudevent_does_not_hide_the_others(emulator
     assert letters == {"0": "broken", "2": None}
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [b"\xff\xfe garbage \xc3", b"\xed\xa0\x80", b"caf\xe9 cr\xe8me", b"\xc3\x28" * 50],
+    ids=["garbage", "encoded-surrogate", "latin-1", "repeated"],
+)
+def test_bytes_that_are_not_utf8_in_one_message_of_an_mns_batch_do_not_sink_the_others(
+    emulator, runtime, dead_dir, bad
+):
+    """IsBase64Decode true: EventBridge puts the message's own bytes in the batch. One message that is
+    not UTF-8 makes the event bytes invalid, yet only that message is unreadable; the others go out."""
+    batch = [
+        mns_queue_cloudevent(_push("before"), message_id="m-before", base64_body=False),
+        mns_queue_cloudevent("PLACEHOLDER", message_id="m-poison", base64_body=False),
+        mns_queue_cloudevent(_push("after"), message_id="m-after", base64_body=False),
+    ]
+    event = json.dumps(batch).encode().replace(b"PLACEHOLDER", bad)
+
+    assert handler(event, None) == {"processed": 3, "succeeded": 2, "failed_permanently": 1}
+    assert sorted(_titles(emulator)) == ["after", "before"]
+    [letter] = _letters(dead_dir)
+    assert letter["message_id"] == "m-poison"
+    _assert_reasoned(letter, "body", "encoding")
+    assert letter["body_encoding"] == "base64" and base64.b64decode(letter["body"]) == bad  # its bytes, kept
+    assert handler(event, None)["failed_permanently"] == 1  # redelivered: refused alike, nothing pushed twice
+    assert sorted(_titles(emulator)) == ["after", "before"]
+
+
+def test_a_topic_json_event_whose_message_is_not_utf8_is_named_by_its_message_id(emulator, runtime, dead_dir):
+    event = mns_topic_json("PLACEHOLDER", message_id="topic-bad").replace(b"PLACEHOLDER", b"\xff\xfe")
+    assert handler(event, None)["failed_permanently"] == 1
+    [letter] = _letters(dead_dir)
+    assert letter["message_id"] == "topic-bad"
+    _assert_reasoned(letter, "body", "encoding")
+
+
 # --- item 6: interpretation failures are permanent, with their reason ---------------------------
 
 ISSUE_6_BODIES = [
@@ -445,12 +480,14 @@ def _topic_json(items: list[bytes], attributes: bool = False) -> list[Any]:
     return events
 
 
-def _mns_queue(items: list[bytes]) -> list[Any]:
+def _mns_queue(items: list[bytes], raw: bool = False) -> list[Any]:
     events = []
     for n, b in enumerate(items):
         event = mns_queue_cloudevent("", message_id=uuid.uuid4().hex)
-        event["data"]["messageBody"] = base64.b64encode(b).decode() if n % 2 == 0 else _as_text(b)
+        event["data"]["messageBody"] = base64.b64encode(b).decode() if n % 2 == 0 and not raw else _as_text(b)
         events.append(event)
+    if raw:  # IsBase64Decode true, the bodies' own bytes in the batch: not UTF-8 when a body is not
+        return [json.dumps(events, ensure_ascii=False).encode("utf-8", "surrogateescape")]
     return [json.dumps(events).encode()]
 
 
@@ -461,6 +498,7 @@ SHAPES: dict[str, Callable[[list[bytes]], list[Any]]] = {
     "mns-topic-json": _topic_json,
     "mns-topic-json-attrs": lambda items: _topic_json(items, attributes=True),
     "mns-queue-eventbridge": _mns_queue,
+    "mns-queue-eventbridge-raw-bytes": lambda items: _mns_queue(items, raw=True),
 }
 
 
