@@ -223,6 +223,9 @@ WEAK_SECRETS = {
     "23-bytes": (_whsec(b"x" * 23), b"x" * 23),
     "23-bytes-plain": ("p" * 23, b"p" * 23),
     "bad-base64": ("whsec_not*base64*at*all*at*all*at*all", None),
+    "blank-entries": (" , ", None),
+    "space-after-prefix": ("whsec_ " + base64.b64encode(b"s" * 30).decode(), None),
+    "24-bytes-but-empty-entry": (f"{_whsec(b'y' * 24)}, ,{SECRET}", b"y" * 24),
 }
 
 
