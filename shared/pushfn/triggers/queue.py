@@ -51,6 +51,7 @@ import binascii
 import dataclasses
 import json
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -404,6 +405,11 @@ def _unreadable(item: object, where: str, source: str, exc: Exception) -> QueueM
 # --- helpers -----------------------------------------------------------------------------------
 
 _NOT_JSON: Any = object()
+#: Describes a value of any depth in bounded text (levels past 32, the JSON depth bound, become "...").
+_DESCRIBE = reprlib.Repr()
+_DESCRIBE.maxlevel = 32
+_DESCRIBE.maxlist = _DESCRIBE.maxtuple = _DESCRIBE.maxdict = _DESCRIBE.maxset = 1000
+_DESCRIBE.maxstring = _DESCRIBE.maxother = _DESCRIBE.maxlong = 100_000
 #: What ``surrogateescape`` makes of a byte that is not UTF-8.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
@@ -444,7 +450,9 @@ def _raw_text(value: object) -> tuple[str, str]:
     try:
         return json.dumps(value, ensure_ascii=False, default=repr), "text"
     except (ValueError, TypeError, RecursionError):
-        return repr(value)[:100_000], "text"
+        # Not JSON, or nested deeper than json (and plain repr) can walk: a bounded description,
+        # so describing an unreadable record can never raise and sink the batch it came in.
+        return _DESCRIBE.repr(value)[:100_000], "text"
 
 
 def _identifier(value: object) -> str | None:

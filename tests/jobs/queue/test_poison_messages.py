@@ -181,6 +181,32 @@ def test_malformed_sqs_records_are_dead_lettered_one_by_one(emulator, runtime, d
     assert problems[3][0].startswith("body.deep.") and problems[3][1] == "depth"  # names the path
 
 
+def _nested(depth: int) -> list[Any]:
+    """A list nested ``depth`` deep, built without recursion (no JSON text could be parsed this deep)."""
+    top: list[Any] = []
+    inner = top
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return top
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_an_sqs_record_nested_past_any_recursion_limit_is_dead_lettered_alone(emulator, runtime, dead_dir, depth):
+    """A decoded event hands over Python values: a record (or one of its attributes) nested deeper than
+    json or repr can walk is described in bounded text and dead-lettered; it never raises out of the
+    handler, and the good record of the batch goes out."""
+    event = sqs_event([SqsRecord(_push("good"), "good"), SqsRecord(_push("attr"), "deep-attribute")])
+    event["Records"][1]["messageAttributes"] = {"a": {"stringValue": _nested(depth), "dataType": "String"}}
+    event["Records"].append(_nested(depth))
+    assert _failed(handler(event, None)) == []
+    assert _titles(emulator) == ["good"]
+    letters = _letters(dead_dir)
+    assert sorted(str(letter["message_id"]) for letter in letters) == ["None", "deep-attribute"]
+    for letter in letters:
+        assert letter["failure"]["problems"][0]["rule"] == "shape" and letter["body"]
+
+
 def test_a_batch_item_that_is_not_a_cloudevent_does_not_hide_the_others(emulator, runtime, dead_dir):
     good = mns_queue_cloudevent(_push("good"), message_id="good")
     broken = mns_queue_cloudevent(_push("broken"), message_id="broken")
