@@ -63,6 +63,10 @@ def problem(answer: Any, status: int) -> dict[str, Any]:
     return data
 
 
+def short_id(value: Any) -> str:
+    return ascii(value)[:24]
+
+
 def rules(data: dict[str, Any]) -> set[tuple[str, str]]:
     return {(e["field"], e["rule"]) for e in data.get("errors", [])}
 
@@ -439,6 +443,19 @@ def test_valid_tag_path_parameters_still_work(http_env: HttpEnv, raw: str) -> No
 def test_names_in_bodies_follow_the_same_rules(http_env: HttpEnv, path: str, body: Any, field: str) -> None:
     data = problem(send("fc3-bytes", body, bearer(), path), 400)
     assert field in {e["field"] for e in data["errors"]}, data
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, "1", "on", 0, None, [True], {}], ids=short_id)
+def test_unbind_all_takes_only_the_json_boolean(http_env: HttpEnv, value: Any) -> None:
+    """Issue 13 item 9's kind on the device routes: ``"all": "yes"`` or ``1`` unbound every alias of the
+    device (pydantic's lax bool); only JSON ``true`` (or ``false``) is a boolean."""
+    aliases = f"/devices/{DEVICE}/aliases"
+    assert send("apigw-v2", {"aliases": ["kept"]}, bearer(), aliases).status == 200
+    data = problem(send("apigw-v2", {"all": value}, bearer(), aliases + "/unbind"), 400)
+    assert ("all", "bool_type") in rules(data), data
+    assert send("apigw-v2", None, bearer(), aliases, "GET").json()["aliases"] == ["kept"]  # nothing unbound
+    assert send("apigw-v2", {"all": True}, bearer(), aliases + "/unbind").status == 200
+    assert send("apigw-v2", None, bearer(), aliases, "GET").json()["aliases"] == []
 
 
 # --- 8. a malformed event or an absurd request is a 400, never a 500 ---------------------------------
