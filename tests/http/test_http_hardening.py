@@ -753,9 +753,14 @@ def test_body_with_a_bom_is_accepted_everywhere(http_env: HttpEnv, platform: str
     [
         (b"[" * 40 + b"]" * 40, "1." * 31 + "1", "depth"),
         (b'{"a":' * 40 + b"1" + b"}" * 40, "a." * 31 + "a", "depth"),
-        (b'{"iOSBadge": 1' + b"0" * 5000 + b"}", "body", "number"),
-        (b'{"iOSBadge": 1e999}', "body", "number"),
-        (b'{"Title": Infinity}', "body", "json"),
+        # Refused where they sit: the error names the field, not the whole body.
+        (b'{"iOSBadge": 1' + b"0" * 5000 + b"}", "iOSBadge", "number"),
+        (b'{"iOSBadge": 1e999}', "iOSBadge", "number"),
+        (b'{"Title": Infinity}', "Title", "json"),
+        (b'{"PushTask": [{}, {"iOSBadge": ' + b"9" * 30 + b"}]}", "PushTask.2.iOSBadge", "number"),
+        (b'{"Title": "a", "AndroidExtParameters": {"k": 1, "k": 2}}', "AndroidExtParameters.k", "duplicate_key"),
+        (b'{"Title": "a", "Title": "b"}', "Title", "duplicate_key"),
+        (b"1e999", "body", "number"),
         (b'{"Title": "' + b"x" * 70000 + b'"}', "Title", "max_length"),
     ],
 )

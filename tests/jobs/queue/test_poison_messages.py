@@ -89,9 +89,9 @@ POISON_BODIES = [
     ("non-base64 garbage", "%%% not base64 @@@ \x00", "body", "json"),
     ("base64 of bytes that are not UTF-8", base64.b64encode(b"\xff\xfe\xfa").decode(), "body", "json"),
     ("lone surrogate", '{"Title": "\\ud800"}', "body.Title", "text"),
-    ("5,000-digit number", '{"Title": ' + "9" * 5000 + "}", "body", "number"),
-    ("duplicate keys", '{"Title": "a", "Title": "b"}', "body", "duplicate_key"),
-    ("NaN", '{"iOSBadge": NaN}', "body", "json"),
+    ("5,000-digit number", '{"Title": ' + "9" * 5000 + "}", "body.Title", "number"),
+    ("duplicate keys", '{"Title": "a", "Title": "b"}', "body.Title", "duplicate_key"),
+    ("NaN", '{"iOSBadge": NaN}', "body.iOSBadge", "json"),
 ]
 
 

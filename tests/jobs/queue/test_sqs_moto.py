@@ -170,7 +170,10 @@ def test_the_issue_13_item_6_messages_are_dead_lettered_with_their_reason_not_re
     bodies = {
         "kind-list": (json.dumps({"kind": [], "version": 1}), "kind"),
         "relative-overflow": (json.dumps({**_push("x"), "push_time": "+999999999w"}), "push_time"),
-        "5000-digits": ('{"kind": "push", "version": 1, "push": {"iOSBadge": ' + "1" * 5000 + "}}", "body"),
+        "5000-digits": (
+            '{"kind": "push", "version": 1, "push": {"iOSBadge": ' + "1" * 5000 + "}}",
+            "body.push.iOSBadge",
+        ),
         "year-9999": (json.dumps({**_push("x"), "PushTime": "9999-12-31T23:59:58Z"}), "PushTime"),
         "good": (json.dumps(_push("good")), None),
     }
