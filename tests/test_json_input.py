@@ -65,7 +65,7 @@ def test_each_rule_is_named(data, rule):
         (b'{"iOSBadge": ' + b"9" * 5000 + b"}", "iOSBadge", "number"),
         (b'{"a": {"b": [1, 1e999]}}', "a.b.2", "number"),
         (b'{"PushTask": [{}, {"iOSBadge": -' + b"9" * 20 + b"}]}", "PushTask.2.iOSBadge", "number"),
-        (b'[true, NaN]', "2", "json"),
+        (b"[true, NaN]", "2", "json"),
         (b'{"Title": Infinity}', "Title", "json"),
         (b'{"a": {"k": 1, "k": 2}}', "a.k", "duplicate_key"),
         (rb'{"k\u0000": 1, "k\u0000": 2}', "k\\x00", "duplicate_key"),  # keys in paths are made printable
