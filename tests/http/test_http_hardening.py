@@ -770,6 +770,41 @@ def test_body_bounds_are_json_input_rules(http_env: HttpEnv, raw: bytes, field: 
     assert rules(data) == {(field, rule)}, data
 
 
+# --- 9 and 10. every value of its own kind, every refusal naming its field ------------------------
+
+ISSUE_9_10_BODIES = [
+    # (the request, the field and rule the 400 names) — the issue's inputs first
+    (encode(push_body(TargetValue={})), "TargetValue", "type"),
+    (
+        b'{"Target": "DEVICE", "TargetValue": "' + DEVICE.encode() + b'", "DeviceType": "iOS", "PushType": "NOTICE",'
+        b' "Title": "t", "Body": "b", "iOSBadge": 1' + b"0" * 30 + b"}",
+        "iOSBadge",
+        "number",
+    ),
+    (encode(push_body(Title="a\x00b")), "Title", "control_character"),
+    (encode(push_body(Body="\ud800")), "Body", "text"),
+    (encode(push_body(AndroidOpenType="URL", AndroidOpenUrl="https://x/\udfff")), "AndroidOpenUrl", "text"),
+    (encode(push_body(AndroidExtParameters={"k": "\ud83d"})), "AndroidExtParameters.k", "text"),
+    # same kinds, other fields
+    (encode(push_body(AndroidRenderStyle=3, AndroidInboxBody=[{}])), "AndroidInboxBody.1", "type"),
+    (encode(push_body(StoreOffline="yes")), "StoreOffline", "type"),
+    (encode(push_body(Title="a\x1bb")), "Title", "control_character"),
+    (encode({"PushTask": [push_body(), push_body(Body="\udc00")]}), "PushTask.2.Body", "text"),
+]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize(("raw", "field", "rule"), ISSUE_9_10_BODIES, ids=[f"{f}-{r}" for _, f, r in ISSUE_9_10_BODIES])
+def test_issue_items_9_and_10_inputs_are_refused_naming_the_field_on_every_platform(
+    http_env: HttpEnv, platform: str, raw: bytes, field: str, rule: str
+) -> None:
+    path = "/mass-push" if raw.startswith(b'{"PushTask"') else "/push"
+    data = problem(send(platform, raw, bearer(), path), 400)
+    assert (field, rule) in rules(data), data
+    assert all(e["field"] not in ("(request)", "body") for e in data["errors"]), data
+    assert http_env.pushes() == []
+
+
 # --- 15. cookies --------------------------------------------------------------------------------------
 
 
