@@ -417,6 +417,8 @@ def test_every_device_route_takes_exactly_one_device_id(
         ("a%C2%85b", "control_character"),  # U+0085, a C1 control
         ("x" * 129, "max_length"),
         ("%FFx", "encoding"),
+        ("%20", "required"),  # blank: names no tag
+        ("%20%20%09", "required"),  # blank before anything else
     ],
 )
 def test_tag_path_parameter_is_exactly_one_tag(http_env: HttpEnv, raw: str, rule: str) -> None:
@@ -438,6 +440,8 @@ def test_valid_tag_path_parameters_still_work(http_env: HttpEnv, raw: str) -> No
         (f"/devices/{DEVICE}/tags", {"tags": ["a\u009fb"]}, "tags.1"),
         (f"/devices/{DEVICE}/aliases", {"aliases": ["é" * 65]}, "aliases.1"),  # 130 bytes
         (f"/devices/{DEVICE}/aliases", {"aliases": ["tab\there"]}, "aliases.1"),
+        (f"/devices/{DEVICE}/aliases", {"aliases": [" "]}, "aliases.1"),  # blank: names nothing
+        (f"/devices/{DEVICE}/tags", {"tags": ["\u3000"]}, "tags.1"),
     ],
 )
 def test_names_in_bodies_follow_the_same_rules(http_env: HttpEnv, path: str, body: Any, field: str) -> None:
