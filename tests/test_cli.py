@@ -177,13 +177,13 @@ def test_json_with_or_without_bom_is_accepted(configured, capsys, tmp_path, monk
 @pytest.mark.parametrize(
     ("content", "rule", "where"),
     [
-        (b'{"Title": "a", "Title": "b"}', "duplicate_key", ""),
-        (b'{"iOSBadge": NaN}', "json", ""),
+        (b'{"Title": "a", "Title": "b"}', "duplicate_key", "at Title"),
+        (b'{"iOSBadge": NaN}', "json", "at iOSBadge"),
         (b'{"Body": "x"', "json", ""),
         (b'{"Body": "\\ud800"}', "text", "at Body"),
         (b'{"Body": "\xff\xfe"}', "encoding", ""),
         (b"[" * 40 + b"]" * 40, "depth", ""),
-        (b'{"iOSBadge": ' + b"9" * 5000 + b"}", "number", ""),
+        (b'{"iOSBadge": ' + b"9" * 5000 + b"}", "number", "at iOSBadge"),
         (b'{"Body": "' + b"x" * 70_000 + b'"}', "max_length", "at Body"),
         (b'["not", "an", "object"]', "type", ""),
         (b"null", "type", ""),

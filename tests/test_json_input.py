@@ -59,6 +59,28 @@ def test_each_rule_is_named(data, rule):
     assert isinstance(caught.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("data", "path", "rule"),
+    [
+        (b'{"iOSBadge": ' + b"9" * 5000 + b"}", "iOSBadge", "number"),
+        (b'{"a": {"b": [1, 1e999]}}', "a.b.2", "number"),
+        (b'{"PushTask": [{}, {"iOSBadge": -' + b"9" * 20 + b"}]}", "PushTask.2.iOSBadge", "number"),
+        (b"[true, NaN]", "2", "json"),
+        (b'{"Title": Infinity}', "Title", "json"),
+        (b'{"a": {"k": 1, "k": 2}}', "a.k", "duplicate_key"),
+        (rb'{"k\u0000": 1, "k\u0000": 2}', "k\\x00", "duplicate_key"),  # keys in paths are made printable
+        (b"1e999", "", "number"),
+        (b'{"a": 1, "a": 2}', "a", "duplicate_key"),
+    ],
+)
+def test_a_refused_number_constant_or_key_is_named_by_its_path(data, path, rule):
+    """The parser's own refusals (issue 13 items 9-10: the error names the field) carry the path of the
+    value, as every other rule does, not just the document's."""
+    with pytest.raises(JsonInputError) as caught:
+        decode_json(data)
+    assert (caught.value.path, caught.value.rule) == (path, rule)
+
+
 def test_integer_bounds_are_inclusive():
     assert decode_json(str(MAX_INT)) == MAX_INT
     assert decode_json(str(MIN_INT)) == MIN_INT

@@ -9,9 +9,9 @@ parameter (:mod:`pushfn.http.identifiers`), an alias or tag in a request body, a
 kind        rule
 ==========  ==========================================================================
 device id   exactly 32 ASCII letters or digits
-alias       1-128 UTF-8 bytes, no comma, no control character
-account     1-64 UTF-8 bytes, no comma, no control character
-tag         1-128 characters, no comma, no control character
+alias       1-128 UTF-8 bytes, not blank, no comma, no control character
+account     1-64 UTF-8 bytes, not blank, no comma, no control character
+tag         1-128 characters, not blank, no comma, no control character
 ==========  ==========================================================================
 
 Control characters are C0 (U+0000-U+001F), DEL and C1 (U+007F-U+009F): no name needs them and they
@@ -44,8 +44,8 @@ def check_device_id(value: str) -> tuple[str, str] | None:
 
 def _name_check(kind: str, limit: int, *, unit: str) -> Check:
     def check(value: str) -> tuple[str, str] | None:
-        if not value:
-            return "required", f"must be one {kind}, not empty"
+        if not value.strip():  # only spaces name nothing (the emulator answers MissingAliasName for " ")
+            return "required", f"must be one {kind}, not empty or blank"
         if "," in value:
             return "single_value", f"must be exactly one {kind}: a comma would make it a list"
         if _CONTROL.search(value):
@@ -58,7 +58,7 @@ def _name_check(kind: str, limit: int, *, unit: str) -> Check:
             return ("max_bytes" if unit == "bytes" else "max_length"), f"must be at most {limit} {unit} (one {kind})"
         return None
 
-    check.__doc__ = f"One {kind}: 1-{limit} {unit}, no comma, no control character."
+    check.__doc__ = f"One {kind}: 1-{limit} {unit}, not blank, no comma, no control character."
     return check
 
 

@@ -19,6 +19,10 @@ rule                refused
                     and cannot be encoded to UTF-8 for signing
 ==================  =====================================================================================
 
+Every refusal names the dotted path of the value at fault (``PushTask.2.iOSBadge``, ``""`` for the
+document), the parser's own (numbers, ``NaN``, duplicate keys) included, so the caller learns which
+field to fix.
+
 The bounds are far above anything CloudPush accepts (its largest text field is a few KB, its tag
 expressions nest two deep) and far below what hurts: Python's recursion limit, the 4,300-digit
 integer-conversion limit, memory.
@@ -42,7 +46,6 @@ MAX_STRING_CHARS = 65_536
 #: Integers are accepted in the signed 64-bit range, the widest any CloudPush parameter uses.
 MIN_INT = -(2**63)
 MAX_INT = 2**63 - 1
-# Checked on the digits before int() runs, so a 5,000-digit literal costs nothing.
 _MAX_INT_DIGITS = len(str(MAX_INT))
 
 
@@ -79,6 +82,8 @@ def decode_json(data: bytes | bytearray | memoryview | str, *, max_string_chars:
         raise JsonInputError(f"expected JSON text, got {type(data).__name__}", "json")
     text = text.removeprefix("\ufeff")
     try:
+        # The hooks do not raise: a refused number, constant or object stays in the tree as a
+        # _Refused marker, so check_json_value reports it with its path (iOSBadge, not the document).
         value = json.loads(
             text,
             object_pairs_hook=_object_without_duplicates,
@@ -86,8 +91,6 @@ def decode_json(data: bytes | bytearray | memoryview | str, *, max_string_chars:
             parse_int=_bounded_int,
             parse_float=_finite_float,
         )
-    except JsonInputError:
-        raise
     except RecursionError:
         raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels", "depth") from None
     except json.JSONDecodeError as exc:
@@ -108,6 +111,8 @@ def check_json_value(value: Any, path: str = "", *, max_string_chars: int = MAX_
     stack: list[tuple[Any, str, int]] = [(value, path, 1)]
     while stack:
         item, where, depth = stack.pop()
+        if isinstance(item, _Refused):
+            raise JsonInputError(item.message, item.rule, item.at(where))
         if isinstance(item, str):
             check_text(item, where, max_string_chars=max_string_chars)
         elif isinstance(item, bool) or item is None:
@@ -179,32 +184,45 @@ def describe_json_type(value: Any) -> str:
     return "a number"
 
 
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _Refused:
+    """Left by the parser where a value breaks a rule (``message``, ``rule``); ``key`` names the
+    duplicated key of an object. :func:`check_json_value` raises it with the path where it sits."""
+
+    __slots__ = ("key", "message", "rule")
+
+    def __init__(self, message: str, rule: str, key: str | None = None) -> None:
+        self.message, self.rule, self.key = message, rule, key
+
+    def at(self, where: str) -> str:
+        if self.key is None:
+            return where
+        return f"{where}.{_path_part(self.key)}" if where else _path_part(self.key)
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> Any:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise JsonInputError(f"duplicate key {key[:64]!r}", "duplicate_key")
+            return _Refused(f"duplicate key {key[:64]!r}", "duplicate_key", key)
         result[key] = value
     return result
 
 
 def _refuse_constant(name: str) -> Any:
-    raise JsonInputError(f"{name} is not valid JSON", "json")
+    return _Refused(f"{name} is not valid JSON", "json")
 
 
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
-        raise JsonInputError("integer outside the signed 64-bit range", "number")
-    number = int(digits)
-    if not MIN_INT <= number <= MAX_INT:
-        raise JsonInputError("integer outside the signed 64-bit range", "number")
-    return number
+def _bounded_int(digits: str) -> Any:
+    # The digits are counted before int() runs, so a 5,000-digit literal costs nothing.
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS or not MIN_INT <= int(digits) <= MAX_INT:
+        return _Refused("integer outside the signed 64-bit range", "number")
+    return int(digits)
 
 
-def _finite_float(digits: str) -> float:
+def _finite_float(digits: str) -> Any:
     number = float(digits)
     if not math.isfinite(number):
-        raise JsonInputError(f"number {digits[:32]} overflows a double", "number")
+        return _Refused(f"number {digits[:32]} overflows a double", "number")
     return number
 
 

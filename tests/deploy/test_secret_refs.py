@@ -163,3 +163,22 @@ def test_no_reference_means_no_lookup_and_no_boto3_on_the_cold_path():
 def test_an_empty_stored_value_is_refused():
     with pytest.raises(SettingsError, match="PUSHFN_API_KEYS_REF: ssm:/pushfn/empty is empty"):
         load_settings({"PUSHFN_API_KEYS_REF": "ssm:/pushfn/empty"}, fetch=lambda reference, settings: "  ")
+
+
+@pytest.mark.parametrize("weak", ["whsec_AA==", "whsec_", "short-plain", f"{WEBHOOK},,{WEBHOOK}"])
+def test_a_weak_webhook_secret_behind_a_reference_is_misconfiguration_too(aws, monkeypatch, weak):
+    """Issue 13 item 2 through the other way of configuring it: the stored value obeys the same rules."""
+    from pushfn.http import handler, reset_default_app
+    from pushfn.triggers.events.http import apigw_v2_event
+
+    name = aws["webhook"].removeprefix("ssm:") + "-weak"
+    aws["ssm"].put_parameter(Name=name, Value=weak, Type="SecureString", Overwrite=True)
+    monkeypatch.setenv("PUSHFN_WEBHOOK_SECRETS_REF", f"ssm:{name}")
+    reset_default_app()
+    try:
+        for path in ("/push", "/health"):  # every request, the probe included
+            answer = handler(apigw_v2_event("POST" if path == "/push" else "GET", path, b"{}"), None)
+            assert answer["statusCode"] == 500
+            assert json.loads(answer["body"])["type"] == "urn:pushfn:problem:misconfigured"
+    finally:
+        reset_default_app()

@@ -40,20 +40,20 @@ def rules(data: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "raw, rule",
+    "raw, field, rule",
     [
-        (b'{"Target": "DEVICE",', "json"),
-        (b"", "required"),
-        (b"[1, 2]", "type"),
-        (b'"just a string"', "type"),
-        (b'{"Title": "a", "Title": "b"}', "duplicate_key"),
-        (b'{"iOSBadge": NaN}', "json"),
-        (b'{"Title": "\xff\xfe"}', "encoding"),
+        (b'{"Target": "DEVICE",', "body", "json"),
+        (b"", "body", "required"),
+        (b"[1, 2]", "body", "type"),
+        (b'"just a string"', "body", "type"),
+        (b'{"Title": "a", "Title": "b"}', "Title", "duplicate_key"),
+        (b'{"iOSBadge": NaN}', "iOSBadge", "json"),
+        (b'{"Title": "\xff\xfe"}', "body", "encoding"),
     ],
 )
-def test_malformed_json_is_400(http_env: HttpEnv, raw: bytes, rule: str) -> None:
+def test_malformed_json_is_400(http_env: HttpEnv, raw: bytes, field: str, rule: str) -> None:
     data = problem(post(raw), 400)
-    assert rules(data) == {("body", rule)}
+    assert rules(data) == {(field, rule)}
     assert http_env.pushes() == []
 
 

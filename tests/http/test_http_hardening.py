@@ -31,8 +31,9 @@ from http_support import (
     push_body,
     webhook_headers,
 )
+from tests.support import Clock, ClockedRuntime
 
-from pushfn.http import HttpSettings, create_app, handler, hash_api_key, sign_webhook
+from pushfn.http import HttpSettings, create_app, handler, hash_api_key, reset_default_app, sign_webhook
 from pushfn.http.auth import verify_webhook
 from pushfn.http.problems import HttpProblem
 from pushfn.http.settings import MIN_SECRET_BYTES
@@ -60,6 +61,10 @@ def problem(answer: Any, status: int) -> dict[str, Any]:
     assert data["status"] == status and data["type"].startswith("urn:pushfn:problem:")
     assert b"Traceback" not in answer.body
     return data
+
+
+def short_id(value: Any) -> str:
+    return ascii(value)[:24]
 
 
 def rules(data: dict[str, Any]) -> set[tuple[str, str]]:
@@ -124,6 +129,87 @@ def test_bearer_requests_still_use_idempotency_key(http_env: HttpEnv) -> None:
     assert len(http_env.pushes()) == 2
 
 
+@pytest.mark.parametrize("platform", ["fc3-bytes", "apigw-v2"])
+def test_a_signed_replay_after_a_short_idempotency_ttl_but_inside_the_tolerance_pushes_once(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    """PUSHFN_IDEMPOTENCY_TTL (2 s) shorter than the timestamp tolerance (300 s): the signed request is
+    still valid when its key would be forgotten, so the webhook-id is kept for the whole window."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_TTL", "2")
+    reset_default_app()
+    clock = Clock()
+    set_runtime(ClockedRuntime(clock=clock, client=http_env.client))
+    body = encode(push_body())
+    headers = webhook_headers(body, msg_id="msg_short_ttl")
+    assert send(platform, body, headers).status == 202
+    for n, seconds in enumerate((3, 60, 296)):  # the guard's clock: 3 s, 63 s, then 359 s later
+        clock.advance(seconds)
+        again = send(platform, body, {**headers, "Idempotency-Key": f"replay-{n}"})
+        assert again.status == 202 and again.headers["idempotent-replayed"] == "true"
+    assert len(http_env.pushes()) == 1
+
+
+def test_a_bearer_key_still_expires_after_the_short_ttl(http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only signed ids outlive PUSHFN_IDEMPOTENCY_TTL: an API caller's key ends when the operator said."""
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_TTL", "2")
+    reset_default_app()
+    clock = Clock()
+    set_runtime(ClockedRuntime(clock=clock, client=http_env.client))
+    headers = {**bearer(), "Idempotency-Key": '"short-ttl"'}
+    assert send("fc3-bytes", push_body(), headers).status == 202
+    clock.advance(3.1)
+    assert "idempotent-replayed" not in send("fc3-bytes", push_body(), headers).headers
+    assert len(http_env.pushes()) == 2
+
+
+def test_signed_key_lifetime_covers_both_sides_of_the_tolerance() -> None:
+    from pushfn.http.idempotency import signed_key_lifetime
+
+    assert signed_key_lifetime(300) == 601
+    assert signed_key_lifetime(1) == 3
+
+
+def test_with_auth_none_a_validly_signed_replay_still_keys_on_its_webhook_id(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUSHFN_HTTP_AUTH=none lets anyone in, but a request that *is* signed keeps its signed key: the
+    issue's five replays with fresh Idempotency-Key headers push once."""
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    reset_default_app()
+    body = encode(push_body())
+    headers = webhook_headers(body, msg_id="msg_anonymous_mode")
+    first = send("fc3-bytes", body, headers)
+    assert first.status == 202
+    for n in range(1, 6):
+        again = send("fc3-bytes", body, {**headers, "Idempotency-Key": f"replay-{n}"})
+        assert again.status == 202 and again.json() == first.json()
+        assert again.headers["idempotency-key-ignored"] == "true"
+    assert len(http_env.pushes()) == 1
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda h: {**h, "webhook-signature": "v1,AAAA"},  # does not verify
+        lambda h: {**h, "webhook-timestamp": "1"},  # far outside the tolerance
+        lambda h: {k: v for k, v in h.items() if k != "webhook-signature"},  # incomplete
+    ],
+    ids=["bad-signature", "old-timestamp", "no-signature"],
+)
+def test_with_auth_none_a_badly_signed_request_is_anonymous_not_refused(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, tamper: Any
+) -> None:
+    monkeypatch.setenv("PUSHFN_HTTP_AUTH", "none")
+    reset_default_app()
+    body = encode(push_body())
+    headers = tamper(webhook_headers(body, msg_id="msg_tampered"))
+    one = send("apigw-v2", body, {**headers, "Idempotency-Key": "anon-1"})
+    two = send("apigw-v2", body, {**headers, "Idempotency-Key": "anon-2"})
+    assert one.status == two.status == 202
+    assert "idempotency-key-ignored" not in two.headers  # anonymous: its own key header is the key
+    assert len(http_env.pushes()) == 2
+
+
 # --- 2. weak secrets and API keys are misconfiguration ---------------------------------------------
 
 
@@ -141,6 +227,9 @@ WEAK_SECRETS = {
     "23-bytes": (_whsec(b"x" * 23), b"x" * 23),
     "23-bytes-plain": ("p" * 23, b"p" * 23),
     "bad-base64": ("whsec_not*base64*at*all*at*all*at*all", None),
+    "blank-entries": (" , ", None),
+    "space-after-prefix": ("whsec_ " + base64.b64encode(b"s" * 30).decode(), None),
+    "24-bytes-but-empty-entry": (f"{_whsec(b'y' * 24)}, ,{SECRET}", b"y" * 24),
 }
 
 
@@ -328,6 +417,8 @@ def test_every_device_route_takes_exactly_one_device_id(
         ("a%C2%85b", "control_character"),  # U+0085, a C1 control
         ("x" * 129, "max_length"),
         ("%FFx", "encoding"),
+        ("%20", "required"),  # blank: names no tag
+        ("%20%20%09", "required"),  # blank before anything else
     ],
 )
 def test_tag_path_parameter_is_exactly_one_tag(http_env: HttpEnv, raw: str, rule: str) -> None:
@@ -349,11 +440,26 @@ def test_valid_tag_path_parameters_still_work(http_env: HttpEnv, raw: str) -> No
         (f"/devices/{DEVICE}/tags", {"tags": ["a\u009fb"]}, "tags.1"),
         (f"/devices/{DEVICE}/aliases", {"aliases": ["é" * 65]}, "aliases.1"),  # 130 bytes
         (f"/devices/{DEVICE}/aliases", {"aliases": ["tab\there"]}, "aliases.1"),
+        (f"/devices/{DEVICE}/aliases", {"aliases": [" "]}, "aliases.1"),  # blank: names nothing
+        (f"/devices/{DEVICE}/tags", {"tags": ["\u3000"]}, "tags.1"),
     ],
 )
 def test_names_in_bodies_follow_the_same_rules(http_env: HttpEnv, path: str, body: Any, field: str) -> None:
     data = problem(send("fc3-bytes", body, bearer(), path), 400)
     assert field in {e["field"] for e in data["errors"]}, data
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, "1", "on", 0, None, [True], {}], ids=short_id)
+def test_unbind_all_takes_only_the_json_boolean(http_env: HttpEnv, value: Any) -> None:
+    """Issue 13 item 9's kind on the device routes: ``"all": "yes"`` or ``1`` unbound every alias of the
+    device (pydantic's lax bool); only JSON ``true`` (or ``false``) is a boolean."""
+    aliases = f"/devices/{DEVICE}/aliases"
+    assert send("apigw-v2", {"aliases": ["kept"]}, bearer(), aliases).status == 200
+    data = problem(send("apigw-v2", {"all": value}, bearer(), aliases + "/unbind"), 400)
+    assert ("all", "bool_type") in rules(data), data
+    assert send("apigw-v2", None, bearer(), aliases, "GET").json()["aliases"] == ["kept"]  # nothing unbound
+    assert send("apigw-v2", {"all": True}, bearer(), aliases + "/unbind").status == 200
+    assert send("apigw-v2", None, bearer(), aliases, "GET").json()["aliases"] == []
 
 
 # --- 8. a malformed event or an absurd request is a 400, never a 500 ---------------------------------
@@ -562,6 +668,23 @@ def test_events_of_no_http_shape_are_400(http_env: HttpEnv, event: Any) -> None:
     _malformed(call_handler(event))
 
 
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [(object(), "object is not a JSON type"), ({1, 2}, "set is not a JSON type"), (42, "not a number")],
+    ids=["object", "set", "number"],
+)
+def test_an_event_of_no_json_type_is_named_for_what_it_is(http_env: HttpEnv, event: Any, words: str) -> None:
+    data = _malformed(call_handler(event))
+    assert words in data["detail"], data
+
+
+def test_a_tuple_of_cookies_is_an_array_like_any_other(http_env: HttpEnv) -> None:
+    """A harness handing over a tuple: check_json_value calls it an array, so the field reader does too."""
+    event = apigw_v2_event("POST", "/push", encode(push_body()), bearer(), cookies=["a=1"])
+    event["cookies"] = ("a=1", "b=2")
+    assert parse_event(event).headers["cookie"] == "a=1; b=2"
+
+
 def test_parse_event_raises_malformed_event_with_field_and_rule() -> None:
     event = fc3_event("POST", "/push", b"x", as_bytes=False)
     event["queryParameters"] = ["x"]
@@ -634,9 +757,14 @@ def test_body_with_a_bom_is_accepted_everywhere(http_env: HttpEnv, platform: str
     [
         (b"[" * 40 + b"]" * 40, "1." * 31 + "1", "depth"),
         (b'{"a":' * 40 + b"1" + b"}" * 40, "a." * 31 + "a", "depth"),
-        (b'{"iOSBadge": 1' + b"0" * 5000 + b"}", "body", "number"),
-        (b'{"iOSBadge": 1e999}', "body", "number"),
-        (b'{"Title": Infinity}', "body", "json"),
+        # Refused where they sit: the error names the field, not the whole body.
+        (b'{"iOSBadge": 1' + b"0" * 5000 + b"}", "iOSBadge", "number"),
+        (b'{"iOSBadge": 1e999}', "iOSBadge", "number"),
+        (b'{"Title": Infinity}', "Title", "json"),
+        (b'{"PushTask": [{}, {"iOSBadge": ' + b"9" * 30 + b"}]}", "PushTask.2.iOSBadge", "number"),
+        (b'{"Title": "a", "AndroidExtParameters": {"k": 1, "k": 2}}', "AndroidExtParameters.k", "duplicate_key"),
+        (b'{"Title": "a", "Title": "b"}', "Title", "duplicate_key"),
+        (b"1e999", "body", "number"),
         (b'{"Title": "' + b"x" * 70000 + b'"}', "Title", "max_length"),
     ],
 )
@@ -644,6 +772,41 @@ def test_body_bounds_are_json_input_rules(http_env: HttpEnv, raw: bytes, field: 
     data = problem(send("fc3-bytes", raw, bearer()), 400)
     assert data["type"].endswith("malformed-json")
     assert rules(data) == {(field, rule)}, data
+
+
+# --- 9 and 10. every value of its own kind, every refusal naming its field ------------------------
+
+ISSUE_9_10_BODIES = [
+    # (the request, the field and rule the 400 names) — the issue's inputs first
+    (encode(push_body(TargetValue={})), "TargetValue", "type"),
+    (
+        b'{"Target": "DEVICE", "TargetValue": "' + DEVICE.encode() + b'", "DeviceType": "iOS", "PushType": "NOTICE",'
+        b' "Title": "t", "Body": "b", "iOSBadge": 1' + b"0" * 30 + b"}",
+        "iOSBadge",
+        "number",
+    ),
+    (encode(push_body(Title="a\x00b")), "Title", "control_character"),
+    (encode(push_body(Body="\ud800")), "Body", "text"),
+    (encode(push_body(AndroidOpenType="URL", AndroidOpenUrl="https://x/\udfff")), "AndroidOpenUrl", "text"),
+    (encode(push_body(AndroidExtParameters={"k": "\ud83d"})), "AndroidExtParameters.k", "text"),
+    # same kinds, other fields
+    (encode(push_body(AndroidRenderStyle=3, AndroidInboxBody=[{}])), "AndroidInboxBody.1", "type"),
+    (encode(push_body(StoreOffline="yes")), "StoreOffline", "type"),
+    (encode(push_body(Title="a\x1bb")), "Title", "control_character"),
+    (encode({"PushTask": [push_body(), push_body(Body="\udc00")]}), "PushTask.2.Body", "text"),
+]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize(("raw", "field", "rule"), ISSUE_9_10_BODIES, ids=[f"{f}-{r}" for _, f, r in ISSUE_9_10_BODIES])
+def test_issue_items_9_and_10_inputs_are_refused_naming_the_field_on_every_platform(
+    http_env: HttpEnv, platform: str, raw: bytes, field: str, rule: str
+) -> None:
+    path = "/mass-push" if raw.startswith(b'{"PushTask"') else "/push"
+    data = problem(send(platform, raw, bearer(), path), 400)
+    assert (field, rule) in rules(data), data
+    assert all(e["field"] not in ("(request)", "body") for e in data["errors"]), data
+    assert http_env.pushes() == []
 
 
 # --- 15. cookies --------------------------------------------------------------------------------------

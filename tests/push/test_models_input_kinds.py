@@ -152,6 +152,39 @@ def test_every_list_field_refuses_an_empty_list(model_name: str, api: str, value
     check(model_name, api, value, "min_items")
 
 
+def _inbox_fields() -> list[tuple[str, str]]:
+    """(model name, API name) of every JSON-array field: inbox lines (AndroidInboxBody, HarmonyInboxContent)."""
+    return [
+        (name, field.alias or snake)
+        for name, model in sorted(MODELS.items())
+        for snake, field in model.model_fields.items()
+        if next(f for f in model.spec.fields if f.name == snake).kind.name == "json_array"
+    ]
+
+
+@pytest.mark.parametrize(("model_name", "api"), _inbox_fields())
+@pytest.mark.parametrize("value", [[{}], ["a", 1], [["a"]], [None], [True], [1.5], '["a", {}]'], ids=short_id)
+def test_every_inbox_line_is_a_string(model_name: str, api: str, value: Any) -> None:
+    """An inbox line that is not a string is refused, named by its position, not sent as ``[{}]``."""
+    field = check(model_name, api, value, "type")
+    assert field.rsplit(".", 1)[-1].isdigit(), field  # AndroidInboxBody.2: the line itself
+    # The fast checker (the HTTP and queue functions' path) refuses it alike, before pydantic explains.
+    from pushfn.push.models.fast import check_request
+
+    data = {"PushTask": [android(), {api: value}]} if model_name == "PushTask" else {**android(), api: value}
+    with pytest.raises(InvalidRequestError) as caught:
+        check_request("MassPush" if model_name == "PushTask" else model_name, data, app_key=APP_KEY, now=NOW)
+    assert field in {p.field for p in caught.value.problems}
+
+
+def test_inbox_lines_of_text_are_still_sent_as_a_json_array() -> None:
+    request = parse_request(
+        "Push", android(AndroidRenderStyle=3, AndroidInboxBody=["l1", "l2"]), app_key=APP_KEY, now=NOW
+    )
+    assert request.to_query()["AndroidInboxBody"] == '["l1","l2"]'
+    assert {api for _, api in _inbox_fields()} == {"AndroidInboxBody", "HarmonyInboxContent"}
+
+
 # --- item 9: C0 control characters ---------------------------------------------------------------
 
 CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"]

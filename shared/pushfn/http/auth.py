@@ -9,6 +9,9 @@ signed ``webhook-id`` is the request's idempotency key, always. An ``Idempotency
 signed request is ignored (it is not covered by the signature, so anyone replaying a captured request
 could change it and push again); the answer says so with ``Idempotency-Key-Ignored: true``.
 
+With ``PUSHFN_HTTP_AUTH=none`` anyone may call, yet a request whose signature verifies is still keyed
+on its signed ``webhook-id``, so the same rule holds there.
+
 API keys: ``Authorization: Bearer <key>``; the function stores only SHA-256 hashes, each naming the
 tenant that owns the key (``PUSHFN_API_KEYS``). All comparisons are constant-time. Secrets and keys
 under 24 bytes are refused when the settings are read (:mod:`pushfn.http.settings`), so a weak key
@@ -22,7 +25,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from pushfn.http.problems import unauthorized
+from pushfn.http.problems import HttpProblem, unauthorized
 from pushfn.http.settings import MIN_SECRET_BYTES, HttpSettings, hash_api_key
 from pushfn.idempotency.keys import MAX_KEY_LENGTH
 from pushfn.triggers.http import HttpRequest
@@ -57,8 +60,21 @@ class Principal:
 
 
 def authenticate(request: HttpRequest, settings: HttpSettings, now: float) -> Principal:
-    """The caller of ``request``, or :class:`HttpProblem` 401."""
+    """The caller of ``request``, or :class:`HttpProblem` 401.
+
+    With ``PUSHFN_HTTP_AUTH=none`` nobody is refused, but a request whose webhook signature verifies
+    against a configured secret is still the signed webhook's: its key is the signed ``webhook-id``
+    (a sender's retries, or a replay with a fresh ``Idempotency-Key``, do not push again). Any other
+    request, a badly signed one included, is anonymous.
+    """
     if settings.anonymous:
+        signed = settings.webhook_secrets and any(name in request.headers for name in WEBHOOK_HEADERS)
+        if signed:
+            try:
+                webhook_id = verify_webhook(request, settings.webhook_secrets, now, settings.webhook_tolerance_seconds)
+            except HttpProblem:
+                return Principal(ANONYMOUS_TENANT, "none")
+            return Principal(WEBHOOK_TENANT, "webhook", webhook_id=webhook_id)
         return Principal(ANONYMOUS_TENANT, "none")
     authorization = request.headers.get("authorization")
     if authorization is not None:

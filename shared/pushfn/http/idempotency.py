@@ -8,9 +8,11 @@
 The key of a signed webhook is its ``webhook-id``, always: it is covered by the signature, and an
 ``Idempotency-Key`` header is not, so on a signed request that header is ignored (answered with
 ``Idempotency-Key-Ignored: true``) — otherwise a captured request resent with a fresh header would
-push again. Other callers choose the key with ``Idempotency-Key`` (an SF String ``"..."``; a bare token
-is accepted too). Without a key, a hash of the canonical request is the key for a short window
-(``PUSHFN_HTTP_DEDUPE_SECONDS``): a client retrying a timed-out call does not push twice.
+push again. It is remembered at least as long as the signed request stays valid (twice the
+timestamp tolerance), whatever ``PUSHFN_IDEMPOTENCY_TTL`` says. Other callers choose the key with
+``Idempotency-Key`` (an SF String ``"..."``; a bare token is accepted too). Without a key, a hash of
+the canonical request is the key for a short window (``PUSHFN_HTTP_DEDUPE_SECONDS``): a client
+retrying a timed-out call does not push twice.
 """
 
 from __future__ import annotations
@@ -110,6 +112,17 @@ def request_key(request: HttpRequest, principal: Principal) -> str | None:
     return parse_key(request.headers.get(HEADER))
 
 
+def signed_key_lifetime(tolerance_seconds: int) -> int:
+    """Seconds a signed ``webhook-id`` must be remembered: as long as a captured request stays valid.
+
+    A request signed at ``T`` is accepted from ``T - tolerance`` to ``T + tolerance`` (the timestamp
+    check works both ways), so its record must outlive its first use by ``2 × tolerance``; one second
+    more covers expiries kept in whole seconds. With a shorter ``PUSHFN_IDEMPOTENCY_TTL`` a replay late
+    in the window would find the key forgotten and push again.
+    """
+    return 2 * tolerance_seconds + 1
+
+
 def key_header_ignored(request: HttpRequest, principal: Principal) -> bool:
     """True when ``Idempotency-Key`` was sent but the signed ``webhook-id`` is the key instead."""
     return principal.webhook_id is not None and HEADER in request.headers
@@ -125,7 +138,8 @@ def once(call: Call, deps: Deps, canonical: Mapping[str, Any], send: Send) -> Ht
     """Answer ``call`` by running ``send`` at most once for its key, then replaying the stored answer.
 
     The key is the request's (:func:`request_key`), scoped to the caller's tenant and kept for
-    ``deps.settings.idempotency_ttl_seconds``; without one, :func:`fingerprint` of ``canonical`` (the
+    ``deps.settings.idempotency_ttl_seconds`` (a signed ``webhook-id`` at least as long as a captured
+    request stays valid, :func:`signed_key_lifetime`); without one, :func:`fingerprint` of ``canonical`` (the
     validated wire-form parameters) is the key for ``deps.settings.dedupe_seconds``, and with no such
     window ``send`` runs unguarded (the guard, and its store, are then never built). Adds ``key``
     (masked), ``replayed`` and ``idempotency_key_ignored`` to ``call.log``. Raises :class:`HttpProblem`
@@ -140,6 +154,8 @@ def once(call: Call, deps: Deps, canonical: Mapping[str, Any], send: Send) -> Ht
         extra_headers[IGNORED] = "true"
         call.log["idempotency_key_ignored"] = True
     ttl = settings.idempotency_ttl_seconds
+    if call.principal.webhook_id is not None:
+        ttl = max(ttl, signed_key_lifetime(settings.webhook_tolerance_seconds))
     if key is None:
         if settings.dedupe_seconds <= 0:
             answer = send(None)

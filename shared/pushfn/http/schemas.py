@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from pushfn.http.identifiers import body_name_validator, check_alias, check_tag
 
@@ -52,7 +52,8 @@ class UnbindAliasesBody(BaseModel):
     model_config = ConfigDict(extra="forbid", title="UnbindAliases")
 
     aliases: Annotated[list[AliasName], Field(min_length=1, max_length=10)] | None = None
-    all: bool = False
+    #: Only JSON ``true`` unbinds every alias: pydantic's lax bool took ``"yes"``, ``1`` or ``"on"``.
+    all: StrictBool = False
 
     @model_validator(mode="after")
     def _one_of(self) -> UnbindAliasesBody:

@@ -32,8 +32,10 @@ Robustness (one message can never sink its batch): the platform event is parsed 
 strings may legitimately exceed the body limits: a 64 KB MNS body is 87 KB of base64), and each
 message is then read on its own. A message the adapter cannot read — an SQS record that is not an
 object, bytes that are not UTF-8, an id that is not Unicode text — becomes a :class:`QueueMessage`
-whose :attr:`~QueueMessage.problem` says why; the job dead-letters it and handles the rest. Bodies
-themselves are decoded later, by :func:`pushfn.json_input.decode_json`, per message.
+whose :attr:`~QueueMessage.problem` says why; the job dead-letters it and handles the rest. An event
+whose bytes are not UTF-8 is still read as its envelope when it is one (``surrogateescape``): only the
+message holding those bytes is unreadable, not the batch around it. Bodies themselves are decoded
+later, by :func:`pushfn.json_input.decode_json`, per message.
 
 An SQS record without a usable ``messageId`` (missing, empty, not a string) is still processed (its
 body is keyed by content). If it must be retried, the reply lists it with ``itemIdentifier: ""``:
@@ -46,7 +48,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
+import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -146,7 +151,12 @@ def parse_queue_event(event: object) -> QueueBatch:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            # Only a STREAM topic message is raw bytes; anything a platform wraps is JSON, hence UTF-8.
+            # A platform's JSON envelope holding one message whose bytes are not UTF-8 (a batch of
+            # CloudEvents) is read around them: that message alone is unreadable, the others go out.
+            wrapped = _envelope_batch(_try_json(raw.decode("utf-8", "surrogateescape")))
+            if wrapped is not None:
+                return QueueBatch(wrapped.platform, tuple(_undecodable(m) for m in wrapped.messages))
+            # Otherwise it is a STREAM topic message: the raw body itself.
             problem = FieldProblem("body", "encoding", f"not UTF-8 text (invalid byte at offset {exc.start})")
             body = base64.b64encode(raw).decode("ascii")
             return QueueBatch(MNS_TOPIC, (QueueMessage(None, body, MNS_TOPIC, problem=problem, body_encoding=BASE64),))
@@ -162,6 +172,21 @@ def parse_queue_event(event: object) -> QueueBatch:
         text = None
         data = event
 
+    batch = _envelope_batch(data)
+    if batch is not None:
+        return batch
+    if text is not None:
+        # FC hands a STREAM topic message over as the raw body; a JSON body is the message itself.
+        return QueueBatch(MNS_TOPIC, (_stream_message(text),))
+    raise QueueEventError(
+        "not an SQS event (Records), an MNS topic event (raw body, {body, attrs} or JSON format), "
+        "or an MNS queue CloudEvent (data.messageBody)"
+    )
+
+
+def _envelope_batch(data: object) -> QueueBatch | None:
+    """The messages of a decoded platform envelope (SQS, MNS queue CloudEvent(s), MNS topic JSON or
+    STREAM with attributes), or None when ``data`` is none of them."""
     if isinstance(data, Mapping) and isinstance(data.get("Records"), list):
         return QueueBatch(SQS, tuple(_each(data["Records"], _sqs_message, "Records", SQS)))
     if _is_cloudevent(data):
@@ -173,13 +198,22 @@ def parse_queue_event(event: object) -> QueueBatch:
         return QueueBatch(MNS_TOPIC, tuple(_each([data], _topic_json_message, "", MNS_TOPIC)))
     if isinstance(data, Mapping) and set(data) == {"body", "attrs"} and isinstance(data["attrs"], Mapping):
         return QueueBatch(MNS_TOPIC, tuple(_each([data], _topic_stream_attrs_message, "", MNS_TOPIC)))
-    if text is not None:
-        # FC hands a STREAM topic message over as the raw body; a JSON body is the message itself.
-        return QueueBatch(MNS_TOPIC, (_stream_message(text),))
-    raise QueueEventError(
-        "not an SQS event (Records), an MNS topic event (raw body, {body, attrs} or JSON format), "
-        "or an MNS queue CloudEvent (data.messageBody)"
-    )
+    return None
+
+
+def _undecodable(message: QueueMessage) -> QueueMessage:
+    """A message of an envelope that was read with ``surrogateescape``: one whose body holds escaped
+    bytes (U+DC80-U+DCFF) was not UTF-8, so it is unreadable, its bytes kept as base64 for the dead letter."""
+    escaped = _ESCAPED_BYTE.search(message.body)
+    if message.problem is not None or escaped is None:
+        return message
+    try:
+        raw = message.body.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a JSON escape of another lone surrogate in the same body
+        raw = message.body.encode("utf-8", "surrogatepass")
+    problem = FieldProblem("body", "encoding", f"not UTF-8 text (invalid byte at character {escaped.start()})")
+    body = base64.b64encode(raw).decode("ascii")
+    return dataclasses.replace(message, body=body, problem=problem, body_encoding=BASE64)
 
 
 def malformed_event_batch(event: object, error: Exception) -> QueueBatch:
@@ -370,6 +404,13 @@ def _unreadable(item: object, where: str, source: str, exc: Exception) -> QueueM
 # --- helpers -----------------------------------------------------------------------------------
 
 _NOT_JSON: Any = object()
+#: Describes a value of any depth in bounded text (levels past 32, the JSON depth bound, become "...").
+_DESCRIBE = reprlib.Repr()
+_DESCRIBE.maxlevel = 32
+_DESCRIBE.maxlist = _DESCRIBE.maxtuple = _DESCRIBE.maxdict = _DESCRIBE.maxset = 1000
+_DESCRIBE.maxstring = _DESCRIBE.maxother = _DESCRIBE.maxlong = 100_000
+#: What ``surrogateescape`` makes of a byte that is not UTF-8.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def _try_json(text: str) -> Any:
@@ -408,7 +449,9 @@ def _raw_text(value: object) -> tuple[str, str]:
     try:
         return json.dumps(value, ensure_ascii=False, default=repr), "text"
     except (ValueError, TypeError, RecursionError):
-        return repr(value)[:100_000], "text"
+        # Not JSON, or nested deeper than json (and plain repr) can walk: a bounded description,
+        # so describing an unreadable record can never raise and sink the batch it came in.
+        return _DESCRIBE.repr(value)[:100_000], "text"
 
 
 def _identifier(value: object) -> str | None:

@@ -89,9 +89,9 @@ POISON_BODIES = [
     ("non-base64 garbage", "%%% not base64 @@@ \x00", "body", "json"),
     ("base64 of bytes that are not UTF-8", base64.b64encode(b"\xff\xfe\xfa").decode(), "body", "json"),
     ("lone surrogate", '{"Title": "\\ud800"}', "body.Title", "text"),
-    ("5,000-digit number", '{"Title": ' + "9" * 5000 + "}", "body", "number"),
-    ("duplicate keys", '{"Title": "a", "Title": "b"}', "body", "duplicate_key"),
-    ("NaN", '{"iOSBadge": NaN}', "body", "json"),
+    ("5,000-digit number", '{"Title": ' + "9" * 5000 + "}", "body.Title", "number"),
+    ("duplicate keys", '{"Title": "a", "Title": "b"}', "body.Title", "duplicate_key"),
+    ("NaN", '{"iOSBadge": NaN}', "body.iOSBadge", "json"),
 ]
 
 
@@ -181,6 +181,32 @@ def test_malformed_sqs_records_are_dead_lettered_one_by_one(emulator, runtime, d
     assert problems[3][0].startswith("body.deep.") and problems[3][1] == "depth"  # names the path
 
 
+def _nested(depth: int) -> list[Any]:
+    """A list nested ``depth`` deep, built without recursion (no JSON text could be parsed this deep)."""
+    top: list[Any] = []
+    inner = top
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return top
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_an_sqs_record_nested_past_any_recursion_limit_is_dead_lettered_alone(emulator, runtime, dead_dir, depth):
+    """A decoded event hands over Python values: a record (or one of its attributes) nested deeper than
+    json or repr can walk is described in bounded text and dead-lettered; it never raises out of the
+    handler, and the good record of the batch goes out."""
+    event = sqs_event([SqsRecord(_push("good"), "good"), SqsRecord(_push("attr"), "deep-attribute")])
+    event["Records"][1]["messageAttributes"] = {"a": {"stringValue": _nested(depth), "dataType": "String"}}
+    event["Records"].append(_nested(depth))
+    assert _failed(handler(event, None)) == []
+    assert _titles(emulator) == ["good"]
+    letters = _letters(dead_dir)
+    assert sorted(str(letter["message_id"]) for letter in letters) == ["None", "deep-attribute"]
+    for letter in letters:
+        assert letter["failure"]["problems"][0]["rule"] == "shape" and letter["body"]
+
+
 def test_a_batch_item_that_is_not_a_cloudevent_does_not_hide_the_others(emulator, runtime, dead_dir):
     good = mns_queue_cloudevent(_push("good"), message_id="good")
     broken = mns_queue_cloudevent(_push("broken"), message_id="broken")
@@ -190,6 +216,41 @@ def test_a_batch_item_that_is_not_a_cloudevent_does_not_hide_the_others(emulator
     assert _titles(emulator) == ["good"]
     letters = {letter["failure"]["problems"][0]["field"]: letter["message_id"] for letter in _letters(dead_dir)}
     assert letters == {"0": "broken", "2": None}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"\xff\xfe garbage \xc3", b"\xed\xa0\x80", b"caf\xe9 cr\xe8me", b"\xc3\x28" * 50],
+    ids=["garbage", "encoded-surrogate", "latin-1", "repeated"],
+)
+def test_bytes_that_are_not_utf8_in_one_message_of_an_mns_batch_do_not_sink_the_others(
+    emulator, runtime, dead_dir, bad
+):
+    """IsBase64Decode true: EventBridge puts the message's own bytes in the batch. One message that is
+    not UTF-8 makes the event bytes invalid, yet only that message is unreadable; the others go out."""
+    batch = [
+        mns_queue_cloudevent(_push("before"), message_id="m-before", base64_body=False),
+        mns_queue_cloudevent("PLACEHOLDER", message_id="m-poison", base64_body=False),
+        mns_queue_cloudevent(_push("after"), message_id="m-after", base64_body=False),
+    ]
+    event = json.dumps(batch).encode().replace(b"PLACEHOLDER", bad)
+
+    assert handler(event, None) == {"processed": 3, "succeeded": 2, "failed_permanently": 1}
+    assert sorted(_titles(emulator)) == ["after", "before"]
+    [letter] = _letters(dead_dir)
+    assert letter["message_id"] == "m-poison"
+    _assert_reasoned(letter, "body", "encoding")
+    assert letter["body_encoding"] == "base64" and base64.b64decode(letter["body"]) == bad  # its bytes, kept
+    assert handler(event, None)["failed_permanently"] == 1  # redelivered: refused alike, nothing pushed twice
+    assert sorted(_titles(emulator)) == ["after", "before"]
+
+
+def test_a_topic_json_event_whose_message_is_not_utf8_is_named_by_its_message_id(emulator, runtime, dead_dir):
+    event = mns_topic_json("PLACEHOLDER", message_id="topic-bad").replace(b"PLACEHOLDER", b"\xff\xfe")
+    assert handler(event, None)["failed_permanently"] == 1
+    [letter] = _letters(dead_dir)
+    assert letter["message_id"] == "topic-bad"
+    _assert_reasoned(letter, "body", "encoding")
 
 
 # --- item 6: interpretation failures are permanent, with their reason ---------------------------
@@ -445,12 +506,14 @@ def _topic_json(items: list[bytes], attributes: bool = False) -> list[Any]:
     return events
 
 
-def _mns_queue(items: list[bytes]) -> list[Any]:
+def _mns_queue(items: list[bytes], raw: bool = False) -> list[Any]:
     events = []
     for n, b in enumerate(items):
         event = mns_queue_cloudevent("", message_id=uuid.uuid4().hex)
-        event["data"]["messageBody"] = base64.b64encode(b).decode() if n % 2 == 0 else _as_text(b)
+        event["data"]["messageBody"] = base64.b64encode(b).decode() if n % 2 == 0 and not raw else _as_text(b)
         events.append(event)
+    if raw:  # IsBase64Decode true, the bodies' own bytes in the batch: not UTF-8 when a body is not
+        return [json.dumps(events, ensure_ascii=False).encode("utf-8", "surrogateescape")]
     return [json.dumps(events).encode()]
 
 
@@ -461,6 +524,7 @@ SHAPES: dict[str, Callable[[list[bytes]], list[Any]]] = {
     "mns-topic-json": _topic_json,
     "mns-topic-json-attrs": lambda items: _topic_json(items, attributes=True),
     "mns-queue-eventbridge": _mns_queue,
+    "mns-queue-eventbridge-raw-bytes": lambda items: _mns_queue(items, raw=True),
 }
 
 

@@ -265,3 +265,33 @@ def test_an_explicit_key_reused_for_another_push_is_refused_not_sent(emulator, r
     assert _targets(emulator) == ["one"]
     [letter] = _letters(dead_dir)
     assert (letter["message_id"], letter["failure"]["reason"]) == ("b", "payload_mismatch")
+
+
+# --- issue 13 item 3 on the queue: a repeat the guard lets through is really pushed ---------------
+
+
+def test_the_same_stream_message_after_its_content_window_is_pushed_again_with_a_new_token(emulator, runtime):
+    """An MNS STREAM message is keyed by its body for CONTENT_KEY_SECONDS; the same reminder sent after
+    that is a new push. The emulator (like CloudPush) drops a repeated IdempotentToken for 15 minutes
+    of real time, so a token derived from the key would answer with the old MessageId and push nothing."""
+    body = _push("user-1", Title="Daily reminder")
+    assert handler(mns_topic_stream(body), None)["succeeded"] == 1
+    assert handler(mns_topic_stream(body), None)["succeeded"] == 1  # MNS redelivery: replayed
+    assert len(emulator.pushes()) == 1
+    runtime.clock.advance(CONTENT_KEY_SECONDS + 1)
+    assert handler(mns_topic_stream(body), None)["succeeded"] == 1
+    pushes = emulator.pushes()
+    assert len(pushes) == 2 and pushes[0]["idempotent_token"] != pushes[1]["idempotent_token"]
+    assert pushes[0]["message_id"] != pushes[1]["message_id"]
+
+
+def test_an_explicit_key_reused_after_its_lifetime_pushes_the_new_title(emulator, runtime):
+    def message(title: str) -> Any:
+        return sqs_event([SqsRecord({"kind": "push", "version": 1, "key": "k-42", "push": _push("u", Title=title)})])
+
+    assert _failed(handler(message("First"), None)) == []
+    runtime.clock.advance(86400 + 1)  # the guard's default lifetime is one day
+    assert _failed(handler(message("Second"), None)) == []
+    pushes = emulator.pushes()
+    assert [p["params"]["Title"] for p in pushes] == ["First", "Second"]
+    assert pushes[0]["idempotent_token"] != pushes[1]["idempotent_token"]

@@ -156,3 +156,43 @@ def test_a_message_redelivered_by_the_queue_is_not_pushed_twice(emulator, runtim
     _settle(sqs, url, [second], reply)
 
     assert [p["params"]["TargetValue"] for p in emulator.pushes()] == ["once"]
+
+
+def test_the_issue_13_item_6_messages_are_dead_lettered_with_their_reason_not_received_again(
+    emulator, runtime, sqs, monkeypatch
+):
+    """Anything that fails while interpreting a message is permanent: on a real SQS API none of the
+    issue's inputs comes back after the visibility timeout, and each sits in the dead-letter queue
+    with its reason (they used to be handed back until maxReceiveCount, with no reason recorded)."""
+    work_url, work_arn = _queue(sqs, "poison")
+    dead_url, _ = _queue(sqs, "poison-dead")
+    monkeypatch.setenv(DEAD_LETTER_ENV, "sqs+" + dead_url)
+    bodies = {
+        "kind-list": (json.dumps({"kind": [], "version": 1}), "kind"),
+        "relative-overflow": (json.dumps({**_push("x"), "push_time": "+999999999w"}), "push_time"),
+        "5000-digits": (
+            '{"kind": "push", "version": 1, "push": {"iOSBadge": ' + "1" * 5000 + "}}",
+            "body.push.iOSBadge",
+        ),
+        "year-9999": (json.dumps({**_push("x"), "PushTime": "9999-12-31T23:59:58Z"}), "PushTime"),
+        "good": (json.dumps(_push("good")), None),
+    }
+    ids = {
+        sqs.send_message(QueueUrl=work_url, MessageBody=body)["MessageId"]: name for name, (body, _) in bodies.items()
+    }
+    received = _receive(sqs, work_url, expected=len(bodies))
+
+    reply = handler(_lambda_event(received, work_arn), None)
+
+    assert reply == {"batchItemFailures": []}
+    _settle(sqs, work_url, received, reply)
+    assert [p["params"]["TargetValue"] for p in emulator.pushes()] == ["good"]
+    time.sleep(VISIBILITY_SECONDS + 0.2)
+    assert _receive(sqs, work_url, expected=0, wait=0) == []
+    letters = [json.loads(m["Body"]) for m in _receive(sqs, dead_url, expected=len(bodies) - 1)]
+    assert sorted(ids[letter["message_id"]] for letter in letters) == sorted(n for n in bodies if n != "good")
+    for letter in letters:
+        name = ids[letter["message_id"]]
+        assert (letter["failure"]["status"], letter["failure"]["reason"]) == ("permanent", "invalid_spec")
+        assert bodies[name][1] in {p["field"] for p in letter["failure"]["problems"]}, letter["failure"]
+        assert letter["body"] == bodies[name][0]

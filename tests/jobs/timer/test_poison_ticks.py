@@ -98,8 +98,8 @@ POISON_SPECS = [
 ]
 STRING_ONLY = [  # documents that are not JSON values at all: only string payloads can carry them
     (DEEP, ("payload", "spec")),
-    ('{"Title": ' + "9" * 5000 + "}", ("payload", "spec")),
-    ('{"Title": 1e400}', ("payload", "spec")),
+    ('{"Title": ' + "9" * 5000 + "}", ("payload.Title", "spec.Title")),
+    ('{"Title": 1e400}', ("payload.Title", "spec.Title")),
     ("\ufeff{", ("payload", "spec")),
     ('{"Title": "\\ud800"}', ("payload.Title", "spec.Title")),
 ]

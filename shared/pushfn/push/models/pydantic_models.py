@@ -96,7 +96,7 @@ _PYTHON_TYPES: dict[str, Any] = {
     "time": datetime,
     "json_map": dict[str, Any],
     "str_map": dict[str, str],
-    "json_array": list[Any],
+    "json_array": list[str],
     "json_text": Any,
     "target_value": str,
 }

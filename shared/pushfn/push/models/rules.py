@@ -419,7 +419,9 @@ def _json_of(kind: type, example: str, strings_only: bool = False) -> Callable[[
         if not isinstance(value, kind):
             raise RuleError("format", f"must be {what}; got {kind_of(value)}")
         if strings_only:
-            for key, item in value.items():
+            # Map values by key, array items (lines) by their 1-based position, as field paths number them.
+            named = value.items() if isinstance(value, dict) else ((str(n), v) for n, v in enumerate(value, 1))
+            for key, item in named:
                 if not isinstance(item, str):
                     _raise_at(FieldProblem(_segment(key) or "", "type", f"must be a string; got {kind_of(item)}"))
         return value
@@ -432,8 +434,9 @@ def _json_of(kind: type, example: str, strings_only: bool = False) -> Callable[[
 parse_json_object = _json_of(dict, '{"key":"value"}')
 #: A map of strings (the OPPO private-message template parameters).
 parse_string_map = _json_of(dict, '{"key":"value"}', strings_only=True)
-#: A JSON array parameter (``AndroidInboxBody``): a list, or its JSON text.
-parse_json_array = _json_of(list, '["line 1","line 2"]')
+#: A JSON array of strings (the inbox lines of ``AndroidInboxBody``, ``HarmonyInboxContent``): a list, or
+#: its JSON text. A line that is not a string (``[{}]``, ``[1]``) is refused, not sent for a vendor to show.
+parse_json_array = _json_of(list, '["line 1","line 2"]', strings_only=True)
 
 
 def parse_json_text(value: Any) -> Any:
