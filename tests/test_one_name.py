@@ -40,6 +40,12 @@ def test_the_api_time_format_is_spelled_once():
     assert spelled == ["api_time.py"]
 
 
+def test_parameter_names_are_folded_in_one_place():
+    # iOSBadge / ios_badge / IOSBadge: the "same parameter" rule is problems.fold_name, not a copy of it.
+    folding = [name for name, text in _modules() if '.replace("_", "").lower()' in text]
+    assert folding == ["problems.py"]
+
+
 def test_the_key_length_limit_is_stated_once():
     stated = [name for name, text in _modules() if re.search(r"\b255\b", text) and "MAX_KEY_LENGTH =" in text]
     assert stated == ["idempotency/keys.py"]

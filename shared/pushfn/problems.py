@@ -8,7 +8,7 @@ name always gets the same hint, and no input value is ever echoed.
 
 It lives at the top of the package, beside :mod:`pushfn.errors`, because every layer uses it (nothing
 here imports a sub-package), and apart from it, because the base error module must stay cheap for
-cold starts: this one is only imported by modules that already import pydantic. Even so it never
+cold starts: the functions' happy paths use only its light :func:`fold_name`, and it never
 imports pydantic itself — the error is taken duck-typed (anything with pydantic's ``.errors()``) and
 models are read through ``model_fields`` — and ``difflib`` loads only when a hint is computed.
 
@@ -98,8 +98,9 @@ def clean(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return printable(text)
 
 
-def _fold(name: str) -> str:
-    # Case and underscores are what people get wrong (IOSBadge, ios_badge, appkey): fold both away.
+def fold_name(name: str) -> str:
+    """``name`` without case and underscores: ``iOSBadge``, ``IOSBadge`` and ``ios_badge`` all fold to
+    ``iosbadge`` (case and underscores are what people get wrong, so names are compared folded)."""
     return name.replace("_", "").lower()
 
 
@@ -111,8 +112,8 @@ def did_you_mean(unknown: str, known: Iterable[str], *, cutoff: float = HINT_CUT
     """
     folded: dict[str, str] = {}
     for name in known:
-        folded.setdefault(_fold(name), name)
-    key = _fold(unknown)
+        folded.setdefault(fold_name(name), name)
+    key = fold_name(unknown)
     if key in folded:
         return folded[key]
     import difflib  # only on an error path

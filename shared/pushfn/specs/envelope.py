@@ -44,6 +44,7 @@ import re
 
 from pushfn.errors import FieldProblem
 from pushfn.json_input import JsonInputError, check_text, decode_json, describe_json_type
+from pushfn.problems import fold_name
 from pushfn.push.errors import InvalidRequestError
 
 TYPE_CHECKING = False
@@ -190,7 +191,7 @@ def job_from_data(data: object) -> QueueJob:
             [FieldProblem("body", "type", "the message body must be a JSON object or list")], "Push"
         )
     if "kind" not in data:
-        if any(isinstance(k, str) and k.replace("_", "").lower() in ("pushtask", "pushtasks") for k in data):
+        if any(isinstance(k, str) and fold_name(k) in ("pushtask", "pushtasks") for k in data):
             return MassPushJob(version=1, mass_push=data)
         return PushJob(version=1, push=data)
     kind = data.get("kind")

@@ -36,6 +36,7 @@ from typing import Any
 
 from pushfn.api_time import as_utc, format_api_time
 from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.problems import fold_name
 from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.relative_time import DurationSyntaxError, is_relative, parse_duration, shift
 
@@ -115,7 +116,7 @@ def resolve_push_spec(
             # e.g. an OverflowError from a date the models cannot represent: report it like a rule.
             problems.append(FieldProblem(f"{prefix}spec", "unreadable", f"{type(exc).__name__}: {exc}"[:300]))
             continue
-        relative = any(_fold(k) == "pushtime" and is_relative(v) for k, v in params_as_written.items())
+        relative = any(fold_name(k) == "pushtime" and is_relative(v) for k, v in params_as_written.items())
         planned.append(
             PlannedPush(index=index, source=item, action="Push", request=request, relative_push_time=relative)
         )
@@ -132,7 +133,7 @@ def resolve_mass_push(params: object, *, reference: datetime, app_key: int | Non
         )
     resolved = dict(params)
     for key, tasks in params.items():
-        if _fold(key) in ("pushtask", "pushtasks") and isinstance(tasks, list):
+        if fold_name(key) in ("pushtask", "pushtasks") and isinstance(tasks, list):
             resolved[key] = [
                 resolve_times(task, reference, field_prefix=f"PushTask.{n}.") if isinstance(task, Mapping) else task
                 for n, task in enumerate(tasks, start=1)
@@ -212,7 +213,7 @@ def _expand_item(item: object, loader: TemplateSource) -> dict[str, Any]:
 
     overrides = {k: v for k, v in item.items() if k not in (_TEMPLATE_KEY, _PARAMS_KEY)}
     # expire_after is ours, not a Push parameter: keep it away from the renderer, re-apply after.
-    times = {k: overrides.pop(k) for k in list(overrides) if _fold(k) == "expireafter"}
+    times = {k: overrides.pop(k) for k in list(overrides) if fold_name(k) == "expireafter"}
     rendered = render_template(loader(), item[_TEMPLATE_KEY], item.get(_PARAMS_KEY), overrides=overrides)
     if times and _find(rendered, "expiretime") is not None and _find(overrides, "expiretime") is None:
         # The caller's expire_after wins over the template's own expire time.
@@ -240,13 +241,9 @@ def _absolute_or(text: str, fallback: datetime) -> datetime:
 
 def _find(params: Mapping[str, Any], folded: str) -> str | None:
     for key in params:
-        if isinstance(key, str) and _fold(key) == folded:
+        if isinstance(key, str) and fold_name(key) == folded:
             return key
     return None
-
-
-def _fold(name: str) -> str:
-    return name.replace("_", "").lower()
 
 
 def _prefixed(problems: list[FieldProblem], prefix: str) -> list[FieldProblem]:

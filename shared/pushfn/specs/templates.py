@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.problems import fold_name
 from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.tables import load_table
 
@@ -113,7 +114,7 @@ def render_template(
         )
     rendered = template.render(params)
     for key, value in (overrides or {}).items():
-        for existing in [k for k in rendered if _same_param(k, key)]:
+        for existing in [k for k in rendered if fold_name(k) == fold_name(key)]:
             del rendered[existing]
         rendered[key] = value
     return rendered
@@ -183,8 +184,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _same_param(a: str, b: str) -> bool:
-    """``iOSBadge`` and ``ios_badge`` name the same parameter."""
-    return a.replace("_", "").lower() == b.replace("_", "").lower()
