@@ -108,6 +108,13 @@ def test_every_sample_event_has_its_public_source_in_the_fixtures_readme() -> No
     assert unsourced == []
 
 
+def test_every_sample_event_is_read_by_a_test() -> None:
+    folder = REPO / "tests" / "fixtures" / "events"
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("*.py"))
+    unused = sorted(p.name for p in folder.iterdir() if p.name != "README.md" and p.name not in sources)
+    assert unused == [], "a sample no test reads is noise: use it or remove it (and its README row)"
+
+
 # --- item 2: no build output in git -------------------------------------------------------------------
 
 #: A file each build step writes (pip/setuptools, python -m build, SAM, pushfn package) or a local run

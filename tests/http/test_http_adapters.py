@@ -38,6 +38,15 @@ def test_fc3_sample_bytes_and_dict() -> None:
         assert request.request_id == sample["requestContext"]["requestId"]
 
 
+def test_fc3_answer_has_the_documented_response_shape() -> None:
+    # The FC 3.0 HTTP trigger reads {statusCode, headers, isBase64Encoded, body} back (sample fixture).
+    sample = load_sample("fc_http_v3_response.json")
+    body = sample["body"].encode()
+    answer = to_platform_response(HttpResponse(200, {"Content-Type": "application/json"}, body), FC3)
+    assert answer == sample
+    assert {k: type(v) for k, v in answer.items()} == {k: type(v) for k, v in sample.items()}
+
+
 def test_fc3_devs_template_has_canonical_case_headers() -> None:
     request = parse_event(load_sample("fc_http_v3_devs_template.json"))
     assert request.method == "POST" and request.body == b"haha"
