@@ -393,10 +393,12 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
     ``wsgi.input``, bounded the same way, so an oversized one is still detected (413) without being
     read whole. Raises :class:`MalformedEventError` when the body cannot be read.
     """
-    pairs = [(key[5:].replace("_", "-"), str(value)) for key, value in environ.items() if key.startswith("HTTP_")]
+    pairs = [
+        (key[5:].replace("_", "-"), _wire_text(value)) for key, value in environ.items() if key.startswith("HTTP_")
+    ]
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
-            pairs.append((name, str(environ[key])))
+            pairs.append((name, _wire_text(environ[key])))
     limit = None if max_body_bytes is None else max_body_bytes + 1
     stream = environ.get("wsgi.input")
     chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
@@ -434,6 +436,18 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
         context=context,
         declared_length=declared,
     )
+
+
+def _wire_text(value: Any) -> str:
+    """A WSGI header value as the other platforms hand it over: PEP 3333 gives the wire bytes as
+    latin-1 text, FC 3.0 and API Gateway give UTF-8 text. Valid UTF-8 is decoded as such, so a
+    non-ASCII ``webhook-id`` signs, and an ``Idempotency-Key`` reads, the same behind every trigger;
+    anything else stays as it came."""
+    text = str(value)
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def read_to_end(stream: Any, limit: int | None) -> bytes:

