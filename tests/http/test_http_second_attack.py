@@ -81,3 +81,40 @@ def test_fc2_header_bytes_that_are_not_utf8_stay_as_they_came(http_env: HttpEnv)
     answer = call_handler(environ, "fc2")
     assert answer.status == 401 and answer.json()["errors"][0]["rule"] == "signature_mismatch"
     assert http_env.pushes() == []
+
+
+# --- webhook-timestamp: integer Unix seconds, ASCII digits only ---------------------------------
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("platform", ("fc2", "fc3-bytes", "apigw-v2"))
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda t: t.translate(_FULL_WIDTH),
+        lambda t: t.translate(_ARABIC_INDIC),
+        lambda t: f"{t[:4]}_{t[4:]}",
+        lambda t: f"+{t}",
+        lambda t: f"{t}.0",
+        lambda t: "0" * 30 + t,
+    ],
+    ids=["full-width", "arabic-indic", "underscore", "plus", "fraction", "30-zeros"],
+)
+def test_webhook_timestamp_in_another_spelling_is_refused(http_env: HttpEnv, platform: str, spelling: Any) -> None:
+    """Each is signed correctly over its own spelling, so only the format rule can refuse it."""
+    body = encode(push_body())
+    answer = send(platform, body, signed(body, "msg_spelling", spelling(str(int(time.time())))))
+    assert answer.status == 401, answer.body
+    assert answer.json()["errors"][0] == {
+        "field": "webhook-timestamp",
+        "rule": "format",
+        "message": "webhook-timestamp must be integer Unix seconds",
+    }
+    assert http_env.pushes() == []
+
+
+def test_webhook_timestamp_in_ascii_digits_is_still_accepted(http_env: HttpEnv) -> None:
+    body = encode(push_body())
+    assert send("fc3-bytes", body, signed(body, "msg_ascii", str(int(time.time())))).status == 202
