@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -18,14 +19,18 @@ import pytest
 from http_support import (
     SECRET,
     HttpEnv,
+    bearer,
     call_handler,
+    configure,
     encode,
     platform_event,
     push_body,
 )
 
-from pushfn.http import sign_webhook
+from pushfn.http import reset_default_app, sign_webhook
 from pushfn.http.settings import webhook_secret_bytes
+from pushfn.push import MockTransport, PushClient, RawResponse, Retry, StaticCredentials
+from pushfn.runtime import Runtime, reset_runtime, set_runtime
 from pushfn.triggers.events.http import fc2_environ
 
 PLATFORMS = ("fc2", "fc3-bytes", "apigw-v1", "apigw-v2", "function-url")
@@ -118,3 +123,38 @@ def test_webhook_timestamp_in_another_spelling_is_refused(http_env: HttpEnv, pla
 def test_webhook_timestamp_in_ascii_digits_is_still_accepted(http_env: HttpEnv) -> None:
     body = encode(push_body())
     assert send("fc3-bytes", body, signed(body, "msg_ascii", str(int(time.time())))).status == 202
+
+
+# --- x-acs-retry-after of any size is a 503 with Retry-After, never a 500 -----------------------
+
+
+@pytest.mark.parametrize("millis", ["9" * 400, "9" * 4000, str(10**13)])
+def test_huge_retry_after_from_the_service_is_a_503(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, millis: str
+) -> None:
+    """FAKE CloudPush (MockTransport): the emulator caps the header it sends at one day, and the fault
+    is in reading what a service (or a proxy in front of it) may send."""
+    refusal = RawResponse(
+        400,
+        {"x-acs-retry-after": millis},
+        json.dumps({"Code": "Flow.Limited", "Message": "m", "RequestId": "r-1"}).encode(),
+    )
+    transport = MockTransport(lambda request: refusal)
+    client = PushClient(
+        endpoint="https://cloudpush.aliyuncs.com",
+        app_key=23267207,
+        credentials=StaticCredentials("a", "b"),
+        transport=transport,
+        retry=Retry(max_attempts=3, backoff=0, throttle_backoff=0, sleep=lambda _: None),
+    )
+    configure(monkeypatch, tmp_path)
+    set_runtime(Runtime(client=client))
+    try:
+        answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(push_body())))
+    finally:
+        reset_runtime()
+        reset_default_app()
+    assert answer.status == 503, answer.body
+    assert answer.json()["code"] == "Flow.Limited"
+    assert int(answer.headers["retry-after"]) >= 10**9  # asked to wait (far) longer than the client does
+    assert len(transport.requests) == 1  # not retried: the wait is beyond the cap
