@@ -7,6 +7,8 @@
   takes ``+1700000000``, ``1_700_000_000`` and full-width or Arabic-Indic digits.
 - a service answer out of range (item 8): an ``x-acs-retry-after`` of hundreds of digits overflowed the
   float of seconds, and the push was answered 500 instead of 503 + ``Retry-After``.
+- a blank name in ``TargetValue`` (items 4, 9): a device, alias or account of only spaces, or a blank
+  tag in a tag expression, reached CloudPush, or was pushed beside the others as a name of nobody.
 """
 
 from __future__ import annotations
@@ -158,3 +160,40 @@ def test_huge_retry_after_from_the_service_is_a_503(
     assert answer.json()["code"] == "Flow.Limited"
     assert int(answer.headers["retry-after"]) >= 10**9  # asked to wait (far) longer than the client does
     assert len(transport.requests) == 1  # not retried: the wait is beyond the cap
+
+
+# --- a blank name in TargetValue (items 4 and 9, the kind of de5fdcb's blank aliases and tags) ----
+
+
+@pytest.mark.parametrize("platform", ("fc2", "fc3-bytes", "apigw-v1", "function-url"))
+@pytest.mark.parametrize(
+    ("target", "value", "message"),
+    [
+        ("DEVICE", " ", "TargetValue: item 1 is blank; each value must name one device"),
+        ("ALIAS", "\u3000", "TargetValue: item 1 is blank; each value must name one alias"),
+        ("ALIAS", ["alice", " "], "TargetValue: item 2 is blank; each value must name one alias"),
+        ("ACCOUNT", "user-1,\t", "TargetValue: item 2 is blank; each value must name one account"),
+        ("TAG", " ", "TargetValue: TargetValue: a tag name must not be blank"),
+        ("TAG", {"and": [{"tag": "vip"}, {"tag": "  "}]}, "TargetValue: $.and[1]: a tag name must not be blank"),
+    ],
+)
+def test_a_blank_target_name_is_refused_before_cloudpush(
+    http_env: HttpEnv, platform: str, target: str, value: Any, message: str
+) -> None:
+    """Before: a lone blank reached CloudPush (its Missing…/InvalidTargetValue answer), and a blank beside
+    other names was pushed as one more name ('alice, '), reaching nobody."""
+    body = encode(push_body(Target=target, TargetValue=value))
+    answer = call_handler(platform_event(platform, "POST", "/push", bearer(), body), platform)
+    assert answer.status == 400, answer.body
+    data = answer.json()
+    assert data["type"] == "urn:pushfn:problem:invalid-request"
+    assert data["errors"] == [{"field": "TargetValue", "rule": "required", "message": message.split(": ", 1)[1]}]
+    assert http_env.emulator.calls() == []
+
+
+def test_a_blank_target_name_in_a_mass_push_task_names_its_task(http_env: HttpEnv) -> None:
+    tasks = [push_body(Title="ok"), push_body(Target="ALIAS", TargetValue="bob, ")]
+    body = encode({"PushTask": tasks})
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/mass-push", bearer(), body))
+    assert answer.status == 400 and http_env.emulator.calls() == []
+    assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("PushTask.2.TargetValue", "required")]
