@@ -9,16 +9,20 @@
   float of seconds, and the push was answered 500 instead of 503 + ``Retry-After``.
 - a blank name in ``TargetValue`` (items 4, 9): a device, alias or account of only spaces, or a blank
   tag in a tag expression, reached CloudPush, or was pushed beside the others as a name of nobody.
+- a device id at the cut of a logged text (item 18): the malformed-event line, and ``pushfn serve``'s
+  invocation key, were cut before the log filter masked them, leaving most of a device id readable.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
 import pytest
 from http_support import (
+    DEVICE,
     SECRET,
     HttpEnv,
     bearer,
@@ -31,9 +35,10 @@ from http_support import (
 
 from pushfn.http import reset_default_app, sign_webhook
 from pushfn.http.settings import webhook_secret_bytes
+from pushfn.masking import scrub_cut
 from pushfn.push import MockTransport, PushClient, RawResponse, Retry, StaticCredentials
 from pushfn.runtime import Runtime, reset_runtime, set_runtime
-from pushfn.triggers.events.http import fc2_environ
+from pushfn.triggers.events.http import fc2_environ, fc3_event
 
 PLATFORMS = ("fc2", "fc3-bytes", "apigw-v1", "apigw-v2", "function-url")
 
@@ -197,3 +202,35 @@ def test_a_blank_target_name_in_a_mass_push_task_names_its_task(http_env: HttpEn
     answer = call_handler(platform_event("fc3-bytes", "POST", "/mass-push", bearer(), body))
     assert answer.status == 400 and http_env.emulator.calls() == []
     assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("PushTask.2.TargetValue", "required")]
+
+
+# --- a device id cut in half is still most of it (item 18) ----------------------------------------
+
+
+def _logged_text(records: list[logging.LogRecord]) -> str:
+    return "\n".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in records)
+
+
+@pytest.mark.parametrize("where", ["headers", "queryParameters"])
+@pytest.mark.parametrize("pad", [170, 180, 185, 190])
+def test_a_device_id_at_the_cut_of_a_logged_field_path_is_masked_not_cut(
+    http_env: HttpEnv, caplog: pytest.LogCaptureFixture, where: str, pad: int
+) -> None:
+    """The malformed-event line cut the field path at 200 characters before the log filter saw it, so a
+    device id across the cut was logged as its first 10-30 characters (``…e2ba19de97604f55b16557``)."""
+    caplog.set_level(logging.INFO, logger="pushfn")
+    event = fc3_event("POST", "/push", encode(push_body()), bearer(), as_bytes=False)
+    event[where] = {"-" * pad + DEVICE: 5}  # a number where a string belongs: malformed
+    answer = call_handler(event)
+    assert answer.status == 400 and answer.json()["type"] == "urn:pushfn:problem:malformed-event"
+    logged = _logged_text(caplog.records)
+    assert "malformed platform event" in logged
+    assert DEVICE[:10] not in logged
+
+
+def test_scrub_cut_masks_before_it_cuts() -> None:
+    text = "id " + "-" * 20 + DEVICE + " token=" + "s" * 40
+    for limit in range(1, len(text) + 2):
+        cut = scrub_cut(text, limit)
+        assert len(cut) <= limit and DEVICE[:6] not in cut and "s" * 6 not in cut
+    assert scrub_cut("short", 200) == "short"

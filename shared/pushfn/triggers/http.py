@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, quote
 from pushfn.errors import PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json, describe_json_type
 from pushfn.logs import get_logger
+from pushfn.masking import scrub_cut
 
 __all__ = [
     "APIGW_V1",
@@ -558,14 +559,17 @@ def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknow
     rule = getattr(exc, "rule", "shape")
     detail = getattr(exc, "detail", None) or str(exc)
     # Field paths may hold header names from the event: bounded, and lone surrogates made printable.
-    field = field[:200].encode("utf-8", "backslashreplace").decode("utf-8")
-    detail = detail[:500].encode("utf-8", "backslashreplace").decode("utf-8")
+    field = field.encode("utf-8", "backslashreplace").decode("utf-8")
+    detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
+    # The log gets them masked before they are cut (a cut device id is too short to be recognised).
+    logged = scrub_cut(field, 200)
     logger.warning(
         "malformed platform event: %s (%s)",
-        field,
+        logged,
         rule,
-        extra={"fields": {"platform": platform, "field": field, "rule": rule, "status": 400}},
+        extra={"fields": {"platform": platform, "field": logged, "rule": rule, "status": 400}},
     )
+    field, detail = field[:200], detail[:500]
     problem = {
         "type": "urn:pushfn:problem:malformed-event",
         "title": "The platform event is malformed",
