@@ -234,3 +234,30 @@ def test_scrub_cut_masks_before_it_cuts() -> None:
         cut = scrub_cut(text, limit)
         assert len(cut) <= limit and DEVICE[:6] not in cut and "s" * 6 not in cut
     assert scrub_cut("short", 200) == "short"
+
+
+# --- a named stage behind a custom domain is not in rawPath (item 11) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stage", "method", "path"),
+    [("tags", "GET", "/tags"), ("health", "GET", "/health"), ("push", "POST", "/push"),
+     ("devices", "GET", "/devices/{d}/tags")],
+)  # fmt: skip
+def test_a_stage_named_like_a_route_behind_a_custom_domain_keeps_the_route(
+    http_env: HttpEnv, stage: str, method: str, path: str
+) -> None:
+    """Behind a custom domain the API mapping picks the stage and ``rawPath`` has no stage segment;
+    stripping ``/<stage>`` anyway turned ``GET /tags`` of stage ``tags`` into ``GET /`` (404)."""
+    from pushfn.triggers.events.http import apigw_v2_event
+
+    path = path.format(d=DEVICE)
+    event = apigw_v2_event(method, path, encode(push_body()) if method == "POST" else None, bearer())
+    event["requestContext"].update(stage=stage, domainName="push.example.com", domainPrefix="push")
+    answer = call_handler(event)
+    assert answer.status == (202 if method == "POST" else 200), answer.body
+    # the API's own endpoint still carries the stage in rawPath, and it is still stripped there
+    own = apigw_v2_event(method, path, encode(push_body(Title="own")) if method == "POST" else None, bearer(),
+                         stage=stage)  # fmt: skip
+    assert own["rawPath"].startswith(f"/{stage}/") and ".execute-api." in own["requestContext"]["domainName"]
+    assert call_handler(own).status == answer.status

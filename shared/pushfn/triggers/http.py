@@ -324,7 +324,7 @@ def _from_payload_v2(event: dict, ctx: dict, http: dict, context: Any) -> HttpRe
     path = _text(event, "rawPath", "rawPath") or quote(
         _text(http, "path", "requestContext.http.path") or "/", safe=_PATH_SAFE
     )
-    if platform == APIGW_V2:
+    if platform == APIGW_V2 and not _is_custom_domain(domain):
         path = _without_stage(path, _text(ctx, "stage", "requestContext.stage"))
     return HttpRequest(
         method=_method(http, "method", "requestContext.http.method"),
@@ -347,6 +347,14 @@ def _without_stage(path: str, stage: str | None) -> str:
     if path == prefix or path.startswith(prefix + "/"):
         return path[len(prefix) :] or "/"
     return path
+
+
+def _is_custom_domain(domain: str) -> bool:
+    """A request through a custom domain name: its API mapping picks the stage, so ``rawPath`` holds no
+    stage segment (only the mapping's base path, :attr:`HttpSettings.base_path`); stripping one would cut
+    a route whose first segment is named like the stage (stage ``tags``, ``GET /tags``). The API's own
+    ``<api-id>.execute-api.<region>.amazonaws.com`` endpoint (and an event without a domain) has one."""
+    return bool(domain) and ".execute-api." not in domain.lower()
 
 
 def _with_cookies(pairs: list[tuple[str, str]], cookies: list[str]) -> list[tuple[str, str]]:
