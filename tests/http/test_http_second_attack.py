@@ -261,3 +261,18 @@ def test_a_stage_named_like_a_route_behind_a_custom_domain_keeps_the_route(
                          stage=stage)  # fmt: skip
     assert own["rawPath"].startswith(f"/{stage}/") and ".execute-api." in own["requestContext"]["domainName"]
     assert call_handler(own).status == answer.status
+
+
+# --- a Content-Length of thousands of digits (item 8: an error naming the wrong field) -------------
+
+
+@pytest.mark.parametrize("digits", [19, 4300, 4301, 5000, 100_000])
+def test_a_content_length_of_too_many_digits_is_413_not_an_unreadable_body(http_env: HttpEnv, digits: int) -> None:
+    """int() refuses more than 4,300 digits: the ValueError was answered as 'the body could not be read'
+    (field body, rule read). A length of more digits than any body is simply too large."""
+    environ = fc2_environ("POST", "/push", encode(push_body()), bearer())
+    environ["CONTENT_LENGTH"] = "9" * digits
+    answer = call_handler(environ, "fc2")
+    assert answer.status == 413, answer.body
+    assert answer.json()["type"] == "urn:pushfn:problem:payload-too-large"
+    assert http_env.pushes() == []

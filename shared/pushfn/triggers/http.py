@@ -69,6 +69,9 @@ FUNCTION_URL = "function-url"
 
 #: FC 2.0 default-domain URLs carry ``/<api-version>/proxy/<service>/<function>`` before the route.
 _FC2_PROXY_PREFIX = re.compile(r"^/\d{4}-\d{2}-\d{2}/proxy/[^/]+/[^/]+(?=/|$)")
+#: A ``Content-Length`` of more digits stands for "too large" (a petabyte has 16).
+_MAX_LENGTH_DIGITS = 18
+_TOO_LARGE = 10**_MAX_LENGTH_DIGITS
 #: Characters kept as-is when re-encoding a decoded path (everything else becomes ``%XX``).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -422,7 +425,9 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
             declared = None
             body = read_to_end(stream, limit) if stream is not None else b""
         else:
-            declared = int(length or 0)
+            # More digits than any body has (int() refuses past 4,300 of them): announced as too large,
+            # a 413 naming the size, rather than a failure to read.
+            declared = int(length) if 0 < len(length) <= _MAX_LENGTH_DIGITS else (_TOO_LARGE if length else 0)
             to_read = declared if limit is None else min(declared, limit)
             body = _read_bytes(stream, to_read) if to_read and stream is not None else b""
     except MalformedEventError:
