@@ -276,3 +276,33 @@ def test_a_content_length_of_too_many_digits_is_413_not_an_unreadable_body(http_
     assert answer.status == 413, answer.body
     assert answer.json()["type"] == "urn:pushfn:problem:payload-too-large"
     assert http_env.pushes() == []
+
+
+# --- a CloudPush refusal names the caller's field, not CloudPush's parameter (item 8 kind) -----------
+
+UNKNOWN_DEVICE = "f" * 32
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", f"/devices/{UNKNOWN_DEVICE}/tags", {"tags": ["vip"]}),
+        ("POST", f"/devices/{UNKNOWN_DEVICE}/tags/unbind", {"tags": ["vip"]}),
+        ("GET", f"/devices/{UNKNOWN_DEVICE}/tags", None),
+        ("POST", f"/devices/{UNKNOWN_DEVICE}/aliases", {"aliases": ["alice"]}),
+        ("POST", f"/devices/{UNKNOWN_DEVICE}/aliases/unbind", {"all": True}),
+        ("GET", f"/devices/{UNKNOWN_DEVICE}/aliases", None),
+    ],
+)
+def test_an_unknown_device_is_reported_against_the_path_parameter(
+    http_env: HttpEnv, method: str, path: str, body: Any
+) -> None:
+    """CloudPush answers ``InvalidDeviceId.NotFound``: the caller sent ``deviceId`` in the path (the API
+    they were given), and the answer named ``DeviceId``, CloudPush's parameter, which they never sent."""
+    event = platform_event("fc3-bytes", method, path, bearer(), encode(body) if body is not None else b"")
+    answer = call_handler(event)
+    assert answer.status == 400, answer.body
+    data = answer.json()
+    assert data["type"] == "urn:pushfn:problem:service-rejected" and data["code"] == "InvalidDeviceId.NotFound"
+    assert [(e["field"], e["rule"]) for e in data["errors"]] == [("deviceId", "NotFound")]
+    assert UNKNOWN_DEVICE not in answer.body.decode()
