@@ -306,3 +306,32 @@ def test_an_unknown_device_is_reported_against_the_path_parameter(
     assert data["type"] == "urn:pushfn:problem:service-rejected" and data["code"] == "InvalidDeviceId.NotFound"
     assert [(e["field"], e["rule"]) for e in data["errors"]] == [("deviceId", "NotFound")]
     assert UNKNOWN_DEVICE not in answer.body.decode()
+
+
+# --- an error answer is bounded, whatever the number of errors (item 8: absurd input) ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "errors"),
+    [
+        ("/push", push_body(**{f"u{i}": 1 for i in range(20_000)}), 20_000),
+        ("/mass-push", {"PushTask": [push_body(Title="\u0000", **{f"x{j}": 1 for j in range(150)})] * 100}, 15_100),
+    ],
+    ids=["20000-unknown-fields", "100-tasks-of-151-errors"],
+)
+def test_thousands_of_field_errors_answer_the_first_hundred_and_a_count(
+    http_env: HttpEnv, path: str, body: Any, errors: int
+) -> None:
+    """Before: a 250 KB body answered 1.6 MB, one entry per error; a body as large as a raised
+    PUSHFN_HTTP_MAX_BODY_BYTES allows would pass Lambda's 6 MB answer limit (a platform error)."""
+    answer = call_handler(platform_event("fc3-bytes", "POST", path, bearer(), encode(body)))
+    assert answer.status == 400, answer.body[:300]
+    data = answer.json()
+    assert len(data["errors"]) == 100 and data["errorsOmitted"] == errors - 100
+    assert len(answer.body) < 20_000 and http_env.pushes() == []
+
+
+def test_a_hundred_errors_or_fewer_are_all_listed(http_env: HttpEnv) -> None:
+    body = push_body(**{f"unknown{i}": 1 for i in range(100)})
+    data = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(body))).json()
+    assert len(data["errors"]) == 100 and "errorsOmitted" not in data

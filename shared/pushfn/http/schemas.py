@@ -146,5 +146,6 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+    errorsOmitted: int | None = Field(default=None, description="Field errors beyond the 100 listed in errors")
     code: str | None = Field(default=None, description="CloudPush error Code (502/503 from the service)")
     requestId: str | None = Field(default=None, description="CloudPush RequestId of the refused call")
