@@ -335,3 +335,31 @@ def test_a_hundred_errors_or_fewer_are_all_listed(http_env: HttpEnv) -> None:
     body = push_body(**{f"unknown{i}": 1 for i in range(100)})
     data = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(body))).json()
     assert len(data["errors"]) == 100 and "errorsOmitted" not in data
+
+
+# --- a template parameter of the wrong type is one error at params.<name> (item 10 kind) -------------
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [({}, "type"), ([1], "type"), (None, "type"), ({"a": {"b": 1}}, "type"), ("x" * 4097, "string_too_long")],
+    ids=["object", "array", "null", "nested", "4097-chars"],
+)
+def test_a_template_parameter_of_the_wrong_type_is_one_error_at_its_name(
+    http_env: HttpEnv, value: Any, rule: str
+) -> None:
+    """Before: one error per member of the parameter's type union, each at a path of pydantic's own
+    (params.order.constrained-str, params.order.int, params.order.float, params.order.bool)."""
+    body = {"template": "order_shipped", "params": {"order": value, "eta": "Monday"}, "TargetValue": DEVICE}
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(body)))
+    assert answer.status == 400, answer.body
+    assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("params.order", rule)]
+    assert http_env.pushes() == []
+
+
+def test_template_parameters_of_each_allowed_type_still_render(http_env: HttpEnv) -> None:
+    for value in ("41", 42, 4.5, True, "x" * 4096):  # distinct Titles: no two are one push
+        body = {"template": "order_shipped", "params": {"order": value, "eta": "Monday"}, "TargetValue": DEVICE}
+        answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(body)))
+        assert answer.status in (202, 400), answer.body  # 4096 characters make a Title over its limit
+    assert len(http_env.pushes()) == 4
