@@ -11,6 +11,13 @@
   tag in a tag expression, reached CloudPush, or was pushed beside the others as a name of nobody.
 - a device id at the cut of a logged text (item 18): the malformed-event line, and ``pushfn serve``'s
   invocation key, were cut before the log filter masked them, leaving most of a device id readable.
+- a named stage behind a custom domain (item 11): rawPath has no stage segment there, so a stage named
+  like a route (``tags``) was stripped from the route itself.
+- errors naming the wrong field (items 8, 10): a Content-Length of thousands of digits ('the body could
+  not be read'), CloudPush's ``DeviceId`` for the path parameter ``deviceId``, a template parameter's
+  type reported at pydantic's own paths (``params.order.constrained-str``…).
+- answers bounded (item 8): 20,000 field errors were 1.6 MB of answer; now the first 100 and a count.
+- property: any header bytes behind FC 2.0 are answered, never a 500.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from http_support import (
     platform_event,
     push_body,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pushfn.http import reset_default_app, sign_webhook
 from pushfn.http.settings import webhook_secret_bytes
@@ -363,3 +372,28 @@ def test_template_parameters_of_each_allowed_type_still_render(http_env: HttpEnv
         answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), encode(body)))
         assert answer.status in (202, 400), answer.body  # 4096 characters make a Title over its limit
     assert len(http_env.pushes()) == 4
+
+
+# --- property: any header bytes behind FC 2.0 (PEP 3333 latin-1 text) are answered, never a 500 ------
+
+_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_IDEMPOTENCY_KEY", "HTTP_WEBHOOK_ID", "HTTP_WEBHOOK_TIMESTAMP",
+            "HTTP_WEBHOOK_SIGNATURE", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING")  # fmt: skip
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(values=st.dictionaries(st.sampled_from(_HEADERS), st.binary(max_size=80), max_size=4))
+def test_any_header_bytes_behind_fc2_are_answered_never_500(http_env: HttpEnv, values: dict[str, bytes]) -> None:
+    environ = fc2_environ("POST", "/push", encode(push_body(Title="property")), bearer())
+    for name, raw in values.items():
+        environ[name] = raw.decode("latin-1")
+    before = len(http_env.pushes())
+    answer = call_handler(environ, "fc2")
+    assert 200 <= answer.status < 500, answer.body[:300]
+    assert answer.headers["content-type"].startswith("application/")
+    assert len(http_env.pushes()) - before <= 1
