@@ -397,3 +397,74 @@ def test_any_header_bytes_behind_fc2_are_answered_never_500(http_env: HttpEnv, v
     assert 200 <= answer.status < 500, answer.body[:300]
     assert answer.headers["content-type"].startswith("application/")
     assert len(http_env.pushes()) - before <= 1
+
+
+# --- a store that can never work is misconfigured, not "retry shortly" (item 19) ---------------------
+
+
+def _use_dynamodb(monkeypatch: pytest.MonkeyPatch, moto_url: str, table: str) -> None:
+    for name, value in {
+        "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "PUSHFN_IDEMPOTENCY_URL": f"dynamodb://{table}",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("shape", ["missing", "other-key-schema", "sqlite-other-table"])
+def test_a_store_table_that_cannot_work_is_misconfigured_and_logged_once(
+    http_env: HttpEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Any,
+    moto_url: str,
+    shape: str,
+) -> None:
+    """DynamoDB on moto (server mode): a table that does not exist (ResourceNotFoundException) or has
+    another key (ValidationException); SQLite: a table 'idempotency' of another program. Each was a 503
+    'nothing was sent; retry shortly', forever: no retry makes the table exist. Now the problem
+    misconfigured, its reason logged once however many requests come."""
+    import sqlite3
+
+    import boto3
+
+    table = f"pushfn-{shape}-{time.monotonic_ns()}"
+    if shape == "sqlite-other-table":
+        with sqlite3.connect(tmp_path / "idempotency.db") as conn:  # the URL configure() set
+            conn.execute("CREATE TABLE idempotency (id TEXT PRIMARY KEY, owner TEXT)")
+    else:
+        _use_dynamodb(monkeypatch, moto_url, table)
+    if shape == "other-key-schema":
+        boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1").create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "other", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    reset_default_app()
+    set_runtime(Runtime(client=http_env.client))  # the store is built from the environment on first use
+    caplog.set_level(logging.INFO, logger="pushfn")
+    for title in ("first", "second", "third"):
+        headers = {**bearer(), "Idempotency-Key": f"k-{title}"}
+        answer = call_handler(platform_event("fc3-bytes", "POST", "/push", headers, encode(push_body(Title=title))))
+        assert answer.status == 500, answer.body
+        assert answer.json()["type"] == "urn:pushfn:problem:misconfigured"
+    assert http_env.pushes() == []
+    reasons = [r for r in caplog.records if r.getMessage().startswith("http function misconfigured")]
+    assert len(reasons) == 1 and "PUSHFN_IDEMPOTENCY_URL" in reasons[0].getMessage()
+
+
+def test_a_store_that_is_down_is_still_503(http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other side: an unreachable DynamoDB endpoint is an outage, retried by the caller (503)."""
+    _use_dynamodb(monkeypatch, "http://127.0.0.1:9", "pushfn-unreachable")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
+    reset_default_app()
+    set_runtime(Runtime(client=http_env.client))
+    headers = {**bearer(), "Idempotency-Key": "k-down"}
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", headers, encode(push_body())))
+    assert answer.status == 503 and answer.json()["type"] == "urn:pushfn:problem:idempotency-store-unavailable"
+    assert http_env.pushes() == []
