@@ -468,3 +468,30 @@ def test_a_store_that_is_down_is_still_503(http_env: HttpEnv, monkeypatch: pytes
     answer = call_handler(platform_event("fc3-bytes", "POST", "/push", headers, encode(push_body())))
     assert answer.status == 503 and answer.json()["type"] == "urn:pushfn:problem:idempotency-store-unavailable"
     assert http_env.pushes() == []
+
+
+@pytest.mark.parametrize("cut_at", [4, 12, 20, 28])
+def test_a_device_id_at_the_cut_of_the_misconfiguration_line_is_masked(
+    http_env: HttpEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Any, cut_at: int
+) -> None:
+    """The reason was cut at 500 characters before the log filter ran (the kind of c5382b1): a store path
+    naming a device id across the cut (here an SQLite table of another shape, whose reason names the
+    store's URL) was logged as most of it."""
+    import sqlite3
+
+    prefix = f"IdempotencyConfigError: PUSHFN_IDEMPOTENCY_URL: the store sqlite:///{tmp_path}/"
+    pad = 500 - cut_at - len(prefix) - 1  # the device id starts cut_at characters before the cut
+    folder = tmp_path / ("p" * min(pad, 200)) / ("q" * (pad - min(pad, 200) - 1)) / f"-{DEVICE}-"
+    folder.mkdir(parents=True)
+    with sqlite3.connect(folder / "x.db") as conn:
+        conn.execute("CREATE TABLE idempotency (id TEXT PRIMARY KEY, owner TEXT)")
+    monkeypatch.setenv("PUSHFN_IDEMPOTENCY_URL", f"sqlite:///{folder}/x.db")
+    reset_default_app()
+    set_runtime(Runtime(client=http_env.client))
+    caplog.set_level(logging.INFO, logger="pushfn")
+    headers = {**bearer(), "Idempotency-Key": "k-cut"}
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", headers, encode(push_body())))
+    assert answer.status == 500 and answer.json()["type"] == "urn:pushfn:problem:misconfigured"
+    logged = _logged_text([r for r in caplog.records if "misconfigured" in r.getMessage()])
+    assert "the store sqlite:" in logged
+    assert DEVICE[:10] not in logged

@@ -45,6 +45,7 @@ from pushfn.http.settings import HttpSettings
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.json_input import JsonInputError
 from pushfn.logs import current_request_id, get_logger
+from pushfn.masking import scrub_cut
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -144,7 +145,8 @@ class HttpApp:
     def _report_misconfiguration(self, exc: BaseException) -> None:
         """Log why the runtime (client, store) cannot be built — once per reason, not per request.
         Configuration messages name the setting and the rule, never a secret's value."""
-        reason = f"{type(exc).__name__}: {exc}"[:500]
+        # Masked before it is cut (a store path or driver message may name a device id or a key).
+        reason = scrub_cut(f"{type(exc).__name__}: {exc}", 500)
         with self._lock:
             if reason in self._misconfigurations or len(self._misconfigurations) >= 32:
                 return
