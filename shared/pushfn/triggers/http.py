@@ -572,17 +572,15 @@ def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknow
     rule = getattr(exc, "rule", "shape")
     detail = getattr(exc, "detail", None) or str(exc)
     # Field paths may hold header names from the event: bounded, and lone surrogates made printable.
-    field = field.encode("utf-8", "backslashreplace").decode("utf-8")
-    detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
-    # The log gets them masked before they are cut (a cut device id is too short to be recognised).
-    logged = scrub_cut(field, 200)
+    # The log's copy is masked before it is cut (a cut device id is too short to be recognised).
+    logged = scrub_cut(_printable(field, 264), 200)
+    field, detail = _printable(field, 200), _printable(detail, 500)
     logger.warning(
         "malformed platform event: %s (%s)",
         logged,
         rule,
         extra={"fields": {"platform": platform, "field": logged, "rule": rule, "status": 400}},
     )
-    field, detail = field[:200], detail[:500]
     problem = {
         "type": "urn:pushfn:problem:malformed-event",
         "title": "The platform event is malformed",
@@ -591,6 +589,11 @@ def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknow
         "errors": [{"field": field, "rule": rule, "message": detail}],
     }
     return HttpResponse.json(400, problem, {"Content-Type": "application/problem+json", "Cache-Control": "no-store"})
+
+
+def _printable(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, lone surrogates written as ``\\udXXX`` escapes."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_wsgi(event: Any, second: Any) -> bool:
