@@ -94,6 +94,16 @@ def scrub_text(text: str) -> str:
     return _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
 
 
+def scrub_cut(text: str, limit: int) -> str:
+    """``text`` scrubbed (:func:`scrub_text`), then cut to at most ``limit`` characters.
+
+    In that order: cutting first can leave part of a device id or secret at the cut (``…e2ba19de9760``),
+    too short for the log filter to recognise, yet most of the value. Only ``limit`` + 64 characters
+    are scrubbed, so the cost stays bounded by the limit, not by the text (anything past that point is
+    cut away whole)."""
+    return scrub_text(text[: limit + 64])[:limit]
+
+
 def is_secret_name(name: object) -> bool:
     """True for field names whose values are secrets (see the module docstring)."""
     return isinstance(name, str) and _SECRET_NAME.search(name) is not None

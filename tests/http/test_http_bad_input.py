@@ -178,7 +178,7 @@ def test_service_rejecting_the_callers_data_is_400_with_code_and_request_id(http
     raw = handler(fc3_event("GET", "/devices/ffffffffffffffffffffffffffffffff/aliases", None, bearer()), None)
     data = problem((raw["statusCode"], {k.lower(): v for k, v in raw["headers"].items()}, json.loads(raw["body"])), 400)
     assert data["code"] == "InvalidDeviceId.NotFound" and data["requestId"]
-    assert rules(data) == {("DeviceId", "NotFound")}
+    assert rules(data) == {("deviceId", "NotFound")}  # the path parameter; "code" keeps CloudPush's Code
 
 
 def test_service_internal_error_is_502_with_code(http_env: HttpEnv) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +334,29 @@ def test_expect_100_continue_is_answered_before_the_body(serve_in: Any) -> None:
             data += chunk
     assert data.split(b" ")[1] == b"202", data
     assert len(serve.emulator.pushes()) == 1
+
+
+@pytest.mark.parametrize("prefix", ["order-for-", "o-", "a-much-longer-order-name-"])
+def test_a_device_id_in_an_idempotency_key_is_masked_in_the_invocation_line(
+    serve_in: Any, caplog: pytest.LogCaptureFixture, prefix: str
+) -> None:
+    """The line's key took the first 40 characters of the header before masking: a device id across the
+    cut was logged as its first 20-30 characters (issue 13 item 18, logs from HTTP requests)."""
+    import requests
+
+    caplog.set_level(logging.INFO, logger="pushfn")
+    serve = serve_in(pushfn_http_auth="none")
+    key = prefix + DEVICE
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.post(
+            f"{serve.http.url}/push",
+            json={**PUSH, "Title": prefix},
+            headers={"Idempotency-Key": key},
+            timeout=30,
+        )
+    assert answer.status_code == 202, answer.text
+    lines = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "serve.invocation"]
+    assert lines, "no invocation line"
+    logged = "\n".join(f"{r.getMessage()} {r.fields}" for r in lines)  # type: ignore[attr-defined]
+    assert DEVICE[:10] not in logged and "…(32)" in logged

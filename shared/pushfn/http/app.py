@@ -45,6 +45,7 @@ from pushfn.http.settings import HttpSettings
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.json_input import JsonInputError
 from pushfn.logs import current_request_id, get_logger
+from pushfn.masking import scrub_cut
 from pushfn.push.errors import (
     AmbiguousResponseError,
     AuthError,
@@ -114,8 +115,9 @@ class HttpApp:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
         log: dict[str, Any] = {"platform": request.platform, "method": request.method, "route": None}
+        matched: list[Route] = []  # the route, once matched: its names for CloudPush's parameters
         try:
-            response = self._dispatch(request, log)
+            response = self._dispatch(request, log, matched)
         except UninterpretableRequest as problem:
             log["error"] = problem.cause
             logger.warning(
@@ -127,7 +129,7 @@ class HttpApp:
         except HttpProblem as problem:
             response = problem.to_response()
         except Exception as exc:  # the edge: whatever escaped becomes a problem, never a stack trace
-            problem = translate(exc)
+            problem = translate(exc, dict(matched[0].service_fields) if matched else None)
             if problem.slug == "misconfigured":
                 self._report_misconfiguration(exc)
             response = problem.to_response()
@@ -143,16 +145,18 @@ class HttpApp:
     def _report_misconfiguration(self, exc: BaseException) -> None:
         """Log why the runtime (client, store) cannot be built — once per reason, not per request.
         Configuration messages name the setting and the rule, never a secret's value."""
-        reason = f"{type(exc).__name__}: {exc}"[:500]
+        # Masked before it is cut (a store path or driver message may name a device id or a key).
+        reason = scrub_cut(f"{type(exc).__name__}: {exc}", 500)
         with self._lock:
             if reason in self._misconfigurations or len(self._misconfigurations) >= 32:
                 return
             self._misconfigurations.add(reason)
         logger.error("http function misconfigured: %s", reason, extra={"fields": {"error": type(exc).__name__}})
 
-    def _dispatch(self, request: HttpRequest, log: dict[str, Any]) -> HttpResponse:
+    def _dispatch(self, request: HttpRequest, log: dict[str, Any], matched: list[Route]) -> HttpResponse:
         route, params = self.match(request.method, request.path)
         log["route"] = route.pattern
+        matched.append(route)
         check_size(request, self.settings.max_body_bytes)
         principal = Principal("public", "none") if route.public else authenticate(request, self.settings, self._clock())
         log.update(tenant=principal.tenant, auth=principal.method)
@@ -225,8 +229,9 @@ def _callers_fault(exc: ServiceError) -> bool:
     return exc.code.startswith(("Invalid", "Missing")) and (exc.http_status or 400) < 500
 
 
-def translate(exc: BaseException) -> HttpProblem:
-    """The problem answer for an exception raised while handling a request."""
+def translate(exc: BaseException, service_fields: Mapping[str, str] | None = None) -> HttpProblem:
+    """The problem answer for an exception raised while handling a request; a CloudPush refusal that
+    names a parameter is reported against the route's own field for it (``service_fields``)."""
     if isinstance(exc, HttpProblem):
         return exc
     if isinstance(exc, InvalidRequestError):
@@ -245,6 +250,7 @@ def translate(exc: BaseException) -> HttpProblem:
         )
     if isinstance(exc, ServiceError) and _callers_fault(exc):
         field, _, rule = exc.code.removeprefix("Invalid").removeprefix("Missing").partition(".")
+        field = (service_fields or {}).get(field, field)
         return HttpProblem(
             400,
             "service-rejected",

@@ -122,6 +122,9 @@ class Route:
     success: tuple[int, str] = (200, "Done")
     #: Status codes the route can answer besides the success and the generic ones.
     errors: tuple[int, ...] = ()
+    #: CloudPush parameter → the route's own field, for a refusal naming the parameter
+    #: (``InvalidDeviceId.NotFound`` is about the path parameter ``deviceId``); others keep their name.
+    service_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def segments(self) -> tuple[str, ...]:

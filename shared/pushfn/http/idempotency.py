@@ -28,6 +28,7 @@ from pushfn.http.call import Call, Deps
 from pushfn.http.problems import HttpProblem, retry_after_header
 from pushfn.idempotency import keys
 from pushfn.idempotency.exceptions import (
+    IdempotencyConfigError,
     IdempotencyError,
     IdempotencyInProgressError,
     IdempotencyKeyError,
@@ -215,6 +216,8 @@ def run_once(
             "an idempotency key (or webhook-id) may only be reused with the same request body; use a new key",
             errors=[FieldProblem(HEADER, "payload_mismatch", "already used with a different request")],
         ) from None
+    except IdempotencyConfigError:
+        raise  # the operator's to fix: answered misconfigured (and logged once), not 503 "retry shortly"
     except IdempotencyError:
         # The store is unreachable or inconsistent: nothing was pushed, so a retry is safe.
         raise _store_unavailable() from None

@@ -174,27 +174,32 @@ def openapi(call: Call, deps: Deps) -> HttpResponse:
 _PUSH_ERRORS = (400, 409, 413, 415, 422, 502, 503, 504)
 _CALL_ERRORS = (400, 413, 415, 502, 503, 504)
 
+#: CloudPush's parameters named by a refusal (``InvalidDeviceId.NotFound``) → the caller's own fields.
+_DEVICE_ALIASES = (("DeviceId", "deviceId"), ("AliasName", "aliases"))
+_DEVICE_TAGS = (("DeviceId", "deviceId"), ("ClientKey", "deviceId"), ("TagName", "tags"))
+
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/push", push, "push", "Send one push (parameters or a named template)",
           body="PushBody", success=(202, "Accepted"), errors=_PUSH_ERRORS),
     Route("POST", "/mass-push", mass_push, "massPush", "Send up to 100 personalised pushes",
           body="MassPush", success=(202, "MassAccepted"), errors=_PUSH_ERRORS),
     Route("GET", "/devices/{deviceId}/aliases", query_aliases, "queryAliases", "Aliases bound to a device",
-          success=(200, "AliasList"), errors=(400, 502, 503, 504)),
+          success=(200, "AliasList"), errors=(400, 502, 503, 504), service_fields=_DEVICE_ALIASES),
     Route("POST", "/devices/{deviceId}/aliases", bind_aliases, "bindAliases", "Bind aliases to a device",
-          body="AliasesBody", errors=_CALL_ERRORS),
+          body="AliasesBody", errors=_CALL_ERRORS, service_fields=_DEVICE_ALIASES),
     Route("POST", "/devices/{deviceId}/aliases/unbind", unbind_aliases, "unbindAliases",
-          "Unbind some or all aliases of a device", body="UnbindAliasesBody", errors=_CALL_ERRORS),
+          "Unbind some or all aliases of a device", body="UnbindAliasesBody", errors=_CALL_ERRORS,
+          service_fields=_DEVICE_ALIASES),
     Route("GET", "/devices/{deviceId}/tags", query_tags, "queryTags", "Tags bound to a device",
-          success=(200, "TagList"), errors=(400, 502, 503, 504)),
+          success=(200, "TagList"), errors=(400, 502, 503, 504), service_fields=_DEVICE_TAGS),
     Route("POST", "/devices/{deviceId}/tags", bind_tags, "bindTags", "Bind tags to a device",
-          body="TagsBody", errors=_CALL_ERRORS),
+          body="TagsBody", errors=_CALL_ERRORS, service_fields=_DEVICE_TAGS),
     Route("POST", "/devices/{deviceId}/tags/unbind", unbind_tags, "unbindTags", "Unbind tags from a device",
-          body="TagsBody", errors=_CALL_ERRORS),
+          body="TagsBody", errors=_CALL_ERRORS, service_fields=_DEVICE_TAGS),
     Route("GET", "/tags", list_tags, "listTags", "All tags of the app",
           success=(200, "TagList"), errors=(502, 503, 504)),
     Route("DELETE", "/tags/{tagName}", remove_tag, "removeTag", "Delete a tag from the app",
-          errors=(400, 502, 503, 504)),
+          errors=(400, 502, 503, 504), service_fields=(("TagName", "tagName"),)),
     Route("GET", "/health", health, "health", "Liveness probe", public=True, success=(200, "Health")),
     Route("GET", "/openapi.json", openapi, "openapi", "This API description (OpenAPI 3.1)", public=True,
           success=(200, "OpenAPI")),

@@ -6,9 +6,21 @@ models cover the rest (templates, device association) and document the answers i
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pushfn.http.identifiers import body_name_validator, check_alias, check_tag
 
@@ -24,7 +36,28 @@ TagName = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[^,]+$"),
     AfterValidator(body_name_validator(check_tag)),
 ]
-PlaceholderValue = Annotated[str, StringConstraints(max_length=4096)] | int | float | bool
+MAX_PLACEHOLDER_CHARS = 4096
+
+
+def _one_placeholder_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error naming the parameter: the union reported one per member, each at a path of pydantic's
+    own (``params.order.constrained-str``, ``params.order.int``…), none of them the caller's field."""
+    if isinstance(value, str) and len(value) > MAX_PLACEHOLDER_CHARS:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": MAX_PLACEHOLDER_CHARS},
+        )
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("type", "must be a string, a number or a boolean") from None
+
+
+PlaceholderValue = Annotated[
+    Annotated[str, StringConstraints(max_length=MAX_PLACEHOLDER_CHARS)] | int | float | bool,
+    WrapValidator(_one_placeholder_error),
+]
 
 
 class TemplatePush(BaseModel):
@@ -146,5 +179,6 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+    errorsOmitted: int | None = Field(default=None, description="Field errors beyond the 100 listed in errors")
     code: str | None = Field(default=None, description="CloudPush error Code (502/503 from the service)")
     requestId: str | None = Field(default=None, description="CloudPush RequestId of the refused call")

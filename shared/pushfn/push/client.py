@@ -599,6 +599,9 @@ class PushClient:
 
 #: The longest ``x-acs-retry-after`` wait the official SDK honours (darabonba ``MAX_DELAY_TIME``).
 SDK_MAX_RETRY_AFTER_SECONDS = 120.0
+#: ``x-acs-retry-after`` values are kept below this (in ms: 3 billion years, so any real value stays exact)
+#: before becoming seconds, a float that hundreds of digits would overflow.
+_MAX_RETRY_AFTER_MILLIS = 10**20
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -615,7 +618,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
                 millis = int(value)
             except (TypeError, ValueError):
                 return None
-            return millis / 1000.0 if millis > 0 else None
+            # A value past any real wait (hundreds of digits) would overflow the float: it means
+            # "longer than the client waits", which the cap then decides, as the SDK's min() does.
+            return min(millis, _MAX_RETRY_AFTER_MILLIS) / 1000.0 if millis > 0 else None
     return None
 
 

@@ -28,6 +28,7 @@ from pushfn.errors import ConfigurationError
 from pushfn.functions import FILE_PUSH, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
 from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
+from pushfn.masking import scrub_cut
 from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
@@ -304,7 +305,8 @@ class Serve:
 
             # The request's idempotency key when it names one (a signed webhook's id wins, as in the function).
             named = environ.get("HTTP_WEBHOOK_ID") or environ.get("HTTP_IDEMPOTENCY_KEY")
-            key = f"{method} {path}" + (f" {str(named)[:40]}" if named else "")
+            # Masked before it is cut: a cut device id or secret is too short for the log filter to see.
+            key = f"{method} {path}" + (f" {scrub_cut(str(named), 40)}" if named else "")
             return self.invocations.run(HTTP_PUSH, "http", key, call, describe)
 
         return function

@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, quote
 from pushfn.errors import PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json, describe_json_type
 from pushfn.logs import get_logger
+from pushfn.masking import scrub_cut
 
 __all__ = [
     "APIGW_V1",
@@ -68,6 +69,9 @@ FUNCTION_URL = "function-url"
 
 #: FC 2.0 default-domain URLs carry ``/<api-version>/proxy/<service>/<function>`` before the route.
 _FC2_PROXY_PREFIX = re.compile(r"^/\d{4}-\d{2}-\d{2}/proxy/[^/]+/[^/]+(?=/|$)")
+#: A ``Content-Length`` of more digits stands for "too large" (a petabyte has 16).
+_MAX_LENGTH_DIGITS = 18
+_TOO_LARGE = 10**_MAX_LENGTH_DIGITS
 #: Characters kept as-is when re-encoding a decoded path (everything else becomes ``%XX``).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -323,7 +327,7 @@ def _from_payload_v2(event: dict, ctx: dict, http: dict, context: Any) -> HttpRe
     path = _text(event, "rawPath", "rawPath") or quote(
         _text(http, "path", "requestContext.http.path") or "/", safe=_PATH_SAFE
     )
-    if platform == APIGW_V2:
+    if platform == APIGW_V2 and not _is_custom_domain(domain):
         path = _without_stage(path, _text(ctx, "stage", "requestContext.stage"))
     return HttpRequest(
         method=_method(http, "method", "requestContext.http.method"),
@@ -346,6 +350,14 @@ def _without_stage(path: str, stage: str | None) -> str:
     if path == prefix or path.startswith(prefix + "/"):
         return path[len(prefix) :] or "/"
     return path
+
+
+def _is_custom_domain(domain: str) -> bool:
+    """A request through a custom domain name: its API mapping picks the stage, so ``rawPath`` holds no
+    stage segment (only the mapping's base path, :attr:`HttpSettings.base_path`); stripping one would cut
+    a route whose first segment is named like the stage (stage ``tags``, ``GET /tags``). The API's own
+    ``<api-id>.execute-api.<region>.amazonaws.com`` endpoint (and an event without a domain) has one."""
+    return bool(domain) and ".execute-api." not in domain.lower()
 
 
 def _with_cookies(pairs: list[tuple[str, str]], cookies: list[str]) -> list[tuple[str, str]]:
@@ -393,10 +405,12 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
     ``wsgi.input``, bounded the same way, so an oversized one is still detected (413) without being
     read whole. Raises :class:`MalformedEventError` when the body cannot be read.
     """
-    pairs = [(key[5:].replace("_", "-"), str(value)) for key, value in environ.items() if key.startswith("HTTP_")]
+    pairs = [
+        (key[5:].replace("_", "-"), _wire_text(value)) for key, value in environ.items() if key.startswith("HTTP_")
+    ]
     for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
         if environ.get(key):
-            pairs.append((name, str(environ[key])))
+            pairs.append((name, _wire_text(environ[key])))
     limit = None if max_body_bytes is None else max_body_bytes + 1
     stream = environ.get("wsgi.input")
     chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
@@ -411,7 +425,9 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
             declared = None
             body = read_to_end(stream, limit) if stream is not None else b""
         else:
-            declared = int(length or 0)
+            # More digits than any body has (int() refuses past 4,300 of them): announced as too large,
+            # a 413 naming the size, rather than a failure to read.
+            declared = int(length) if 0 < len(length) <= _MAX_LENGTH_DIGITS else (_TOO_LARGE if length else 0)
             to_read = declared if limit is None else min(declared, limit)
             body = _read_bytes(stream, to_read) if to_read and stream is not None else b""
     except MalformedEventError:
@@ -434,6 +450,18 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
         context=context,
         declared_length=declared,
     )
+
+
+def _wire_text(value: Any) -> str:
+    """A WSGI header value as the other platforms hand it over: PEP 3333 gives the wire bytes as
+    latin-1 text, FC 3.0 and API Gateway give UTF-8 text. Valid UTF-8 is decoded as such, so a
+    non-ASCII ``webhook-id`` signs, and an ``Idempotency-Key`` reads, the same behind every trigger;
+    anything else stays as it came."""
+    text = str(value)
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def read_to_end(stream: Any, limit: int | None) -> bytes:
@@ -544,13 +572,14 @@ def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknow
     rule = getattr(exc, "rule", "shape")
     detail = getattr(exc, "detail", None) or str(exc)
     # Field paths may hold header names from the event: bounded, and lone surrogates made printable.
-    field = field[:200].encode("utf-8", "backslashreplace").decode("utf-8")
-    detail = detail[:500].encode("utf-8", "backslashreplace").decode("utf-8")
+    # The log's copy is masked before it is cut (a cut device id is too short to be recognised).
+    logged = scrub_cut(_printable(field, 264), 200)
+    field, detail = _printable(field, 200), _printable(detail, 500)
     logger.warning(
         "malformed platform event: %s (%s)",
-        field,
+        logged,
         rule,
-        extra={"fields": {"platform": platform, "field": field, "rule": rule, "status": 400}},
+        extra={"fields": {"platform": platform, "field": logged, "rule": rule, "status": 400}},
     )
     problem = {
         "type": "urn:pushfn:problem:malformed-event",
@@ -560,6 +589,11 @@ def malformed_event_response(exc: UnsupportedEventError, platform: str = "unknow
         "errors": [{"field": field, "rule": rule, "message": detail}],
     }
     return HttpResponse.json(400, problem, {"Content-Type": "application/problem+json", "Cache-Control": "no-store"})
+
+
+def _printable(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, lone surrogates written as ``\\udXXX`` escapes."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_wsgi(event: Any, second: Any) -> bool:

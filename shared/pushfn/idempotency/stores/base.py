@@ -14,7 +14,10 @@ Backends (template methods, as in Powertools' ``BasePersistenceLayer``):
     Delete the record *if it is still IN_PROGRESS*: a completed record is never deleted.
 
 Anything a backend raises that is not an :class:`IdempotencyError` becomes an
-:class:`IdempotencyStoreError`, so callers catch one class for "the store is down".
+:class:`IdempotencyStoreError`, so callers catch one class for "the store is down" — except an answer
+no retry can change (the table does not exist or has another shape, the credentials may not use it),
+which is the operator's to fix: :class:`IdempotencyConfigError`, reported
+as a misconfiguration rather than as an outage to retry.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from pushfn.idempotency.exceptions import IdempotencyError, IdempotencyStoreError
+from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyError, IdempotencyStoreError
 from pushfn.idempotency.record import IdempotencyRecord
 
 T = TypeVar("T")
@@ -110,6 +113,11 @@ class IdempotencyStore(abc.ABC):
         except Exception as exc:
             # The type and the driver's message say what went wrong (unreachable, read-only,
             # throttled); they never contain credentials.
+            if is_configuration_error(exc):
+                raise IdempotencyConfigError(
+                    f"PUSHFN_IDEMPOTENCY_URL: the store {self.describe()} cannot be used "
+                    f"(failed to {verb}: {type(exc).__name__}: {exc}); create or fix it, or its permissions"
+                ) from exc
             raise IdempotencyStoreError(
                 f"idempotency store {self.describe()} failed to {verb}: {type(exc).__name__}: {exc}"
             ) from exc
@@ -121,3 +129,36 @@ class IdempotencyStore(abc.ABC):
         this; the others raise :class:`NotImplementedError` naming the store kind.
         """
         raise NotImplementedError(f"the {self.kind} store cannot list its records")
+
+
+#: Service answers that say the store itself is wrong (DynamoDB, Tablestore): no retry changes them.
+_CONFIGURATION_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "OTSObjectNotExist",
+        "OTSAuthFailed",
+        "OTSNoPermissionAccess",
+    }
+)
+#: SQLite's words for a table of another program's shape (a file that is no database stays a store
+#: failure: a damaged file is one, and ``pushfn store`` documents exit 3 for it).
+_SQLITE_CONFIGURATION = ("no such column", "has no column named", "no such table")
+
+
+def is_configuration_error(exc: BaseException) -> bool:
+    """True when ``exc``, raised by a store's driver, says the store is misconfigured rather than down:
+    a missing table, a table of another key schema, credentials without access (service error codes),
+    or an SQLite table of another shape."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    get_code = getattr(exc, "get_error_code", None)
+    if code is None and callable(get_code):
+        code = get_code()
+    if code in _CONFIGURATION_CODES:
+        return True
+    text = str(exc)
+    if code == "ValidationException":  # DynamoDB's words for a table keyed on another attribute
+        return "key element does not match the schema" in text or "Missing the key" in text
+    return type(exc).__module__ == "sqlite3" and any(words in text for words in _SQLITE_CONFIGURATION)

@@ -596,6 +596,10 @@ def target_value(values: Mapping[str, Any], wire: Mapping[str, str], now: dateti
         for position, item in enumerate(items, 1):
             if not item:
                 return problem("format", f"item {position} is empty; separate values with single commas")
+            if not item.strip():
+                # Only spaces name nothing (as in pushfn.identifiers): CloudPush answers Missing… for it,
+                # or, beside other values, takes it as one more name that reaches nobody.
+                return problem("required", f"item {position} is blank; each value must name one {target.lower()}")
         if len(items) > MAX_LIST_TARGETS:
             return problem("max_items", f"Target={target} takes at most {MAX_LIST_TARGETS} values; got {len(items)}")
         limit = LIST_TARGET_ITEM_BYTES[target]

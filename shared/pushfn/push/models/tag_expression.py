@@ -59,6 +59,8 @@ def check_tag_expression(expression: Any) -> Issues:
 def _check_tag_name(name: Any, where: str) -> Issues:
     if not isinstance(name, str) or not name:
         return [("format", f"{where}: a tag name must be a non-empty string")]
+    if not name.strip():  # only spaces name no tag (pushfn.identifiers refuses it the same way)
+        return [("required", f"{where}: a tag name must not be blank")]
     if len(name) > MAX_TAG_CHARS:
         return [("max_length", f"{where}: a tag name may be at most {MAX_TAG_CHARS} characters; got {len(name)}")]
     if "," in name:
