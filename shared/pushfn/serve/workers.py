@@ -443,12 +443,20 @@ def _with_receive_count(event: Any, receives: int) -> Any:
     return event
 
 
-#: The kept file's format version.
-_KEPT_VERSION = 1
+#: The kept file's format version. Version 2 holds each JSON event as its ASCII JSON text (version 1, still
+#: read, held the event itself: a string longer than the input bound, or a lone surrogate, made it unreadable).
+_KEPT_VERSION = 2
+#: Longest string a kept file may hold: an event's JSON text or base64 bytes. An SQS body is at most 256 KiB,
+#: at most 6 characters each once escaped as ASCII; a batch holds at most 10.
+_KEPT_MAX_STRING_CHARS = 16 * 1024 * 1024
 
 
 def _write_kept(path: Path, jobs: list[_Job]) -> None:
-    """Write ``jobs`` to ``path`` (0600: bodies hold device ids) whole, through a temporary file."""
+    """Write ``jobs`` to ``path`` (0600: bodies hold device ids) whole, through a temporary file.
+
+    Every string is ASCII (JSON events as their ``ensure_ascii`` text, bytes as base64), so any event the
+    queue held, a lone surrogate included, can be written and read back; an event that is not JSON at all
+    raises ``TypeError`` or ``ValueError`` and nothing is left behind."""
     import base64
     import json
     import os
@@ -458,29 +466,44 @@ def _write_kept(path: Path, jobs: list[_Job]) -> None:
         if isinstance(job.event, bytes):
             body: dict[str, Any] = {"bytes": base64.b64encode(job.event).decode("ascii")}
         else:
-            body = {"json": job.event}
+            body = {"json_text": json.dumps(job.event, ensure_ascii=True)}
         items.append({"due": job.due, "receives": job.receives, "reason": job.reason, **body})
-    text = json.dumps({"version": _KEPT_VERSION, "jobs": items}, ensure_ascii=False)
+    text = json.dumps({"version": _KEPT_VERSION, "jobs": items}, ensure_ascii=True)
     draft = path.with_name(f".{path.name}.tmp")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    draft.replace(path)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+        draft.replace(path)
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
 
 
 def _read_kept(path: Path) -> list[tuple[float, Any, int, str]]:
-    """The jobs :func:`_write_kept` wrote: ``(due, event, receives, reason)``; ``ValueError`` and the
-    like for a file it did not write."""
+    """The jobs :func:`_write_kept` wrote (version 1 files too): ``(due, event, receives, reason)``;
+    ``ValueError`` and the like for a file it did not write."""
     import base64
+    import json
 
     from pushfn.json_input import decode_json
 
-    document = decode_json(path.read_bytes())
-    if not isinstance(document, dict) or document.get("version") != _KEPT_VERSION:
+    document = decode_json(path.read_bytes(), max_string_chars=_KEPT_MAX_STRING_CHARS)
+    if not isinstance(document, dict) or document.get("version") not in (1, _KEPT_VERSION):
         raise ValueError("not a kept-queue file")
     found = []
     for item in document["jobs"]:
-        event = base64.b64decode(item["bytes"], validate=True) if "bytes" in item else item["json"]
+        if "bytes" in item:
+            event = base64.b64decode(item["bytes"], validate=True)
+        elif "json_text" in item:
+            try:
+                # The event exactly as the queue held it (checked by the queue function, message by message,
+                # as a platform's event is): only its nesting must not break this reader.
+                event = json.loads(item["json_text"])
+            except RecursionError:
+                raise ValueError("a kept job nests too deep") from None
+        else:
+            event = item["json"]
         due, receives, reason = item["due"], item["receives"], item.get("reason", "")
         if not isinstance(due, (int, float)) or not isinstance(receives, int) or not isinstance(reason, str):
             raise TypeError("a kept job's due, receives or reason has the wrong type")
