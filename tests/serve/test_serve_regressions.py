@@ -333,3 +333,23 @@ def test_expect_100_continue_is_answered_before_the_body(serve_in: Any) -> None:
             data += chunk
     assert data.split(b" ")[1] == b"202", data
     assert len(serve.emulator.pushes()) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [b"[" * 100_000, b'{"key": ' * 50_000, b'{"key": {"a": 1}}', b"\xff\xfe", {"Records": [1]}, {"Records": []}],
+    ids=["deep array", "deep object", "key not text", "not UTF-8", "record not an object", "no records"],
+)
+def test_a_queued_job_nobody_can_name_still_runs_and_reaches_the_dead_letters(serve_in: Any, event: Any) -> None:
+    """Regression: naming a fan-out job read its bytes with plain ``json.loads``, so a job nested deeper than
+    json can walk raised RecursionError before the queue function ran, and again on the way to the dead
+    letters: the dead letter was never written and the job was handed back after every visibility timeout,
+    forever; an event of no readable record wrote no letter at all. Such a job now runs (the queue function
+    dead-letters it with its reason) and, given up, is written whole."""
+    from pushfn.functions import QUEUE_PUSH
+
+    serve = serve_in()
+    serve.run_queue_job(event)  # never raises: the queue function reports an unreadable message
+    assert [line.key for line in serve.invocations.lines][-1] in ("job", "message")
+    where = serve.dead_letter(QUEUE_PUSH, event, "raised RecursionError", 3)
+    assert where is not None and Path(where).is_file()
