@@ -64,11 +64,12 @@ FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
 EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
-_AT = re.compile(r"^at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)$", re.I)
+# ASCII digits only: \d (and int()) also take "５" (fullwidth) or "٥", which neither cloud accepts in a schedule.
+_RATE = re.compile(r"^rate\(\s*([0-9]+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
+_AT = re.compile(r"^at\(\s*([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})\s*\)$", re.I)
 _AWS_CRON = re.compile(r"^cron\((.*)\)$", re.I | re.S)
-_EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$", re.I)
-_EVERY_PART = re.compile(r"(\d+)([hms])", re.I)
+_EVERY = re.compile(r"^@every\s+((?:[0-9]+[hms])+)$", re.I)
+_EVERY_PART = re.compile(r"([0-9]+)([hms])", re.I)
 _CRON_TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$", re.S)
 #: A day-of-week number not preceded by ``#`` or ``/`` (AWS counts 1 = Sunday, croniter 0 = Sunday).
 _AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?![\d])")
