@@ -15,6 +15,13 @@ DEVICE = "e2ba19de97604f55b165576736477b74"
         # A device id after a percent-encoded separator (a logged URL or query string).
         (f"TargetValue=abc%2C{DEVICE}", DEVICE),
         (f"TargetValue={DEVICE}%2C{DEVICE.upper()}", DEVICE.upper()),
+        # A device id after an escape sequence: a JSON key or name with a control character or a lone
+        # surrogate before it, as a field problem shows it (the escape's letters and digits joined the run).
+        (f"unknown parameter '\\t{DEVICE}'", DEVICE),
+        (f"body.\\x00{DEVICE}: duplicate_key", DEVICE),
+        (f"\\u2028{DEVICE}: unknown_field", DEVICE),
+        (f"payload.\\ud800{DEVICE}: text", DEVICE),
+        (f"\\U0001f600{DEVICE}", DEVICE),
         # pushfn serve's local API key in free text.
         ("api key pfk_6m9W1HEZHHZst8zURa3JFd3qKzbGm8LhiOzXD6cE3Ws rejected", "HEZHHZst8zURa3JFd3qKzbGm8"),
         # A webhook secret in URL-safe base64: the part after the first '-' or '_' stayed visible.

@@ -35,8 +35,13 @@ _VISIBLE = 4
 #: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
 _MAX_DEPTH = 32
 
-# Also after a percent-encoded separator (``%2C`` in a logged URL or query string).
-_DEVICE_ID = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+# Also after a percent-encoded separator (``%2C`` in a logged URL or query string), and after an escape
+# sequence (``\t``, ``\x00``, ``\u2028``, ``\ud800``: how a JSON key or name holding a control character or a
+# lone surrogate is shown in a field problem) whose letters and hex digits would otherwise join the run.
+_DEVICE_ID = re.compile(
+    r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2})|(?<=\\[abfnrtv])|(?<=\\x[0-9A-Fa-f]{2})"
+    r"|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8}))[A-Za-z0-9]{32}(?![A-Za-z0-9])"
+)
 _SECRET_WORDS = (
     r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
     r"|api[_-]?key"
