@@ -353,3 +353,28 @@ def test_a_queued_job_nobody_can_name_still_runs_and_reaches_the_dead_letters(se
     assert [line.key for line in serve.invocations.lines][-1] in ("job", "message")
     where = serve.dead_letter(QUEUE_PUSH, event, "raised RecursionError", 3)
     assert where is not None and Path(where).is_file()
+
+
+@pytest.mark.parametrize("name", [b"\xff.txt", b"sub\xff/x.txt"], ids=["file", "folder"])
+def test_a_name_that_is_not_utf8_does_not_stop_the_bucket_watch(
+    serve_in: Any, caplog: pytest.LogCaptureFixture, name: bytes
+) -> None:
+    """Regression: watchfiles raises for a path that is not UTF-8 (a new file's, or every time it starts
+    beside such a folder), and the watcher then stopped for good ('the bucket folder is no longer watched'):
+    no file dropped afterwards ever ran. The change is logged once and the watch starts again by polling, so
+    the next file runs."""
+    import logging
+    import os
+
+    serve = serve_in()
+    bucket = os.fsencode(str(serve.bucket))
+    with caplog.at_level(logging.WARNING, logger="pushfn.serve"):
+        if b"/" in name:
+            os.mkdir(bucket + b"/" + name.split(b"/")[0])
+        with open(bucket + b"/" + name, "wb") as out:
+            out.write(DEVICE.encode() + b"\n")
+        wait_for(lambda: "could not be read" in caplog.text, "the watch to report the name it cannot read")
+        (serve.bucket / "after.txt").write_text(f"{DEVICE}\n")
+        lines = wait_for(lambda: [line for line in serve.invocations.lines if line.key == "after.txt"], "after.txt")
+    assert lines[0].outcome == "complete"
+    assert caplog.text.count("could not be read") == 1 and "no longer watched" not in caplog.text

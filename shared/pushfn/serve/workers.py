@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -109,6 +110,7 @@ class FolderWatcher(threading.Thread):
         self._on_file = on_file
         self._stopping = stop
         self.ready = threading.Event()
+        self._batches = 0  # batches the watch handed over (a restart that yields none is failing for good)
 
     @staticmethod
     def wanted(path: Path) -> bool:
@@ -125,41 +127,98 @@ class FolderWatcher(threading.Thread):
         )
 
     def run(self) -> None:
-        """Watch until the stop event is set (``watchfiles`` checks it every 50 ms)."""
+        """Watch until the stop event is set (``watchfiles`` checks it every 50 ms). A batch of changes the
+        watch cannot hand over (a file or folder whose name is not UTF-8: ``watchfiles`` raises for its
+        path) is logged and the watch starts again, polling from then on (the native watch cannot even
+        start beside a folder whose name is not UTF-8; a poll starts from a snapshot that holds it); once it
+        is in place, the files changed since shortly before the failure run (the good files of the lost
+        batch, and any dropped while it restarted: the idempotency store makes a file already sent a no-op).
+        Only a folder that is gone, or a watch that fails before its first batch again and again, ends it."""
+        since: float | None = None
+        failures = 0  # in a row, without a batch between them
+        while not self._stopping.is_set():
+            batches = self._batches
+            try:
+                self._watch(since, polling=since is not None)
+                return  # the stop event ended the watch
+            except Exception as exc:
+                failures = failures + 1 if self._batches == batches else 1
+                if not self.folder.is_dir() or failures > _MAX_WATCH_FAILURES:
+                    logger.error(
+                        "the bucket folder is no longer watched: %s",
+                        type(exc).__name__,
+                        extra={"fields": {"event": "serve.watch_failed", "error": str(exc)[:300]}},
+                    )
+                    return
+                logger.error(
+                    "a change in the bucket folder could not be read (%s; a file name that is not UTF-8?): "
+                    "watching again, by polling, and running the files changed meanwhile",
+                    type(exc).__name__,
+                    extra={"fields": {"event": "serve.watch_restarted", "error": str(exc)[:300]}},
+                )
+                since = time.time() - _WATCH_RESTART_SECONDS - 1.0  # the lost batch's debounce, and margin
+                self._stopping.wait(_WATCH_RESTART_SECONDS)
+
+    def _watch(self, since: float | None, *, polling: bool) -> None:
         from watchfiles import Change, watch
 
         def keep(change: Change, path: str) -> bool:
             return change != Change.deleted and (self.wanted(Path(path)) or _object_of(Path(path)) is not None)
 
-        try:
-            for changes in watch(
-                self.folder,
-                watch_filter=keep,
-                stop_event=self._stopping,
-                recursive=True,
-                raise_interrupt=False,
-                debounce=400,
-                # An empty batch after each quiet 0.2 s: the first one says the watch is in place, so a
-                # file dropped once the banner is printed is never missed.
-                rust_timeout=200,
-                yield_on_timeout=True,
-            ):
-                self.ready.set()
-                # A sidecar dropped after its file runs the file again (with the content it brings); the
-                # idempotency store makes that a no-op for a file already sent.
-                paths = {_object_of(Path(p)) or Path(p) for _, p in changes}
-                for path in sorted(paths):
-                    if self._stopping.is_set():
-                        return
-                    if path.is_file() and _settled(path, self._stopping):
-                        with contextlib.suppress(Exception):  # logged by the invocation; keep watching
-                            self._on_file(path)
-        except Exception as exc:  # the folder vanished, a watch limit was reached
-            logger.error(
-                "the bucket folder is no longer watched: %s",
-                type(exc).__name__,
-                extra={"fields": {"event": "serve.watch_failed", "error": str(exc)[:300]}},
-            )
+        for changes in watch(
+            self.folder,
+            watch_filter=keep,
+            stop_event=self._stopping,
+            recursive=True,
+            raise_interrupt=False,
+            debounce=400,
+            # An empty batch after each quiet 0.2 s: the first one says the watch is in place, so a
+            # file dropped once the banner is printed is never missed.
+            rust_timeout=200,
+            yield_on_timeout=True,
+            force_polling=polling,
+            poll_delay_ms=_POLL_MILLISECONDS,
+        ):
+            self.ready.set()
+            self._batches += 1
+            # A sidecar dropped after its file runs the file again (with the content it brings); the
+            # idempotency store makes that a no-op for a file already sent.
+            paths = {_object_of(Path(p)) or Path(p) for _, p in changes}
+            if since is not None:  # the first batch of a restarted watch: it is in place now
+                paths |= self._changed_since(since)
+                since = None
+            for path in sorted(paths):
+                if self._stopping.is_set():
+                    return
+                if path.is_file() and _settled(path, self._stopping):
+                    with contextlib.suppress(Exception):  # logged by the invocation; keep watching
+                        self._on_file(path)
+
+    def _changed_since(self, since: float) -> set[Path]:
+        """The objects to run whose file changed at or after ``since`` (epoch seconds); names that are not
+        UTF-8 are left out (no object key can hold them)."""
+        found: set[Path] = set()
+        for root, _, names in os.walk(self.folder):
+            for name in names:
+                path = Path(root, name)
+                try:
+                    str(path).encode("utf-8")
+                    changed = path.stat().st_mtime >= since
+                except (UnicodeEncodeError, OSError):
+                    continue
+                target = _object_of(path) or path
+                if changed and self.wanted(target):
+                    found.add(target)
+        return found
+
+
+#: How often a polling watch looks at the folder.
+_POLL_MILLISECONDS = 300
+#: Failures in a row, none of them after a batch, that end the watch (the bucket folder's own name cannot be read).
+_MAX_WATCH_FAILURES = 5
+#: Pause before the watch starts again after a change it could not read (so a file rewritten in a loop
+#: cannot make it spin).
+_WATCH_RESTART_SECONDS = 0.5
 
 
 def _object_of(path: Path) -> Path | None:
