@@ -57,3 +57,13 @@ def test_structured_cookies_are_masked() -> None:
 )
 def test_what_is_not_secret_stays_readable(text: str) -> None:
     assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize("cut", [40, 50, 64, 70])
+def test_shorten_masks_a_device_id_before_cutting_it(cut: int) -> None:
+    from pushfn.masking import shorten
+
+    for prefix in range(0, cut):
+        shown = shorten("x" * prefix + "-" + DEVICE + "-tail" * 20, cut, "...")
+        assert len(shown) <= cut and DEVICE[:5] not in shown
+    assert shorten("short", 40) == "short" and shorten(DEVICE, 40) == DEVICE  # nothing cut: left to the log

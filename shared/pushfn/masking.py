@@ -90,6 +90,17 @@ def mask_list(values: str, sep: str = ",") -> str:
     return shown + (f",+{len(items) - 3} more" if len(items) > 3 else "")
 
 
+def shorten(text: str, limit: int, marker: str = "") -> str:
+    """``text`` cut to at most ``limit`` characters (``marker`` ending a cut one), device ids masked first.
+
+    For a value shown in a message or a problem's field: cut before masking, a device id cut in the middle
+    is no longer shaped like one, and up to 31 of its 32 characters would reach the log unmasked."""
+    if len(text) <= limit:
+        return text
+    text = _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
+
+
 def scrub_text(text: str) -> str:
     """``text`` with device ids, ``name=secret`` pairs, bearer keys and ``whsec_`` secrets masked."""
     text = _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{mask(m.group(3))}", text)

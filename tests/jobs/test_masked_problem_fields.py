@@ -46,3 +46,26 @@ def test_no_job_log_line_holds_a_device_id_after_an_escape(emulator, runtime, ca
     assert any('"problems"' in line for line in lines)  # the refusal was logged, with its problems
     assert not [line for line in lines if DEVICE in line]
     assert not emulator.pushes()
+
+
+#: Bodies that echo one caller-chosen text (``{text}``) back in a problem, each cut somewhere.
+ECHOED = {
+    "unknown kind (cut at 40)": lambda text: json.dumps({"kind": text, "version": 1}),
+    "unknown field (cut at 64)": lambda text: json.dumps({**PUSH, text: 1}),
+    "duplicate key (cut at 64)": lambda text: '{"Title": "T", "' + text + '": 1, "' + text + '": 2}',
+    "unknown template (cut at 64)": lambda text: json.dumps({"template": text}),
+}
+
+
+@pytest.mark.parametrize("kind", ["queue", "timer"])
+@pytest.mark.parametrize("what", list(ECHOED))
+def test_a_device_id_cut_short_in_a_problem_is_masked_before_the_cut(emulator, runtime, caplog, kind, what) -> None:
+    """Regression: a value or key shown in a problem was cut (40 or 64 characters) before the log's masking
+    ran, and a device id cut in the middle is no longer shaped like one: up to 30 of its 32 characters were
+    logged as they are. Every cut now masks device ids first, wherever the cut falls."""
+    caplog.set_level(logging.INFO)
+    for prefix in range(0, 70, 3):
+        _run(kind, ECHOED[what]("x" * prefix + "-" + DEVICE))
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert any('"problems"' in line for line in lines)
+    assert not [line for line in lines if DEVICE[:5] in line]  # mask() shows the first four, no more

@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 from pushfn.errors import ConfigurationError
 from pushfn.jobs.errors import DeadLetterError
+from pushfn.masking import shorten
 
 DEAD_LETTER_ENV = "PUSHFN_DEAD_LETTER_URL"
 
@@ -133,7 +134,7 @@ class DirectorySink(DeadLetterSink):
 def letter_file_name(identifier: str, *, now: datetime | None = None) -> str:
     """A fresh, filename-safe name for a letter about ``identifier`` (see the module docstring)."""
     when = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
-    safe = _UNSAFE_FILE_CHARS.sub("_", identifier)[:80]
+    safe = _UNSAFE_FILE_CHARS.sub("_", shorten(identifier, 80))
     digest = hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{when}_{safe}_{digest}_{uuid.uuid4().hex[:12]}.json"
 

@@ -670,7 +670,9 @@ def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, 
             )
         templates = runtime.templates() if runtime is not None else {}
         if not isinstance(name, str) or name not in templates:
-            raise ContentError(f"{where} names the template {str(name)[:64]!r}, which is not configured")
+            from pushfn.masking import shorten
+
+            raise ContentError(f"{where} names the template {shorten(str(name), 64)!r}, which is not configured")
         template = templates[name]
     else:
         try:

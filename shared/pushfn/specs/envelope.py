@@ -334,7 +334,9 @@ def _from_model(model: Any) -> QueueJob:
 def _shown(value: object) -> str:
     """A value the caller sent, short and printable: strings quoted and cut, anything else by type."""
     if isinstance(value, str):
-        return repr(value.encode("utf-8", "backslashreplace").decode("utf-8")[:40])
+        from pushfn.masking import shorten
+
+        return repr(shorten(value.encode("utf-8", "backslashreplace").decode("utf-8"), 40))
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return json.dumps(value)[:20]
     return describe_json_type(value)
