@@ -170,8 +170,8 @@ def no_empty_item(values: Sequence[str]) -> None:
     if not values:
         raise RuleError("min_items", "must list at least one value")
     for position, value in enumerate(values, 1):
-        if not value:
-            raise RuleError("format", f"item {position} is empty; separate values with single commas")
+        if not value.strip():  # only spaces name nothing either (CloudPush: MissingTargetValue)
+            raise RuleError("format", f"item {position} is empty or blank; separate values with single commas")
 
 
 # --- value parsers: what each kind of parameter accepts ------------------------------------------
@@ -594,8 +594,8 @@ def target_value(values: Mapping[str, Any], wire: Mapping[str, str], now: dateti
     if target in LIST_TARGET_ITEM_BYTES:
         items = value.split(",")
         for position, item in enumerate(items, 1):
-            if not item:
-                return problem("format", f"item {position} is empty; separate values with single commas")
+            if not item.strip():  # only spaces name nothing either (CloudPush: MissingTargetValue)
+                return problem("format", f"item {position} is empty or blank; separate values with single commas")
         if len(items) > MAX_LIST_TARGETS:
             return problem("max_items", f"Target={target} takes at most {MAX_LIST_TARGETS} values; got {len(items)}")
         limit = LIST_TARGET_ITEM_BYTES[target]
