@@ -15,6 +15,13 @@ DEVICE = "e2ba19de97604f55b165576736477b74"
         # A device id after a percent-encoded separator (a logged URL or query string).
         (f"TargetValue=abc%2C{DEVICE}", DEVICE),
         (f"TargetValue={DEVICE}%2C{DEVICE.upper()}", DEVICE.upper()),
+        # A device id after an escape sequence: a JSON key or name with a control character or a lone
+        # surrogate before it, as a field problem shows it (the escape's letters and digits joined the run).
+        (f"unknown parameter '\\t{DEVICE}'", DEVICE),
+        (f"body.\\x00{DEVICE}: duplicate_key", DEVICE),
+        (f"\\u2028{DEVICE}: unknown_field", DEVICE),
+        (f"payload.\\ud800{DEVICE}: text", DEVICE),
+        (f"\\U0001f600{DEVICE}", DEVICE),
         # pushfn serve's local API key in free text.
         ("api key pfk_6m9W1HEZHHZst8zURa3JFd3qKzbGm8LhiOzXD6cE3Ws rejected", "HEZHHZst8zURa3JFd3qKzbGm8"),
         # A webhook secret in URL-safe base64: the part after the first '-' or '_' stayed visible.
@@ -50,3 +57,13 @@ def test_structured_cookies_are_masked() -> None:
 )
 def test_what_is_not_secret_stays_readable(text: str) -> None:
     assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize("cut", [40, 50, 64, 70])
+def test_shorten_masks_a_device_id_before_cutting_it(cut: int) -> None:
+    from pushfn.masking import shorten
+
+    for prefix in range(0, cut):
+        shown = shorten("x" * prefix + "-" + DEVICE + "-tail" * 20, cut, "...")
+        assert len(shown) <= cut and DEVICE[:5] not in shown
+    assert shorten("short", 40) == "short" and shorten(DEVICE, 40) == DEVICE  # nothing cut: left to the log

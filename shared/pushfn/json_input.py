@@ -166,7 +166,11 @@ def _path_part(key: str) -> str:
     # holds a control character or a lone surrogate (neither is printable), and shortened.
     if not key.isprintable():
         key = key.encode("unicode_escape").decode("ascii")
-    return key if len(key) <= 64 else key[:61] + "..."
+    if len(key) <= 64:
+        return key
+    from pushfn.masking import shorten  # only for a long key: masking stays off the common path
+
+    return shorten(key, 64, "...")
 
 
 def describe_json_type(value: Any) -> str:
@@ -203,7 +207,9 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> Any:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            return _Refused(f"duplicate key {key[:64]!r}", "duplicate_key", key)
+            from pushfn.masking import shorten  # rare: only a refused document pays for it
+
+            return _Refused(f"duplicate key {shorten(key, 64)!r}", "duplicate_key", key)
         result[key] = value
     return result
 

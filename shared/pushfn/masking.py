@@ -35,8 +35,13 @@ _VISIBLE = 4
 #: Deeper structures are cut (a log line is no place for them, and recursion must stay bounded).
 _MAX_DEPTH = 32
 
-# Also after a percent-encoded separator (``%2C`` in a logged URL or query string).
-_DEVICE_ID = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+# Also after a percent-encoded separator (``%2C`` in a logged URL or query string), and after an escape
+# sequence (``\t``, ``\x00``, ``\u2028``, ``\ud800``: how a JSON key or name holding a control character or a
+# lone surrogate is shown in a field problem) whose letters and hex digits would otherwise join the run.
+_DEVICE_ID = re.compile(
+    r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2})|(?<=\\[abfnrtv])|(?<=\\x[0-9A-Fa-f]{2})"
+    r"|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8}))[A-Za-z0-9]{32}(?![A-Za-z0-9])"
+)
 _SECRET_WORDS = (
     r"secret|password|passwd|passphrase|pwd|authorization|signature|credential|cookie|private[_-]?key"
     r"|api[_-]?key"
@@ -83,6 +88,17 @@ def mask_list(values: str, sep: str = ",") -> str:
     items = [v for v in values.split(sep) if v]
     shown = ",".join(mask(v) for v in items[:3])
     return shown + (f",+{len(items) - 3} more" if len(items) > 3 else "")
+
+
+def shorten(text: str, limit: int, marker: str = "") -> str:
+    """``text`` cut to at most ``limit`` characters (``marker`` ending a cut one), device ids masked first.
+
+    For a value shown in a message or a problem's field: cut before masking, a device id cut in the middle
+    is no longer shaped like one, and up to 31 of its 32 characters would reach the log unmasked."""
+    if len(text) <= limit:
+        return text
+    text = _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 
 def scrub_text(text: str) -> str:

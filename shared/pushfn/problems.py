@@ -94,7 +94,9 @@ def clean(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     problems are written to HTTP answers and logs, so they must never carry one on.
     """
     if len(text) > limit:
-        text = text[:limit] + "…"
+        from pushfn.masking import shorten  # device ids masked before the cut, which would unshape them
+
+        text = shorten(text, limit + 1, "…")
     return printable(text)
 
 

@@ -377,3 +377,26 @@ def test_the_default_push_content_is_configuration_loaded_once_by_the_runtime(
         handler(oss_event([f"later-{n}.txt"]), None)
         rejected = files.report(f"later-{n}.txt")["rejected"]
         assert rejected["rule"] == "content" and "PUSHFN_FILE_PUSH_SPEC: cannot read file" in rejected["message"]
+
+
+def test_a_row_whose_values_break_a_field_rule_is_an_invalid_line_and_its_chunk_still_goes_out(files: Files) -> None:
+    """Regression: a personalised row was only rendered, not checked, so one row putting a control character
+    in Title, or an iOSBadge past 99,999, made the client refuse the whole MassPush call: the other 99 rows
+    of its chunk were never sent. The row is now an invalid line naming its field and rule, like a row that
+    does not render, and the rest of the chunk goes out."""
+    content = {**CONTENT, "Title": "Hi {name}", "iOSBadge": "{badge}"}
+    good = [f"{n:032x},User {n},{n}\n" for n in range(5)]
+    bad = [f"{'a' * 32},\x01,1\n", f"{'b' * 32},Bea,100000\n", f"{'c' * 32},Cy,-1\n"]
+    files.put("rows.csv", "device_id,name,badge\n" + "".join(good[:1] + bad + good[1:]), content)
+
+    handler(oss_event(["rows.csv"]), None)
+
+    report = files.report("rows.csv")
+    assert report["targets"] == {"valid": 5, "invalid": 3, "duplicate": 0}
+    assert [(i["line"], i["rule"], i["message"].split(":")[0]) for i in report["invalid"]] == [
+        (3, "template.control_character", "Title"),
+        (4, "template.range", "iOSBadge"),
+        (5, "template.range", "iOSBadge"),
+    ]
+    assert report["totals"]["sent"] == 1 and report["totals"]["targets_sent"] == 5
+    assert sorted(p["params"]["Title"] for p in files.emulator.pushes()) == [f"Hi User {n}" for n in range(5)]

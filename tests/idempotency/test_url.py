@@ -141,6 +141,18 @@ def test_a_sqlite_url_below_a_file_is_a_configuration_error(tmp_path: Path) -> N
     assert isinstance(store_from_url(f"sqlite:///{tmp_path}/new/deeper/x.db"), SqliteStore)
 
 
+@pytest.mark.parametrize("path", ["a" * 300 + ".db", "/".join(["abcdefgh"] * 600) + ".db"], ids=["name", "path"])
+def test_a_sqlite_path_too_long_for_the_file_system_is_a_configuration_error(path: str) -> None:
+    """Regression: a file name over 255 bytes (or a path over 4,096) made ``is_dir`` raise OSError
+    (ENAMETOOLONG) out of the store's construction, not a configuration error: not reported as the problem
+    ``misconfigured`` like every other bad URL."""
+    from pushfn.push.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info:
+        store_from_settings(Settings.from_env({"PUSHFN_IDEMPOTENCY_URL": f"sqlite:///{path}"}))
+    assert str(info.value).startswith("PUSHFN_IDEMPOTENCY_URL: ") and "too long" in str(info.value)
+
+
 @pytest.mark.parametrize("path", [":memory:", "", "a\x00b"])
 def test_sqlite_store_itself_refuses_paths_that_cannot_deduplicate(path: str) -> None:
     with pytest.raises(IdempotencyConfigError):

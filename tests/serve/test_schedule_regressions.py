@@ -207,6 +207,40 @@ def test_hostile_declarations_are_refused_by_rule(tmp_path: Path, name: str, tex
     assert path.name in str(caught.value)
 
 
+TOML_PAYLOAD = "[schedules.x]\nexpression = 'rate(1 hour)'\npayload = "
+SAM_INPUT = SAM_EVENT + "            Schedule: rate(1 hour)\n            Input: "
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("pushfn.toml", TOML_PAYLOAD + "[" * 5000 + "]" * 5000 + "\n", "nested deeper"),
+        ("pushfn.toml", TOML_PAYLOAD + "{a=" * 3000 + "1" + "}" * 3000 + "\n", "nested deeper"),
+        ("template.yaml", SAM_INPUT + "[" * 5000 + "]" * 5000 + "\n", "nested deeper"),
+        ("s.yaml", FC3_EVERY_5M + "            payload: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper"),
+        ("pushfn.toml", TOML_PAYLOAD + "{Title = 'x', iOSBadge = nan}\n", "schedule 'x': the payload is not usable"),
+        ("pushfn.toml", TOML_PAYLOAD + "{Title = 'x', iOSBadge = -inf}\n", "not finite"),
+        ("template.yaml", SAM_INPUT + "{Title: x, iOSBadge: .nan}\n", "not finite"),
+        ("template.yaml", SAM_INPUT + "{Title: x, iOSBadge: 99999999999999999999999}\n", "at iOSBadge: integer"),
+        ("template.yaml", SAM_INPUT + '{Title: "\\uD800"}\n', "at Title: contains a lone surrogate"),
+        ("template.yaml", SAM_INPUT + "[" * 40 + "]" * 40 + "\n", "nested deeper than 32 levels"),
+        ("s.yaml", FC3_EVERY_5M + "            payload: {Title: x, iOSBadge: .inf}\n", "not finite"),
+    ],
+)
+def test_a_payload_table_past_the_json_bounds_is_refused_at_the_start(
+    tmp_path: Path, name: str, text: str, says: str
+) -> None:
+    """Regression: a payload or Input written as a table was dumped to JSON text unchecked: nested thousands
+    deep it raised RecursionError out of tomllib or PyYAML (pushfn serve died with a traceback); holding nan,
+    inf (``NaN`` is not JSON), a number past 64 bits, a lone surrogate or 40 levels it was accepted and every
+    firing was then refused as invalid. Each is now refused when the file is read, naming file and schedule."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ScheduleError) as caught:
+        read_schedule_files([path])
+    assert says in str(caught.value) and path.name in str(caught.value)
+
+
 def test_a_huge_declaration_file_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "template.yaml"
     with path.open("wb") as out:

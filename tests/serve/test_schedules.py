@@ -132,6 +132,17 @@ def test_bad_expressions_are_refused_with_the_rule(expression: str, says: str) -
     assert says in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "expression", ["rate(５ minutes)", "rate(٥ minutes)", "@every ５m", "@every 1h٣٠m", "at(２０２６-03-01T10:00:00)"]
+)
+def test_digits_other_than_ascii_are_refused(expression: str) -> None:
+    """Regression: ``\\d`` and ``int()`` read fullwidth (５) and Arabic-Indic (٥) digits, so ``rate(５ minutes)``
+    and ``@every ５m`` ran every 5 minutes here while neither cloud accepts them: a schedule that works locally
+    and fails at deploy."""
+    with pytest.raises(ScheduleError, match="not a schedule expression"):
+        parse_expression(expression)
+
+
 def test_an_unknown_zone_is_refused() -> None:
     with pytest.raises(ScheduleError, match="unknown time zone"):
         parse_expression("cron(0 12 * * ? *)", zone="Nowhere/Town")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import time
@@ -318,6 +319,40 @@ def test_a_kept_file_that_cannot_be_read_is_moved_aside_not_dropped(tmp_path: Pa
     queue = _queue(lambda e: None, Clock(), keep=kept)
     assert queue.resume() == 0
     assert not kept.exists() and (tmp_path / "serve-queue.json.bad").read_text() == "{not json"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Records": [{"messageId": "long", "body": "x" * 70_000}]},  # past the input bound for one string
+        {"Records": [{"messageId": "lone", "body": "{}", "messageAttributes": {"a": {"stringValue": "\ud800"}}}]},
+        b"\x00" * 60_000,  # a big fan-out job: 80,000 characters of base64
+    ],
+    ids=["70000-character body", "lone surrogate", "60000-byte job"],
+)
+def test_every_job_a_stop_hands_back_is_kept_and_resumed(tmp_path: Path, event: Any) -> None:
+    """Regression: the kept file was written with ``ensure_ascii=False`` and read back under the input bounds,
+    so one job holding a lone surrogate lost every job at the stop (UnicodeEncodeError, a stray .tmp left),
+    and one string over 65,536 characters (a long body, a big fan-out job's base64) sent the whole file to
+    ``.bad`` at the next start. Both are kept and resumed, exactly as they were, beside an ordinary job."""
+    kept = tmp_path / "serve-queue.json"
+    queue = _queue(lambda e: None, Clock(), keep=kept)
+    queue.put(event)
+    queue.put({"Records": [{"messageId": "plain", "body": "{}"}]})
+    queue.close()
+    assert queue.handed_back == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["serve-queue.json"]
+    resumed = _queue(lambda e: None, Clock(), keep=kept)
+    assert resumed.resume() == 2 and sorted(p.name for p in tmp_path.iterdir()) == []
+    assert [job.event for job in sorted(resumed._jobs)] == [event, {"Records": [{"messageId": "plain", "body": "{}"}]}]
+
+
+def test_a_version_1_kept_file_is_still_resumed(tmp_path: Path) -> None:
+    kept = tmp_path / "serve-queue.json"
+    job = {"due": 5.0, "receives": 1, "reason": "HTTP 500", "json": {"Records": [{"messageId": "a", "body": "x"}]}}
+    kept.write_text(json.dumps({"version": 1, "jobs": [job, {"due": 6.0, "receives": 0, "bytes": "AAE="}]}))
+    queue = _queue(lambda e: None, Clock(), keep=kept)
+    assert queue.resume() == 2
+    assert [j.event for j in sorted(queue._jobs)] == [job["json"], b"\x00\x01"]
 
 
 def _serve_with_push_schedule(tmp_path: Path, **options: Any) -> Any:

@@ -150,6 +150,8 @@ def test_a_file_of_another_kind_gets_no_report(serve_in: Any) -> None:
     (serve.bucket / "notes.md").write_text("# not a list of targets\n")
     (serve.bucket / "list.csv").write_text(f"device_id\n{DEVICE}\n")
     wait_for(lambda: (serve.bucket / "list.csv.report.json").is_file(), "the list's report")
+    # The report is written before the invocation line is recorded: wait for the line, not just the file.
+    wait_for(lambda: [line.key for line in serve.invocations.lines] == ["list.csv"], "the list's invocation line")
     assert not (serve.bucket / "notes.md.report.json").exists()
     assert [line.key for line in serve.invocations.lines] == ["list.csv"]
 
@@ -360,3 +362,48 @@ def test_a_device_id_in_an_idempotency_key_is_masked_in_the_invocation_line(
     assert lines, "no invocation line"
     logged = "\n".join(f"{r.getMessage()} {r.fields}" for r in lines)  # type: ignore[attr-defined]
     assert DEVICE[:10] not in logged and "…(32)" in logged
+
+
+@pytest.mark.parametrize(
+    "event",
+    [b"[" * 100_000, b'{"key": ' * 50_000, b'{"key": {"a": 1}}', b"\xff\xfe", {"Records": [1]}, {"Records": []}],
+    ids=["deep array", "deep object", "key not text", "not UTF-8", "record not an object", "no records"],
+)
+def test_a_queued_job_nobody_can_name_still_runs_and_reaches_the_dead_letters(serve_in: Any, event: Any) -> None:
+    """Regression: naming a fan-out job read its bytes with plain ``json.loads``, so a job nested deeper than
+    json can walk raised RecursionError before the queue function ran, and again on the way to the dead
+    letters: the dead letter was never written and the job was handed back after every visibility timeout,
+    forever; an event of no readable record wrote no letter at all. Such a job now runs (the queue function
+    dead-letters it with its reason) and, given up, is written whole."""
+    from pushfn.functions import QUEUE_PUSH
+
+    serve = serve_in()
+    serve.run_queue_job(event)  # never raises: the queue function reports an unreadable message
+    assert [line.key for line in serve.invocations.lines][-1] in ("job", "message")
+    where = serve.dead_letter(QUEUE_PUSH, event, "raised RecursionError", 3)
+    assert where is not None and Path(where).is_file()
+
+
+@pytest.mark.parametrize("name", [b"\xff.txt", b"sub\xff/x.txt"], ids=["file", "folder"])
+def test_a_name_that_is_not_utf8_does_not_stop_the_bucket_watch(
+    serve_in: Any, caplog: pytest.LogCaptureFixture, name: bytes
+) -> None:
+    """Regression: watchfiles raises for a path that is not UTF-8 (a new file's, or every time it starts
+    beside such a folder), and the watcher then stopped for good ('the bucket folder is no longer watched'):
+    no file dropped afterwards ever ran. The change is logged once and the watch starts again by polling, so
+    the next file runs."""
+    import logging
+    import os
+
+    serve = serve_in()
+    bucket = os.fsencode(str(serve.bucket))
+    with caplog.at_level(logging.WARNING, logger="pushfn.serve"):
+        if b"/" in name:
+            os.mkdir(bucket + b"/" + name.split(b"/")[0])
+        with open(bucket + b"/" + name, "wb") as out:
+            out.write(DEVICE.encode() + b"\n")
+        wait_for(lambda: "could not be read" in caplog.text, "the watch to report the name it cannot read")
+        (serve.bucket / "after.txt").write_text(f"{DEVICE}\n")
+        lines = wait_for(lambda: [line for line in serve.invocations.lines if line.key == "after.txt"], "after.txt")
+    assert lines[0].outcome == "complete"
+    assert caplog.text.count("could not be read") == 1 and "no longer watched" not in caplog.text

@@ -151,7 +151,7 @@ def _sqlite(rest: str, settings: Settings | None) -> IdempotencyStore:
         raise _bad("a SQLite URL accepts only ?mode=ro")
     if not path:
         return SqliteStore(default_sqlite_path(settings), read_only=mode == "ro")
-    if path.endswith("/") or Path(path).expanduser().is_dir():
+    if path.endswith("/"):
         raise _bad(f"a SQLite URL must name a file, not a directory ({path!r})")
     _check_file_place(Path(path).expanduser())
     return SqliteStore(Path(path).expanduser(), read_only=mode == "ro")
@@ -161,14 +161,19 @@ def _check_file_place(path: Path) -> None:
     """Refuse a path where no database file can live: an existing device, FIFO or socket (SQLite
     would write ``/dev/null``'s journal beside it and remember nothing, or block on a FIFO), or a path
     below a file (``/etc/hostname/x.db``) — the operator's mistake, not a store outage."""
+    import errno
     import stat
 
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):  # not there yet (NotADirectory: a file above it)
         mode = None
-    except OSError:  # unreadable folder, a loop of links…: the store reports it when it opens the file
+    except OSError as exc:  # unreadable folder, a loop of links…: the store reports it when it opens the file
+        if exc.errno == errno.ENAMETOOLONG:  # no file can ever be there: the operator's mistake
+            raise _bad(f"a SQLite URL's path is too long for the file system ({str(path)[:80]!r}…)") from None
         return
+    if mode is not None and stat.S_ISDIR(mode):
+        raise _bad(f"a SQLite URL must name a file, not a directory ({str(path)!r})")
     if mode is not None and not stat.S_ISREG(mode):
         raise _bad(f"a SQLite URL must name a regular file, not a device, FIFO or socket ({str(path)!r})")
     for parent in path.parents:

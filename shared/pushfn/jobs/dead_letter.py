@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 from pushfn.errors import ConfigurationError
 from pushfn.jobs.errors import DeadLetterError
+from pushfn.masking import shorten
 
 DEAD_LETTER_ENV = "PUSHFN_DEAD_LETTER_URL"
 
@@ -133,7 +134,7 @@ class DirectorySink(DeadLetterSink):
 def letter_file_name(identifier: str, *, now: datetime | None = None) -> str:
     """A fresh, filename-safe name for a letter about ``identifier`` (see the module docstring)."""
     when = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
-    safe = _UNSAFE_FILE_CHARS.sub("_", identifier)[:80]
+    safe = _UNSAFE_FILE_CHARS.sub("_", shorten(identifier, 80))
     digest = hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{when}_{safe}_{digest}_{uuid.uuid4().hex[:12]}.json"
 
@@ -175,8 +176,7 @@ class SqsSink(DeadLetterSink):
         try:
             answer = self._sqs().send_message(
                 QueueUrl=self.queue_url,
-                # SQS refuses some characters a JSON text may hold raw (U+FFFE, U+FFFF): send ASCII.
-                MessageBody=letter.to_json(ascii_only=True),
+                MessageBody=sqs_text(letter),
                 MessageAttributes={"reason": {"DataType": "String", "StringValue": reason}},
             )
         except Exception as exc:  # botocore's errors are many; all mean "not stored"
@@ -192,6 +192,20 @@ class SqsSink(DeadLetterSink):
                     region = self._region or "us-east-1"
                     self._client = boto3.client("sqs", endpoint_url=self._endpoint, region_name=region)
         return self._client
+
+
+#: What an SQS message body may not hold raw: anything outside the characters SQS accepts (tab, line feed,
+#: carriage return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF; SendMessage ``MessageBody``).
+_SQS_REFUSED = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def sqs_text(letter: DeadLetter) -> str:
+    """``letter`` as the JSON text of one SQS message: UTF-8 where SQS takes the characters raw, a ``\\uXXXX``
+    escape for the few it refuses (U+FFFE, U+FFFF, a lone surrogate). All-ASCII escaping made a letter up to
+    six times its body (``\\u4e2d`` for 中): a permanently failed message of 180 KB of Chinese text became a
+    360 KB letter the dead-letter queue refused, so the message was handed back instead of parked, forever."""
+    text = json.dumps(asdict(letter), ensure_ascii=False, sort_keys=True)
+    return _SQS_REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def sink_from_url(url: str, *, region: str | None = None) -> DeadLetterSink:

@@ -60,7 +60,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pushfn.errors import ConfigurationError
+from pushfn.errors import ConfigurationError, FieldProblem
 from pushfn.functions import FILE_PUSH
 from pushfn.jobs.outcomes import Verdict, safe_text, sending_failure
 from pushfn.logs import get_logger
@@ -234,7 +234,7 @@ def process_object(
     sender = _Sender(obj, report, guard, client, context, campaign, _concurrency(runtime, campaign), deadline)
     superseded = False  # an earlier run's report was marked stopped (or needs no marking) before fan-out
     try:
-        for chunk in plan_chunks(rows, content, report):
+        for chunk in plan_chunks(rows, content, report, check_task=task_problems):
             sender.wait_for_slot()
             if sender.retry_reason is not None:
                 continue  # stopped: the rest is only planned, so the report counts it as pending
@@ -269,6 +269,27 @@ def process_object(
     if campaign is not None:
         report.campaign = {"mode": CONTINUOUS, "message_id": campaign.message_id}
     return _finish(obj, report, reader, retry_reason, cause)
+
+
+#: The task prefix :func:`task_problems` checks a row under (a MassPush of that one task).
+_ONE_TASK = "PushTask.1."
+
+
+def task_problems(task: Mapping[str, Any]) -> list[FieldProblem]:
+    """The problems that would make CloudPush refuse one personalised row's rendered MassPush ``task``
+    (a control character or an out-of-range number a row's value put in a field), named by the task's own
+    field (``Title``, not ``PushTask.37.Title``); empty when it is valid. Checked as the row is planned, so
+    such a row is an invalid line of the report and the other rows of its chunk are still sent, as a poison
+    message never sinks its batch; the client's check of the whole call would refuse all 100 tasks for it.
+    The ``AppKey`` given is a stand-in (the client fills the real one; it takes no part in the task rules)."""
+    from pushfn.push.errors import InvalidRequestError
+    from pushfn.push.models.fast import check_request
+
+    try:
+        check_request("MassPush", {"PushTask": [dict(task)]}, app_key=1)
+    except InvalidRequestError as exc:
+        return [FieldProblem(p.field.removeprefix(_ONE_TASK), p.rule, p.message) for p in exc.problems]
+    return []
 
 
 def _supersede(obj: ObjectCreated, reader: ObjectReader, report: Any) -> bool:
@@ -649,7 +670,9 @@ def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, 
             )
         templates = runtime.templates() if runtime is not None else {}
         if not isinstance(name, str) or name not in templates:
-            raise ContentError(f"{where} names the template {str(name)[:64]!r}, which is not configured")
+            from pushfn.masking import shorten
+
+            raise ContentError(f"{where} names the template {shorten(str(name), 64)!r}, which is not configured")
         template = templates[name]
     else:
         try:

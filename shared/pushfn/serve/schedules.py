@@ -64,11 +64,12 @@ FC_TIMER = "fc_timer"
 EVENTBRIDGE_RULE = "eventbridge_rule"
 EVENTBRIDGE_SCHEDULER = "eventbridge_scheduler"
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
-_AT = re.compile(r"^at\(\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\s*\)$", re.I)
+# ASCII digits only: \d (and int()) also take "５" (fullwidth) or "٥", which neither cloud accepts in a schedule.
+_RATE = re.compile(r"^rate\(\s*([0-9]+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.I)
+_AT = re.compile(r"^at\(\s*([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})\s*\)$", re.I)
 _AWS_CRON = re.compile(r"^cron\((.*)\)$", re.I | re.S)
-_EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$", re.I)
-_EVERY_PART = re.compile(r"(\d+)([hms])", re.I)
+_EVERY = re.compile(r"^@every\s+((?:[0-9]+[hms])+)$", re.I)
+_EVERY_PART = re.compile(r"([0-9]+)([hms])", re.I)
 _CRON_TZ = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$", re.S)
 #: A day-of-week number not preceded by ``#`` or ``/`` (AWS counts 1 = Sunday, croniter 0 = Sunday).
 _AWS_DOW_NUMBER = re.compile(r"(?<![#/\d])([1-7])(?![\d])")
@@ -373,6 +374,8 @@ def _yaml(path: Path, data: bytes) -> Any:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise ScheduleError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # PyYAML composes and constructs nested nodes recursively
+        raise ScheduleError(f"{path.name}: nested deeper than any declaration needs") from None
 
 
 def _check_expanded_size(path: Path, root: Any) -> None:
@@ -472,11 +475,28 @@ def _state(path: Path, name: str, value: Any) -> bool:
     return value == "ENABLED"
 
 
-def _text(value: Any) -> str | None:
-    """A payload or Input as the platform passes it: text as is, anything else as JSON."""
+def _text(path: Path, name: str, value: Any) -> str | None:
+    """A payload or Input as the platform passes it: text as is, anything else as JSON, held to the bounds
+    of every JSON input (:mod:`pushfn.json_input`: depth, numbers, text) now, so a table holding ``nan``, a
+    number past 64 bits or 40 levels of arrays is refused at the start, not by every firing."""
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=_json_value)
+    if isinstance(value, str):
+        return value
+    from pushfn.json_input import JsonInputError, decode_json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=_json_value, allow_nan=False)
+        decode_json(text)
+    except (JsonInputError, ValueError, RecursionError) as exc:
+        if isinstance(exc, ScheduleError):
+            raise
+        where = f" at {exc.path}" if isinstance(exc, JsonInputError) and exc.path else ""
+        detail = exc.detail if isinstance(exc, JsonInputError) else "a number that is not finite (nan, inf)"
+        raise ScheduleError(
+            f"{path.name}: schedule {name!r}: the payload is not usable JSON{where}: {detail}"
+        ) from None
+    return text
 
 
 def _json_value(value: Any) -> Any:
@@ -519,7 +539,7 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
                     str(expression),
                     _parse(path, name, expression, zone),
                     EVENTBRIDGE_SCHEDULER,
-                    _text(_resolved(path, name, "Input", target.get("Input"))),
+                    _text(path, name, _resolved(path, name, "Input", target.get("Input"))),
                     _state(path, name, _resolved(path, name, "State", props.get("State"))),
                     path.name,
                 )
@@ -546,7 +566,15 @@ def _from_sam(path: Path, document: dict[str, Any]) -> list[Schedule]:
                 timing = _parse(path, name, expression, fields.get("ScheduleExpressionTimezone"))
                 enabled, kind_of_event = state, EVENTBRIDGE_SCHEDULER
             out.append(
-                Schedule(name, str(expression), timing, kind_of_event, _text(fields.get("Input")), enabled, path.name)
+                Schedule(
+                    name,
+                    str(expression),
+                    timing,
+                    kind_of_event,
+                    _text(path, name, fields.get("Input")),
+                    enabled,
+                    path.name,
+                )
             )
     return out
 
@@ -572,7 +600,7 @@ def _from_fc3(path: Path, document: dict[str, Any]) -> list[Schedule]:
                     str(expression),
                     timing,
                     FC_TIMER,
-                    _unexpanded(path, name, "payload", _text(config.get("payload"))),
+                    _unexpanded(path, name, "payload", _text(path, name, config.get("payload"))),
                     _flag(path, name, "enable", config.get("enable")),
                     path.name,
                 )
@@ -590,6 +618,8 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
         document = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScheduleError(f"{path.name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib descends arrays and inline tables recursively
+        raise ScheduleError(f"{path.name}: nested deeper than any declaration needs") from None
     table = document.get("schedules", {})
     if not isinstance(table, dict):
         raise ScheduleError(f"{path.name}: [schedules] must be a table of [schedules.NAME] tables")
@@ -602,7 +632,7 @@ def _from_toml(path: Path, data: bytes) -> list[Schedule]:
             raise ScheduleError(f"{path.name}: schedules.{name}: unknown key(s) {', '.join(sorted(unknown))}")
         timing = _parse(path, name, entry.get("expression"), entry.get("timezone"))
         enabled = _flag(path, name, "enabled", entry.get("enabled"))
-        payload = _text(entry.get("payload"))
+        payload = _text(path, name, entry.get("payload"))
         # It becomes an FC timer's payload, the tick's only push spec: without one every firing is
         # refused as invalid, so refuse it at the start rather than at the first firing.
         if not (payload or "").strip():

@@ -368,28 +368,23 @@ class Serve:
         else ``<data folder>/dead-letters``): the body as delivered and the reason; where it went."""
         from pushfn.api_time import format_api_time
         from pushfn.jobs.dead_letter import DeadLetter
+        from pushfn.triggers.queue import received_text
 
         sink = self.runtime.dead_letter if self.runtime is not None else None
         if sink is None:
             return None
         records = event.get("Records") if isinstance(event, dict) else None
-        bodies: list[tuple[str | None, Any]] = (
+        bodies: list[tuple[Any, Any]] = (
             [(r.get("messageId"), r.get("body")) for r in records if isinstance(r, dict)]
             if isinstance(records, list)
-            else [(None, event)]
+            else []
         )
+        # An event of no records (or none readable) is written whole: a job given up on is never dropped.
+        bodies = bodies or [(None, event)]
         where = None
-        for message_id, body in bodies:
-            encoding, text = "text", body
-            if isinstance(body, bytes):
-                try:
-                    text = body.decode("utf-8")
-                except UnicodeDecodeError:
-                    import base64
-
-                    encoding, text = "base64", base64.b64encode(body).decode("ascii")
-            elif not isinstance(body, str):
-                text = json.dumps(body, ensure_ascii=False)
+        for raw_id, body in bodies:
+            message_id = raw_id.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(raw_id, str) else None
+            text, encoding = received_text(body)
             letter = DeadLetter(
                 function=function,
                 message_id=message_id,
@@ -660,15 +655,23 @@ def _describe_summary(result: Any) -> InvocationOutcome:
 
 
 def _job_key(event: Any) -> str:
+    """What names a queued job in the invocation log and its dead letter; never raises (it runs on the
+    way to the dead letters, so a job it could not name would be handed back there forever)."""
     if isinstance(event, bytes):
         try:
-            key = str(json.loads(event).get("key", "job"))
-        except (ValueError, AttributeError):
+            data = json.loads(event)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than json can walk
             return "job"
+        key = data.get("key") if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key:
+            return "job"
+        key = key.encode("utf-8", "backslashreplace").decode("utf-8")
         # Shortened in the middle: a chunk key's end (#chunk-0007) is what tells one job from the next.
         return key if len(key) <= 60 else f"{key[:25]}…{key[-34:]}"
     records = event.get("Records") if isinstance(event, dict) else None
-    return str(records[0].get("messageId", "message")) if records else "message"
+    first = records[0] if isinstance(records, list) and records else None
+    message_id = first.get("messageId") if isinstance(first, dict) else None
+    return message_id.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(message_id, str) else "message"
 
 
 __all__ = ["DEMO_DEVICE", "DEMO_FILE", "Serve", "ServeOptions", "webhook_headers", "write_demo_file"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -109,6 +110,7 @@ class FolderWatcher(threading.Thread):
         self._on_file = on_file
         self._stopping = stop
         self.ready = threading.Event()
+        self._batches = 0  # batches the watch handed over (a restart that yields none is failing for good)
 
     @staticmethod
     def wanted(path: Path) -> bool:
@@ -125,41 +127,98 @@ class FolderWatcher(threading.Thread):
         )
 
     def run(self) -> None:
-        """Watch until the stop event is set (``watchfiles`` checks it every 50 ms)."""
+        """Watch until the stop event is set (``watchfiles`` checks it every 50 ms). A batch of changes the
+        watch cannot hand over (a file or folder whose name is not UTF-8: ``watchfiles`` raises for its
+        path) is logged and the watch starts again, polling from then on (the native watch cannot even
+        start beside a folder whose name is not UTF-8; a poll starts from a snapshot that holds it); once it
+        is in place, the files changed since shortly before the failure run (the good files of the lost
+        batch, and any dropped while it restarted: the idempotency store makes a file already sent a no-op).
+        Only a folder that is gone, or a watch that fails before its first batch again and again, ends it."""
+        since: float | None = None
+        failures = 0  # in a row, without a batch between them
+        while not self._stopping.is_set():
+            batches = self._batches
+            try:
+                self._watch(since, polling=since is not None)
+                return  # the stop event ended the watch
+            except Exception as exc:
+                failures = failures + 1 if self._batches == batches else 1
+                if not self.folder.is_dir() or failures > _MAX_WATCH_FAILURES:
+                    logger.error(
+                        "the bucket folder is no longer watched: %s",
+                        type(exc).__name__,
+                        extra={"fields": {"event": "serve.watch_failed", "error": str(exc)[:300]}},
+                    )
+                    return
+                logger.error(
+                    "a change in the bucket folder could not be read (%s; a file name that is not UTF-8?): "
+                    "watching again, by polling, and running the files changed meanwhile",
+                    type(exc).__name__,
+                    extra={"fields": {"event": "serve.watch_restarted", "error": str(exc)[:300]}},
+                )
+                since = time.time() - _WATCH_RESTART_SECONDS - 1.0  # the lost batch's debounce, and margin
+                self._stopping.wait(_WATCH_RESTART_SECONDS)
+
+    def _watch(self, since: float | None, *, polling: bool) -> None:
         from watchfiles import Change, watch
 
         def keep(change: Change, path: str) -> bool:
             return change != Change.deleted and (self.wanted(Path(path)) or _object_of(Path(path)) is not None)
 
-        try:
-            for changes in watch(
-                self.folder,
-                watch_filter=keep,
-                stop_event=self._stopping,
-                recursive=True,
-                raise_interrupt=False,
-                debounce=400,
-                # An empty batch after each quiet 0.2 s: the first one says the watch is in place, so a
-                # file dropped once the banner is printed is never missed.
-                rust_timeout=200,
-                yield_on_timeout=True,
-            ):
-                self.ready.set()
-                # A sidecar dropped after its file runs the file again (with the content it brings); the
-                # idempotency store makes that a no-op for a file already sent.
-                paths = {_object_of(Path(p)) or Path(p) for _, p in changes}
-                for path in sorted(paths):
-                    if self._stopping.is_set():
-                        return
-                    if path.is_file() and _settled(path, self._stopping):
-                        with contextlib.suppress(Exception):  # logged by the invocation; keep watching
-                            self._on_file(path)
-        except Exception as exc:  # the folder vanished, a watch limit was reached
-            logger.error(
-                "the bucket folder is no longer watched: %s",
-                type(exc).__name__,
-                extra={"fields": {"event": "serve.watch_failed", "error": str(exc)[:300]}},
-            )
+        for changes in watch(
+            self.folder,
+            watch_filter=keep,
+            stop_event=self._stopping,
+            recursive=True,
+            raise_interrupt=False,
+            debounce=400,
+            # An empty batch after each quiet 0.2 s: the first one says the watch is in place, so a
+            # file dropped once the banner is printed is never missed.
+            rust_timeout=200,
+            yield_on_timeout=True,
+            force_polling=polling,
+            poll_delay_ms=_POLL_MILLISECONDS,
+        ):
+            self.ready.set()
+            self._batches += 1
+            # A sidecar dropped after its file runs the file again (with the content it brings); the
+            # idempotency store makes that a no-op for a file already sent.
+            paths = {_object_of(Path(p)) or Path(p) for _, p in changes}
+            if since is not None:  # the first batch of a restarted watch: it is in place now
+                paths |= self._changed_since(since)
+                since = None
+            for path in sorted(paths):
+                if self._stopping.is_set():
+                    return
+                if path.is_file() and _settled(path, self._stopping):
+                    with contextlib.suppress(Exception):  # logged by the invocation; keep watching
+                        self._on_file(path)
+
+    def _changed_since(self, since: float) -> set[Path]:
+        """The objects to run whose file changed at or after ``since`` (epoch seconds); names that are not
+        UTF-8 are left out (no object key can hold them)."""
+        found: set[Path] = set()
+        for root, _, names in os.walk(self.folder):
+            for name in names:
+                path = Path(root, name)
+                try:
+                    str(path).encode("utf-8")
+                    changed = path.stat().st_mtime >= since
+                except (UnicodeEncodeError, OSError):
+                    continue
+                target = _object_of(path) or path
+                if changed and self.wanted(target):
+                    found.add(target)
+        return found
+
+
+#: How often a polling watch looks at the folder.
+_POLL_MILLISECONDS = 300
+#: Failures in a row, none of them after a batch, that end the watch (the bucket folder's own name cannot be read).
+_MAX_WATCH_FAILURES = 5
+#: Pause before the watch starts again after a change it could not read (so a file rewritten in a loop
+#: cannot make it spin).
+_WATCH_RESTART_SECONDS = 0.5
 
 
 def _object_of(path: Path) -> Path | None:
@@ -443,12 +502,20 @@ def _with_receive_count(event: Any, receives: int) -> Any:
     return event
 
 
-#: The kept file's format version.
-_KEPT_VERSION = 1
+#: The kept file's format version. Version 2 holds each JSON event as its ASCII JSON text (version 1, still
+#: read, held the event itself: a string longer than the input bound, or a lone surrogate, made it unreadable).
+_KEPT_VERSION = 2
+#: Longest string a kept file may hold: an event's JSON text or base64 bytes. An SQS body is at most 256 KiB,
+#: at most 6 characters each once escaped as ASCII; a batch holds at most 10.
+_KEPT_MAX_STRING_CHARS = 16 * 1024 * 1024
 
 
 def _write_kept(path: Path, jobs: list[_Job]) -> None:
-    """Write ``jobs`` to ``path`` (0600: bodies hold device ids) whole, through a temporary file."""
+    """Write ``jobs`` to ``path`` (0600: bodies hold device ids) whole, through a temporary file.
+
+    Every string is ASCII (JSON events as their ``ensure_ascii`` text, bytes as base64), so any event the
+    queue held, a lone surrogate included, can be written and read back; an event that is not JSON at all
+    raises ``TypeError`` or ``ValueError`` and nothing is left behind."""
     import base64
     import json
     import os
@@ -458,29 +525,44 @@ def _write_kept(path: Path, jobs: list[_Job]) -> None:
         if isinstance(job.event, bytes):
             body: dict[str, Any] = {"bytes": base64.b64encode(job.event).decode("ascii")}
         else:
-            body = {"json": job.event}
+            body = {"json_text": json.dumps(job.event, ensure_ascii=True)}
         items.append({"due": job.due, "receives": job.receives, "reason": job.reason, **body})
-    text = json.dumps({"version": _KEPT_VERSION, "jobs": items}, ensure_ascii=False)
+    text = json.dumps({"version": _KEPT_VERSION, "jobs": items}, ensure_ascii=True)
     draft = path.with_name(f".{path.name}.tmp")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    draft.replace(path)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+        draft.replace(path)
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
 
 
 def _read_kept(path: Path) -> list[tuple[float, Any, int, str]]:
-    """The jobs :func:`_write_kept` wrote: ``(due, event, receives, reason)``; ``ValueError`` and the
-    like for a file it did not write."""
+    """The jobs :func:`_write_kept` wrote (version 1 files too): ``(due, event, receives, reason)``;
+    ``ValueError`` and the like for a file it did not write."""
     import base64
+    import json
 
     from pushfn.json_input import decode_json
 
-    document = decode_json(path.read_bytes())
-    if not isinstance(document, dict) or document.get("version") != _KEPT_VERSION:
+    document = decode_json(path.read_bytes(), max_string_chars=_KEPT_MAX_STRING_CHARS)
+    if not isinstance(document, dict) or document.get("version") not in (1, _KEPT_VERSION):
         raise ValueError("not a kept-queue file")
     found = []
     for item in document["jobs"]:
-        event = base64.b64decode(item["bytes"], validate=True) if "bytes" in item else item["json"]
+        if "bytes" in item:
+            event = base64.b64decode(item["bytes"], validate=True)
+        elif "json_text" in item:
+            try:
+                # The event exactly as the queue held it (checked by the queue function, message by message,
+                # as a platform's event is): only its nesting must not break this reader.
+                event = json.loads(item["json_text"])
+            except RecursionError:
+                raise ValueError("a kept job nests too deep") from None
+        else:
+            event = item["json"]
         due, receives, reason = item["due"], item["receives"], item.get("reason", "")
         if not isinstance(due, (int, float)) or not isinstance(receives, int) or not isinstance(reason, str):
             raise TypeError("a kept job's due, receives or reason has the wrong type")

@@ -11,6 +11,7 @@ Shapes a queue message body may take (JSON)::
     {"kind": "chunk", "version": 1, "key": "...",                   # produced by the file function
      "job": {"source": "<bucket>/<object key>", "etag": "<ETag or version id>", "chunk": 3,
              "first_line": 3001, "last_line": 4012},          # lines: for people; "chunks": n optional
+                                                              # (chunk counts from 0, so chunk < chunks)
      "action": "Push" | "MassPush",
      "params": {<the request for that chunk: Push params with TargetValue = the chunk's targets,
                  or MassPush params with one task per personalised row>},
@@ -252,7 +253,7 @@ def _accept(kind: str, data: dict[str, Any]) -> QueueJob | None:
         and _is_text(etag, 1, MAX_ETAG_CHARS)
         and type(chunk) is int
         and chunk >= 0
-        and (chunks is None or (type(chunks) is int and chunks >= 1))
+        and (chunks is None or (type(chunks) is int and chunk < chunks))
     ):
         return None
     report = data.get("report")
@@ -334,7 +335,9 @@ def _from_model(model: Any) -> QueueJob:
 def _shown(value: object) -> str:
     """A value the caller sent, short and printable: strings quoted and cut, anything else by type."""
     if isinstance(value, str):
-        return repr(value.encode("utf-8", "backslashreplace").decode("utf-8")[:40])
+        from pushfn.masking import shorten
+
+        return repr(shorten(value.encode("utf-8", "backslashreplace").decode("utf-8"), 40))
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return json.dumps(value)[:20]
     return describe_json_type(value)

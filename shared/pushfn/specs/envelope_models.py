@@ -65,6 +65,15 @@ class ChunkRefModel(BaseModel):
     chunk: int = Field(ge=0, strict=True)
     chunks: int | None = Field(default=None, ge=1, strict=True)
 
+    @field_validator("chunks")
+    @classmethod
+    def _chunk_in_range(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Chunks count from 0: a job saying chunk 3 of 2 names a chunk its file never had.
+        chunk = info.data.get("chunk")
+        if value is not None and type(chunk) is int and chunk >= value:
+            raise ValueError(f"chunk must be less than chunks (chunks count from 0; got chunk {chunk} of {value})")
+        return value
+
 
 class ReportRefModel(BaseModel):
     """Where the file's report is (:class:`pushfn.specs.envelope.ReportRef`)."""

@@ -82,4 +82,6 @@ def parse_instant(text: str) -> datetime:
 
 
 def _shown(text: str) -> str:
-    return repr(text.encode("utf-8", "backslashreplace").decode("utf-8")[:40])
+    from pushfn.masking import shorten
+
+    return repr(shorten(text.encode("utf-8", "backslashreplace").decode("utf-8"), 40))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pushfn.errors import ConfigurationError, FieldProblem
+from pushfn.masking import shorten
 from pushfn.problems import fold_name
 from pushfn.push.errors import InvalidRequestError
 from pushfn.specs.tables import load_table
@@ -99,7 +100,11 @@ def render_template(
     if not isinstance(name, str) or name not in templates:
         known = ", ".join(sorted(templates)) or "none configured"
         raise InvalidRequestError(
-            [FieldProblem("template", "unknown_template", f"no template named {str(name)[:64]!r} (known: {known})")],
+            [
+                FieldProblem(
+                    "template", "unknown_template", f"no template named {shorten(str(name), 64)!r} (known: {known})"
+                )
+            ],
             action="Push",
         )
     template = templates[name]
@@ -152,7 +157,9 @@ def _check_values(slots: frozenset[str], values: Mapping[str, Any]) -> list[Fiel
     ]
     for key in sorted(values, key=str):
         if key not in slots:
-            problems.append(FieldProblem(f"params.{str(key)[:64]}", "unknown", "the template has no such placeholder"))
+            problems.append(
+                FieldProblem(f"params.{shorten(str(key), 64)}", "unknown", "the template has no such placeholder")
+            )
         elif values[key] is None or not isinstance(values[key], _SCALARS):
             problems.append(
                 FieldProblem(f"params.{key}", "type", "a placeholder value must be a string, number or boolean")

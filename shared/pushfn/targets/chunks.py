@@ -6,8 +6,10 @@
 - **Personalised rows** (the content is a template with placeholders): ``MassPush`` calls of at most
   :data:`MASS_PUSH_TASKS` tasks, each task the template rendered with the row's variables by
   :func:`pushfn.specs.templates.render_template` (the HTTP function's safe rendering), its target set
-  by override. A row that does not render (a missing, unknown or non-scalar variable) is a line problem
-  (rule ``template.<rule>``); so is a row with variables when the content has no placeholders.
+  by override. A row that does not render (a missing, unknown or non-scalar variable), or whose task
+  ``check_task`` refuses (the file function's :func:`~pushfn.jobs.files.task_problems`: a value breaking a
+  field rule), is a line problem (rule ``template.<rule>``); so is a row with variables when the content
+  has no placeholders.
 
 A target seen earlier in the file (same type, same value, after trimming) is counted as a duplicate and
 sent once, with the first valid row's variables. Chunks are numbered from 0 in the order they fill, and

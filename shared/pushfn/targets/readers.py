@@ -116,7 +116,9 @@ def _too_large(key: str, limit: int) -> ObjectStoreError:
 
 
 def _shown(key: str) -> str:
-    return repr(key.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:200])
+    from pushfn.masking import shorten
+
+    return repr(shorten(key.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"), 200))
 
 
 class _RemoteReader(ObjectReader):

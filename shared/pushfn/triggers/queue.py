@@ -226,7 +226,7 @@ def malformed_event_batch(event: object, error: Exception) -> QueueBatch:
     platform = SQS if isinstance(event, Mapping) and "Records" in event else UNKNOWN
     detail = str(error) if isinstance(error, QueueEventError) else f"{type(error).__name__}: {error}"
     problem = FieldProblem("event", "shape", _clean(detail, 500))
-    body, encoding = _raw_text(event)
+    body, encoding = received_text(event)
     message = QueueMessage(None, body, platform, problem=problem, body_encoding=encoding)
     return QueueBatch(platform, (message,))
 
@@ -391,7 +391,7 @@ def _unreadable(item: object, where: str, source: str, exc: Exception) -> QueueM
         data = item.get("data")
         raw_id = item.get("messageId") or (data.get("messageId") if isinstance(data, Mapping) else None)
         raw_id = raw_id or item.get("id")
-    body, encoding = _raw_text(item)
+    body, encoding = received_text(item)
     return QueueMessage(
         message_id=_identifier(raw_id),
         body=body,
@@ -436,8 +436,10 @@ def _text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _raw_text(value: object) -> tuple[str, str]:
-    """What was received, as text for a dead letter: ``(text, "text")`` or ``(base64, "base64")``."""
+def received_text(value: object) -> tuple[str, str]:
+    """What was received, as text for a dead letter: ``(text, "text")`` or ``(base64, "base64")`` for bytes
+    that are not UTF-8; any other value as its JSON, or a bounded description when it is not JSON or is
+    nested deeper than json can walk. Never raises."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         try:

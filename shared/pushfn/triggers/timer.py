@@ -183,7 +183,9 @@ def _instant(value: object, field: str) -> datetime:
     try:
         return parse_instant(value)
     except ValueError:
-        shown = value.encode("utf-8", "backslashreplace").decode("utf-8")[:40]
+        from pushfn.masking import shorten
+
+        shown = shorten(value.encode("utf-8", "backslashreplace").decode("utf-8"), 40)
         raise _invalid(field, "format", f"not an ISO-8601 time: {shown!r}") from None
 
 

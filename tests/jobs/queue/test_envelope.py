@@ -301,3 +301,18 @@ def test_a_lone_surrogate_is_refused_by_the_plain_check_as_by_the_models(where, 
     with pytest.raises(InvalidRequestError) as refused:
         envelope_models.validate_job(data)
     assert [problem.field for problem in refused.value.problems] == [f"{where}.{field}"]
+
+
+@pytest.mark.parametrize(("chunk", "chunks"), [(2, 2), (3, 2), (9_223_372_036_854_775_807, 1)])
+def test_a_chunk_past_its_files_chunk_count_is_refused(chunk, chunks) -> None:
+    """Regression: ``chunk: 3`` with ``chunks: 2`` (chunks count from 0) named a chunk its file never had and
+    was sent, its part recorded against a report that cannot hold it; the plain check and the models now both
+    refuse it, naming ``job.chunks``. The last chunk (``chunks - 1``) is still accepted."""
+    data = {"kind": "chunk", "version": 1, "job": {"source": "b/k", "etag": "e", "chunk": chunk, "chunks": chunks}}
+    data["params"] = {}
+    assert _accept("chunk", data) is None
+    with pytest.raises(InvalidRequestError) as refused:
+        envelope_models.validate_job(data)
+    assert [(p.field, p.rule) for p in refused.value.problems] == [("job.chunks", "value_error")]
+    last = {**data, "job": {**data["job"], "chunk": chunks - 1}}
+    assert _accept("chunk", last) == _from_model(envelope_models.validate_job(last))

@@ -594,3 +594,23 @@ def test_two_mns_stream_messages_with_the_same_key_get_one_letter_each(emulator,
     assert len(stream) == 2 and stream[0]["key"] == stream[1]["key"]
     assert [letter["message_id"] for letter in letters].count("same-id") == 2
     assert emulator.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("target", "value"),
+    [("ACCOUNT", "   "), ("ALIAS", "alice,\u3000"), ("DEVICE", " "), ("ACCOUNT", "user-1, \t")],
+    ids=["spaces", "ideographic space item", "device space", "blank second item"],
+)
+def test_a_blank_target_item_is_dead_lettered_by_rule_not_sent(emulator, runtime, dead_dir, target, value):
+    """Regression (issue 13 item 4's kind, in a push spec): a TargetValue item of only spaces passed the
+    empty-item check and reached CloudPush, which refused it (MissingTargetValue): a service-rejected push
+    instead of a rule naming the field. It is refused as ``TargetValue`` / ``format`` before sending."""
+    event = sqs_event(
+        [SqsRecord(body=json.dumps({**_push(), "Target": target, "TargetValue": value}), message_id="m-1")]
+    )
+
+    assert handler(event, None) == {"batchItemFailures": []}
+
+    assert emulator.pushes() == [] and not [c for c in emulator.calls() if c.get("action") == "Push"]
+    [letter] = _letters(dead_dir)
+    _assert_reasoned(letter, "TargetValue", "format")

@@ -196,3 +196,24 @@ def test_the_issue_13_item_6_messages_are_dead_lettered_with_their_reason_not_re
         assert (letter["failure"]["status"], letter["failure"]["reason"]) == ("permanent", "invalid_spec")
         assert bodies[name][1] in {p["field"] for p in letter["failure"]["problems"]}, letter["failure"]
         assert letter["body"] == bodies[name][0]
+
+
+def test_a_large_non_ascii_message_that_fails_for_good_fits_its_dead_letter_queue(emulator, runtime, sqs, monkeypatch):
+    """Regression: letters were sent all-ASCII, so 中 became ``\\u4e2d``, six bytes for three: a message of
+    60,000 Chinese characters (180 KB, well within the 256 KB a queue may be limited to) made a 360 KB letter
+    the dead-letter queue refused; the message was handed back instead of parked, on every delivery. The
+    letter is UTF-8 now, escaping only what SQS refuses (U+FFFE, U+FFFF, lone surrogates)."""
+    dead_url = sqs.create_queue(
+        QueueName=f"small-dead-{uuid.uuid4().hex[:8]}", Attributes={"MaximumMessageSize": "262144"}
+    )["QueueUrl"]
+    monkeypatch.setenv(DEAD_LETTER_ENV, "sqs+" + dead_url)
+    body = json.dumps({**_push("x"), "Body": "中" * 60_000 + "\ufffe", "Bogus": 1}, ensure_ascii=False)
+
+    reply = handler(sqs_event([SqsRecord(body=body, message_id="m-big")]), None)
+
+    assert reply == {"batchItemFailures": []}
+    [message] = _receive(sqs, dead_url, expected=1)
+    letter = json.loads(message["Body"])
+    assert letter["message_id"] == "m-big" and letter["body"] == body
+    assert ("Bogus", "unknown_field") in {(p["field"], p["rule"]) for p in letter["failure"]["problems"]}
+    assert not emulator.pushes()

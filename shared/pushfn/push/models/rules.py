@@ -170,8 +170,8 @@ def no_empty_item(values: Sequence[str]) -> None:
     if not values:
         raise RuleError("min_items", "must list at least one value")
     for position, value in enumerate(values, 1):
-        if not value:
-            raise RuleError("format", f"item {position} is empty; separate values with single commas")
+        if not value.strip():  # only spaces name nothing either (CloudPush: MissingTargetValue)
+            raise RuleError("format", f"item {position} is empty or blank; separate values with single commas")
 
 
 # --- value parsers: what each kind of parameter accepts ------------------------------------------
