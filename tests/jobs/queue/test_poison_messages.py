@@ -604,7 +604,8 @@ def test_two_mns_stream_messages_with_the_same_key_get_one_letter_each(emulator,
 def test_a_blank_target_item_is_dead_lettered_by_rule_not_sent(emulator, runtime, dead_dir, target, value):
     """Regression (issue 13 item 4's kind, in a push spec): a TargetValue item of only spaces passed the
     empty-item check and reached CloudPush, which refused it (MissingTargetValue): a service-rejected push
-    instead of a rule naming the field. It is refused as ``TargetValue`` / ``format`` before sending."""
+    instead of a rule naming the field. It is refused as ``TargetValue`` / ``required`` before sending
+    (the rule the HTTP function names for a blank name, as :mod:`pushfn.identifiers` does)."""
     event = sqs_event(
         [SqsRecord(body=json.dumps({**_push(), "Target": target, "TargetValue": value}), message_id="m-1")]
     )
@@ -613,4 +614,4 @@ def test_a_blank_target_item_is_dead_lettered_by_rule_not_sent(emulator, runtime
 
     assert emulator.pushes() == [] and not [c for c in emulator.calls() if c.get("action") == "Push"]
     [letter] = _letters(dead_dir)
-    _assert_reasoned(letter, "TargetValue", "format")
+    _assert_reasoned(letter, "TargetValue", "required")
