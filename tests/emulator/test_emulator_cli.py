@@ -105,6 +105,11 @@ def test_port_in_use_is_one_line_exit_2(tmp_path, busy_port) -> None:
         (["--device", "", "--port", "0"], "device_id"),
         (["--device", " d1", "--port", "0"], "device_id"),
         (["--device", "a,b", "--port", "0"], "device_id"),
+        # Where pushfn store refuses an SQLite file too: nothing would be kept across a restart.
+        (["--store", "/dev/null", "--port", "0"], "--store must name a regular file"),
+        (["--store", ":memory:", "--port", "0"], "--store ':memory:' keeps nothing across restarts"),
+        (["--store", "file:h?mode=memory", "--port", "0"], "keeps nothing across restarts"),
+        (["--store", "", "--port", "0"], "--store needs a file name"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(tmp_path, args, named) -> None:

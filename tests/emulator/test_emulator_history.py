@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+from pathlib import Path
 from urllib.parse import parse_qsl
 
+import pytest
 from emulator_support import APP_KEY, Caller, FakeClock, notice
 from hypothesis import given
 from hypothesis import strategies as st
@@ -285,3 +287,51 @@ def test_call_devices_come_from_the_registry(api, emu) -> None:
     emu.register_device("d1", account="bob")
     api.v2("Push", notice(), app_key=APP_KEY)
     assert emu.calls()[0]["devices"][0]["account"] == "bob"
+
+
+def _unusable_store(tmp_path, name: str) -> str:
+    import os
+    import socket
+
+    if name == "fifo":
+        os.mkfifo(tmp_path / name)
+    elif name == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(tmp_path / name))
+    elif name == "link-to-null":
+        (tmp_path / name).symlink_to("/dev/null")
+    elif name == "below-a-file/x.sqlite":
+        (tmp_path / "below-a-file").write_text("x")
+    return name if name.lower().startswith(("/", ":", "file:")) or not name else f"{tmp_path}/{name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("/dev/null", "regular file"),
+        ("fifo", "regular file"),
+        ("socket", "regular file"),
+        ("link-to-null", "regular file"),
+        ("/tmp", "not a directory"),
+        ("below-a-file/x.sqlite", "is not a directory"),
+        ("no-such-folder/x.sqlite", "does not exist"),
+        (":memory:", "keeps nothing across restarts"),
+        ("file:history?mode=memory", "keeps nothing across restarts"),
+        ("FILE::memory:", "keeps nothing across restarts"),
+        ("", "needs a file name"),
+        ("a\x00b.sqlite", "NUL"),
+    ],
+)
+def test_store_refuses_paths_that_cannot_keep_history_as_pushfn_store_does(tmp_path, name, rule) -> None:
+    """``--store /dev/null`` was refused as "disk I/O error" after SQLite touched the device, a FIFO the
+    same, ``:memory:`` and ``file:…?mode=memory`` (a URI to Debian's SQLite) were accepted and kept
+    nothing across a restart, NUL escaped as a ValueError: the rules of ``PUSHFN_IDEMPOTENCY_URL``."""
+    from pushfn.emulator import EmulatorError
+
+    path = _unusable_store(tmp_path, name)
+    journals = [Path(f"{path}-{suffix}") for suffix in ("journal", "wal", "shm")]
+    before = [j.stat().st_mtime_ns if j.exists() else None for j in journals]  # /dev is shared: compare
+    with pytest.raises(EmulatorError) as info:
+        Emulator(store=path)
+    assert str(info.value).startswith("--store ") and rule in str(info.value)
+    assert [j.stat().st_mtime_ns if j.exists() else None for j in journals] == before  # nothing was opened

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pushfn.emulator.errors import EmulatorError
+from pushfn.sqlite_paths import file_place_problem, is_memory_path
 
 DEFAULT_RING_SIZE = 10_000
 #: The largest page a reader gets in one answer.
@@ -37,12 +38,27 @@ class HistoryStore:
     """The SQLite file behind ``--store``: one row per entry of either ring, plus the MessageId counter.
 
     Rows beyond the ring are deleted as new ones arrive, so the file stays bounded too. Raises
-    :class:`EmulatorError` when the file cannot be opened as a database.
+    :class:`EmulatorError` when the path cannot hold a database that outlives the process (in-memory,
+    a directory, device, FIFO or socket, a file above it: :mod:`pushfn.sqlite_paths`, the rules of
+    ``pushfn store`` too) or the file cannot be opened as one.
     """
 
     def __init__(self, path: str | Path, ring_size: int) -> None:
         self.path = Path(path)
         self.ring_size = ring_size
+        text = str(path)
+        # Checked before SQLite sees the path: it would answer "disk I/O error" for /dev/null (after
+        # writing a journal beside it), block on a FIFO, and keep ":memory:" or "file:…?mode=memory"
+        # in memory, so a restart would silently start empty.
+        if not text.strip():
+            raise EmulatorError("--store needs a file name, e.g. --store emulator-history.sqlite")
+        if is_memory_path(text):
+            raise EmulatorError(
+                f"--store {text!r} keeps nothing across restarts; name a file, e.g. --store emulator-history.sqlite"
+            )
+        problem = file_place_problem(self.path)
+        if problem is not None:
+            raise EmulatorError(f"--store {problem}")
         try:
             self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
             tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -60,6 +76,10 @@ class HistoryStore:
                 " PRIMARY KEY (kind, seq))"
             )
         except sqlite3.Error as exc:
+            if not self.path.parent.is_dir():  # SQLite's own words would be "unable to open database file"
+                raise EmulatorError(
+                    f"--store {str(self.path)!r}: the folder {str(self.path.parent)!r} does not exist"
+                ) from None
             raise EmulatorError(f"--store {str(self.path)!r} cannot be used as an SQLite file: {exc}") from None
 
     def load(self, kind: str) -> list[dict[str, Any]]:
