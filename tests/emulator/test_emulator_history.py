@@ -335,3 +335,15 @@ def test_store_refuses_paths_that_cannot_keep_history_as_pushfn_store_does(tmp_p
         Emulator(store=path)
     assert str(info.value).startswith("--store ") and rule in str(info.value)
     assert [j.stat().st_mtime_ns if j.exists() else None for j in journals] == before  # nothing was opened
+
+
+@pytest.mark.parametrize("ring_size", [10_000_001, 2**64, 0, -1, 1.5, True, "5"])
+def test_python_api_ring_size_has_the_clis_bounds(ring_size) -> None:
+    """``Emulator(ring_size=…)`` took any size above the 10,000,000 that ``--ring-size`` and
+    ``PUSHFN_EMULATOR_RING_SIZE`` stop at (and "5" escaped as a TypeError): one bound, one error."""
+    from pushfn.emulator import EmulatorError
+    from pushfn.settings import EMULATOR_MAX_RING_SIZE
+
+    with pytest.raises(EmulatorError, match=f"from 1 to {EMULATOR_MAX_RING_SIZE}"):
+        Emulator(ring_size=ring_size)
+    assert Emulator(ring_size=EMULATOR_MAX_RING_SIZE).state.history.ring_size == EMULATOR_MAX_RING_SIZE

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pushfn.emulator.errors import EmulatorError
+from pushfn.settings import EMULATOR_MAX_RING_SIZE
 from pushfn.sqlite_paths import file_place_problem, is_memory_path
 
 DEFAULT_RING_SIZE = 10_000
@@ -173,12 +174,20 @@ class HistoryStore:
 class History:
     """The two rings, their ``seq`` counters, running counts of call statuses, and listeners of new calls.
 
-    ``ring_size``: entries kept per ring (at least 1); ``store``: an SQLite path, or ``None`` for memory only.
+    ``ring_size``: entries kept per ring, 1 to :data:`~pushfn.settings.EMULATOR_MAX_RING_SIZE` (the
+    bound of ``--ring-size`` and ``PUSHFN_EMULATOR_RING_SIZE`` too); ``store``: an SQLite path, or
+    ``None`` for memory only. Raises :class:`EmulatorError` for a ring size out of bounds or a bad store.
     """
 
     def __init__(self, ring_size: int = DEFAULT_RING_SIZE, store: str | Path | None = None) -> None:
-        if not isinstance(ring_size, int) or isinstance(ring_size, bool) or ring_size < 1:
-            raise EmulatorError(f"ring_size must be a positive integer, got {ring_size!r}")
+        if (
+            not isinstance(ring_size, int)
+            or isinstance(ring_size, bool)
+            or not 1 <= ring_size <= EMULATOR_MAX_RING_SIZE
+        ):
+            raise EmulatorError(
+                f"ring_size must be a whole number from 1 to {EMULATOR_MAX_RING_SIZE}, got {ring_size!r}"
+            )
         self.ring_size = ring_size
         self.pushes: deque[dict[str, Any]] = deque(maxlen=ring_size)
         self.calls: deque[dict[str, Any]] = deque(maxlen=ring_size)

@@ -62,11 +62,11 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.clock: Clock = clock or system_clock
         self.app_keys = tuple(int(k) for k in app_keys)
+        self.history = History(ring_size, store)  # first: it checks ring_size, which bounds the nonces too
         self.auth = Authenticator(credentials, max_nonces=ring_size)
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
         self.qps_limits: dict[str, float] = dict(qps_limits or {})
-        self.history = History(ring_size, store)
         self.messages: dict[str, list[dict[str, Any]]] = {}
         for record in self.history.pushes:
             self.messages.setdefault(record["message_id"], []).append(record)
