@@ -102,6 +102,8 @@ def test_port_in_use_is_one_line_exit_2(tmp_path, busy_port) -> None:
         (["--host", "0.0.0.0", "--port", "0"], "--allow-remote"),
         (["--host", FOREIGN_ADDRESS, "--allow-remote", "--port", "0"], "--host"),
         (["--host", "no-such-host.invalid", "--allow-remote", "--port", "0"], "--host"),
+        # A typo is no address of this machine, not a host "reachable from the network".
+        (["--host", "locahost", "--port", "0"], "--host must be an address of this machine"),
         (["--device", "", "--port", "0"], "device_id"),
         (["--device", " d1", "--port", "0"], "device_id"),
         (["--device", "a,b", "--port", "0"], "device_id"),

@@ -290,8 +290,9 @@ def test_api_is_not_subject_to_the_local_rules(api, emu) -> None:
 
 
 def test_non_loopback_bind_needs_allow_remote() -> None:
-    with pytest.raises(EmulatorError, match="--allow-remote"):
-        Emulator(host="0.0.0.0")
+    for host in ("0.0.0.0", "", "::", "192.0.2.7"):
+        with pytest.raises(EmulatorError, match="--allow-remote"):
+            Emulator(host=host)
     Emulator(host="0.0.0.0", allow_remote=True)  # constructed, never started: the suite stays on loopback
     Emulator(host="localhost")
 
@@ -333,3 +334,27 @@ def test_cli_bad_ring_size_is_one_line_exit_2(capsys, value) -> None:
 def test_cli_unusable_store_is_one_line_exit_2(capsys, tmp_path) -> None:
     assert main(["emulator", "--port", "0", "--store", str(tmp_path / "no" / "such" / "dir.sqlite")]) == 2
     assert "--store" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "127.0.0.2", "LocalHost"])
+def test_loopback_in_any_spelling_needs_no_allow_remote_and_serves(host) -> None:
+    """``Emulator(host="127.1")`` binds 127.0.0.1 but was refused as reachable from the network (so was
+    every IPv4 shorthand the resolver takes): whether a host is loopback is what it resolves to."""
+    from pushfn.emulator.app import remote_warning
+
+    assert remote_warning(host) is None
+    with Emulator(host=host) as emu:
+        emu.register_device("d1")
+        with emu.client() as client:
+            client.push(notice(Target="DEVICE", TargetValue="d1"))
+        connection = http.client.HTTPConnection(host, emu.port, timeout=10)
+        connection.request("GET", "/_emulator/pushes")
+        answer = connection.getresponse()
+        assert answer.status == 200 and len(json.loads(answer.read())["pushes"]) == 1
+        connection.close()
+
+
+def test_a_host_that_does_not_resolve_is_a_bind_error_not_a_remote_one() -> None:
+    emulator = Emulator(host="locahost")  # a typo: no address of any machine, so no --allow-remote question
+    with pytest.raises(OSError):
+        emulator.start()

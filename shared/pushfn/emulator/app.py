@@ -82,13 +82,37 @@ class EmulatorSettings:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether binding ``host`` keeps the emulator on this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
-    if host.lower() == "localhost":
+    """Whether binding ``host`` keeps the emulator on this machine: every address it stands for is
+    loopback (``localhost``, 127.0.0.0/8 in any spelling the resolver takes — ``127.1``, ``0x7f.1`` —,
+    ``::1``, a name in ``/etc/hosts``). ``False`` for the wildcard and for a name that does not resolve
+    (see :func:`host_resolves`)."""
+    name = host.strip().strip("[]").split("%")[0]
+    if name.lower() == "localhost":
         return True
+    if not name:
+        return False  # "" binds every interface
     try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
-        return False
+        pass
+    addresses = _addresses(name)
+    return bool(addresses) and all(address.is_loopback for address in addresses)
+
+
+def host_resolves(host: str) -> bool:
+    """Whether ``host`` names any address at all (a typo such as ``locahost`` does not)."""
+    name = host.strip().strip("[]").split("%")[0]
+    return not name or bool(_addresses(name))
+
+
+def _addresses(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 class Emulator:
@@ -134,7 +158,7 @@ class Emulator:
         )
         if not self.settings.app_keys:
             raise EmulatorError("at least one app key is required")
-        if not allow_remote and not is_loopback_host(host):
+        if not allow_remote and not is_loopback_host(host) and host_resolves(host):
             raise EmulatorError(
                 f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
                 " so pass --allow-remote (allow_remote=True) if you mean it"
