@@ -255,6 +255,19 @@ def test_an_unknown_query_name_is_json_400_not_ignored(emu, route, query) -> Non
     assert status == 400 and "unknown query parameters" in json.loads(answer)["error"]
 
 
+@pytest.mark.parametrize(
+    ("route", "query", "named"),
+    [("pushes", "device=a&device=b", "device"), ("calls", "limit=1&limit=2", "limit"),
+     ("calls", "status=sent&q=x&status=refused", "status"), ("events", "since=1&since=2", "since"),
+     ("devices", "app_key=1&app_key=", "app_key")],
+)  # fmt: skip
+def test_a_query_name_given_twice_is_json_400_not_the_last_one_silently(emu, route, query, named) -> None:
+    # ?device=a&device=b answered the pushes of b alone, as if a had never been asked for.
+    status, _, answer = _raw(emu, "GET", f"/_emulator/{route}?{query}")
+    error = json.loads(answer)["error"]
+    assert status == 400 and f"['{named}']" in error and "more than once" in error
+
+
 def test_index_and_static_files_have_their_types(emu) -> None:
     status, headers, body = _raw(emu, "GET", "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8" and b"<html" in body.lower()

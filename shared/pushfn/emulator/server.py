@@ -23,6 +23,7 @@ import re
 import socket
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -422,9 +423,14 @@ class EmulatorServer:
                 return _json_response(405, {"error": f"no route {request.method} {path}"})
             return self._static(path[len("/static/") :])
         try:
-            query = dict(parse_qsl(raw_query, keep_blank_values=True, errors="strict"))
+            pairs = parse_qsl(raw_query, keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
             raise ControlError("the query string must be UTF-8") from None
+        query = dict(pairs)
+        if len(query) < len(pairs):  # ?device=a&device=b: the last one alone would filter, silently
+            seen = Counter(name for name, _ in pairs)
+            repeated = sorted(name[:40] for name, times in seen.items() if times > 1)[:10]
+            raise ControlError(f"query parameters {repeated} are given more than once; give each once")
         known = QUERY_NAMES.get(route, frozenset())
         unknown = sorted(name[:40] for name in set(query) - known)
         if unknown:
