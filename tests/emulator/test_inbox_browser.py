@@ -487,3 +487,26 @@ def test_real_emulator_registry_form_and_clear_button(browser) -> None:
         wait_for(browser, lambda d: not call_items(d), "an empty inbox")
         assert emu.calls() == [] and emu.pushes() == [] and len(emu.devices()) == 2  # devices kept
         assert_no_leak(browser, (DEVICE_A, DEVICE_C), ())
+
+
+def test_device_ids_a_refused_tag_call_names_in_client_key_are_masked(browser, tmp_path) -> None:
+    # BindTag / UnbindTag / QueryTags name devices in ClientKey (KeyType is DEVICE only): a refused one
+    # showed short, unregistered ids in full in the list and the detail view.
+    from pushfn.emulator import Emulator
+    from pushfn.push import PushError
+
+    gone, other = "gone-42", "tab-9z"
+    with Emulator() as emu:
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        with emu.client() as client, pytest.raises(PushError):
+            client.call("BindTag", {"KeyType": "DEVICE", "ClientKey": f"{gone},{other}", "TagName": "vip"})
+        wait_for(browser, lambda d: len(call_items(d)) == 1, "the refused call")
+        assert_no_leak(browser, (gone, other), ())
+        click(browser, call_items(browser)[0].find_element(By.CSS_SELECTOR, "button.details"))
+        wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is not None, "detail")
+        browser.save_screenshot(str(tmp_path / "detail-client-key.png"))
+        assert (
+            json.loads(browser.find_element(By.ID, "detail-params").text)["ClientKey"] == f"{mask(gone)},{mask(other)}"
+        )
+        assert_no_leak(browser, (gone, other), ())

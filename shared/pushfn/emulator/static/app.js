@@ -17,7 +17,8 @@
   const SECRET_NAME =
     /secret|password|passwd|authorization|signature|credential|api[_-]?key|security[_-]?token|session[_-]?token|access[_-]?token|^token$|^bearer$/i;
   const DEVICE_ID_RUN = /(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])/g;
-  const DEVICE_ID_PARAMS = new Set(["DeviceId", "DeviceIds", "DeviceIdList"]);
+  // ClientKey: the devices of BindTag, UnbindTag and QueryTags (their KeyType is DEVICE only).
+  const DEVICE_ID_PARAMS = new Set(["DeviceId", "DeviceIds", "DeviceIdList", "ClientKey"]);
   const STATUSES = ["sent", "refused", "throttled"];
   const FILTERS = ["q", "device", "alias", "account", "tag", "status"];
   const OPEN_TYPES = { APPLICATION: "opens the app", ACTIVITY: "opens activity", URL: "opens", NONE: "no action" };
