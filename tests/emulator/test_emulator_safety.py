@@ -349,10 +349,11 @@ def test_cli_unusable_store_is_one_line_exit_2(capsys, tmp_path) -> None:
     assert "--store" in _one_error_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "127.0.0.2", "LocalHost"])
+@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "127.0.0.2", "LocalHost", "::ffff:127.0.0.1"])
 def test_loopback_in_any_spelling_needs_no_allow_remote_and_serves(host) -> None:
     """``Emulator(host="127.1")`` binds 127.0.0.1 but was refused as reachable from the network (so was
-    every IPv4 shorthand the resolver takes): whether a host is loopback is what it resolves to."""
+    every IPv4 shorthand the resolver takes, and ``::ffff:127.0.0.1``, which the peer check already called
+    loopback): whether a host is loopback is what it resolves to."""
     from pushfn.emulator.app import remote_warning
 
     assert remote_warning(host) is None

@@ -91,12 +91,26 @@ def is_loopback_host(host: str) -> bool:
         return True
     if not name:
         return False  # "" binds every interface
+    if is_loopback_address(name):
+        return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        ipaddress.ip_address(name)
+        return False  # an address literal that is not loopback
     except ValueError:
         pass
     addresses = _addresses(name)
-    return bool(addresses) and all(address.is_loopback for address in addresses)
+    return bool(addresses) and all(is_loopback_address(str(address)) for address in addresses)
+
+
+def is_loopback_address(address: str) -> bool:
+    """Whether an IP address literal is this machine (an IPv4-mapped IPv6 one too: ``::ffff:127.0.0.1``,
+    which Python's own ``is_loopback`` calls False before 3.13); ``False`` for anything not a literal."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
 
 
 def host_resolves(host: str) -> bool:

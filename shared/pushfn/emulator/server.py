@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import re
@@ -35,6 +34,7 @@ from aiohttp import web
 
 from pushfn.emulator import actions
 from pushfn.emulator import state as operations
+from pushfn.emulator.app import is_loopback_address
 from pushfn.emulator.errors import ApiError, ControlError, EmulatorError
 from pushfn.emulator.history import CALL_STATUSES, MAX_PAGE
 from pushfn.emulator.state import EmulatorState
@@ -74,12 +74,7 @@ _STATIC_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 def is_loopback_client(address: str) -> bool:
     """Whether a peer address is this machine (IPv4-mapped IPv6 included, for dual-stack binds)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return bool((mapped or ip).is_loopback)
+    return is_loopback_address(address)
 
 
 def host_name(value: str | None) -> str | None:
