@@ -131,6 +131,14 @@ def test_unusable_store_is_one_line_exit_2(tmp_path) -> None:
         assert [name for (name,) in db.execute("SELECT name FROM sqlite_master")] == ["users"]
 
 
+def test_a_second_emulator_on_the_same_store_is_one_line_exit_2(tmp_path) -> None:
+    # Both would hand out the same MessageIds and overwrite each other's history rows.
+    store = str(tmp_path / "history.sqlite")
+    with _running(tmp_path, "--store", store):
+        line = _one_error_line(_run(tmp_path, "--port", "0", "--store", store))
+        assert line.startswith(f"pushfn: --store {store!r} is in use by another emulator")
+
+
 def test_store_keeps_the_history_across_a_restart(tmp_path) -> None:
     store = tmp_path / "history.sqlite"
     credentials = StaticCredentials("testid", "testsecret")

@@ -347,3 +347,36 @@ def test_python_api_ring_size_has_the_clis_bounds(ring_size) -> None:
     with pytest.raises(EmulatorError, match=f"from 1 to {EMULATOR_MAX_RING_SIZE}"):
         Emulator(ring_size=ring_size)
     assert Emulator(ring_size=EMULATOR_MAX_RING_SIZE).state.history.ring_size == EMULATOR_MAX_RING_SIZE
+
+
+def test_one_store_file_serves_one_emulator_at_a_time(tmp_path) -> None:
+    """Two emulators on one ``--store`` handed out the same MessageIds (500000000001 twice) and
+    overwrote each other's rows under the same seq: four pushes, two kept. The second is now refused;
+    a stopped emulator frees the file, and starting it again takes it back."""
+    import socket
+
+    from pushfn.emulator import EmulatorError
+
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    first = Emulator(clock=clock, store=store).start()
+    with pytest.raises(EmulatorError, match="in use by another emulator"):
+        Emulator(clock=clock, store=store)
+    caller = Caller(first, clock)
+    sent = caller.v2("Push", notice()).json()["MessageId"]
+    caller.session.close()
+    first.stop()
+    with Emulator(clock=clock, store=store) as second:  # the file is free once the first stopped
+        assert [p["message_id"] for p in second.pushes()] == [sent]
+        with pytest.raises(EmulatorError, match="in use by another emulator"):
+            first.start()  # ... and the first cannot take it back while the second runs
+        caller = Caller(second, clock)
+        assert int(caller.v2("Push", notice()).json()["MessageId"]) > int(sent)
+        caller.session.close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        blocked = Emulator(clock=clock, store=store, port=busy.getsockname()[1])
+        with pytest.raises(OSError):
+            blocked.start()
+    Emulator(clock=clock, store=store).state.close()  # a port in use left the file free for the next try

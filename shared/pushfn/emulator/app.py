@@ -140,8 +140,10 @@ class Emulator:
     ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
     ``clock`` (epoch seconds) is for tests of the 15-minute windows. ``ring_size`` (default from
     ``settings``, 10,000) bounds the calls and pushes kept; ``store`` names an SQLite file that keeps them
-    across restarts. A ``host`` that is not loopback needs ``allow_remote=True`` (the API is then
-    reachable from the network; the control API and the inbox still answer loopback peers only).
+    across restarts, locked to this emulator from construction until :meth:`stop` (a second emulator on
+    the same file is an :class:`EmulatorError`: both would hand out the same MessageIds). A ``host``
+    that is not loopback needs ``allow_remote=True`` (the API is then reachable from the network; the
+    control API and the inbox still answer loopback peers only).
     ``ssl_context`` (a server-side :class:`ssl.SSLContext` with a certificate loaded) serves HTTPS:
     :attr:`url` then starts ``https://``.
     """
@@ -193,14 +195,20 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind the port and serve from an asyncio loop on a daemon thread; returns ``self``.
 
-        Raises :class:`EmulatorError` when already running, :class:`OSError` when the address cannot be bound.
+        Raises :class:`EmulatorError` when already running or when another emulator took the ``store``
+        file since :meth:`stop`, :class:`OSError` when the address cannot be bound.
         """
         from pushfn.emulator.server import EmulatorServer  # aiohttp: only when an emulator runs
 
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
-        server = EmulatorServer(self.state, self._address, self._log_requests, self._ssl_context)
-        server.start()
+        self.state.open()  # started again after stop(): its --store file, locked to this emulator again
+        try:
+            server = EmulatorServer(self.state, self._address, self._log_requests, self._ssl_context)
+            server.start()
+        except BaseException:
+            self.state.close()  # a port in use must not leave the store locked for the next try
+            raise
         self._server = server
         return self
 

@@ -118,11 +118,21 @@ class EmulatorState:
         return value
 
     def close(self) -> None:
-        """Save the MessageId counter in the store, if any (the emulator is stopping; the file stays open
-        because :meth:`Emulator.start` may serve the same state again)."""
+        """Save the MessageId counter in the store, if any, and close the file (the emulator is stopping),
+        which frees it for another emulator; :meth:`open` takes it back when this one starts again."""
         with self.lock:
             if self.history.store is not None:
                 self.history.store.save_next_message_id(self._peek_message_id())
+                self.history.store.close()
+
+    def open(self) -> None:
+        """Take the store file back after :meth:`close` (nothing to do without a store or when open).
+
+        Raises :class:`EmulatorError` when another emulator holds the file meanwhile.
+        """
+        with self.lock:
+            if self.history.store is not None:
+                self.history.store.reopen()
 
     def record_push(self, record: dict[str, Any]) -> None:
         """Store one accepted push record (``message_id``, ``action``, ``params``, ``devices``…); hold the lock.
