@@ -372,3 +372,31 @@ def test_a_host_that_does_not_resolve_is_a_bind_error_not_a_remote_one() -> None
     emulator = Emulator(host="locahost")  # a typo: no address of any machine, so no --allow-remote question
     with pytest.raises(OSError):
         emulator.start()
+
+
+def test_an_https_emulator_accepts_its_own_pages_origin_and_no_http_one(tmp_path) -> None:
+    """Serving TLS, the inbox's own POSTs (Origin: https://127.0.0.1:<port>) were refused as cross-origin,
+    so its registry form and clear button failed, while Origin: http://… on that port (no page of
+    this server) was let through."""
+    import ssl
+
+    import requests
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with Emulator(ssl_context=context) as emu, requests.Session() as session:
+        session.verify = str(tmp_path / "ca.pem")
+        session.trust_env = False
+        own = session.post(f"{emu.url}/_emulator/devices", json={"device_id": "d1"}, headers={"Origin": emu.url})
+        assert own.status_code == 200 and [d["device_id"] for d in emu.devices()] == ["d1"]
+        for origin in (emu.url.replace("https://", "http://"), "https://127.0.0.1", "https://evil.example"):
+            answer = session.post(f"{emu.url}/_emulator/reset", json={}, headers={"Origin": origin})
+            assert answer.status_code == 403 and "Origin" in answer.json()["error"], origin
+        assert len(emu.devices()) == 1
+    assert (
+        check_local_request("127.0.0.1", "GET", "localhost", "https://localhost", None, LOOPBACK_NAMES, 443, "https")
+        is None
+    )

@@ -110,14 +110,16 @@ def check_local_request(
     content_type: str | None,
     allowed_hosts: frozenset[str],
     port: int,
+    scheme: str = "http",
 ) -> Refusal | None:
     """The rules of the control API and the inbox; ``None`` when the request may proceed.
 
     ``peer``: the client address; ``host`` / ``origin`` / ``content_type``: those headers as sent;
     ``allowed_hosts``: host names that mean this emulator (:data:`LOOPBACK_NAMES` and the configured
-    host); ``port``: the emulator's port, which a same-origin ``Origin`` carries. In order: a peer
-    that is not loopback → 403; a ``Host`` not allowed → 421; an ``Origin`` other than
-    ``http://<allowed host>:<port>`` → 403; a state-changing method without ``application/json`` → 415.
+    host); ``port`` and ``scheme`` (``https`` when serving TLS): the emulator's, which a same-origin
+    ``Origin`` carries. In order: a peer that is not loopback → 403; a ``Host`` not allowed → 421; an
+    ``Origin`` other than ``<scheme>://<allowed host>:<port>`` → 403; a state-changing method without
+    ``application/json`` → 415.
     """
     if peer is None or not is_loopback_client(peer):
         return Refusal(HTTPStatus.FORBIDDEN, "the control API and the inbox answer loopback clients only")
@@ -127,7 +129,7 @@ def check_local_request(
             HTTPStatus.MISDIRECTED_REQUEST,
             "the Host header must name this machine (127.0.0.1, localhost, [::1]) or the emulator's --host",
         )
-    if origin is not None and not _same_origin(origin, allowed_hosts, port):
+    if origin is not None and not _same_origin(origin, allowed_hosts, port, scheme):
         return Refusal(HTTPStatus.FORBIDDEN, "cross-origin requests are refused (the Origin is not this emulator)")
     if method in STATE_CHANGING:
         media = (content_type or "").split(";")[0].strip().lower()
@@ -136,13 +138,14 @@ def check_local_request(
     return None
 
 
-def _same_origin(origin: str, allowed_hosts: frozenset[str], port: int) -> bool:
+def _same_origin(origin: str, allowed_hosts: frozenset[str], port: int, scheme: str) -> bool:
     try:
         parts = urlsplit(origin.strip())
-        origin_port = parts.port or 80
+        origin_port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return False
-    return parts.scheme == "http" and (parts.hostname or "") in allowed_hosts and origin_port == port
+    # The page an HTTPS emulator serves sends Origin: https://…; http://… on that port is no page of it.
+    return parts.scheme == scheme and (parts.hostname or "") in allowed_hosts and origin_port == port
 
 
 def http_error_reason(exc: BaseException | None) -> str:
@@ -408,6 +411,7 @@ class EmulatorServer:
             headers.get("Content-Type"),
             self.allowed_hosts,
             self.port,
+            "https" if self.ssl_context is not None else "http",
         )
         if refusal is not None:
             return _json_response(refusal.status, {"error": refusal.error})
