@@ -29,6 +29,22 @@ def test_settings_defaults_and_environment(monkeypatch) -> None:
     assert "hush-hush" not in shown  # the secret stays out of reprs and logs
 
 
+@pytest.mark.parametrize("value", ["-5", "0", "１２", "1_000", "+5", str(2**63), "9" * 30, "1,x", " , "])
+def test_app_key_variable_takes_only_appkeys(value) -> None:
+    # int() alone served AppKey -5 or 0, read full-width digits and 1_000, and took numbers no request carries.
+    with pytest.raises(EmulatorError, match="PUSHFN_EMULATOR_APP_KEY"):
+        EmulatorSettings.from_env({"PUSHFN_EMULATOR_APP_KEY": value})
+
+
+@pytest.mark.parametrize("app_keys", [[True], ["23267207"], [5.7], [0], [-1], [2**63], []])
+def test_python_api_app_keys_are_checked_not_coerced(app_keys) -> None:
+    # True, "23267207" and 5.7 became AppKeys 1, 23267207 and 5.
+    with pytest.raises(EmulatorError, match=r"app.key"):
+        Emulator(app_keys=app_keys)
+    with pytest.raises(EmulatorError, match=r"app.key"):
+        Emulator(settings=EmulatorSettings(app_keys=tuple(app_keys)))
+
+
 def test_environment_configures_the_emulator_and_arguments_win(monkeypatch) -> None:
     monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_ID", "envid")
     monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_SECRET", "envsecret")

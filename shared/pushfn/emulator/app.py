@@ -43,14 +43,39 @@ ENV_ACCESS_KEY_SECRET = "PUSHFN_EMULATOR_ACCESS_KEY_SECRET"
 ENV_APP_KEY = "PUSHFN_EMULATOR_APP_KEY"
 
 
+#: AppKeys are positive signed 64-bit integers (a Java ``Long`` on the service side).
+MAX_APP_KEY = 2**63 - 1
+
+
 def parse_app_keys(value: str) -> tuple[int, ...]:
-    """``"23267207"`` or ``"1,2"`` → ``(23267207,)`` / ``(1, 2)``."""
-    try:
-        keys = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise EmulatorError(f"{ENV_APP_KEY} must be integers separated by commas, got {value!r}") from None
-    if not keys:
+    """``"23267207"`` or ``"1,2"`` → ``(23267207,)`` / ``(1, 2)``.
+
+    Raises :class:`EmulatorError` naming ``PUSHFN_EMULATOR_APP_KEY`` unless each part is ASCII digits
+    from 1 to :data:`MAX_APP_KEY` (``int()`` alone took ``-5``, ``0``, ``1_000``, full-width digits and
+    numbers no request could carry)."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
         raise EmulatorError(f"{ENV_APP_KEY} is empty")
+    for part in parts:
+        if not (part.isascii() and part.isdigit() and len(part) <= 19 and 1 <= int(part) <= MAX_APP_KEY):
+            raise EmulatorError(
+                f"{ENV_APP_KEY} must be AppKeys (whole numbers from 1 to {MAX_APP_KEY}) separated by commas,"
+                f" got {part[:40]!r}"
+            )
+    return tuple(int(part) for part in parts)
+
+
+def check_app_keys(app_keys: Iterable[Any]) -> tuple[int, ...]:
+    """``app_keys`` given to :class:`Emulator` as a tuple; at least one.
+
+    Raises :class:`EmulatorError` for one that is not an integer (``True``, ``"5"``, ``5.7`` were
+    turned into 1, 5 and 5) or is outside 1 to :data:`MAX_APP_KEY`."""
+    keys = tuple(app_keys)
+    for key in keys:
+        if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= MAX_APP_KEY:
+            raise EmulatorError(f"app_keys must be whole numbers from 1 to {MAX_APP_KEY}, got {key!r}")
+    if not keys:
+        raise EmulatorError("at least one app key is required")
     return keys
 
 
@@ -169,11 +194,10 @@ class Emulator:
         self.settings = EmulatorSettings(
             access_key_id=access_key_id or base.access_key_id,
             access_key_secret=access_key_secret or base.access_key_secret,
-            app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else base.app_keys,
+            app_keys=check_app_keys(app_keys) if app_keys is not None else base.app_keys,
             ring_size=ring_size if ring_size is not None else base.ring_size,
         )
-        if not self.settings.app_keys:
-            raise EmulatorError("at least one app key is required")
+        check_app_keys(self.settings.app_keys)  # settings built by hand are checked too
         if not allow_remote and not is_loopback_host(host) and host_resolves(host):
             raise EmulatorError(
                 f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
