@@ -400,3 +400,16 @@ def test_an_https_emulator_accepts_its_own_pages_origin_and_no_http_one(tmp_path
         check_local_request("127.0.0.1", "GET", "localhost", "https://localhost", None, LOOPBACK_NAMES, 443, "https")
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"aliases": 5}, {"tags": 5.5}, {"aliases": {"a": 1}}, {"account": 5}, {"online": "no"}, {"online": None},
+     {"app_key": "x"}, {"app_key": True}, {"app_key": 23267207.0}],
+)  # fmt: skip
+def test_python_api_register_device_refuses_wrong_types_as_the_control_api_does(emu, odd) -> None:
+    # online="no" registered an online device (bool("no")), app_key=23267207.0 and True were int()-ed,
+    # aliases=5 and account=5 escaped as TypeError, app_key="x" as ValueError.
+    with pytest.raises(EmulatorError, match=next(iter(odd))):
+        emu.register_device("d1", **odd)
+    assert emu.devices() == []

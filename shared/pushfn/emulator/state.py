@@ -418,7 +418,10 @@ def check_fields(fields: Mapping[str, Any], spec: Mapping[str, tuple[tuple[type,
 
 
 def _app_key(state: EmulatorState, app_key: int | None) -> int:
-    key = state.app_keys[0] if app_key is None else int(app_key)
+    if app_key is not None and (not isinstance(app_key, int) or isinstance(app_key, bool)):
+        # int() would serve True as AppKey 1, 5.0 as 5, and raise ValueError for "x".
+        raise EmulatorError(f"app_key must be an integer, got {type(app_key).__name__}")
+    key = state.app_keys[0] if app_key is None else app_key
     if key not in state.app_keys:
         raise EmulatorError(f"app_key {key} is not served by this emulator ({state.app_keys})")
     return key
@@ -427,6 +430,8 @@ def _app_key(state: EmulatorState, app_key: int | None) -> int:
 def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
     if value is None:
         return []
+    if not isinstance(value, (str, list, tuple, set, frozenset)):
+        raise EmulatorError(f"{what} must be a string or a list of strings, got {type(value).__name__}")
     items = value.split(",") if isinstance(value, str) else list(value)
     if not all(isinstance(item, str) for item in items):
         raise EmulatorError(f"{what} must be strings")
@@ -448,9 +453,14 @@ def register_device(
     ``aliases`` / ``tags``: a comma-separated string or an iterable of strings; ``device_type``:
     ANDROID, iOS or HARMONY in any case. Test setup, so no API limit applies. Returns
     ``{"app_key", "device_id", "device_type", "account", "aliases", "tags", "online"}``. Raises
-    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type or
-    names that are not strings.
+    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type,
+    names that are not strings, or a value of the wrong type (``online="no"``, ``app_key=True``: the
+    control API's JSON types, for Python callers too).
     """
+    if account is not None and not isinstance(account, str):
+        raise EmulatorError(f"account must be a string or None, got {type(account).__name__}")
+    if not isinstance(online, bool):  # bool("no") is True
+        raise EmulatorError(f"online must be True or False, got {type(online).__name__}")
     with state.lock:
         key = _app_key(state, app_key)
         device = state.registry.app(key).register(
@@ -459,7 +469,7 @@ def register_device(
             aliases=_names(aliases, "aliases"),
             tags=_names(tags, "tags"),
             device_type=device_type,
-            online=bool(online),
+            online=online,
         )
         return {"app_key": key, **device.to_dict()}
 
