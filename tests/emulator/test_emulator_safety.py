@@ -413,3 +413,13 @@ def test_python_api_register_device_refuses_wrong_types_as_the_control_api_does(
     with pytest.raises(EmulatorError, match=next(iter(odd))):
         emu.register_device("d1", **odd)
     assert emu.devices() == []
+
+
+@pytest.mark.parametrize(
+    "odd", [{"count": True}, {"rate": "0.5"}, {"rate": True}, {"latency_ms": True}, {"count": False}]
+)  # fmt: skip
+def test_python_api_add_fault_refuses_bools_and_strings_for_numbers(emu, odd) -> None:
+    # count=True became a fault "remaining": true, rate="0.5" and True were float()-ed, latency_ms=True kept.
+    with pytest.raises(EmulatorError, match=next(iter(odd))):
+        emu.add_fault("latency", **odd)
+    assert emu.state.faults.list() == []

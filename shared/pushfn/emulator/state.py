@@ -326,11 +326,14 @@ class FaultPlan:
         or an action name the emulator does not answer."""
         if kind not in KINDS:
             raise EmulatorError(f"fault kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        if rate is not None and not 0.0 <= float(rate) <= 1.0:
+        # bool is an int to Python: True would be a count of 1 shown as "remaining": true, a rate of 1.0.
+        if rate is not None and (
+            not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= float(rate) <= 1.0
+        ):
             raise EmulatorError(f"rate must be within [0, 1], got {rate!r}")
-        if rate is None and (not isinstance(count, int) or count < 1):
+        if rate is None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
             raise EmulatorError(f"count must be a positive integer, got {count!r}")
-        if not isinstance(latency_ms, int) or latency_ms < 0:
+        if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or latency_ms < 0:
             raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
         if actions is not None:
             actions = _known_actions(actions)
