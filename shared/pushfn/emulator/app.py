@@ -389,13 +389,11 @@ class Emulator:
     def set_qps_limit(self, action: str, qps: float | None) -> None:
         """Answer ``Throttling.User`` (HTTP 400) to ``action`` beyond ``qps`` requests per rolling second.
 
-        ``None`` removes the limit. A test knob, not a published CloudPush quota.
+        ``None`` removes the limit. A test knob, not a published CloudPush quota. Raises
+        :class:`EmulatorError` for an action the emulator does not answer or a ``qps`` that is not a
+        positive number.
         """
-        with self.state.lock:
-            if qps is None:
-                self.state.qps_limits.pop(action, None)
-            else:
-                self.state.qps_limits[action] = float(qps)
+        self.state.set_qps_limit(action, qps)
 
 
 def remote_warning(host: str) -> str | None:

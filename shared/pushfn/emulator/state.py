@@ -66,7 +66,9 @@ class EmulatorState:
         self.auth = Authenticator(credentials, max_nonces=ring_size)
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
-        self.qps_limits: dict[str, float] = dict(qps_limits or {})
+        self.qps_limits: dict[str, float] = {}
+        for action, qps in (qps_limits or {}).items():
+            self.set_qps_limit(action, qps)
         self.messages: dict[str, list[dict[str, Any]]] = {}
         for record in self.history.pushes:
             self.messages.setdefault(record["message_id"], []).append(record)
@@ -159,6 +161,22 @@ class EmulatorState:
         ``call`` has every field of the inbox's call but ``seq``, which the history assigns.
         """
         self.history.add_call(call)
+
+    def set_qps_limit(self, action: str, qps: float | None) -> None:
+        """Answer ``Throttling.User`` to ``action`` beyond ``qps`` requests per rolling second; ``None`` removes it.
+
+        Raises :class:`EmulatorError` for an action the emulator does not answer (``push``: such a limit
+        would never apply) or a ``qps`` that is not a positive number (``"5"`` failed every call with a
+        TypeError, NaN never throttled, 0 or less refused everything)."""
+        if not isinstance(action, str) or _known_actions(action) != [action]:  # one name, as the calls carry it
+            raise EmulatorError(f"a qps limit names one API action, got {action!r}")
+        with self.lock:
+            if qps is None:
+                self.qps_limits.pop(action, None)
+                return
+            if not isinstance(qps, (int, float)) or isinstance(qps, bool) or not 0 < qps < float("inf"):
+                raise EmulatorError(f"qps for {action} must be a positive number, got {qps!r}")
+            self.qps_limits[action] = float(qps)
 
     def device_view(self, app_key: int | None, device_id: str, device_type: str) -> dict[str, Any]:
         """A device as a call shows it: its registered type, account, aliases and tags, or the push's type."""
@@ -297,7 +315,7 @@ def _known_actions(actions: str | Iterable[str]) -> list[str]:
     unknown = [name for name in names if name not in ACTIONS]
     if unknown or not names:
         found = f"unknown actions {unknown}" if unknown else "no action named"
-        raise EmulatorError(f"{found}; a fault's actions are API action names among {', '.join(ACTIONS)}")
+        raise EmulatorError(f"{found}; name API actions among {', '.join(ACTIONS)}")
     return names
 
 
