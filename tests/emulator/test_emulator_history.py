@@ -139,6 +139,19 @@ def test_events_replay_after_last_event_id(api, emu) -> None:
         connection.close()
 
 
+def test_the_live_feed_replays_at_most_one_page_whatever_the_ring_holds() -> None:
+    """``GET /_emulator/events?since=0`` replayed every kept call in one write: with --ring-size in the
+    millions, one reconnect held them all in memory at once. The replay is the newest page now."""
+    from pushfn.emulator.history import MAX_PAGE, History
+
+    history = History(ring_size=MAX_PAGE + 5)
+    for _ in range(MAX_PAGE + 5):
+        history.add_call({"status": "sent", "action": "Push", "params": {}, "devices": []})
+    replay = history.calls_after(0)
+    assert len(replay) == MAX_PAGE and replay[0]["seq"] == 6 and replay[-1]["seq"] == MAX_PAGE + 5
+    assert [c["seq"] for c in history.calls_after(MAX_PAGE + 2)] == [MAX_PAGE + 3, MAX_PAGE + 4, MAX_PAGE + 5]
+
+
 def test_store_keeps_history_across_a_restart(tmp_path) -> None:
     clock = FakeClock()
     store = tmp_path / "history.sqlite"
@@ -380,3 +393,21 @@ def test_one_store_file_serves_one_emulator_at_a_time(tmp_path) -> None:
         with pytest.raises(OSError):
             blocked.start()
     Emulator(clock=clock, store=store).state.close()  # a port in use left the file free for the next try
+
+
+def test_the_live_feed_replays_a_backlog_of_several_writes_in_order(emu) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        for _ in range(250):  # refused calls (unsigned) are kept too: a backlog of 250, three writes of 100
+            connection.request("POST", "/?Action=Push&Version=2016-08-01&Format=JSON")
+            connection.getresponse().read()
+        connection.request("GET", "/_emulator/events?since=0")
+        response = connection.getresponse()
+        response.readline(), response.readline()
+        ids = []
+        for _ in range(250):
+            lines = [response.readline() for _ in range(4)]
+            ids.append(lines[0])
+        assert ids == [f"id: {n}\n".encode() for n in range(1, 251)]
+    finally:
+        connection.close()

@@ -333,8 +333,10 @@ class History:
         return found
 
     def calls_after(self, since: int) -> list[dict[str, Any]]:
-        """Every kept call with ``seq > since``, oldest first (a reconnecting live feed's backlog)."""
-        return [_copy(c) for c in self._after(self.calls, since)]
+        """Kept calls with ``seq > since``, oldest first (a reconnecting live feed's backlog): the newest
+        :data:`MAX_PAGE` of them at most, so ``since=0`` on a ring of millions stays one page, as
+        ``GET /_emulator/calls`` does (older ones are gone for that reader, as if the ring had dropped them)."""
+        return [_copy(c) for c in self._after(self.calls, since)[-MAX_PAGE:]]
 
     @staticmethod
     def _after(ring: Iterable[dict[str, Any]], since: int) -> list[dict[str, Any]]:

@@ -575,7 +575,9 @@ class EmulatorServer:
             self._feeds.add(feed)
         try:
             await response.prepare(request)
-            await response.write(b": pushfn emulator live feed\n\n" + b"".join(_event(c) for c in backlog))
+            await response.write(b": pushfn emulator live feed\n\n")
+            for start in range(0, len(backlog), 100):  # a bounded buffer, not one write of the whole backlog
+                await response.write(b"".join(_event(c) for c in backlog[start : start + 100]))
             while True:
                 try:
                     event = await asyncio.wait_for(feed.get(), HEARTBEAT_SECONDS)
