@@ -411,3 +411,19 @@ def test_the_live_feed_replays_a_backlog_of_several_writes_in_order(emu) -> None
         assert ids == [f"id: {n}\n".encode() for n in range(1, 251)]
     finally:
         connection.close()
+
+
+def test_a_request_that_cannot_be_decoded_is_kept_as_a_refused_call(emu) -> None:
+    """InvalidParameter.Encoding was answered before the pipeline and never kept: the one refusal the
+    inbox and GET /_emulator/calls did not show."""
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.request("POST", "/?Action=Push&Version=2016-08-01&Format=JSON&Title=%ED%A0%80")
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        connection.close()
+    assert answer.status == 400 and body["Code"] == "InvalidParameter.Encoding"
+    (call,) = emu.calls()
+    assert call["status"] == "refused" and call["code"] == "InvalidParameter.Encoding" and call["params"] == {}
+    assert call["request_id"] == body["RequestId"] and emu.state.history.counts["refused"] == 1

@@ -540,3 +540,21 @@ def test_a_signature_mismatch_shows_no_security_token_or_device_id(browser, tmp_
         message = json.loads(browser.find_element(By.ID, "detail-answer").text)["Message"]
         assert "string to sign" in message
         assert_no_leak(browser, (device,), (token,))
+
+
+def test_a_call_with_no_readable_parameters_is_drawn(browser) -> None:
+    # InvalidParameter.Encoding: kept with no action and no parameters; the page must still draw it.
+    import http.client
+
+    from pushfn.emulator import Emulator
+
+    with Emulator() as emu:
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+        connection.request("POST", "/?Action=Push&Version=2016-08-01&Title=%ED%A0%80")
+        connection.getresponse().read()
+        connection.close()
+        wait_for(browser, lambda d: len(call_items(d)) == 1, "the refused call")
+        assert "InvalidParameter.Encoding" in call_items(browser)[0].text
+        assert counters(browser)["refused"] == "1"

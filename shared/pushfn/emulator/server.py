@@ -364,9 +364,7 @@ class EmulatorServer:
             wire = WireRequest.parse(request.method, raw_query, dict(request.headers), body)
             outcome = actions.handle(self.state, wire)
         except ApiError as error:  # malformed encoding, caught before the pipeline
-            outcome = actions.Answer(
-                error.status, actions.error_body(error, actions.new_request_id(), request.headers.get("host"))
-            )
+            outcome = actions.refuse_unreadable(self.state, request.method, request.headers, error)
         fault = outcome.fault
         if fault is not None and fault.kind == "drop":
             # Processed (the push is recorded) but never answered: the client sees the connection die.
