@@ -133,3 +133,10 @@ def test_request_log_names_action_and_outcome_but_no_device_id(capsys) -> None:
     err = capsys.readouterr().err
     assert "emulator: POST Push -> 200 OK" in err and "-> 400 SignatureDoesNotMatch" in err
     assert "e2ba19de97604f55b165576736477b74" not in err and "Signature=" not in err
+
+
+@pytest.mark.parametrize("port", [70000, -1, True, "9100", 1.5, None])
+def test_python_api_port_is_a_tcp_port(port) -> None:
+    # True listened on port 1 and 1.5 too (int()), 70000 escaped from start() as OverflowError.
+    with pytest.raises(EmulatorError, match="port"):
+        Emulator(port=port)

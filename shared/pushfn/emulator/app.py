@@ -209,7 +209,10 @@ class Emulator:
         self.state = EmulatorState(
             credentials, self.settings.app_keys, clock, qps_limits, self.settings.ring_size, store
         )
-        self._address = (host, int(port))
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            # int() made True port 1 and 1.5 port 1; bind() raised OverflowError, not OSError, for 70000.
+            raise EmulatorError(f"port must be a TCP port from 0 to 65535 (0: any free port), got {port!r}")
+        self._address = (host, port)
         self._log_requests = log_requests
         self._ssl_context = ssl_context
         self._server: EmulatorServer | None = None
