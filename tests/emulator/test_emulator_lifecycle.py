@@ -140,3 +140,10 @@ def test_python_api_port_is_a_tcp_port(port) -> None:
     # True listened on port 1 and 1.5 too (int()), 70000 escaped from start() as OverflowError.
     with pytest.raises(EmulatorError, match="port"):
         Emulator(port=port)
+
+
+@pytest.mark.parametrize("host", [None, 5, b"127.0.0.1", "127.0.0.1\x00", "local\nhost"])
+def test_python_api_host_is_a_printable_name(host) -> None:
+    # None and 5 escaped as AttributeError, bytes as TypeError at start(), NUL only when binding.
+    with pytest.raises(EmulatorError, match="host"):
+        Emulator(host=host)

@@ -198,6 +198,11 @@ class Emulator:
             ring_size=ring_size if ring_size is not None else base.ring_size,
         )
         check_app_keys(self.settings.app_keys)  # settings built by hand are checked too
+        if not isinstance(host, str) or any(not c.isprintable() for c in host):
+            raise EmulatorError(f"host must be a host name or address, got {host!r}")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            # int() made True port 1 and 1.5 port 1; bind() raised OverflowError, not OSError, for 70000.
+            raise EmulatorError(f"port must be a TCP port from 0 to 65535 (0: any free port), got {port!r}")
         if not allow_remote and not is_loopback_host(host) and host_resolves(host):
             raise EmulatorError(
                 f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
@@ -209,9 +214,6 @@ class Emulator:
         self.state = EmulatorState(
             credentials, self.settings.app_keys, clock, qps_limits, self.settings.ring_size, store
         )
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            # int() made True port 1 and 1.5 port 1; bind() raised OverflowError, not OSError, for 70000.
-            raise EmulatorError(f"port must be a TCP port from 0 to 65535 (0: any free port), got {port!r}")
         self._address = (host, port)
         self._log_requests = log_requests
         self._ssl_context = ssl_context
