@@ -252,8 +252,12 @@ def _app_key(value: str) -> int:
 
 
 def _ring_size(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 10_000_000:
-        raise argparse.ArgumentTypeError(f"expected a number of entries from 1 to 10000000, got {value!r}")
+    from pushfn.settings import EMULATOR_MAX_RING_SIZE
+
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= EMULATOR_MAX_RING_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of entries from 1 to {EMULATOR_MAX_RING_SIZE}, got {value!r}"
+        )
     return int(value)
 
 

@@ -37,6 +37,11 @@ def _text(raw: str) -> str:
     return raw
 
 
+#: The most calls (and pushes) an emulator keeps: ``PUSHFN_EMULATOR_RING_SIZE``, ``--ring-size`` and
+#: ``Emulator(ring_size=…)`` all stop here (two rings of 10 million entries already need gigabytes).
+EMULATOR_MAX_RING_SIZE = 10_000_000
+
+
 def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
@@ -493,7 +498,7 @@ VARIABLES: tuple[Variable, ...] = (
         "PUSHFN_EMULATOR_RING_SIZE",
         "how many calls and accepted pushes the emulator keeps (oldest forgotten first)",
         default=10000,
-        parse=_integer(1, 10_000_000),
+        parse=_integer(1, EMULATOR_MAX_RING_SIZE),
     ),
 )
 

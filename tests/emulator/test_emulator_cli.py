@@ -102,9 +102,16 @@ def test_port_in_use_is_one_line_exit_2(tmp_path, busy_port) -> None:
         (["--host", "0.0.0.0", "--port", "0"], "--allow-remote"),
         (["--host", FOREIGN_ADDRESS, "--allow-remote", "--port", "0"], "--host"),
         (["--host", "no-such-host.invalid", "--allow-remote", "--port", "0"], "--host"),
+        # A typo is no address of this machine, not a host "reachable from the network".
+        (["--host", "locahost", "--port", "0"], "--host must be an address of this machine"),
         (["--device", "", "--port", "0"], "device_id"),
         (["--device", " d1", "--port", "0"], "device_id"),
         (["--device", "a,b", "--port", "0"], "device_id"),
+        # Where pushfn store refuses an SQLite file too: nothing would be kept across a restart.
+        (["--store", "/dev/null", "--port", "0"], "--store must name a regular file"),
+        (["--store", ":memory:", "--port", "0"], "--store ':memory:' keeps nothing across restarts"),
+        (["--store", "file:h?mode=memory", "--port", "0"], "keeps nothing across restarts"),
+        (["--store", "", "--port", "0"], "--store needs a file name"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(tmp_path, args, named) -> None:
@@ -122,6 +129,14 @@ def test_unusable_store_is_one_line_exit_2(tmp_path) -> None:
         assert "--store" in line
     with sqlite3.connect(other) as db:  # left as it was
         assert [name for (name,) in db.execute("SELECT name FROM sqlite_master")] == ["users"]
+
+
+def test_a_second_emulator_on_the_same_store_is_one_line_exit_2(tmp_path) -> None:
+    # Both would hand out the same MessageIds and overwrite each other's history rows.
+    store = str(tmp_path / "history.sqlite")
+    with _running(tmp_path, "--store", store):
+        line = _one_error_line(_run(tmp_path, "--port", "0", "--store", store))
+        assert line.startswith(f"pushfn: --store {store!r} is in use by another emulator")
 
 
 def test_store_keeps_the_history_across_a_restart(tmp_path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+from pathlib import Path
 from urllib.parse import parse_qsl
 
+import pytest
 from emulator_support import APP_KEY, Caller, FakeClock, notice
 from hypothesis import given
 from hypothesis import strategies as st
@@ -135,6 +137,19 @@ def test_events_replay_after_last_event_id(api, emu) -> None:
         assert ids == [b"id: 2\n", b"id: 3\n"]
     finally:
         connection.close()
+
+
+def test_the_live_feed_replays_at_most_one_page_whatever_the_ring_holds() -> None:
+    """``GET /_emulator/events?since=0`` replayed every kept call in one write: with --ring-size in the
+    millions, one reconnect held them all in memory at once. The replay is the newest page now."""
+    from pushfn.emulator.history import MAX_PAGE, History
+
+    history = History(ring_size=MAX_PAGE + 5)
+    for _ in range(MAX_PAGE + 5):
+        history.add_call({"status": "sent", "action": "Push", "params": {}, "devices": []})
+    replay = history.calls_after(0)
+    assert len(replay) == MAX_PAGE and replay[0]["seq"] == 6 and replay[-1]["seq"] == MAX_PAGE + 5
+    assert [c["seq"] for c in history.calls_after(MAX_PAGE + 2)] == [MAX_PAGE + 3, MAX_PAGE + 4, MAX_PAGE + 5]
 
 
 def test_store_keeps_history_across_a_restart(tmp_path) -> None:
@@ -285,3 +300,130 @@ def test_call_devices_come_from_the_registry(api, emu) -> None:
     emu.register_device("d1", account="bob")
     api.v2("Push", notice(), app_key=APP_KEY)
     assert emu.calls()[0]["devices"][0]["account"] == "bob"
+
+
+def _unusable_store(tmp_path, name: str) -> str:
+    import os
+    import socket
+
+    if name == "fifo":
+        os.mkfifo(tmp_path / name)
+    elif name == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(tmp_path / name))
+    elif name == "link-to-null":
+        (tmp_path / name).symlink_to("/dev/null")
+    elif name == "below-a-file/x.sqlite":
+        (tmp_path / "below-a-file").write_text("x")
+    return name if name.lower().startswith(("/", ":", "file:")) or not name else f"{tmp_path}/{name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("/dev/null", "regular file"),
+        ("fifo", "regular file"),
+        ("socket", "regular file"),
+        ("link-to-null", "regular file"),
+        ("/tmp", "not a directory"),
+        ("below-a-file/x.sqlite", "is not a directory"),
+        ("no-such-folder/x.sqlite", "does not exist"),
+        (":memory:", "keeps nothing across restarts"),
+        ("file:history?mode=memory", "keeps nothing across restarts"),
+        ("FILE::memory:", "keeps nothing across restarts"),
+        ("", "needs a file name"),
+        ("a\x00b.sqlite", "NUL"),
+    ],
+)
+def test_store_refuses_paths_that_cannot_keep_history_as_pushfn_store_does(tmp_path, name, rule) -> None:
+    """``--store /dev/null`` was refused as "disk I/O error" after SQLite touched the device, a FIFO the
+    same, ``:memory:`` and ``file:…?mode=memory`` (a URI to Debian's SQLite) were accepted and kept
+    nothing across a restart, NUL escaped as a ValueError: the rules of ``PUSHFN_IDEMPOTENCY_URL``."""
+    from pushfn.emulator import EmulatorError
+
+    path = _unusable_store(tmp_path, name)
+    journals = [Path(f"{path}-{suffix}") for suffix in ("journal", "wal", "shm")]
+    before = [j.stat().st_mtime_ns if j.exists() else None for j in journals]  # /dev is shared: compare
+    with pytest.raises(EmulatorError) as info:
+        Emulator(store=path)
+    assert str(info.value).startswith("--store ") and rule in str(info.value)
+    assert [j.stat().st_mtime_ns if j.exists() else None for j in journals] == before  # nothing was opened
+
+
+@pytest.mark.parametrize("ring_size", [10_000_001, 2**64, 0, -1, 1.5, True, "5"])
+def test_python_api_ring_size_has_the_clis_bounds(ring_size) -> None:
+    """``Emulator(ring_size=…)`` took any size above the 10,000,000 that ``--ring-size`` and
+    ``PUSHFN_EMULATOR_RING_SIZE`` stop at (and "5" escaped as a TypeError): one bound, one error."""
+    from pushfn.emulator import EmulatorError
+    from pushfn.settings import EMULATOR_MAX_RING_SIZE
+
+    with pytest.raises(EmulatorError, match=f"from 1 to {EMULATOR_MAX_RING_SIZE}"):
+        Emulator(ring_size=ring_size)
+    assert Emulator(ring_size=EMULATOR_MAX_RING_SIZE).state.history.ring_size == EMULATOR_MAX_RING_SIZE
+
+
+def test_one_store_file_serves_one_emulator_at_a_time(tmp_path) -> None:
+    """Two emulators on one ``--store`` handed out the same MessageIds (500000000001 twice) and
+    overwrote each other's rows under the same seq: four pushes, two kept. The second is now refused;
+    a stopped emulator frees the file, and starting it again takes it back."""
+    import socket
+
+    from pushfn.emulator import EmulatorError
+
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    first = Emulator(clock=clock, store=store).start()
+    with pytest.raises(EmulatorError, match="in use by another emulator"):
+        Emulator(clock=clock, store=store)
+    caller = Caller(first, clock)
+    sent = caller.v2("Push", notice()).json()["MessageId"]
+    caller.session.close()
+    first.stop()
+    with Emulator(clock=clock, store=store) as second:  # the file is free once the first stopped
+        assert [p["message_id"] for p in second.pushes()] == [sent]
+        with pytest.raises(EmulatorError, match="in use by another emulator"):
+            first.start()  # ... and the first cannot take it back while the second runs
+        caller = Caller(second, clock)
+        assert int(caller.v2("Push", notice()).json()["MessageId"]) > int(sent)
+        caller.session.close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        blocked = Emulator(clock=clock, store=store, port=busy.getsockname()[1])
+        with pytest.raises(OSError):
+            blocked.start()
+    Emulator(clock=clock, store=store).state.close()  # a port in use left the file free for the next try
+
+
+def test_the_live_feed_replays_a_backlog_of_several_writes_in_order(emu) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        for _ in range(250):  # refused calls (unsigned) are kept too: a backlog of 250, three writes of 100
+            connection.request("POST", "/?Action=Push&Version=2016-08-01&Format=JSON")
+            connection.getresponse().read()
+        connection.request("GET", "/_emulator/events?since=0")
+        response = connection.getresponse()
+        response.readline(), response.readline()
+        ids = []
+        for _ in range(250):
+            lines = [response.readline() for _ in range(4)]
+            ids.append(lines[0])
+        assert ids == [f"id: {n}\n".encode() for n in range(1, 251)]
+    finally:
+        connection.close()
+
+
+def test_a_request_that_cannot_be_decoded_is_kept_as_a_refused_call(emu) -> None:
+    """InvalidParameter.Encoding was answered before the pipeline and never kept: the one refusal the
+    inbox and GET /_emulator/calls did not show."""
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        connection.request("POST", "/?Action=Push&Version=2016-08-01&Format=JSON&Title=%ED%A0%80")
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        connection.close()
+    assert answer.status == 400 and body["Code"] == "InvalidParameter.Encoding"
+    (call,) = emu.calls()
+    assert call["status"] == "refused" and call["code"] == "InvalidParameter.Encoding" and call["params"] == {}
+    assert call["request_id"] == body["RequestId"] and emu.state.history.counts["refused"] == 1

@@ -29,6 +29,22 @@ def test_settings_defaults_and_environment(monkeypatch) -> None:
     assert "hush-hush" not in shown  # the secret stays out of reprs and logs
 
 
+@pytest.mark.parametrize("value", ["-5", "0", "１２", "1_000", "+5", str(2**63), "9" * 30, "1,x", " , "])
+def test_app_key_variable_takes_only_appkeys(value) -> None:
+    # int() alone served AppKey -5 or 0, read full-width digits and 1_000, and took numbers no request carries.
+    with pytest.raises(EmulatorError, match="PUSHFN_EMULATOR_APP_KEY"):
+        EmulatorSettings.from_env({"PUSHFN_EMULATOR_APP_KEY": value})
+
+
+@pytest.mark.parametrize("app_keys", [[True], ["23267207"], [5.7], [0], [-1], [2**63], []])
+def test_python_api_app_keys_are_checked_not_coerced(app_keys) -> None:
+    # True, "23267207" and 5.7 became AppKeys 1, 23267207 and 5.
+    with pytest.raises(EmulatorError, match=r"app.key"):
+        Emulator(app_keys=app_keys)
+    with pytest.raises(EmulatorError, match=r"app.key"):
+        Emulator(settings=EmulatorSettings(app_keys=tuple(app_keys)))
+
+
 def test_environment_configures_the_emulator_and_arguments_win(monkeypatch) -> None:
     monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_ID", "envid")
     monkeypatch.setenv("PUSHFN_EMULATOR_ACCESS_KEY_SECRET", "envsecret")
@@ -117,3 +133,17 @@ def test_request_log_names_action_and_outcome_but_no_device_id(capsys) -> None:
     err = capsys.readouterr().err
     assert "emulator: POST Push -> 200 OK" in err and "-> 400 SignatureDoesNotMatch" in err
     assert "e2ba19de97604f55b165576736477b74" not in err and "Signature=" not in err
+
+
+@pytest.mark.parametrize("port", [70000, -1, True, "9100", 1.5, None])
+def test_python_api_port_is_a_tcp_port(port) -> None:
+    # True listened on port 1 and 1.5 too (int()), 70000 escaped from start() as OverflowError.
+    with pytest.raises(EmulatorError, match="port"):
+        Emulator(port=port)
+
+
+@pytest.mark.parametrize("host", [None, 5, b"127.0.0.1", "127.0.0.1\x00", "local\nhost"])
+def test_python_api_host_is_a_printable_name(host) -> None:
+    # None and 5 escaped as AttributeError, bytes as TypeError at start(), NUL only when binding.
+    with pytest.raises(EmulatorError, match="host"):
+        Emulator(host=host)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import http.client
 import uuid
 
+import pytest
 from emulator_support import APP_KEY, OTHER_APP_KEY, error_code, notice
 
 from pushfn.api_time import format_api_time
+from pushfn.emulator import Emulator, EmulatorError
 
 
 def test_push_answer_and_record(api, emu, clock) -> None:
@@ -249,3 +251,20 @@ def test_continuously_push_refusals(api) -> None:
     assert error_code(api.v2("ContinuouslyPush", tag)) == (400, "InvalidTarget.Format")
     many = {"MessageId": campaign, "Target": "DEVICE", "TargetValue": ",".join(f"d{n}" for n in range(1001))}
     assert error_code(api.v2("ContinuouslyPush", many)) == (400, "InvalidTargetValue.CountExceed")
+
+
+@pytest.mark.parametrize(
+    ("action", "qps", "named"),
+    [("Push", "5", "qps"), ("Push", float("nan"), "qps"), ("Push", 0, "qps"), ("Push", -1, "qps"),
+     ("Push", True, "qps"), ("Push", float("inf"), "qps"), ("push", 5, "push"), ("Nope", 5, "Nope"),
+     ("Push,MassPush", 5, "one API action"), (" Push", 5, "one API action")],
+)  # fmt: skip
+def test_a_qps_limit_that_could_not_work_is_refused(action, qps, named) -> None:
+    # "5" failed every Push with a TypeError (a 500), NaN never throttled, 0 refused everything, and a
+    # limit on "push" (names are case-sensitive) never applied.
+    with pytest.raises(EmulatorError, match=named):
+        Emulator(qps_limits={action: qps})
+    emu = Emulator()
+    with pytest.raises(EmulatorError, match=named):
+        emu.set_qps_limit(action, qps)
+    assert emu.state.qps_limits == {}

@@ -255,6 +255,19 @@ def test_an_unknown_query_name_is_json_400_not_ignored(emu, route, query) -> Non
     assert status == 400 and "unknown query parameters" in json.loads(answer)["error"]
 
 
+@pytest.mark.parametrize(
+    ("route", "query", "named"),
+    [("pushes", "device=a&device=b", "device"), ("calls", "limit=1&limit=2", "limit"),
+     ("calls", "status=sent&q=x&status=refused", "status"), ("events", "since=1&since=2", "since"),
+     ("devices", "app_key=1&app_key=", "app_key")],
+)  # fmt: skip
+def test_a_query_name_given_twice_is_json_400_not_the_last_one_silently(emu, route, query, named) -> None:
+    # ?device=a&device=b answered the pushes of b alone, as if a had never been asked for.
+    status, _, answer = _raw(emu, "GET", f"/_emulator/{route}?{query}")
+    error = json.loads(answer)["error"]
+    assert status == 400 and f"['{named}']" in error and "more than once" in error
+
+
 def test_index_and_static_files_have_their_types(emu) -> None:
     status, headers, body = _raw(emu, "GET", "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8" and b"<html" in body.lower()
@@ -290,8 +303,9 @@ def test_api_is_not_subject_to_the_local_rules(api, emu) -> None:
 
 
 def test_non_loopback_bind_needs_allow_remote() -> None:
-    with pytest.raises(EmulatorError, match="--allow-remote"):
-        Emulator(host="0.0.0.0")
+    for host in ("0.0.0.0", "", "::", "192.0.2.7"):
+        with pytest.raises(EmulatorError, match="--allow-remote"):
+            Emulator(host=host)
     Emulator(host="0.0.0.0", allow_remote=True)  # constructed, never started: the suite stays on loopback
     Emulator(host="localhost")
 
@@ -333,3 +347,79 @@ def test_cli_bad_ring_size_is_one_line_exit_2(capsys, value) -> None:
 def test_cli_unusable_store_is_one_line_exit_2(capsys, tmp_path) -> None:
     assert main(["emulator", "--port", "0", "--store", str(tmp_path / "no" / "such" / "dir.sqlite")]) == 2
     assert "--store" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "127.0.0.2", "LocalHost", "::ffff:127.0.0.1"])
+def test_loopback_in_any_spelling_needs_no_allow_remote_and_serves(host) -> None:
+    """``Emulator(host="127.1")`` binds 127.0.0.1 but was refused as reachable from the network (so was
+    every IPv4 shorthand the resolver takes, and ``::ffff:127.0.0.1``, which the peer check already called
+    loopback): whether a host is loopback is what it resolves to."""
+    from pushfn.emulator.app import remote_warning
+
+    assert remote_warning(host) is None
+    with Emulator(host=host) as emu:
+        emu.register_device("d1")
+        with emu.client() as client:
+            client.push(notice(Target="DEVICE", TargetValue="d1"))
+        connection = http.client.HTTPConnection(host, emu.port, timeout=10)
+        connection.request("GET", "/_emulator/pushes")
+        answer = connection.getresponse()
+        assert answer.status == 200 and len(json.loads(answer.read())["pushes"]) == 1
+        connection.close()
+
+
+def test_a_host_that_does_not_resolve_is_a_bind_error_not_a_remote_one() -> None:
+    emulator = Emulator(host="locahost")  # a typo: no address of any machine, so no --allow-remote question
+    with pytest.raises(OSError):
+        emulator.start()
+
+
+def test_an_https_emulator_accepts_its_own_pages_origin_and_no_http_one(tmp_path) -> None:
+    """Serving TLS, the inbox's own POSTs (Origin: https://127.0.0.1:<port>) were refused as cross-origin,
+    so its registry form and clear button failed, while Origin: http://… on that port (no page of
+    this server) was let through."""
+    import ssl
+
+    import requests
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with Emulator(ssl_context=context) as emu, requests.Session() as session:
+        session.verify = str(tmp_path / "ca.pem")
+        session.trust_env = False
+        own = session.post(f"{emu.url}/_emulator/devices", json={"device_id": "d1"}, headers={"Origin": emu.url})
+        assert own.status_code == 200 and [d["device_id"] for d in emu.devices()] == ["d1"]
+        for origin in (emu.url.replace("https://", "http://"), "https://127.0.0.1", "https://evil.example"):
+            answer = session.post(f"{emu.url}/_emulator/reset", json={}, headers={"Origin": origin})
+            assert answer.status_code == 403 and "Origin" in answer.json()["error"], origin
+        assert len(emu.devices()) == 1
+    assert (
+        check_local_request("127.0.0.1", "GET", "localhost", "https://localhost", None, LOOPBACK_NAMES, 443, "https")
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"aliases": 5}, {"tags": 5.5}, {"aliases": {"a": 1}}, {"account": 5}, {"online": "no"}, {"online": None},
+     {"app_key": "x"}, {"app_key": True}, {"app_key": 23267207.0}],
+)  # fmt: skip
+def test_python_api_register_device_refuses_wrong_types_as_the_control_api_does(emu, odd) -> None:
+    # online="no" registered an online device (bool("no")), app_key=23267207.0 and True were int()-ed,
+    # aliases=5 and account=5 escaped as TypeError, app_key="x" as ValueError.
+    with pytest.raises(EmulatorError, match=next(iter(odd))):
+        emu.register_device("d1", **odd)
+    assert emu.devices() == []
+
+
+@pytest.mark.parametrize(
+    "odd", [{"count": True}, {"rate": "0.5"}, {"rate": True}, {"latency_ms": True}, {"count": False}]
+)  # fmt: skip
+def test_python_api_add_fault_refuses_bools_and_strings_for_numbers(emu, odd) -> None:
+    # count=True became a fault "remaining": true, rate="0.5" and True were float()-ed, latency_ms=True kept.
+    with pytest.raises(EmulatorError, match=next(iter(odd))):
+        emu.add_fault("latency", **odd)
+    assert emu.state.faults.list() == []

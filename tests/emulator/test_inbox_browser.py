@@ -487,3 +487,74 @@ def test_real_emulator_registry_form_and_clear_button(browser) -> None:
         wait_for(browser, lambda d: not call_items(d), "an empty inbox")
         assert emu.calls() == [] and emu.pushes() == [] and len(emu.devices()) == 2  # devices kept
         assert_no_leak(browser, (DEVICE_A, DEVICE_C), ())
+
+
+def test_device_ids_a_refused_tag_call_names_in_client_key_are_masked(browser, tmp_path) -> None:
+    # BindTag / UnbindTag / QueryTags name devices in ClientKey (KeyType is DEVICE only): a refused one
+    # showed short, unregistered ids in full in the list and the detail view.
+    from pushfn.emulator import Emulator
+    from pushfn.push import PushError
+
+    gone, other = "gone-42", "tab-9z"
+    with Emulator() as emu:
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        with emu.client() as client, pytest.raises(PushError):
+            client.call("BindTag", {"KeyType": "DEVICE", "ClientKey": f"{gone},{other}", "TagName": "vip"})
+        wait_for(browser, lambda d: len(call_items(d)) == 1, "the refused call")
+        assert_no_leak(browser, (gone, other), ())
+        click(browser, call_items(browser)[0].find_element(By.CSS_SELECTOR, "button.details"))
+        wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is not None, "detail")
+        browser.save_screenshot(str(tmp_path / "detail-client-key.png"))
+        assert (
+            json.loads(browser.find_element(By.ID, "detail-params").text)["ClientKey"] == f"{mask(gone)},{mask(other)}"
+        )
+        assert_no_leak(browser, (gone, other), ())
+
+
+def test_a_signature_mismatch_shows_no_security_token_or_device_id(browser, tmp_path) -> None:
+    # SignatureDoesNotMatch quotes the server's V2 string to sign: every parameter percent-encoded,
+    # the STS SecurityToken and a 32-character TargetValue among them ("TargetValue%3De2ba…"), where
+    # the id rules, which look for the id standing alone, did not see them.
+    from pushfn.emulator import Emulator
+    from pushfn.push import PushClient, PushError, StaticCredentials
+
+    token, device = "CAIStsTokenValue0123456789abcdefXYZ", "e2ba19de97604f55b165576736477b74"
+    with Emulator(security_tokens={"STS.Key": ("right-secret", token)}) as emu:
+        emu.register_device(device)
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        wrong = StaticCredentials("STS.Key", "wrong-secret", token)
+        client = PushClient(endpoint=emu.url, app_key=emu.settings.app_keys[0], credentials=wrong)
+        with client, pytest.raises(PushError):
+            client.push(
+                    {"Target": "DEVICE", "TargetValue": device, "DeviceType": "ANDROID", "PushType": "NOTICE",
+                     "Title": "Hello", "Body": "World"}
+                )  # fmt: skip
+        wait_for(browser, lambda d: len(call_items(d)) == 1, "the refused call")
+        assert "SignatureDoesNotMatch" in call_items(browser)[0].text
+        assert_no_leak(browser, (device,), (token,))
+        click(browser, call_items(browser)[0].find_element(By.CSS_SELECTOR, "button.details"))
+        wait_for(browser, lambda d: d.find_element(By.ID, "detail").get_attribute("open") is not None, "detail")
+        browser.save_screenshot(str(tmp_path / "detail-signature.png"))
+        message = json.loads(browser.find_element(By.ID, "detail-answer").text)["Message"]
+        assert "string to sign" in message
+        assert_no_leak(browser, (device,), (token,))
+
+
+def test_a_call_with_no_readable_parameters_is_drawn(browser) -> None:
+    # InvalidParameter.Encoding: kept with no action and no parameters; the page must still draw it.
+    import http.client
+
+    from pushfn.emulator import Emulator
+
+    with Emulator() as emu:
+        browser.get(emu.url + "/")
+        wait_for(browser, lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "live", "live")
+        connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+        connection.request("POST", "/?Action=Push&Version=2016-08-01&Title=%ED%A0%80")
+        connection.getresponse().read()
+        connection.close()
+        wait_for(browser, lambda d: len(call_items(d)) == 1, "the refused call")
+        assert "InvalidParameter.Encoding" in call_items(browser)[0].text
+        assert counters(browser)["refused"] == "1"

@@ -128,6 +128,16 @@ def handle(state: EmulatorState, request: WireRequest) -> Answer:
     return answer
 
 
+def refuse_unreadable(state: EmulatorState, method: str, headers: Mapping[str, str], error: ApiError) -> Answer:
+    """The answer to a request whose parameters could not be decoded (``InvalidParameter.Encoding``),
+    kept as a refused call like any other, with no parameters: the inbox shows every refusal."""
+    request = WireRequest(method.upper(), {}, {name.lower(): value for name, value in headers.items()})
+    answer = Answer(error.status, error_body(error, new_request_id(), request.headers.get("host")))
+    with state.lock:
+        state.record_call(_call(state, request, answer, error.code, None, state.clock()))
+    return answer
+
+
 def _call(
     state: EmulatorState, request: WireRequest, answer: Answer, code: str | None, ctx: ActionContext | None, now: float
 ) -> dict[str, Any]:

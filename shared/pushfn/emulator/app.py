@@ -43,14 +43,39 @@ ENV_ACCESS_KEY_SECRET = "PUSHFN_EMULATOR_ACCESS_KEY_SECRET"
 ENV_APP_KEY = "PUSHFN_EMULATOR_APP_KEY"
 
 
+#: AppKeys are positive signed 64-bit integers (a Java ``Long`` on the service side).
+MAX_APP_KEY = 2**63 - 1
+
+
 def parse_app_keys(value: str) -> tuple[int, ...]:
-    """``"23267207"`` or ``"1,2"`` → ``(23267207,)`` / ``(1, 2)``."""
-    try:
-        keys = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise EmulatorError(f"{ENV_APP_KEY} must be integers separated by commas, got {value!r}") from None
-    if not keys:
+    """``"23267207"`` or ``"1,2"`` → ``(23267207,)`` / ``(1, 2)``.
+
+    Raises :class:`EmulatorError` naming ``PUSHFN_EMULATOR_APP_KEY`` unless each part is ASCII digits
+    from 1 to :data:`MAX_APP_KEY` (``int()`` alone took ``-5``, ``0``, ``1_000``, full-width digits and
+    numbers no request could carry)."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
         raise EmulatorError(f"{ENV_APP_KEY} is empty")
+    for part in parts:
+        if not (part.isascii() and part.isdigit() and len(part) <= 19 and 1 <= int(part) <= MAX_APP_KEY):
+            raise EmulatorError(
+                f"{ENV_APP_KEY} must be AppKeys (whole numbers from 1 to {MAX_APP_KEY}) separated by commas,"
+                f" got {part[:40]!r}"
+            )
+    return tuple(int(part) for part in parts)
+
+
+def check_app_keys(app_keys: Iterable[Any]) -> tuple[int, ...]:
+    """``app_keys`` given to :class:`Emulator` as a tuple; at least one.
+
+    Raises :class:`EmulatorError` for one that is not an integer (``True``, ``"5"``, ``5.7`` were
+    turned into 1, 5 and 5) or is outside 1 to :data:`MAX_APP_KEY`."""
+    keys = tuple(app_keys)
+    for key in keys:
+        if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= MAX_APP_KEY:
+            raise EmulatorError(f"app_keys must be whole numbers from 1 to {MAX_APP_KEY}, got {key!r}")
+    if not keys:
+        raise EmulatorError("at least one app key is required")
     return keys
 
 
@@ -82,13 +107,51 @@ class EmulatorSettings:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether binding ``host`` keeps the emulator on this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
-    if host.lower() == "localhost":
+    """Whether binding ``host`` keeps the emulator on this machine: every address it stands for is
+    loopback (``localhost``, 127.0.0.0/8 in any spelling the resolver takes — ``127.1``, ``0x7f.1`` —,
+    ``::1``, a name in ``/etc/hosts``). ``False`` for the wildcard and for a name that does not resolve
+    (see :func:`host_resolves`)."""
+    name = host.strip().strip("[]").split("%")[0]
+    if name.lower() == "localhost":
+        return True
+    if not name:
+        return False  # "" binds every interface
+    if is_loopback_address(name):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+        ipaddress.ip_address(name)
+        return False  # an address literal that is not loopback
+    except ValueError:
+        pass
+    addresses = _addresses(name)
+    return bool(addresses) and all(is_loopback_address(str(address)) for address in addresses)
+
+
+def is_loopback_address(address: str) -> bool:
+    """Whether an IP address literal is this machine (an IPv4-mapped IPv6 one too: ``::ffff:127.0.0.1``,
+    which Python's own ``is_loopback`` calls False before 3.13); ``False`` for anything not a literal."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
+def host_resolves(host: str) -> bool:
+    """Whether ``host`` names any address at all (a typo such as ``locahost`` does not)."""
+    name = host.strip().strip("[]").split("%")[0]
+    return not name or bool(_addresses(name))
+
+
+def _addresses(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 class Emulator:
@@ -102,8 +165,10 @@ class Emulator:
     ``qps_limits`` (``{"Push": 10}``) answers ``Throttling.User`` beyond that many requests per second.
     ``clock`` (epoch seconds) is for tests of the 15-minute windows. ``ring_size`` (default from
     ``settings``, 10,000) bounds the calls and pushes kept; ``store`` names an SQLite file that keeps them
-    across restarts. A ``host`` that is not loopback needs ``allow_remote=True`` (the API is then
-    reachable from the network; the control API and the inbox still answer loopback peers only).
+    across restarts, locked to this emulator from construction until :meth:`stop` (a second emulator on
+    the same file is an :class:`EmulatorError`: both would hand out the same MessageIds). A ``host``
+    that is not loopback needs ``allow_remote=True`` (the API is then reachable from the network; the
+    control API and the inbox still answer loopback peers only).
     ``ssl_context`` (a server-side :class:`ssl.SSLContext` with a certificate loaded) serves HTTPS:
     :attr:`url` then starts ``https://``.
     """
@@ -129,12 +194,16 @@ class Emulator:
         self.settings = EmulatorSettings(
             access_key_id=access_key_id or base.access_key_id,
             access_key_secret=access_key_secret or base.access_key_secret,
-            app_keys=tuple(int(k) for k in app_keys) if app_keys is not None else base.app_keys,
+            app_keys=check_app_keys(app_keys) if app_keys is not None else base.app_keys,
             ring_size=ring_size if ring_size is not None else base.ring_size,
         )
-        if not self.settings.app_keys:
-            raise EmulatorError("at least one app key is required")
-        if not allow_remote and not is_loopback_host(host):
+        check_app_keys(self.settings.app_keys)  # settings built by hand are checked too
+        if not isinstance(host, str) or any(not c.isprintable() for c in host):
+            raise EmulatorError(f"host must be a host name or address, got {host!r}")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            # int() made True port 1 and 1.5 port 1; bind() raised OverflowError, not OSError, for 70000.
+            raise EmulatorError(f"port must be a TCP port from 0 to 65535 (0: any free port), got {port!r}")
+        if not allow_remote and not is_loopback_host(host) and host_resolves(host):
             raise EmulatorError(
                 f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
                 " so pass --allow-remote (allow_remote=True) if you mean it"
@@ -145,7 +214,7 @@ class Emulator:
         self.state = EmulatorState(
             credentials, self.settings.app_keys, clock, qps_limits, self.settings.ring_size, store
         )
-        self._address = (host, int(port))
+        self._address = (host, port)
         self._log_requests = log_requests
         self._ssl_context = ssl_context
         self._server: EmulatorServer | None = None
@@ -155,14 +224,20 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind the port and serve from an asyncio loop on a daemon thread; returns ``self``.
 
-        Raises :class:`EmulatorError` when already running, :class:`OSError` when the address cannot be bound.
+        Raises :class:`EmulatorError` when already running or when another emulator took the ``store``
+        file since :meth:`stop`, :class:`OSError` when the address cannot be bound.
         """
         from pushfn.emulator.server import EmulatorServer  # aiohttp: only when an emulator runs
 
         if self._server is not None:
             raise EmulatorError("the emulator is already running")
-        server = EmulatorServer(self.state, self._address, self._log_requests, self._ssl_context)
-        server.start()
+        self.state.open()  # started again after stop(): its --store file, locked to this emulator again
+        try:
+            server = EmulatorServer(self.state, self._address, self._log_requests, self._ssl_context)
+            server.start()
+        except BaseException:
+            self.state.close()  # a port in use must not leave the store locked for the next try
+            raise
         self._server = server
         return self
 
@@ -319,13 +394,11 @@ class Emulator:
     def set_qps_limit(self, action: str, qps: float | None) -> None:
         """Answer ``Throttling.User`` (HTTP 400) to ``action`` beyond ``qps`` requests per rolling second.
 
-        ``None`` removes the limit. A test knob, not a published CloudPush quota.
+        ``None`` removes the limit. A test knob, not a published CloudPush quota. Raises
+        :class:`EmulatorError` for an action the emulator does not answer or a ``qps`` that is not a
+        positive number.
         """
-        with self.state.lock:
-            if qps is None:
-                self.state.qps_limits.pop(action, None)
-            else:
-                self.state.qps_limits[action] = float(qps)
+        self.state.set_qps_limit(action, qps)
 
 
 def remote_warning(host: str) -> str | None:

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pushfn.emulator.errors import EmulatorError
+from pushfn.settings import EMULATOR_MAX_RING_SIZE
+from pushfn.sqlite_paths import file_place_problem, is_memory_path
 
 DEFAULT_RING_SIZE = 10_000
 #: The largest page a reader gets in one answer.
@@ -37,30 +39,81 @@ class HistoryStore:
     """The SQLite file behind ``--store``: one row per entry of either ring, plus the MessageId counter.
 
     Rows beyond the ring are deleted as new ones arrive, so the file stays bounded too. Raises
-    :class:`EmulatorError` when the file cannot be opened as a database.
+    :class:`EmulatorError` when the path cannot hold a database that outlives the process (in-memory,
+    a directory, device, FIFO or socket, a file above it: :mod:`pushfn.sqlite_paths`, the rules of
+    ``pushfn store`` too) or the file cannot be opened as one.
     """
 
     def __init__(self, path: str | Path, ring_size: int) -> None:
         self.path = Path(path)
         self.ring_size = ring_size
+        text = str(path)
+        # Checked before SQLite sees the path: it would answer "disk I/O error" for /dev/null (after
+        # writing a journal beside it), block on a FIFO, and keep ":memory:" or "file:…?mode=memory"
+        # in memory, so a restart would silently start empty.
+        if not text.strip():
+            raise EmulatorError("--store needs a file name, e.g. --store emulator-history.sqlite")
+        if is_memory_path(text):
+            raise EmulatorError(
+                f"--store {text!r} keeps nothing across restarts; name a file, e.g. --store emulator-history.sqlite"
+            )
+        problem = file_place_problem(self.path)
+        if problem is not None:
+            raise EmulatorError(f"--store {problem}")
+        self._db: sqlite3.Connection | None = self._open()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        # A stopped emulator's state may still be reset or read: the file is taken back for that.
+        if self._db is None:
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            # timeout=0: a file another emulator holds is refused at once, not after SQLite's 5 s of retries.
+            db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=0)
+            # One emulator per file: two would hand out the same MessageIds and seqs and overwrite each
+            # other's rows. The exclusive lock is taken by the first read and held until close().
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables and "history" not in tables:
                 # Another program's database (a mistyped path): adding a table to it would be a surprise.
-                self._db.close()
+                db.close()
                 raise EmulatorError(
                     f"--store {str(self.path)!r} is another program's SQLite file (tables {', '.join(sorted(tables))});"
                     " name a new file or one the emulator wrote"
                 )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
                 "CREATE TABLE IF NOT EXISTS history (kind TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
                 " PRIMARY KEY (kind, seq))"
             )
+            db.execute("BEGIN EXCLUSIVE")  # the write lock now, not at the first push
+            db.execute("COMMIT")
+            return db
         except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            if not self.path.parent.is_dir():  # SQLite's own words would be "unable to open database file"
+                raise EmulatorError(
+                    f"--store {str(self.path)!r}: the folder {str(self.path.parent)!r} does not exist"
+                ) from None
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise EmulatorError(
+                    f"--store {str(self.path)!r} is in use by another emulator; one file serves one emulator"
+                    " at a time (stop the other, or name another file)"
+                ) from None
             raise EmulatorError(f"--store {str(self.path)!r} cannot be used as an SQLite file: {exc}") from None
+
+    def reopen(self) -> None:
+        """Open and lock the file again after :meth:`close` (an emulator started again); no-op when open.
+
+        Raises :class:`EmulatorError` when another emulator holds it meanwhile.
+        """
+        self._conn  # noqa: B018 - opens the file
 
     def load(self, kind: str) -> list[dict[str, Any]]:
         """The last ``ring_size`` entries of ``kind`` (``pushes`` or ``calls``), oldest first.
@@ -68,7 +121,7 @@ class HistoryStore:
         Raises :class:`EmulatorError` when the file holds something the emulator did not write.
         """
         try:
-            rows = self._db.execute(
+            rows = self._conn.execute(
                 "SELECT body FROM history WHERE kind = ? ORDER BY seq DESC LIMIT ?", (kind, self.ring_size)
             ).fetchall()
             entries = [json.loads(body) for (body,) in reversed(rows)]
@@ -112,11 +165,11 @@ class HistoryStore:
     def save_floors(self, push_floor: int, call_floor: int) -> None:
         """Remember where ``seq`` goes on after a clear, so a restart never hands a reader's ``since`` out again."""
         body = json.dumps({"floors": [push_floor, call_floor]})
-        self._db.execute("INSERT OR REPLACE INTO history VALUES (?, 1, ?)", (META, body))
+        self._conn.execute("INSERT OR REPLACE INTO history VALUES (?, 1, ?)", (META, body))
 
     def _meta(self, seq: int, name: str) -> Any:
         try:
-            row = self._db.execute("SELECT body FROM history WHERE kind = ? AND seq = ?", (META, seq)).fetchone()
+            row = self._conn.execute("SELECT body FROM history WHERE kind = ? AND seq = ?", (META, seq)).fetchone()
             return json.loads(row[0])[name] if row else None
         except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError) as exc:
             raise self._foreign(exc) from None
@@ -130,35 +183,45 @@ class HistoryStore:
     def save_next_message_id(self, value: int) -> None:
         """Remember the next MessageId, so a restart never hands one out twice."""
         body = json.dumps({"next_message_id": value})
-        self._db.execute("INSERT OR REPLACE INTO history VALUES (?, 0, ?)", (META, body))
+        self._conn.execute("INSERT OR REPLACE INTO history VALUES (?, 0, ?)", (META, body))
 
     def put(self, kind: str, entry: dict[str, Any]) -> None:
         """Write (or rewrite) ``entry`` under its ``seq`` and delete what fell out of the ring."""
         seq = entry["seq"]
-        self._db.execute(
+        self._conn.execute(
             "INSERT OR REPLACE INTO history VALUES (?, ?, ?)", (kind, seq, json.dumps(entry, ensure_ascii=False))
         )
         if seq > self.ring_size:
-            self._db.execute("DELETE FROM history WHERE kind = ? AND seq <= ?", (kind, seq - self.ring_size))
+            self._conn.execute("DELETE FROM history WHERE kind = ? AND seq <= ?", (kind, seq - self.ring_size))
 
     def clear(self) -> None:
         """Delete every entry (the MessageId counter stays)."""
-        self._db.execute("DELETE FROM history WHERE kind != ?", (META,))
+        self._conn.execute("DELETE FROM history WHERE kind != ?", (META,))
 
     def close(self) -> None:
-        """Close the file."""
-        self._db.close()
+        """Close the file, which frees it for another emulator; :meth:`reopen` takes it back."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class History:
     """The two rings, their ``seq`` counters, running counts of call statuses, and listeners of new calls.
 
-    ``ring_size``: entries kept per ring (at least 1); ``store``: an SQLite path, or ``None`` for memory only.
+    ``ring_size``: entries kept per ring, 1 to :data:`~pushfn.settings.EMULATOR_MAX_RING_SIZE` (the
+    bound of ``--ring-size`` and ``PUSHFN_EMULATOR_RING_SIZE`` too); ``store``: an SQLite path, or
+    ``None`` for memory only. Raises :class:`EmulatorError` for a ring size out of bounds or a bad store.
     """
 
     def __init__(self, ring_size: int = DEFAULT_RING_SIZE, store: str | Path | None = None) -> None:
-        if not isinstance(ring_size, int) or isinstance(ring_size, bool) or ring_size < 1:
-            raise EmulatorError(f"ring_size must be a positive integer, got {ring_size!r}")
+        if (
+            not isinstance(ring_size, int)
+            or isinstance(ring_size, bool)
+            or not 1 <= ring_size <= EMULATOR_MAX_RING_SIZE
+        ):
+            raise EmulatorError(
+                f"ring_size must be a whole number from 1 to {EMULATOR_MAX_RING_SIZE}, got {ring_size!r}"
+            )
         self.ring_size = ring_size
         self.pushes: deque[dict[str, Any]] = deque(maxlen=ring_size)
         self.calls: deque[dict[str, Any]] = deque(maxlen=ring_size)
@@ -270,8 +333,10 @@ class History:
         return found
 
     def calls_after(self, since: int) -> list[dict[str, Any]]:
-        """Every kept call with ``seq > since``, oldest first (a reconnecting live feed's backlog)."""
-        return [_copy(c) for c in self._after(self.calls, since)]
+        """Kept calls with ``seq > since``, oldest first (a reconnecting live feed's backlog): the newest
+        :data:`MAX_PAGE` of them at most, so ``since=0`` on a ring of millions stays one page, as
+        ``GET /_emulator/calls`` does (older ones are gone for that reader, as if the ring had dropped them)."""
+        return [_copy(c) for c in self._after(self.calls, since)[-MAX_PAGE:]]
 
     @staticmethod
     def _after(ring: Iterable[dict[str, Any]], since: int) -> list[dict[str, Any]]:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import re
 import socket
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -34,6 +34,7 @@ from aiohttp import web
 
 from pushfn.emulator import actions
 from pushfn.emulator import state as operations
+from pushfn.emulator.app import is_loopback_address
 from pushfn.emulator.errors import ApiError, ControlError, EmulatorError
 from pushfn.emulator.history import CALL_STATUSES, MAX_PAGE
 from pushfn.emulator.state import EmulatorState
@@ -73,12 +74,7 @@ _STATIC_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 def is_loopback_client(address: str) -> bool:
     """Whether a peer address is this machine (IPv4-mapped IPv6 included, for dual-stack binds)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return bool((mapped or ip).is_loopback)
+    return is_loopback_address(address)
 
 
 def host_name(value: str | None) -> str | None:
@@ -114,14 +110,16 @@ def check_local_request(
     content_type: str | None,
     allowed_hosts: frozenset[str],
     port: int,
+    scheme: str = "http",
 ) -> Refusal | None:
     """The rules of the control API and the inbox; ``None`` when the request may proceed.
 
     ``peer``: the client address; ``host`` / ``origin`` / ``content_type``: those headers as sent;
     ``allowed_hosts``: host names that mean this emulator (:data:`LOOPBACK_NAMES` and the configured
-    host); ``port``: the emulator's port, which a same-origin ``Origin`` carries. In order: a peer
-    that is not loopback → 403; a ``Host`` not allowed → 421; an ``Origin`` other than
-    ``http://<allowed host>:<port>`` → 403; a state-changing method without ``application/json`` → 415.
+    host); ``port`` and ``scheme`` (``https`` when serving TLS): the emulator's, which a same-origin
+    ``Origin`` carries. In order: a peer that is not loopback → 403; a ``Host`` not allowed → 421; an
+    ``Origin`` other than ``<scheme>://<allowed host>:<port>`` → 403; a state-changing method without
+    ``application/json`` → 415.
     """
     if peer is None or not is_loopback_client(peer):
         return Refusal(HTTPStatus.FORBIDDEN, "the control API and the inbox answer loopback clients only")
@@ -131,7 +129,7 @@ def check_local_request(
             HTTPStatus.MISDIRECTED_REQUEST,
             "the Host header must name this machine (127.0.0.1, localhost, [::1]) or the emulator's --host",
         )
-    if origin is not None and not _same_origin(origin, allowed_hosts, port):
+    if origin is not None and not _same_origin(origin, allowed_hosts, port, scheme):
         return Refusal(HTTPStatus.FORBIDDEN, "cross-origin requests are refused (the Origin is not this emulator)")
     if method in STATE_CHANGING:
         media = (content_type or "").split(";")[0].strip().lower()
@@ -140,13 +138,14 @@ def check_local_request(
     return None
 
 
-def _same_origin(origin: str, allowed_hosts: frozenset[str], port: int) -> bool:
+def _same_origin(origin: str, allowed_hosts: frozenset[str], port: int, scheme: str) -> bool:
     try:
         parts = urlsplit(origin.strip())
-        origin_port = parts.port or 80
+        origin_port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return False
-    return parts.scheme == "http" and (parts.hostname or "") in allowed_hosts and origin_port == port
+    # The page an HTTPS emulator serves sends Origin: https://…; http://… on that port is no page of it.
+    return parts.scheme == scheme and (parts.hostname or "") in allowed_hosts and origin_port == port
 
 
 def http_error_reason(exc: BaseException | None) -> str:
@@ -365,9 +364,7 @@ class EmulatorServer:
             wire = WireRequest.parse(request.method, raw_query, dict(request.headers), body)
             outcome = actions.handle(self.state, wire)
         except ApiError as error:  # malformed encoding, caught before the pipeline
-            outcome = actions.Answer(
-                error.status, actions.error_body(error, actions.new_request_id(), request.headers.get("host"))
-            )
+            outcome = actions.refuse_unreadable(self.state, request.method, request.headers, error)
         fault = outcome.fault
         if fault is not None and fault.kind == "drop":
             # Processed (the push is recorded) but never answered: the client sees the connection die.
@@ -412,6 +409,7 @@ class EmulatorServer:
             headers.get("Content-Type"),
             self.allowed_hosts,
             self.port,
+            "https" if self.ssl_context is not None else "http",
         )
         if refusal is not None:
             return _json_response(refusal.status, {"error": refusal.error})
@@ -422,9 +420,14 @@ class EmulatorServer:
                 return _json_response(405, {"error": f"no route {request.method} {path}"})
             return self._static(path[len("/static/") :])
         try:
-            query = dict(parse_qsl(raw_query, keep_blank_values=True, errors="strict"))
+            pairs = parse_qsl(raw_query, keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
             raise ControlError("the query string must be UTF-8") from None
+        query = dict(pairs)
+        if len(query) < len(pairs):  # ?device=a&device=b: the last one alone would filter, silently
+            seen = Counter(name for name, _ in pairs)
+            repeated = sorted(name[:40] for name, times in seen.items() if times > 1)[:10]
+            raise ControlError(f"query parameters {repeated} are given more than once; give each once")
         known = QUERY_NAMES.get(route, frozenset())
         unknown = sorted(name[:40] for name in set(query) - known)
         if unknown:
@@ -570,7 +573,9 @@ class EmulatorServer:
             self._feeds.add(feed)
         try:
             await response.prepare(request)
-            await response.write(b": pushfn emulator live feed\n\n" + b"".join(_event(c) for c in backlog))
+            await response.write(b": pushfn emulator live feed\n\n")
+            for start in range(0, len(backlog), 100):  # a bounded buffer, not one write of the whole backlog
+                await response.write(b"".join(_event(c) for c in backlog[start : start + 100]))
             while True:
                 try:
                     event = await asyncio.wait_for(feed.get(), HEARTBEAT_SECONDS)

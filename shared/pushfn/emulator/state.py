@@ -62,11 +62,13 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.clock: Clock = clock or system_clock
         self.app_keys = tuple(int(k) for k in app_keys)
+        self.history = History(ring_size, store)  # first: it checks ring_size, which bounds the nonces too
         self.auth = Authenticator(credentials, max_nonces=ring_size)
         self.registry = Registry(self.app_keys)
         self.faults = FaultPlan()
-        self.qps_limits: dict[str, float] = dict(qps_limits or {})
-        self.history = History(ring_size, store)
+        self.qps_limits: dict[str, float] = {}
+        for action, qps in (qps_limits or {}).items():
+            self.set_qps_limit(action, qps)
         self.messages: dict[str, list[dict[str, Any]]] = {}
         for record in self.history.pushes:
             self.messages.setdefault(record["message_id"], []).append(record)
@@ -118,11 +120,21 @@ class EmulatorState:
         return value
 
     def close(self) -> None:
-        """Save the MessageId counter in the store, if any (the emulator is stopping; the file stays open
-        because :meth:`Emulator.start` may serve the same state again)."""
+        """Save the MessageId counter in the store, if any, and close the file (the emulator is stopping),
+        which frees it for another emulator; :meth:`open` takes it back when this one starts again."""
         with self.lock:
             if self.history.store is not None:
                 self.history.store.save_next_message_id(self._peek_message_id())
+                self.history.store.close()
+
+    def open(self) -> None:
+        """Take the store file back after :meth:`close` (nothing to do without a store or when open).
+
+        Raises :class:`EmulatorError` when another emulator holds the file meanwhile.
+        """
+        with self.lock:
+            if self.history.store is not None:
+                self.history.store.reopen()
 
     def record_push(self, record: dict[str, Any]) -> None:
         """Store one accepted push record (``message_id``, ``action``, ``params``, ``devices``…); hold the lock.
@@ -149,6 +161,22 @@ class EmulatorState:
         ``call`` has every field of the inbox's call but ``seq``, which the history assigns.
         """
         self.history.add_call(call)
+
+    def set_qps_limit(self, action: str, qps: float | None) -> None:
+        """Answer ``Throttling.User`` to ``action`` beyond ``qps`` requests per rolling second; ``None`` removes it.
+
+        Raises :class:`EmulatorError` for an action the emulator does not answer (``push``: such a limit
+        would never apply) or a ``qps`` that is not a positive number (``"5"`` failed every call with a
+        TypeError, NaN never throttled, 0 or less refused everything)."""
+        if not isinstance(action, str) or _known_actions(action) != [action]:  # one name, as the calls carry it
+            raise EmulatorError(f"a qps limit names one API action, got {action!r}")
+        with self.lock:
+            if qps is None:
+                self.qps_limits.pop(action, None)
+                return
+            if not isinstance(qps, (int, float)) or isinstance(qps, bool) or not 0 < qps < float("inf"):
+                raise EmulatorError(f"qps for {action} must be a positive number, got {qps!r}")
+            self.qps_limits[action] = float(qps)
 
     def device_view(self, app_key: int | None, device_id: str, device_type: str) -> dict[str, Any]:
         """A device as a call shows it: its registered type, account, aliases and tags, or the push's type."""
@@ -287,7 +315,7 @@ def _known_actions(actions: str | Iterable[str]) -> list[str]:
     unknown = [name for name in names if name not in ACTIONS]
     if unknown or not names:
         found = f"unknown actions {unknown}" if unknown else "no action named"
-        raise EmulatorError(f"{found}; a fault's actions are API action names among {', '.join(ACTIONS)}")
+        raise EmulatorError(f"{found}; name API actions among {', '.join(ACTIONS)}")
     return names
 
 
@@ -316,11 +344,14 @@ class FaultPlan:
         or an action name the emulator does not answer."""
         if kind not in KINDS:
             raise EmulatorError(f"fault kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        if rate is not None and not 0.0 <= float(rate) <= 1.0:
+        # bool is an int to Python: True would be a count of 1 shown as "remaining": true, a rate of 1.0.
+        if rate is not None and (
+            not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= float(rate) <= 1.0
+        ):
             raise EmulatorError(f"rate must be within [0, 1], got {rate!r}")
-        if rate is None and (not isinstance(count, int) or count < 1):
+        if rate is None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
             raise EmulatorError(f"count must be a positive integer, got {count!r}")
-        if not isinstance(latency_ms, int) or latency_ms < 0:
+        if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or latency_ms < 0:
             raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
         if actions is not None:
             actions = _known_actions(actions)
@@ -408,7 +439,10 @@ def check_fields(fields: Mapping[str, Any], spec: Mapping[str, tuple[tuple[type,
 
 
 def _app_key(state: EmulatorState, app_key: int | None) -> int:
-    key = state.app_keys[0] if app_key is None else int(app_key)
+    if app_key is not None and (not isinstance(app_key, int) or isinstance(app_key, bool)):
+        # int() would serve True as AppKey 1, 5.0 as 5, and raise ValueError for "x".
+        raise EmulatorError(f"app_key must be an integer, got {type(app_key).__name__}")
+    key = state.app_keys[0] if app_key is None else app_key
     if key not in state.app_keys:
         raise EmulatorError(f"app_key {key} is not served by this emulator ({state.app_keys})")
     return key
@@ -417,6 +451,8 @@ def _app_key(state: EmulatorState, app_key: int | None) -> int:
 def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
     if value is None:
         return []
+    if not isinstance(value, (str, list, tuple, set, frozenset)):
+        raise EmulatorError(f"{what} must be a string or a list of strings, got {type(value).__name__}")
     items = value.split(",") if isinstance(value, str) else list(value)
     if not all(isinstance(item, str) for item in items):
         raise EmulatorError(f"{what} must be strings")
@@ -438,9 +474,14 @@ def register_device(
     ``aliases`` / ``tags``: a comma-separated string or an iterable of strings; ``device_type``:
     ANDROID, iOS or HARMONY in any case. Test setup, so no API limit applies. Returns
     ``{"app_key", "device_id", "device_type", "account", "aliases", "tags", "online"}``. Raises
-    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type or
-    names that are not strings.
+    :class:`EmulatorError` for an AppKey not served, an empty ``device_id``, an unknown device type,
+    names that are not strings, or a value of the wrong type (``online="no"``, ``app_key=True``: the
+    control API's JSON types, for Python callers too).
     """
+    if account is not None and not isinstance(account, str):
+        raise EmulatorError(f"account must be a string or None, got {type(account).__name__}")
+    if not isinstance(online, bool):  # bool("no") is True
+        raise EmulatorError(f"online must be True or False, got {type(online).__name__}")
     with state.lock:
         key = _app_key(state, app_key)
         device = state.registry.app(key).register(
@@ -449,7 +490,7 @@ def register_device(
             aliases=_names(aliases, "aliases"),
             tags=_names(tags, "tags"),
             device_type=device_type,
-            online=bool(online),
+            online=online,
         )
         return {"app_key": key, **device.to_dict()}
 

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pushfn.idempotency.exceptions import IdempotencyConfigError
 from pushfn.idempotency.stores.base import IdempotencyStore
+from pushfn.sqlite_paths import file_place_problem, is_memory_path
 
 if TYPE_CHECKING:
     from pushfn.push.credentials import CredentialsProvider
@@ -142,7 +143,7 @@ def _sqlite(rest: str, settings: Settings | None) -> IdempotencyStore:
     except ValueError:
         raise _bad("a SQLite URL accepts only ?mode=ro") from None
     mode = options.pop("mode", ["rwc"])[-1]
-    if mode == "memory" or _is_memory_path(path):
+    if mode == "memory" or is_memory_path(path):
         raise _bad(
             "an in-memory SQLite database cannot de-duplicate: every connection (thread, process) gets "
             "its own; name a file, e.g. sqlite:////var/lib/pushfn/idempotency.db"
@@ -153,45 +154,10 @@ def _sqlite(rest: str, settings: Settings | None) -> IdempotencyStore:
         return SqliteStore(default_sqlite_path(settings), read_only=mode == "ro")
     if path.endswith("/"):
         raise _bad(f"a SQLite URL must name a file, not a directory ({path!r})")
-    _check_file_place(Path(path).expanduser())
+    problem = file_place_problem(Path(path).expanduser())
+    if problem is not None:
+        raise _bad(f"a SQLite URL {problem}")
     return SqliteStore(Path(path).expanduser(), read_only=mode == "ro")
-
-
-def _check_file_place(path: Path) -> None:
-    """Refuse a path where no database file can live: an existing device, FIFO or socket (SQLite
-    would write ``/dev/null``'s journal beside it and remember nothing, or block on a FIFO), or a path
-    below a file (``/etc/hostname/x.db``) — the operator's mistake, not a store outage."""
-    import errno
-    import stat
-
-    try:
-        mode = path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):  # not there yet (NotADirectory: a file above it)
-        mode = None
-    except OSError as exc:  # unreadable folder, a loop of links…: the store reports it when it opens the file
-        if exc.errno == errno.ENAMETOOLONG:  # no file can ever be there: the operator's mistake
-            raise _bad(f"a SQLite URL's path is too long for the file system ({str(path)[:80]!r}…)") from None
-        return
-    if mode is not None and stat.S_ISDIR(mode):
-        raise _bad(f"a SQLite URL must name a file, not a directory ({str(path)!r})")
-    if mode is not None and not stat.S_ISREG(mode):
-        raise _bad(f"a SQLite URL must name a regular file, not a device, FIFO or socket ({str(path)!r})")
-    for parent in path.parents:
-        try:
-            parent_mode = parent.stat().st_mode
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # created by the store (mkdir -p), or a file further up: found on the way
-        except OSError:
-            return
-        if not stat.S_ISDIR(parent_mode):
-            raise _bad(f"a SQLite URL's folder {str(parent)!r} is not a directory")
-        return
-
-
-def _is_memory_path(path: str) -> bool:
-    """``:memory:`` in any spelling, or a SQLite URI filename (``file:…``), which could name one."""
-    lowered = path.strip().lower()
-    return lowered == ":memory:" or lowered.startswith("file:") or lowered.startswith(":memory:")
 
 
 def _decoded(text: str) -> str:

@@ -17,7 +17,9 @@
   const SECRET_NAME =
     /secret|password|passwd|authorization|signature|credential|api[_-]?key|security[_-]?token|session[_-]?token|access[_-]?token|^token$|^bearer$/i;
   const DEVICE_ID_RUN = /(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])/g;
-  const DEVICE_ID_PARAMS = new Set(["DeviceId", "DeviceIds", "DeviceIdList"]);
+  const STRING_TO_SIGN = "server string to sign is:"; // the gateway's words in SignatureDoesNotMatch
+  // ClientKey: the devices of BindTag, UnbindTag and QueryTags (their KeyType is DEVICE only).
+  const DEVICE_ID_PARAMS = new Set(["DeviceId", "DeviceIds", "DeviceIdList", "ClientKey"]);
   const STATUSES = ["sent", "refused", "throttled"];
   const FILTERS = ["q", "device", "alias", "account", "tag", "status"];
   const OPEN_TYPES = { APPLICATION: "opens the app", ACTIVITY: "opens activity", URL: "opens", NONE: "no action" };
@@ -53,8 +55,48 @@
   }
 
   // Text with every known device id (registry and calls), every id the call itself names (``ids``)
-  // and every 32-character id-like run masked.
+  // and every 32-character id-like run masked; a quoted V2 string to sign is scrubbed pair by pair.
   function scrubText(text, ids = []) {
+    const source = String(text);
+    const at = source.indexOf(STRING_TO_SIGN);
+    if (at >= 0) {
+      const tail = at + STRING_TO_SIGN.length;
+      return scrubPlain(source.slice(0, tail), ids) + scrubStringToSign(source.slice(tail), ids);
+    }
+    return scrubPlain(source, ids);
+  }
+
+  function decoded(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  }
+
+  // SignatureDoesNotMatch quotes the server's V2 string to sign: METHOD&%2F& then the sorted query,
+  // percent-encoded again ("SecurityToken%3DCAIS…%26TargetValue%3De2ba…"), where a token or an id
+  // does not stand alone. Each value of a secret-named or device-id parameter is masked, and any
+  // other whose decoded text holds a device id; the rest is left as sent (V3 quotes only a hash).
+  function scrubStringToSign(tail, ids) {
+    const head = /^(\s*[A-Z]+&[^&]*&)/.exec(tail);
+    if (!head) return scrubPlain(tail, ids);
+    const pairs = tail.slice(head[1].length).split("%26").map((pair) => {
+      const split = pair.indexOf("%3D");
+      if (split < 0) return scrubPlain(pair, ids);
+      const name = decoded(decoded(pair.slice(0, split)));
+      const value = decoded(decoded(pair.slice(split + 3)));
+      const base = baseName(name);
+      let shown;
+      if (SECRET_NAME.test(base) && value) shown = mask(value);
+      else if (DEVICE_ID_PARAMS.has(base) || (base === "TargetValue" && ids.length)) shown = maskList(value);
+      else shown = scrubPlain(value, ids) === value ? pair.slice(split + 3) : scrubPlain(value, ids);
+      return `${scrubPlain(pair.slice(0, split), ids)}%3D${shown}`;
+    });
+    return head[1] + pairs.join("%26");
+  }
+
+  function scrubPlain(text, ids = []) {
     let out = String(text).replace(DEVICE_ID_RUN, (m) => mask(m));
     const known = [...state.devices.keys()].filter((id) => id.length >= 6);
     for (const id of [...new Set([...known, ...ids])].sort((a, b) => b.length - a.length)) {
