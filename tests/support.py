@@ -1,4 +1,5 @@
-"""Test helpers shared across folders: a hand-moved clock, a runtime whose guards read it, and moto."""
+"""Test helpers shared across folders: a hand-moved clock, a runtime whose guards read it, moto, and
+file places no SQLite database can live in."""
 
 from __future__ import annotations
 
@@ -98,3 +99,22 @@ class MotoServer:
             self._server.server_close()
             self._thread.join()
             self.running = False
+
+
+def make_unusable_place(folder: Path, name: str) -> Path:
+    """``folder / name`` made into a place no SQLite file can live: ``fifo``, ``socket``, ``link-to-null``
+    (a link to /dev/null) or ``below-a-file/…`` (a path under a regular file); other names are left as
+    they are. Returns the path."""
+    import os
+    import socket
+
+    if name == "fifo":
+        os.mkfifo(folder / name)
+    elif name == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(folder / name))
+    elif name == "link-to-null":
+        (folder / name).symlink_to("/dev/null")
+    elif name.startswith("below-a-file/"):
+        (folder / "below-a-file").write_text("x")
+    return folder / name

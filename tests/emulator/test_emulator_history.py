@@ -11,6 +11,7 @@ import pytest
 from emulator_support import APP_KEY, Caller, FakeClock, notice
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.support import make_unusable_place
 
 from pushfn.emulator import Emulator
 from pushfn.emulator.errors import ApiError
@@ -303,19 +304,9 @@ def test_call_devices_come_from_the_registry(api, emu) -> None:
 
 
 def _unusable_store(tmp_path, name: str) -> str:
-    import os
-    import socket
-
-    if name == "fifo":
-        os.mkfifo(tmp_path / name)
-    elif name == "socket":
-        with socket.socket(socket.AF_UNIX) as server:
-            server.bind(str(tmp_path / name))
-    elif name == "link-to-null":
-        (tmp_path / name).symlink_to("/dev/null")
-    elif name == "below-a-file/x.sqlite":
-        (tmp_path / "below-a-file").write_text("x")
-    return name if name.lower().startswith(("/", ":", "file:")) or not name else f"{tmp_path}/{name}"
+    if name.lower().startswith(("/", ":", "file:")) or not name:
+        return name
+    return str(make_unusable_place(tmp_path, name))
 
 
 @pytest.mark.parametrize(

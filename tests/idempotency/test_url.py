@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support import make_unusable_place
 
 from pushfn.idempotency import IdempotencyConfigError, store_from_settings, store_from_url
 from pushfn.idempotency.stores import DynamoDBStore, MemoryStore, SqliteStore, TablestoreStore
@@ -113,17 +114,7 @@ def test_every_bad_url_is_a_configuration_error_naming_the_variable_and_the_rule
 def test_a_sqlite_url_naming_a_device_fifo_or_socket_is_a_configuration_error(tmp_path: Path, name: str) -> None:
     """Issue 13 item 19, more of the kind: ``sqlite:////dev/null`` was accepted, then every write failed
     as a store outage (503) after SQLite had made ``/dev/null-journal``; a FIFO would block the open."""
-    import os
-    import socket
-
-    if name == "fifo":
-        os.mkfifo(tmp_path / name)
-    elif name == "socket":
-        with socket.socket(socket.AF_UNIX) as server:
-            server.bind(str(tmp_path / name))
-    elif name == "link-to-null":
-        (tmp_path / name).symlink_to("/dev/null")
-    path = name if name.startswith("/") else f"{tmp_path}/{name}"
+    path = name if name.startswith("/") else str(make_unusable_place(tmp_path, name))
     journal = Path(f"{path}-journal")
     before = journal.stat().st_mtime_ns if journal.exists() else None  # /dev is shared: compare, not assume
     with pytest.raises(IdempotencyConfigError) as info:
