@@ -72,6 +72,9 @@ _FC2_PROXY_PREFIX = re.compile(r"^/\d{4}-\d{2}-\d{2}/proxy/[^/]+/[^/]+(?=/|$)")
 #: A ``Content-Length`` of more digits stands for "too large" (a petabyte has 16).
 _MAX_LENGTH_DIGITS = 18
 _TOO_LARGE = 10**_MAX_LENGTH_DIGITS
+#: An HTTP method is an RFC 9110 token; the longest registered one (``UPDATEREDIRECTREF``) has 17
+#: characters, so 32 leaves room for extension methods while a 6 MB "method" cannot be echoed back.
+_METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
 #: Characters kept as-is when re-encoding a decoded path (everything else becomes ``%XX``).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -262,7 +265,16 @@ def parse_event(event: Any, context: Any = None) -> HttpRequest:
 
 
 def _method(obj: Mapping[str, Any], key: str, field: str) -> str:
-    return (_text(obj, key, field) or "GET").upper()
+    """The request method (absent: ``GET``), upper-cased; a value that is no RFC 9110 token of at most
+    32 characters (empty, a space, a control character, megabytes long) is a :class:`MalformedEventError`
+    naming ``field`` — it would be echoed in the 405 answer and the log line."""
+    return _checked_method(_text(obj, key, field, "GET"), field)
+
+
+def _checked_method(method: Any, field: str) -> str:
+    if not (isinstance(method, str) and _METHOD.fullmatch(method)):
+        raise MalformedEventError(f"{field} must be an HTTP method (1-32 token characters, RFC 9110)", "format", field)
+    return method.upper()
 
 
 def _request_id(ctx: Mapping[str, Any], context: Any, attribute: str) -> str | None:
@@ -439,7 +451,7 @@ def parse_environ(environ: Mapping[str, Any], *, max_body_bytes: int | None = No
     path = _FC2_PROXY_PREFIX.sub("", quote(raw_path, safe=_PATH_SAFE)) or "/"
     context = environ.get("fc.context")
     return HttpRequest(
-        method=str(environ.get("REQUEST_METHOD") or "GET").upper(),
+        method=_checked_method(environ.get("REQUEST_METHOD") or "GET", "REQUEST_METHOD"),
         path=path,
         headers=Headers(pairs),
         query=parse_qs(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True),
