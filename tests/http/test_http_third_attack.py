@@ -8,18 +8,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from http_support import (
+    DEVICE,
     HttpEnv,
     bearer,
     call_handler,
+    configure,
     encode,
     platform_event,
     push_body,
 )
 
+from pushfn.http import reset_default_app
+from pushfn.push import MockTransport, PushClient, RawResponse, Retry, StaticCredentials
+from pushfn.runtime import Runtime, reset_runtime, set_runtime
 from pushfn.triggers.events.http import fc2_environ
 
 _METHOD_FIELD = {
@@ -79,3 +85,117 @@ def test_token_methods_are_still_routed(http_env: HttpEnv, method: str) -> None:
         assert answer.status == 400 and answer.json()["type"] != "urn:pushfn:problem:malformed-event"
     else:
         assert answer.status == 405 and method.upper() in answer.json()["detail"]
+
+
+# --- a 2xx answer the client cannot read (item 8 kind, the push client as HTTP reaches it) ---------
+#
+# FAKE CloudPush (MockTransport): the emulator answers in the service's own shapes, and the fault is
+# in reading answers of other shapes, which a proxy or a changed service may send. Before: a 2xx body
+# nested deeper than json can walk raised RecursionError, and MessageIds or TagInfos of another type a
+# TypeError, each a 500 — and, being no PushError, the guard released the key although CloudPush had
+# accepted the push, so the caller's retry with the same Idempotency-Key pushed again. A 2xx that is
+# not JSON was answered 400 'service-rejected' at field 'Response', the caller blamed for the
+# service's answer; a MessageId that is an object was answered as its repr, a lone MessageId string
+# in MessageIds as its characters.
+
+
+def _fake_client(status: int, body: bytes) -> tuple[PushClient, MockTransport]:
+    transport = MockTransport(lambda request: RawResponse(status, {}, body))
+    client = PushClient(
+        endpoint="https://cloudpush.aliyuncs.com",
+        app_key=23267207,
+        credentials=StaticCredentials("a", "b"),
+        transport=transport,
+        retry=Retry(max_attempts=1, backoff=0, throttle_backoff=0, sleep=lambda _: None),
+    )
+    return client, transport
+
+
+def _through_handler(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: bytes, requests: list[tuple[str, str, Any]]
+) -> tuple[list[Any], MockTransport]:
+    client, transport = _fake_client(200, body)
+    configure(monkeypatch, tmp_path)
+    set_runtime(Runtime(client=client))
+    answers = []
+    try:
+        for method, path, payload in requests:
+            raw = b"" if payload is None else encode(payload)
+            headers = {**bearer(), "Idempotency-Key": "order-42"}
+            answers.append(call_handler(platform_event("fc3-bytes", method, path, headers, raw)))
+    finally:
+        reset_runtime()
+        reset_default_app()
+    return answers, transport
+
+
+_DEEP = b'{"RequestId":"r","MessageId":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/push", _DEEP),
+        ("/push", b'{"RequestId":"r","MessageId":{"id":"500000000001"}}'),
+        ("/push", b"<html>gateway</html>"),
+        ("/mass-push", _DEEP.replace(b"MessageId", b"MessageIds")),
+        ("/mass-push", b'{"RequestId":"r","MessageIds":{"MessageId":[{"id":1}]}}'),
+    ],
+    ids=["deep", "object-id", "not-json", "mass-deep", "mass-object-id"],
+)
+def test_an_unreadable_2xx_answer_is_a_502_and_the_key_is_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, path: str, body: bytes
+) -> None:
+    payload = push_body() if path == "/push" else {"PushTask": [push_body()]}
+    (first, again), transport = _through_handler(monkeypatch, tmp_path, body, [("POST", path, payload)] * 2)
+    assert first.status == 502, first.body[:300]
+    assert first.json()["code"] == "InvalidResponse"
+    # CloudPush accepted the push: the same key is not sent again (in progress until its expiry, then
+    # resent with the same IdempotentToken, which CloudPush drops).
+    assert again.status == 409, again.body[:300]
+    assert len(transport.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"RequestId":"r","MessageIds":{"MessageId":"500000000001"}}', ["500000000001"]),
+        (b'{"RequestId":"r","MessageIds":{"MessageId":500000000001}}', ["500000000001"]),
+        (b'{"RequestId":"r","MessageIds":["500000000001"]}', ["500000000001"]),
+    ],
+    ids=["lone-string", "lone-number", "list"],
+)
+def test_a_lone_message_id_is_one_id(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: bytes, expected: list[str]
+) -> None:
+    (answer,), _ = _through_handler(monkeypatch, tmp_path, body, [("POST", "/mass-push", {"PushTask": [push_body()]})])
+    assert answer.status == 202, answer.body[:300]
+    assert answer.json()["messageIds"] == expected
+
+
+@pytest.mark.parametrize("path", ["/tags", f"/devices/{DEVICE}/tags", f"/devices/{DEVICE}/aliases"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"RequestId":"r","TagInfos":5,"AliasInfos":5}',
+        b'{"RequestId":"r","TagInfos":{"TagInfo":5},"AliasInfos":{"AliasInfo":5}}',
+        b'{"RequestId":"r","TagInfos":{"TagInfo":"vip"},"AliasInfos":{"AliasInfo":"alice"}}',
+        b'{"RequestId":"r","TagInfos":{"TagInfo":[{"TagName":{"a":1}}]},"AliasInfos":{"AliasInfo":[{"AliasName":[1]}]}}',
+    ],
+    ids=["number", "inner-number", "inner-string", "name-object"],
+)
+def test_a_list_answer_of_another_shape_is_a_502(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, path: str, body: bytes
+) -> None:
+    (answer,), _ = _through_handler(monkeypatch, tmp_path, body, [("GET", path, None)])
+    assert answer.status == 502, answer.body[:300]
+    assert answer.json()["code"] == "InvalidResponse"
+
+
+def test_names_of_the_service_shapes_are_still_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    body = b'{"RequestId":"r","TagInfos":{"TagInfo":[{"TagName":"vip"},{"TagName":"beta"}]}}'
+    (answer,), _ = _through_handler(monkeypatch, tmp_path, body, [("GET", "/tags", None)])
+    assert answer.status == 200 and answer.json()["tags"] == ["vip", "beta"]
+    body = b'{"RequestId":"r","TagInfos":{"TagInfo":{"TagName":"vip"}}}'
+    (answer,), _ = _through_handler(monkeypatch, tmp_path, body, [("GET", "/tags", None)])
+    assert answer.status == 200 and answer.json()["tags"] == ["vip"]

@@ -223,8 +223,11 @@ def decode_path_parameters(raw: Mapping[str, str]) -> dict[str, str]:
 def _callers_fault(exc: ServiceError) -> bool:
     """``Invalid<Param>.<Rule>`` / ``Missing<Param>`` about the caller's data (an unknown device, a bad
     tag): the caller must change the request, so it is a 4xx. Credentials, the app key, quotas and
-    server errors are not the caller's doing: those stay 502."""
+    server errors are not the caller's doing: those stay 502, and so does a 2xx answer the client could
+    not read (``InvalidResponse``: the service accepted the request; nothing the caller changes helps)."""
     if isinstance(exc, (AuthError, ServerError)) or exc.code.startswith(("InvalidAppKey", "InvalidAccessKey")):
+        return False
+    if exc.http_status is not None and 200 <= exc.http_status < 300:
         return False
     return exc.code.startswith(("Invalid", "Missing")) and (exc.http_status or 400) < 500
 

@@ -85,13 +85,25 @@ def _done(deps: Deps, action: str, params: dict[str, str]) -> HttpResponse:
 
 
 def _names(data: dict[str, Any], outer: str, inner: str, field: str) -> list[str]:
-    """``{"AliasInfos": {"AliasInfo": [{"AliasName": "a"}]}}`` → ``["a"]`` (and list/missing variants)."""
+    """``{"AliasInfos": {"AliasInfo": [{"AliasName": "a"}]}}`` → ``["a"]`` (and list/missing variants).
+
+    Raises :class:`~pushfn.push.errors.ServiceError` ``InvalidResponse`` (a 502) for an answer of another
+    shape — a number where the list belongs, a name that is not text — instead of a ``TypeError`` (a 500)
+    or a name made up from ``str()`` of an object."""
     items: Any = data.get(outer) or []
     if isinstance(items, dict):
         items = items.get(inner) or []
     if isinstance(items, dict):
         items = [items]
-    return [str(item.get(field)) for item in items if isinstance(item, dict) and item.get(field) is not None]
+    names: list[str] = []
+    for item in items if isinstance(items, list) else [None]:
+        name = item.get(field) if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            from pushfn.push.errors import ServiceError
+
+            raise ServiceError("InvalidResponse", f"the service answered {outer} in another shape", http_status=200)
+        names.append(name)
+    return names
 
 
 def _body(call: Call, model_name: str) -> Any:

@@ -347,7 +347,7 @@ class PushClient:
         ``maybe_sent`` is true means the push may have gone out. Retries follow the module's rules.
         """
         resp = self.call("Push", request, idempotent_token=idempotent_token)
-        return PushResult(str(resp.data.get("MessageId", "")), resp.request_id)
+        return PushResult(_message_id(resp.data.get("MessageId", "")), resp.request_id)
 
     def mass_push(
         self, request: Mapping[str, Any] | ApiRequest | ValidRequest, *, idempotent_token: str | None = None
@@ -364,7 +364,10 @@ class PushClient:
         ids = resp.data.get("MessageIds", {})
         if isinstance(ids, dict):
             ids = ids.get("MessageId", [])
-        return MassPushResult([str(i) for i in ids], resp.request_id)
+        if not isinstance(ids, list):
+            # XML-to-JSON conversions give a list of one as the bare item: one MessageId, not its characters.
+            ids = [ids]
+        return MassPushResult([_message_id(i) for i in ids], resp.request_id)
 
     def call(
         self,
@@ -568,7 +571,9 @@ class PushClient:
     def _read(self, action: str, raw: RawResponse) -> ApiResponse:
         try:
             data = json.loads(raw.body.decode("utf-8")) if raw.body else {}
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: nested deeper than json can walk. Escaping as itself it was no PushError,
+            # so a push CloudPush accepted (2xx) lost its maybe_sent and could be sent again.
             data = None
         if not isinstance(data, dict):
             if 200 <= raw.status < 300:
@@ -595,6 +600,20 @@ class PushClient:
             request_id=request_id or None,
             retry_after=_retry_after(raw.headers),
         )
+
+
+def _message_id(value: object) -> str:
+    """A ``MessageId`` of a 2xx answer as text: CloudPush sends a string (digits); a number is taken as
+    its digits. Anything else (an object, an array, a boolean) is no MessageId: the push went out but its
+    answer cannot be read, so :class:`ServiceError` ``InvalidResponse`` with ``maybe_sent`` (the guard
+    keeps the key, a retry reuses the IdempotentToken) — not a ``TypeError`` that lets a retry push again."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ServiceError(
+        "InvalidResponse", "the service answered with a MessageId that is not text", http_status=200, maybe_sent=True
+    )
 
 
 #: The longest ``x-acs-retry-after`` wait the official SDK honours (darabonba ``MAX_DELAY_TIME``).
