@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,6 @@ def _with_method(platform: str, method: str) -> Any:
     else:
         event["requestContext"]["http"]["method"] = method
     if platform == "fc3-bytes":
-        import json
-
         return json.dumps(event).encode("utf-8")
     return event
 
@@ -199,3 +198,45 @@ def test_names_of_the_service_shapes_are_still_read(monkeypatch: pytest.MonkeyPa
     body = b'{"RequestId":"r","TagInfos":{"TagInfo":{"TagName":"vip"}}}'
     (answer,), _ = _through_handler(monkeypatch, tmp_path, body, [("GET", "/tags", None)])
     assert answer.status == 200 and answer.json()["tags"] == ["vip"]
+
+
+# --- a refusal's Code, Message and RequestId are bounded (item 8 kind: answers capped) -------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"Code": "InvalidTagName." + "x" * 7_000_000, "Message": "m", "RequestId": "r"},
+        {"Code": "Flow.Limited", "Message": "m" * 7_000_000, "RequestId": "r"},
+        {"Code": "InvalidTagName.Format", "Message": "m", "RequestId": "r" * 7_000_000},
+    ],
+    ids=["code", "message", "request-id"],
+)
+def test_a_huge_refusal_is_a_bounded_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answer: dict[str, str]
+) -> None:
+    """FAKE CloudPush (MockTransport). Before: a 7 MB Code became a 7 MB field and code in the problem
+    answer (14 MB, past Lambda's 6 MB answer limit), a 7 MB RequestId likewise."""
+    client, _ = _fake_client(400, json.dumps(answer).encode())
+    configure(monkeypatch, tmp_path)
+    set_runtime(Runtime(client=client))
+    try:
+        reply = call_handler(platform_event("fc3-bytes", "DELETE", "/tags/vip", bearer(), b""))
+    finally:
+        reset_runtime()
+        reset_default_app()
+    assert reply.status in (400, 502), reply.body[:300]
+    assert len(reply.body) < 5000
+
+
+def test_a_device_id_at_the_cut_of_a_long_code_is_masked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code = "InvalidDeviceId." + "x" * 100 + " " + DEVICE + " " + "y" * 200
+    client, _ = _fake_client(400, json.dumps({"Code": code, "Message": "m", "RequestId": "r"}).encode())
+    configure(monkeypatch, tmp_path)
+    set_runtime(Runtime(client=client))
+    try:
+        reply = call_handler(platform_event("fc3-bytes", "GET", f"/devices/{DEVICE}/tags", bearer(), b""))
+    finally:
+        reset_runtime()
+        reset_default_app()
+    assert DEVICE[:12] not in reply.body.decode()

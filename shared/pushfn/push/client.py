@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from pushfn.api_time import format_api_time
 from pushfn.lazy_logger import CLOUDPUSH_REQUEST_ID, INFO, LazyLogger
-from pushfn.masking import mask_list, scrub_text
+from pushfn.masking import mask_list, scrub_cut, scrub_text
 from pushfn.push import signing
 from pushfn.push._config import Retry, Timeout
 from pushfn.push.credentials import (
@@ -590,12 +590,15 @@ class PushClient:
                 request_id=None,
                 retry_after=_retry_after(raw.headers),
             )
-        request_id = str(data.get("RequestId", ""))
+        # Bounded (device ids and secrets masked first): each is echoed in answers, errors and logs, and a
+        # proxy's megabyte "Code" made a megabyte problem answer (its field, its code) past Lambda's 6 MB.
+        request_id = _bounded(str(data.get("RequestId", "")))
         if 200 <= raw.status < 300 and "Code" not in data:
             return ApiResponse(action, request_id, data)
         raise error_from_answer(
-            str(data.get("Code", f"HTTP{raw.status}")),
-            service_message(str(data.get("Message", ""))),
+            _bounded(str(data.get("Code", f"HTTP{raw.status}"))),
+            # Cut before scrubbing too (twice the limit: the string-to-sign marker is found if it is kept).
+            service_message(str(data.get("Message", ""))[: 2 * _MAX_MESSAGE_CHARS])[:_MAX_MESSAGE_CHARS],
             http_status=raw.status,
             request_id=request_id or None,
             retry_after=_retry_after(raw.headers),
@@ -614,6 +617,18 @@ def _message_id(value: object) -> str:
     raise ServiceError(
         "InvalidResponse", "the service answered with a MessageId that is not text", http_status=200, maybe_sent=True
     )
+
+
+#: ``Code`` and ``RequestId`` of an answer are kept to this many characters (CloudPush's are under 64).
+_MAX_ANSWER_ID_CHARS = 128
+#: ``Message`` of a refusal is kept to this many characters.
+_MAX_MESSAGE_CHARS = 2000
+
+
+def _bounded(text: str) -> str:
+    """An answer's ``Code`` or ``RequestId`` as given when short (the common case costs nothing), else
+    scrubbed and cut to :data:`_MAX_ANSWER_ID_CHARS` (:func:`pushfn.masking.scrub_cut`)."""
+    return text if len(text) <= _MAX_ANSWER_ID_CHARS else scrub_cut(text, _MAX_ANSWER_ID_CHARS)
 
 
 #: The longest ``x-acs-retry-after`` wait the official SDK honours (darabonba ``MAX_DELAY_TIME``).
