@@ -240,3 +240,36 @@ def test_a_device_id_at_the_cut_of_a_long_code_is_masked(monkeypatch: pytest.Mon
         reset_runtime()
         reset_default_app()
     assert DEVICE[:12] not in reply.body.decode()
+
+
+# --- the IdempotentToken is the function's (item 3's kind: a repeat the guard lets through is sent) --
+
+
+@pytest.mark.parametrize("name", ["IdempotentToken", "idempotent_token"])
+@pytest.mark.parametrize("route", ["/push", "/mass-push", "template"])
+def test_a_caller_idempotent_token_is_refused(http_env: HttpEnv, name: str, route: str) -> None:
+    """Before: the body's token won over the guard's fresh one, so three requests under three new
+    Idempotency-Keys pushed once and answered 202 three times with the first MessageId."""
+    token = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    if route == "/push":
+        path, body = "/push", push_body(**{name: token})
+    elif route == "/mass-push":
+        path, body = "/mass-push", {"PushTask": [push_body()], name: token}
+    else:
+        path, body = "/push", {"template": "order_shipped", "params": {"order": "1", "eta": "2"},
+                               "TargetValue": DEVICE, name: token}  # fmt: skip
+    for attempt in range(3):
+        headers = {**bearer(), "Idempotency-Key": f"order-{route}-{attempt}"}
+        answer = call_handler(platform_event("fc3-bytes", "POST", path, headers, encode(body)))
+        assert answer.status == 400, answer.body[:300]
+        assert answer.json()["errors"][0]["field"] == name
+        assert answer.json()["errors"][0]["rule"] == "not_allowed"
+    assert http_env.pushes() == []
+
+
+def test_the_api_description_leaves_the_token_out() -> None:
+    from pushfn.http.openapi import component_schemas
+
+    schemas = component_schemas()
+    for name in ("Push", "MassPush"):
+        assert "IdempotentToken" not in schemas[name]["properties"]

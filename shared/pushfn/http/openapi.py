@@ -61,8 +61,8 @@ def _ref(name: str) -> dict[str, str]:
 
 def component_schemas() -> dict[str, Any]:
     """``components.schemas`` of the document: ``{name: JSON Schema}`` of the request and answer models,
-    plus ``PushBody`` (Push parameters or a template) and ``OpenAPI``. ``AppKey`` is left out of
-    ``Push`` and ``MassPush``: the function sets it. Imports pydantic and the push models."""
+    plus ``PushBody`` (Push parameters or a template) and ``OpenAPI``. ``AppKey`` and ``IdempotentToken``
+    are left out of ``Push`` and ``MassPush``: the function sets them. Imports pydantic and the push models."""
     from pydantic.json_schema import models_json_schema
 
     models = _models()
@@ -71,9 +71,13 @@ def component_schemas() -> dict[str, Any]:
     )
     defs: dict[str, Any] = top.get("$defs", {})
     for name in ("Push", "MassPush"):
-        # AppKey comes from the function's configuration (a different one is refused).
-        defs[name]["properties"].pop("AppKey", None)
-        defs[name]["required"] = [field for field in defs[name].get("required", []) if field != "AppKey"]
+        # AppKey comes from the function's configuration (a different one is refused), IdempotentToken
+        # from its idempotency guard (one is refused).
+        for owned in ("AppKey", "IdempotentToken"):
+            defs[name]["properties"].pop(owned, None)
+        defs[name]["required"] = [
+            field for field in defs[name].get("required", []) if field not in ("AppKey", "IdempotentToken")
+        ]
     defs["PushBody"] = {
         "title": "PushBody",
         "description": "Push parameters (API names such as iOSBadge, or snake_case), or a named template.",

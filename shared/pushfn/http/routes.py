@@ -66,13 +66,26 @@ def mass_push(call: Call, deps: Deps) -> HttpResponse:
     return once(call, deps, canonical, send)
 
 
+#: The parameter names (API and snake_case) the push models accept for the IdempotentToken.
+_TOKEN_NAMES = ("IdempotentToken", "idempotent_token")
+
+
 def _check_app_key(data: dict[str, Any], configured: int | None) -> None:
-    """The function pushes for its configured app only: a caller cannot borrow its credentials for another."""
+    """The function pushes for its configured app only: a caller cannot borrow its credentials for another.
+
+    The ``IdempotentToken`` is the function's too: the idempotency guard draws a fresh one whenever a new
+    push is due (a new ``Idempotency-Key``, an expired record). A caller's own token would win over it in
+    the client, so CloudPush would drop every push the guard let through for 15 minutes — 202 with the
+    old MessageId and nothing sent (issue 13 item 3). It is refused, naming the field."""
     if configured is None:  # the operator's setting, not the caller's field: 500 misconfigured, not 400
         raise ConfigurationError("PUSH_APP_KEY is not set: the HTTP function pushes for its configured app only")
     for name in ("AppKey", "app_key"):
         if name in data and str(data[name]) != str(configured):
             message = "is set by the function's configuration; leave it out"
+            raise InvalidRequestError([FieldProblem(name, "not_allowed", message)], "Push")
+    for name in _TOKEN_NAMES:
+        if name in data:
+            message = "is set by the function for each new push; send an Idempotency-Key header instead"
             raise InvalidRequestError([FieldProblem(name, "not_allowed", message)], "Push")
 
 
