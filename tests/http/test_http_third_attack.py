@@ -273,3 +273,31 @@ def test_the_api_description_leaves_the_token_out() -> None:
     schemas = component_schemas()
     for name in ("Push", "MassPush"):
         assert "IdempotentToken" not in schemas[name]["properties"]
+
+
+# --- a template parameter's text is checked where the caller put it (item 10's kind) ---------------
+
+
+@pytest.mark.parametrize("platform", ("fc2", "fc3-bytes", "apigw-v2"))
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [("42\x00", "control_character"), ("42\x1b[31m", "control_character"), ("\x7f", "control_character")],
+    ids=["nul", "escape", "del"],
+)
+def test_a_control_character_in_a_template_parameter_names_the_parameter(
+    http_env: HttpEnv, platform: str, value: str, rule: str
+) -> None:
+    """Before: reported against Title (where the slot sits), a field the caller never sent."""
+    body = encode({"template": "order_shipped", "params": {"order": value, "eta": "Monday"}, "TargetValue": DEVICE})
+    answer = call_handler(platform_event(platform, "POST", "/push", bearer(), body), platform)
+    assert answer.status == 400, answer.body[:300]
+    errors = answer.json()["errors"]
+    assert [(e["field"], e["rule"]) for e in errors] == [("params.order", rule)]
+    assert http_env.pushes() == []
+
+
+def test_a_template_parameter_with_a_line_feed_is_still_rendered(http_env: HttpEnv) -> None:
+    body = encode({"template": "order_shipped", "params": {"order": "42", "eta": "Monday\nor Tuesday"},
+                   "TargetValue": DEVICE})  # fmt: skip
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), body))
+    assert answer.status == 202, answer.body[:300]

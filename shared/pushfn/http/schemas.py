@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pushfn.http.identifiers import body_name_validator, check_alias, check_tag
+from pushfn.push.models.rules import text_problem
 
 # One name each (pushfn.http.identifiers): the comma pattern stays for the API description; the
 # validator adds the byte limit and refuses control characters.
@@ -48,6 +49,10 @@ def _one_placeholder_error(value: Any, handler: ValidatorFunctionWrapHandler) ->
             "String should have at most {max_length} characters",
             {"max_length": MAX_PLACEHOLDER_CHARS},
         )
+    if isinstance(value, str) and (broken := text_problem(value)) is not None:
+        # Named where the caller put it: once rendered, a NUL in params.order was reported against Title
+        # (or whichever field the slot sits in), a field the caller never sent.
+        raise PydanticCustomError(broken[0], "{message}", {"message": broken[1]})
     try:
         return handler(value)
     except ValidationError:
