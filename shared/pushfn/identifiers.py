@@ -14,6 +14,8 @@ account     1-64 UTF-8 bytes, not blank, no comma, no control character
 tag         1-128 characters, not blank, no comma, no control character
 ==========  ==========================================================================
 
+Blank (:func:`is_blank`) is nothing visible: only whitespace and invisible format characters (U+200B
+zero width space, U+FEFF, U+2060 word joiner, bidi marks: Unicode category Cf), which name nobody.
 Control characters are C0 (U+0000-U+001F), DEL and C1 (U+007F-U+009F): no name needs them and they
 break logs, consoles and CloudPush's own parsing. Each check returns ``(rule, message)`` of the first
 rule broken (rules ``device_id``, ``single_value``, ``required``, ``control_character``, ``encoding``,
@@ -24,10 +26,19 @@ point may use it without paying for the HTTP app.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 _DEVICE_ID = re.compile(r"[A-Za-z0-9]{32}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: empty, or only whitespace and invisible format characters
+    (Unicode category Cf: U+200B, U+FEFF, U+2060, bidi marks). ``str.strip`` keeps the latter, so a
+    name of one U+FEFF passed as a name and reached CloudPush as one that names nobody."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
 
 #: ``check(value) -> (rule, message)`` of the first rule broken, or ``None`` when the value is fine.
 Check = Callable[[str], "tuple[str, str] | None"]
@@ -44,7 +55,7 @@ def check_device_id(value: str) -> tuple[str, str] | None:
 
 def _name_check(kind: str, limit: int, *, unit: str) -> Check:
     def check(value: str) -> tuple[str, str] | None:
-        if not value.strip():  # only spaces name nothing (the emulator answers MissingAliasName for " ")
+        if is_blank(value):  # nothing visible names nothing (the emulator answers MissingAliasName for " ")
             return "required", f"must be one {kind}, not empty or blank"
         if "," in value:
             return "single_value", f"must be exactly one {kind}: a comma would make it a list"

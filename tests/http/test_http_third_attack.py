@@ -301,3 +301,59 @@ def test_a_template_parameter_with_a_line_feed_is_still_rendered(http_env: HttpE
                    "TargetValue": DEVICE})  # fmt: skip
     answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), body))
     assert answer.status == 202, answer.body[:300]
+
+
+# --- a name of invisible characters is blank (items 4/9, the kind of c88e221's blank names) --------
+
+_INVISIBLE = ["\ufeff", "\u200b", "\u2060", "\u200e\u200f", " \u200b "]
+
+
+@pytest.mark.parametrize("blank", _INVISIBLE, ids=["bom", "zwsp", "word-joiner", "bidi-marks", "mixed"])
+@pytest.mark.parametrize(
+    ("target", "make"),
+    [
+        ("ALIAS", lambda b: b),
+        ("ACCOUNT", lambda b: ["user-1", b]),
+        ("DEVICE", lambda b: f"{DEVICE},{b}"),
+        ("TAG", lambda b: b),
+        ("TAG", lambda b: {"and": [{"tag": "vip"}, {"tag": b}]}),
+    ],
+    ids=["alias", "account-list", "device-list", "tag", "tag-expression"],
+)
+def test_a_target_name_of_invisible_characters_is_blank(http_env: HttpEnv, blank: str, target: str, make: Any) -> None:
+    """Before: str.strip() keeps format characters (Cf), so U+FEFF or U+200B alone passed as a name
+    and was pushed — to nobody, beside the real names."""
+    body = encode(push_body(Target=target, TargetValue=make(blank)))
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), body))
+    assert answer.status == 400, answer.body[:300]
+    error = answer.json()["errors"][0]
+    assert (error["field"], error["rule"]) == ("TargetValue", "required")
+    assert http_env.pushes() == []
+
+
+@pytest.mark.parametrize("blank", ["%EF%BB%BF", "%E2%80%8B", "%E2%81%A0"], ids=["bom", "zwsp", "word-joiner"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("DELETE", "/tags/{}", None),
+        ("POST", f"/devices/{DEVICE}/tags", {"tags": ["{}"]}),
+        ("POST", f"/devices/{DEVICE}/aliases", {"aliases": ["{}"]}),
+    ],
+    ids=["path-tag", "body-tag", "body-alias"],
+)
+def test_an_invisible_name_on_the_device_routes_is_blank(
+    http_env: HttpEnv, blank: str, method: str, path: str, body: Any
+) -> None:
+    from urllib.parse import unquote
+
+    raw = b"" if body is None else json.dumps(body).replace("{}", unquote(blank)).encode()
+    answer = call_handler(platform_event("fc3-bytes", method, path.replace("{}", blank), bearer(), raw))
+    assert answer.status == 400, answer.body[:300]
+    assert http_env.emulator.pushes() == [] or all(p.get("action") == "ListTags" for p in http_env.emulator.pushes())
+
+
+@pytest.mark.parametrize("name", ["\ufeffvip", "a\u200bb", "中文"])
+def test_a_name_with_visible_characters_is_kept(http_env: HttpEnv, name: str) -> None:
+    body = encode(push_body(Target="ALIAS", TargetValue=name))
+    answer = call_handler(platform_event("fc3-bytes", "POST", "/push", bearer(), body))
+    assert answer.status == 202, answer.body[:300]

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 from pushfn.api_time import format_api_time, parse_iso_time
 from pushfn.errors import FieldProblem, PushfnError
+from pushfn.identifiers import is_blank
 from pushfn.json_input import MAX_DEPTH, MAX_INT, MIN_INT, JsonInputError, check_text, decode_json, describe_json_type
 from pushfn.push.models.tag_expression import check_tag_target
 from pushfn.push.models.wire import compact_json, join_commas, utf8_len
@@ -170,7 +171,7 @@ def no_empty_item(values: Sequence[str]) -> None:
     if not values:
         raise RuleError("min_items", "must list at least one value")
     for position, value in enumerate(values, 1):
-        if not value.strip():  # only spaces name nothing either (CloudPush: MissingTargetValue)
+        if is_blank(value):  # nothing visible names nothing either (CloudPush: MissingTargetValue)
             raise RuleError("format", f"item {position} is empty or blank; separate values with single commas")
 
 
@@ -596,8 +597,8 @@ def target_value(values: Mapping[str, Any], wire: Mapping[str, str], now: dateti
         for position, item in enumerate(items, 1):
             if not item:
                 return problem("format", f"item {position} is empty; separate values with single commas")
-            if not item.strip():
-                # Only spaces name nothing (as in pushfn.identifiers): CloudPush answers Missing… for it,
+            if is_blank(item):
+                # Nothing visible names nothing (as in pushfn.identifiers): CloudPush answers Missing… for it,
                 # or, beside other values, takes it as one more name that reaches nobody.
                 return problem("required", f"item {position} is blank; each value must name one {target.lower()}")
         if len(items) > MAX_LIST_TARGETS:

@@ -8,6 +8,7 @@ array of 1..10 sub-expressions), ``not`` (one sub-expression). and/or nest at mo
 
 from __future__ import annotations
 
+from pushfn.identifiers import is_blank
 from pushfn.json_input import JsonInputError, decode_json
 
 TYPE_CHECKING = False  # `typing` stays off the cold path (type checkers read this as typing.TYPE_CHECKING)
@@ -59,7 +60,7 @@ def check_tag_expression(expression: Any) -> Issues:
 def _check_tag_name(name: Any, where: str) -> Issues:
     if not isinstance(name, str) or not name:
         return [("format", f"{where}: a tag name must be a non-empty string")]
-    if not name.strip():  # only spaces name no tag (pushfn.identifiers refuses it the same way)
+    if is_blank(name):  # nothing visible names no tag (pushfn.identifiers refuses it the same way)
         return [("required", f"{where}: a tag name must not be blank")]
     if len(name) > MAX_TAG_CHARS:
         return [("max_length", f"{where}: a tag name may be at most {MAX_TAG_CHARS} characters; got {len(name)}")]
