@@ -4,6 +4,14 @@
   was taken as any string, upper-cased and echoed in the 405 answer and the log line — a 7 MB
   ``httpMethod`` made a 7 MB answer, past Lambda's 6 MB limit (a platform error, not a 400); an empty
   one was served as ``GET``. A method is an RFC 9110 token of at most 32 characters, on every shape.
+- a 2xx CloudPush answer the client cannot read (item 8, the push client as HTTP reaches it): nested
+  too deep or of another shape it was a 500, and the key of an accepted push was released, so a retry
+  pushed again; a non-JSON 2xx blamed the caller (400 at field ``Response``).
+- a refusal's Code, Message and RequestId bounded (item 8, answers capped; item 18, masked before cut).
+- a caller's ``IdempotentToken`` (item 3's kind): it won over the guard's fresh token, so new
+  Idempotency-Keys were answered 202 with the first MessageId and nothing was sent.
+- a template parameter's control character named at ``params.<name>`` (item 10's kind), not at Title.
+- a name of invisible characters (U+FEFF, U+200B…) is blank (items 4/9, the kind of c88e221).
 """
 
 from __future__ import annotations
