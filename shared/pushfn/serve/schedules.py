@@ -16,8 +16,8 @@ Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleEx
 zone's clock a wall time that the spring-forward skips does not fire and one the fall-back repeats fires
 once, as EventBridge Scheduler documents (applied to ``CRON_TZ=`` alike). A cron no date matches
 (``cron(0 0 31 2 ? *)``, ``0 0 31 2 *``) is refused, and so is any character beyond ASCII (a Unicode space
-between fields, a fullwidth digit: neither cloud reads them); one whose last year has passed has no next firing. Intervals are at
-most 100 years.
+between fields, a fullwidth digit: neither cloud reads them); one whose last year has passed has no next
+firing. Intervals are at most 100 years.
 
 Declarations (:func:`read_schedule_files`), each schedule firing the timer function with the event its
 platform would send (:meth:`Schedule.event`):
