@@ -24,13 +24,12 @@ still bounds them.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.errors import ConfigurationError, FieldProblem
-from pushfn.logs import mask
+from pushfn.masking import scrub_cut
 from pushfn.push.errors import (
     AuthError,
     CredentialsError,
@@ -168,11 +167,12 @@ def invalid_spec(problems: Sequence[FieldProblem], error: str = "InvalidRequestE
     )
 
 
-_HEX_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
-
-
 def safe_text(text: str, limit: int = 500) -> str:
-    """Mask anything shaped like a device id (32 hex digits), make it encodable (a lone surrogate
-    becomes a ``\\udXXX`` escape, so no log handler chokes on it) and cap the length."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _HEX_ID.sub(lambda m: mask(m.group(0)), text)[:limit]
+    """``text`` made encodable (a lone surrogate becomes a ``\\udXXX`` escape, so no log handler chokes on
+    it), scrubbed by :func:`pushfn.masking.scrub_cut` (device ids, secrets) and cut to ``limit``.
+
+    The masking module's one notion of a device id: a private ``\\b[0-9a-fA-F]{32}\\b`` here missed an id
+    after ``_``, after an escape (``\\t``, ``\\x00``) or of letters beyond hex, and the invalid tick's
+    answer, a dead letter's failure and a rejected file's report held it in full (only the log filter
+    masked the log lines)."""
+    return scrub_cut(text.encode("utf-8", "backslashreplace").decode("utf-8"), limit)
