@@ -426,3 +426,20 @@ def test_content_that_breaks_a_field_rule_rejects_the_file_unread(
     assert report["rejected"]["rule"] == "content" and report["lines_read"] == 0
     assert f"{field}: {rule}: " in report["rejected"]["message"]
     assert report["chunks"]["failed"] == [] and files.emulator.calls() == []
+
+
+@pytest.mark.parametrize("mode", [{}, "", 0, False, [], "CONTINUOUS", "per_chunk "])
+def test_a_mode_of_another_value_rejects_the_file(files: Files, mode: Any) -> None:
+    """Regression (issue 13 item 9, wrong types accepted): the mode was read as ``value or 'per_chunk'``,
+    so {}, "", 0, false and [] were taken for the default and the file was sent."""
+    files.put("in/m.txt", device_ids(3), {**CONTENT, "mode": mode})
+    answer = handler(oss_event(["in/m.txt"]), None)
+    report = files.report("in/m.txt")
+    assert answer["files"][0]["status"] == "rejected" and "mode" in report["rejected"]["message"]
+    assert files.emulator.calls() == []
+
+
+def test_a_null_mode_is_the_default(files: Files) -> None:
+    files.put("in/m.txt", device_ids(3), {**CONTENT, "mode": None})
+    assert handler(oss_event(["in/m.txt"]), None)["files"][0]["status"] == "complete"
+    assert len(files.pushes("Push")) == 1

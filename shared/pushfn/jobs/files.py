@@ -656,8 +656,11 @@ def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, 
     target_type = spec.pop(TARGET_TYPE_KEY, "DEVICE")
     if target_type not in TARGET_TYPES:
         raise ContentError(f"{where}: target_type must be one of {', '.join(TARGET_TYPES)}")
-    mode = spec.pop("mode", None) or PER_CHUNK
-    if mode not in (PER_CHUNK, CONTINUOUS):
+    mode = spec.pop("mode", None)
+    if mode is None:
+        mode = PER_CHUNK
+    # Any value but the two names is refused: 'or PER_CHUNK' took {}, "", 0, false and [] for the default.
+    if not isinstance(mode, str) or mode not in (PER_CHUNK, CONTINUOUS):
         raise ContentError(f"{where}: mode {str(mode)[:30]!r} is not one of {PER_CHUNK!r}, {CONTINUOUS!r}")
     for name in ("Target", "TargetValue", "target", "target_value"):
         if name in spec:
