@@ -335,6 +335,7 @@ UNREADABLE_ROWS = [
     ("http_push#tenant-a#inf-expiry", "COMPLETED", float("inf"), None, "h", "t", '{"a": 1}'),
     ("http_push#tenant-a#bad-in-progress", "IN_PROGRESS", 2**31, "x", "h", "t", None),
     ("http_push#tenant-a#bad-status", "DONE", 2**31, None, "h", "t", '{"a": 1}'),
+    ("http_push#tenant-a#id-expiry", "COMPLETED", "e2ba19de97604f55b165576736477b74", None, "h", "t", None),
     ("http_push#tenant-a#deep-result", "COMPLETED", 2**31, None, "h", "t", '{"a":' * 40 + "1" + "}" * 40),
 ]
 
@@ -359,8 +360,9 @@ def test_an_unreadable_row_never_hides_the_others(tmp_path: Path, capsys) -> Non
     assert all(r["status"] == "UNREADABLE" and r["reason"] for r in bad.values())
     assert "ValueError" in bad["http_push#tenant-a#bad-expiry"]["reason"]
     assert "unknown idempotency record status" in bad["http_push#tenant-a#bad-status"]["reason"]
+    assert "e2ba19de97604f55b165576736477b74" not in bad["http_push#tenant-a#id-expiry"]["reason"]  # masked
     assert main(["store", "--url", url, "list"]) == 0
-    assert capsys.readouterr().out.count("UNREADABLE") == 5
+    assert capsys.readouterr().out.count("UNREADABLE") == 6
 
     assert main(["store", "--url", url, "show", "m-1"]) == 0  # searched past the bad rows
     assert json.loads(capsys.readouterr().out)["key"] == "queue_push#key#m-1"

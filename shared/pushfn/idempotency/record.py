@@ -84,12 +84,13 @@ ROW_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, OverflowError,
 
 
 def unreadable(key: object, exc: BaseException) -> UnreadableRecord:
-    """The :class:`UnreadableRecord` of a row whose reading raised ``exc`` (key and reason made printable)."""
-    from pushfn.masking import shorten
+    """The :class:`UnreadableRecord` of a row whose reading raised ``exc``: key and reason made printable,
+    the reason scrubbed (it quotes the row's value, which may be a device id) and cut to 300 characters."""
+    from pushfn.masking import scrub_cut
 
     text = f"{type(exc).__name__}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
     shown = key if isinstance(key, str) else repr(key)
-    return UnreadableRecord(shown.encode("utf-8", "backslashreplace").decode("utf-8"), shorten(text, 300, "…"))
+    return UnreadableRecord(shown.encode("utf-8", "backslashreplace").decode("utf-8"), scrub_cut(text, 300))
 
 
 def dump_result(result: dict[str, Any]) -> str:
