@@ -50,6 +50,11 @@ HINT_CUTOFF = 0.75
 MAX_SEGMENT_CHARS = 64
 MAX_MESSAGE_CHARS = 1000
 
+#: Field problems listed in one report (an HTTP problem answer, a dead letter, a log line, a tick's
+#: summary); the rest are only counted. Without a bound a 250 KB body of 20,000 unknown fields was
+#: answered with 1.6 MB of errors, and dead-lettered as a 2 MB letter no SQS queue takes.
+MAX_ERRORS = 100
+
 # pydantic's own error types -> the push models' rule ids (types not listed pass through unchanged).
 _API_RULES = {
     "missing": "required",

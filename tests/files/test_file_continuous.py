@@ -97,7 +97,10 @@ def test_an_ambiguous_chunk_is_maybe_sent_and_never_retried(files: Files) -> Non
     assert len(records(files, "ContinuouslyPush")) == 2
 
 
-def test_a_refused_campaign_fails_every_chunk_with_one_push_call(files: Files) -> None:
+def test_a_refused_campaign_fails_every_chunk_with_one_push_call(files: Files, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The content is checked before the file is read (the next test); a refusal only the send meets (a rule
+    # that depends on the time, a service's) is stood in for by skipping that check.
+    monkeypatch.setattr("pushfn.jobs.files.content_problems", lambda *args: [])
     files.put("c.txt", device_ids(2500), {**CONTINUOUS, "PushTime": "2030-01-01T00:00:00Z"})
     answer = handler(oss_event([StoredObject("c.txt", etag="v1")]), None)
     report = files.report("c.txt")
@@ -106,6 +109,18 @@ def test_a_refused_campaign_fails_every_chunk_with_one_push_call(files: Files) -
     assert {c["code"] for c in report["chunks"]["failed"]} == {"invalid_spec"}
     assert "Target=TBD" in report["chunks"]["failed"][0]["message"]
     assert files.emulator.calls() == []  # refused before sending, once, not once per chunk
+
+
+def test_continuous_content_the_campaign_cannot_take_rejects_the_file_unread(files: Files) -> None:
+    """The campaign's Push (Target=TBD) takes no PushTime: the content is refused naming it, before a line
+    is read or a call made, instead of a campaign refused once and replayed to every chunk."""
+    files.put("c.txt", device_ids(2500), {**CONTINUOUS, "PushTime": "2030-01-01T00:00:00Z"})
+    answer = handler(oss_event([StoredObject("c.txt", etag="v1")]), None)
+    report = files.report("c.txt")
+    assert answer["files"][0]["status"] == "rejected" and report["lines_read"] == 0
+    assert report["rejected"]["rule"] == "content" and "PushTime: " in report["rejected"]["message"]
+    assert "Target=TBD" in report["rejected"]["message"]
+    assert files.emulator.calls() == []
 
 
 def test_empty_continuous_file_opens_no_campaign(files: Files) -> None:

@@ -400,3 +400,46 @@ def test_a_row_whose_values_break_a_field_rule_is_an_invalid_line_and_its_chunk_
     ]
     assert report["totals"]["sent"] == 1 and report["totals"]["targets_sent"] == 5
     assert sorted(p["params"]["Title"] for p in files.emulator.pushes()) == [f"Hi User {n}" for n in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "rule"),
+    [
+        ({"Title": "a\x00b"}, "Title", "control_character"),
+        ({"iOSBadge": True}, "iOSBadge", "type"),
+        ({"iOSBadge": 100_000}, "iOSBadge", "range"),
+        ({"PushTime": "9999-12-31T23:59:59Z"}, "PushTime", "range"),
+        ({"push_time": "+999999999w"}, "PushTime", "format"),
+    ],
+)
+def test_content_that_breaks_a_field_rule_rejects_the_file_unread(
+    files: Files, override: dict[str, Any], field: str, rule: str
+) -> None:
+    """Regression (issue 13 items 6/9 by file): content without placeholders is the same for every chunk,
+    yet it was only compiled, not checked: each chunk was refused by the client for it, and the report
+    said 'complete' with every chunk failed, after reading the whole file. It is checked once now, before
+    any line is read: the file is rejected naming the field and rule, nothing is sent."""
+    files.put("in/bad.txt", device_ids(1500), {**CONTENT, **override})
+    answer = handler(oss_event(["in/bad.txt"]), None)
+    report = files.report("in/bad.txt")
+    assert answer["files"][0]["status"] == "rejected"
+    assert report["rejected"]["rule"] == "content" and report["lines_read"] == 0
+    assert f"{field}: {rule}: " in report["rejected"]["message"]
+    assert report["chunks"]["failed"] == [] and files.emulator.calls() == []
+
+
+@pytest.mark.parametrize("mode", [{}, "", 0, False, [], "CONTINUOUS", "per_chunk "])
+def test_a_mode_of_another_value_rejects_the_file(files: Files, mode: Any) -> None:
+    """Regression (issue 13 item 9, wrong types accepted): the mode was read as ``value or 'per_chunk'``,
+    so {}, "", 0, false and [] were taken for the default and the file was sent."""
+    files.put("in/m.txt", device_ids(3), {**CONTENT, "mode": mode})
+    answer = handler(oss_event(["in/m.txt"]), None)
+    report = files.report("in/m.txt")
+    assert answer["files"][0]["status"] == "rejected" and "mode" in report["rejected"]["message"]
+    assert files.emulator.calls() == []
+
+
+def test_a_null_mode_is_the_default(files: Files) -> None:
+    files.put("in/m.txt", device_ids(3), {**CONTENT, "mode": None})
+    assert handler(oss_event(["in/m.txt"]), None)["files"][0]["status"] == "complete"
+    assert len(files.pushes("Push")) == 1

@@ -111,6 +111,21 @@ def test_other_events_and_control_objects_skipped() -> None:
         ]
 
 
+@pytest.mark.parametrize("offset", range(0, 80, 7))
+def test_a_device_id_in_a_skipped_records_name_is_masked_before_the_cut(offset: int) -> None:
+    """Regression (item 18, mask before cut): the eventName and eventSource of a skipped record were cut
+    at 80 and 40 characters first, so a device id across the cut kept up to 30 of its characters, no
+    longer shaped like one, in the record's detail (logged and returned in the answer)."""
+    device = "e2ba19de97604f55b165576736477b74"
+    name = "ObjectRemoved:" + "x" * offset + "-" + device
+    oss = parse_object_event(oss_event([StoredObject("a/list.txt", event_name=name)]))
+    s3 = s3_event([StoredObject("a/list.txt")])
+    s3["Records"][0]["eventSource"] = "aws:" + "y" * (offset // 2) + "-" + device
+    for parsed in (oss, parse_object_event(s3)):
+        [skipped] = parsed.skipped
+        assert skipped.reason == "other_event" and device[:5] not in skipped.detail
+
+
 def test_is_control_object() -> None:
     assert is_control_object("x.csv.push.json") and is_control_object("x.report.json")
     assert not is_control_object("x.json") and not is_control_object("push.json.txt")

@@ -327,3 +327,70 @@ def test_the_store_commands_as_a_real_process(tmp_path: Path, argv: list[str], c
         assert result.stdout == f"pushfn {pushfn.__version__}\n"
     else:
         assert result.stdout.startswith("KEY") and result.stderr == ""
+
+
+#: Rows no pushfn writes (a hand edit, another program): each column a value of the wrong kind.
+UNREADABLE_ROWS = [
+    ("http_push#tenant-a#bad-expiry", "COMPLETED", "abc", None, "h", "t", '{"a": 1}'),
+    ("http_push#tenant-a#inf-expiry", "COMPLETED", float("inf"), None, "h", "t", '{"a": 1}'),
+    ("http_push#tenant-a#bad-in-progress", "IN_PROGRESS", 2**31, "x", "h", "t", None),
+    ("http_push#tenant-a#bad-status", "DONE", 2**31, None, "h", "t", '{"a": 1}'),
+    ("http_push#tenant-a#id-expiry", "COMPLETED", "e2ba19de97604f55b165576736477b74", None, "h", "t", None),
+    ("http_push#tenant-a#deep-result", "COMPLETED", 2**31, None, "h", "t", '{"a":' * 40 + "1" + "}" * 40),
+]
+
+
+def test_an_unreadable_row_never_hides_the_others(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 13 items 19/22, one bad row never sinks the rest): a row whose expiry was 'abc' (or
+    infinite, or a status no pushfn writes) failed every ``store list`` and every ``store show`` by plain
+    key with exit 3, so an operator could read no record at all. The row is listed as UNREADABLE with
+    its reason; show names it (exit 3, a store problem) and reads every other record as before."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/u.db"
+    _fill(url)
+    with sqlite3.connect(tmp_path / "u.db") as conn:
+        conn.executemany("INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)", UNREADABLE_ROWS)
+    capsys.readouterr()
+
+    assert main(["store", "--url", url, "list", "--json", "--full-keys"]) == 0
+    rows = {r["key"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert [rows[k]["status"] for k in sorted(rows)].count("COMPLETED") == 4
+    bad = {key: rows[key] for key, *_ in UNREADABLE_ROWS}
+    assert all(r["status"] == "UNREADABLE" and r["reason"] for r in bad.values())
+    assert "ValueError" in bad["http_push#tenant-a#bad-expiry"]["reason"]
+    assert "unknown idempotency record status" in bad["http_push#tenant-a#bad-status"]["reason"]
+    assert "e2ba19de97604f55b165576736477b74" not in bad["http_push#tenant-a#id-expiry"]["reason"]  # masked
+    assert main(["store", "--url", url, "list"]) == 0
+    assert capsys.readouterr().out.count("UNREADABLE") == 6
+
+    assert main(["store", "--url", url, "show", "m-1"]) == 0  # searched past the bad rows
+    assert json.loads(capsys.readouterr().out)["key"] == "queue_push#key#m-1"
+    assert main(["store", "--url", url, "show", "bad-expiry"]) == 3
+    [line] = _lines(capsys.readouterr().err)
+    assert line.startswith("pushfn: idempotency record http_push#tenant-a#") and "cannot be read: ValueError" in line
+
+
+def test_an_unreadable_item_is_listed_on_dynamodb(moto_server, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import boto3
+    from idempotency_support import use_moto
+
+    use_moto(monkeypatch, moto_server)
+    url = "dynamodb://cli-unreadable-table"
+    assert main(["store", "--url", url, "init"]) == 0
+    _fill(url)
+    client = boto3.client("dynamodb")
+    client.put_item(
+        TableName="cli-unreadable-table",
+        Item={"id": {"S": "http_push#tenant-a#no-status"}, "expiration": {"N": str(2**31)}},
+    )
+    client.put_item(
+        TableName="cli-unreadable-table",
+        Item={"id": {"S": "http_push#tenant-a#text-expiry"}, "status": {"S": "COMPLETED"}, "expiration": {"S": "x"}},
+    )
+    capsys.readouterr()
+    assert main(["store", "--url", url, "list", "--json", "--full-keys", "--function", "http_push"]) == 0
+    rows = {r["key"]: r["status"] for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["http_push#tenant-a#no-status"] == rows["http_push#tenant-a#text-expiry"] == "UNREADABLE"
+    assert list(rows.values()).count("COMPLETED") == 3
+    assert main(["store", "--url", url, "show", "m-1"]) == 0

@@ -69,3 +69,36 @@ def test_a_device_id_cut_short_in_a_problem_is_masked_before_the_cut(emulator, r
     lines = [JsonFormatter().format(record) for record in caplog.records]
     assert any('"problems"' in line for line in lines)
     assert not [line for line in lines if DEVICE[:5] in line]  # mask() shows the first four, no more
+
+
+#: Keys and values that put a device id into a problem where ``\b[0-9a-fA-F]{32}\b`` saw none.
+REPORTED = {
+    "after an underscore": {**PUSH, "_" + DEVICE: 1},
+    "between underscores": {**PUSH, "a_" + DEVICE + "_b": 1},
+    "after a tab": {**PUSH, "\t" + DEVICE: 1},
+    "after NUL": {**PUSH, "\x00" + DEVICE: 1},
+    "in a relative time": {**PUSH, "push_time": "+_" + DEVICE},
+}
+
+
+@pytest.mark.parametrize("what", list(REPORTED))
+def test_the_tick_answer_and_the_dead_letter_mask_the_device_id(emulator, runtime, tmp_path, monkeypatch, what):
+    """Regression (item 18, every field of every record): the answer of an invalid tick (returned to the
+    platform, printed by ``pushfn invoke``) and a dead letter's ``failure`` were masked by a private pattern of
+    32 hex digits between word boundaries, so an id after ``_`` or an escape stood there in full; only the
+    log filter masked the log lines. One notion of a device id now: the masking module's."""
+    from pushfn.jobs.dead_letter import DEAD_LETTER_ENV
+
+    dead = tmp_path / "dead"
+    monkeypatch.setenv(DEAD_LETTER_ENV, str(dead))
+    body = json.dumps(REPORTED[what])
+
+    summary = timer_handler(fc_timer_event(body, trigger_name="t", trigger_time="2026-01-01T00:00:00Z"), None)
+    queue_handler(sqs_event([SqsRecord(body=body, message_id="m-1")]), None)
+
+    assert summary["status"] == "invalid" and summary["problems"]
+    assert DEVICE[:5] not in json.dumps(summary, ensure_ascii=False)
+    [letter] = [json.loads(path.read_text(encoding="utf-8")) for path in dead.glob("*.json")]
+    assert letter["failure"]["problems"] and letter["body"] == body  # the body is kept as sent, to fix and resend
+    assert DEVICE[:5] not in json.dumps(letter["failure"], ensure_ascii=False)
+    assert not emulator.pushes()

@@ -45,9 +45,31 @@ def test_any_rate_parses_and_fires_or_is_refused_cleanly(count: int, unit: str) 
         assert timing.next_after(BASE, started=BASE) > BASE
 
 
-@pytest.mark.parametrize("expression", ["cron(0 0 31 2 ? *)", "cron(0 0 30 2 ? *)", "0 0 0 31 2 ?"])
+@pytest.mark.parametrize(
+    "expression", ["cron(0 0 31 2 ? *)", "cron(0 0 30 2 ? *)", "0 0 0 31 2 ?", "0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *"]
+)
 def test_a_cron_that_can_never_fire_is_refused(expression: str) -> None:
+    # The five-field lines ("0 0 31 2 *") were only asked whether croniter could read them, so they were
+    # accepted and the schedule never fired; every cron form is now checked for a matching date.
     with pytest.raises(ScheduleError, match="never fires"):
+        parse_expression(expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0\u30000 * * ? *)",  # an ideographic space between fields
+        "0\u00a00 * * *",  # a no-break space
+        "cron(0 0 * * ?\u2028*)",  # a line separator
+        "CRON_TZ=Asia/Shanghai\u30000 0 8 * * *",
+        "rate(5\u2003minutes)",
+        "0 0 0 * * *\u0301",  # a combining mark after a field
+    ],
+)
+def test_a_schedule_expression_with_a_character_beyond_ascii_is_refused(expression: str) -> None:
+    """Regression (the kind of 8c3f903's ASCII digits): str.split() parts fields on any Unicode space, so
+    "cron(0\u30000 * * ? *)" ran here every day at midnight while neither cloud reads it."""
+    with pytest.raises(ScheduleError, match="not a schedule expression: it holds U\\+"):
         parse_expression(expression)
 
 

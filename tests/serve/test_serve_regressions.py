@@ -121,6 +121,20 @@ def test_a_fanout_jobs_key_keeps_its_chunk_number() -> None:
     assert all(len(key) <= 60 for key in keys)
 
 
+@pytest.mark.parametrize("folder", ["", "f/", "folder/", "a/b/c/d/e/f/g/", "x" * 40 + "/"])
+def test_a_fanout_jobs_key_masks_a_device_id_before_it_is_cut(folder: str) -> None:
+    """Regression (item 18, mask before cut): the key of a file named after a device id was cut in the
+    middle first, leaving up to 24 of the id's characters, no longer shaped like an id, for the invocation
+    line the log filter could not mask."""
+    from pushfn.serve.server import _job_key
+    from pushfn.targets.chunks import chunk_key
+
+    device = "e2ba19de97604f55b165576736477b74"
+    key = _job_key(json.dumps({"key": chunk_key("local", f"{folder}{device}.txt", "D0" * 16, 7)}).encode())
+    assert device[:5] not in key
+    assert key.endswith("#chunk-0007") and len(key) <= 60
+
+
 # --- what the bucket folder runs ------------------------------------------------------------------------------
 
 

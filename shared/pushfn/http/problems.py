@@ -17,14 +17,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pushfn.errors import FieldProblem, PushfnError
+from pushfn.problems import MAX_ERRORS
 from pushfn.triggers.http import HttpResponse
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_PREFIX = "urn:pushfn:problem:"
-#: Field errors listed in one answer; the rest are counted in ``errorsOmitted``. Without a bound a
-#: 250 KB body of 20,000 unknown fields was answered with 1.6 MB of errors (a larger body allowed by
-#: ``PUSHFN_HTTP_MAX_BODY_BYTES`` would pass Lambda's 6 MB answer limit: a platform error, not a 400).
-MAX_ERRORS = 100
 
 
 class HttpProblem(PushfnError):
@@ -57,8 +54,8 @@ class HttpProblem(PushfnError):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: ``type``, ``title``, ``status``, then ``detail`` and ``errors``
-        (``[{"field", "rule", "message"}]``, the first :data:`MAX_ERRORS`, ``errorsOmitted`` counting the
-        rest) when set, then the extensions (``code``, ``requestId``…)."""
+        (``[{"field", "rule", "message"}]``, the first :data:`~pushfn.problems.MAX_ERRORS`, ``errorsOmitted``
+        counting the rest) when set, then the extensions (``code``, ``requestId``…)."""
         body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
         if self.detail:
             body["detail"] = self.detail

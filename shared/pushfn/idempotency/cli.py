@@ -25,7 +25,7 @@ from pushfn.idempotency.exceptions import (
     IdempotencyKeyError,
     IdempotencyStoreError,
 )
-from pushfn.idempotency.record import IdempotencyRecord
+from pushfn.idempotency.record import IdempotencyRecord, UnreadableRecord
 from pushfn.idempotency.stores.base import IdempotencyStore
 from pushfn.idempotency.stores.sqlite import SqliteStore
 from pushfn.idempotency.url import ENV_URL, store_from_settings, store_from_url
@@ -223,6 +223,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if record is None:
         _err(f"no record for {where} in {store.describe()}")
         return EXIT_NOT_FOUND
+    if isinstance(record, UnreadableRecord):
+        # As reading it by its scoped key answers: a store problem, named with why.
+        shown = _list_view(record, 0.0, full_key=False)["key"]
+        _err(f"idempotency record {shown} in {store.describe()} cannot be read: {record.reason}")
+        return EXIT_STORE
     print(json.dumps(record_view(record), indent=2, ensure_ascii=False))
     return EXIT_OK
 
@@ -247,14 +252,16 @@ def _direct_key(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _scope_of(record: IdempotencyRecord) -> str | None:
+def _scope_of(record: IdempotencyRecord | UnreadableRecord) -> str | None:
     parts = record.key.split(keys.SEPARATOR, 2)
     return parts[1] if len(parts) == 3 else None
 
 
-def _search(store: IdempotencyStore, key: str, function_name: str | None, scope: str | None) -> list[IdempotencyRecord]:
+def _search(
+    store: IdempotencyStore, key: str, function_name: str | None, scope: str | None
+) -> list[IdempotencyRecord | UnreadableRecord]:
     prefix = _prefix(function_name, scope if function_name else None)
-    matches = []
+    matches: list[IdempotencyRecord | UnreadableRecord] = []
     for record in store.list_records(prefix):
         parts = record.key.split(keys.SEPARATOR, 2)
         if len(parts) == 3 and parts[2] == key and (scope is None or parts[1] == scope):
@@ -273,7 +280,7 @@ def _prefix(function_name: str | None, scope: str | None) -> str:
     return keys.SEPARATOR.join(parts) + keys.SEPARATOR
 
 
-def _list_view(record: IdempotencyRecord, now: float, *, full_key: bool) -> dict[str, Any]:
+def _list_view(record: IdempotencyRecord | UnreadableRecord, now: float, *, full_key: bool) -> dict[str, Any]:
     parts = record.key.split(keys.SEPARATOR, 2)
     if full_key:
         shown = record.key
@@ -282,6 +289,8 @@ def _list_view(record: IdempotencyRecord, now: float, *, full_key: bool) -> dict
         shown = keys.SEPARATOR.join((parts[0], parts[1], mask(parts[2])))
     else:
         shown = mask(record.key)
+    if isinstance(record, UnreadableRecord):
+        return {"key": shown, "status": "UNREADABLE", "expiry": "-", "expired": False, "reason": record.reason}
     return {
         "key": shown,
         "status": record.status.value,

@@ -68,6 +68,31 @@ class IdempotencyRecord:
         return None if self.result is None else dump_result(self.result)
 
 
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """A stored row an operator's listing could not read (another program or a hand edit wrote it):
+    its scoped ``key`` and the ``reason``. Listed in its place so one such row never hides every other
+    record from ``pushfn store list`` and ``show`` (the guard never lists; it reads one key and reports
+    the row as a store problem)."""
+
+    key: str
+    reason: str
+
+
+#: Failures of reading one row's values: a type, a number or a status no pushfn writes.
+ROW_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, OverflowError, KeyError, AttributeError)
+
+
+def unreadable(key: object, exc: BaseException) -> UnreadableRecord:
+    """The :class:`UnreadableRecord` of a row whose reading raised ``exc``: key and reason made printable,
+    the reason scrubbed (it quotes the row's value, which may be a device id) and cut to 300 characters."""
+    from pushfn.masking import scrub_cut
+
+    text = f"{type(exc).__name__}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
+    shown = key if isinstance(key, str) else repr(key)
+    return UnreadableRecord(shown.encode("utf-8", "backslashreplace").decode("utf-8"), scrub_cut(text, 300))
+
+
 def dump_result(result: dict[str, Any]) -> str:
     """Compact JSON of a result, keys sorted, non-ASCII kept; values JSON cannot hold are written as ``str()``."""
     return json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

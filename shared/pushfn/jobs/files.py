@@ -656,8 +656,11 @@ def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, 
     target_type = spec.pop(TARGET_TYPE_KEY, "DEVICE")
     if target_type not in TARGET_TYPES:
         raise ContentError(f"{where}: target_type must be one of {', '.join(TARGET_TYPES)}")
-    mode = spec.pop("mode", None) or PER_CHUNK
-    if mode not in (PER_CHUNK, CONTINUOUS):
+    mode = spec.pop("mode", None)
+    if mode is None:
+        mode = PER_CHUNK
+    # Any value but the two names is refused: 'or PER_CHUNK' took {}, "", 0, false and [] for the default.
+    if not isinstance(mode, str) or mode not in (PER_CHUNK, CONTINUOUS):
         raise ContentError(f"{where}: mode {str(mode)[:30]!r} is not one of {PER_CHUNK!r}, {CONTINUOUS!r}")
     for name in ("Target", "TargetValue", "target", "target_value"):
         if name in spec:
@@ -684,7 +687,36 @@ def _content(spec: Any, runtime: Runtime | None, where: str) -> tuple[Any, str, 
             f"{where}: mode 'continuous' sends one message to every target, so the content can have no "
             f"placeholders ({', '.join(sorted(template.slots)[:3])})"
         )
+    if not template.slots:
+        problems = content_problems(template.render({}), target_type, mode)
+        if problems:
+            shown = "; ".join(f"{p.field}: {p.rule}: {p.message}" for p in problems[:5])
+            raise ContentError(f"{where} is not a usable push spec: {safe_text(shown)}")
     return template, target_type, mode
+
+
+#: A valid target of each type, standing in for the file's while content without placeholders is checked.
+_STAND_IN_TARGET = {"DEVICE": "0" * 32, "ACCOUNT": "account", "ALIAS": "alias"}
+
+
+def content_problems(content: Mapping[str, Any], target_type: str, mode: str = PER_CHUNK) -> list[FieldProblem]:
+    """The problems that would make CloudPush refuse every chunk of a file whose content (without
+    placeholders, so the same for every chunk) is ``content``: a control character in Title, iOSBadge
+    past its range, a PushTime in year 9999. Checked once, before any line is read, so the file is
+    rejected naming the field; before, each chunk was refused for it by the client and the report said
+    ``complete`` with every chunk failed (a million-line file read to the end for nothing). The target is
+    a stand-in (the file's own targets are checked line by line); in ``continuous`` mode it is the
+    campaign's ``Target=TBD``, whose own rules apply (no PushTime)."""
+    from pushfn.push.errors import InvalidRequestError
+    from pushfn.push.models.fast import check_request
+
+    target, value = ("TBD", "TBD") if mode == CONTINUOUS else (target_type, _STAND_IN_TARGET[target_type])
+    request = {**content, "Target": target, "TargetValue": value}
+    try:
+        check_request("Push", request, app_key=1)
+    except InvalidRequestError as exc:
+        return list(exc.problems)
+    return []
 
 
 # --- endings ---------------------------------------------------------------------------------------

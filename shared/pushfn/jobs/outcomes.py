@@ -24,13 +24,12 @@ still bounds them.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.errors import ConfigurationError, FieldProblem
-from pushfn.logs import mask
+from pushfn.masking import scrub_cut
 from pushfn.push.errors import (
     AuthError,
     CredentialsError,
@@ -60,10 +59,12 @@ class Failure:
     message: str
     code: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
+    problems_omitted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"status", "reason", "error", "message"}`` plus ``code`` (CloudPush's error Code) and
-        ``problems`` (``[{"field", "rule", "message"}]``) when set; ``error`` is the exception's class name."""
+        """``{"status", "reason", "error", "message"}`` plus ``code`` (CloudPush's error Code),
+        ``problems`` (``[{"field", "rule", "message"}]``, at most :data:`~pushfn.problems.MAX_ERRORS`) and
+        ``problems_omitted`` (how many more there were) when set; ``error`` is the exception's class name."""
         data: dict[str, Any] = {
             "status": self.status.value,
             "reason": self.reason,
@@ -74,6 +75,8 @@ class Failure:
             data["code"] = self.code
         if self.problems:
             data["problems"] = self.problems
+        if self.problems_omitted:
+            data["problems_omitted"] = self.problems_omitted
         return data
 
 
@@ -140,19 +143,36 @@ def interpretation_failure(exc: BaseException, *, field: str = "body") -> Failur
 
 
 def invalid_spec(problems: Sequence[FieldProblem], error: str = "InvalidRequestError") -> Failure:
-    """The permanent ``invalid_spec`` failure; its message is ``"<field>: <rule>: <detail>; ..."``."""
-    shown = [{key: safe_text(value) for key, value in p.to_dict().items()} for p in problems]
+    """The permanent ``invalid_spec`` failure; its message is ``"<field>: <rule>: <detail>; ..."``.
+
+    The first :data:`~pushfn.problems.MAX_ERRORS` problems are kept, the rest counted in
+    ``problems_omitted``: the failure goes into a log line and a dead letter, and 20,000 unknown fields in
+    a 250 KB SQS message made a 2 MB letter (a dead-letter queue refuses it, so the message was handed
+    back forever instead of parked) and a 1.7 MB log line.
+    """
+    from pushfn.problems import MAX_ERRORS
+
+    shown = [{key: safe_text(value) for key, value in p.to_dict().items()} for p in problems[:MAX_ERRORS]]
     text = "; ".join(f"{p['field']}: {p['rule']}: {p['message']}" for p in shown[:5])
-    if len(shown) > 5:
-        text += f"; +{len(shown) - 5} more"
-    return Failure(Verdict.PERMANENT, "invalid_spec", error, safe_text(text or "invalid"), problems=shown)
-
-
-_HEX_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
+    if len(problems) > 5:
+        text += f"; +{len(problems) - 5} more"
+    omitted = max(len(problems) - MAX_ERRORS, 0)
+    return Failure(
+        Verdict.PERMANENT,
+        "invalid_spec",
+        error,
+        safe_text(text or "invalid"),
+        problems=shown,
+        problems_omitted=omitted,
+    )
 
 
 def safe_text(text: str, limit: int = 500) -> str:
-    """Mask anything shaped like a device id (32 hex digits), make it encodable (a lone surrogate
-    becomes a ``\\udXXX`` escape, so no log handler chokes on it) and cap the length."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _HEX_ID.sub(lambda m: mask(m.group(0)), text)[:limit]
+    """``text`` made encodable (a lone surrogate becomes a ``\\udXXX`` escape, so no log handler chokes on
+    it), scrubbed by :func:`pushfn.masking.scrub_cut` (device ids, secrets) and cut to ``limit``.
+
+    The masking module's one notion of a device id: a private ``\\b[0-9a-fA-F]{32}\\b`` here missed an id
+    after ``_``, after an escape (``\\t``, ``\\x00``) or of letters beyond hex, and the invalid tick's
+    answer, a dead letter's failure and a rejected file's report held it in full (only the log filter
+    masked the log lines)."""
+    return scrub_cut(text.encode("utf-8", "backslashreplace").decode("utf-8"), limit)

@@ -179,6 +179,8 @@ def _invalid(
         "scheduled_time": fields["scheduled_time"],
         "problems": failure.problems,
     }
+    if failure.problems_omitted:
+        summary["problems_omitted"] = failure.problems_omitted
     return TickOutcome(summary)
 
 

@@ -15,8 +15,9 @@ Expressions (parsed by :func:`parse_expression`; cron fields by ``croniter``):
 Times are UTC unless the expression names a zone (``CRON_TZ=``, SAM ``ScheduleExpressionTimezone``). On a
 zone's clock a wall time that the spring-forward skips does not fire and one the fall-back repeats fires
 once, as EventBridge Scheduler documents (applied to ``CRON_TZ=`` alike). A cron no date matches
-(``cron(0 0 31 2 ? *)``) is refused; one whose last year has passed has no next firing. Intervals are at
-most 100 years.
+(``cron(0 0 31 2 ? *)``, ``0 0 31 2 *``) is refused, and so is any character beyond ASCII (a Unicode space
+between fields, a fullwidth digit: neither cloud reads them); one whose last year has passed has no next
+firing. Intervals are at most 100 years.
 
 Declarations (:func:`read_schedule_files`), each schedule firing the timer function with the event its
 platform would send (:meth:`Schedule.event`):
@@ -151,6 +152,14 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
     """
     from croniter import croniter
 
+    odd = next((ch for ch in str(text) if not ch.isascii()), None)
+    if odd is not None:
+        # str.split() parts fields on any Unicode space (U+3000, U+00A0, U+2028), so "0\u30000 * * *"
+        # ran here as "0 0 * * *" while neither cloud reads it: refused like the non-ASCII digits.
+        raise ScheduleError(
+            f"{_shown(str(text))}: not a schedule expression: it holds U+{ord(odd):04X}; "
+            "schedule expressions are ASCII on both clouds"
+        )
     expression = " ".join(str(text).split())
     if not expression:
         raise ScheduleError("empty schedule expression")
@@ -203,6 +212,7 @@ def parse_expression(text: str, *, zone: str | None = None) -> Timing:
         _check_cron(expression, expression, seconds_first=True)
         return Timing("cron", cron=expression, seconds_first=True, zone=zone)
     if len(fields) == 5 and croniter.is_valid(expression):
+        _check_cron(expression, expression, seconds_first=False)  # "0 0 31 2 *" is valid and never fires
         return Timing("cron", cron=expression, zone=zone)
     raise ScheduleError(
         f"{expression!r}: not a schedule expression (rate(5 minutes), cron(0 12 * * ? *), at(…), "

@@ -28,7 +28,7 @@ from pushfn.errors import ConfigurationError
 from pushfn.functions import FILE_PUSH, HTTP_PUSH, QUEUE_PUSH, SCHEDULED_PUSH
 from pushfn.local.contexts import FcContext
 from pushfn.logs import get_logger
-from pushfn.masking import scrub_cut
+from pushfn.masking import scrub_cut, scrub_text
 from pushfn.serve.invocations import InvocationOutcome, Invocations, message_ids
 from pushfn.serve.schedules import Schedule
 
@@ -666,7 +666,12 @@ def _job_key(event: Any) -> str:
         if not isinstance(key, str) or not key:
             return "job"
         key = key.encode("utf-8", "backslashreplace").decode("utf-8")
+        if len(key) <= 60:
+            return key  # whole: the log filter masks it
         # Shortened in the middle: a chunk key's end (#chunk-0007) is what tells one job from the next.
+        # Masked first: a file named after a device id (file:local/<id>.txt@…) was cut inside the id,
+        # and its first 14 characters, no longer shaped like one, reached the invocation line.
+        key = scrub_text(key)
         return key if len(key) <= 60 else f"{key[:25]}…{key[-34:]}"
     records = event.get("Records") if isinstance(event, dict) else None
     first = records[0] if isinstance(records, list) and records else None

@@ -35,6 +35,7 @@ from urllib.parse import unquote_plus
 from pushfn.errors import ConfigurationError, PushfnError
 from pushfn.json_input import JsonInputError, check_json_value, decode_json
 from pushfn.logs import get_logger
+from pushfn.masking import scrub_cut
 from pushfn.targets.readers import PARTS_SUFFIX, REPORT_SUFFIX, SIDECAR_SUFFIX
 
 if TYPE_CHECKING:
@@ -279,7 +280,7 @@ def _event_name(record: Mapping[str, Any]) -> str:
     if not isinstance(name, str):
         raise ObjectRecordError("malformed", "eventName is missing or not a string")
     if not name.startswith(CREATED_PREFIX):
-        raise ObjectRecordError("other_event", f"event {name[:80]!r} is not ObjectCreated:*")
+        raise ObjectRecordError("other_event", f"event {scrub_cut(name, 80)!r} is not ObjectCreated:*")
     return name
 
 
@@ -325,7 +326,7 @@ def _oss_record(record: Mapping[str, Any]) -> ObjectCreated:
 def _s3_record(record: Mapping[str, Any]) -> ObjectCreated:
     source = record.get("eventSource")
     if source is not None and source != "aws:s3":
-        raise ObjectRecordError("other_event", f"eventSource {str(source)[:40]!r} is not aws:s3")
+        raise ObjectRecordError("other_event", f"eventSource {scrub_cut(str(source), 40)!r} is not aws:s3")
     name = _event_name(record)
     s3 = _mapping(record.get("s3"), "s3")
     bucket = _text(_mapping(s3.get("bucket"), "s3.bucket").get("name"), "s3.bucket.name")

@@ -482,9 +482,18 @@ def _clean(text: str, limit: int = _MAX_ID_CHARS) -> str:
 
 
 def _from_millis(value: object) -> datetime | None:
+    """Epoch milliseconds as the platforms write them (SQS ``SentTimestamp`` a string of ASCII digits, MNS
+    ``PublishTime`` a JSON integer), else None. ``int(str(...))`` also read ``"+1545082649183"``,
+    ``"1_545_082_649_183"`` and fullwidth digits, anchoring relative push times on a value no platform sends."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        text = value
+    else:
+        return None
     try:
-        return datetime.fromtimestamp(int(str(value)) / 1000, tz=timezone.utc)
-    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
         return None
 
 

@@ -147,3 +147,24 @@ def test_a_record_without_message_id_is_still_read(record):
     # Item 14 (issue 13): it is processed (keyed by content) and, if it must be retried, reported as "".
     [message] = parse_queue_event({"Records": [record]}).messages
     assert (message.message_id, message.body, message.problem) == (None, "x", None)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["１５４５０８２６４９１８３", "+1545082649183", "1_545_082_649_183", " 1545082649183", "1545082649183.0", True],
+)
+def test_a_sent_timestamp_that_is_not_ascii_digits_anchors_nothing(stamp):
+    """Regression (the kind of the ASCII-only webhook-timestamp and schedule digits): SentTimestamp was read
+    with int(str(...)), so fullwidth digits, a sign or underscores were taken as the time the message was
+    sent and relative push times ("+1h") counted from it; the anchor is now unknown (None), as for garbage."""
+    event = sqs_event([SqsRecord("{}", message_id="m")])
+    event["Records"][0]["attributes"]["SentTimestamp"] = stamp
+    [message] = parse_queue_event(event).messages
+    assert message.sent_time is None
+
+
+def test_ascii_digit_and_integer_timestamps_anchor_the_message():
+    event = sqs_event([SqsRecord("{}", message_id="m", sent_timestamp_ms=1545082649183)])
+    assert parse_queue_event(event).messages[0].sent_time == datetime.fromtimestamp(1545082649.183, tz=timezone.utc)
+    [message] = parse_queue_event(mns_topic_json("{}", publish_time_ms=1550216480040)).messages
+    assert message.sent_time == datetime.fromtimestamp(1550216480.040, tz=timezone.utc)

@@ -217,3 +217,27 @@ def test_a_large_non_ascii_message_that_fails_for_good_fits_its_dead_letter_queu
     assert letter["message_id"] == "m-big" and letter["body"] == body
     assert ("Bogus", "unknown_field") in {(p["field"], p["rule"]) for p in letter["failure"]["problems"]}
     assert not emulator.pushes()
+
+
+def test_a_message_of_thousands_of_field_errors_fits_its_dead_letter_queue(emulator, runtime, sqs, monkeypatch):
+    """Regression (issue 13 items 6/17, the kind of the HTTP side's 100-error cap): a dead letter listed
+    every field problem, so 6,000 unknown fields in a 70 KB message made a 660 KB letter the dead-letter
+    queue refused, and the message was handed back on every delivery instead of parked. A letter lists the
+    first 100 problems and counts the rest in ``problems_omitted``."""
+    dead_url = sqs.create_queue(
+        QueueName=f"small-dead-{uuid.uuid4().hex[:8]}", Attributes={"MaximumMessageSize": "262144"}
+    )["QueueUrl"]
+    monkeypatch.setenv(DEAD_LETTER_ENV, "sqs+" + dead_url)
+    body = json.dumps({**_push("x"), **{f"x{i}": 1 for i in range(6000)}})
+
+    reply = handler(sqs_event([SqsRecord(body=body, message_id="m-errors")]), None)
+
+    assert reply == {"batchItemFailures": []}
+    [message] = _receive(sqs, dead_url, expected=1)
+    letter = json.loads(message["Body"])
+    assert letter["message_id"] == "m-errors" and letter["body"] == body
+    failure = letter["failure"]
+    assert len(failure["problems"]) == 100 and failure["problems_omitted"] == 5900
+    assert failure["problems"][0] == {"field": "x0", "rule": "unknown_field", "message": "unknown parameter 'x0'"}
+    assert failure["message"].endswith("; +5995 more")
+    assert not emulator.pushes()

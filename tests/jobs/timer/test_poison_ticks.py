@@ -361,3 +361,20 @@ def test_arbitrary_event_fields_never_raise(emulator, runtime, fields, as_bytes)
     _fresh_runtime(emulator, runtime)
     event = json.dumps(fields).encode() if as_bytes else fields
     assert _run(event)["status"] in ("ok", "partial", "invalid")
+
+
+def test_a_spec_of_thousands_of_field_errors_is_reported_with_the_first_100(emulator, runtime, caplog):
+    """Regression (the kind of the HTTP side's 100-error cap): the invalid tick's summary and its log line
+    listed every problem, 5,000 unknown fields → 5,000 entries (the platform keeps the answer, the log
+    service cuts the line). The first 100 are listed, ``problems_omitted`` counts the rest."""
+    spec = {**BASE, **{f"x{i}": 1 for i in range(5000)}}
+    caplog.set_level(logging.ERROR)
+
+    summary = handler(scheduler_input(spec), None)
+
+    assert summary["status"] == "invalid"
+    assert len(summary["problems"]) == 100 and summary["problems_omitted"] == 4900
+    assert summary["problems"][0]["field"] == "x0"
+    [record] = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "scheduled_push.invalid"]
+    assert len(record.fields["problems"]) == 100 and record.fields["problems_omitted"] == 4900
+    assert not emulator.pushes()

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyError, IdempotencyStoreError
-from pushfn.idempotency.record import IdempotencyRecord
+from pushfn.idempotency.record import IdempotencyRecord, UnreadableRecord
 
 T = TypeVar("T")
 
@@ -122,8 +122,9 @@ class IdempotencyStore(abc.ABC):
                 f"idempotency store {self.describe()} failed to {verb}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
-        """Records whose scoped key starts with ``prefix`` (expired ones included), at most ``limit``.
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord | UnreadableRecord]:
+        """Records whose scoped key starts with ``prefix`` (expired ones included), at most ``limit``; a row
+        that cannot be read is an :class:`~pushfn.idempotency.record.UnreadableRecord` in its place.
 
         For operators (``pushfn store list``), not for the guard. Stores that can enumerate override
         this; the others raise :class:`NotImplementedError` naming the store kind.

@@ -22,7 +22,16 @@ import contextlib
 from typing import Any
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError, IdempotencyStoreError
-from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, dump_result, load_result, parse_status
+from pushfn.idempotency.record import (
+    ROW_ERRORS,
+    IdempotencyRecord,
+    RecordStatus,
+    UnreadableRecord,
+    dump_result,
+    load_result,
+    parse_status,
+    unreadable,
+)
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 KEY = "id"
@@ -141,11 +150,12 @@ class DynamoDBStore(IdempotencyStore):
         state = "created" if created else "already existed"
         return f"{self.describe()}: table {state}; TTL on attribute {TTL_ATTRIBUTE!r}"
 
-    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord | UnreadableRecord]:
         """Records whose key starts with ``prefix`` (a consistent Scan, so it reads the whole table on the
-        way), at most ``limit``, sorted by key within what was read. Needs ``dynamodb:Scan``."""
+        way), at most ``limit``, sorted by key within what was read; an item that cannot be read is listed as
+        an :class:`UnreadableRecord`. Needs ``dynamodb:Scan``."""
 
-        def scan() -> list[IdempotencyRecord]:
+        def scan() -> list[IdempotencyRecord | UnreadableRecord]:
             kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True}
             if prefix:
                 kwargs.update(
@@ -153,10 +163,10 @@ class DynamoDBStore(IdempotencyStore):
                     ExpressionAttributeNames={"#id": KEY},
                     ExpressionAttributeValues={":prefix": {"S": prefix}},
                 )
-            found: list[IdempotencyRecord] = []
+            found: list[IdempotencyRecord | UnreadableRecord] = []
             while limit is None or len(found) < limit:
                 page = self.client.scan(**kwargs)
-                found.extend(_from_item(item) for item in page.get("Items", []))
+                found.extend(_read_item(item) for item in page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -179,6 +189,15 @@ def _to_item(record: IdempotencyRecord) -> dict[str, Any]:
     if record.result is not None:
         item["result"] = {"S": dump_result(record.result)}
     return item
+
+
+def _read_item(item: dict[str, Any]) -> IdempotencyRecord | UnreadableRecord:
+    """One scanned item, or an :class:`UnreadableRecord` when its attributes are not the ones pushfn writes."""
+    try:
+        return _from_item(item)
+    except (IdempotencyStoreError, *ROW_ERRORS) as exc:
+        key = item.get(KEY)
+        return unreadable(key.get("S", key) if isinstance(key, dict) else key, exc)
 
 
 def _from_item(item: dict[str, Any]) -> IdempotencyRecord:

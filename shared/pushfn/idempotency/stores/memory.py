@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from pushfn.idempotency.exceptions import IdempotencyRecordExistsError
-from pushfn.idempotency.record import IdempotencyRecord, RecordStatus
+from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, UnreadableRecord
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 
@@ -42,8 +42,9 @@ class MemoryStore(IdempotencyStore):
             if old is not None and old.status is RecordStatus.IN_PROGRESS:
                 del self._records[key]
 
-    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
-        """Records whose key starts with ``prefix``, sorted by key, at most ``limit``."""
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord | UnreadableRecord]:
+        """Records whose key starts with ``prefix``, sorted by key, at most ``limit`` (kept as objects: none
+        is ever unreadable)."""
         with self._lock:
             found = sorted((r for k, r in self._records.items() if k.startswith(prefix)), key=lambda r: r.key)
         return found if limit is None else found[:limit]

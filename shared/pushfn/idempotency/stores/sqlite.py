@@ -27,8 +27,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyRecordExistsError
-from pushfn.idempotency.record import IdempotencyRecord, RecordStatus, dump_result, load_result, parse_status
+from pushfn.idempotency.exceptions import IdempotencyConfigError, IdempotencyRecordExistsError, IdempotencyStoreError
+from pushfn.idempotency.record import (
+    ROW_ERRORS,
+    IdempotencyRecord,
+    RecordStatus,
+    UnreadableRecord,
+    dump_result,
+    load_result,
+    parse_status,
+    unreadable,
+)
 from pushfn.idempotency.stores.base import IdempotencyStore
 
 TABLE = "idempotency"
@@ -232,17 +241,27 @@ class SqliteStore(IdempotencyStore):
             result=load_result(result),
         )
 
-    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord]:
-        """Records whose key starts with ``prefix``, sorted by key, at most ``limit`` (operators only)."""
+    def list_records(self, prefix: str = "", limit: int | None = None) -> list[IdempotencyRecord | UnreadableRecord]:
+        """Records whose key starts with ``prefix``, sorted by key, at most ``limit`` (operators only); a
+        row that cannot be read is listed as an :class:`UnreadableRecord` (one hand-edited expiry of
+        ``'abc'`` failed every ``store list`` and every ``store show`` by plain key)."""
 
-        def select() -> list[IdempotencyRecord]:
+        def select() -> list[IdempotencyRecord | UnreadableRecord]:
             conn = self._connection()
             # substr() rather than LIKE: keys may hold '%' and '_'; -1 is SQLite's "no limit".
             ids = conn.execute(
                 f"SELECT id FROM {TABLE} WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
                 (len(prefix), prefix, -1 if limit is None else limit),
             ).fetchall()
-            records = (self._select(conn, row[0]) for row in ids)
-            return [r for r in records if r is not None]
+            found: list[IdempotencyRecord | UnreadableRecord] = []
+            for (key,) in ids:
+                try:
+                    record = self._select(conn, key)
+                except (IdempotencyStoreError, *ROW_ERRORS) as exc:  # the row's values, not the database
+                    found.append(unreadable(key, exc))
+                    continue
+                if record is not None:
+                    found.append(record)
+            return found
 
         return self._call("list", select)
