@@ -34,7 +34,7 @@ from pushfn.emulator.rules import (
     split_tasks,
 )
 from pushfn.emulator.state import EmulatorState, Fault
-from pushfn.emulator.wire import WireRequest, wants_xml
+from pushfn.emulator.wire import WireRequest, utf8_headers, wants_xml
 
 #: The actions whose every call (not only refused ones) the inbox shows.
 PUSH_ACTIONS = frozenset({"Push", "MassPush", "ContinuouslyPush"})
@@ -131,7 +131,7 @@ def handle(state: EmulatorState, request: WireRequest) -> Answer:
 def refuse_unreadable(state: EmulatorState, method: str, headers: Mapping[str, str], error: ApiError) -> Answer:
     """The answer to a request whose parameters could not be decoded (``InvalidParameter.Encoding``),
     kept as a refused call like any other, with no parameters: the inbox shows every refusal."""
-    request = WireRequest(method.upper(), {}, {name.lower(): value for name, value in headers.items()})
+    request = WireRequest(method.upper(), {}, utf8_headers(headers))  # the refusal may be a header that is not UTF-8
     answer = Answer(error.status, error_body(error, new_request_id(), request.headers.get("host")))
     with state.lock:
         state.record_call(_call(state, request, answer, error.code, None, state.clock()))
