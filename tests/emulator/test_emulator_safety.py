@@ -193,6 +193,36 @@ def test_a_device_id_no_push_could_name_is_json_400(emu, device_id) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account", " bob"),
+        ("account", "bob\n"),
+        ("account", "a,b"),
+        ("account", " "),
+        ("account", "\u2028"),
+        ("aliases", ["a,b"]),
+        ("tags", ["t" * 129]),
+    ],
+)
+def test_an_account_alias_or_tag_no_push_could_name_is_json_400(emu, field, value) -> None:
+    # The device_id rule's kind: ACCOUNT/ALIAS TargetValues are trimmed comma lists and a TAG names at
+    # most 128 characters, so such a registration was accepted and then never reached by any push.
+    body = json.dumps({"device_id": "d1", field: value}).encode()
+    status, _, answer = _raw(emu, "POST", "/_emulator/devices", body, Content_Type="application/json")
+    assert status == 400 and field in json.loads(answer)["error"] and emu.devices() == []
+    with pytest.raises(EmulatorError, match=field):
+        emu.register_device("d1", **{field: value})
+    assert emu.devices() == []
+
+
+def test_a_nameable_account_alias_and_tag_are_registered_and_reached(emu, api) -> None:
+    emu.register_device("d1", account="bob smith", aliases=["x y"], tags=["t" * 128])
+    for target, value in (("ACCOUNT", "bob smith"), ("ALIAS", "x y"), ("TAG", "t" * 128)):
+        assert api.v2("Push", notice(Target=target, TargetValue=value)).status_code == 200
+    assert [p["devices"] for p in emu.pushes()] == [["d1"]] * 3
+
+
+@pytest.mark.parametrize(
     "names",
     [
         {"device_id": "d\ud800"},
