@@ -369,8 +369,8 @@ class Emulator:
         """Next ``count`` matching requests, or each with probability ``rate`` (until reset).
 
         Kinds: ``internal_error`` (500, not processed), ``throttle`` (400 Throttling.User, not
-        processed; ``code`` answers another Code, e.g. ``Flow.Limited``, and ``retry_after_ms`` adds
-        ``x-acs-retry-after`` in milliseconds), ``latency`` (processed, answered ``latency_ms`` late),
+        processed; ``code`` answers another Code, e.g. ``Flow.Limited``, and ``retry_after_ms`` (at most a day) adds
+        ``x-acs-retry-after`` in milliseconds), ``latency`` (processed, answered ``latency_ms`` late, at most a day),
         ``drop`` (processed, connection closed without an answer). ``actions`` limits the fault to
         those API actions (case-sensitive names such as ``Push``). Raises :class:`EmulatorError` for a
         bad value or an action the emulator does not answer (such a fault would never fire).
