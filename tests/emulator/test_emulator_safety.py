@@ -453,3 +453,28 @@ def test_python_api_add_fault_refuses_bools_and_strings_for_numbers(emu, odd) ->
     with pytest.raises(EmulatorError, match=next(iter(odd))):
         emu.add_fault("latency", **odd)
     assert emu.state.faults.list() == []
+
+
+@pytest.mark.parametrize(
+    ("keywords", "named"),
+    [
+        ({"access_key_secret": "s\udcff"}, "access_key_secret"),
+        ({"access_key_id": "k\udcff"}, "access_key_id"),
+        ({"access_key_id": 5}, "access_key_id"),
+        ({"access_key_secret": b"testsecret"}, "access_key_secret"),
+        ({"access_key_id": "id\n"}, "access_key_id"),
+        ({"security_tokens": {"sts": ("sec\udcff", "tok")}}, "secret of security_tokens"),
+        ({"security_tokens": {"sts": ("sec", "t\udcff")}}, "token of security_tokens"),
+        ({"security_tokens": {"sts": ("sec", None)}}, "token of security_tokens"),
+        ({"security_tokens": {"sts": "ab"}}, "pair"),
+        ({"security_tokens": {"testid": ("sec", "tok")}}, "permanent"),
+        ({"security_tokens": [("sts", "sec", "tok")]}, "security_tokens"),
+    ],
+)
+def test_python_api_refuses_keys_no_request_could_use(keywords, named) -> None:
+    # A lone surrogate in a secret or token made every request signed with it a 500 (UnicodeEncodeError);
+    # 5 or b"…" made a key no request matches; "ab" was unpacked as secret "a", token "b".
+    with pytest.raises(EmulatorError, match=named) as raised:
+        Emulator(**keywords)
+    assert "sec" not in str(raised.value).replace("security_tokens", "").replace("secret", "")
+    assert "tok" not in str(raised.value).replace("token", "").replace("security_tokens", "")
