@@ -31,6 +31,7 @@ from pushfn.emulator.rules import (
     check_list_targets,
     check_push,
     check_task_fields,
+    parse_integer,
     split_tasks,
 )
 from pushfn.emulator.state import EmulatorState, Fault
@@ -184,10 +185,9 @@ def _route(request: WireRequest) -> str:
 
 def _app_key(state: EmulatorState, params: Params) -> int:
     raw = params.required("AppKey")
-    try:
-        app_key = int(raw)
-    except ValueError:
-        raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw!r}.") from None
+    app_key = parse_integer(raw)
+    if app_key is None:
+        raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw[:80]!r}.")
     if app_key not in state.app_keys:
         # The Push docs do not publish this code; InvalidAppKey.NotFound follows their
         # Invalid%s.NotFound pattern of the error-code page

@@ -13,6 +13,7 @@ ignored, as CloudPush ignores it, but the push record names it under ``ignored_p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -75,6 +76,16 @@ TASK_FIELDS = PUSH_FIELDS - NOT_IN_TASK
 # === typed reads ================================================================================
 
 
+#: An integer parameter as the service's Java side reads one (Long.parseLong): an optional sign and
+#: ASCII digits. int() also took " 5", "1_000" and full-width or Arabic-Indic digits.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+
+
+def parse_integer(value: str) -> int | None:
+    """``value`` as an int when it is an optional sign and 1 to 4,000 ASCII digits, else ``None``."""
+    return int(value) if _INTEGER.fullmatch(value) else None
+
+
 class Params:
     """Read-only view of one request's (or one MassPush task's) business parameters."""
 
@@ -126,10 +137,9 @@ class Params:
         value = self.values.get(name)
         if value is None or value == "":
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise invalid(name, "Format", f"{self.path(name)} must be an integer, got {value!r}.") from None
+        number = parse_integer(value)
+        if number is None:
+            raise invalid(name, "Format", f"{self.path(name)} must be an integer, got {value[:80]!r}.")
         if (low is not None and number < low) or (high is not None and number > high):
             raise invalid(name, "Range", f"{self.path(name)} must be within [{low}, {high}], got {number}.")
         return number
@@ -510,6 +520,9 @@ def _json(value: str | None) -> object:
         return None
 
 
+_TASK_INDEX = re.compile(r"[1-9][0-9]{0,8}")
+
+
 def split_tasks(params: dict[str, str]) -> list[Params]:
     """``PushTask.N.Field`` → one :class:`Params` per task, in N order (N is 1-based)."""
     tasks: dict[int, dict[str, str]] = {}
@@ -517,8 +530,10 @@ def split_tasks(params: dict[str, str]) -> list[Params]:
         if not name.startswith("PushTask."):
             continue
         _, index, field = [*name.split(".", 2), "", ""][:3]
-        if not index.isdigit() or int(index) < 1 or not field:
-            raise invalid("PushTask", "Format", f"{name} is not PushTask.<N>.<Field> with N from 1.")
+        # ASCII digits, no leading zero: "１" and "01" were read as task 1 and merged into it, and an
+        # index of 5,000 digits raised ValueError out of int() (a 500).
+        if not _TASK_INDEX.fullmatch(index) or not field:
+            raise invalid("PushTask", "Format", f"{name[:80]} is not PushTask.<N>.<Field> with N from 1.")
         tasks.setdefault(int(index), {})[field] = value
     if len(tasks) > MAX_MASS_PUSH_TASKS:
         raise invalid(
