@@ -82,7 +82,8 @@ class EmulatorState:
             first = max(first, self.history.store.next_message_id() or 0)
         for entry in (*self.history.pushes, *self.history.calls):
             for message_id in str(entry.get("message_id") or "").split(","):
-                if message_id.isdigit():
+                # ASCII and bounded: "²" is a digit to isdigit() and 5,000 digits are too many for int().
+                if message_id.isascii() and message_id.isdigit() and len(message_id) <= 19:
                     first = max(first, int(message_id) + 1)
         return first
 
