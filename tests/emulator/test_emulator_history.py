@@ -456,3 +456,35 @@ def test_a_damaged_message_id_counter_or_push_message_id_is_an_emulator_error_or
         with Emulator(store=path) as emu:
             assert int(emu.state.next_message_id()) > int(good_push["message_id"])
     source.close()
+
+
+def test_python_api_calls_and_reset_take_the_control_apis_values() -> None:
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+    from pushfn.emulator.history import MAX_PAGE
+
+    clock = FakeClock()
+    with Emulator(clock=clock) as emu:
+        caller = Caller(emu, clock)
+        for _ in range(3):
+            caller.v2("Push", notice())
+        caller.session.close()
+        # limit=0 and limit=-3 gave one call; since="0" raised TypeError; True was a limit of 1.
+        for odd in (
+            {"limit": 0},
+            {"limit": -3},
+            {"limit": MAX_PAGE + 1},
+            {"limit": True},
+            {"since": "0"},
+            {"since": -1},
+        ):
+            with pytest.raises(EmulatorError, match=next(iter(odd))):
+                emu.calls(**odd)
+        assert [c["seq"] for c in emu.calls(since=1, limit=1)] == [3]
+        emu.register_device("d1")
+        with pytest.raises(EmulatorError, match="keep_devices"):
+            emu.reset(keep_devices="no")  # bool("no") is True: the devices were kept
+        assert len(emu.calls()) == 3 and len(emu.devices()) == 1  # nothing was reset
+        emu.reset(keep_devices=False)
+        assert emu.calls() == [] and emu.devices() == []

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pushfn.emulator import state as operations
 from pushfn.emulator.auth import Credential
 from pushfn.emulator.errors import EmulatorError
-from pushfn.emulator.history import DEFAULT_RING_SIZE
+from pushfn.emulator.history import DEFAULT_RING_SIZE, MAX_PAGE
 from pushfn.emulator.state import EmulatorState
 from pushfn.settings import Settings
 
@@ -360,12 +360,28 @@ class Emulator:
         """Calls still in the ring with ``seq > since``, newest first, as ``GET /_emulator/calls`` gives them.
 
         Every Push and MassPush call, and every refused or throttled call of any action; copies.
+        Raises :class:`EmulatorError` unless ``since`` is a whole number from 0 and ``limit`` one from 1
+        to :data:`~pushfn.emulator.history.MAX_PAGE`, the bounds of the control API's ``?since=`` and
+        ``?limit=`` (``limit=0`` gave one call, ``since="5"`` raised TypeError).
         """
+        for name, value, low in (("since", since, 0), ("limit", limit, 1)):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not low <= value <= (MAX_PAGE if low else value)
+            ):
+                bound = f"from 1 to {MAX_PAGE}" if low else "from 0"
+                raise EmulatorError(f"{name} must be a whole number {bound}, got {value!r}")
         with self.state.lock:
             return self.state.history.call_page(since=since, limit=limit)
 
     def reset(self, keep_devices: bool = False) -> None:
-        """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept)."""
+        """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept).
+
+        Raises :class:`EmulatorError` when ``keep_devices`` is not a bool (``"no"`` kept them).
+        """
+        if not isinstance(keep_devices, bool):
+            raise EmulatorError(f"keep_devices must be True or False, got {type(keep_devices).__name__}")
         self.state.reset(keep_devices=keep_devices)
 
     def register_device(

@@ -325,6 +325,8 @@ class History:
     ) -> list[dict[str, Any]]:
         """Copies of calls with ``since < seq < before`` that ``match``, newest first, at most ``limit``."""
         found: list[dict[str, Any]] = []
+        if limit <= 0:  # checked after each append below: 0 gave one call
+            return found
         for call in reversed(self.calls):
             seq = call["seq"]
             if seq <= since:
