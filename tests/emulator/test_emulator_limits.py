@@ -292,3 +292,20 @@ def test_mass_push_task_index_is_ascii_digits_without_leading_zero(api, emu, ind
     response = api.v2("MassPush", form=form)
     assert error_code(response) == (400, "InvalidPushTask.Format")
     assert len(response.json()["Message"]) < 200 and emu.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"AndroidExtParameters": "[" * 1500}, "InvalidAndroidExtParameters.Format"),
+        ({"AndroidInboxBody": "[" * 2000}, "InvalidAndroidInboxBody.Format"),
+        ({"Target": "TAG", "TargetValue": '{"not":' * 3000}, "InvalidTargetValue.Format"),
+        ({"Target": "TAG", "TargetValue": '{"and":' + "[" * 3000}, "InvalidTargetValue.Format"),
+    ],
+    ids=["ext", "inbox", "tag-not", "tag-and"],
+)
+def test_json_parameters_nested_thousands_deep_are_a_format_error(api, emu, params, code) -> None:
+    # json.loads raised RecursionError: a 500 'internal emulator error', the call kept out of the inbox.
+    response = api.v2("Push", {"Action": "Push"}, form=notice(**params))
+    assert error_code(response) == (400, code)
+    assert emu.pushes() == [] and [c["code"] for c in emu.calls()] == [code]

@@ -12,13 +12,13 @@ ignored, as CloudPush ignores it, but the push record names it under ``ignored_p
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError, invalid
+from pushfn.json_input import JsonInputError, decode_json
 
 # === parameter names ============================================================================
 
@@ -230,9 +230,11 @@ def parse_tag_target(value: str, path: str = "TargetValue") -> TagNode:
     if not value.lstrip().startswith("{"):
         return TagNode("tag", check_tag_name(value, path))
     try:
-        data = json.loads(value)
-    except ValueError:
-        raise _fail(path, "malformed JSON") from None
+        # The one bounded decoder (pushfn.json_input): json.loads raised RecursionError, a 500, for
+        # an expression nested thousands deep.
+        data = decode_json(value)
+    except JsonInputError as exc:
+        raise _fail(path, f"malformed JSON ({exc.detail})") from None
     if isinstance(data, dict) and set(data) == {"not"}:
         raise _fail(path, "'not' cannot stand alone")
     counter = [0]
@@ -514,9 +516,11 @@ def _check_harmony_display(p: Params) -> None:
 
 
 def _json(value: str | None) -> object:
+    """A JSON parameter's value, ``None`` when it is not JSON this emulator reads (bounded, as
+    :func:`pushfn.json_input.decode_json` reads it: json.loads raised RecursionError, a 500)."""
     try:
-        return json.loads(value or "")
-    except ValueError:
+        return decode_json(value or "")
+    except JsonInputError:
         return None
 
 
