@@ -278,9 +278,13 @@ def test_app_key_takes_ascii_digits_only(api, emu, app_key) -> None:
         ("Push", notice(DeviceType="iOS", iOSBadge="１"), "InvalidiOSBadge.Format"),
         ("Push", notice(DeviceType="iOS", iOSBadge="1_0"), "InvalidiOSBadge.Format"),
         ("QueryPushStatByMsg", {"MessageId": "500_000_000_001"}, "InvalidMessageId.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="０.５"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore=" 0.5"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="0_5"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="nan"), "InvalidiOSRelevanceScore.Format"),
     ],
 )
-def test_integer_parameters_take_ascii_digits_only(api, emu, action, params, code) -> None:
+def test_number_parameters_take_ascii_digits_only(api, emu, action, params, code) -> None:
     assert error_code(api.v2(action, params)) == (400, code)
     assert emu.pushes() == []
 

@@ -79,6 +79,8 @@ TASK_FIELDS = PUSH_FIELDS - NOT_IN_TASK
 #: An integer parameter as the service's Java side reads one (Long.parseLong): an optional sign and
 #: ASCII digits. int() also took " 5", "1_000" and full-width or Arabic-Indic digits.
 _INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+#: A decimal number in ASCII (a sign, digits with one optional point, an optional exponent).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,400}(?:\.[0-9]{0,400})?|\.[0-9]{1,400})(?:[eE][+-]?[0-9]{1,4})?")
 
 
 def parse_integer(value: str) -> int | None:
@@ -147,15 +149,16 @@ class Params:
     def number(self, name: str, low: float, high: float) -> float | None:
         """A float within ``[low, high]``; ``None`` when absent or empty.
 
-        Raises :class:`ApiError` ``Invalid<name>.Format`` or ``Invalid<name>.Range`` (NaN is out of range).
+        Raises :class:`ApiError` ``Invalid<name>.Format`` (not ASCII decimal: NaN, inf, full-width digits)
+        or ``Invalid<name>.Range``.
         """
         value = self.values.get(name)
         if value is None or value == "":
             return None
-        try:
-            number = float(value)
-        except ValueError:
-            raise invalid(name, "Format", f"{self.path(name)} must be a number, got {value!r}.") from None
+        # ASCII as the integers are: float() also read " 0.5", "0_5" and full-width "０.５".
+        if not _DECIMAL.fullmatch(value):
+            raise invalid(name, "Format", f"{self.path(name)} must be a number, got {value[:80]!r}.")
+        number = float(value)
         if not low <= number <= high:
             raise invalid(name, "Range", f"{self.path(name)} must be within [{low}, {high}], got {number}.")
         return number
