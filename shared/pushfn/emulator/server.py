@@ -508,6 +508,10 @@ class EmulatorServer:
         return {"devices": operations.list_devices(self.state, app_key)}
 
     def _register_devices(self, request: web.BaseRequest, query: dict[str, str], payload: Any) -> dict[str, Any]:
+        if isinstance(payload, dict) and "devices" in payload and len(payload) > 1:
+            # {"devices": [...], "app_key": 5}: the app_key (or aliases, account…) beside the list was dropped.
+            others = sorted(name[:40] for name in payload if name != "devices")[:10]
+            raise EmulatorError(f"fields {others} beside 'devices' apply to nothing; put them in each device")
         entries = payload.get("devices", [payload]) if isinstance(payload, dict) else payload
         if not isinstance(entries, list):
             raise EmulatorError("send one device object, a list of them, or {'devices': [...]}")
