@@ -11,6 +11,7 @@ XML, so the emulator answers XML there too. V3 calls (``accept: application/json
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -157,6 +158,9 @@ def render(body: dict[str, Any], root: str, xml: bool) -> tuple[bytes, str]:
     return text.encode("utf-8"), XML_TYPE
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _elements(value: dict[str, Any]) -> str:
     parts = []
     for name, item in value.items():
@@ -171,4 +175,7 @@ def _content(value: Any) -> str:
         return _elements(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape("" if value is None else str(value))
+    text = escape("" if value is None else str(value))
+    # XML 1.0 has no way to carry these (not even as &#1;): a message quoting a parameter name such as
+    # "PushTask.\x01.Title" made the whole answer not well-formed, so the SDK could not read its Code.
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if not text.isprintable() else text
