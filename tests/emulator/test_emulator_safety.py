@@ -202,6 +202,9 @@ def test_a_device_id_no_push_could_name_is_json_400(emu, device_id) -> None:
         ("account", "\u2028"),
         ("aliases", ["a,b"]),
         ("tags", ["t" * 129]),
+        ("account", "a" * 65),
+        ("account", "账" * 22),  # 66 bytes of UTF-8
+        ("aliases", ["a" * 129]),
     ],
 )
 def test_an_account_alias_or_tag_no_push_could_name_is_json_400(emu, field, value) -> None:
@@ -216,10 +219,10 @@ def test_an_account_alias_or_tag_no_push_could_name_is_json_400(emu, field, valu
 
 
 def test_a_nameable_account_alias_and_tag_are_registered_and_reached(emu, api) -> None:
-    emu.register_device("d1", account="bob smith", aliases=["x y"], tags=["t" * 128])
-    for target, value in (("ACCOUNT", "bob smith"), ("ALIAS", "x y"), ("TAG", "t" * 128)):
+    emu.register_device("d1", account="b" * 64, aliases=["x y", "a" * 128], tags=["t" * 128])
+    for target, value in (("ACCOUNT", "b" * 64), ("ALIAS", "x y"), ("ALIAS", "a" * 128), ("TAG", "t" * 128)):
         assert api.v2("Push", notice(Target=target, TargetValue=value)).status_code == 200
-    assert [p["devices"] for p in emu.pushes()] == [["d1"]] * 3
+    assert [p["devices"] for p in emu.pushes()] == [["d1"]] * 4
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.emulator.errors import ApiError, EmulatorError
-from pushfn.emulator.rules import MAX_TAG_CHARS, TagNode, evaluate
+from pushfn.emulator.rules import MAX_ACCOUNT_BYTES, MAX_ALIAS_BYTES, MAX_TAG_CHARS, TagNode, evaluate
 from pushfn.json_input import JsonInputError, check_text
 
 DEVICE_TYPES = {"android": "ANDROID", "ios": "iOS", "harmony": "HARMONY"}
@@ -83,8 +83,9 @@ class AppRegistry:
 
         Raises :class:`EmulatorError` for an id, account or alias no push could name (empty, blank at
         either end, with a comma: TargetValue separates them with commas and trims them), a tag longer
-        than a TAG TargetValue's 128 characters, a name that is not Unicode text
-        (a lone surrogate could not be answered as JSON), or an unknown device type.
+        than a TAG TargetValue's 128 characters, an account past 64 or an alias past 128 UTF-8 bytes
+        (an ACCOUNT / ALIAS item's limits), a name that is not Unicode text (a lone surrogate could not
+        be answered as JSON), or an unknown device type.
         """
         if not isinstance(device_id, str) or not device_id.strip():
             raise EmulatorError("device_id must be a non-empty string")
@@ -106,6 +107,14 @@ class AppRegistry:
                 raise EmulatorError(
                     f"tags {tag[:40]!r}… is longer than {MAX_TAG_CHARS} characters, so no push could name it"
                 )
+        # An ACCOUNT / ALIAS TargetValue item is refused past these (InvalidTargetValue.BytesExceed).
+        for what, names, limit in (
+            ("account", [account] if account else [], MAX_ACCOUNT_BYTES),
+            ("aliases", aliases, MAX_ALIAS_BYTES),
+        ):
+            for name in names:
+                if isinstance(name, str) and len(name.encode("utf-8", "replace")) > limit:
+                    raise EmulatorError(f"{what} {name[:40]!r}… is longer than {limit} bytes, so no push could name it")
         try:
             for what, names in (
                 ("device_id", [device_id]),
