@@ -222,3 +222,22 @@ def test_an_unknown_path_with_a_host_that_is_not_utf8_is_a_404_answer(emu) -> No
     raw = b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\xff\r\nConnection: close\r\n\r\n"
     status, body = _exchange(emu.port, raw)
     assert (status, body["Code"], body["HostId"]) == (404, "InvalidApi.NotFound", "cloudpush.aliyuncs.com")
+
+
+def test_a_token_is_compared_with_every_sts_token_in_constant_time(api, monkeypatch) -> None:
+    # The lookup of which key a wrong token belongs to used ==, which stops at the first differing
+    # character: how long the refusal took told an attacker how much of another key's token matched.
+    from pushfn.emulator import auth
+
+    compared: list[tuple[str, str]] = []
+    real = auth.signing.signatures_equal
+
+    def recording(a: str, b: str) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.signing, "signatures_equal", recording)
+    key, secret, _ = STS_KEY
+    answer = api.v2("Push", notice(), key_id=key, secret=secret, token="sts-token-2x")
+    assert error_code(answer) == (400, "InvalidSecurityToken.Malformed")
+    assert ("sts-token-2x", STS_KEY_2[2]) in compared  # the other key's token, through the constant-time compare
