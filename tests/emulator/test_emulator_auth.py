@@ -164,3 +164,80 @@ def test_error_body_shape(api) -> None:
     assert body["RequestId"] in body["Recommend"] and "SignatureDoesNotMatch" in body["Recommend"]
     assert response.headers["x-acs-request-id"] == body["RequestId"]
     assert response.headers["Content-Type"].startswith("application/json")
+
+
+def _exchange(port: int, raw: bytes) -> tuple[int, dict]:
+    import json
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+V3_AUTH = (
+    "ACS3-HMAC-SHA256 Credential={key},SignedHeaders=host;x-acs-action;x-acs-version;x-acs-date;"
+    "x-acs-signature-nonce;x-acs-content-sha256{extra},Signature=00"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "key"),
+    [
+        ("x-acs-content-sha256", b"\xff\xfe", "testid"),  # compared (hmac) before the signature
+        ("x-acs-signature-nonce", b"n\xff", "testid"),  # signed, so encoded for the canonical request
+        ("x-acs-security-token", b"\xe9t\xe9", "stsid"),  # compared with the STS key's token
+        ("Host", b"127.0.0.1\xff", "testid"),  # quoted as HostId in every error answer
+    ],
+)
+def test_a_header_value_that_is_not_utf8_is_a_refused_call_not_a_500(emu, clock, header, value, key) -> None:
+    # aiohttp hands such bytes over as lone surrogates: hmac/encode raised UnicodeEncodeError, answered
+    # 500 'internal emulator error' and kept out of the inbox's calls.
+    headers = {
+        "Host": b"127.0.0.1",
+        "x-acs-action": b"Push",
+        "x-acs-version": b"2016-08-01",
+        "x-acs-date": format_api_time(clock.now).encode(),
+        "x-acs-signature-nonce": b"n1",
+        "x-acs-content-sha256": signing.sha256_hex(b"").encode(),
+        header: value,
+    }
+    extra = ";x-acs-security-token" if header == "x-acs-security-token" else ""
+    headers["Authorization"] = V3_AUTH.format(key=key, extra=extra).encode()
+    head = b"".join(name.encode() + b": " + data + b"\r\n" for name, data in headers.items())
+    raw = b"POST /?AppKey=23267207 HTTP/1.1\r\n" + head + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    status, body = _exchange(emu.port, raw)
+    assert (status, body["Code"]) == (400, "InvalidParameter.Encoding")
+    assert header.lower() in body["Message"]
+    assert body["HostId"] == ("cloudpush.aliyuncs.com" if header == "Host" else "127.0.0.1")
+    assert [(c["status"], c["code"]) for c in emu.calls()] == [("refused", "InvalidParameter.Encoding")]
+    assert emu.pushes() == []
+
+
+def test_an_unknown_path_with_a_host_that_is_not_utf8_is_a_404_answer(emu) -> None:
+    raw = b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\xff\r\nConnection: close\r\n\r\n"
+    status, body = _exchange(emu.port, raw)
+    assert (status, body["Code"], body["HostId"]) == (404, "InvalidApi.NotFound", "cloudpush.aliyuncs.com")
+
+
+def test_a_token_is_compared_with_every_sts_token_in_constant_time(api, monkeypatch) -> None:
+    # The lookup of which key a wrong token belongs to used ==, which stops at the first differing
+    # character: how long the refusal took told an attacker how much of another key's token matched.
+    from pushfn.emulator import auth
+
+    compared: list[tuple[str, str]] = []
+    real = auth.signing.signatures_equal
+
+    def recording(a: str, b: str) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.signing, "signatures_equal", recording)
+    key, secret, _ = STS_KEY
+    answer = api.v2("Push", notice(), key_id=key, secret=secret, token="sts-token-2x")
+    assert error_code(answer) == (400, "InvalidSecurityToken.Malformed")
+    assert ("sts-token-2x", STS_KEY_2[2]) in compared  # the other key's token, through the constant-time compare

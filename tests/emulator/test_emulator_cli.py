@@ -187,3 +187,24 @@ def test_allow_remote_prints_a_warning_and_the_control_api_stays_local(tmp_path)
     assert process.stderr is not None
     warning = process.stderr.readline()
     assert warning.startswith("pushfn: warning: ") and address in warning and "reachable from the network" in warning
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["--access-key-secret", "sec\udcffret"], {}, "access_key_secret"),  # the byte 0xff on the command line
+        (["--access-key-id", "id\udcff"], {}, "access_key_id"),
+        ([], {"PUSHFN_EMULATOR_ACCESS_KEY_SECRET": "sec\udcffret"}, "access_key_secret"),
+    ],
+)
+def test_a_key_that_is_not_utf8_is_one_line_exit_2(tmp_path, args, env, named) -> None:
+    # It started, and every signed request was answered 500 (UnicodeEncodeError while signing).
+    done = subprocess.run(
+        [sys.executable, "-m", "pushfn.cli", "emulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        env={**_env(tmp_path), **env},
+        timeout=60,
+    )
+    line = _one_error_line(done)
+    assert named in line and "sec" not in line.replace("access_key_secret", "")  # the secret is not quoted

@@ -6,6 +6,8 @@ import pytest
 import requests
 from emulator_support import error_code, notice
 
+from pushfn.emulator import EmulatorError
+
 
 def test_internal_error_is_500_and_nothing_is_processed(api, emu) -> None:
     emu.add_fault("internal_error", count=2)
@@ -97,6 +99,8 @@ def test_faults_over_the_control_api(api, emu) -> None:
         {"kind": "throttle", "count": 0},
         {"kind": "throttle", "rate": 2},
         {"kind": "latency", "latency_ms": -1},
+        {"kind": "latency", "latency_ms": 86_400_001},
+        {"kind": "latency", "latency_ms": 2**63 - 1},
         {"kind": "throttle", "colour": "red"},
         {"kind": "throttle", "retry_after_ms": -1},
         {"kind": "throttle", "retry_after_ms": "200"},
@@ -111,6 +115,16 @@ def test_faults_over_the_control_api(api, emu) -> None:
 def test_bad_fault_is_refused(api, payload) -> None:
     response = api.control("POST", "faults", payload)
     assert response.status_code == 400 and response.json()["error"]
+
+
+@pytest.mark.parametrize("latency_ms", [10**400, 86_400_001], ids=["10**400", "a day and 1 ms"])
+def test_a_latency_past_a_day_is_refused_from_python_too(emu, api, latency_ms) -> None:
+    # 10**400 ms was kept: the push was then recorded as sent and answered 500 (OverflowError
+    # turning it into asyncio's seconds); a day bounds it, as it bounds retry_after_ms.
+    with pytest.raises(EmulatorError, match="latency_ms"):
+        emu.add_fault("latency", latency_ms=latency_ms)
+    assert emu.state.faults.list() == []
+    assert api.v2("Push", notice()).status_code == 200
 
 
 def test_stop_is_prompt_while_a_latency_fault_sleeps(emu, api) -> None:

@@ -418,3 +418,73 @@ def test_a_request_that_cannot_be_decoded_is_kept_as_a_refused_call(emu) -> None
     (call,) = emu.calls()
     assert call["status"] == "refused" and call["code"] == "InvalidParameter.Encoding" and call["params"] == {}
     assert call["request_id"] == body["RequestId"] and emu.state.history.counts["refused"] == 1
+
+
+def test_a_damaged_message_id_counter_or_push_message_id_is_an_emulator_error_or_skipped(tmp_path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+
+    clock = FakeClock()
+    store = tmp_path / "history.sqlite"
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        caller.v2("Push", notice())
+        caller.session.close()
+    source = sqlite3.connect(store)
+    good_push = json.loads(source.execute("SELECT body FROM history WHERE kind = 'pushes'").fetchone()[0])
+
+    def damaged(kind: str, seq: int, body: str) -> object:
+        copy = tmp_path / f"damaged-{len(list(tmp_path.iterdir()))}.sqlite"
+        db = sqlite3.connect(copy)
+        source.backup(db)
+        db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?)", (kind, seq, body))
+        db.commit()
+        db.close()
+        return copy
+
+    # int() raised ValueError / OverflowError / TypeError out of the constructor (a traceback from
+    # pushfn emulator) for these, and took 1e300 and true as counters.
+    for counter in ['"x"', "Infinity", "[1]", "1e300", "true", "-5", '"１２"', str(2**63)]:
+        with pytest.raises(EmulatorError, match="not an emulator history file"):
+            Emulator(store=damaged("meta", 0, '{"next_message_id": ' + counter + "}"))
+    # A push's MessageId that is no ASCII number is no counter to go on from: "²" and 5,000 digits raised ValueError.
+    for message_id in ["²", "9" * 5000]:
+        path = damaged("pushes", 1, json.dumps({**good_push, "message_id": message_id}))
+        with Emulator(store=path) as emu:
+            assert int(emu.state.next_message_id()) > int(good_push["message_id"])
+    source.close()
+
+
+def test_python_api_calls_and_reset_take_the_control_apis_values() -> None:
+    import pytest
+
+    from pushfn.emulator import EmulatorError
+    from pushfn.emulator.history import MAX_PAGE
+
+    clock = FakeClock()
+    with Emulator(clock=clock) as emu:
+        caller = Caller(emu, clock)
+        for _ in range(3):
+            caller.v2("Push", notice())
+        caller.session.close()
+        # limit=0 and limit=-3 gave one call; since="0" raised TypeError; True was a limit of 1.
+        for odd in (
+            {"limit": 0},
+            {"limit": -3},
+            {"limit": MAX_PAGE + 1},
+            {"limit": True},
+            {"since": "0"},
+            {"since": -1},
+        ):
+            with pytest.raises(EmulatorError, match=next(iter(odd))):
+                emu.calls(**odd)
+        assert [c["seq"] for c in emu.calls(since=1, limit=1)] == [3]
+        emu.register_device("d1")
+        with pytest.raises(EmulatorError, match="keep_devices"):
+            emu.reset(keep_devices="no")  # bool("no") is True: the devices were kept
+        assert len(emu.calls()) == 3 and len(emu.devices()) == 1  # nothing was reset
+        emu.reset(keep_devices=False)
+        assert emu.calls() == [] and emu.devices() == []

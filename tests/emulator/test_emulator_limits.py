@@ -262,3 +262,54 @@ def test_bind_tag_at_most_10_tags_device_keys_only(api, emu) -> None:
 def test_association_with_unknown_device(api) -> None:
     response = api.v2("BindAlias", {"DeviceId": "ghost", "AliasName": "a"})
     assert error_code(response) == (400, "InvalidDeviceId.NotFound")
+
+
+@pytest.mark.parametrize("app_key", ["２３２６７２０７", "23_267_207", " 23267207", "23267207 ", "٢٣٢٦٧٢٠٧"])
+def test_app_key_takes_ascii_digits_only(api, emu, app_key) -> None:
+    # int() read each of these as the served AppKey 23267207, so the push went out.
+    assert error_code(api.v2("Push", notice(), app_key=app_key)) == (400, "InvalidAppKey.Format")
+    assert error_code(api.v3("Push", notice(), app_key=app_key)) == (400, "InvalidAppKey.Format")
+    assert emu.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "code"),
+    [
+        ("Push", notice(DeviceType="iOS", iOSBadge="１"), "InvalidiOSBadge.Format"),
+        ("Push", notice(DeviceType="iOS", iOSBadge="1_0"), "InvalidiOSBadge.Format"),
+        ("QueryPushStatByMsg", {"MessageId": "500_000_000_001"}, "InvalidMessageId.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="０.５"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore=" 0.5"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="0_5"), "InvalidiOSRelevanceScore.Format"),
+        ("Push", notice(DeviceType="iOS", iOSRelevanceScore="nan"), "InvalidiOSRelevanceScore.Format"),
+    ],
+)
+def test_number_parameters_take_ascii_digits_only(api, emu, action, params, code) -> None:
+    assert error_code(api.v2(action, params)) == (400, code)
+    assert emu.pushes() == []
+
+
+@pytest.mark.parametrize("index", ["１", "01", "9" * 5000, "٣"])
+def test_mass_push_task_index_is_ascii_digits_without_leading_zero(api, emu, index) -> None:
+    # "１" and "01" were read as task 1 and merged into it; 5,000 digits raised ValueError (a 500).
+    form = {**_task(1), f"PushTask.{index}.Title": "other title"}
+    response = api.v2("MassPush", form=form)
+    assert error_code(response) == (400, "InvalidPushTask.Format")
+    assert len(response.json()["Message"]) < 200 and emu.pushes() == []
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"AndroidExtParameters": "[" * 1500}, "InvalidAndroidExtParameters.Format"),
+        ({"AndroidInboxBody": "[" * 2000}, "InvalidAndroidInboxBody.Format"),
+        ({"Target": "TAG", "TargetValue": '{"not":' * 3000}, "InvalidTargetValue.Format"),
+        ({"Target": "TAG", "TargetValue": '{"and":' + "[" * 3000}, "InvalidTargetValue.Format"),
+    ],
+    ids=["ext", "inbox", "tag-not", "tag-and"],
+)
+def test_json_parameters_nested_thousands_deep_are_a_format_error(api, emu, params, code) -> None:
+    # json.loads raised RecursionError: a 500 'internal emulator error', the call kept out of the inbox.
+    response = api.v2("Push", {"Action": "Push"}, form=notice(**params))
+    assert error_code(response) == (400, code)
+    assert emu.pushes() == [] and [c["code"] for c in emu.calls()] == [code]

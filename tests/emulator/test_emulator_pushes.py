@@ -268,3 +268,15 @@ def test_a_qps_limit_that_could_not_work_is_refused(action, qps, named) -> None:
     with pytest.raises(EmulatorError, match=named):
         emu.set_qps_limit(action, qps)
     assert emu.state.qps_limits == {}
+
+
+@pytest.mark.parametrize("name", ["PushTask.\x01.Title", "PushTask.\ufffe.Title", "PushTask.\x1f.Title"])
+def test_an_xml_answer_quoting_a_character_xml_cannot_carry_is_well_formed(api, name) -> None:
+    import xml.etree.ElementTree as ET
+
+    # The refusal quoted the parameter name as it came, so the XML was not well-formed and the old
+    # SDK (which parses XML) could not read the Code.
+    response = api.v2("MassPush", form={name: "t"}, common={"Format": "XML"})
+    root = ET.fromstring(response.content)
+    assert (response.status_code, root.findtext("Code")) == (400, "InvalidPushTask.Format")
+    assert f"\\u{ord(name[9]):04x}" in root.findtext("Message")

@@ -161,3 +161,13 @@ def test_unknown_path_is_api_not_found(api, emu) -> None:
 def test_control_api_is_for_loopback_clients_only(address, allowed) -> None:
     # Unit-level: the suite never listens beyond 127.0.0.1, so no remote client can be simulated.
     assert is_loopback_client(address) is allowed
+
+
+@pytest.mark.parametrize(
+    "beside", [{"app_key": OTHER_APP_KEY}, {"aliases": ["vip"]}, {"device_id": "d9"}, {"online": False}]
+)
+def test_control_fields_beside_a_devices_list_are_refused_not_dropped(api, emu, beside) -> None:
+    # {"devices": [...], "app_key": 333} registered d1 in the first AppKey: the app_key was silently dropped.
+    response = api.control("POST", "devices", {"devices": [{"device_id": "d1"}], **beside})
+    assert response.status_code == 400 and next(iter(beside)) in response.json()["error"]
+    assert emu.devices() == []

@@ -193,6 +193,39 @@ def test_a_device_id_no_push_could_name_is_json_400(emu, device_id) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account", " bob"),
+        ("account", "bob\n"),
+        ("account", "a,b"),
+        ("account", " "),
+        ("account", "\u2028"),
+        ("aliases", ["a,b"]),
+        ("tags", ["t" * 129]),
+        ("account", "a" * 65),
+        ("account", "账" * 22),  # 66 bytes of UTF-8
+        ("aliases", ["a" * 129]),
+    ],
+)
+def test_an_account_alias_or_tag_no_push_could_name_is_json_400(emu, field, value) -> None:
+    # The device_id rule's kind: ACCOUNT/ALIAS TargetValues are trimmed comma lists and a TAG names at
+    # most 128 characters, so such a registration was accepted and then never reached by any push.
+    body = json.dumps({"device_id": "d1", field: value}).encode()
+    status, _, answer = _raw(emu, "POST", "/_emulator/devices", body, Content_Type="application/json")
+    assert status == 400 and field in json.loads(answer)["error"] and emu.devices() == []
+    with pytest.raises(EmulatorError, match=field):
+        emu.register_device("d1", **{field: value})
+    assert emu.devices() == []
+
+
+def test_a_nameable_account_alias_and_tag_are_registered_and_reached(emu, api) -> None:
+    emu.register_device("d1", account="b" * 64, aliases=["x y", "a" * 128], tags=["t" * 128])
+    for target, value in (("ACCOUNT", "b" * 64), ("ALIAS", "x y"), ("ALIAS", "a" * 128), ("TAG", "t" * 128)):
+        assert api.v2("Push", notice(Target=target, TargetValue=value)).status_code == 200
+    assert [p["devices"] for p in emu.pushes()] == [["d1"]] * 4
+
+
+@pytest.mark.parametrize(
     "names",
     [
         {"device_id": "d\ud800"},
@@ -423,3 +456,28 @@ def test_python_api_add_fault_refuses_bools_and_strings_for_numbers(emu, odd) ->
     with pytest.raises(EmulatorError, match=next(iter(odd))):
         emu.add_fault("latency", **odd)
     assert emu.state.faults.list() == []
+
+
+@pytest.mark.parametrize(
+    ("keywords", "named"),
+    [
+        ({"access_key_secret": "s\udcff"}, "access_key_secret"),
+        ({"access_key_id": "k\udcff"}, "access_key_id"),
+        ({"access_key_id": 5}, "access_key_id"),
+        ({"access_key_secret": b"testsecret"}, "access_key_secret"),
+        ({"access_key_id": "id\n"}, "access_key_id"),
+        ({"security_tokens": {"sts": ("sec\udcff", "tok")}}, "secret of security_tokens"),
+        ({"security_tokens": {"sts": ("sec", "t\udcff")}}, "token of security_tokens"),
+        ({"security_tokens": {"sts": ("sec", None)}}, "token of security_tokens"),
+        ({"security_tokens": {"sts": "ab"}}, "pair"),
+        ({"security_tokens": {"testid": ("sec", "tok")}}, "permanent"),
+        ({"security_tokens": [("sts", "sec", "tok")]}, "security_tokens"),
+    ],
+)
+def test_python_api_refuses_keys_no_request_could_use(keywords, named) -> None:
+    # A lone surrogate in a secret or token made every request signed with it a 500 (UnicodeEncodeError);
+    # 5 or b"…" made a key no request matches; "ab" was unpacked as secret "a", token "b".
+    with pytest.raises(EmulatorError, match=named) as raised:
+        Emulator(**keywords)
+    assert "sec" not in str(raised.value).replace("security_tokens", "").replace("secret", "")
+    assert "tok" not in str(raised.value).replace("token", "").replace("security_tokens", "")

@@ -31,10 +31,11 @@ from pushfn.emulator.rules import (
     check_list_targets,
     check_push,
     check_task_fields,
+    parse_integer,
     split_tasks,
 )
 from pushfn.emulator.state import EmulatorState, Fault
-from pushfn.emulator.wire import WireRequest, wants_xml
+from pushfn.emulator.wire import WireRequest, utf8_headers, wants_xml
 
 #: The actions whose every call (not only refused ones) the inbox shows.
 PUSH_ACTIONS = frozenset({"Push", "MassPush", "ContinuouslyPush"})
@@ -131,7 +132,7 @@ def handle(state: EmulatorState, request: WireRequest) -> Answer:
 def refuse_unreadable(state: EmulatorState, method: str, headers: Mapping[str, str], error: ApiError) -> Answer:
     """The answer to a request whose parameters could not be decoded (``InvalidParameter.Encoding``),
     kept as a refused call like any other, with no parameters: the inbox shows every refusal."""
-    request = WireRequest(method.upper(), {}, {name.lower(): value for name, value in headers.items()})
+    request = WireRequest(method.upper(), {}, utf8_headers(headers))  # the refusal may be a header that is not UTF-8
     answer = Answer(error.status, error_body(error, new_request_id(), request.headers.get("host")))
     with state.lock:
         state.record_call(_call(state, request, answer, error.code, None, state.clock()))
@@ -184,10 +185,9 @@ def _route(request: WireRequest) -> str:
 
 def _app_key(state: EmulatorState, params: Params) -> int:
     raw = params.required("AppKey")
-    try:
-        app_key = int(raw)
-    except ValueError:
-        raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw!r}.") from None
+    app_key = parse_integer(raw)
+    if app_key is None:
+        raise ApiError("InvalidAppKey.Format", f"AppKey must be an integer, got {raw[:80]!r}.")
     if app_key not in state.app_keys:
         # The Push docs do not publish this code; InvalidAppKey.NotFound follows their
         # Invalid%s.NotFound pattern of the error-code page

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pushfn.emulator import state as operations
 from pushfn.emulator.auth import Credential
 from pushfn.emulator.errors import EmulatorError
-from pushfn.emulator.history import DEFAULT_RING_SIZE
+from pushfn.emulator.history import DEFAULT_RING_SIZE, MAX_PAGE
 from pushfn.emulator.state import EmulatorState
 from pushfn.settings import Settings
 
@@ -77,6 +77,46 @@ def check_app_keys(app_keys: Iterable[Any]) -> tuple[int, ...]:
     if not keys:
         raise EmulatorError("at least one app key is required")
     return keys
+
+
+def _check_key_part(value: Any, what: str, shown: bool) -> str:
+    # A secret or token is never quoted back; an AccessKeyId may be (it travels in every request).
+    if not isinstance(value, str) or not value:
+        raise EmulatorError(f"{what} must be a non-empty string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a non-UTF-8 argv or environment byte arrives as a lone surrogate
+        raise EmulatorError(f"{what} must be Unicode text (it holds a byte that is not UTF-8)") from None
+    if shown and not value.isprintable():
+        raise EmulatorError(f"{what} must be printable, got {value[:40]!r}")
+    return value
+
+
+def check_credentials(
+    access_key_id: Any, access_key_secret: Any, security_tokens: Mapping[Any, Any] | None
+) -> dict[str, Credential]:
+    """The keys an :class:`Emulator` accepts: AccessKeyId → :class:`Credential`.
+
+    ``security_tokens``: ``{access_key_id: (secret, token)}`` for STS keys. Raises
+    :class:`EmulatorError` (never quoting a secret or token) for a part that is not a non-empty
+    string of Unicode text — a lone surrogate made every request a 500 (UnicodeEncodeError while
+    signing), ``5`` or ``b"x"`` a key no request matches — an STS entry that is not a pair
+    (``"ab"`` was unpacked as secret ``a``, token ``b``), or an STS key id that is the permanent one.
+    """
+    key_id = _check_key_part(access_key_id, "access_key_id", shown=True)
+    credentials = {key_id: Credential(_check_key_part(access_key_secret, "access_key_secret", shown=False))}
+    if security_tokens is not None and not isinstance(security_tokens, Mapping):
+        raise EmulatorError("security_tokens must map an AccessKeyId to (secret, token)")
+    for sts_id, pair in (security_tokens or {}).items():
+        sts_id = _check_key_part(sts_id, "security_tokens key", shown=True)
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise EmulatorError(f"security_tokens[{sts_id!r}] must be a (secret, token) pair")
+        if sts_id in credentials:
+            raise EmulatorError(f"security_tokens names {sts_id!r} twice or as the permanent access_key_id")
+        secret = _check_key_part(pair[0], f"the secret of security_tokens[{sts_id!r}]", shown=False)
+        token = _check_key_part(pair[1], f"the token of security_tokens[{sts_id!r}]", shown=False)
+        credentials[sts_id] = Credential(secret, token)
+    return credentials
 
 
 @dataclass(frozen=True)
@@ -208,9 +248,7 @@ class Emulator:
                 f"--host {host} is reachable from the network; the emulator accepts the documented example keys,"
                 " so pass --allow-remote (allow_remote=True) if you mean it"
             )
-        credentials = {self.settings.access_key_id: Credential(self.settings.access_key_secret)}
-        for key_id, (secret, token) in (security_tokens or {}).items():
-            credentials[key_id] = Credential(secret, token)
+        credentials = check_credentials(self.settings.access_key_id, self.settings.access_key_secret, security_tokens)
         self.state = EmulatorState(
             credentials, self.settings.app_keys, clock, qps_limits, self.settings.ring_size, store
         )
@@ -322,12 +360,28 @@ class Emulator:
         """Calls still in the ring with ``seq > since``, newest first, as ``GET /_emulator/calls`` gives them.
 
         Every Push and MassPush call, and every refused or throttled call of any action; copies.
+        Raises :class:`EmulatorError` unless ``since`` is a whole number from 0 and ``limit`` one from 1
+        to :data:`~pushfn.emulator.history.MAX_PAGE`, the bounds of the control API's ``?since=`` and
+        ``?limit=`` (``limit=0`` gave one call, ``since="5"`` raised TypeError).
         """
+        for name, value, low in (("since", since, 0), ("limit", limit, 1)):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not low <= value <= (MAX_PAGE if low else value)
+            ):
+                bound = f"from 1 to {MAX_PAGE}" if low else "from 0"
+                raise EmulatorError(f"{name} must be a whole number {bound}, got {value!r}")
         with self.state.lock:
             return self.state.history.call_page(since=since, limit=limit)
 
     def reset(self, keep_devices: bool = False) -> None:
-        """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept)."""
+        """Forget pushes, faults, nonces, idempotent tokens and rate windows (and devices, unless kept).
+
+        Raises :class:`EmulatorError` when ``keep_devices`` is not a bool (``"no"`` kept them).
+        """
+        if not isinstance(keep_devices, bool):
+            raise EmulatorError(f"keep_devices must be True or False, got {type(keep_devices).__name__}")
         self.state.reset(keep_devices=keep_devices)
 
     def register_device(
@@ -369,8 +423,8 @@ class Emulator:
         """Next ``count`` matching requests, or each with probability ``rate`` (until reset).
 
         Kinds: ``internal_error`` (500, not processed), ``throttle`` (400 Throttling.User, not
-        processed; ``code`` answers another Code, e.g. ``Flow.Limited``, and ``retry_after_ms`` adds
-        ``x-acs-retry-after`` in milliseconds), ``latency`` (processed, answered ``latency_ms`` late),
+        processed; ``code`` answers another Code, e.g. ``Flow.Limited``, and ``retry_after_ms`` (at most a day) adds
+        ``x-acs-retry-after`` in milliseconds), ``latency`` (processed, answered ``latency_ms`` late, at most a day),
         ``drop`` (processed, connection closed without an answer). ``actions`` limits the fault to
         those API actions (case-sensitive names such as ``Push``). Raises :class:`EmulatorError` for a
         bad value or an action the emulator does not answer (such a fault would never fire).

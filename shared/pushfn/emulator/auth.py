@@ -162,7 +162,12 @@ class Authenticator:
         if not token:
             raise ApiError("MissingSecurityToken", "SecurityToken is mandatory for this AccessKeyId (STS).")
         if not signing.signatures_equal(token, credential.security_token):
-            known = any(c.security_token == token for c in self.credentials.values())
+            # Constant-time here too: == stops at the first differing character, timing out another key's token.
+            known = any(
+                signing.signatures_equal(token, c.security_token)
+                for c in self.credentials.values()
+                if c.security_token is not None
+            )
             if known:
                 raise ApiError("InvalidSecurityToken.MismatchWithAccessKey", "The token belongs to another key.")
             raise ApiError("InvalidSecurityToken.Malformed", "The SecurityToken is malformed or unknown.")

@@ -28,6 +28,8 @@ DEFAULT_RING_SIZE = 10_000
 #: The largest page a reader gets in one answer.
 MAX_PAGE = 10_000
 CALL_STATUSES = ("sent", "refused", "throttled")
+#: MessageIds are a Java Long on the service side.
+MAX_MESSAGE_ID = 2**63 - 1
 PUSHES, CALLS, META = "pushes", "calls", "meta"
 
 
@@ -148,7 +150,11 @@ class HistoryStore:
         Raises :class:`EmulatorError` when the saved counter is not the emulator's.
         """
         value = self._meta(0, "next_message_id")
-        return value if value is None else int(value)
+        # Only what save_next_message_id wrote: int() raised ValueError, OverflowError or TypeError out of
+        # the constructor for "x", Infinity or [1] (a traceback from pushfn emulator) and took 1e300 and true.
+        if value is not None and (type(value) is not int or not 1 <= value <= MAX_MESSAGE_ID):
+            raise self._foreign(ValueError("the saved next MessageId is not a whole number from 1 to 2**63-1"))
+        return value
 
     def floors(self) -> tuple[int, int]:
         """The last push and call ``seq`` handed out before the last clear (``(0, 0)`` when never cleared).
@@ -319,6 +325,8 @@ class History:
     ) -> list[dict[str, Any]]:
         """Copies of calls with ``since < seq < before`` that ``match``, newest first, at most ``limit``."""
         found: list[dict[str, Any]] = []
+        if limit <= 0:  # checked after each append below: 0 gave one call
+            return found
         for call in reversed(self.calls):
             seq = call["seq"]
             if seq <= since:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pushfn.emulator.errors import ApiError, EmulatorError
-from pushfn.emulator.rules import TagNode, evaluate
+from pushfn.emulator.rules import MAX_ACCOUNT_BYTES, MAX_ALIAS_BYTES, MAX_TAG_CHARS, TagNode, evaluate
 from pushfn.json_input import JsonInputError, check_text
 
 DEVICE_TYPES = {"android": "ANDROID", "ios": "iOS", "harmony": "HARMONY"}
@@ -81,17 +81,40 @@ class AppRegistry:
     ) -> Device:
         """Add or replace ``device_id`` (control API: no API limit applies); its tags become known to the app.
 
-        Raises :class:`EmulatorError` for an id no push could name (empty, blank at either end, with a
-        comma: TargetValue separates ids with commas and trims them), a name that is not Unicode text
-        (a lone surrogate could not be answered as JSON), or an unknown device type.
+        Raises :class:`EmulatorError` for an id, account or alias no push could name (empty, blank at
+        either end, with a comma: TargetValue separates them with commas and trims them), a tag longer
+        than a TAG TargetValue's 128 characters, an account past 64 or an alias past 128 UTF-8 bytes
+        (an ACCOUNT / ALIAS item's limits), a name that is not Unicode text (a lone surrogate could not
+        be answered as JSON), or an unknown device type.
         """
         if not isinstance(device_id, str) or not device_id.strip():
             raise EmulatorError("device_id must be a non-empty string")
-        if device_id != device_id.strip() or "," in device_id:
-            raise EmulatorError(
-                f"device_id {device_id[:80]!r} has a comma or blanks at an end, so no push could name it"
-            )
         aliases, tags = list(aliases), list(tags)
+        # DEVICE, ACCOUNT and ALIAS TargetValues are comma lists with each item trimmed: a name that is
+        # blank, has a comma or blanks at an end could be registered but never reached by any push.
+        for what, names in (
+            ("device_id", [device_id]),
+            ("account", [account] if account else []),
+            ("aliases", aliases),
+        ):
+            for name in names:
+                if isinstance(name, str) and (name != name.strip() or "," in name or not name):
+                    raise EmulatorError(
+                        f"{what} {name[:80]!r} is blank, has a comma or blanks at an end, so no push could name it"
+                    )
+        for tag in tags:
+            if isinstance(tag, str) and len(tag) > MAX_TAG_CHARS:  # a TAG TargetValue names at most 128
+                raise EmulatorError(
+                    f"tags {tag[:40]!r}… is longer than {MAX_TAG_CHARS} characters, so no push could name it"
+                )
+        # An ACCOUNT / ALIAS TargetValue item is refused past these (InvalidTargetValue.BytesExceed).
+        for what, names, limit in (
+            ("account", [account] if account else [], MAX_ACCOUNT_BYTES),
+            ("aliases", aliases, MAX_ALIAS_BYTES),
+        ):
+            for name in names:
+                if isinstance(name, str) and len(name.encode("utf-8", "replace")) > limit:
+                    raise EmulatorError(f"{what} {name[:40]!r}… is longer than {limit} bytes, so no push could name it")
         try:
             for what, names in (
                 ("device_id", [device_id]),

@@ -12,12 +12,13 @@ ignored, as CloudPush ignores it, but the push record names it under ``ignored_p
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from pushfn.api_time import parse_api_time
 from pushfn.emulator.errors import ApiError, invalid
+from pushfn.json_input import JsonInputError, decode_json
 
 # === parameter names ============================================================================
 
@@ -75,6 +76,18 @@ TASK_FIELDS = PUSH_FIELDS - NOT_IN_TASK
 # === typed reads ================================================================================
 
 
+#: An integer parameter as the service's Java side reads one (Long.parseLong): an optional sign and
+#: ASCII digits. int() also took " 5", "1_000" and full-width or Arabic-Indic digits.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}")
+#: A decimal number in ASCII (a sign, digits with one optional point, an optional exponent).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,400}(?:\.[0-9]{0,400})?|\.[0-9]{1,400})(?:[eE][+-]?[0-9]{1,4})?")
+
+
+def parse_integer(value: str) -> int | None:
+    """``value`` as an int when it is an optional sign and 1 to 4,000 ASCII digits, else ``None``."""
+    return int(value) if _INTEGER.fullmatch(value) else None
+
+
 class Params:
     """Read-only view of one request's (or one MassPush task's) business parameters."""
 
@@ -126,10 +139,9 @@ class Params:
         value = self.values.get(name)
         if value is None or value == "":
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise invalid(name, "Format", f"{self.path(name)} must be an integer, got {value!r}.") from None
+        number = parse_integer(value)
+        if number is None:
+            raise invalid(name, "Format", f"{self.path(name)} must be an integer, got {value[:80]!r}.")
         if (low is not None and number < low) or (high is not None and number > high):
             raise invalid(name, "Range", f"{self.path(name)} must be within [{low}, {high}], got {number}.")
         return number
@@ -137,15 +149,16 @@ class Params:
     def number(self, name: str, low: float, high: float) -> float | None:
         """A float within ``[low, high]``; ``None`` when absent or empty.
 
-        Raises :class:`ApiError` ``Invalid<name>.Format`` or ``Invalid<name>.Range`` (NaN is out of range).
+        Raises :class:`ApiError` ``Invalid<name>.Format`` (not ASCII decimal: NaN, inf, full-width digits)
+        or ``Invalid<name>.Range``.
         """
         value = self.values.get(name)
         if value is None or value == "":
             return None
-        try:
-            number = float(value)
-        except ValueError:
-            raise invalid(name, "Format", f"{self.path(name)} must be a number, got {value!r}.") from None
+        # ASCII as the integers are: float() also read " 0.5", "0_5" and full-width "０.５".
+        if not _DECIMAL.fullmatch(value):
+            raise invalid(name, "Format", f"{self.path(name)} must be a number, got {value[:80]!r}.")
+        number = float(value)
         if not low <= number <= high:
             raise invalid(name, "Range", f"{self.path(name)} must be within [{low}, {high}], got {number}.")
         return number
@@ -220,9 +233,11 @@ def parse_tag_target(value: str, path: str = "TargetValue") -> TagNode:
     if not value.lstrip().startswith("{"):
         return TagNode("tag", check_tag_name(value, path))
     try:
-        data = json.loads(value)
-    except ValueError:
-        raise _fail(path, "malformed JSON") from None
+        # The one bounded decoder (pushfn.json_input): json.loads raised RecursionError, a 500, for
+        # an expression nested thousands deep.
+        data = decode_json(value)
+    except JsonInputError as exc:
+        raise _fail(path, f"malformed JSON ({exc.detail})") from None
     if isinstance(data, dict) and set(data) == {"not"}:
         raise _fail(path, "'not' cannot stand alone")
     counter = [0]
@@ -504,10 +519,15 @@ def _check_harmony_display(p: Params) -> None:
 
 
 def _json(value: str | None) -> object:
+    """A JSON parameter's value, ``None`` when it is not JSON this emulator reads (bounded, as
+    :func:`pushfn.json_input.decode_json` reads it: json.loads raised RecursionError, a 500)."""
     try:
-        return json.loads(value or "")
-    except ValueError:
+        return decode_json(value or "")
+    except JsonInputError:
         return None
+
+
+_TASK_INDEX = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def split_tasks(params: dict[str, str]) -> list[Params]:
@@ -517,8 +537,10 @@ def split_tasks(params: dict[str, str]) -> list[Params]:
         if not name.startswith("PushTask."):
             continue
         _, index, field = [*name.split(".", 2), "", ""][:3]
-        if not index.isdigit() or int(index) < 1 or not field:
-            raise invalid("PushTask", "Format", f"{name} is not PushTask.<N>.<Field> with N from 1.")
+        # ASCII digits, no leading zero: "１" and "01" were read as task 1 and merged into it, and an
+        # index of 5,000 digits raised ValueError out of int() (a 500).
+        if not _TASK_INDEX.fullmatch(index) or not field:
+            raise invalid("PushTask", "Format", f"{name[:80]} is not PushTask.<N>.<Field> with N from 1.")
         tasks.setdefault(int(index), {})[field] = value
     if len(tasks) > MAX_MASS_PUSH_TASKS:
         raise invalid(

@@ -38,7 +38,7 @@ from pushfn.emulator.app import is_loopback_address
 from pushfn.emulator.errors import ApiError, ControlError, EmulatorError
 from pushfn.emulator.history import CALL_STATUSES, MAX_PAGE
 from pushfn.emulator.state import EmulatorState
-from pushfn.emulator.wire import JSON_TYPE, WireRequest, render
+from pushfn.emulator.wire import JSON_TYPE, WireRequest, render, utf8_headers
 from pushfn.json_input import decode_json
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -322,7 +322,8 @@ class EmulatorServer:
             if (path == "/" and request.method == "GET") or path.startswith("/static/"):
                 return await self._local(request, path, raw_query)
             error = ApiError("InvalidApi.NotFound", actions.API_NOT_FOUND, 404)
-            return _json_response(404, actions.error_body(error, actions.new_request_id(), request.headers.get("Host")))
+            host = utf8_headers(request.headers).get("host")
+            return _json_response(404, actions.error_body(error, actions.new_request_id(), host))
         except ControlError as exc:
             return _json_response(exc.status, {"error": str(exc)})
         except (ConnectionError, asyncio.CancelledError):
@@ -507,6 +508,10 @@ class EmulatorServer:
         return {"devices": operations.list_devices(self.state, app_key)}
 
     def _register_devices(self, request: web.BaseRequest, query: dict[str, str], payload: Any) -> dict[str, Any]:
+        if isinstance(payload, dict) and "devices" in payload and len(payload) > 1:
+            # {"devices": [...], "app_key": 5}: the app_key (or aliases, account…) beside the list was dropped.
+            others = sorted(name[:40] for name in payload if name != "devices")[:10]
+            raise EmulatorError(f"fields {others} beside 'devices' apply to nothing; put them in each device")
         entries = payload.get("devices", [payload]) if isinstance(payload, dict) else payload
         if not isinstance(entries, list):
             raise EmulatorError("send one device object, a list of them, or {'devices': [...]}")

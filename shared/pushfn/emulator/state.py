@@ -82,7 +82,8 @@ class EmulatorState:
             first = max(first, self.history.store.next_message_id() or 0)
         for entry in (*self.history.pushes, *self.history.calls):
             for message_id in str(entry.get("message_id") or "").split(","):
-                if message_id.isdigit():
+                # ASCII and bounded: "²" is a digit to isdigit() and 5,000 digits are too many for int().
+                if message_id.isascii() and message_id.isdigit() and len(message_id) <= 19:
                     first = max(first, int(message_id) + 1)
         return first
 
@@ -260,6 +261,8 @@ class EmulatorState:
 KINDS = ("internal_error", "throttle", "latency", "drop")
 #: What a refusal's Code looks like (``Throttling.User``, ``Flow.Limited``): dotted words.
 _ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*")
+#: Longest delay a fault asks for (latency_ms, retry_after_ms): a day, in milliseconds.
+MAX_FAULT_DELAY_MS = 86_400_000
 #: Kinds answered without processing the request.
 BEFORE_PROCESSING = ("internal_error", "throttle")
 
@@ -351,8 +354,10 @@ class FaultPlan:
             raise EmulatorError(f"rate must be within [0, 1], got {rate!r}")
         if rate is None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
             raise EmulatorError(f"count must be a positive integer, got {count!r}")
-        if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or latency_ms < 0:
-            raise EmulatorError(f"latency_ms must be a non-negative integer, got {latency_ms!r}")
+        # Bounded like retry_after_ms: 10**400 ms cannot become the seconds asyncio waits (OverflowError,
+        # a 500 after the push was kept), and a day is already longer than any client waits.
+        if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or not 0 <= latency_ms <= MAX_FAULT_DELAY_MS:
+            raise EmulatorError(f"latency_ms must be an integer from 0 to {MAX_FAULT_DELAY_MS}, got {latency_ms!r}")
         if actions is not None:
             actions = _known_actions(actions)
         if (code is not None or retry_after_ms is not None) and kind != "throttle":
@@ -362,9 +367,11 @@ class FaultPlan:
         if retry_after_ms is not None and (
             isinstance(retry_after_ms, bool)
             or not isinstance(retry_after_ms, int)
-            or not 0 <= retry_after_ms <= 86_400_000
+            or not 0 <= retry_after_ms <= MAX_FAULT_DELAY_MS
         ):
-            raise EmulatorError(f"retry_after_ms must be an integer from 0 to 86400000, got {retry_after_ms!r}")
+            raise EmulatorError(
+                f"retry_after_ms must be an integer from 0 to {MAX_FAULT_DELAY_MS}, got {retry_after_ms!r}"
+            )
         fault = Fault(
             next(self._ids),
             kind,

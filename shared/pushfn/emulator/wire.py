@@ -11,6 +11,8 @@ XML, so the emulator answers XML there too. V3 calls (``accept: application/json
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -60,6 +62,23 @@ def parse_form(text: str) -> dict[str, str]:
     return form
 
 
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: aiohttp hands header bytes that are not UTF-8 over as
+    lone surrogates (``surrogateescape``), which every later ``.encode()`` would raise on."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def utf8_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with names in lower case and only the values that are UTF-8 (see :func:`is_utf8`)."""
+    return {name.lower(): value for name, value in headers.items() if is_utf8(value)}
+
+
 @dataclass(frozen=True)
 class WireRequest:
     """One API request as received.
@@ -78,9 +97,13 @@ class WireRequest:
     def parse(cls, method: str, raw_query: str, headers: dict[str, str], body: bytes) -> WireRequest:
         """Build a request from the HTTP layer's pieces (``raw_query`` without the ``?``).
 
-        Raises :class:`ApiError` ``InvalidParameter.Encoding`` when the query or a form body is not UTF-8.
+        Raises :class:`ApiError` ``InvalidParameter.Encoding`` when the query, a form body or a header
+        value is not UTF-8 (a V3 request signs its headers, and every answer quotes ``Host``).
         """
         lowered = {k.lower(): v for k, v in headers.items()}
+        bad = sorted(name for name, value in lowered.items() if not is_utf8(value))
+        if bad:
+            raise ApiError("InvalidParameter.Encoding", f"Header values must be UTF-8: {', '.join(bad[:5])}.")
         form: dict[str, str] = {}
         content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
         if body and content_type == FORM_CONTENT_TYPE:
@@ -135,6 +158,9 @@ def render(body: dict[str, Any], root: str, xml: bool) -> tuple[bytes, str]:
     return text.encode("utf-8"), XML_TYPE
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _elements(value: dict[str, Any]) -> str:
     parts = []
     for name, item in value.items():
@@ -149,4 +175,7 @@ def _content(value: Any) -> str:
         return _elements(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape("" if value is None else str(value))
+    text = escape("" if value is None else str(value))
+    # XML 1.0 has no way to carry these (not even as &#1;): a message quoting a parameter name such as
+    # "PushTask.\x01.Title" made the whole answer not well-formed, so the SDK could not read its Code.
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if not text.isprintable() else text
