@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -244,6 +245,16 @@ def test_store_refuses_another_programs_database(tmp_path) -> None:
     Emulator(store=tmp_path / "empty.db").state.close()  # a new (empty) file is fine
 
 
+def _store_with_one_push(tmp_path, clock) -> tuple[Path, sqlite3.Connection]:
+    """A ``--store`` file holding one accepted Push, and a plain SQLite connection to damage it with."""
+    store = tmp_path / "history.sqlite"
+    with Emulator(clock=clock, store=store) as emu:
+        caller = Caller(emu, clock)
+        caller.v2("Push", notice())
+        caller.session.close()
+    return store, sqlite3.connect(store)
+
+
 def test_store_rows_the_emulator_did_not_write_are_an_emulator_error(tmp_path) -> None:
     import sqlite3
 
@@ -252,12 +263,7 @@ def test_store_rows_the_emulator_did_not_write_are_an_emulator_error(tmp_path) -
     from pushfn.emulator import EmulatorError
 
     clock = FakeClock()
-    store = tmp_path / "history.sqlite"
-    with Emulator(clock=clock, store=store) as emu:
-        caller = Caller(emu, clock)
-        caller.v2("Push", notice())
-        caller.session.close()
-    source = sqlite3.connect(store)
+    _, source = _store_with_one_push(tmp_path, clock)
     good = {kind: json.loads(body) for kind, body in source.execute("SELECT kind, body FROM history WHERE seq = 1")}
     damaged = [
         ("calls", {**good["calls"], "status": "weird"}),
@@ -428,12 +434,7 @@ def test_a_damaged_message_id_counter_or_push_message_id_is_an_emulator_error_or
     from pushfn.emulator import EmulatorError
 
     clock = FakeClock()
-    store = tmp_path / "history.sqlite"
-    with Emulator(clock=clock, store=store) as emu:
-        caller = Caller(emu, clock)
-        caller.v2("Push", notice())
-        caller.session.close()
-    source = sqlite3.connect(store)
+    _, source = _store_with_one_push(tmp_path, clock)
     good_push = json.loads(source.execute("SELECT body FROM history WHERE kind = 'pushes'").fetchone()[0])
 
     def damaged(kind: str, seq: int, body: str) -> object:
