@@ -6,17 +6,12 @@ import http.client
 import json
 import sqlite3
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import pytest
 from emulator_support import APP_KEY, Caller, FakeClock, notice
-from hypothesis import given
-from hypothesis import strategies as st
 from tests.support import make_unusable_place
 
 from pushfn.emulator import Emulator
-from pushfn.emulator.errors import ApiError
-from pushfn.emulator.wire import parse_form
 
 
 def test_rings_keep_the_last_entries_and_forget_the_oldest(clock) -> None:
@@ -284,23 +279,6 @@ def test_store_rows_the_emulator_did_not_write_are_an_emulator_error(tmp_path) -
         with pytest.raises(EmulatorError, match="not an emulator history file"):
             Emulator(store=copy)
     source.close()
-
-
-_PIECES = ["a", "b", "=", "&", "+", "%", "2", "0", "%20", "%C3%A9", "%FF", "%zz", "é", ";", " ", "%2"]
-
-
-@given(st.lists(st.sampled_from(_PIECES), max_size=20).map("".join))
-def test_form_decoding_matches_the_standard_library(text) -> None:
-    try:
-        expected: object = dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
-    except UnicodeDecodeError:
-        expected = "refused"
-    try:
-        got: object = parse_form(text)
-    except ApiError as error:
-        assert error.code == "InvalidParameter.Encoding"
-        got = "refused"
-    assert got == expected
 
 
 def test_call_devices_come_from_the_registry(api, emu) -> None:
