@@ -70,8 +70,8 @@ def test_the_pattern_catches_every_spelling_of_an_outside_pointer() -> None:
         "(reference triggers.md §2.1; kept a little under)",
         "limits.md says 1,000",
         # Spelled in pieces, so this file holds no such pointer itself (a scan for them finds none here).
-        "/work/" + "shared/reference/events/fc_timer.json",
-        "Path('../" + "shared/reference')",
+        "/work/" + "shared" + "/reference/events/fc_timer.json",
+        "Path('../" + "shared" + "/reference')",
     ]
     kept = [
         "RFC 8259 §6",
