@@ -67,3 +67,17 @@ def test_shorten_masks_a_device_id_before_cutting_it(cut: int) -> None:
         shown = shorten("x" * prefix + "-" + DEVICE + "-tail" * 20, cut, "...")
         assert len(shown) <= cut and DEVICE[:5] not in shown
     assert shorten("short", 40) == "short" and shorten(DEVICE, 40) == DEVICE  # nothing cut: left to the log
+
+
+@pytest.mark.parametrize("cut", [40, 64, 200])
+def test_an_id_cut_at_the_masked_prefix_does_not_slide_inside_the_limit(cut: int) -> None:
+    # Only limit + 64 characters are masked; masking the ids before that point shortens them, so a
+    # fragment of the id the prefix cut through could move inside the limit, unmasked.
+    from pushfn.masking import scrub_cut, shorten
+
+    last = "f" * 8 + DEVICE[8:]
+    for ids in range(0, cut // 32 + 4):
+        for gap in range(0, 33):
+            text = " ".join([DEVICE] * ids) + " " + "-" * gap + last + " tail" * 60  # always cut
+            for shown in (shorten(text, cut, "..."), scrub_cut(text, cut)):
+                assert len(shown) <= cut and last[8:16] not in shown

@@ -94,11 +94,16 @@ def shorten(text: str, limit: int, marker: str = "") -> str:
     """``text`` cut to at most ``limit`` characters (``marker`` ending a cut one), device ids masked first.
 
     For a value shown in a message or a problem's field: cut before masking, a device id cut in the middle
-    is no longer shaped like one, and up to 31 of its 32 characters would reach the log unmasked."""
+    is no longer shaped like one, and up to 31 of its 32 characters would reach the log unmasked. As in
+    :func:`scrub_cut`, only ``limit`` + 64 characters are masked: the cost is bounded by the limit, not
+    by the text (an id starting past that point is cut away whole)."""
     if len(text) <= limit:
         return text
-    text = _DEVICE_ID.sub(lambda m: mask(m.group(0)), text)
-    return text if len(text) <= limit else text[: limit - len(marker)] + marker
+    head, whole = _bounded_head(text, limit)
+    head = _DEVICE_ID.sub(lambda m: mask(m.group(0)), head)
+    if whole and len(head) <= limit:
+        return head
+    return head[: limit - len(marker)] + marker
 
 
 def scrub_text(text: str) -> str:
@@ -117,7 +122,24 @@ def scrub_cut(text: str, limit: int) -> str:
     too short for the log filter to recognise, yet most of the value. Only ``limit`` + 64 characters
     are scrubbed, so the cost stays bounded by the limit, not by the text (anything past that point is
     cut away whole)."""
-    return scrub_text(text[: limit + 64])[:limit]
+    return scrub_text(_bounded_head(text, limit)[0])[:limit]
+
+
+#: Letters and digits reaching the end of a cut text: possibly the first part of a device id. A run
+#: holds one only if at most 41 long (32, after an escape such as ``\U0001f600`` at most 9 more): a
+#: longer run is no id and is kept.
+_TRAILING_ID_CHARACTERS = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{1,41}\Z")
+
+
+def _bounded_head(text: str, limit: int) -> tuple[str, bool]:
+    """``(the part of text worth masking for a cut at limit, whether that is the whole text)``.
+
+    ``limit`` + 64 characters, less a run of letters and digits reaching that point: masking shortens
+    the ids before it, so the run could move inside the limit, and as part of an id it is not shaped
+    like one (a 31-character fragment would pass unmasked)."""
+    if len(text) <= limit + 64:
+        return text, True
+    return _TRAILING_ID_CHARACTERS.sub("", text[: limit + 64]), False
 
 
 def is_secret_name(name: object) -> bool:
