@@ -2,11 +2,12 @@
 
 ``PushClient`` hands a signed :class:`PreparedRequest` to a transport and gets a
 :class:`RawResponse` back. :class:`StdlibTransport` is the default: keep-alive connections of the
-standard library's ``http.client`` (which does all HTTP parsing), one TLS context, ``HTTPS_PROXY`` /
-``HTTP_PROXY`` / ``NO_PROXY`` and a custom CA bundle honoured. :class:`RequestsTransport` (one
-``requests`` session) is there for those who want ``requests``; ``PUSH_TRANSPORT=requests`` selects
-it (:func:`transport_from_settings`). ``MockTransport(handler)`` turns a plain function into a fake
-server for unit tests, as in httpx.
+standard library's ``http.client`` (which does the HTTP parsing, but for the answer's header fields:
+:mod:`pushfn.push.lean_response` reads those, for the reason and measurement given there), one TLS
+context, ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` and a custom CA bundle honoured.
+:class:`RequestsTransport` (one ``requests`` session) is there for those who want ``requests``;
+``PUSH_TRANSPORT=requests`` selects it (:func:`transport_from_settings`). ``MockTransport(handler)``
+turns a plain function into a fake server for unit tests, as in httpx.
 
 Network errors are translated here into the two cases that matter for a push:
 :class:`ConnectError` (certainly not sent) and :class:`AmbiguousResponseError` (sent, no answer).
@@ -340,6 +341,8 @@ class StdlibTransport:
         """A new, connected connection (proxy tunnel and TLS handshake done); :class:`ConnectError` otherwise."""
         import http.client
 
+        from pushfn.push.lean_response import LeanHTTPResponse
+
         if route.scheme == "https":
             conn: HTTPConnection = http.client.HTTPSConnection(
                 route.connect_to,
@@ -348,6 +351,7 @@ class StdlibTransport:
             )
         else:
             conn = http.client.HTTPConnection(route.connect_to, timeout=timeout.connect)
+        conn.response_class = LeanHTTPResponse  # header fields without email.parser: see its module
         if route.tunnel_to is not None:
             conn.set_tunnel(route.tunnel_to, headers=route.proxy_headers)
         try:

@@ -1,0 +1,151 @@
+"""http.client's response, with its header fields read per RFC 9112 §5 instead of by ``email.parser``.
+
+Why this exists (the one place pushfn reads HTTP itself): ``http.client`` hands every answer's header
+block to ``email.parser`` — a MIME parser (feed parser, policy objects, content-type probing) — which
+was a fifth of the client's CPU per push. Measured with ``bench/bench_throughput.py``'s canned-answer
+server, 1 thread, 5,000 pushes per figure, 2 cores (2026-11-30): the client's user CPU per push was
+122–140 µs with ``email.parser`` and 93–103 µs with this reader (system CPU 23–37 µs either way);
+issue 10 budgets 150 µs for the whole push, which ``email.parser`` alone put out of reach (146–165 µs
+in the bench's own runs). The standard library offers no other header parser, and no HTTP library
+on it does better: urllib3 and requests sit on the same ``http.client`` parse.
+
+Only the header fields are read here. Everything else stays ``http.client``'s: the status line
+(``_read_status``), 100-continue skipping, the framing decisions (Transfer-Encoding, Content-Length,
+``will_close``: :meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin``
+logic, which is the same in all four), body and chunked reads, and the connection's state.
+
+The fields are an ``http.client.HTTPMessage`` as before (case-insensitive ``get``, ``get_all``,
+``items``), built with its public item assignment. For a well-formed head the result equals
+``http.client.parse_headers``' (a differential test checks it), except that a value's trailing
+blanks are dropped (RFC 9112 §5.5: they are not part of the value; ``email`` kept them). Where the
+two differ on a malformed head, this one follows RFC 9112:
+
+- an obsolete line fold (a line starting with a space or a tab) continues the previous field's value,
+  joined by one space (§5.2; ``email`` kept the line break inside the value);
+- a line that is no field — no colon, an empty name, blanks or control characters in the name —
+  is refused with :class:`http.client.HTTPException` (§5.1 allows no whitespace before the colon);
+  ``email`` took it as the start of the body and silently dropped every field after it;
+- more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
+  ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
+
+The transport turns those refusals into :class:`~pushfn.push.errors.AmbiguousResponseError`: the
+request was sent, its answer is unreadable.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+
+#: Most header fields read from one answer (``http.client``'s own limit).
+MAX_HEADER_FIELDS = 100
+#: Longest header line read, in bytes (``http.client``'s own limit).
+MAX_LINE_BYTES = 65536
+# A field name as email.parser accepts one: printable ASCII except the colon (RFC 9112's token is stricter,
+# but a name email accepted must keep working).
+_FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")
+_BLANKS = " \t"
+_END_OF_HEAD = (b"\r\n", b"\n", b"")
+
+
+def read_field_lines(fp: object, limit: int = MAX_HEADER_FIELDS) -> list[bytes]:
+    """The header lines of a head from ``fp`` (a binary file with ``readline``), up to the empty line.
+
+    Raises ``http.client.LineTooLong`` for a line over :data:`MAX_LINE_BYTES` and ``HTTPException``
+    for more than ``limit`` lines.
+    """
+    lines: list[bytes] = []
+    readline = fp.readline  # type: ignore[attr-defined]
+    while True:
+        line = readline(MAX_LINE_BYTES + 1)
+        if len(line) > MAX_LINE_BYTES:
+            raise http.client.LineTooLong("header line")
+        if line in _END_OF_HEAD:
+            return lines
+        if len(lines) >= limit:
+            raise http.client.HTTPException(f"got more than {limit} headers")
+        lines.append(line)
+
+
+def parse_fields(lines: list[bytes]) -> http.client.HTTPMessage:
+    """The header fields of ``lines`` (as :func:`read_field_lines` gives them) as an ``HTTPMessage``.
+
+    Bytes are read as ISO-8859-1, as ``http.client`` reads them. Raises ``http.client.HTTPException``
+    for a line that is no field (see the module docstring).
+    """
+    message = http.client.HTTPMessage()
+    name: str | None = None
+    value = ""
+    for raw in lines:
+        line = raw.decode("iso-8859-1").rstrip("\r\n")
+        if line[:1] in (" ", "\t"):
+            if name is None:
+                raise http.client.HTTPException("the header block starts with a folded line")
+            value = f"{value} {line.strip(_BLANKS)}" if value else line.strip(_BLANKS)
+            continue
+        if name is not None:
+            message[name] = value
+        name, colon, value = line.partition(":")
+        if not colon or not _FIELD_NAME.fullmatch(name):
+            raise http.client.HTTPException(f"malformed header line {line[:80]!r}")
+        value = value.strip(_BLANKS)
+    if name is not None:
+        message[name] = value
+    return message
+
+
+class LeanHTTPResponse(http.client.HTTPResponse):
+    """``http.client.HTTPResponse`` reading its header fields with :func:`parse_fields` (module docstring).
+
+    Set as a connection's ``response_class``. Attributes after :meth:`begin` are those of the standard
+    class: ``status``, ``reason``, ``version``, ``headers``/``msg``, ``chunked``, ``length``, ``will_close``.
+    """
+
+    def begin(self, _max_headers: int | None = None) -> None:
+        """Read the status line and the header fields; decide the framing as ``http.client`` does.
+
+        ``_max_headers`` is what ``HTTPConnection.getresponse`` passes on Python versions that let a
+        connection set it. Raises what ``http.client`` raises (``RemoteDisconnected``, ``BadStatusLine``,
+        ``UnknownProtocol``, ``LineTooLong``, ``HTTPException``) and ``OSError`` from the socket.
+        """
+        if self.headers is not None:
+            return  # already begun
+        limit = _max_headers or MAX_HEADER_FIELDS
+        while True:
+            version, status, reason = self._read_status()  # type: ignore[attr-defined]
+            if status != http.client.CONTINUE:
+                break
+            read_field_lines(self.fp, limit)  # a 100 Continue's own fields are skipped
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10  # a "0.9" is taken as 1.0, as http.client does
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = parse_fields(read_field_lines(self.fp, limit))
+        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13).
+        transfer_encoding = self.headers.get("transfer-encoding")
+        self.chunked = bool(transfer_encoding) and transfer_encoding.lower() == "chunked"
+        if self.chunked:
+            self.chunk_left = None
+        self.will_close = self._check_close()  # type: ignore[attr-defined]
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:  # a negative length is no length
+                    self.length = None
+        if (
+            status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED)
+            or 100 <= status < 200
+            or self._method == "HEAD"
+        ):  # type: ignore[attr-defined]
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True  # no length and no chunks: the body ends when the connection does

@@ -1,0 +1,255 @@
+"""The answer's header fields read without ``email.parser`` (``pushfn.push.lean_response``).
+
+A differential test holds it to ``http.client``'s own reading over real socket pairs: for every
+well-formed head generated (status, version, fields with their blanks, framing fields, a HEAD
+request), status, reason, version, fields, framing and body are the same — but for the trailing
+blanks of a value, which RFC 9112 leaves out. Malformed heads are refused the RFC's way, and the
+transport reports a refused answer as ambiguous, over a real loopback server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pushfn.push import NO_RETRY, AmbiguousResponseError, PushClient, StaticCredentials, ThrottledError
+from pushfn.push.lean_response import MAX_HEADER_FIELDS, MAX_LINE_BYTES, LeanHTTPResponse, parse_fields
+from pushfn.push.transport import StdlibTransport
+
+
+def _read(cls: type[http.client.HTTPResponse], head_and_body: bytes, method: str = "POST") -> http.client.HTTPResponse:
+    """``cls`` reading ``head_and_body`` from a real socket whose peer wrote it and closed."""
+    ours, peer = socket.socketpair()
+    try:
+        peer.sendall(head_and_body)
+        peer.shutdown(socket.SHUT_WR)
+        response = cls(ours, method=method)
+        response.begin()
+        response.body = response.read()  # type: ignore[attr-defined]
+        return response
+    finally:
+        ours.close()
+        peer.close()
+
+
+def _view(response: http.client.HTTPResponse) -> dict[str, object]:
+    return {
+        "status": response.status,
+        "reason": response.reason,
+        "version": response.version,
+        # RFC 9112 §5.5: blanks around a value are not part of it; email.parser kept the trailing ones.
+        "fields": [(name, value.rstrip(" \t")) for name, value in response.headers.items()],
+        "chunked": response.chunked,
+        "will_close": response.will_close,
+        "body": response.body,  # type: ignore[attr-defined]
+    }
+
+
+_NAMES = st.sampled_from(
+    ["Content-Type", "Date", "Server", "x-acs-request-id", "x-acs-retry-after", "Keep-Alive", "X-Thing", "ETag"]
+) | st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}", fullmatch=True)
+# Printable ISO-8859-1 without CR/LF; not starting with a blank (both readers drop leading blanks).
+_VALUES = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=40
+).filter(lambda v: not v[:1].isspace())
+_BLANKS = st.sampled_from(["", " ", "  ", "\t", " \t"])
+
+
+@st.composite
+def _heads(draw: st.DrawFn) -> tuple[bytes, str]:
+    version = draw(st.sampled_from(["HTTP/1.1", "HTTP/1.0"]))
+    status = draw(st.sampled_from([200, 204, 304, 400, 404, 429, 500, 503]))
+    reason = draw(st.sampled_from(["OK", "Bad Request", "", "Whatever  it is"]))
+    body = draw(st.binary(max_size=64))
+    fields = [
+        (name, draw(_BLANKS) + value + draw(_BLANKS))
+        for name, value in draw(st.lists(st.tuples(_NAMES, _VALUES), max_size=12))
+        if name.lower() not in ("content-length", "transfer-encoding", "connection")
+    ]
+    framing = draw(st.sampled_from(["length", "chunked", "Chunked", "none", "bad-length", "negative"]))
+    if framing == "length":
+        fields.append(("Content-Length", f"{draw(_BLANKS)}{len(body)}{draw(_BLANKS)}"))
+    elif framing in ("chunked", "Chunked"):
+        fields.append(("Transfer-Encoding", framing))
+        body = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
+    elif framing == "bad-length":
+        fields.append(("Content-Length", "abc"))
+    elif framing == "negative":
+        fields.append(("Content-Length", "-1"))
+    connection = draw(st.sampled_from([None, "close", "keep-alive", "Keep-Alive, Upgrade"]))
+    if connection is not None:
+        fields.insert(draw(st.integers(0, len(fields))), ("Connection", connection))
+    fields = draw(st.permutations(fields))
+    lines = "".join(f"{name}:{value}\r\n" for name, value in fields)
+    head = f"{version} {status} {reason}\r\n{lines}\r\n".encode("iso-8859-1")
+    return head + body, draw(st.sampled_from(["POST", "POST", "HEAD"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_heads())
+def test_a_well_formed_head_reads_as_http_client_reads_it(case: tuple[bytes, str]) -> None:
+    raw, method = case
+    assert _view(_read(LeanHTTPResponse, raw, method)) == _view(_read(http.client.HTTPResponse, raw, method))
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_interim_100_continue_heads_are_skipped_as_http_client_skips_them(line_end: str) -> None:
+    raw = line_end.join(
+        ["HTTP/1.1 100 Continue", "X-Interim: 1", "", "HTTP/1.1 200 OK", "Content-Length: 2", "X-Final: yes", "", "{}"]
+    ).encode()
+    ours = _read(LeanHTTPResponse, raw)
+    assert _view(ours) == _view(_read(http.client.HTTPResponse, raw))
+    assert ours.status == 200 and ours.getheader("x-final") == "yes" and ours.getheader("x-interim") is None
+
+
+def test_field_lookups_are_case_insensitive_and_keep_repeated_fields() -> None:
+    fields = parse_fields([b"Set-Thing: a\r\n", b"x-acs-retry-after: 1500\r\n", b"SET-THING:b\r\n"])
+    assert fields.get("X-ACS-Retry-After") == "1500"
+    assert fields.get_all("set-thing") == ["a", "b"]
+    assert list(fields.items()) == [("Set-Thing", "a"), ("x-acs-retry-after", "1500"), ("SET-THING", "b")]
+
+
+def test_an_obsolete_line_fold_continues_the_value_with_one_space() -> None:
+    # RFC 9112 §5.2: a recipient replaces each obs-fold with a space (email.parser kept the line break).
+    fields = parse_fields([b"X-Long: first\r\n", b"   second\r\n", b"\tthird \r\n", b"Next: 1\r\n"])
+    assert list(fields.items()) == [("X-Long", "first second third"), ("Next", "1")]
+    assert parse_fields([b"X-Empty:\r\n", b" later\r\n"]).get("x-empty") == "later"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [b"no colon here\r\n"],
+        [b"Content-Type : application/json\r\n"],  # blank before the colon (RFC 9112 §5.1)
+        [b": empty name\r\n"],
+        [b"Bad\x01Name: x\r\n"],
+        [b"Bad\tName: x\r\n"],
+        [b" folded first\r\n", b"X: y\r\n"],
+        [b"Content-Length: 2\r\n", b"garbage\r\n", b"X-After: lost by email.parser\r\n"],
+    ],
+)
+def test_a_line_that_is_no_field_is_refused(lines: list[bytes]) -> None:
+    with pytest.raises(http.client.HTTPException):
+        parse_fields(lines)
+
+
+def test_too_many_fields_and_too_long_lines_are_refused_as_http_client_refuses_them() -> None:
+    many = b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * (MAX_HEADER_FIELDS + 1) + b"\r\n"
+    with pytest.raises(http.client.HTTPException, match="more than 100 headers"):
+        _read(LeanHTTPResponse, many)
+    assert _read(LeanHTTPResponse, b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * MAX_HEADER_FIELDS + b"\r\n").status == 200
+    long_line = b"HTTP/1.1 200 OK\r\nX: " + b"a" * MAX_LINE_BYTES + b"\r\n\r\n"
+    with pytest.raises(http.client.LineTooLong):
+        _read(LeanHTTPResponse, long_line)
+
+
+def test_a_caller_set_field_limit_is_honoured() -> None:
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        peer.sendall(b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n")
+        with pytest.raises(http.client.HTTPException, match="more than 3 headers"):
+            LeanHTTPResponse(ours, method="POST").begin(_max_headers=3)
+
+
+# --- through the transport, over a real loopback server ---------------------------------------------
+
+
+class _RawAnswerServer:
+    """A loopback TCP server answering every request with the given raw bytes (head and body)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.requests = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests += 1
+                conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[type[_RawAnswerServer]]:
+    servers: list[_RawAnswerServer] = []
+
+    def start(answer: bytes) -> _RawAnswerServer:
+        servers.append(_RawAnswerServer(answer))
+        return servers[-1]
+
+    yield start  # type: ignore[misc]
+    for server in servers:
+        server.close()
+
+
+def _client(port: int) -> PushClient:
+    return PushClient(
+        endpoint=f"http://127.0.0.1:{port}",
+        app_key=1,
+        credentials=StaticCredentials("a", "b"),
+        retry=NO_RETRY,
+        transport=StdlibTransport(),
+    )
+
+
+_NOTICE = {
+    "Target": "DEVICE",
+    "TargetValue": "a" * 32,
+    "DeviceType": "ANDROID",
+    "PushType": "NOTICE",
+    "Title": "t",
+    "Body": "b",
+}
+_BODY = b'{"RequestId":"r1","MessageId":"42"}'
+
+
+def test_the_transport_reads_answers_with_folded_and_spaced_fields(raw_server) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type:   application/json  \r\nX-Folded: a\r\n b\r\n"
+    server = raw_server(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(_BODY) + _BODY)
+    assert _client(server.port).push(_NOTICE).message_id == "42"
+
+
+def test_a_refusal_carries_the_retry_after_of_a_lean_read_head(raw_server) -> None:
+    body = b'{"RequestId":"r1","Code":"Throttling.User","Message":"slow down"}'
+    head = b"HTTP/1.1 429 Too Many Requests\r\nX-ACS-Retry-After:  2500 \r\nConnection: close\r\n"
+    server = raw_server(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    with pytest.raises(ThrottledError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.retry_after == 2.5
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nnot a field\r\nContent-Length: %d\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length : %d\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"Content-Length: %d\r\n\r\n",
+    ],
+)
+def test_an_answer_with_a_malformed_head_is_ambiguous_not_a_crash(raw_server, head: bytes) -> None:
+    server = raw_server(head % len(_BODY) + _BODY)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent  # the request went out whole: it may have been acted on
+    assert server.requests == 1  # and it was not sent again
