@@ -505,3 +505,55 @@ def test_a_valid_request_whose_push_time_passed_is_refused_before_sending(emulat
     assert raised.value.problems == revalidated.value.problems
     assert [p.field for p in raised.value.problems] == ["PushTime"]
     assert transport.sent == [] and emulator.pushes() == []
+
+
+# --- random nonces and tokens --------------------------------------------------------------------
+
+
+def _nonce_and_token(client: PushClient) -> tuple[str, str]:
+    query = parse_qs(urlsplit(client.prepare("Push", NOTICE).url).query)
+    return query["SignatureNonce"][0], query["IdempotentToken"][0]
+
+
+def test_threads_drawing_nonces_and_tokens_at_once_never_get_the_same_one() -> None:
+    import threading
+
+    client = PushClient(endpoint="http://127.0.0.1:9", app_key=1, credentials=StaticCredentials("a", "b"))
+    drawn: list[list[str]] = [[] for _ in range(8)]
+
+    def draw(i: int) -> None:
+        for _ in range(600):  # 8 x 600 x 2 pieces: the 4 KB block is refilled dozens of times under contention
+            drawn[i].extend(_nonce_and_token(client))
+
+    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    values = [v for thread_values in drawn for v in thread_values]
+    assert len(values) == 8 * 600 * 2
+    # Unique in their 16 random bytes (the version and variant bits of a token are fixed).
+    assert len({v.replace("-", "") for v in values}) == len(values)
+    tokens = values[1::2]
+    assert all(t[14] == "4" and t[19] in "89ab" for t in tokens)  # RFC 4122 version 4
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork() is POSIX-only")
+def test_a_forked_child_draws_other_nonces_and_tokens_than_its_parent() -> None:
+    import os
+
+    client = PushClient(endpoint="http://127.0.0.1:9", app_key=1, credentials=StaticCredentials("a", "b"))
+    _nonce_and_token(client)  # the parent holds a block of random bytes now
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next nonce and token, and leave without pytest's cleanup
+        try:
+            os.write(write_end, ",".join(_nonce_and_token(client)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    child = os.read(read_end, 1000).decode().split(",")
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    parent = list(_nonce_and_token(client))
+    assert len(child) == 2 and child[0] != parent[0] and child[1] != parent[1]
