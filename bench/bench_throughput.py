@@ -8,13 +8,17 @@ doing the service's checks on the same cores) both are bounded by the server, wh
 ratio; the canned server shows the clients' own speed. The client-side CPU per push is printed too:
 this process's CPU time (the server runs in another) over the pushes sent, target ≤ 150 µs.
 
-    python bench/bench_throughput.py [--seconds 5] [--schemes http,https] [--servers emulator,canned]
+Each client is measured ``--rounds`` times per thread count, the two taking turns (which goes first
+alternates), and the medians are printed: a machine whose speed drifts during the run favours neither.
+
+    python bench/bench_throughput.py [--seconds 3] [--rounds 3] [--schemes http,https] [--servers emulator,canned]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -47,7 +51,7 @@ def measure(send: Callable[[], object], threads: int, seconds: float) -> tuple[f
     return total / seconds, cpu / max(total, 1) * 1e6
 
 
-def run(scheme: str, seconds: float, folder: Path, server: str) -> None:
+def run(scheme: str, seconds: float, rounds: int, folder: Path, server: str) -> None:
     ca_file, server_pem = tls_files(folder) if scheme == "https" else (None, None)
     if ca_file:
         os.environ["SSL_CERT_FILE"] = ca_file  # pushfn's setting; the official SDK gets verify=ca_file
@@ -61,16 +65,28 @@ def run(scheme: str, seconds: float, folder: Path, server: str) -> None:
         ours = ours_client(emulator.url)
         official = official_client(ca_file)
         ours_push(ours), official_push(official, host_port, scheme)  # warm up both
-        print(f"throughput to the {server} server over {scheme.upper()} on loopback, {seconds:g} s per measurement")
+        print(
+            f"throughput to the {server} server over {scheme.upper()} on loopback: medians of {rounds} alternating "
+            f"rounds of {seconds:g} s per client (min-max in brackets)"
+        )
+        sends = {"pushfn": lambda: ours_push(ours), "official": lambda: official_push(official, host_port, scheme)}
         for threads in (1, 8):
-            emulator.reset()
-            rate_ours, cpu_ours = measure(lambda: ours_push(ours), threads, seconds)
-            emulator.reset()
-            rate_official, cpu_official = measure(lambda: official_push(official, host_port, scheme), threads, seconds)
+            figures: dict[str, list[tuple[float, float]]] = {"pushfn": [], "official": []}
+            for round_number in range(rounds):
+                # Alternating which client goes first, so a drift of the machine's speed favours neither.
+                for name in sorted(sends, reverse=round_number % 2 == 1):
+                    emulator.reset()
+                    figures[name].append(measure(sends[name], threads, seconds))
+            rate, cpu = {}, {}
+            for name, values in figures.items():
+                rate[name] = statistics.median(r for r, _ in values)
+                cpu[name] = statistics.median(c for _, c in values)
+            spread = {name: f"[{min(c for _, c in v):.0f}-{max(c for _, c in v):.0f}]" for name, v in figures.items()}
             print(
-                f"  {threads} thread(s): pushfn {rate_ours:7.1f}/s  official {rate_official:7.1f}/s  "
-                f"ratio {rate_ours / rate_official:4.2f} (target >= 2.0)   client CPU per push: "
-                f"pushfn {cpu_ours:5.0f} µs  official {cpu_official:5.0f} µs  (target <= 150 µs)"
+                f"  {threads} thread(s): pushfn {rate['pushfn']:7.1f}/s  official {rate['official']:7.1f}/s  "
+                f"ratio {rate['pushfn'] / rate['official']:4.2f} (target >= 2.0)   client CPU per push: "
+                f"pushfn {cpu['pushfn']:4.0f} µs {spread['pushfn']}  official {cpu['official']:4.0f} µs "
+                f"{spread['official']}  (target <= 150 µs)"
             )
         started, n = time.perf_counter(), 2000
         for _ in range(n):
@@ -84,14 +100,15 @@ def run(scheme: str, seconds: float, folder: Path, server: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per client and thread count")
     parser.add_argument("--schemes", default="http,https")
     parser.add_argument("--servers", default="emulator,canned")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         for server in args.servers.split(","):
             for scheme in args.schemes.split(","):
-                run(scheme, args.seconds, Path(folder), server)
+                run(scheme, args.seconds, args.rounds, Path(folder), server)
 
 
 if __name__ == "__main__":
