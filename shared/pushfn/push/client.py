@@ -456,8 +456,10 @@ class PushClient:
         if action in TOKEN_ACTIONS:
             # The request's own IdempotentToken wins over the guard's: a caller who names one wants
             # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
-            token = query.get("IdempotentToken") or token or (_random_uuid() if self._auto_token else None)
-            if token is not None:
+            token = query.get("IdempotentToken") or token
+            if token is None and self._auto_token:
+                query["IdempotentToken"] = _random_uuid()
+            elif token is not None:
                 if not _UUID_RE.match(token):
                     raise InvalidRequestError(
                         [FieldProblem("IdempotentToken", "format", "must be a 36-character UUID")], action

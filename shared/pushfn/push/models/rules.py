@@ -569,7 +569,7 @@ def content_size(values: Mapping[str, Any], wire: Mapping[str, str], now: dateti
     problems = []
     for platform in platforms:
         parts = CONTENT_PARTS[(platform, push_type)]
-        total = sum(utf8_len(wire.get(name, "")) for name in parts)
+        total = utf8_len("".join([wire.get(name, "") for name in parts]))  # one encode, not one per part
         if total > CONTENT_LIMIT_BYTES:
             label = f"{_PLATFORM_LABEL[platform]} {push_type.lower()}"
             problems.append(
