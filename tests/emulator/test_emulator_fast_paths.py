@@ -81,3 +81,28 @@ def test_idempotent_token_format_is_what_uuid_parsing_accepts(token: str) -> Non
     except ApiError:
         accepted = False
     assert accepted is expected
+
+
+def test_request_ids_are_upper_case_uuid4_texts() -> None:
+    """``new_request_id`` gives what ``str(uuid.uuid4()).upper()`` gave: version 4, RFC 4122 variant, all different."""
+    import uuid
+
+    from pushfn.emulator.actions import new_request_id
+
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for request_id in ids:
+        parsed = uuid.UUID(request_id)
+        assert str(parsed).upper() == request_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+
+
+@given(st.lists(st.floats(min_value=-1e10, max_value=1e10) | st.integers(-(10**10), 10**10), max_size=12))
+def test_time_text_written_once_per_second_is_format_api_time(instants: list[float]) -> None:
+    """Each time text, new or kept from the same second (fractions, negatives, going back), is format_api_time's."""
+    from pushfn.api_time import format_api_time
+    from pushfn.emulator.actions import api_time_text
+
+    for now in [t for instant in instants for t in (instant, instant + 0.25, instant, instant - 1)]:
+        assert api_time_text(now) == format_api_time(now)
