@@ -106,3 +106,30 @@ def test_time_text_written_once_per_second_is_format_api_time(instants: list[flo
 
     for now in [t for instant in instants for t in (instant, instant + 0.25, instant, instant - 1)]:
         assert api_time_text(now) == format_api_time(now)
+
+
+@pytest.mark.parametrize(
+    "answer", [{"MessageId": "500000000001"}, {"MessageIds": {"MessageId": ["500000000001", "500000000002"]}}]
+)
+def test_a_remembered_answer_is_a_copy(answer: dict[str, object]) -> None:
+    """What ``remember`` keeps (copied shallowly for a Push, deeply for a MassPush) is untouched when the
+    answer handed out, or a replay of it, is changed afterwards."""
+    import copy
+
+    from pushfn.emulator.auth import Credential
+    from pushfn.emulator.state import EmulatorState
+
+    state = EmulatorState({"id": Credential("secret")}, [1], clock=lambda: 1000.0)
+    first = copy.deepcopy(answer)
+    state.remember(1, "Push", "token", answer, 1000.0)
+    for value in answer.values():
+        if isinstance(value, dict):
+            value["MessageId"].append("changed")
+    answer.clear()
+    replay = state.replay(1, "Push", "token", 1001.0)
+    assert replay == first
+    for value in replay.values():
+        if isinstance(value, dict):
+            value["MessageId"].append("changed")
+    replay["MessageId"] = "changed"
+    assert state.replay(1, "Push", "token", 1002.0) == first

@@ -279,6 +279,7 @@ def _record(
     app = ctx.app
     devices = app.resolve(checked.target, checked.target_values, checked.tag_expression, checked.device_type)
     message_id = ctx.state.next_message_id()
+    # A Push's checked.params is already its own dict (Params copies what it is given): nothing to copy.
     params = checked.params if task is None else {"AppKey": str(ctx.app_key), **checked.params}
     record = {
         "action": ctx.action,
@@ -287,7 +288,7 @@ def _record(
         "time": api_time_text(ctx.now),
         "app_key": ctx.app_key,
         "task_index": task,
-        "params": dict(params),
+        "params": params,
         "devices": devices,
         "device_count": len(devices),
         "device_type": checked.device_type,
@@ -302,7 +303,7 @@ def _record(
         "signature_version": ctx.caller.signature_version,
         "access_key_id": ctx.caller.access_key_id,
         # Unknown names are ignored, as CloudPush ignores them; listed so a test can catch IOSBadge.
-        "ignored_params": sorted(set(checked.params) - known),
+        "ignored_params": sorted(checked.params.keys() - known),
     }
     ctx.state.record_push(record)
     ctx.records.append(record)
