@@ -133,3 +133,23 @@ def test_a_remembered_answer_is_a_copy(answer: dict[str, object]) -> None:
             value["MessageId"].append("changed")
     replay["MessageId"] = "changed"
     assert state.replay(1, "Push", "token", 1002.0) == first
+
+
+_TIMES = ["2026-11-30T15:27:53Z", "2026-11-30T15:27:54Z", "2026-11-30T15:27:53", "2026-02-30T15:27:53Z", "", "x"]
+
+
+@given(st.lists(st.sampled_from(_TIMES), max_size=10), st.sampled_from([1796052473.0, 1796052473.0 + 901]))
+def test_a_time_text_read_again_is_judged_as_a_fresh_one(texts: list[str], now: float) -> None:
+    """A repeated Timestamp is read once: each verdict (accepted, Format, Expired) is a fresh reader's."""
+    from pushfn.emulator.auth import Authenticator
+
+    def verdict(reader: Authenticator, text: str) -> str:
+        try:
+            reader._check_time(text, "Timestamp", now)
+        except ApiError as error:
+            return error.code
+        return "ok"
+
+    reader = Authenticator({})
+    for text in texts:
+        assert verdict(reader, text) == verdict(Authenticator({}), text)
