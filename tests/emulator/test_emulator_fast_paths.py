@@ -153,3 +153,24 @@ def test_a_time_text_read_again_is_judged_as_a_fresh_one(texts: list[str], now: 
     reader = Authenticator({})
     for text in texts:
         assert verdict(reader, text) == verdict(Authenticator({}), text)
+
+
+_HEADER_VALUES = st.text(st.sampled_from(["a", " ", "é", "\udcff", "\u2028", "漢"]), max_size=6)
+
+
+@given(st.dictionaries(st.sampled_from(["Host", "X-A", "x-b", "User-Agent", "X-C"]), _HEADER_VALUES, max_size=5))
+def test_header_values_are_refused_exactly_when_one_is_not_utf8(headers: dict[str, str]) -> None:
+    """The all-ASCII shortcut changes nothing: a request is refused iff a value cannot be UTF-8 (a lone
+    surrogate, how aiohttp hands over bytes that are not UTF-8), and the refusal names those headers."""
+    from pushfn.emulator.wire import WireRequest
+
+    bad = sorted(name.lower() for name, value in headers.items() if "\udcff" in value)
+    try:
+        request = WireRequest.parse("post", "Action=Push", headers, b"")
+    except ApiError as error:
+        assert bad and error.code == "InvalidParameter.Encoding"
+        assert error.message == f"Header values must be UTF-8: {', '.join(bad)}."
+    else:
+        assert not bad
+        assert request.headers == {name.lower(): value for name, value in headers.items()}
+        assert request.params == {"Action": "Push"} and request.method == "POST" and not request.is_v3
