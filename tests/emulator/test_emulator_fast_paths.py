@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pushfn.emulator.auth import canonical_query_v2
 from pushfn.emulator.errors import ApiError
+from pushfn.emulator.rules import FIELD_CHECKED, PUSH_FIELDS, Params, _check_fields
 from pushfn.emulator.wire import CACHED_DECODING_CHARS, parse_form
 from pushfn.push import signing
 
@@ -70,7 +71,6 @@ def test_idempotent_token_format_is_what_uuid_parsing_accepts(token: str) -> Non
     import uuid
 
     from pushfn.emulator.actions import _idempotent_token
-    from pushfn.emulator.rules import Params
 
     try:
         expected = len(token) == 36 and str(uuid.UUID(token)) == token.lower()
@@ -174,3 +174,25 @@ def test_header_values_are_refused_exactly_when_one_is_not_utf8(headers: dict[st
         assert not bad
         assert request.headers == {name.lower(): value for name, value in headers.items()}
         assert request.params == {"Action": "Push"} and request.method == "POST" and not request.is_v3
+
+
+def test_every_name_the_field_rules_read_is_listed() -> None:
+    """``FIELD_CHECKED`` names every parameter ``_check_fields`` and its helpers spell out: a rule added
+    there for a new name without listing it would be skipped for pushes naming nothing else."""
+    import ast
+    import inspect
+
+    from pushfn.emulator import rules
+
+    spelled = set()
+    for function in (rules._check_fields, rules._check_android_display, rules._check_harmony_display):
+        for node in ast.walk(ast.parse(inspect.getsource(function))):
+            if isinstance(node, ast.Constant) and node.value in rules.PUSH_FIELDS | {"ExtParameters"}:
+                spelled.add(node.value)
+    assert spelled and spelled <= rules.FIELD_CHECKED
+
+
+@given(st.dictionaries(st.sampled_from(sorted(PUSH_FIELDS - FIELD_CHECKED)), st.text(max_size=8), max_size=6))
+def test_the_field_rules_pass_a_push_naming_none_of_their_fields(values: dict[str, str]) -> None:
+    """Whatever the values of names outside ``FIELD_CHECKED``, ``_check_fields`` passes: skipping it changes nothing."""
+    _check_fields(Params(values))
