@@ -60,10 +60,11 @@ def parse_form(text: str) -> dict[str, str]:
             if not piece:
                 continue
             name, _, value = piece.partition("=")
-            if "%" in name or "+" in name:
-                name = _decode(name, "")
-            if "%" in value or "+" in value:
-                value = _decode(value, name)
+            if "%" in piece or "+" in piece:  # then look at each half (most pieces carry no escape)
+                if "%" in name or "+" in name:
+                    name = _decode(name, "")
+                if "%" in value or "+" in value:
+                    value = _decode(value, name)
             form[name] = value
     except UnicodeDecodeError:
         raise ApiError("InvalidParameter.Encoding", "Parameters must be UTF-8.") from None
@@ -147,6 +148,8 @@ class WireRequest:
 # --- answers ------------------------------------------------------------------------------------
 
 JSON_TYPE = "application/json;charset=utf-8"
+#: What json.dumps(..., ensure_ascii=False) builds on every call, built once (its encode keeps no state).
+_JSON = json.JSONEncoder(ensure_ascii=False)
 XML_TYPE = "text/xml;charset=utf-8"
 
 
@@ -163,7 +166,7 @@ def render(body: dict[str, Any], root: str, xml: bool) -> tuple[bytes, str]:
     In XML a list repeats its element and booleans read ``true`` / ``false``.
     """
     if not xml:
-        return json.dumps(body, ensure_ascii=False).encode("utf-8"), JSON_TYPE
+        return _JSON.encode(body).encode("utf-8"), JSON_TYPE
     text = f"<?xml version='1.0' encoding='UTF-8'?><{root}>{_elements(body)}</{root}>"
     return text.encode("utf-8"), XML_TYPE
 
