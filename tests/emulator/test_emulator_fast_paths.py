@@ -196,3 +196,32 @@ def test_every_name_the_field_rules_read_is_listed() -> None:
 def test_the_field_rules_pass_a_push_naming_none_of_their_fields(values: dict[str, str]) -> None:
     """Whatever the values of names outside ``FIELD_CHECKED``, ``_check_fields`` passes: skipping it changes nothing."""
     _check_fields(Params(values))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["Title", "Body", "AndroidMusic", "AndroidOpenUrl", "iOSMusic", "HarmonyUri", "Other"]),
+        st.sampled_from(["", "x" * 600, "é" * 300, "中" * 200, "😀" * 150]),
+    ),
+    st.sampled_from(["ANDROID", "iOS", "HARMONY", "ALL"]),
+    st.sampled_from(["NOTICE", "MESSAGE"]),
+)
+def test_content_budget_counts_utf8_bytes_of_the_named_fields(values: dict, device_type: str, push_type: str) -> None:
+    """The 1,800-byte content rule counts the UTF-8 bytes of its platform's fields, as ``_bytes`` does each."""
+    from pushfn.emulator.rules import MAX_CONTENT_BYTES, MESSAGE_CONTENT, NOTICE_CONTENT, _bytes, _check_content
+
+    values = {"Title": "t", "Body": "b", **values}
+    platforms = ("ANDROID", "iOS", "HARMONY") if device_type == "ALL" else (device_type,)
+    sizes = [
+        sum(_bytes(values.get(f)) for f in (MESSAGE_CONTENT if push_type == "MESSAGE" else NOTICE_CONTENT[platform]))
+        for platform in platforms
+    ]
+    over = next((size for size in sizes if size > MAX_CONTENT_BYTES), None)
+    try:
+        _check_content(Params(values), device_type, push_type)
+    except ApiError as error:
+        assert error.code in ("InvalidBody.BytesExceed", "InvalidTitle.BytesExceed", "MissingTitle", "MissingBody")
+        if error.code == "InvalidBody.BytesExceed":
+            assert f" is {over} bytes;" in error.message
+    else:
+        assert over is None
