@@ -51,9 +51,11 @@ def percent_encode(value: str) -> str:
 
 #: Encodings of short texts met at least twice: parameter names and the values that repeat from call
 #: to call (Action, Version, AccessKeyId, AppKey, Target, DeviceType...). A text is remembered on its
-#: second sighting, so nonces, timestamps and tokens (never repeated) don't fill the table; both tables
-#: are bounded (the first-sightings set is emptied when full). Races between threads are harmless:
-#: at worst a text is encoded once more.
+#: second sighting, so nonces and tokens (never repeated) don't fill the table; both tables are bounded
+#: and emptied when full — a Timestamp repeats within its second and is remembered too, so a table that
+#: kept its first 512 texts would hold nothing but past seconds after a few minutes of pushing, and the
+#: texts that do repeat would be encoded every time again. Races between threads are harmless: at worst
+#: a text is encoded once more.
 _ENCODED: dict[str, str] = {}
 _SEEN_ONCE: set[str] = set()
 _ENCODED_MAX_ENTRIES = 512
@@ -63,8 +65,10 @@ _ENCODED_MAX_LENGTH = 64
 
 def _encode_remembered(text: str) -> str:
     encoded = percent_encode(text)
-    if len(text) <= _ENCODED_MAX_LENGTH and len(_ENCODED) < _ENCODED_MAX_ENTRIES:
+    if len(text) <= _ENCODED_MAX_LENGTH:
         if text in _SEEN_ONCE:
+            if len(_ENCODED) >= _ENCODED_MAX_ENTRIES:
+                _ENCODED.clear()
             _ENCODED[text] = encoded
         else:
             if len(_SEEN_ONCE) >= _SEEN_ONCE_MAX_ENTRIES:
