@@ -8,6 +8,7 @@ push specs, the credentials and the emulator alike.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from calendar import timegm
@@ -37,12 +38,30 @@ def as_utc(instant: datetime) -> datetime:
 
 
 def format_api_time(instant: datetime | float) -> str:
-    """``2024-05-01T08:00:00Z`` for a datetime (naive = UTC) or epoch seconds; fractions are dropped."""
+    """``2024-05-01T08:00:00Z`` for a datetime (naive = UTC) or epoch seconds; fractions are dropped.
+
+    Raises what ``time.gmtime`` raises for epoch seconds out of its range (``OverflowError``, ``ValueError``
+    for NaN).
+    """
+    global _last_second
     if isinstance(instant, datetime):
         utc = as_utc(instant)
-        year, month, day, hour, minute, second = utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second
-    else:
-        year, month, day, hour, minute, second = time.gmtime(instant)[:6]
+        return _api_text(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+    # Epoch seconds come many to a second (each request's Timestamp, each emulator record): the text
+    # of the last second is kept and reused.
+    whole = math.floor(instant)  # the second time.gmtime takes (it floors too)
+    last = _last_second
+    if last[0] == whole:
+        return last[1]
+    text = _api_text(*time.gmtime(instant)[:6])
+    _last_second = (whole, text)  # one tuple, replaced at once: threads need no lock
+    return text
+
+
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00Z")
+
+
+def _api_text(year: int, month: int, day: int, hour: int, minute: int, second: int) -> str:
     # Not strftime: its %Y leaves a year below 1000 unpadded on glibc ("1-01-01"), which is no API time.
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
 

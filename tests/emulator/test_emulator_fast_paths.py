@@ -98,16 +98,6 @@ def test_request_ids_are_upper_case_uuid4_texts() -> None:
         assert parsed.variant == uuid.RFC_4122
 
 
-@given(st.lists(st.floats(min_value=-1e10, max_value=1e10) | st.integers(-(10**10), 10**10), max_size=12))
-def test_time_text_written_once_per_second_is_format_api_time(instants: list[float]) -> None:
-    """Each time text, new or kept from the same second (fractions, negatives, going back), is format_api_time's."""
-    from pushfn.api_time import format_api_time
-    from pushfn.emulator.actions import api_time_text
-
-    for now in [t for instant in instants for t in (instant, instant + 0.25, instant, instant - 1)]:
-        assert api_time_text(now) == format_api_time(now)
-
-
 @pytest.mark.parametrize(
     "answer", [{"MessageId": "500000000001"}, {"MessageIds": {"MessageId": ["500000000001", "500000000002"]}}]
 )

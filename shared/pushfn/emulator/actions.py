@@ -11,8 +11,6 @@ Handlers take checked parameters and return the response fields of the ``*Respon
 
 from __future__ import annotations
 
-import math
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from pushfn.emulator.rules import (
 )
 from pushfn.emulator.state import EmulatorState, Fault
 from pushfn.emulator.wire import WireRequest, utf8_headers, wants_xml
+from pushfn.random_ids import uuid4_text
 
 #: The actions whose every call (not only refused ones) the inbox shows.
 PUSH_ACTIONS = frozenset({"Push", "MassPush", "ContinuouslyPush"})
@@ -67,32 +66,8 @@ class Answer:
 
 def new_request_id() -> str:
     """A fresh RequestId: an upper-case UUID4 string (36 characters), ``str(uuid.uuid4()).upper()``."""
-    # Formatted from os.urandom as uuid4 draws it (pushfn.push.client does the same): building a
-    # uuid.UUID object was a twentieth of a Push's CPU here.
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex().upper()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-#: The last second :func:`api_time_text` wrote, and its text (one tuple: read and replaced atomically).
-_LAST_TIME_TEXT: tuple[int, str] = (0, format_api_time(0))
-
-
-def api_time_text(now: float) -> str:
-    """:func:`pushfn.api_time.format_api_time` of epoch seconds ``now``, written once per second.
-
-    Every call and push record carries the time; requests come many to a second.
-    """
-    global _LAST_TIME_TEXT
-    second = math.floor(now)  # the second time.gmtime (format_api_time's) falls in
-    last = _LAST_TIME_TEXT
-    if last[0] == second:
-        return last[1]
-    text = format_api_time(now)
-    _LAST_TIME_TEXT = (second, text)
-    return text
+    # Not a uuid.UUID object: building one was a twentieth of a Push's CPU here.
+    return uuid4_text().upper()
 
 
 def error_body(error: ApiError, request_id: str, host: str | None) -> dict[str, Any]:
@@ -182,7 +157,7 @@ def _call(
         message_id = ",".join(body["MessageIds"]["MessageId"])
     action = str(request.action or "")[:64]
     return {
-        "time": api_time_text(now),
+        "time": format_api_time(now),
         # no forged lines in the inbox; an action is almost always printable already
         "action": action if action.isprintable() else "".join(c if c.isprintable() else "?" for c in action),
         "status": status,
@@ -285,7 +260,7 @@ def _record(
         "action": ctx.action,
         "message_id": message_id,
         "request_id": ctx.request_id,
-        "time": api_time_text(ctx.now),
+        "time": format_api_time(ctx.now),
         "app_key": ctx.app_key,
         "task_index": task,
         "params": params,
@@ -380,7 +355,7 @@ def continuously_push(ctx: ActionContext, p: Params) -> dict[str, Any]:
         **campaign,
         "action": ctx.action,
         "request_id": ctx.request_id,
-        "time": api_time_text(ctx.now),
+        "time": format_api_time(ctx.now),
         "task_index": None,
         "params": dict(p.values),
         "devices": devices,

@@ -24,10 +24,8 @@ that retry across processes (the idempotency guard) pass a token derived from th
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
-from collections import deque
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -52,6 +50,7 @@ from pushfn.push.errors import (
     error_from_answer,
 )
 from pushfn.push.transport import PreparedRequest, RawResponse, Transport, transport_from_settings
+from pushfn.random_ids import random16, uuid4_text
 from pushfn.settings import Settings
 
 # Type-only names stay off the import path (`typing` costs milliseconds, `dataclasses` pulls in
@@ -201,42 +200,6 @@ class PushSender(Protocol):
     ) -> ApiResponse:
         """Send any supported action; see :meth:`PushClient.call`."""
         ...
-
-
-#: Random bytes come from ``os.urandom`` in blocks of this many (a multiple of 16), cut in 16-byte
-#: pieces: a push needs two (its SignatureNonce and IdempotentToken), and each ``os.urandom`` call is a
-#: system call that lets go of the GIL — with threads pushing at once, a thread switch each time
-#: (bench_throughput, 8 threads against the canned server: 14.0 -> 10.9 context switches per push,
-#: client CPU per push 272-313 -> 239-240 µs).
-_RANDOM_BLOCK_BYTES = 4096
-# popleft/extend of a deque are atomic: threads never get the same piece. A forked child empties it,
-# or parent and child would send the same nonces and tokens (CloudPush drops a repeated token's push).
-_random_pieces: deque[bytes] = deque()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_random_pieces.clear)
-
-
-def _random16() -> bytes:
-    """16 bytes from the operating system's CSPRNG (``os.urandom``), drawn a block at a time."""
-    while True:
-        try:
-            return _random_pieces.popleft()
-        except IndexError:
-            block = os.urandom(_RANDOM_BLOCK_BYTES)
-            _random_pieces.extend([block[i : i + 16] for i in range(0, _RANDOM_BLOCK_BYTES, 16)])
-
-
-def _random_uuid() -> str:
-    """A random (version 4) UUID in its 36-character form, as ``str(uuid.uuid4())`` gives.
-
-    Drawn from ``os.urandom`` like ``uuid.uuid4`` (:func:`_random16`), without importing ``uuid``
-    (it loads ``platform``).
-    """
-    raw = bytearray(_random16())
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def service_message(text: str) -> str:
@@ -458,7 +421,7 @@ class PushClient:
             # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
             token = query.get("IdempotentToken") or token
             if token is None and self._auto_token:
-                query["IdempotentToken"] = _random_uuid()
+                query["IdempotentToken"] = uuid4_text()
             elif token is not None:
                 if not _UUID_RE.match(token):
                     raise InvalidRequestError(
@@ -474,7 +437,7 @@ class PushClient:
 
     def _sign(self, action: str, query: dict[str, str], form: dict[str, str], creds: Credentials) -> PreparedRequest:
         now = format_api_time(self._clock())
-        nonce = _random16().hex()  # what uuid.uuid4().hex was, minus the fixed version bits
+        nonce = random16().hex()  # what uuid.uuid4().hex was, minus the fixed version bits
         # Each name and value is percent-encoded once; the same encoded pairs make the signed string,
         # the URL's query and the form body.
         form_pairs = signing.encode_pairs(form) if form else []

@@ -36,7 +36,6 @@ the 900 s minimum); ``credentials-go`` (``credentials/internal/providers/ram_rol
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
@@ -44,6 +43,7 @@ from pushfn.api_time import format_api_time
 from pushfn.push import signing
 from pushfn.push.credentials import Credentials, parse_expiration
 from pushfn.push.errors import CredentialsError, TransportError
+from pushfn.random_ids import random16
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class StsClient:
                 "AccessKeyId": caller.access_key_id,
                 "SignatureMethod": "HMAC-SHA1",
                 "SignatureVersion": "1.0",
-                "SignatureNonce": os.urandom(16).hex(),
+                "SignatureNonce": random16().hex(),
             }
         )
         if caller.security_token:
