@@ -37,6 +37,8 @@ def is_blank(text: str) -> bool:
     """True when ``text`` shows nothing: empty, or only whitespace and invisible format characters
     (Unicode category Cf: U+200B, U+FEFF, U+2060, bidi marks). ``str.strip`` keeps the latter, so a
     name of one U+FEFF passed as a name and reached CloudPush as one that names nobody."""
+    if text.isascii():  # no ASCII character is a format character (Cf)
+        return not text or text.isspace()
     return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
 
 

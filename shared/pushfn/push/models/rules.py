@@ -28,7 +28,16 @@ from datetime import datetime, timedelta, timezone
 from pushfn.api_time import format_api_time, parse_iso_time
 from pushfn.errors import FieldProblem, PushfnError
 from pushfn.identifiers import is_blank
-from pushfn.json_input import MAX_DEPTH, MAX_INT, MIN_INT, JsonInputError, check_text, decode_json, describe_json_type
+from pushfn.json_input import (
+    MAX_DEPTH,
+    MAX_INT,
+    MAX_STRING_CHARS,
+    MIN_INT,
+    JsonInputError,
+    check_text,
+    decode_json,
+    describe_json_type,
+)
 from pushfn.push.models.tag_expression import check_tag_target
 from pushfn.push.models.wire import compact_json, join_commas, utf8_len
 
@@ -227,6 +236,8 @@ def text_problem(value: str) -> tuple[str, str] | None:
     ``max_length`` (over :data:`pushfn.json_input.MAX_STRING_CHARS`), ``control_character``.
     The same check as :func:`pushfn.json_input.check_text`, plus control characters.
     """
+    if value.isascii() and value.isprintable() and len(value) <= MAX_STRING_CHARS:
+        return None  # the common case, decided at once: ASCII has no surrogates, printable no controls
     try:
         check_text(value)
     except JsonInputError as exc:
