@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -117,3 +118,9 @@ def test_a_lone_surrogate_still_raises_when_its_text_was_seen_before():
     for _ in range(3):
         with pytest.raises(UnicodeEncodeError):
             signing.encode_pairs({"Title": "a\ud800"})
+
+
+@given(st.binary(max_size=64))
+def test_base64_text_is_encoded_as_percent_encode_encodes_it(raw: bytes) -> None:
+    text = base64.b64encode(raw).decode("ascii")
+    assert signing.encode_base64(text) == signing.percent_encode(text)

@@ -468,7 +468,7 @@ class PushClient:
             )
             # Without a form body the canonical query is exactly the URL's query: sent as built.
             url_query = canonical if not form_pairs else signing.join_pairs(query_pairs)
-            url = f"{self.endpoint}/?{url_query}&Signature={signing.percent_encode(signature)}"
+            url = f"{self.endpoint}/?{url_query}&Signature={signing.encode_base64(signature)}"
             return PreparedRequest("POST", url, headers, body, action)
         headers.update(
             {

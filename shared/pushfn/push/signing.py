@@ -132,6 +132,11 @@ def sign_rpc_v2_string(string_to_sign: str, secret: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def encode_base64(text: str) -> str:
+    """:func:`percent_encode` of base64 text (a V2 ``Signature``): only ``+``, ``/`` and ``=`` need it."""
+    return text.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+
+
 # --- V3 ----------------------------------------------------------------------------------------
 
 
