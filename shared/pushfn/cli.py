@@ -24,6 +24,8 @@ from pushfn import __version__
 from pushfn.logs import TextFormatter, mask
 
 if TYPE_CHECKING:
+    import threading
+
     from pushfn.settings import Settings
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
@@ -573,25 +575,48 @@ def _add_emulator_commands(sub: Any) -> None:
     listing.set_defaults(run=_run_devices_list)
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM while the block runs; the previous handlers come back after.
+
+    Handlers of its own, not Python's KeyboardInterrupt: a process started in the background of a
+    non-interactive shell (``pushfn emulator &`` in a CI script) inherits SIGINT *ignored*, and then
+    Python installs no handler — Ctrl-C or ``kill -INT`` did nothing, and ``kill`` (SIGTERM) ended it
+    without its clean stop. Call from the main thread only (``signal.signal`` requires it).
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     from pushfn.emulator import EmulatorError, EmulatorSettings, serve
     from pushfn.settings import Settings, SettingsError
 
     try:
         settings = EmulatorSettings.from_settings(Settings.from_env())
-        serve(
-            args.host,
-            args.port,
-            args.access_key_id,
-            args.access_key_secret,
-            (args.app_key,) if args.app_key else None,
-            log_requests=True,
-            settings=settings,
-            ring_size=args.ring_size,
-            store=args.store,
-            allow_remote=args.allow_remote,
-            devices=args.device,
-        )
+        with stop_on_signals() as stop:
+            serve(
+                args.host,
+                args.port,
+                args.access_key_id,
+                args.access_key_secret,
+                (args.app_key,) if args.app_key else None,
+                log_requests=True,
+                settings=settings,
+                ring_size=args.ring_size,
+                store=args.store,
+                allow_remote=args.allow_remote,
+                devices=args.device,
+                stop_event=stop,
+            )
     except (SettingsError, EmulatorError) as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT

@@ -43,15 +43,28 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job (`cmd &`)
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a terminal starts it, however pytest was started
+
+
 @contextmanager
-def _running(tmp_path: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """A ``pushfn emulator`` process on a free port; yields its URL once the banner is out, stops it with Ctrl-C."""
+def _running(
+    tmp_path: Path, *args: str, stop_signal: int = signal.SIGINT, sigint_ignored: bool = False
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A ``pushfn emulator`` process on a free port; yields its URL once the banner is out, stops it with
+    ``stop_signal`` (Ctrl-C's SIGINT by default) and expects exit 0. ``sigint_ignored``: started with
+    SIGINT ignored, as a background job of a script is."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pushfn.cli", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(tmp_path),
+        preexec_fn=_sigint_ignored if sigint_ignored else _sigint_default,
     )
     try:
         assert process.stdout is not None
@@ -59,7 +72,7 @@ def _running(tmp_path: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen
         assert banner.startswith("CloudPush emulator on "), banner + (process.stderr.read() if process.stderr else "")
         yield banner.split()[3], process
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -157,6 +170,25 @@ def test_store_keeps_the_history_across_a_restart(tmp_path) -> None:
         assert [(p["seq"], p["title"]) for p in page["pushes"]] == [(3, "after")]
         calls = requests.get(f"{url}/_emulator/calls", timeout=10).json()
         assert [c["seq"] for c in calls["calls"]] == [3, 2, 1] and calls["counts"]["sent"] == 3
+
+
+@pytest.mark.parametrize(("stop_signal", "sigint_ignored"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_a_background_or_killed_emulator_stops_cleanly_and_frees_its_store(
+    tmp_path, stop_signal: int, sigint_ignored: bool
+) -> None:
+    """Started as ``pushfn emulator &`` in a script (SIGINT inherited ignored: Python then installs no Ctrl-C
+    handler) and stopped with ``kill -INT``, or stopped with ``kill`` (SIGTERM): exit 0 after a clean stop,
+    and the next emulator on the same ``--store`` starts with the history kept."""
+    store = tmp_path / "history.sqlite"
+    credentials = StaticCredentials("testid", "testsecret")
+    with _running(tmp_path, "--store", str(store), stop_signal=stop_signal, sigint_ignored=sigint_ignored) as (
+        url,
+        _,
+    ):
+        PushClient(endpoint=url, app_key=APP_KEY, credentials=credentials).push(notice(Title="kept"))
+    with _running(tmp_path, "--store", str(store)) as (url, _):
+        kept = requests.get(f"{url}/_emulator/pushes", timeout=10).json()["pushes"]
+        assert [p["title"] for p in kept] == ["kept"]
 
 
 def _own_non_loopback_address() -> str | None:

@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.print_api_key:
         return _print_api_key()
     import logging
-    import signal
     import threading
 
+    from pushfn.cli import stop_on_signals
     from pushfn.emulator.errors import EmulatorError
     from pushfn.errors import ConfigurationError
     from pushfn.logs import configure_logging
@@ -113,34 +113,29 @@ def run(args: argparse.Namespace) -> int:
         max_receives=args.max_receives,
     )
     serve = Serve(options, settings, sys.stdout)
-    stop = threading.Event()
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, lambda *_: stop.set())
-    try:
+    with stop_on_signals() as stop:
         try:
-            serve.start()
-        except (ConfigurationError, EmulatorError) as exc:
-            _err(str(exc))
-            return EXIT_BAD_INPUT
-        except OSError as exc:
-            _err(f"cannot listen ({exc.strerror or exc}); pick other ports with --http-port / --emulator-port")
-            return EXIT_BAD_INPUT
-        print(banner(serve), flush=True)
-        if args.demo:
-            serve.demo()
-        while not stop.wait(0.5):  # a bounded wait: signal handlers run in this thread between waits
-            pass
-        print("pushfn serve: stopping (work in flight finishes)…", flush=True)
-        serve.stop()
-        left = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive())
-        if left:  # every part joins its threads on stop; one still running is a bug worth seeing
-            _err(f"threads still running after the stop: {', '.join(left)}")
-        return EXIT_OK
-    finally:
-        serve.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            try:
+                serve.start()
+            except (ConfigurationError, EmulatorError) as exc:
+                _err(str(exc))
+                return EXIT_BAD_INPUT
+            except OSError as exc:
+                _err(f"cannot listen ({exc.strerror or exc}); pick other ports with --http-port / --emulator-port")
+                return EXIT_BAD_INPUT
+            print(banner(serve), flush=True)
+            if args.demo:
+                serve.demo()
+            while not stop.wait(0.5):  # a bounded wait: signal handlers run in this thread between waits
+                pass
+            print("pushfn serve: stopping (work in flight finishes)…", flush=True)
+            serve.stop()
+            left = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive())
+            if left:  # every part joins its threads on stop; one still running is a bug worth seeing
+                _err(f"threads still running after the stop: {', '.join(left)}")
+            return EXIT_OK
+        finally:
+            serve.stop()
 
 
 def banner(serve: Any) -> str:
