@@ -253,3 +253,37 @@ def test_an_answer_with_a_malformed_head_is_ambiguous_not_a_crash(raw_server, he
         _client(server.port).push(_NOTICE)
     assert info.value.maybe_sent  # the request went out whole: it may have been acted on
     assert server.requests == 1  # and it was not sent again
+
+
+# --- found by attack10: malformed or unusual answers that were misread ----------------------------
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Final: yes\r\n\r\n" % len(_BODY) + _BODY
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        b"HTTP/1.1 102 Processing\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",
+    ],
+)
+def test_every_interim_1xx_head_before_the_answer_is_skipped(raw_server, interim: bytes) -> None:
+    # RFC 9110 §15.2: a client must parse any 1xx before the final answer (and may ignore it); http.client
+    # skips only 100 and took a 103 for the answer: the push, accepted, was reported refused and not sent,
+    # and the real answer was left on the keep-alive connection for the next request to read.
+    ours = _read(LeanHTTPResponse, interim + _OK)
+    assert (ours.status, ours.getheader("x-final"), ours.getheader("link"), ours.body) == (200, "yes", None, _BODY)  # type: ignore[attr-defined]
+    server = raw_server(interim + _OK)
+    assert _client(server.port).push(_NOTICE).message_id == "42"
+
+
+def test_a_101_switching_protocols_nobody_asked_for_is_ambiguous(raw_server) -> None:
+    # RFC 9110 §15.2.2: after a 101 the connection speaks another protocol; pushfn never asks for one.
+    raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n" + _OK
+    with pytest.raises(http.client.HTTPException, match="101"):
+        _read(LeanHTTPResponse, raw)
+    server = raw_server(raw)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent and server.requests == 1

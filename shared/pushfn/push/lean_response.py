@@ -10,7 +10,7 @@ in the bench's own runs). The standard library offers no other header parser, an
 on it does better: urllib3 and requests sit on the same ``http.client`` parse.
 
 Only the header fields are read here. Everything else stays ``http.client``'s: the status line
-(``_read_status``), 100-continue skipping, the framing decisions (Transfer-Encoding, Content-Length,
+(``_read_status``), the framing decisions (Transfer-Encoding, Content-Length,
 ``will_close``: :meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin``
 logic, which is the same in all four), body and chunked reads, and the connection's state.
 
@@ -27,6 +27,10 @@ two differ on a malformed head, this one follows RFC 9112:
   ``email`` took it as the start of the body and silently dropped every field after it;
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
+
+Interim answers: every 1xx head before the final answer is skipped (RFC 9110 §15.2; ``http.client``
+skips only 100 Continue and returned a 103 Early Hints as the answer, leaving the real one on the
+connection for the next request); a 101 Switching Protocols, never asked for, is refused.
 
 The transport turns those refusals into :class:`~pushfn.push.errors.AmbiguousResponseError`: the
 request was sent, its answer is unreadable.
@@ -113,9 +117,14 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         limit = _max_headers or MAX_HEADER_FIELDS
         while True:
             version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
+            if status == http.client.SWITCHING_PROTOCOLS:
+                # RFC 9110 §15.2.2: the connection now speaks another protocol, and pushfn asks for none.
+                raise http.client.HTTPException("101 Switching Protocols, which no request asks for")
+            if status >= 200:
                 break
-            read_field_lines(self.fp, limit)  # a 100 Continue's own fields are skipped
+            # RFC 9110 §15.2: any interim 1xx (100 Continue, 103 Early Hints...) before the final answer is
+            # parsed and ignored; http.client skips only 100 and takes a 103 for the answer.
+            read_field_lines(self.fp, limit)
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
