@@ -287,3 +287,22 @@ def test_a_101_switching_protocols_nobody_asked_for_is_ambiguous(raw_server) -> 
     with pytest.raises(AmbiguousResponseError) as info:
         _client(server.port).push(_NOTICE)
     assert info.value.maybe_sent and server.requests == 1
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Foo: b",  # closed inside a line
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",  # closed before the empty line
+        b"HTTP/1.1 100 Continue\r\nX: 1\r\n",  # closed inside an interim head
+    ],
+)
+def test_an_answer_whose_head_the_server_cut_off_is_ambiguous_not_a_success(raw_server, cut: bytes) -> None:
+    # RFC 9112 §8: a message closed early is incomplete. The end of the connection was taken for the end
+    # of the head: a 200 with no body, i.e. a push "accepted" with an empty MessageId.
+    with pytest.raises(http.client.HTTPException, match="closed inside"):
+        _read(LeanHTTPResponse, cut)
+    server = raw_server(cut)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent and server.requests == 1

@@ -49,14 +49,15 @@ MAX_LINE_BYTES = 65536
 # but a name email accepted must keep working).
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")
 _BLANKS = " \t"
-_END_OF_HEAD = (b"\r\n", b"\n", b"")
+_END_OF_HEAD = (b"\r\n", b"\n")
 
 
 def read_field_lines(fp: object, limit: int = MAX_HEADER_FIELDS) -> list[bytes]:
     """The header lines of a head from ``fp`` (a binary file with ``readline``), up to the empty line.
 
     Raises ``http.client.LineTooLong`` for a line over :data:`MAX_LINE_BYTES` and ``HTTPException``
-    for more than ``limit`` lines.
+    for more than ``limit`` lines or a head the connection's end cut off (RFC 9112 §8: incomplete;
+    ``email.parser`` took the end for the end of the head, and a cut 200 for a whole answer).
     """
     lines: list[bytes] = []
     readline = fp.readline  # type: ignore[attr-defined]
@@ -66,6 +67,8 @@ def read_field_lines(fp: object, limit: int = MAX_HEADER_FIELDS) -> list[bytes]:
             raise http.client.LineTooLong("header line")
         if line in _END_OF_HEAD:
             return lines
+        if not line:
+            raise http.client.HTTPException("the connection closed inside the answer's head")
         if len(lines) >= limit:
             raise http.client.HTTPException(f"got more than {limit} headers")
         lines.append(line)
