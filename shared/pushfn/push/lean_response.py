@@ -10,9 +10,10 @@ in the bench's own runs). The standard library offers no other header parser, an
 on it does better: urllib3 and requests sit on the same ``http.client`` parse.
 
 Only the header fields are read here. Everything else stays ``http.client``'s: the status line
-(``_read_status``), the framing decisions (Transfer-Encoding, Content-Length,
-``will_close``: :meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin``
-logic, which is the same in all four), body and chunked reads, and the connection's state.
+(``_read_status``), the framing decisions (Transfer-Encoding, ``will_close``:
+:meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin`` logic, which is the
+same in all four — but where it guessed on malformed answers, listed below), body and chunked reads,
+and the connection's state.
 
 The fields are an ``http.client.HTTPMessage`` as before (case-insensitive ``get``, ``get_all``,
 ``items``), built with its public item assignment. For a well-formed head the result equals
@@ -25,6 +26,8 @@ two differ on a malformed head, this one follows RFC 9112:
 - a line that is no field — no colon, an empty name, blanks or control characters in the name —
   is refused with :class:`http.client.HTTPException` (§5.1 allows no whitespace before the colon);
   ``email`` took it as the start of the body and silently dropped every field after it;
+- a ``Content-Length`` that is not digits, or several that differ, is refused (RFC 9112 §6.3;
+  ``http.client`` took ``int()`` of the first: ``+5``, ``1_0``, and left a second one's bytes unread);
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
 
@@ -137,22 +140,18 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         else:
             raise http.client.UnknownProtocol(version)
         self.headers = self.msg = parse_fields(read_field_lines(self.fp, limit))
-        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13).
+        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13), but for Content-Length.
         transfer_encoding = self.headers.get("transfer-encoding")
         self.chunked = bool(transfer_encoding) and transfer_encoding.lower() == "chunked"
         if self.chunked:
             self.chunk_left = None
         self.will_close = self._check_close()  # type: ignore[attr-defined]
         self.length = None
-        length = self.headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            else:
-                if self.length < 0:  # a negative length is no length
-                    self.length = None
+        lengths = self.headers.get_all("content-length")
+        if lengths is not None:
+            length = _content_length(lengths)  # checked even when chunked: a bad one is a malformed head
+            if not self.chunked:
+                self.length = length
         if (
             status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED)
             or 100 <= status < 200
@@ -161,3 +160,23 @@ class LeanHTTPResponse(http.client.HTTPResponse):
             self.length = 0
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True  # no length and no chunks: the body ends when the connection does
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _content_length(fields: list[str]) -> int:
+    """The one length that the ``Content-Length`` ``fields`` give, in bytes.
+
+    RFC 9112 §6.3 (5): each value is ``1*DIGIT``; a list of equal values (in one field or repeated
+    fields) is that value. Raises ``http.client.HTTPException`` otherwise — ``http.client`` took
+    ``int()`` of the first field (``+5``, ``1_0``; a second, different length ignored, its bytes left on
+    the connection) and read to the connection's end when ``int()`` failed.
+    """
+    values = {value.strip(_BLANKS) for field in fields for value in field.split(",")}
+    if len(values) != 1:
+        raise http.client.HTTPException(f"Content-Length fields disagree: {sorted(values)[:4]!r}")
+    (value,) = values
+    if not _DIGITS.fullmatch(value):
+        raise http.client.HTTPException(f"Content-Length {value[:40]!r} is not a number of bytes")
+    return int(value)
