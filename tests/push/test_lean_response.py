@@ -74,7 +74,10 @@ def _heads(draw: st.DrawFn) -> tuple[bytes, str]:
     ]
     # An invalid Content-Length ("abc", "-1") is malformed, refused where http.client read to the end:
     # test_an_invalid_content_length_is_refused_not_guessed.
-    framing = draw(st.sampled_from(["length", "chunked", "Chunked", "none"]))
+    # A chunked HTTP/1.0 answer is malformed too (RFC 9112 §6.1), and its connection closed:
+    # test_a_chunked_answer_with_a_length_or_on_http_1_0_is_read_but_its_connection_closed.
+    framings = ["length", "none"] + (["chunked", "Chunked"] if version == "HTTP/1.1" else [])
+    framing = draw(st.sampled_from(framings))
     if framing == "length":
         fields.append(("Content-Length", f"{draw(_BLANKS)}{len(body)}{draw(_BLANKS)}"))
     elif framing in ("chunked", "Chunked"):
@@ -338,3 +341,51 @@ def test_repeated_equal_content_lengths_are_one_length(lengths: list[bytes]) -> 
     raw = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Content-Length: %s\r\n" % v for v in lengths) + b"\r\n" + _BODY
     ours = _read(LeanHTTPResponse, raw)
     assert (ours.length, ours.body) == (0, _BODY)  # type: ignore[attr-defined]  # framed by the length, all read
+
+
+_CHUNKED_BODY = b"%x\r\n" % len(_BODY) + _BODY + b"\r\n0\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        [b"gzip, chunked"],  # http.client: not "chunked", so framed by Content-Length, gzip bytes taken as JSON
+        [b"chunked, gzip"],
+        [b"identity", b"chunked"],  # http.client read the first field only: to the connection's end
+        [b"chunked, chunked"],
+        [b"x-custom"],
+    ],
+)
+def test_a_transfer_coding_other_than_chunked_is_refused(raw_server, codings: list[bytes]) -> None:
+    # RFC 9112 §6.1: pushfn asks for no transfer coding and can decode none but chunked; §6.3 (4): with
+    # chunked not last the body runs to the connection's end. No answer so framed is readable.
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Transfer-Encoding: %s\r\n" % c for c in codings)
+    raw = head + b"Content-Length: %d\r\n\r\n" % len(_CHUNKED_BODY) + _CHUNKED_BODY
+    with pytest.raises(http.client.HTTPException, match="Transfer-Encoding"):
+        _read(LeanHTTPResponse, raw)
+    server = raw_server(raw)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent and server.requests == 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+)
+def test_a_chunked_answer_with_a_length_or_on_http_1_0_is_read_but_its_connection_closed(head: bytes) -> None:
+    # RFC 9112 §6.1/§6.3 (3): Transfer-Encoding overrides Content-Length, and such an answer (or a chunked
+    # HTTP/1.0 one) may be a smuggling attempt: the connection is not kept for another request.
+    ours = _read(LeanHTTPResponse, head + _CHUNKED_BODY)
+    assert (ours.body, ours.will_close) == (_BODY, True)  # type: ignore[attr-defined]
+
+
+def test_a_chunked_answer_with_trailer_fields_reads_whole_and_keeps_its_connection() -> None:
+    ours = _read(
+        LeanHTTPResponse,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n" + _CHUNKED_BODY[:-2] + b"X-T: 1\r\n\r\n",
+    )
+    assert (ours.body, ours.will_close) == (_BODY, False)  # type: ignore[attr-defined]

@@ -28,6 +28,10 @@ two differ on a malformed head, this one follows RFC 9112:
   ``email`` took it as the start of the body and silently dropped every field after it;
 - a ``Content-Length`` that is not digits, or several that differ, is refused (RFC 9112 §6.3;
   ``http.client`` took ``int()`` of the first: ``+5``, ``1_0``, and left a second one's bytes unread);
+- a ``Transfer-Encoding`` other than one ``chunked`` is refused (RFC 9112 §6.1: pushfn decodes no other
+  coding; ``http.client`` read the first field only and took ``gzip, chunked`` as no coding at all);
+  a chunked answer that also has a ``Content-Length``, or is HTTP/1.0, is read but its connection
+  closed (§6.1, §6.3: a possible smuggling attempt);
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
 
@@ -140,12 +144,17 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         else:
             raise http.client.UnknownProtocol(version)
         self.headers = self.msg = parse_fields(read_field_lines(self.fp, limit))
-        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13), but for Content-Length.
-        transfer_encoding = self.headers.get("transfer-encoding")
-        self.chunked = bool(transfer_encoding) and transfer_encoding.lower() == "chunked"
-        if self.chunked:
+        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13), but for Transfer-Encoding
+        # and Content-Length (module docstring).
+        codings = self.headers.get_all("transfer-encoding")
+        self.chunked = codings is not None
+        if codings is not None:
+            if [c.strip(_BLANKS).lower() for field in codings for c in field.split(",")] != ["chunked"]:
+                raise http.client.HTTPException(f"Transfer-Encoding {', '.join(codings)[:80]!r}: only chunked is read")
             self.chunk_left = None
         self.will_close = self._check_close()  # type: ignore[attr-defined]
+        if self.chunked and (self.version == 10 or "content-length" in self.headers):
+            self.will_close = True  # RFC 9112 §6.1, §6.3 (3): framing not to be trusted for another answer
         self.length = None
         lengths = self.headers.get_all("content-length")
         if lengths is not None:
