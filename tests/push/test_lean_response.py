@@ -389,3 +389,21 @@ def test_a_chunked_answer_with_trailer_fields_reads_whole_and_keeps_its_connecti
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n" + _CHUNKED_BODY[:-2] + b"X-T: 1\r\n\r\n",
     )
     assert (ours.body, ours.will_close) == (_BODY, False)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + _BODY,  # 35 of 100 bytes, then the end
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + _BODY,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n23\r\n" + _BODY + b"\r\n",  # no last chunk
+    ],
+)
+def test_an_answer_whose_body_the_server_cut_off_is_ambiguous(raw_server, cut: bytes) -> None:
+    # RFC 9112 §8: incomplete. http.client's read(amt) returns the bytes it got when the connection ends
+    # before Content-Length (its own comment: "Ideally, we would raise IncompleteRead"): a cut answer whose
+    # first bytes happened to be JSON was a push accepted.
+    server = raw_server(cut)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent and server.requests == 1
