@@ -84,6 +84,10 @@ def _heads(draw: st.DrawFn) -> tuple[bytes, str]:
         fields.append(("Transfer-Encoding", framing))
         body = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
     connection = draw(st.sampled_from([None, "close", "keep-alive", "Keep-Alive, Upgrade"]))
+    if connection == "close":
+        # A Keep-Alive field beside Connection: close kept an HTTP/1.0 connection in http.client; close wins
+        # (RFC 9112 §9.3): test_a_close_in_any_connection_field_closes_the_connection.
+        fields = [(name, value) for name, value in fields if name.lower() != "keep-alive"]
     if connection is not None:
         fields.insert(draw(st.integers(0, len(fields))), ("Connection", connection))
     fields = draw(st.permutations(fields))
@@ -407,3 +411,24 @@ def test_an_answer_whose_body_the_server_cut_off_is_ambiguous(raw_server, cut: b
     with pytest.raises(AmbiguousResponseError) as info:
         _client(server.port).push(_NOTICE)
     assert info.value.maybe_sent and server.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "fields", "closes"),
+    [
+        ("HTTP/1.1", [b"Connection: keep-alive", b"Connection: close"], True),  # one list in two fields
+        ("HTTP/1.1", [b"Connection: Keep-Alive", b"connection: CLOSE"], True),
+        ("HTTP/1.1", [b"Connection: keep-alive"], False),
+        ("HTTP/1.0", [b"Connection: close", b"Connection: keep-alive"], True),
+        ("HTTP/1.0", [b"Connection: keep-alive"], False),
+        ("HTTP/1.0", [b"Connection: close", b"Keep-Alive: timeout=5"], True),
+        ("HTTP/1.0", [b"Keep-Alive: timeout=5"], False),
+        ("HTTP/1.0", [], True),
+    ],
+)
+def test_a_close_in_any_connection_field_closes_the_connection(version: str, fields: list[bytes], closes: bool) -> None:
+    # RFC 9110 §5.3/§7.6.1: Connection is a list, and repeated fields are one list; http.client read the
+    # first only and kept a connection the server said it would close (the next push then lost on it).
+    head = version.encode() + b" 200 OK\r\n" + b"".join(f + b"\r\n" for f in fields)
+    ours = _read(LeanHTTPResponse, head + b"Content-Length: %d\r\n\r\n" % len(_BODY) + _BODY)
+    assert (ours.will_close, ours.body) == (closes, _BODY)  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ two differ on a malformed head, this one follows RFC 9112:
   coding; ``http.client`` read the first field only and took ``gzip, chunked`` as no coding at all);
   a chunked answer that also has a ``Content-Length``, or is HTTP/1.0, is read but its connection
   closed (§6.1, §6.3: a possible smuggling attempt);
+- ``close`` in any ``Connection`` field closes the connection (``http.client`` read the first field);
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
 
@@ -169,6 +170,22 @@ class LeanHTTPResponse(http.client.HTTPResponse):
             self.length = 0
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True  # no length and no chunks: the body ends when the connection does
+
+    def _check_close(self) -> bool:
+        """Whether the server closes the connection after this answer (RFC 9112 §9.3).
+
+        A ``close`` option in any ``Connection`` field closes it (the fields are one list, RFC 9110 §5.3;
+        ``http.client`` read the first field only); HTTP/1.0 stays open only when asked to
+        (``Connection: keep-alive``, a ``Keep-Alive`` field or ``Proxy-Connection: keep-alive``).
+        """
+        fields = self.headers.get_all("connection") or ()
+        options = {option.strip(_BLANKS).lower() for field in fields for option in field.split(",")}
+        if "close" in options:
+            return True
+        if self.version == 11:
+            return False
+        proxy = self.headers.get("proxy-connection") or ""
+        return not ("keep-alive" in options or self.headers.get("keep-alive") or "keep-alive" in proxy.lower())
 
 
 _DIGITS = re.compile(r"[0-9]+")
