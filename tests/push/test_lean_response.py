@@ -432,3 +432,11 @@ def test_a_close_in_any_connection_field_closes_the_connection(version: str, fie
     head = version.encode() + b" 200 OK\r\n" + b"".join(f + b"\r\n" for f in fields)
     ours = _read(LeanHTTPResponse, head + b"Content-Length: %d\r\n\r\n" % len(_BODY) + _BODY)
     assert (ours.will_close, ours.body) == (closes, _BODY)  # type: ignore[attr-defined]
+
+
+def test_nul_and_bare_cr_in_a_field_value_become_spaces() -> None:
+    # RFC 9110 §5.5 / RFC 9112 §2.2: a recipient rejects them or replaces each with SP; they were kept.
+    fields = parse_fields([b"X-Acs-Retry-After: 15\x0000\r\n", b"X-A: a\rb\r\n", b"X-B: c \r\r\n"])
+    assert list(fields.items()) == [("X-Acs-Retry-After", "15 00"), ("X-A", "a b"), ("X-B", "c")]
+    with pytest.raises(http.client.HTTPException):
+        parse_fields([b"X\x00Y: 1\r\n"])

@@ -33,6 +33,7 @@ two differ on a malformed head, this one follows RFC 9112:
   a chunked answer that also has a ``Content-Length``, or is HTTP/1.0, is read but its connection
   closed (§6.1, §6.3: a possible smuggling attempt);
 - ``close`` in any ``Connection`` field closes the connection (``http.client`` read the first field);
+- a NUL or a bare CR in a line becomes a space (RFC 9110 §5.5; both readers kept them);
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
 
@@ -93,6 +94,8 @@ def parse_fields(lines: list[bytes]) -> http.client.HTTPMessage:
     value = ""
     for raw in lines:
         line = raw.decode("iso-8859-1").rstrip("\r\n")
+        if "\x00" in line or "\r" in line:  # RFC 9110 §5.5, RFC 9112 §2.2: each becomes a space
+            line = line.replace("\x00", " ").replace("\r", " ")
         if line[:1] in (" ", "\t"):
             if name is None:
                 raise http.client.HTTPException("the header block starts with a folded line")
