@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -440,3 +442,52 @@ def test_nul_and_bare_cr_in_a_field_value_become_spaces() -> None:
     assert list(fields.items()) == [("X-Acs-Retry-After", "15 00"), ("X-A", "a b"), ("X-B", "c")]
     with pytest.raises(http.client.HTTPException):
         parse_fields([b"X\x00Y: 1\r\n"])
+
+
+def test_an_https_answer_through_the_connect_proxy_in_pieces_after_early_hints_reads_whole() -> None:
+    # The whole path at once: CONNECT tunnel (tests/push/net_support.py), TLS, a 103 and a chunked 200 with a
+    # trailer, sent a few bytes per TLS record with pauses, the connection kept and used again.
+    import trustme
+    from tests.push.net_support import MiniProxy
+
+    from pushfn.push import Timeout
+    from pushfn.push.transport import PreparedRequest, Proxies
+
+    ca = trustme.CA()
+    ssl_server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(ssl_server)
+    answer = (
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Acs-Request-Id: r1\r\n\r\n"
+        + _CHUNKED_BODY[:-2]
+        + b"X-Trailer: 1\r\n\r\n"
+    )
+    listener = socket.create_server(("127.0.0.1", 0))
+    served: list[int] = []
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        with ssl_server.wrap_socket(raw, server_side=True) as conn:
+            for _ in range(2):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                served.append(1)
+                for i in range(0, len(answer), 7):
+                    conn.sendall(answer[i : i + 7])
+                    time.sleep(0.001)
+
+    threading.Thread(target=serve, daemon=True).start()
+    proxy = MiniProxy()
+    with ca.cert_pem.tempfile() as ca_path:
+        transport = StdlibTransport(ca_file=ca_path, proxies=Proxies(https=f"http://127.0.0.1:{proxy.port}"))
+        try:
+            url = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+            for _ in range(2):
+                raw = transport.send(PreparedRequest("POST", url, {"Host": "x"}, b"", "Push"), Timeout(5, 5))
+                assert (raw.status, raw.body, raw.headers.get("x-acs-request-id")) == (200, _BODY, "r1")
+            assert (transport.connections_opened, len(served)) == (1, 2)
+        finally:
+            transport.close()
+            proxy.stop()
+            listener.close()
