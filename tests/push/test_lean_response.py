@@ -21,7 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pushfn.push import NO_RETRY, AmbiguousResponseError, PushClient, StaticCredentials, ThrottledError
-from pushfn.push.lean_response import MAX_HEADER_FIELDS, MAX_LINE_BYTES, LeanHTTPResponse, parse_fields
+from pushfn.push.lean_response import (
+    MAX_HEADER_FIELDS,
+    MAX_INTERIM_ANSWERS,
+    MAX_LINE_BYTES,
+    LeanHTTPResponse,
+    parse_fields,
+)
 from pushfn.push.transport import StdlibTransport
 
 
@@ -491,3 +497,15 @@ def test_an_https_answer_through_the_connect_proxy_in_pieces_after_early_hints_r
             transport.close()
             proxy.stop()
             listener.close()
+
+
+def test_an_endless_run_of_interim_heads_is_refused(raw_server) -> None:
+    # A server sending 103s without end kept the reader looping for ever (http.client did so with 100s):
+    # the interim heads before one answer are bounded as its fields are.
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+    assert _read(LeanHTTPResponse, early * MAX_INTERIM_ANSWERS + _OK).status == 200
+    with pytest.raises(http.client.HTTPException, match="interim"):
+        _read(LeanHTTPResponse, early * (MAX_INTERIM_ANSWERS + 1) + _OK)
+    server = raw_server(early * (MAX_INTERIM_ANSWERS + 1) + _OK)
+    with pytest.raises(AmbiguousResponseError):
+        _client(server.port).push(_NOTICE)

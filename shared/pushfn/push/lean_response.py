@@ -52,6 +52,8 @@ import re
 
 #: Most header fields read from one answer (``http.client``'s own limit).
 MAX_HEADER_FIELDS = 100
+#: Most interim (1xx) answers skipped before the answer (a server sending them without end is refused).
+MAX_INTERIM_ANSWERS = 100
 #: Longest header line read, in bytes (``http.client``'s own limit).
 MAX_LINE_BYTES = 65536
 # A field name as email.parser accepts one: printable ASCII except the colon (RFC 9112's token is stricter,
@@ -129,7 +131,7 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         if self.headers is not None:
             return  # already begun
         limit = _max_headers or MAX_HEADER_FIELDS
-        while True:
+        for _ in range(MAX_INTERIM_ANSWERS + 1):
             version, status, reason = self._read_status()  # type: ignore[attr-defined]
             if status == http.client.SWITCHING_PROTOCOLS:
                 # RFC 9110 §15.2.2: the connection now speaks another protocol, and pushfn asks for none.
@@ -139,6 +141,8 @@ class LeanHTTPResponse(http.client.HTTPResponse):
             # RFC 9110 §15.2: any interim 1xx (100 Continue, 103 Early Hints...) before the final answer is
             # parsed and ignored; http.client skips only 100 and takes a 103 for the answer.
             read_field_lines(self.fp, limit)
+        else:
+            raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
