@@ -10,9 +10,10 @@ in the bench's own runs). The standard library offers no other header parser, an
 on it does better: urllib3 and requests sit on the same ``http.client`` parse.
 
 Only the header fields are read here. Everything else stays ``http.client``'s: the status line
-(``_read_status``), 100-continue skipping, the framing decisions (Transfer-Encoding, Content-Length,
-``will_close``: :meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin``
-logic, which is the same in all four), body and chunked reads, and the connection's state.
+(``_read_status``), the framing decisions (Transfer-Encoding, ``will_close``:
+:meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin`` logic, which is the
+same in all four — but where it guessed on malformed answers, listed below), body and chunked reads,
+and the connection's state.
 
 The fields are an ``http.client.HTTPMessage`` as before (case-insensitive ``get``, ``get_all``,
 ``items``), built with its public item assignment. For a well-formed head the result equals
@@ -25,8 +26,20 @@ two differ on a malformed head, this one follows RFC 9112:
 - a line that is no field — no colon, an empty name, blanks or control characters in the name —
   is refused with :class:`http.client.HTTPException` (§5.1 allows no whitespace before the colon);
   ``email`` took it as the start of the body and silently dropped every field after it;
+- a ``Content-Length`` that is not digits, or several that differ, is refused (RFC 9112 §6.3;
+  ``http.client`` took ``int()`` of the first: ``+5``, ``1_0``, and left a second one's bytes unread);
+- a ``Transfer-Encoding`` other than one ``chunked`` is refused (RFC 9112 §6.1: pushfn decodes no other
+  coding; ``http.client`` read the first field only and took ``gzip, chunked`` as no coding at all);
+  a chunked answer that also has a ``Content-Length``, or is HTTP/1.0, is read but its connection
+  closed (§6.1, §6.3: a possible smuggling attempt);
+- ``close`` in any ``Connection`` field closes the connection (``http.client`` read the first field);
+- a NUL or a bare CR in a line becomes a space (RFC 9110 §5.5; both readers kept them);
 - more than ``MAX_HEADER_FIELDS`` fields (``_max_headers`` when the connection sets one) or a line over
   ``MAX_LINE_BYTES`` is refused, as ``http.client`` refuses them.
+
+Interim answers: every 1xx head before the final answer is skipped (RFC 9110 §15.2; ``http.client``
+skips only 100 Continue and returned a 103 Early Hints as the answer, leaving the real one on the
+connection for the next request); a 101 Switching Protocols, never asked for, is refused.
 
 The transport turns those refusals into :class:`~pushfn.push.errors.AmbiguousResponseError`: the
 request was sent, its answer is unreadable.
@@ -39,20 +52,23 @@ import re
 
 #: Most header fields read from one answer (``http.client``'s own limit).
 MAX_HEADER_FIELDS = 100
+#: Most interim (1xx) answers skipped before the answer (a server sending them without end is refused).
+MAX_INTERIM_ANSWERS = 100
 #: Longest header line read, in bytes (``http.client``'s own limit).
 MAX_LINE_BYTES = 65536
 # A field name as email.parser accepts one: printable ASCII except the colon (RFC 9112's token is stricter,
 # but a name email accepted must keep working).
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")
 _BLANKS = " \t"
-_END_OF_HEAD = (b"\r\n", b"\n", b"")
+_END_OF_HEAD = (b"\r\n", b"\n")
 
 
 def read_field_lines(fp: object, limit: int = MAX_HEADER_FIELDS) -> list[bytes]:
     """The header lines of a head from ``fp`` (a binary file with ``readline``), up to the empty line.
 
     Raises ``http.client.LineTooLong`` for a line over :data:`MAX_LINE_BYTES` and ``HTTPException``
-    for more than ``limit`` lines.
+    for more than ``limit`` lines or a head the connection's end cut off (RFC 9112 §8: incomplete;
+    ``email.parser`` took the end for the end of the head, and a cut 200 for a whole answer).
     """
     lines: list[bytes] = []
     readline = fp.readline  # type: ignore[attr-defined]
@@ -62,6 +78,8 @@ def read_field_lines(fp: object, limit: int = MAX_HEADER_FIELDS) -> list[bytes]:
             raise http.client.LineTooLong("header line")
         if line in _END_OF_HEAD:
             return lines
+        if not line:
+            raise http.client.HTTPException("the connection closed inside the answer's head")
         if len(lines) >= limit:
             raise http.client.HTTPException(f"got more than {limit} headers")
         lines.append(line)
@@ -78,6 +96,8 @@ def parse_fields(lines: list[bytes]) -> http.client.HTTPMessage:
     value = ""
     for raw in lines:
         line = raw.decode("iso-8859-1").rstrip("\r\n")
+        if "\x00" in line or "\r" in line:  # RFC 9110 §5.5, RFC 9112 §2.2: each becomes a space
+            line = line.replace("\x00", " ").replace("\r", " ")
         if line[:1] in (" ", "\t"):
             if name is None:
                 raise http.client.HTTPException("the header block starts with a folded line")
@@ -111,11 +131,18 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         if self.headers is not None:
             return  # already begun
         limit = _max_headers or MAX_HEADER_FIELDS
-        while True:
+        for _ in range(MAX_INTERIM_ANSWERS + 1):
             version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
+            if status == http.client.SWITCHING_PROTOCOLS:
+                # RFC 9110 §15.2.2: the connection now speaks another protocol, and pushfn asks for none.
+                raise http.client.HTTPException("101 Switching Protocols, which no request asks for")
+            if status >= 200:
                 break
-            read_field_lines(self.fp, limit)  # a 100 Continue's own fields are skipped
+            # RFC 9110 §15.2: any interim 1xx (100 Continue, 103 Early Hints...) before the final answer is
+            # parsed and ignored; http.client skips only 100 and takes a 103 for the answer.
+            read_field_lines(self.fp, limit)
+        else:
+            raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
@@ -125,22 +152,23 @@ class LeanHTTPResponse(http.client.HTTPResponse):
         else:
             raise http.client.UnknownProtocol(version)
         self.headers = self.msg = parse_fields(read_field_lines(self.fp, limit))
-        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13).
-        transfer_encoding = self.headers.get("transfer-encoding")
-        self.chunked = bool(transfer_encoding) and transfer_encoding.lower() == "chunked"
-        if self.chunked:
+        # From here on, CPython's HTTPResponse.begin as it is (3.10 to 3.13), but for Transfer-Encoding
+        # and Content-Length (module docstring).
+        codings = self.headers.get_all("transfer-encoding")
+        self.chunked = codings is not None
+        if codings is not None:
+            if [c.strip(_BLANKS).lower() for field in codings for c in field.split(",")] != ["chunked"]:
+                raise http.client.HTTPException(f"Transfer-Encoding {', '.join(codings)[:80]!r}: only chunked is read")
             self.chunk_left = None
         self.will_close = self._check_close()  # type: ignore[attr-defined]
+        if self.chunked and (self.version == 10 or "content-length" in self.headers):
+            self.will_close = True  # RFC 9112 §6.1, §6.3 (3): framing not to be trusted for another answer
         self.length = None
-        length = self.headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            else:
-                if self.length < 0:  # a negative length is no length
-                    self.length = None
+        lengths = self.headers.get_all("content-length")
+        if lengths is not None:
+            length = _content_length(lengths)  # checked even when chunked: a bad one is a malformed head
+            if not self.chunked:
+                self.length = length
         if (
             status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED)
             or 100 <= status < 200
@@ -149,3 +177,39 @@ class LeanHTTPResponse(http.client.HTTPResponse):
             self.length = 0
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True  # no length and no chunks: the body ends when the connection does
+
+    def _check_close(self) -> bool:
+        """Whether the server closes the connection after this answer (RFC 9112 §9.3).
+
+        A ``close`` option in any ``Connection`` field closes it (the fields are one list, RFC 9110 §5.3;
+        ``http.client`` read the first field only); HTTP/1.0 stays open only when asked to
+        (``Connection: keep-alive``, a ``Keep-Alive`` field or ``Proxy-Connection: keep-alive``).
+        """
+        fields = self.headers.get_all("connection") or ()
+        options = {option.strip(_BLANKS).lower() for field in fields for option in field.split(",")}
+        if "close" in options:
+            return True
+        if self.version == 11:
+            return False
+        proxy = self.headers.get("proxy-connection") or ""
+        return not ("keep-alive" in options or self.headers.get("keep-alive") or "keep-alive" in proxy.lower())
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _content_length(fields: list[str]) -> int:
+    """The one length that the ``Content-Length`` ``fields`` give, in bytes.
+
+    RFC 9112 §6.3 (5): each value is ``1*DIGIT``; a list of equal values (in one field or repeated
+    fields) is that value. Raises ``http.client.HTTPException`` otherwise — ``http.client`` took
+    ``int()`` of the first field (``+5``, ``1_0``; a second, different length ignored, its bytes left on
+    the connection) and read to the connection's end when ``int()`` failed.
+    """
+    values = {value.strip(_BLANKS) for field in fields for value in field.split(",")}
+    if len(values) != 1:
+        raise http.client.HTTPException(f"Content-Length fields disagree: {sorted(values)[:4]!r}")
+    (value,) = values
+    if not _DIGITS.fullmatch(value):
+        raise http.client.HTTPException(f"Content-Length {value[:40]!r} is not a number of bytes")
+    return int(value)

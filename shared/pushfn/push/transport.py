@@ -291,6 +291,14 @@ class StdlibTransport:
                 f"{request.action}: the answer is larger than {MAX_ANSWER_BYTES} bytes (no CloudPush answer is); "
                 "the request may have been acted on"
             )
+        if response.length:
+            # Bytes of the announced Content-Length never came: http.client's read(amt) returns what it
+            # got when the connection ends early, where read() raised IncompleteRead (RFC 9112 §8).
+            conn.close()
+            raise AmbiguousResponseError(
+                f"{request.action}: connection lost inside the answer ({len(body)} of {len(body) + response.length} "
+                "bytes); the request may have been acted on"
+            )
         if response.will_close or conn.sock is None:
             conn.close()
         else:
