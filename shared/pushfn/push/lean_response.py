@@ -9,11 +9,10 @@ issue 10 budgets 150 µs for the whole push, which ``email.parser`` alone put ou
 in the bench's own runs). The standard library offers no other header parser, and no HTTP library
 on it does better: urllib3 and requests sit on the same ``http.client`` parse.
 
-Only the header fields are read here. Everything else stays ``http.client``'s: the status line
-(``_read_status``), the framing decisions (Transfer-Encoding, ``will_close``:
-:meth:`LeanHTTPResponse.begin` keeps CPython 3.10–3.13's ``HTTPResponse.begin`` logic, which is the
-same in all four — but where it guessed on malformed answers, listed below), body and chunked reads,
-and the connection's state.
+The header fields are read here, and the framing decisions made from them (:meth:`LeanHTTPResponse.begin`
+keeps CPython 3.10–3.13's ``HTTPResponse.begin`` logic, the same in all four, but where it guessed on
+malformed answers: listed below). The status line (``_read_status``), body and chunked reads and the
+connection's state stay ``http.client``'s.
 
 The fields are an ``http.client.HTTPMessage`` as before (case-insensitive ``get``, ``get_all``,
 ``items``), built with its public item assignment. For a well-formed head the result equals
