@@ -557,3 +557,10 @@ def test_a_forked_child_draws_other_nonces_and_tokens_than_its_parent() -> None:
     os.waitpid(pid, 0)
     parent = list(_nonce_and_token(client))
     assert len(child) == 2 and child[0] != parent[0] and child[1] != parent[1]
+
+
+@pytest.mark.parametrize("given", ["", None])
+def test_an_empty_or_absent_token_gets_a_generated_one(given: str | None) -> None:
+    client = PushClient(endpoint="http://127.0.0.1:9", app_key=1, credentials=StaticCredentials("a", "b"))
+    token = parse_qs(urlsplit(client.prepare("Push", NOTICE, idempotent_token=given).url).query)["IdempotentToken"][0]
+    assert len(token) == 36 and token[14] == "4"

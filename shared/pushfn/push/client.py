@@ -419,7 +419,7 @@ class PushClient:
         if action in TOKEN_ACTIONS:
             # The request's own IdempotentToken wins over the guard's: a caller who names one wants
             # CloudPush to drop every other push carrying it, whatever key our guard filed it under.
-            token = query.get("IdempotentToken") or token
+            token = query.get("IdempotentToken") or token or None  # an empty one is none, as before
             if token is None and self._auto_token:
                 query["IdempotentToken"] = uuid4_text()
             elif token is not None:
