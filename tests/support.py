@@ -1,8 +1,9 @@
-"""Test helpers shared across folders: a hand-moved clock, a runtime whose guards read it, moto, and
-file places no SQLite database can live in."""
+"""Test helpers shared across folders: a hand-moved clock, a runtime whose guards read it, moto, file
+places no SQLite database can live in, and the request reader of raw loopback test servers."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -118,3 +119,14 @@ def make_unusable_place(folder: Path, name: str) -> Path:
     elif name.startswith("below-a-file/"):
         (folder / "below-a-file").write_text("x")
     return folder / name
+
+
+def read_request_head(conn: socket.socket) -> bytes:
+    """What a raw test server reads of a request: bytes up to the end of its head (or the connection's end)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data

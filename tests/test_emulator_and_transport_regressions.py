@@ -18,6 +18,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 
 import pytest
+from tests.support import read_request_head
 
 from pushfn.emulator import Emulator, EmulatorError
 from pushfn.errors import PushfnError
@@ -75,16 +76,6 @@ def _raw_server(handle: Callable[[socket.socket], None]) -> socket.socket:
 
     threading.Thread(target=accept, daemon=True).start()
     return listener
-
-
-def _read_head(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 # --- emulator ---------------------------------------------------------------------------------
@@ -178,7 +169,7 @@ def test_a_response_claiming_a_huge_content_length_is_a_transport_error_not_memo
     body = b'{"RequestId":"r1","MessageId":"42"}'
 
     def handle(conn: socket.socket) -> None:
-        _read_head(conn)
+        read_request_head(conn)
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000000\r\n\r\n" + body
         )
@@ -259,7 +250,7 @@ def test_no_proxy_with_a_bare_ipv6_loopback_reaches_it_directly(transport) -> No
         proxied: list[bytes] = []
 
         def handle(conn: socket.socket) -> None:
-            proxied.append(_read_head(conn))
+            proxied.append(read_request_head(conn))
             conn.close()
 
         proxy = _raw_server(handle)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import read_request_head
 
 from pushfn.push import NO_RETRY, AmbiguousResponseError, PushClient, StaticCredentials, ThrottledError
 from pushfn.push.lean_response import (
@@ -191,12 +192,7 @@ class _RawAnswerServer:
             except OSError:
                 return
             with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                read_request_head(conn)
                 self.requests += 1
                 conn.sendall(self.answer)
 
@@ -225,6 +221,18 @@ def _client(port: int) -> PushClient:
         retry=NO_RETRY,
         transport=StdlibTransport(),
     )
+
+
+def _assert_refused_and_ambiguous(raw_server, raw: bytes, match: str | None = None) -> None:
+    """``raw`` is refused by the reader (when ``match`` is given: an HTTPException matching it) and, sent as
+    the answer to a push, is a lost answer: maybe sent, and sent once (the transport does not resend it)."""
+    if match is not None:
+        with pytest.raises(http.client.HTTPException, match=match):
+            _read(LeanHTTPResponse, raw)
+    server = raw_server(raw)
+    with pytest.raises(AmbiguousResponseError) as info:
+        _client(server.port).push(_NOTICE)
+    assert info.value.maybe_sent and server.requests == 1  # maybe acted on, and not sent again
 
 
 _NOTICE = {
@@ -262,11 +270,7 @@ def test_a_refusal_carries_the_retry_after_of_a_lean_read_head(raw_server) -> No
     ],
 )
 def test_an_answer_with_a_malformed_head_is_ambiguous_not_a_crash(raw_server, head: bytes) -> None:
-    server = raw_server(head % len(_BODY) + _BODY)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent  # the request went out whole: it may have been acted on
-    assert server.requests == 1  # and it was not sent again
+    _assert_refused_and_ambiguous(raw_server, head % len(_BODY) + _BODY)
 
 
 # --- found by attack10: malformed or unusual answers that were misread ----------------------------
@@ -295,12 +299,7 @@ def test_every_interim_1xx_head_before_the_answer_is_skipped(raw_server, interim
 def test_a_101_switching_protocols_nobody_asked_for_is_ambiguous(raw_server) -> None:
     # RFC 9110 §15.2.2: after a 101 the connection speaks another protocol; pushfn never asks for one.
     raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n" + _OK
-    with pytest.raises(http.client.HTTPException, match="101"):
-        _read(LeanHTTPResponse, raw)
-    server = raw_server(raw)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent and server.requests == 1
+    _assert_refused_and_ambiguous(raw_server, raw, "101")
 
 
 @pytest.mark.parametrize(
@@ -314,12 +313,7 @@ def test_a_101_switching_protocols_nobody_asked_for_is_ambiguous(raw_server) -> 
 def test_an_answer_whose_head_the_server_cut_off_is_ambiguous_not_a_success(raw_server, cut: bytes) -> None:
     # RFC 9112 §8: a message closed early is incomplete. The end of the connection was taken for the end
     # of the head: a 200 with no body, i.e. a push "accepted" with an empty MessageId.
-    with pytest.raises(http.client.HTTPException, match="closed inside"):
-        _read(LeanHTTPResponse, cut)
-    server = raw_server(cut)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent and server.requests == 1
+    _assert_refused_and_ambiguous(raw_server, cut, "closed inside")
 
 
 @pytest.mark.parametrize(
@@ -340,12 +334,7 @@ def test_an_invalid_content_length_is_refused_not_guessed(raw_server, lengths: l
     # RFC 9112 §6.3 (5): Content-Length is 1*DIGIT; an invalid one, or several that differ, make the
     # framing unrecoverable. http.client guessed (int(), the first field) or read to the connection's end.
     raw = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Content-Length: %s\r\n" % v for v in lengths) + b"\r\n" + _BODY
-    with pytest.raises(http.client.HTTPException, match="Content-Length"):
-        _read(LeanHTTPResponse, raw)
-    server = raw_server(raw)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent and server.requests == 1
+    _assert_refused_and_ambiguous(raw_server, raw, "Content-Length")
 
 
 @pytest.mark.parametrize("lengths", [[b"35", b"35"], [b"35, 35"], [b" 35 "], [b"035"]])
@@ -374,12 +363,7 @@ def test_a_transfer_coding_other_than_chunked_is_refused(raw_server, codings: li
     # chunked not last the body runs to the connection's end. No answer so framed is readable.
     head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"Transfer-Encoding: %s\r\n" % c for c in codings)
     raw = head + b"Content-Length: %d\r\n\r\n" % len(_CHUNKED_BODY) + _CHUNKED_BODY
-    with pytest.raises(http.client.HTTPException, match="Transfer-Encoding"):
-        _read(LeanHTTPResponse, raw)
-    server = raw_server(raw)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent and server.requests == 1
+    _assert_refused_and_ambiguous(raw_server, raw, "Transfer-Encoding")
 
 
 @pytest.mark.parametrize(
@@ -416,10 +400,7 @@ def test_an_answer_whose_body_the_server_cut_off_is_ambiguous(raw_server, cut: b
     # RFC 9112 §8: incomplete. http.client's read(amt) returns the bytes it got when the connection ends
     # before Content-Length (its own comment: "Ideally, we would raise IncompleteRead"): a cut answer whose
     # first bytes happened to be JSON was a push accepted.
-    server = raw_server(cut)
-    with pytest.raises(AmbiguousResponseError) as info:
-        _client(server.port).push(_NOTICE)
-    assert info.value.maybe_sent and server.requests == 1
+    _assert_refused_and_ambiguous(raw_server, cut)
 
 
 @pytest.mark.parametrize(
