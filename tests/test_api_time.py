@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pushfn.api_time import format_api_time
+from pushfn.api_time import format_api_time, parse_api_time
 
 
 def _expected(epoch: float) -> str:
@@ -49,3 +49,18 @@ def test_threads_formatting_different_seconds_at_once_each_get_their_own() -> No
     for t in threads:
         t.join()
     assert failures == []
+
+
+@given(
+    st.lists(
+        st.integers(0, 4_102_444_799) | st.sampled_from(["", "2024-02-30T00:00:00Z", "x", "2024-05-01T08:00:00"]),
+        max_size=12,
+    )
+)
+def test_each_time_text_reads_as_its_own_instant_whether_kept_from_the_last_call_or_new(items: list) -> None:
+    # Texts repeat (the same second twice), alternate and fall between invalid ones.
+    for item in [each for drawn in items for each in (drawn, drawn)]:
+        if isinstance(item, int):
+            assert parse_api_time(format_api_time(item)) == float(item)
+        else:
+            assert parse_api_time(item) is None

@@ -79,6 +79,20 @@ def parse_iso_time(text: str) -> datetime:
 
 def parse_api_time(text: object) -> float | None:
     """Epoch seconds of ``text`` when it is exactly the API format (a real date), else ``None``."""
+    global _last_parsed
+    last = _last_parsed
+    if type(text) is str and text == last[0]:
+        return last[1]  # requests share their Timestamp within each second: the last one read is kept
+    seconds = _parse_api_time(text)
+    if type(text) is str:
+        _last_parsed = (text, seconds)  # one tuple, replaced at once: threads need no lock
+    return seconds
+
+
+_last_parsed: tuple[str, float | None] = ("", None)
+
+
+def _parse_api_time(text: object) -> float | None:
     match = _API_TIME.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -538,10 +539,8 @@ def test_threads_drawing_nonces_and_tokens_at_once_never_get_the_same_one() -> N
     assert all(t[14] == "4" and t[19] in "89ab" for t in tokens)  # RFC 4122 version 4
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork() is POSIX-only")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
 def test_a_forked_child_draws_other_nonces_and_tokens_than_its_parent() -> None:
-    import os
-
     client = PushClient(endpoint="http://127.0.0.1:9", app_key=1, credentials=StaticCredentials("a", "b"))
     _nonce_and_token(client)  # the parent holds a block of random bytes now
     read_end, write_end = os.pipe()

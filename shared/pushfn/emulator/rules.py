@@ -432,8 +432,7 @@ def _check_content(p: Params, device_type: str, push_type: str) -> None:
     platforms = ("ANDROID", "iOS", "HARMONY") if device_type == "ALL" else (device_type,)
     for platform in platforms:
         fields = MESSAGE_CONTENT if push_type == "MESSAGE" else NOTICE_CONTENT[platform]
-        # _bytes of each, without a call per field: a notice names few of its seven fields.
-        size = sum([len(value.encode("utf-8")) for value in map(p.values.get, fields) if value])
+        size = _bytes("".join([p.values.get(f) or "" for f in fields]))  # one encode, not one per field
         if size > MAX_CONTENT_BYTES:
             raise invalid(
                 "Body", "BytesExceed",
